@@ -1,0 +1,174 @@
+/**
+ * decide: command -> events, enforcing the invariants. Pure: the same state and command
+ * always give the same answer, and a refused command yields no events at all.
+ */
+import { invalid, NotFound, ParamConflict, RunNotActive, type InvalidInput } from "./errors.ts"
+import type { EndStatus, Environment, EventData, EventType, MetricsBatch, ParamValue, Source } from "./events.ts"
+import type { ExperimentsState, RunState } from "./project.ts"
+import {
+  checkArtifactPath,
+  checkKey,
+  checkMetricValue,
+  checkName,
+  checkParams,
+  checkStep,
+  checkTags,
+  checkTimestamp,
+  sameParam
+} from "./validate.ts"
+
+/** An event before the store gives it an id, a time, a stream and a version. */
+export type Draft = { [T in EventType]: { readonly type: T; readonly data: EventData<T> } }[EventType]
+
+export type DecideError = InvalidInput | ParamConflict | RunNotActive | NotFound
+export type Decision = { readonly ok: true; readonly events: ReadonlyArray<Draft> } | { readonly ok: false; readonly error: DecideError }
+
+const ok = (events: ReadonlyArray<Draft>): Decision => ({ ok: true, events })
+const refuse = (error: DecideError): Decision => ({ ok: false, error })
+
+// ---------------------------------------------------------------------------
+// Experiments
+
+/** Create the experiment unless one of that name exists; one name is one experiment. */
+export const decideCreateExperiment = (state: ExperimentsState, experimentId: string, name: string): Decision => {
+  const bad = checkName("experiment", name)
+  if (bad) return refuse(bad)
+  if (state.byName.has(name)) return ok([])
+  return ok([{ type: "ExperimentCreated", data: { experimentId, name } }])
+}
+
+// ---------------------------------------------------------------------------
+// Runs
+
+export interface StartRun {
+  readonly runId: string
+  readonly experimentId: string
+  readonly name: string
+  readonly parentRunId: string | null
+  readonly tags: Record<string, string>
+  readonly source: Source
+  readonly environment: Environment
+}
+
+export const decideStartRun = (existing: RunState | undefined, cmd: StartRun): Decision => {
+  if (existing !== undefined) return refuse(invalid("run id", `A run with id ${cmd.runId} already exists.`))
+  const bad = checkName("run", cmd.name) ?? checkTags(cmd.tags)
+  if (bad) return refuse(bad)
+  return ok([{ type: "RunStarted", data: { ...cmd } }])
+}
+
+export type RunCommand =
+  | { readonly _tag: "LogParams"; readonly params: Readonly<Record<string, unknown>> }
+  | { readonly _tag: "LogMetrics"; readonly batch: MetricsBatch }
+  | { readonly _tag: "SetTags"; readonly tags: Readonly<Record<string, unknown>> }
+  | { readonly _tag: "DeleteTag"; readonly key: string }
+  | {
+    readonly _tag: "StoreArtifact"
+    readonly path: string
+    readonly sha256: string
+    readonly size: number
+    readonly mediaType: string
+  }
+  | { readonly _tag: "EndRun"; readonly status: EndStatus; readonly error?: { readonly message: string; readonly stack?: string } }
+
+const END_STATUSES: ReadonlyArray<string> = ["FINISHED", "FAILED", "KILLED"]
+
+/**
+ * Check a metric batch column by column. Keys repeat (a training loop logs the same few), so each
+ * distinct key is checked once.
+ */
+export const checkMetricsBatch = (batch: MetricsBatch): InvalidInput | undefined => {
+  const { keys, values, steps, timestamps } = batch
+  const n = keys.length
+  if (values.length !== n || steps.length !== n || timestamps.length !== n) {
+    return invalid("metrics", `A metric batch needs equal columns; got ${n} keys, ${values.length} values, ${steps.length} steps, ${timestamps.length} timestamps.`)
+  }
+  let lastKey: string | undefined
+  const seen = new Set<string>()
+  for (let i = 0; i < n; i++) {
+    const key = keys[i]
+    if (key !== lastKey && !seen.has(key)) {
+      const bad = checkKey("metric", key)
+      if (bad) return bad
+      seen.add(key)
+    }
+    lastKey = key
+    const v = values[i]
+    if (typeof v !== "number") return checkMetricValue(key, v)
+    const s = steps[i]
+    if (!(Number.isSafeInteger(s) && s >= 0)) return checkStep(key, s)
+    const t = timestamps[i]
+    if (!(typeof t === "number" && t >= 0 && t !== Infinity)) return checkTimestamp(key, t)
+  }
+  return undefined
+}
+
+const active = (state: RunState): RunNotActive | undefined =>
+  state.status === "RUNNING"
+    ? undefined
+    : new RunNotActive({
+      runId: state.id,
+      status: state.status,
+      message: `Run ${state.id} has ended (${state.status}); nothing more can be logged to it. Start a new run.`
+    })
+
+export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCommand): Decision => {
+  if (state === undefined) return refuse(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}.` }))
+  const inactive = active(state)
+  if (inactive) return refuse(inactive)
+  switch (cmd._tag) {
+    case "LogParams": {
+      const bad = checkParams(cmd.params as Record<string, unknown>)
+      if (bad) return refuse(bad)
+      const fresh: Record<string, ParamValue> = {}
+      let count = 0
+      for (const [key, value] of Object.entries(cmd.params) as Array<[string, ParamValue]>) {
+        const logged = state.params[key]
+        if (logged === undefined) {
+          fresh[key] = value
+          count++
+        } else if (!sameParam(logged, value)) {
+          return refuse(
+            new ParamConflict({
+              runId: state.id,
+              key,
+              logged,
+              attempted: value,
+              message: `Param ${JSON.stringify(key)} of run ${state.id} is ${JSON.stringify(logged)}; it cannot change to ${JSON.stringify(value)}. Params are immutable: start a new run for new settings.`
+            })
+          )
+        }
+      }
+      return ok(count === 0 ? [] : [{ type: "ParamsLogged", data: { params: fresh } }])
+    }
+    case "LogMetrics": {
+      const bad = checkMetricsBatch(cmd.batch)
+      if (bad) return refuse(bad)
+      return ok(cmd.batch.keys.length === 0 ? [] : [{ type: "MetricsLogged", data: cmd.batch }])
+    }
+    case "SetTags": {
+      const bad = checkTags(cmd.tags as Record<string, unknown>)
+      if (bad) return refuse(bad)
+      return ok(Object.keys(cmd.tags).length === 0 ? [] : [{ type: "TagsSet", data: { tags: { ...(cmd.tags as Record<string, string>) } } }])
+    }
+    case "DeleteTag": {
+      const bad = checkKey("tag", cmd.key)
+      if (bad) return refuse(bad)
+      if (!(cmd.key in state.tags)) {
+        return refuse(new NotFound({ kind: "tag", id: cmd.key, message: `Run ${state.id} has no tag ${JSON.stringify(cmd.key)}.` }))
+      }
+      return ok([{ type: "TagDeleted", data: { key: cmd.key } }])
+    }
+    case "StoreArtifact": {
+      const bad = checkArtifactPath(cmd.path)
+      if (bad) return refuse(bad)
+      return ok([{ type: "ArtifactStored", data: { path: cmd.path, sha256: cmd.sha256, size: cmd.size, mediaType: cmd.mediaType } }])
+    }
+    case "EndRun": {
+      if (!END_STATUSES.includes(cmd.status)) {
+        return refuse(invalid("status", `A run ends FINISHED, FAILED or KILLED, not ${JSON.stringify(cmd.status)}.`))
+      }
+      return ok([{ type: "RunEnded", data: cmd.error ? { status: cmd.status, error: cmd.error } : { status: cmd.status } }])
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Identifiers: UUIDv7 (time-ordered, so ids sort by creation) from the Web Crypto RNG.
+ * Pure computation over a random source and a clock; no I/O.
+ */
+const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+/** A UUIDv7 as 32 lowercase hex digits with dashes (8-4-4-4-12). */
+export const uuidv7 = (now: number = Date.now()): string => {
+  const b = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(b)
+  let ms = Math.floor(now)
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256
+    ms = Math.floor(ms / 256)
+  }
+  b[6] = (b[6] & 0x0f) | 0x70
+  b[8] = (b[8] & 0x3f) | 0x80
+  let s = ""
+  for (let i = 0; i < 16; i++) {
+    s += hex[b[i]]
+    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-"
+  }
+  return s
+}
+
+/** A run or experiment id: a UUIDv7 without dashes, 32 hex digits (MLflow's run id shape). */
+export const newId = (now?: number): string => uuidv7(now).replaceAll("-", "")
+
+const adjectives = ["amber", "bold", "brisk", "calm", "clever", "crisp", "eager", "fair", "fleet", "gentle", "glad", "keen", "lucid", "merry", "noble", "quick", "quiet", "rapid", "sharp", "sleek", "steady", "sunny", "swift", "vivid", "warm", "wise"]
+const nouns = ["otter", "falcon", "heron", "lynx", "panda", "raven", "tiger", "whale", "wolf", "yak", "bison", "crane", "eagle", "finch", "gecko", "ibis", "koala", "lemur", "moose", "newt", "orca", "puma", "robin", "seal", "stork", "zebra"]
+
+/** A readable default run name derived from the id, e.g. `swift-otter-417`. */
+export const runNameFromId = (id: string): string => {
+  const n = parseInt(id.slice(-8), 16)
+  return `${adjectives[n % adjectives.length]}-${nouns[Math.floor(n / 26) % nouns.length]}-${Math.floor(n / 676) % 1000}`
+}

@@ -1,0 +1,82 @@
+/**
+ * Ports: what the tracker needs from the outside world. Adapters implement them
+ * (memory.ts here; adapters-fs, adapters-duckdb). The contracts are checked by the
+ * shared store conformance suite in test/.
+ */
+import { Context, Effect, type Stream } from "effect"
+import type { ConcurrencyConflict, NotFound, StorageError, StoreCorrupted } from "./errors.ts"
+import type { Environment, NewEvent, RecordedEvent, Source } from "./events.ts"
+
+/** `any` appends whatever the stream's version; a number must equal it (0: the stream must not exist yet). */
+export type ExpectedVersion = number | "any"
+
+export interface AppendResult {
+  /** The stream's version after the append. */
+  readonly version: number
+  /** The log position of the last event appended (or of the existing events, for a repeated append). */
+  readonly position: number
+}
+
+export type StoreError = StorageError | StoreCorrupted
+
+export interface EventStoreShape {
+  /**
+   * Append events to one stream, atomically: all or none. Resolves once durable under the store's
+   * policy. A stale expected version fails with ConcurrencyConflict; appending event ids that the
+   * stream already ends with is a no-op (idempotent retries).
+   */
+  readonly append: (
+    stream: string,
+    events: ReadonlyArray<NewEvent>,
+    expectedVersion: ExpectedVersion
+  ) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
+  /** Every event of one stream, in version order (empty when the stream does not exist). */
+  readonly readStream: (stream: string) => Effect.Effect<ReadonlyArray<RecordedEvent>, StoreError>
+  /** Every event with a position greater than `fromPosition` (default 0), in log order. */
+  readonly readAll: (fromPosition?: number) => Stream.Stream<RecordedEvent, StoreError>
+  /** The position of the last event in the log (0 when empty). */
+  readonly head: Effect.Effect<number, StoreError>
+}
+
+export class EventStore extends Context.Service<EventStore, EventStoreShape>()("runledger/EventStore") {}
+
+export interface StoredBlob {
+  readonly sha256: string
+  readonly size: number
+}
+
+export interface ArtifactStoreShape {
+  /** Store bytes by content; the same bytes twice are stored once. */
+  readonly put: (bytes: Uint8Array) => Effect.Effect<StoredBlob, StorageError>
+  /** Store a local file by content, without holding it all in memory where the adapter can. */
+  readonly putFile: (localPath: string) => Effect.Effect<StoredBlob, NotFound | StorageError>
+  readonly get: (sha256: string) => Effect.Effect<Uint8Array, NotFound | StorageError>
+}
+
+export class ArtifactStore extends Context.Service<ArtifactStore, ArtifactStoreShape>()("runledger/ArtifactStore") {}
+
+export interface Provenance {
+  readonly source: Source
+  readonly environment: Environment
+}
+
+/** Captures the code version and environment at run start (git, runtime, OS, CPU, host, command line). */
+export class RunContext extends Context.Service<RunContext, { readonly capture: Effect.Effect<Provenance> }>()(
+  "runledger/RunContext"
+) {
+  /** A fixed context, for tests and for embedding where there is nothing to capture. */
+  static fixed(p: Provenance) {
+    return RunContext.of({ capture: Effect.succeed(p) })
+  }
+}
+
+export const UNKNOWN_ENVIRONMENT: Environment = {
+  runtime: "unknown",
+  os: "unknown",
+  arch: "unknown",
+  cpu: "unknown",
+  cpus: 0,
+  memoryBytes: 0,
+  host: "unknown",
+  pid: 0
+}

@@ -1,0 +1,132 @@
+/**
+ * Input rules shared by every command: keys, names, values, steps and artifact paths.
+ * Each check returns an InvalidInput whose message says what was wrong and what to do.
+ */
+import { invalid, type InvalidInput } from "./errors.ts"
+import type { ParamValue } from "./events.ts"
+
+export const MAX_KEY_LENGTH = 250
+export const MAX_PARAM_LENGTH = 6000
+export const MAX_TAG_LENGTH = 8000
+
+const KEY_CHARS = /^[\p{L}\p{N}_\-. /]+$/u
+
+const show = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)
+
+/** Keys of params, metrics and tags: 1..250 of letters, digits, `_ - . / space`; no `..` segment. */
+export const checkKey = (kind: string, key: unknown): InvalidInput | undefined => {
+  if (typeof key !== "string") return invalid(`${kind} key`, `A ${kind} key must be a string, got ${typeof key}.`)
+  if (key.length === 0) return invalid(`${kind} key`, `A ${kind} key must not be empty.`)
+  if (key.length > MAX_KEY_LENGTH) {
+    return invalid(`${kind} key`, `The ${kind} key ${show(key)} has ${key.length} characters; the limit is ${MAX_KEY_LENGTH}.`)
+  }
+  if (!KEY_CHARS.test(key)) {
+    return invalid(
+      `${kind} key`,
+      `The ${kind} key ${show(key)} has a character outside letters, digits, '_', '-', '.', '/' and space.`
+    )
+  }
+  if (key.split("/").includes("..")) {
+    return invalid(`${kind} key`, `The ${kind} key ${show(key)} has a '..' segment; use another name.`)
+  }
+  return undefined
+}
+
+/** Experiment and run names: any text but blank, at most 250 characters, no control characters. */
+export const checkName = (kind: string, name: unknown): InvalidInput | undefined => {
+  if (typeof name !== "string") return invalid(`${kind} name`, `The ${kind} name must be a string, got ${typeof name}.`)
+  if (name.trim().length === 0) return invalid(`${kind} name`, `The ${kind} name must not be empty.`)
+  if (name.length > MAX_KEY_LENGTH) {
+    return invalid(`${kind} name`, `The ${kind} name has ${name.length} characters; the limit is ${MAX_KEY_LENGTH}.`)
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    return invalid(`${kind} name`, `The ${kind} name ${show(name)} has a control character; remove it.`)
+  }
+  return undefined
+}
+
+export const checkParamValue = (key: string, value: unknown): InvalidInput | undefined => {
+  if (typeof value === "string") {
+    return value.length > MAX_PARAM_LENGTH
+      ? invalid("param value", `The value of param ${show(key)} has ${value.length} characters; the limit is ${MAX_PARAM_LENGTH}.`)
+      : undefined
+  }
+  if (typeof value === "boolean") return undefined
+  if (typeof value === "number") {
+    return Number.isFinite(value)
+      ? undefined
+      : invalid("param value", `The value of param ${show(key)} is ${value}; a number param must be finite (log it as a string if you mean it).`)
+  }
+  return invalid(
+    "param value",
+    `The value of param ${show(key)} is ${value === null ? "null" : typeof value}; use a string, a finite number or a boolean (JSON.stringify structured values).`
+  )
+}
+
+export const checkTagValue = (key: string, value: unknown): InvalidInput | undefined => {
+  if (typeof value !== "string") {
+    return invalid("tag value", `The value of tag ${show(key)} is ${value === null ? "null" : typeof value}; tags are strings.`)
+  }
+  return value.length > MAX_TAG_LENGTH
+    ? invalid("tag value", `The value of tag ${show(key)} has ${value.length} characters; the limit is ${MAX_TAG_LENGTH}.`)
+    : undefined
+}
+
+export const checkMetricValue = (key: string, value: unknown): InvalidInput | undefined =>
+  typeof value === "number"
+    ? undefined
+    : invalid(
+      "metric value",
+      `The value of metric ${show(key)} is ${value === null ? "null" : typeof value} (${show(String(value))}); metric values must be numbers (NaN and Infinity are fine).`
+    )
+
+export const checkStep = (key: string, step: unknown): InvalidInput | undefined =>
+  typeof step === "number" && Number.isSafeInteger(step) && step >= 0
+    ? undefined
+    : invalid("metric step", `The step of metric ${show(key)} is ${String(step)}; steps are whole numbers >= 0.`)
+
+export const checkTimestamp = (key: string, timestamp: unknown): InvalidInput | undefined =>
+  typeof timestamp === "number" && Number.isFinite(timestamp) && timestamp >= 0
+    ? undefined
+    : invalid("metric timestamp", `The timestamp of metric ${show(key)} is ${String(timestamp)}; use epoch milliseconds (a finite number >= 0).`)
+
+/** An artifact's logical path inside its run: relative, no `..`, `.` or empty segments, no NUL or backslash. */
+export const checkArtifactPath = (path: unknown): InvalidInput | undefined => {
+  if (typeof path !== "string" || path.length === 0) return invalid("artifact path", "The artifact path must be a non-empty string.")
+  if (path.length > 1024) return invalid("artifact path", `The artifact path has ${path.length} characters; the limit is 1024.`)
+  if (path.includes("\u0000")) return invalid("artifact path", "The artifact path contains a NUL character.")
+  if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) {
+    return invalid("artifact path", `The artifact path ${show(path)} is absolute; give a path relative to the run, e.g. "model/weights.json".`)
+  }
+  if (path.includes("\\")) return invalid("artifact path", `The artifact path ${show(path)} has a backslash; use '/' between folders.`)
+  const segments = path.split("/")
+  if (segments.includes("..")) {
+    return invalid("artifact path", `The artifact path ${show(path)} climbs out of the run with '..'; keep it inside the run.`)
+  }
+  if (segments.some((s) => s === "" || s === ".")) {
+    return invalid("artifact path", `The artifact path ${show(path)} has an empty or '.' segment; write it as "folder/file".`)
+  }
+  return undefined
+}
+
+/** Params as accepted from callers: checked key by key; the first problem is reported. */
+export const checkParams = (params: Record<string, unknown>): InvalidInput | undefined => {
+  if (typeof params !== "object" || params === null) return invalid("params", "Params must be an object of key -> value.")
+  for (const [k, v] of Object.entries(params)) {
+    const bad = checkKey("param", k) ?? checkParamValue(k, v)
+    if (bad) return bad
+  }
+  return undefined
+}
+
+export const checkTags = (tags: Record<string, unknown>): InvalidInput | undefined => {
+  if (typeof tags !== "object" || tags === null) return invalid("tags", "Tags must be an object of key -> string.")
+  for (const [k, v] of Object.entries(tags)) {
+    const bad = checkKey("tag", k) ?? checkTagValue(k, v)
+    if (bad) return bad
+  }
+  return undefined
+}
+
+export const sameParam = (a: ParamValue, b: ParamValue): boolean => Object.is(a, b)
