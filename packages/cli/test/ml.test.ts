@@ -348,7 +348,7 @@ describe.each(factories)("%s", (_name, make) => {
 
     expect(mean(losses.slice(-5))).toBeLessThan(0.6 * mean(losses.slice(0, 5)))
     expect(losses[losses.length - 1]).toBeLessThan(losses[0])
-    expect(after.loss).toBeLessThan(before.loss)
+    expect(after.loss).toBeLessThan(0.5 * before.loss)
     expect(after.accuracy).toBeGreaterThan(0.85)
     expect(after.macroF1).toBeGreaterThan(0.85)
     const proba = model.predictProba(test.X)
@@ -375,7 +375,9 @@ describe.each(factories)("%s", (_name, make) => {
     // One full-batch epoch with a tiny learning rate is one step W1 = W0 - lr * G. Recover G
     // from the weights and check the objective fell by lr * |G|^2, as first-order theory says:
     // this fails if backpropagation disagrees with predictProba in any way (sign, scale, term).
-    const data = makeClassification({ samples: 64, features: 5, informative: 3, classes: 3, seed: 21 })
+    const balanced = makeClassification({ samples: 64, features: 5, informative: 3, classes: 3, seed: 21 })
+    // Skewed classes, so the bias gradient is far from zero and gets checked too.
+    const data = { ...balanced, y: balanced.y.map((label) => (label === 2 ? 0 : label)) }
     const learningRate = 1e-4
     const model = make(5, 3, 2, { l2, learningRate, batchSize: 64 })
     const objective = (): number => {
@@ -396,7 +398,8 @@ describe.each(factories)("%s", (_name, make) => {
     const predicted = learningRate * gradientNormSquared
     const actual = objectiveBefore - objective()
     expect(predicted).toBeGreaterThan(1e-7)
-    expect(Math.abs(actual - predicted) / predicted).toBeLessThan(1e-2)
+    // Second-order terms leave a relative gap of about 1e-4 here; a wrong gradient is far off.
+    expect(Math.abs(actual - predicted) / predicted).toBeLessThan(2e-3)
   })
 
   it("reports the loss of the weights it trained on", () => {

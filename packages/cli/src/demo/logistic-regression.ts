@@ -71,7 +71,7 @@ export const logisticRegression = (options: LogisticRegressionOptions): Model =>
     // Weight decay, folded into one pass: W <- W - lr * (grad / m + l2 * W).
     const shrink = 1 - learningRate * l2
     for (let p = 0; p < W.length; p++) W[p] = W[p] * shrink - step * gradW[p]
-    for (let c = 0; c < k; c++) b[c] -= 2 * step * gradB[c]
+    for (let c = 0; c < k; c++) b[c] -= step * gradB[c]
     return lossSum
   }
 
