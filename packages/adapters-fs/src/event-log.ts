@@ -1,0 +1,402 @@
+/**
+ * The event log on disk: one append-only file of checksummed records (see frame.ts), shared by
+ * every process that opens the directory.
+ *
+ * - Durability: under "fsync" (the default) an append resolves only after fdatasync. Appends that
+ *   arrive while one is being written are committed together with one write and one fsync
+ *   (group commit).
+ * - Several processes: each append takes the directory lock, first reads what other processes
+ *   appended since (so versions are judged against the whole log), then writes. A reader needs
+ *   no lock: it indexes complete, checksummed records and leaves a half-written tail for later.
+ * - Recovery: a tail that fails its checksum or lacks its end, with no good record after it, is
+ *   what a crash mid-append leaves (never acknowledged): under the lock it is cut off and
+ *   reported. A bad record with good records after it is damage: an error naming file and offset.
+ */
+import {
+  conflict,
+  decodeEventValue,
+  encodeEvent,
+  type Event,
+  judgeAppend,
+  newStreamInfo,
+  type NewEvent,
+  type RecordedEvent,
+  remember,
+  StorageError,
+  StoreCorrupted,
+  type StreamInfo,
+  type AppendResult,
+  type ExpectedVersion
+} from "@runledger/core"
+import { promises as fs } from "node:fs"
+import { join } from "node:path"
+import { DirectoryLock } from "./lock.ts"
+import { encodeFrame, isFrameSafe, scanFrame } from "./frame.ts"
+
+export type Durability = "fsync" | "os"
+
+export interface Recovery {
+  readonly file: string
+  readonly offset: number
+  readonly bytes: number
+  readonly reason: string
+}
+
+export interface EventLogOptions {
+  readonly dir: string
+  /** "fsync" (default): resolved appends survive power loss. "os": they survive a crash of this process, not of the machine. */
+  readonly durability?: Durability
+  /** Told when a torn tail is cut off. Default: a line on stderr. */
+  readonly onRecover?: (r: Recovery) => void
+  readonly lockTimeoutMs?: number
+}
+
+export const LOG_FILE = "events.log"
+const LOCK_FILE = "events.lock"
+const READ_CHUNK = 4 << 20
+
+interface Pending {
+  readonly stream: string
+  readonly events: ReadonlyArray<NewEvent>
+  readonly expected: ExpectedVersion
+  readonly resolve: (r: AppendResult) => void
+  readonly reject: (e: unknown) => void
+}
+
+interface StreamEntry extends StreamInfo {
+  readonly positions: number[]
+}
+
+/** Byte offsets of records by position, growable; slot `count` holds the end of the last record. */
+class Offsets {
+  private data = new Float64Array(1024)
+  count = 0
+  push(start: number, end: number): void {
+    if (this.count + 2 > this.data.length) {
+      const next = new Float64Array(this.data.length * 2)
+      next.set(this.data)
+      this.data = next
+    }
+    this.data[this.count] = start
+    this.data[this.count + 1] = end
+    this.count++
+  }
+  /** The byte offset where the record at `position` (1-based) starts. */
+  startOf(position: number): number {
+    return this.data[position - 1]
+  }
+  endOf(position: number): number {
+    return this.data[position]
+  }
+}
+
+const defaultOnRecover = (r: Recovery) =>
+  process.stderr.write(
+    `runledger: cut off a torn tail of ${r.bytes} bytes at offset ${r.offset} of ${r.file} (${r.reason}); it was an append interrupted by a crash and was never acknowledged.\n`
+  )
+
+export class FsEventLog {
+  readonly file: string
+  private readonly options: EventLogOptions
+  private readonly lock: DirectoryLock
+  private readonly writer: fs.FileHandle
+  private readonly reader: fs.FileHandle
+  private readonly offsets = new Offsets()
+  private readonly streams = new Map<string, StreamEntry>()
+  /** Bytes of the file indexed so far: every record before it is checked and known. */
+  private end = 0
+  private pending: Pending[] = []
+  private committing = false
+  private scanning: Promise<void> | null = null
+  private closed = false
+  readonly recoveries: Recovery[] = []
+
+  private constructor(options: EventLogOptions, writer: fs.FileHandle, reader: fs.FileHandle) {
+    this.options = options
+    this.file = join(options.dir, LOG_FILE)
+    this.lock = new DirectoryLock(join(options.dir, LOCK_FILE), options.lockTimeoutMs)
+    this.writer = writer
+    this.reader = reader
+  }
+
+  static async open(options: EventLogOptions): Promise<FsEventLog> {
+    await fs.mkdir(options.dir, { recursive: true })
+    const file = join(options.dir, LOG_FILE)
+    const existed = await fs.access(file).then(() => true, () => false)
+    const writer = await fs.open(file, "a")
+    if (!existed) await syncDir(options.dir)
+    const reader = await fs.open(file, "r")
+    const log = new FsEventLog(options, writer, reader)
+    await log.locked(() => log.catchUp(true))
+    return log
+  }
+
+  /** The number of events in the log (its last position), including other processes' appends. */
+  async head(): Promise<number> {
+    await this.refresh()
+    return this.offsets.count
+  }
+
+  streamVersion(stream: string): number {
+    return this.streams.get(stream)?.version ?? 0
+  }
+
+  append(stream: string, events: ReadonlyArray<NewEvent>, expected: ExpectedVersion): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StorageError({ message: `The event log ${this.file} is closed.` }))
+    if (!isFrameSafe(stream) || stream.length === 0) {
+      return Promise.reject(new StorageError({ message: `Stream name ${JSON.stringify(stream)} is empty or has a tab or newline.` }))
+    }
+    for (const e of events) {
+      if (!isFrameSafe(e.id) || e.id.length === 0) {
+        return Promise.reject(new StorageError({ message: `Event id ${JSON.stringify(e.id)} is empty or has a tab or newline.` }))
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, events, expected, resolve, reject })
+      if (!this.committing) void this.commitLoop()
+    })
+  }
+
+  async readStream(stream: string): Promise<RecordedEvent[]> {
+    await this.refresh()
+    const entry = this.streams.get(stream)
+    if (entry === undefined) return []
+    const out: RecordedEvent[] = []
+    for (const position of entry.positions) out.push(await this.readAt(position))
+    return out
+  }
+
+  /** Events after `from`, in log order, in batches read with bounded memory. */
+  async *readAll(from = 0): AsyncGenerator<RecordedEvent[]> {
+    await this.refresh()
+    const last = this.offsets.count
+    if (from >= last) return
+    let position = from + 1
+    let offset = this.offsets.startOf(position)
+    const stop = this.offsets.endOf(last)
+    let carry: Buffer | null = null
+    while (offset < stop) {
+      const size = Math.min(READ_CHUNK, stop - offset)
+      const chunk = Buffer.allocUnsafe(size)
+      const { bytesRead } = await this.reader.read(chunk, 0, size, offset)
+      if (bytesRead === 0) throw new StorageError({ message: `${this.file} ended early at offset ${offset}; was it truncated by hand?` })
+      offset += bytesRead
+      const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+      const base = offset - buf.length
+      const batch: RecordedEvent[] = []
+      let at = 0
+      for (;;) {
+        const lf = buf.indexOf(10, at)
+        if (lf < 0) break
+        batch.push(this.decode(buf, at, lf + 1, base + at, position++))
+        at = lf + 1
+      }
+      carry = at < buf.length ? buf.subarray(at) : null
+      if (batch.length > 0) yield batch
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    while (this.committing) await new Promise((r) => setTimeout(r, 1))
+    await this.writer.close()
+    await this.reader.close()
+  }
+
+  // -- reading --------------------------------------------------------------
+
+  private decode(buf: Buffer, start: number, end: number, fileOffset: number, position: number): RecordedEvent {
+    const frame = scanFrame(buf, start, end)
+    if (!frame.ok) throw this.corrupted(fileOffset, frame.reason)
+    let event: Event
+    try {
+      event = decodeEventValue(JSON.parse(buf.toString("utf8", frame.jsonStart, end - 1)))
+    } catch (e) {
+      throw this.corrupted(fileOffset, `the record does not decode: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    return Object.assign(event, { position }) as RecordedEvent
+  }
+
+  private async readAt(position: number): Promise<RecordedEvent> {
+    const start = this.offsets.startOf(position)
+    const length = this.offsets.endOf(position) - start
+    const buf = Buffer.allocUnsafe(length)
+    const { bytesRead } = await this.reader.read(buf, 0, length, start)
+    if (bytesRead !== length) throw new StorageError({ message: `${this.file} ended early at offset ${start}; was it truncated by hand?` })
+    return this.decode(buf, 0, length, start, position)
+  }
+
+  private corrupted(offset: number, reason: string): StoreCorrupted {
+    return new StoreCorrupted({
+      file: this.file,
+      offset,
+      message: `${this.file} is damaged at byte offset ${offset}: ${reason}. Records after it are intact, so this is not a crash's torn tail. Run \`runledger verify\` and restore the file from a backup.`
+    })
+  }
+
+  /** Index what other processes appended. Concurrent callers share one scan. */
+  private refresh(): Promise<void> {
+    if (this.scanning === null) {
+      this.scanning = this.catchUp(false).finally(() => {
+        this.scanning = null
+      })
+    }
+    return this.scanning
+  }
+
+  /**
+   * Index records from `end` to the end of the file. Under the lock nobody is writing, so an
+   * incomplete or bad tail is a crash's leftover and is cut off; without it, it may be an append in
+   * progress and is left for later.
+   */
+  private async catchUp(underLock: boolean): Promise<void> {
+    const { size } = await this.reader.stat()
+    let offset = this.end
+    let carry: Buffer | null = null
+    let badAt: { offset: number; reason: string } | null = null
+    while (offset < size) {
+      const want = Math.min(READ_CHUNK, size - offset)
+      const chunk = Buffer.allocUnsafe(want)
+      const { bytesRead } = await this.reader.read(chunk, 0, want, offset)
+      if (bytesRead === 0) break
+      offset += bytesRead
+      const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+      const base = offset - buf.length
+      let at = 0
+      while (at < buf.length) {
+        const frame = scanFrame(buf, at, buf.length)
+        if (!frame.ok && !frame.complete) break
+        if (frame.ok) {
+          if (badAt !== null) throw this.corrupted(badAt.offset, badAt.reason)
+          this.index(frame.stream, frame.id, base + frame.start, base + frame.end)
+        } else if (badAt === null) {
+          badAt = { offset: base + frame.start, reason: frame.reason }
+        }
+        at = frame.end
+      }
+      carry = at < buf.length ? buf.subarray(at) : null
+    }
+    const tailAt = badAt?.offset ?? (carry !== null ? offset - carry.length : null)
+    if (tailAt === null || !underLock) return
+    const reason = badAt?.reason ?? "the record has no end (an interrupted write)"
+    const recovery = { file: this.file, offset: tailAt, bytes: size - tailAt, reason }
+    await this.writer.truncate(tailAt)
+    await this.writer.sync()
+    this.recoveries.push(recovery)
+    ;(this.options.onRecover ?? defaultOnRecover)(recovery)
+  }
+
+  private index(stream: string, id: string, start: number, end: number): void {
+    this.offsets.push(start, end)
+    let entry = this.streams.get(stream)
+    if (entry === undefined) {
+      entry = { ...newStreamInfo(), positions: [] }
+      this.streams.set(stream, entry)
+    }
+    entry.positions.push(this.offsets.count)
+    remember(entry, id, this.offsets.count)
+    this.end = end
+  }
+
+  // -- writing (group commit) -------------------------------------------------
+
+  private async locked<A>(f: () => Promise<A>): Promise<A> {
+    await this.lock.acquire()
+    try {
+      return await f()
+    } finally {
+      await this.lock.release()
+    }
+  }
+
+  private async commitLoop(): Promise<void> {
+    this.committing = true
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending
+        this.pending = []
+        try {
+          await this.locked(() => this.commit(batch))
+        } catch (e) {
+          const error = e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
+          for (const p of batch) p.reject(error)
+        }
+      }
+    } finally {
+      this.committing = false
+    }
+  }
+
+  private async commit(batch: ReadonlyArray<Pending>): Promise<void> {
+    await this.catchUp(true)
+    // Judge each append against the log plus the appends accepted before it in this batch.
+    const staged = new Map<string, StreamInfo>()
+    const infoOf = (stream: string): StreamInfo | undefined => {
+      const s = staged.get(stream)
+      if (s !== undefined) return s
+      const real = this.streams.get(stream)
+      return real === undefined ? undefined : { version: real.version, recent: real.recent.slice() }
+    }
+    const accepted: Array<{ p: Pending; frames: Array<{ stream: string; id: string; bytes: number }>; result: AppendResult }> = []
+    const texts: string[] = []
+    let count = this.offsets.count
+    for (const p of batch) {
+      const info = infoOf(p.stream)
+      const verdict = judgeAppend(p.stream, info, p.events, p.expected)
+      if (verdict._tag === "Conflict") {
+        p.reject(verdict.error)
+        continue
+      }
+      if (verdict._tag === "Duplicate") {
+        p.resolve({ version: verdict.version, position: verdict.position })
+        continue
+      }
+      const next = info ?? newStreamInfo()
+      const frames: Array<{ stream: string; id: string; bytes: number }> = []
+      for (const e of p.events) {
+        const version = next.version + 1
+        const text = encodeFrame(p.stream, e.id, encodeEvent({ ...e, stream: p.stream, version } as Event))
+        texts.push(text)
+        frames.push({ stream: p.stream, id: e.id, bytes: Buffer.byteLength(text) })
+        remember(next, e.id, ++count)
+      }
+      staged.set(p.stream, next)
+      accepted.push({ p, frames, result: { version: next.version, position: count } })
+    }
+    if (accepted.length === 0) return
+    const bytes = Buffer.from(texts.join(""))
+    const before = this.end
+    try {
+      let written = 0
+      while (written < bytes.length) {
+        const r = await this.writer.write(bytes, written, bytes.length - written)
+        written += r.bytesWritten
+      }
+      if ((this.options.durability ?? "fsync") === "fsync") await this.writer.datasync()
+    } catch (e) {
+      // Leave no partial record behind: the next append would otherwise find damage, not a tail.
+      await this.writer.truncate(before).catch(() => {})
+      throw e
+    }
+    let at = before
+    for (const a of accepted) {
+      for (const f of a.frames) {
+        this.index(f.stream, f.id, at, at + f.bytes)
+        at += f.bytes
+      }
+    }
+    for (const a of accepted) a.p.resolve(a.result)
+  }
+}
+
+const syncDir = async (dir: string): Promise<void> => {
+  const fh = await fs.open(dir, "r")
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+export { conflict, syncDir }

@@ -1,0 +1,5 @@
+/** @runledger/adapters-fs: runledger's default store, a directory. */
+export { FsArtifactStore } from "./artifact-store.ts"
+export { type Durability, type EventLogOptions, FsEventLog, LOG_FILE, type Recovery } from "./event-log.ts"
+export { FsStoreLayer, fsArtifactStore, fsEventStore, openEventLog } from "./layer.ts"
+export { encodeFrame, scanFrame } from "./frame.ts"

@@ -1,0 +1,31 @@
+/**
+ * openTracker: the Promise API on the directory store, with provenance captured from this process.
+ */
+import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapters-fs"
+import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/core"
+import { Layer } from "effect"
+import { resolve } from "node:path"
+import { NodeRunContext } from "./provenance.ts"
+
+export interface OpenTrackerOptions {
+  /** The store's directory. Default: $RUNLEDGER_DIR, else ./runledger. */
+  readonly dir?: string
+  /** "fsync" (default): an awaited call resolves once its events are on disk. "os": once the OS has them. */
+  readonly durability?: Durability
+  /** Told when opening cut off a torn tail left by a crash. Default: a line on stderr. */
+  readonly onRecover?: (r: Recovery) => void
+}
+
+export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
+
+export const trackerLayer = (options: OpenTrackerOptions = {}) =>
+  TrackerLive.pipe(
+    Layer.provide(
+      Layer.mergeAll(
+        FsStoreLayer({ dir: resolve(options.dir ?? defaultDir()), durability: options.durability ?? "fsync", ...(options.onRecover ? { onRecover: options.onRecover } : {}) }),
+        NodeRunContext
+      )
+    )
+  )
+
+export const openTracker = (options: OpenTrackerOptions = {}): Promise<TrackerClient> => makeTrackerClient(trackerLayer(options))
