@@ -1,0 +1,146 @@
+/**
+ * A read-only check of a store directory: every record's checksum and decoding, every stream's
+ * versions (1, 2, 3, ... with no gap or repeat), every event id used once in its stream, the frame
+ * agreeing with the event inside it, and every stored artifact present with the right sha256.
+ * It changes nothing, not even a torn tail (which it reports; the next writer cuts it off).
+ */
+import { decodeEventValue, type Event } from "@runledger/core"
+import { createHash } from "node:crypto"
+import { createReadStream, promises as fs } from "node:fs"
+import { join } from "node:path"
+import { FsArtifactStore } from "./artifact-store.ts"
+import { LOG_FILE } from "./event-log.ts"
+import { scanFrame } from "./frame.ts"
+
+export interface Finding {
+  readonly kind: "damaged-record" | "torn-tail" | "version-gap" | "duplicate-id" | "frame-mismatch" | "missing-artifact" | "artifact-mismatch"
+  readonly file: string
+  /** Byte offset in the log, when the finding is about a record. */
+  readonly offset?: number
+  readonly position?: number
+  readonly message: string
+}
+
+export interface VerifyReport {
+  readonly file: string
+  readonly events: number
+  readonly streams: number
+  readonly bytes: number
+  readonly artifactsChecked: number
+  readonly findings: ReadonlyArray<Finding>
+}
+
+export interface VerifyOptions {
+  /** Re-hash every artifact blob (default true). */
+  readonly artifacts?: boolean
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void
+}
+
+const CHUNK = 4 << 20
+
+export const verifyStore = async (dir: string, options: VerifyOptions = {}): Promise<VerifyReport> => {
+  const file = join(dir, LOG_FILE)
+  const findings: Finding[] = []
+  const versions = new Map<string, { version: number; ids: Set<string> }>()
+  const blobs = new Map<string, { size: number; position: number }>()
+  let size = 0
+  let events = 0
+  const fh = await fs.open(file, "r").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return null
+    throw e
+  })
+  if (fh !== null) {
+    try {
+      size = (await fh.stat()).size
+      let offset = 0
+      let carry: Buffer | null = null
+      let pendingBad: Finding | null = null
+      while (offset < size) {
+        const want = Math.min(CHUNK, size - offset)
+        const chunk = Buffer.allocUnsafe(want)
+        const { bytesRead } = await fh.read(chunk, 0, want, offset)
+        if (bytesRead === 0) break
+        offset += bytesRead
+        options.onProgress?.(offset, size)
+        const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+        const base = offset - buf.length
+        let at = 0
+        while (at < buf.length) {
+          const frame = scanFrame(buf, at, buf.length)
+          if (!frame.ok && !frame.complete) break
+          const recordOffset = base + frame.start
+          if (!frame.ok) {
+            pendingBad ??= { kind: "damaged-record", file, offset: recordOffset, position: events + 1, message: `record ${events + 1} at byte offset ${recordOffset}: ${frame.reason}` }
+            at = frame.end
+            continue
+          }
+          if (pendingBad !== null) {
+            findings.push(pendingBad)
+            pendingBad = null
+          }
+          events++
+          let event: Event | null = null
+          try {
+            event = decodeEventValue(JSON.parse(buf.toString("utf8", frame.jsonStart, frame.end - 1)))
+          } catch (e) {
+            findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset} does not decode: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` })
+          }
+          if (event !== null) {
+            if (event.stream !== frame.stream || event.id !== frame.id) {
+              findings.push({ kind: "frame-mismatch", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: its frame says ${frame.stream}/${frame.id} but the event is ${event.stream}/${event.id}` })
+            }
+            const s = versions.get(event.stream) ?? { version: 0, ids: new Set<string>() }
+            versions.set(event.stream, s)
+            if (event.version !== s.version + 1) {
+              findings.push({ kind: "version-gap", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${event.stream} jumps from version ${s.version} to ${event.version} (an event was removed, reordered or inserted)` })
+            }
+            s.version = event.version
+            if (s.ids.has(event.id)) {
+              findings.push({ kind: "duplicate-id", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: event id ${event.id} appears twice in ${event.stream}` })
+            }
+            s.ids.add(event.id)
+            if (event.type === "ArtifactStored") blobs.set(event.data.sha256, { size: event.data.size, position: events })
+          }
+          at = frame.end
+        }
+        carry = at < buf.length ? buf.subarray(at) : null
+      }
+      if (pendingBad !== null || carry !== null) {
+        const tornAt = pendingBad?.offset ?? size - (carry?.length ?? 0)
+        findings.push({ kind: "torn-tail", file, offset: tornAt, message: `the last ${size - tornAt} bytes from byte offset ${tornAt} are an incomplete append (left by a crash, never acknowledged); the next writer cuts them off` })
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+  let artifactsChecked = 0
+  if (options.artifacts ?? true) {
+    const store = new FsArtifactStore(dir)
+    for (const [sha256, { size: expected, position }] of blobs) {
+      const path = store.pathOf(sha256)
+      const actual = await hashFile(path)
+      artifactsChecked++
+      if (actual === null) {
+        findings.push({ kind: "missing-artifact", file: path, position, message: `artifact ${sha256} (stored by record ${position}) is missing: ${path}` })
+      } else if (actual.sha256 !== sha256 || actual.size !== expected) {
+        findings.push({ kind: "artifact-mismatch", file: path, position, message: `artifact ${path} was altered: its sha256 is ${actual.sha256} (${actual.size} bytes), not ${sha256} (${expected} bytes)` })
+      }
+    }
+  }
+  return { file, events, streams: versions.size, bytes: size, artifactsChecked, findings }
+}
+
+const hashFile = async (path: string): Promise<{ sha256: string; size: number } | null> => {
+  try {
+    const hash = createHash("sha256")
+    let size = 0
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer)
+      size += (chunk as Buffer).length
+    }
+    return { sha256: hash.digest("hex"), size }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null
+    throw e
+  }
+}

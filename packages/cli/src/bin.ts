@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `runledger` executable. Exit status: 0 success; 1 a problem found (verify) or a failure of
+ * the store; 2 bad usage (bad flags or arguments, an unknown run, invalid input). Errors are one
+ * line on stderr.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import { cli } from "./cli.ts"
+
+const USAGE_ERRORS = new Set([
+  "UnrecognizedOption",
+  "DuplicateOption",
+  "MissingOption",
+  "MissingArgument",
+  "UnexpectedArgument",
+  "InvalidValue",
+  "UnknownSubcommand",
+  "ValidationError",
+  "UserError",
+  "InvalidInput",
+  "NotFound",
+  "ParamConflict",
+  "RunNotActive"
+])
+
+const firstLine = (e: unknown): string => {
+  const message = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
+  return message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e)
+}
+
+// A reader that stops early (`runledger events | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0)
+  throw e
+})
+
+/** Help and version as usual; a bad invocation as one line on stderr instead of the whole help page. */
+const OneLineErrors = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.sync(() => {
+        const path = event.commandPath.join(" ")
+        process.stderr.write(`${path}: ${firstLine(event.errors[0])} (see ${path} --help)\n`)
+      })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+const exit = await Effect.runPromiseExit(
+  Command.runWith(cli, { version: "0.1.0" })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), Effect.provide(OneLineErrors))
+)
+if (Exit.isFailure(exit)) {
+  const error = Cause.squash(exit.cause)
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String((error as { _tag: unknown })._tag) : ""
+  if (tag === "ShowHelp") {
+    // Help was asked for (exit 0), or the invocation was bad and has been reported in one line (exit 2).
+    process.exitCode = (error as { errors: ReadonlyArray<unknown> }).errors.length > 0 ? 2 : 0
+  } else {
+    const usage = USAGE_ERRORS.has(tag) || error instanceof RangeError
+    process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" ? " (see runledger --help)" : ""}\n`)
+    process.exitCode = usage ? 2 : 1
+  }
+}

@@ -1,0 +1,49 @@
+/** What the subcommands share: opening the store, finding a run by id, prefix or name, printing. */
+import { invalid, NotFound, type RunView, type TrackerClient } from "@runledger/core"
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { openTracker } from "../open.ts"
+import { storeDir } from "./root.ts"
+
+export const out = (text: string): void => {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`)
+}
+
+export const err = (text: string): void => {
+  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
+}
+
+/** Lift a Promise; its rejection (a tagged tracker error, usually) becomes the command's failure. */
+export const task = <A>(f: () => Promise<A>): Effect.Effect<A, unknown> => Effect.tryPromise({ try: f, catch: (e) => e })
+
+/** Reads need an existing store: a mistyped --dir must not quietly create an empty one. */
+export const requireStore = (dir: string): Effect.Effect<void, unknown> =>
+  existsSync(join(dir, "events.log"))
+    ? Effect.void
+    : Effect.fail(new NotFound({ kind: "store", id: dir, message: `No runledger store in ${dir}. Run \`runledger demo\` to make one, or pass --dir (or set RUNLEDGER_DIR).` }))
+
+/** Run `f` with a tracker on this invocation's store, closing it afterwards. */
+export const withTracker = <A>(f: (tracker: TrackerClient, dir: string) => Promise<A>, options: { readonly create?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const dir = yield* storeDir
+    if (!options.create) yield* requireStore(dir)
+    return yield* Effect.acquireUseRelease(
+      task(() => openTracker({ dir })),
+      (tracker) => task(() => f(tracker, dir)),
+      (tracker) => Effect.promise(() => tracker.close().catch(() => {}))
+    )
+  })
+
+/** A run named by its full id, a unique id prefix (4+ characters) or its exact name. */
+export const resolveRun = async (tracker: TrackerClient, ref: string): Promise<RunView> => {
+  const runs = await tracker.listRuns()
+  const exact = runs.find((r) => r.id === ref)
+  if (exact) return exact
+  const matches = runs.filter((r) => (ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref)
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) {
+    throw new NotFound({ kind: "run", id: ref, message: `No run with id, id prefix or name ${JSON.stringify(ref)}. List runs with \`runledger runs\`.` })
+  }
+  throw invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
+}

@@ -1,0 +1,31 @@
+
+import { Command, Flag } from "effect/cli"
+import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
+import { toJson } from "../format.ts"
+import { err, out, withTracker } from "./common.ts"
+import { jsonFlag } from "./root.ts"
+
+export const demo = Command.make(
+  "demo",
+  {
+    seed: Flag.Int("seed").pipe(Flag.withDescription("Seed of the data set and the models"), Flag.withDefault(42)),
+    epochs: Flag.Int("epochs").pipe(Flag.withDescription("Training epochs per model"), Flag.withDefault(30)),
+    experiment: Flag.String("experiment").pipe(Flag.withDescription("Experiment to log the runs to"), Flag.withDefault(DEMO_EXPERIMENT)),
+    json: jsonFlag
+  },
+  ({ seed, epochs, experiment, json }) =>
+    withTracker(
+      async (tracker, dir) => {
+        if (epochs < 1 || epochs > 10_000) throw new RangeError(`--epochs must be between 1 and 10000, got ${epochs}.`)
+        const log = json ? () => {} : err
+        log(`Training 6 models on a synthetic classification task; logging to ${dir} (experiment ${JSON.stringify(experiment)}).`)
+        const results = await runDemo(tracker, { seed, epochs, experiment, log })
+        if (json) return out(toJson(results))
+        out(`\nLeaderboard (${experiment}, this invocation):\n`)
+        out(leaderboard(results))
+        out(`\nNext: runledger runs --experiment ${experiment}  |  runledger show ${results[0].runId.slice(0, 12)}  |  runledger history ${results[0].runId.slice(0, 12)} val_accuracy`)
+      },
+      { create: true }
+    )
+).pipe(Command.withDescription("Train six small classifiers on seeded data, log them as runs, and print a leaderboard"))
+

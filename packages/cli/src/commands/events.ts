@@ -1,0 +1,63 @@
+import { FsEventLog } from "@runledger/adapters-fs"
+import type { RecordedEvent } from "@runledger/core"
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { formatTime, toJson } from "../format.ts"
+import { out, requireStore, task } from "./common.ts"
+import { jsonFlag, storeDir } from "./root.ts"
+
+const summary = (e: RecordedEvent): string => {
+  switch (e.type) {
+    case "ExperimentCreated":
+      return `${e.data.name} (${e.data.experimentId})`
+    case "RunStarted":
+      return `${e.data.name} in experiment ${e.data.experimentId}`
+    case "ParamsLogged":
+      return Object.entries(e.data.params).map(([k, v]) => `${k}=${String(v)}`).join(" ")
+    case "MetricsLogged": {
+      const keys = [...new Set(e.data.keys)]
+      return `${e.data.keys.length} point(s) of ${keys.slice(0, 6).join(", ")}${keys.length > 6 ? ", ..." : ""}`
+    }
+    case "TagsSet":
+      return Object.entries(e.data.tags).map(([k, v]) => `${k}=${v}`).join(" ")
+    case "TagDeleted":
+      return e.data.key
+    case "ArtifactStored":
+      return `${e.data.path} (${e.data.size} bytes, sha256 ${e.data.sha256.slice(0, 12)})`
+    case "RunEnded":
+      return `${e.data.status}${e.data.error ? `: ${e.data.error.message}` : ""}`
+  }
+}
+
+export const events = Command.make(
+  "events",
+  {
+    follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDescription("Keep printing events as they are appended (Ctrl-C to stop)"), Flag.withDefault(false)),
+    from: Flag.Int("from").pipe(Flag.withDescription("Start after this log position"), Flag.withDefault(0)),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("One JSON object per line (NDJSON), NaN and Infinity as strings"), Flag.withDefault(false))
+  },
+  ({ follow, from, json }) =>
+    Effect.gen(function*() {
+      const dir = yield* storeDir
+      yield* requireStore(dir)
+      yield* task(async () => {
+        if (from < 0) throw new RangeError(`--from must be >= 0, got ${from}.`)
+        const log = await FsEventLog.open({ dir })
+        let position = from
+        const print = (e: RecordedEvent) =>
+          out(json ? toJson(e, 0) : `${String(e.position).padStart(6)}  ${formatTime(e.at)}  ${e.stream.padEnd(36)}  v${String(e.version).padEnd(4)} ${e.type.padEnd(17)} ${summary(e)}`)
+        try {
+          for (;;) {
+            for await (const batch of log.readAll(position)) {
+              for (const e of batch) print(e)
+              position = batch[batch.length - 1].position
+            }
+            if (!follow) break
+            await new Promise((r) => setTimeout(r, 250))
+          }
+        } finally {
+          await log.close()
+        }
+      })
+    })
+).pipe(Command.withDescription("Print the raw event log, oldest first; --follow keeps watching it"))

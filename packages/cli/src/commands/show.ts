@@ -1,0 +1,44 @@
+import { Argument, Command } from "effect/cli"
+import { formatBytes, formatDuration, formatNumber, formatTime, sparkline, table, toJson } from "../format.ts"
+import { out, resolveRun, withTracker } from "./common.ts"
+import { jsonFlag } from "./root.ts"
+
+export const show = Command.make(
+  "show",
+  { run: Argument.String("run").pipe(Argument.withDescription("Run id, unique id prefix, or name")), json: jsonFlag },
+  ({ run, json }) =>
+    withTracker(async (tracker) => {
+      const r = await resolveRun(tracker, run)
+      if (json) return out(toJson(r))
+      const lines: string[] = []
+      lines.push(`Run ${r.id}  ${r.name}`)
+      lines.push(`  experiment  ${r.experiment} (${r.experimentId})`)
+      lines.push(`  status      ${r.status}${r.error ? `: ${r.error.message}` : ""}`)
+      lines.push(`  started     ${formatTime(r.startTime)}    ended ${formatTime(r.endTime)}    duration ${formatDuration(r.endTime === null ? null : r.endTime - r.startTime)}`)
+      if (r.parentRunId) lines.push(`  parent      ${r.parentRunId}`)
+      const git = r.source.git
+      lines.push(`  code        ${git ? `${git.commit.slice(0, 12)} on ${git.branch ?? "(detached)"}${git.dirty ? " (dirty)" : ""} in ${git.root}` : "not in a git work tree"}`)
+      if (r.source.command) lines.push(`  command     ${r.source.command.join(" ")}`)
+      const env = r.environment
+      lines.push(`  environment ${env.runtime}, ${env.os} ${env.arch}, ${env.cpus} x ${env.cpu}, ${formatBytes(env.memoryBytes)}, host ${env.host}, pid ${env.pid}`)
+      const params = Object.entries(r.params)
+      if (params.length > 0) lines.push("", "Params", indent(table(["KEY", "VALUE"], params.map(([k, v]) => [k, String(v)]))))
+      const tags = Object.entries(r.tags)
+      if (tags.length > 0) lines.push("", "Tags", indent(table(["KEY", "VALUE"], tags.map(([k, v]) => [k, v]))))
+      const metrics = Object.keys(r.metrics)
+      if (metrics.length > 0) {
+        const rows: string[][] = []
+        for (const k of metrics) {
+          const history = await tracker.metricHistory(r.id, k)
+          rows.push([k, formatNumber(r.metrics[k]), String(r.metricSteps[k].step), String(history.length), sparkline(history.map((p) => p.value))])
+        }
+        lines.push("", "Metrics (latest)", indent(table(["KEY", "VALUE", "STEP", "POINTS", "HISTORY"], rows)))
+      }
+      if (r.artifacts.length > 0) {
+        lines.push("", "Artifacts", indent(table(["PATH", "SIZE", "TYPE", "SHA256"], r.artifacts.map((a) => [a.path, formatBytes(a.size), a.mediaType, a.sha256.slice(0, 16)]))))
+      }
+      out(lines.join("\n"))
+    })
+).pipe(Command.withDescription("Show one run: status, code version, environment, params, tags, metrics and artifacts"))
+
+const indent = (s: string): string => s.split("\n").map((l) => `  ${l}`).join("\n")

@@ -1,0 +1,81 @@
+/**
+ * Output for people (aligned tables, short numbers and times) and for scripts (JSON that keeps
+ * NaN, +/-Infinity and -0, which plain JSON cannot: they are written as the strings "NaN",
+ * "Infinity", "-Infinity" and "-0").
+ */
+
+export const toJson = (value: unknown, indent = 2): string =>
+  JSON.stringify(
+    value,
+    (_key, v) => {
+      if (typeof v === "number") {
+        if (Number.isNaN(v)) return "NaN"
+        if (v === Infinity) return "Infinity"
+        if (v === -Infinity) return "-Infinity"
+        if (v === 0 && 1 / v < 0) return "-0"
+      }
+      if (typeof v === "bigint") return v.toString()
+      return v
+    },
+    indent
+  )
+
+export const formatNumber = (x: number): string => {
+  if (Number.isNaN(x)) return "NaN"
+  if (!Number.isFinite(x)) return x > 0 ? "Infinity" : "-Infinity"
+  if (x === 0) return 1 / x < 0 ? "-0" : "0"
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x)
+  const a = Math.abs(x)
+  if (a >= 1e6 || a < 1e-4) return x.toExponential(4)
+  return String(Number(x.toPrecision(6)))
+}
+
+export const formatTime = (epochMs: number | null): string => {
+  if (epochMs === null) return "-"
+  const d = new Date(epochMs)
+  const pad = (n: number) => String(n).padStart(2, "0")
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
+export const formatDuration = (ms: number | null): string => {
+  if (ms === null || ms < 0) return "-"
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(1)}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`
+}
+
+export const formatBytes = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / (1 << 30)).toFixed(2)} GiB`
+
+const width = (s: string): number => [...s].length
+
+/** An aligned table with a header row; numeric-looking columns are right-aligned. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))))
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/.test(r[i] ?? "")))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells
+      .map((c, i) => {
+        const pad = " ".repeat(widths[i] - width(c))
+        return numeric[i] ? pad + c : c + pad
+      })
+      .join("  ")
+      .trimEnd()
+  return [line(header), ...rows.map(line)].join("\n")
+}
+
+/** A one-line sketch of a series with block characters. */
+export const sparkline = (values: ReadonlyArray<number>, maxWidth = 24): string => {
+  const finite = values.filter(Number.isFinite)
+  if (finite.length === 0) return ""
+  const step = Math.max(1, Math.ceil(values.length / maxWidth))
+  const sampled: number[] = []
+  for (let i = 0; i < values.length; i += step) sampled.push(values[Math.min(values.length - 1, i + step - 1)])
+  const lo = Math.min(...finite)
+  const hi = Math.max(...finite)
+  const bars = "▁▂▃▄▅▆▇█"
+  return sampled.map((v) => (Number.isFinite(v) ? bars[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)] : "·")).join("")
+}
