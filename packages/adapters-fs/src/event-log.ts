@@ -166,33 +166,31 @@ export class FsEventLog {
     return out
   }
 
-  /** Events after `from`, in log order, in batches read with bounded memory. */
+  /**
+   * Events after `from`, in log order. Record boundaries are known from the index, so each read
+   * takes whole records, about READ_CHUNK bytes at a time (one larger record alone): memory stays
+   * bounded by the chunk or the largest record, and no bytes are copied twice.
+   */
   async *readAll(from = 0): AsyncGenerator<RecordedEvent[]> {
     await this.refresh()
     const last = this.offsets.count
-    if (from >= last) return
     let position = from + 1
-    let offset = this.offsets.startOf(position)
-    const stop = this.offsets.endOf(last)
-    let carry: Buffer | null = null
-    while (offset < stop) {
-      const size = Math.min(READ_CHUNK, stop - offset)
-      const chunk = Buffer.allocUnsafe(size)
-      const { bytesRead } = await this.reader.read(chunk, 0, size, offset)
-      if (bytesRead === 0) throw new StorageError({ message: `${this.file} ended early at offset ${offset}; was it truncated by hand?` })
-      offset += bytesRead
-      const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
-      const base = offset - buf.length
+    while (position <= last) {
+      const start = this.offsets.startOf(position)
+      let upTo = position
+      while (upTo < last && this.offsets.endOf(upTo + 1) - start <= READ_CHUNK) upTo++
+      const end = this.offsets.endOf(upTo)
+      const buf = Buffer.allocUnsafe(end - start)
+      const { bytesRead } = await this.reader.read(buf, 0, buf.length, start)
+      if (bytesRead !== buf.length) throw new StorageError({ message: `${this.file} ended early at offset ${start + bytesRead}; was it truncated by hand?` })
       const batch: RecordedEvent[] = []
-      let at = 0
-      for (;;) {
-        const lf = buf.indexOf(10, at)
-        if (lf < 0) break
-        batch.push(this.decode(buf, at, lf + 1, base + at, position++))
-        at = lf + 1
+      for (let p = position; p <= upTo; p++) {
+        const a = this.offsets.startOf(p) - start
+        const b = this.offsets.endOf(p) - start
+        batch.push(this.decode(buf, a, b, start + a, p))
       }
-      carry = at < buf.length ? buf.subarray(at) : null
-      if (batch.length > 0) yield batch
+      position = upTo + 1
+      yield batch
     }
   }
 
@@ -256,7 +254,8 @@ export class FsEventLog {
     let carry: Buffer | null = null
     let badAt: { offset: number; reason: string } | null = null
     while (offset < size) {
-      const want = Math.min(READ_CHUNK, size - offset)
+      // A record larger than a chunk is read whole in the next round (the read grows with the carry).
+      const want = Math.min(Math.max(READ_CHUNK, (carry?.length ?? 0) * 2), size - offset)
       const chunk = Buffer.allocUnsafe(want)
       const { bytesRead } = await this.reader.read(chunk, 0, want, offset)
       if (bytesRead === 0) break
