@@ -10,7 +10,11 @@ import type { Filter } from "./ast.ts"
 /** Single-quoted string literal; a quote inside is doubled. */
 export const printString = (value: string): string => `'${value.replaceAll("'", "''")}'`
 
-/** A number literal the parser reads back to the same number (including -0). */
+/**
+ * A number literal the parser reads back to the same number (including -0). The filter
+ * language has no NaN/Infinity literals, so an AST built by hand with one does not print
+ * to a parseable filter (it still compiles to SQL and to a predicate consistently).
+ */
 export const printNumber = (value: number): string => (Object.is(value, -0) ? "-0" : String(value))
 
 /** Prints a filter; `undefined` (no filter) prints as the empty string. */

@@ -4,9 +4,10 @@
  * - entity prefixes (case-sensitive, as in MLflow): `metrics`/`metric`,
  *   `params`/`param`/`parameters`/`parameter`, `tags`/`tag`,
  *   `attributes`/`attribute`/`attr`/`run`;
- * - keys are bare (`[A-Za-z0-9_]+` segments joined by dots, e.g. `tags.mlflow.user`) or quoted
- *   with backticks, double or single quotes (`metrics."my key"`, params.`lr.x`); a doubled quote
- *   inside stands for itself;
+ * - keys are bare (`[A-Za-z0-9_]+` segments joined by dots, e.g. `tags.mlflow.user`; unlike
+ *   MLflow a bare key may start with a digit) or quoted with backticks or double quotes
+ *   (`metrics."my key"`, params.`lr.x`), a doubled quote inside standing for itself; single
+ *   quotes are for values only, as in MLflow (`tag.'test'` is an error);
  * - a bare identifier without a prefix is an attribute (`status = 'FAILED'`), as in MLflow;
  * - attribute aliases as in MLflow: `created`/`Created` → start_time, `run name`/`Run name`/
  *   `Run Name` → run_name; and `tags.mlflow.runName` → the run_name attribute.
@@ -120,7 +121,14 @@ const readKey = (s: Scanner, after: string): string => {
   const keyPos = s.pos
   const c = s.peek()
   let key: string
-  if (c === "`" || c === "\"" || c === "'") {
+  if (c === "'") {
+    s.fail(
+      keyPos,
+      `expected a key after '${after}', found ${s.describeAt(keyPos)}: single quotes are for values, ` +
+        `quote keys with backticks or double quotes (${after}\`my key\`, ${after}"my key")`
+    )
+  }
+  if (c === "`" || c === "\"") {
     key = s.readQuoted("quoted key")
   } else if (isWordChar(c)) {
     while (isWordChar(s.peek()) || (s.peek() === "." && isWordChar(s.peek(1)))) s.pos++

@@ -1,0 +1,30 @@
+/** A Promise-API tracker on in-memory stores, with the store exposed for inspection. */
+import { Layer } from "effect"
+import {
+  ArtifactStore,
+  EventStore,
+  makeMemoryArtifactStore,
+  makeMemoryEventStore,
+  makeTrackerClient,
+  RunContext,
+  TrackerLive,
+  UNKNOWN_ENVIRONMENT,
+  type EventStoreShape,
+  type TrackerClient
+} from "../src/index.ts"
+
+export const memoryClient = async (
+  store: EventStoreShape = makeMemoryEventStore(),
+  readFile?: (path: string) => Promise<Uint8Array>
+): Promise<{ tracker: TrackerClient; store: EventStoreShape }> => {
+  const layer = TrackerLive.pipe(
+    Layer.provide(
+      Layer.mergeAll(
+        Layer.succeed(EventStore, store),
+        Layer.succeed(ArtifactStore, makeMemoryArtifactStore(readFile ? { readFile } : {})),
+        Layer.succeed(RunContext, RunContext.fixed({ source: { cwd: "/x" }, environment: UNKNOWN_ENVIRONMENT }))
+      )
+    )
+  )
+  return { tracker: await makeTrackerClient(layer), store }
+}

@@ -1,0 +1,54 @@
+/**
+ * A throwaway DuckDB copy of the read model the SQL compilers target, for tests:
+ * the four tables, and loading `RunView`s into them.
+ */
+import type { DuckDBConnection } from "@duckdb/node-api"
+import type { RunView } from "../src/index.ts"
+
+export const createReadModel = async (conn: DuckDBConnection): Promise<void> => {
+  await conn.run(`
+    CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, experiment_id VARCHAR, run_name VARCHAR, status VARCHAR,
+                       start_time BIGINT, end_time BIGINT);
+    CREATE TABLE params (run_id VARCHAR, key VARCHAR, value VARCHAR);
+    CREATE TABLE tags (run_id VARCHAR, key VARCHAR, value VARCHAR);
+    CREATE TABLE latest_metrics (run_id VARCHAR, key VARCHAR, value DOUBLE, step BIGINT, timestamp BIGINT);
+  `)
+}
+
+const insert = async (conn: DuckDBConnection, table: string, rows: ReadonlyArray<ReadonlyArray<unknown>>, row: string) => {
+  if (rows.length === 0) return
+  const params: Array<unknown> = []
+  const tuples = rows.map((values) => {
+    let i = 0
+    return row.replace(/\?/g, () => {
+      params.push(values[i++])
+      return `$${params.length}`
+    })
+  })
+  await conn.run(`INSERT INTO ${table} VALUES ${tuples.join(", ")}`, params as never)
+}
+
+/** Replaces the contents of the read model with `runs`. */
+export const loadRuns = async (conn: DuckDBConnection, runs: ReadonlyArray<RunView>): Promise<void> => {
+  await conn.run("DELETE FROM runs; DELETE FROM params; DELETE FROM tags; DELETE FROM latest_metrics;")
+  await insert(
+    conn,
+    "runs",
+    runs.map((r) => [r.id, r.experimentId, r.name, r.status, r.startTime, r.endTime]),
+    "(?, ?, ?, ?, ?, ?)"
+  )
+  await insert(
+    conn,
+    "params",
+    runs.flatMap((r) => Object.entries(r.params).map(([k, v]) => [r.id, k, String(v)])),
+    "(?, ?, ?)"
+  )
+  await insert(conn, "tags", runs.flatMap((r) => Object.entries(r.tags).map(([k, v]) => [r.id, k, v])), "(?, ?, ?)")
+  await insert(
+    conn,
+    "latest_metrics",
+    // numbers as text cast to DOUBLE: node-api would bind 1e300 as an (overflowing) BIGINT
+    runs.flatMap((r) => Object.entries(r.metrics).map(([k, v]) => [r.id, k, String(v)])),
+    "(?, ?, CAST(? AS DOUBLE), 0, 0)"
+  )
+}
