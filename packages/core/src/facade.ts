@@ -13,7 +13,7 @@ import { invalid, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
 import type { EndStatus, Event, MetricsBatch, ParamValue, RunStatus } from "./events.ts"
 import { baseName, mediaTypeOf } from "./media-type.ts"
 import { evolveRun, type ExperimentView, type RunState, type RunView } from "./project.ts"
-import { type MetricPoint, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
+import { type ArtifactSource, type MetricPoint, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
 import { checkArtifactPath, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
 
 export interface MetricOptions {
@@ -84,6 +84,9 @@ export class Run {
   private scheduled = false
   private readonly nextStep = new Map<string, number>()
   private readonly validKeys = new Set<string>()
+  /** Artifact uploads whose event is not queued yet: `end()` waits for them. */
+  private readonly uploads = new Set<Promise<void>>()
+  private ending = false
 
   private readonly tracker: TrackerShape
   private readonly run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>
@@ -208,8 +211,7 @@ export class Run {
     const path = options?.path ?? baseName(localPath)
     const bad = checkArtifactPath(path) ?? this.inactive()
     if (bad) throw bad
-    const blob = await this.run(this.tracker.putArtifact({ file: localPath }))
-    return this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType: mediaTypeOf(path) })
+    return this.upload({ file: localPath }, path, mediaTypeOf(path))
   }
 
   async logText(text: string, path: string): Promise<void> {
@@ -225,18 +227,41 @@ export class Run {
   private async logBytes(bytes: Uint8Array, path: string, mediaType?: string): Promise<void> {
     const bad = checkArtifactPath(path) ?? this.inactive()
     if (bad) throw bad
-    const blob = await this.run(this.tracker.putArtifact({ bytes }))
-    return this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType: mediaType ?? mediaTypeOf(path) })
+    return this.upload({ bytes }, path, mediaType ?? mediaTypeOf(path))
+  }
+
+  /** Store the blob first, then queue the event that names it: an event never points at missing bytes. */
+  private upload(source: ArtifactSource, path: string, mediaType: string): Promise<void> {
+    const done = this.run(this.tracker.putArtifact(source)).then((blob) =>
+      this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType }, true)
+    )
+    this.uploads.add(done)
+    const forget = () => {
+      this.uploads.delete(done)
+    }
+    done.then(forget, forget)
+    return done
   }
 
   // -- lifecycle ------------------------------------------------------------
 
   /** End the run: FINISHED by default, or FAILED or KILLED (with the error, if any). */
-  async end(options?: { readonly status?: EndStatus; readonly error?: unknown }): Promise<void> {
+  /**
+   * Queued behind every earlier call, artifact uploads still in progress included; any call made
+   * after `end()` is refused at once.
+   */
+  end(options?: { readonly status?: EndStatus; readonly error?: unknown }): Promise<void> {
     const status = options?.status ?? "FINISHED"
     const error = options?.error === undefined ? undefined : describeError(options.error)
-    await this.flush()
-    return this.command(error ? { _tag: "EndRun", status, error } : { _tag: "EndRun", status })
+    const command: RunCommand = error ? { _tag: "EndRun", status, error } : { _tag: "EndRun", status }
+    if (this.uploads.size === 0) return this.command(command)
+    const inactive = this.inactive()
+    if (inactive) return Promise.reject(inactive)
+    this.ending = true
+    return Promise.allSettled([...this.uploads]).then(() => {
+      this.ending = false
+      return this.command(command)
+    })
   }
 
   /** Resolves when every call made so far is durable (or rejects with the first failure). */
@@ -254,12 +279,18 @@ export class Run {
   // -- queueing -------------------------------------------------------------
 
   private inactive(): RunNotActive | undefined {
-    return this.state.status === "RUNNING"
+    return this.state.status === "RUNNING" && !this.ending
       ? undefined
-      : new RunNotActive({ runId: this.id, status: this.state.status, message: `Run ${this.id} has ended (${this.state.status}); nothing more can be logged to it. Start a new run.` })
+      : new RunNotActive({
+      runId: this.id,
+      status: this.state.status,
+      message: `Run ${this.id} has ${this.ending ? "been asked to end" : `ended (${this.state.status})`}; nothing more can be logged to it. Start a new run.`
+    })
   }
 
-  private command(command: RunCommand): Promise<void> {
+  /** Decide against the handle's state and queue. `beforeEnd`: an upload that `end()` is waiting for. */
+  private command(command: RunCommand, beforeEnd = false): Promise<void> {
+    if (this.ending && !beforeEnd) return Promise.reject(this.inactive())
     const d = decideRun(this.state, this.id, command)
     if (!d.ok) return Promise.reject(d.error)
     if (d.events.length === 0) return this.entries.length === 0 && this.inflight === null ? Promise.resolve() : this.schedule()
