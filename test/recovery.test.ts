@@ -1,0 +1,112 @@
+/** What a crash or damage leaves in the log, and how opening and verify treat it. */
+import { Effect } from "effect"
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { encodeFrame, FsEventLog, fsEventStore, type Recovery, verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { encodeEvent, uuidv7, type NewEvent } from "../packages/core/src/index.ts"
+
+let dir: string
+let file: string
+const ev = (i: number): NewEvent => ({ id: uuidv7(), at: i, type: "TagsSet", data: { tags: { i: String(i) } } })
+
+const seed = async (n: number) => {
+  const log = await FsEventLog.open({ dir })
+  for (let i = 0; i < n; i++) await log.append("s", [ev(i)], i)
+  await log.close()
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "runledger-recovery-"))
+  file = join(dir, "events.log")
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe("torn tail", () => {
+  it.each([
+    ["half a record", (frame: string) => frame.slice(0, frame.length >> 1)],
+    ["a whole record but its last byte", (frame: string) => frame.slice(0, -1)],
+    ["a complete record with a bad checksum", (frame: string) => `00000000${frame.slice(8)}`],
+    ["garbage lines", () => "garbage\nmore garbage\nand no end"]
+  ])("%s at the end is cut off on open, reported, and the log goes on", async (_name, tear) => {
+    await seed(5)
+    const good = statSync(file).size
+    const frame = encodeFrame("s", "x", encodeEvent({ ...ev(9), stream: "s", version: 6 } as never))
+    appendFileSync(file, tear(frame))
+    const before = await verifyStore(dir)
+    expect(before.findings.map((f) => f.kind)).toEqual(["torn-tail"])
+    expect(before.findings[0].offset).toBe(good)
+    const recovered: Recovery[] = []
+    const log = await FsEventLog.open({ dir, onRecover: (r) => recovered.push(r) })
+    expect(recovered).toEqual([expect.objectContaining({ file, offset: good, bytes: expect.any(Number) })])
+    expect(statSync(file).size).toBe(good)
+    expect(await log.head()).toBe(5)
+    await log.append("s", [ev(6)], 5)
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6])
+    await log.close()
+    expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it("a reader without the lock leaves a half-written tail alone (it may be an append in progress)", async () => {
+    await seed(3)
+    const log = await FsEventLog.open({ dir })
+    const frame = encodeFrame("s", "y", encodeEvent({ ...ev(9), stream: "s", version: 4 } as never))
+    appendFileSync(file, frame.slice(0, 20))
+    expect(await log.head()).toBe(3)
+    appendFileSync(file, frame.slice(20))
+    expect(await log.head()).toBe(4)
+    await log.close()
+  })
+})
+
+describe("damage in the middle", () => {
+  it("is an error naming the file and byte offset, on open and in verify; nothing is cut", async () => {
+    await seed(6)
+    const bytes = readFileSync(file)
+    const third = bytes.indexOf(10, bytes.indexOf(10) + 1) + 1 // start of record 3
+    const at = third + 40
+    bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41
+    writeFileSync(file, bytes)
+    const size = statSync(file).size
+    await expect(FsEventLog.open({ dir })).rejects.toMatchObject({
+      _tag: "StoreCorrupted",
+      file,
+      offset: third,
+      message: expect.stringContaining(`byte offset ${third}`)
+    })
+    expect(statSync(file).size).toBe(size)
+    const report = await verifyStore(dir)
+    // The first bad place is named; the record it hid also shows as a gap in its stream.
+    expect(report.findings[0]).toEqual(expect.objectContaining({ kind: "damaged-record", offset: third, position: 3 }))
+  })
+
+  it("a removed or reordered record is caught by verify as a version gap", async () => {
+    await seed(4)
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean)
+    writeFileSync(file, [lines[0], lines[2], lines[1], lines[3]].map((l) => `${l}\n`).join(""))
+    expect((await verifyStore(dir)).findings.map((f) => f.kind)).toContain("version-gap")
+    writeFileSync(file, [lines[0], lines[1], lines[3]].map((l) => `${l}\n`).join(""))
+    const report = await verifyStore(dir)
+    expect(report.findings).toEqual([expect.objectContaining({ kind: "version-gap", position: 3 })])
+  })
+})
+
+describe("lock", () => {
+  it("a lock left by a dead process is broken; a live holder is waited for", async () => {
+    await seed(1)
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), nonce: "dead", at: 0 }))
+    const log = await FsEventLog.open({ dir })
+    await log.append("s", [ev(1)], 1)
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname(), nonce: "live", at: 0 }))
+    const pending = log.append("s", [ev(2)], 2)
+    let done = false
+    void pending.then(() => (done = true))
+    await new Promise((r) => setTimeout(r, 150))
+    expect(done).toBe(false)
+    rmSync(join(dir, "events.lock"))
+    await expect(pending).resolves.toEqual({ version: 3, position: 3 })
+    await Effect.runPromise(fsEventStore(log).head)
+    await log.close()
+  })
+})
