@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { encodeFrame, FsEventLog, fsEventStore, type Recovery, verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { chainAfter, encodeFrame, FsEventLog, fsEventStore, type Recovery, sha256, verifyStore } from "../packages/adapters-fs/src/index.ts"
 import { encodeEvent, uuidv7, type NewEvent } from "../packages/core/src/index.ts"
 
 let dir: string
@@ -32,7 +32,8 @@ describe("torn tail", () => {
   ])("%s at the end is cut off on open, reported, and the log goes on", async (_name, tear) => {
     await seed(5)
     const good = statSync(file).size
-    const frame = encodeFrame("s", "x", encodeEvent({ ...ev(9), stream: "s", version: 6 } as never))
+    const json = encodeEvent({ ...ev(9), stream: "s", version: 6 } as never)
+    const frame = encodeFrame("s", "x", json, sha256(json), chainAfter("", sha256(json)))
     appendFileSync(file, tear(frame))
     const before = await verifyStore(dir)
     expect(before.findings.map((f) => f.kind)).toEqual(["torn-tail"])
@@ -51,7 +52,8 @@ describe("torn tail", () => {
   it("a reader without the lock leaves a half-written tail alone (it may be an append in progress)", async () => {
     await seed(3)
     const log = await FsEventLog.open({ dir })
-    const frame = encodeFrame("s", "y", encodeEvent({ ...ev(9), stream: "s", version: 4 } as never))
+    const json = encodeEvent({ ...ev(9), stream: "s", version: 4 } as never)
+    const frame = encodeFrame("s", "y", json, sha256(json), chainAfter("", sha256(json)))
     appendFileSync(file, frame.slice(0, 20))
     expect(await log.head()).toBe(3)
     appendFileSync(file, frame.slice(20))
@@ -81,14 +83,33 @@ describe("damage in the middle", () => {
     expect(report.findings[0]).toEqual(expect.objectContaining({ kind: "damaged-record", offset: third, position: 3 }))
   })
 
-  it("a removed or reordered record is caught by verify as a version gap", async () => {
+  it("a removed or reordered record is caught by verify, at the first bad place", async () => {
     await seed(4)
     const lines = readFileSync(file, "utf8").split("\n").filter(Boolean)
     writeFileSync(file, [lines[0], lines[2], lines[1], lines[3]].map((l) => `${l}\n`).join(""))
-    expect((await verifyStore(dir)).findings.map((f) => f.kind)).toContain("version-gap")
+    const reordered = await verifyStore(dir)
+    expect(reordered.findings[0]).toMatchObject({ position: 2 })
+    expect(reordered.findings.map((f) => f.kind)).toEqual(expect.arrayContaining(["version-gap", "chain-mismatch", "prev-mismatch"]))
     writeFileSync(file, [lines[0], lines[1], lines[3]].map((l) => `${l}\n`).join(""))
+    const removed = await verifyStore(dir)
+    expect(removed.findings[0]).toMatchObject({ position: 3 })
+    expect(removed.findings.map((f) => f.kind).sort()).toEqual(["chain-mismatch", "prev-mismatch", "version-gap"])
+  })
+
+  it("an event altered with its checksum recomputed is still caught by its hash", async () => {
+    await seed(3)
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean)
+    const [, stream, id, hash, chain, json] = lines[1].split("\t")
+    const forged = json.replace('"i":"1"', '"i":"X"')
+    expect(forged).not.toBe(json)
+    lines[1] = encodeFrame(stream, id, forged, hash, chain).slice(0, -1)
+    writeFileSync(file, lines.map((l) => `${l}\n`).join(""))
     const report = await verifyStore(dir)
-    expect(report.findings).toEqual([expect.objectContaining({ kind: "version-gap", position: 3 })])
+    expect(report.findings[0]).toMatchObject({ kind: "hash-mismatch", position: 2 })
+    // Recomputing the hash too moves the break to the chain and to the next event's prev.
+    lines[1] = encodeFrame(stream, id, forged, sha256(forged), chain).slice(0, -1)
+    writeFileSync(file, lines.map((l) => `${l}\n`).join(""))
+    expect((await verifyStore(dir)).findings.map((f) => f.kind)).toEqual(["chain-mismatch", "prev-mismatch"])
   })
 })
 

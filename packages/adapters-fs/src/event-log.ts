@@ -31,7 +31,7 @@ import {
 import { promises as fs } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
-import { encodeFrame, isFrameSafe, scanFrame } from "./frame.ts"
+import { chainAfter, encodeFrame, isFrameSafe, scanFrame, sha256 } from "./frame.ts"
 
 export type Durability = "fsync" | "os"
 
@@ -65,6 +65,8 @@ interface Pending {
 
 interface StreamEntry extends StreamInfo {
   readonly positions: number[]
+  /** sha256 of the stream's last event: the next event's `prev`. */
+  lastHash: string
 }
 
 /** Byte offsets of records by position, growable; slot `count` holds the end of the last record. */
@@ -105,6 +107,8 @@ export class FsEventLog {
   private readonly streams = new Map<string, StreamEntry>()
   /** Bytes of the file indexed so far: every record before it is checked and known. */
   private end = 0
+  /** The whole-log chain after the last indexed record. */
+  private chain = ""
   private pending: Pending[] = []
   private committing = false
   private scanning: Promise<void> | null = null
@@ -139,6 +143,12 @@ export class FsEventLog {
 
   streamVersion(stream: string): number {
     return this.streams.get(stream)?.version ?? 0
+  }
+
+  /** The whole-log chain hash after the last record: keep it elsewhere to detect a rewritten log. */
+  async headChain(): Promise<string> {
+    await this.refresh()
+    return this.chain
   }
 
   append(stream: string, events: ReadonlyArray<NewEvent>, expected: ExpectedVersion): Promise<AppendResult> {
@@ -268,7 +278,7 @@ export class FsEventLog {
         if (!frame.ok && !frame.complete) break
         if (frame.ok) {
           if (badAt !== null) throw this.corrupted(badAt.offset, badAt.reason)
-          this.index(frame.stream, frame.id, base + frame.start, base + frame.end)
+          this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
         } else if (badAt === null) {
           badAt = { offset: base + frame.start, reason: frame.reason }
         }
@@ -286,16 +296,18 @@ export class FsEventLog {
     ;(this.options.onRecover ?? defaultOnRecover)(recovery)
   }
 
-  private index(stream: string, id: string, start: number, end: number): void {
+  private index(stream: string, id: string, hash: string, chain: string, start: number, end: number): void {
     this.offsets.push(start, end)
     let entry = this.streams.get(stream)
     if (entry === undefined) {
-      entry = { ...newStreamInfo(), positions: [] }
+      entry = { ...newStreamInfo(), positions: [], lastHash: "" }
       this.streams.set(stream, entry)
     }
     entry.positions.push(this.offsets.count)
+    entry.lastHash = hash
     remember(entry, id, this.offsets.count)
     this.end = end
+    this.chain = chain
   }
 
   // -- writing (group commit) -------------------------------------------------
@@ -330,16 +342,18 @@ export class FsEventLog {
   private async commit(batch: ReadonlyArray<Pending>): Promise<void> {
     await this.catchUp(true)
     // Judge each append against the log plus the appends accepted before it in this batch.
-    const staged = new Map<string, StreamInfo>()
-    const infoOf = (stream: string): StreamInfo | undefined => {
+    const staged = new Map<string, StreamInfo & { lastHash: string }>()
+    const infoOf = (stream: string): (StreamInfo & { lastHash: string }) | undefined => {
       const s = staged.get(stream)
       if (s !== undefined) return s
       const real = this.streams.get(stream)
-      return real === undefined ? undefined : { version: real.version, recent: real.recent.slice() }
+      return real === undefined ? undefined : { version: real.version, recent: real.recent.slice(), lastHash: real.lastHash }
     }
-    const accepted: Array<{ p: Pending; frames: Array<{ stream: string; id: string; bytes: number }>; result: AppendResult }> = []
+    type Framed = { stream: string; id: string; hash: string; chain: string; bytes: number }
+    const accepted: Array<{ p: Pending; frames: Framed[]; result: AppendResult }> = []
     const texts: string[] = []
     let count = this.offsets.count
+    let chain = this.chain
     for (const p of batch) {
       const info = infoOf(p.stream)
       const verdict = judgeAppend(p.stream, info, p.events, p.expected)
@@ -351,13 +365,17 @@ export class FsEventLog {
         p.resolve({ version: verdict.version, position: verdict.position })
         continue
       }
-      const next = info ?? newStreamInfo()
-      const frames: Array<{ stream: string; id: string; bytes: number }> = []
+      const next = info ?? { ...newStreamInfo(), lastHash: "" }
+      const frames: Framed[] = []
       for (const e of p.events) {
         const version = next.version + 1
-        const text = encodeFrame(p.stream, e.id, encodeEvent({ ...e, stream: p.stream, version } as Event))
+        const json = encodeEvent({ ...e, stream: p.stream, version, ...(version > 1 ? { prev: next.lastHash } : {}) } as Event)
+        const hash = sha256(json)
+        chain = chainAfter(chain, hash)
+        const text = encodeFrame(p.stream, e.id, json, hash, chain)
         texts.push(text)
-        frames.push({ stream: p.stream, id: e.id, bytes: Buffer.byteLength(text) })
+        frames.push({ stream: p.stream, id: e.id, hash, chain, bytes: Buffer.byteLength(text) })
+        next.lastHash = hash
         remember(next, e.id, ++count)
       }
       staged.set(p.stream, next)
@@ -381,7 +399,7 @@ export class FsEventLog {
     let at = before
     for (const a of accepted) {
       for (const f of a.frames) {
-        this.index(f.stream, f.id, at, at + f.bytes)
+        this.index(f.stream, f.id, f.hash, f.chain, at, at + f.bytes)
         at += f.bytes
       }
     }

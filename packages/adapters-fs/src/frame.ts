@@ -1,33 +1,54 @@
 /**
  * Record framing of the event log: one line per event,
  *
- *     <crc32 as 8 hex digits> TAB <stream> TAB <event id> TAB <event JSON> LF
+ *     <crc32> TAB <stream> TAB <event id> TAB <sha256 of event JSON> TAB <chain> TAB <event JSON> LF
  *
- * The checksum covers everything between the first TAB and the LF. Stream and id sit in the
- * frame so that opening a log indexes it without parsing any JSON. JSON never contains a raw
- * LF, and stream names and ids never contain TAB or LF (checked on append), so LF ends a record.
+ * - crc32 (8 hex digits) covers everything after its TAB up to the LF: it catches torn and damaged
+ *   records.
+ * - The event's sha256 is what the next event of the same stream carries as `prev`; `chain` is
+ *   sha256(previous record's chain + this event's sha256) over the whole log (the first record
+ *   chains from ""). Together they make a record that was altered, removed or reordered show up
+ *   in `runledger verify`, even when its crc was recomputed.
+ * - Stream, id, hash and chain sit in the frame so that opening a log indexes it without parsing
+ *   JSON. JSON never contains a raw LF; stream names and ids never contain TAB or LF (checked on
+ *   append); so LF ends a record.
  */
+import { createHash } from "node:crypto"
 import { crc32 } from "node:zlib"
 
 const TAB = 9
 const LF = 10
 
-export const encodeFrame = (stream: string, id: string, json: string): string => {
-  const body = `${stream}\t${id}\t${json}`
+export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
+
+/** The whole-log chain after a record whose event hashes to `hash`. */
+export const chainAfter = (previousChain: string, hash: string): string => sha256(previousChain + hash)
+
+export const encodeFrame = (stream: string, id: string, json: string, hash: string, chain: string): string => {
+  const body = `${stream}\t${id}\t${hash}\t${chain}\t${json}`
   return `${crc32(body).toString(16).padStart(8, "0")}\t${body}\n`
 }
 
 export const isFrameSafe = (s: string): boolean => !/[\t\n\r]/.test(s)
 
 export type ScannedFrame =
-  | { readonly ok: true; readonly start: number; readonly end: number; readonly stream: string; readonly id: string; readonly jsonStart: number }
+  | {
+    readonly ok: true
+    readonly start: number
+    readonly end: number
+    readonly stream: string
+    readonly id: string
+    readonly hash: string
+    readonly chain: string
+    readonly jsonStart: number
+  }
   | { readonly ok: false; readonly start: number; readonly end: number; readonly complete: boolean; readonly reason: string }
 
 const hexValue = (b: number): number => (b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : -1)
 
 /**
- * Check the record that starts at `start` in `buf`. `end` is the offset after its LF (or the end of
- * the buffer when the record has no LF yet: then `complete` is false).
+ * Check the record that starts at `start` in `buf`. `end` is the offset after its LF (or `limit`
+ * when the record has no LF yet: then `complete` is false).
  */
 export const scanFrame = (buf: Buffer, start: number, limit: number): ScannedFrame => {
   const lf = buf.indexOf(LF, start)
@@ -41,17 +62,23 @@ export const scanFrame = (buf: Buffer, start: number, limit: number): ScannedFra
     expected = expected * 16 + h
   }
   const bodyStart = start + 9
-  const actual = crc32(buf.subarray(bodyStart, lf))
-  if (actual !== expected) return { ok: false, start, end, complete: true, reason: "the checksum does not match the record's bytes" }
-  const t1 = buf.indexOf(TAB, bodyStart)
-  const t2 = t1 < 0 ? -1 : buf.indexOf(TAB, t1 + 1)
-  if (t1 < 0 || t2 < 0 || t2 > lf) return { ok: false, start, end, complete: true, reason: "the record lacks its stream or id" }
+  if (crc32(buf.subarray(bodyStart, lf)) !== expected) return { ok: false, start, end, complete: true, reason: "the checksum does not match the record's bytes" }
+  const tabs: number[] = []
+  let at = bodyStart
+  while (tabs.length < 4) {
+    const t = buf.indexOf(TAB, at)
+    if (t < 0 || t > lf) return { ok: false, start, end, complete: true, reason: "the record lacks its stream, id, hash or chain" }
+    tabs.push(t)
+    at = t + 1
+  }
   return {
     ok: true,
     start,
     end,
-    stream: buf.toString("utf8", bodyStart, t1),
-    id: buf.toString("latin1", t1 + 1, t2),
-    jsonStart: t2 + 1
+    stream: buf.toString("utf8", bodyStart, tabs[0]),
+    id: buf.toString("latin1", tabs[0] + 1, tabs[1]),
+    hash: buf.toString("latin1", tabs[1] + 1, tabs[2]),
+    chain: buf.toString("latin1", tabs[2] + 1, tabs[3]),
+    jsonStart: tabs[3] + 1
   }
 }

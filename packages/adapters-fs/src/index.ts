@@ -2,5 +2,5 @@
 export { FsArtifactStore } from "./artifact-store.ts"
 export { type Durability, type EventLogOptions, FsEventLog, LOG_FILE, type Recovery } from "./event-log.ts"
 export { FsStoreLayer, fsArtifactStore, fsEventStore, openEventLog } from "./layer.ts"
-export { encodeFrame, scanFrame } from "./frame.ts"
+export { chainAfter, encodeFrame, scanFrame, sha256 } from "./frame.ts"
 export { type Finding, type VerifyOptions, type VerifyReport, verifyStore } from "./verify.ts"

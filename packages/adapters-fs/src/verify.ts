@@ -10,10 +10,20 @@ import { createReadStream, promises as fs } from "node:fs"
 import { join } from "node:path"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { LOG_FILE } from "./event-log.ts"
-import { scanFrame } from "./frame.ts"
+import { chainAfter, scanFrame } from "./frame.ts"
 
 export interface Finding {
-  readonly kind: "damaged-record" | "torn-tail" | "version-gap" | "duplicate-id" | "frame-mismatch" | "missing-artifact" | "artifact-mismatch"
+  readonly kind:
+    | "damaged-record"
+    | "torn-tail"
+    | "version-gap"
+    | "duplicate-id"
+    | "frame-mismatch"
+    | "hash-mismatch"
+    | "prev-mismatch"
+    | "chain-mismatch"
+    | "missing-artifact"
+    | "artifact-mismatch"
   readonly file: string
   /** Byte offset in the log, when the finding is about a record. */
   readonly offset?: number
@@ -27,6 +37,8 @@ export interface VerifyReport {
   readonly streams: number
   readonly bytes: number
   readonly artifactsChecked: number
+  /** The whole-log chain hash after the last record: note it somewhere else to detect a rewrite of the whole log later. */
+  readonly headChain: string
   readonly findings: ReadonlyArray<Finding>
 }
 
@@ -41,7 +53,8 @@ const CHUNK = 4 << 20
 export const verifyStore = async (dir: string, options: VerifyOptions = {}): Promise<VerifyReport> => {
   const file = join(dir, LOG_FILE)
   const findings: Finding[] = []
-  const versions = new Map<string, { version: number; ids: Set<string> }>()
+  const versions = new Map<string, { version: number; ids: Set<string>; lastHash: string }>()
+  let chain = ""
   const blobs = new Map<string, { size: number; position: number }>()
   let size = 0
   let events = 0
@@ -85,11 +98,28 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           } catch (e) {
             findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset} does not decode: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` })
           }
+          const where = `record ${events} at byte offset ${recordOffset}`
+          const json = buf.subarray(frame.jsonStart, frame.end - 1)
+          const actualHash = createHash("sha256").update(json).digest("hex")
+          if (actualHash !== frame.hash) {
+            findings.push({ kind: "hash-mismatch", file, offset: recordOffset, position: events, message: `${where} was altered: its event hashes to ${actualHash.slice(0, 16)}..., not the ${frame.hash.slice(0, 16)}... recorded with it` })
+          }
+          const expectedChain = chainAfter(chain, frame.hash)
+          if (expectedChain !== frame.chain) {
+            findings.push({ kind: "chain-mismatch", file, offset: recordOffset, position: events, message: `${where} breaks the log's hash chain: a record before it was removed, inserted or reordered, or this one was rewritten` })
+          }
+          // Go on from the recorded chain, so each break is reported once, where it is.
+          chain = frame.chain
           if (event !== null) {
+            const prior = versions.get(event.stream)
+            if (prior !== undefined && event.prev !== prior.lastHash) {
+              findings.push({ kind: "prev-mismatch", file, offset: recordOffset, position: events, message: `${where}: ${event.stream} version ${event.version} does not follow the stream's previous event (its prev hash differs): an event of that stream was altered, removed or reordered` })
+            }
             if (event.stream !== frame.stream || event.id !== frame.id) {
               findings.push({ kind: "frame-mismatch", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: its frame says ${frame.stream}/${frame.id} but the event is ${event.stream}/${event.id}` })
             }
-            const s = versions.get(event.stream) ?? { version: 0, ids: new Set<string>() }
+            const s = versions.get(event.stream) ?? { version: 0, ids: new Set<string>(), lastHash: "" }
+            s.lastHash = frame.hash
             versions.set(event.stream, s)
             if (event.version !== s.version + 1) {
               findings.push({ kind: "version-gap", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${event.stream} jumps from version ${s.version} to ${event.version} (an event was removed, reordered or inserted)` })
@@ -127,7 +157,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       }
     }
   }
-  return { file, events, streams: versions.size, bytes: size, artifactsChecked, findings }
+  return { file, events, streams: versions.size, bytes: size, artifactsChecked, headChain: chain, findings }
 }
 
 const hashFile = async (path: string): Promise<{ sha256: string; size: number } | null> => {

@@ -5,6 +5,7 @@ import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapter
 import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/core"
 import { Layer } from "effect"
 import { resolve } from "node:path"
+import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
 
 export interface OpenTrackerOptions {
@@ -23,7 +24,8 @@ export const trackerLayer = (options: OpenTrackerOptions = {}) =>
     Layer.provide(
       Layer.mergeAll(
         FsStoreLayer({ dir: resolve(options.dir ?? defaultDir()), durability: options.durability ?? "fsync", ...(options.onRecover ? { onRecover: options.onRecover } : {}) }),
-        NodeRunContext
+        NodeRunContext,
+        NodeLiveness
       )
     )
   )

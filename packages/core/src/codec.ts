@@ -10,7 +10,7 @@
  * Everything else is plain JSON of the Schema's encoded form.
  */
 import { Schema } from "effect"
-import { Event, type MetricsBatch } from "./events.ts"
+import { CURRENT_SCHEMA, Event, type EventType, type MetricsBatch } from "./events.ts"
 
 export class CodecError extends Error {
   readonly _tag = "CodecError"
@@ -127,11 +127,37 @@ export const encodeEvent = (e: Event): string => {
 
 const decodeEventSchema = Schema.decodeUnknownSync(Event)
 
-/** Decode a parsed JSON value into a validated event. Throws CodecError. */
+/**
+ * Upcasters: how a body written under an older schema version reads as the current one. Bytes in
+ * the log are never rewritten; old events are lifted on every read. Keyed by type, then by the
+ * version they lift from (to that version + 1).
+ */
+export const UPCASTERS: Readonly<Record<string, Readonly<Record<number, (data: Record<string, unknown>) => Record<string, unknown>>>>> = {
+  // v2 gave experiments tags; an experiment created under v1 has none.
+  ExperimentCreated: { 1: (data) => ({ ...data, tags: {} }) }
+}
+
+const upcast = (value: { type?: unknown; data?: unknown; schema?: unknown }): typeof value => {
+  const type = value.type as EventType
+  const current = CURRENT_SCHEMA[type] ?? 1
+  let version = typeof value.schema === "number" ? value.schema : 1
+  if (version === current) return value
+  if (version > current) throw new CodecError(`${String(type)} has schema version ${version}, newer than this runledger reads (${current}): upgrade runledger.`)
+  let data = value.data as Record<string, unknown>
+  for (; version < current; version++) {
+    const lift = UPCASTERS[type]?.[version]
+    if (lift === undefined) throw new CodecError(`No upcaster for ${type} from schema version ${version}.`)
+    data = lift(data)
+  }
+  return { ...value, data, schema: current }
+}
+
+/** Decode a parsed JSON value into a validated event of the current schema. Throws CodecError. */
 export const decodeEventValue = (u: unknown): Event => {
-  let value = u as { type?: unknown; data?: unknown }
-  if (value !== null && typeof value === "object" && value.type === "MetricsLogged") {
-    value = { ...value, data: metricsFromWire(value.data) }
+  let value = u as { type?: unknown; data?: unknown; schema?: unknown }
+  if (value !== null && typeof value === "object") {
+    if (value.type === "MetricsLogged") value = { ...value, data: metricsFromWire(value.data) }
+    else if (value.schema !== undefined || CURRENT_SCHEMA[value.type as EventType] !== undefined) value = upcast(value)
   }
   try {
     return decodeEventSchema(value)

@@ -51,7 +51,24 @@ export type Environment = typeof Environment.Type
 // ---------------------------------------------------------------------------
 // Event bodies
 
-export const ExperimentCreated = Schema.Struct({ experimentId: Schema.String, name: Schema.String })
+/** v1 of ExperimentCreated, as first published. Read through the upcaster in codec.ts. */
+export const ExperimentCreatedV1 = Schema.Struct({ experimentId: Schema.String, name: Schema.String })
+
+/** v2 (current): experiments gained tags. */
+export const ExperimentCreated = Schema.Struct({ experimentId: Schema.String, name: Schema.String, tags: StringMap })
+
+export const ExperimentRenamed = Schema.Struct({ experimentId: Schema.String, name: Schema.String })
+export const ExperimentDeleted = Schema.Struct({ experimentId: Schema.String })
+export const ExperimentRestored = Schema.Struct({ experimentId: Schema.String })
+
+/** A new experiment that records where it came from and which settings it changes (seed 004). */
+export const ExperimentForked = Schema.Struct({
+  experimentId: Schema.String,
+  name: Schema.String,
+  parentExperimentId: Schema.String,
+  overrides: Schema.Record(Schema.String, ParamValue),
+  tags: StringMap
+})
 
 export const RunStarted = Schema.Struct({
   runId: Schema.String,
@@ -104,6 +121,42 @@ export const RunEnded = Schema.Struct({
   error: Schema.optionalKey(Schema.Struct({ message: Schema.String, stack: Schema.optionalKey(Schema.String) }))
 })
 
+export const RunDeleted = Schema.Struct({})
+export const RunRestored = Schema.Struct({})
+
+/**
+ * The run goes on from `fromStep`: projections take new points for steps >= fromStep and set the
+ * older points at those steps aside; the log keeps them (W&B silently drops them).
+ */
+export const RunResumed = Schema.Struct({ fromStep: Schema.Number })
+
+// ---------------------------------------------------------------------------
+// Model registry (stream `model-<name>`)
+
+export const Stage = Schema.Literals(["None", "Staging", "Production", "Archived"])
+export type Stage = typeof Stage.Type
+export const STAGES: ReadonlyArray<Stage> = ["None", "Staging", "Production", "Archived"]
+
+export const ModelRegistered = Schema.Struct({ name: Schema.String, description: Schema.String, tags: StringMap })
+
+export const ModelVersionCreated = Schema.Struct({
+  version: Schema.Number,
+  runId: Schema.String,
+  /** The run's artifact path: one file, or a folder of files. */
+  artifactPath: Schema.String
+})
+
+export const StagePromoted = Schema.Struct({
+  version: Schema.Number,
+  from: Stage,
+  to: Stage,
+  /** Versions that held the target stage and were moved to Archived in the same event. */
+  archived: Schema.Array(Schema.Struct({ version: Schema.Number, from: Stage }))
+})
+
+export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
+export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
+
 // ---------------------------------------------------------------------------
 // The envelope
 
@@ -127,18 +180,34 @@ const envelope = <const T extends string, D extends Schema.Top>(type: T, data: D
     /** Epoch milliseconds when recorded. */
     at: Schema.Number,
     data,
-    meta: Schema.optionalKey(Meta)
+    meta: Schema.optionalKey(Meta),
+    /** The body's schema version when above 1 (see the upcasters in codec.ts). */
+    schema: Schema.optionalKey(Schema.Number),
+    /** Audit: sha256 of the previous event of this stream as stored (absent on version 1). */
+    prev: Schema.optionalKey(Schema.String)
   })
 
 export const Event = Schema.Union([
   envelope("ExperimentCreated", ExperimentCreated),
+  envelope("ExperimentRenamed", ExperimentRenamed),
+  envelope("ExperimentDeleted", ExperimentDeleted),
+  envelope("ExperimentRestored", ExperimentRestored),
+  envelope("ExperimentForked", ExperimentForked),
   envelope("RunStarted", RunStarted),
   envelope("ParamsLogged", ParamsLogged),
   envelope("MetricsLogged", MetricsLogged),
   envelope("TagsSet", TagsSet),
   envelope("TagDeleted", TagDeleted),
   envelope("ArtifactStored", ArtifactStored),
-  envelope("RunEnded", RunEnded)
+  envelope("RunEnded", RunEnded),
+  envelope("RunDeleted", RunDeleted),
+  envelope("RunRestored", RunRestored),
+  envelope("RunResumed", RunResumed),
+  envelope("ModelRegistered", ModelRegistered),
+  envelope("ModelVersionCreated", ModelVersionCreated),
+  envelope("StagePromoted", StagePromoted),
+  envelope("AliasSet", AliasSet),
+  envelope("AliasDeleted", AliasDeleted)
 ])
 export type Event = typeof Event.Type
 export type EventType = Event["type"]
@@ -153,14 +222,29 @@ export type RecordedEvent = Event & { readonly position: number }
 
 export const EVENT_TYPES: ReadonlyArray<EventType> = [
   "ExperimentCreated",
+  "ExperimentRenamed",
+  "ExperimentDeleted",
+  "ExperimentRestored",
+  "ExperimentForked",
   "RunStarted",
   "ParamsLogged",
   "MetricsLogged",
   "TagsSet",
   "TagDeleted",
   "ArtifactStored",
-  "RunEnded"
+  "RunEnded",
+  "RunDeleted",
+  "RunRestored",
+  "RunResumed",
+  "ModelRegistered",
+  "ModelVersionCreated",
+  "StagePromoted",
+  "AliasSet",
+  "AliasDeleted"
 ]
+
+/** The current schema version of each body; 1 unless listed. */
+export const CURRENT_SCHEMA: Partial<Record<EventType, number>> = { ExperimentCreated: 2 }
 
 // ---------------------------------------------------------------------------
 // Streams
@@ -169,3 +253,6 @@ export const EXPERIMENTS_STREAM = "experiments"
 export const runStream = (runId: string): string => `run-${runId}`
 export const runIdOfStream = (stream: string): string | undefined =>
   stream.startsWith("run-") ? stream.slice(4) : undefined
+export const modelStream = (name: string): string => `model-${name}`
+export const modelNameOfStream = (stream: string): string | undefined =>
+  stream.startsWith("model-") ? stream.slice(6) : undefined

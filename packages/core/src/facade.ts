@@ -8,12 +8,26 @@
  * one fsync per flush, not per call, while an awaited call still resolves only once durable.
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
-import { decideRun, checkMetricsBatch, type Draft, type RunCommand } from "./decide.ts"
+import type { Draft } from "./decide/common.ts"
+import { checkMetricsBatch, checkRunActive, decideRun, type RunCommand } from "./decide/runs.ts"
 import { invalid, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
-import type { EndStatus, Event, MetricsBatch, ParamValue, RunStatus } from "./events.ts"
+import type { EndStatus, Event, MetricsBatch, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
 import { baseName, mediaTypeOf } from "./media-type.ts"
-import { evolveRun, type ExperimentView, type RunState, type RunView } from "./project.ts"
-import { type ArtifactSource, type MetricPoint, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
+import type { ExperimentView } from "./project/experiments.ts"
+import type { ViewType } from "./project/log.ts"
+import type { ModelVersionView, ModelView } from "./project/models.ts"
+import { evolveRun, type RunState, type RunView } from "./project/runs.ts"
+import {
+  type ArtifactSource,
+  type ListRunsOptions,
+  type MetricPoint,
+  type ModelVersionRef,
+  type ReadOptions,
+  type ResolvedArtifact,
+  type StartRunOptions,
+  Tracker,
+  type TrackerShape
+} from "./tracker.ts"
 import { checkArtifactPath, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
 
 export interface MetricOptions {
@@ -279,13 +293,10 @@ export class Run {
   // -- queueing -------------------------------------------------------------
 
   private inactive(): RunNotActive | undefined {
-    return this.state.status === "RUNNING" && !this.ending
-      ? undefined
-      : new RunNotActive({
-      runId: this.id,
-      status: this.state.status,
-      message: `Run ${this.id} has ${this.ending ? "been asked to end" : `ended (${this.state.status})`}; nothing more can be logged to it. Start a new run.`
-    })
+    if (this.ending) {
+      return new RunNotActive({ runId: this.id, status: this.state.status, message: `Run ${this.id} has been asked to end; nothing more can be logged to it. Start a new run.` })
+    }
+    return checkRunActive(this.state)
   }
 
   /** Decide against the handle's state and queue. `beforeEnd`: an upload that `end()` is waiting for. */
@@ -410,12 +421,32 @@ export interface TrackerClient {
   startRun(options: StartRunOptions): Promise<Run>
   /** Run `fn` in a new run: it ends FINISHED, or FAILED with the error recorded (and the error is rethrown). */
   withRun<A>(options: StartRunOptions, fn: (run: Run) => Promise<A>): Promise<A>
-  getRun(runId: string): Promise<RunView>
-  listExperiments(): Promise<ReadonlyArray<ExperimentView>>
-  listRuns(options?: { readonly experiment?: string }): Promise<ReadonlyArray<RunView>>
-  metricHistory(runId: string, key: string): Promise<ReadonlyArray<MetricPoint>>
+  /** Go on logging to a run from `fromStep`: newer points replace older ones at steps >= fromStep in every view. */
+  resumeRun(runId: string, options: { readonly fromStep: number }): Promise<Run>
+  deleteRun(runId: string): Promise<void>
+  restoreRun(runId: string): Promise<void>
+  getRun(runId: string, options?: ReadOptions): Promise<RunView>
+  listExperiments(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentView>>
+  renameExperiment(ref: string, name: string): Promise<ExperimentView>
+  deleteExperiment(ref: string): Promise<ExperimentView>
+  restoreExperiment(ref: string): Promise<ExperimentView>
+  forkExperiment(ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }): Promise<ExperimentView>
+  listRuns(options?: ListRunsOptions): Promise<ReadonlyArray<RunView>>
+  metricHistory(runId: string, key: string, options?: ReadOptions & { readonly all?: boolean }): Promise<ReadonlyArray<MetricPoint>>
   /** The bytes of an artifact a run stored at `path`. */
   readArtifact(runId: string, path: string): Promise<Uint8Array>
+  /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`, with their bytes. */
+  readArtifacts(uri: string): Promise<ReadonlyArray<ResolvedArtifact & { readonly bytes: Uint8Array }>>
+  registerModel(name: string, options?: { readonly description?: string; readonly tags?: Record<string, string> }): Promise<ModelView>
+  createModelVersion(name: string, options: { readonly runId: string; readonly artifactPath: string }): Promise<ModelVersionView>
+  transitionStage(name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }): Promise<ModelVersionView>
+  setAlias(name: string, alias: string, version: number): Promise<ModelVersionView>
+  deleteAlias(name: string, alias: string): Promise<void>
+  getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
+  listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
+  listModelVersions(name: string, options?: ReadOptions): Promise<ReadonlyArray<ModelVersionView>>
+  /** Every event of a stream (`run-<id>`, `model-<name>`, `experiments`), oldest first: who, when, what. */
+  streamEvents(stream: string): Promise<ReadonlyArray<RecordedEvent>>
   /** The Effect API behind this client. */
   readonly effect: TrackerShape
   /** Flush every open run handle and release the store. */
@@ -434,36 +465,59 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
   const ensureOpen = () => {
     if (closed) throw new NotFound({ kind: "tracker", id: "", message: "This tracker is closed; open a new one with openTracker()." })
   }
+  const handle = (state: RunState): Run => {
+    const h = new Run(tracker, run, state)
+    open.add(h)
+    return h
+  }
   const startRun = async (options: StartRunOptions): Promise<Run> => {
     ensureOpen()
-    const state = await run(tracker.startRun(options))
-    const handle = new Run(tracker, run, state)
-    open.add(handle)
-    return handle
+    return handle(await run(tracker.startRun(options)))
   }
   return {
     startRun,
     async withRun(options, fn) {
-      const handle = await startRun(options)
+      const h = await startRun(options)
       let result
       try {
-        result = await fn(handle)
+        result = await fn(h)
       } catch (e) {
-        if (handle.status === "RUNNING") {
-          await handle.flush().catch(() => {})
-          await handle.end({ status: "FAILED", error: e })
+        if (h.status === "RUNNING") {
+          await h.flush().catch(() => {})
+          await h.end({ status: "FAILED", error: e })
         }
         throw e
       }
-      if (handle.status === "RUNNING") await handle.end()
-      else await handle.flush()
+      if (h.status === "RUNNING") await h.end()
+      else await h.flush()
       return result
     },
-    getRun: (id) => run(tracker.getRun(id)),
-    listExperiments: () => run(tracker.listExperiments()),
+    async resumeRun(runId, options) {
+      ensureOpen()
+      return handle(await run(tracker.resumeRun(runId, options.fromStep)))
+    },
+    deleteRun: (id) => run(tracker.deleteRun(id)).then(() => undefined),
+    restoreRun: (id) => run(tracker.restoreRun(id)).then(() => undefined),
+    getRun: (id, options) => run(tracker.getRun(id, options)),
+    listExperiments: (options) => run(tracker.listExperiments(options)),
+    renameExperiment: (ref, name) => run(tracker.renameExperiment(ref, name)),
+    deleteExperiment: (ref) => run(tracker.deleteExperiment(ref)),
+    restoreExperiment: (ref) => run(tracker.restoreExperiment(ref)),
+    forkExperiment: (ref, options) => run(tracker.forkExperiment(ref, options)),
     listRuns: (options) => run(tracker.listRuns(options)),
-    metricHistory: (id, key) => run(tracker.metricHistory(id, key)),
+    metricHistory: (id, key, options) => run(tracker.metricHistory(id, key, options)),
     readArtifact: (id, path) => run(tracker.readArtifact(id, path)),
+    readArtifacts: (uri) =>
+      run(tracker.resolveArtifacts(uri).pipe(Effect.flatMap((files) => Effect.forEach(files, (f) => Effect.map(tracker.readBlob(f.ref.sha256), (bytes) => ({ ...f, bytes })))))),
+    registerModel: (name, options) => run(tracker.registerModel(name, options)),
+    createModelVersion: (name, options) => run(tracker.createModelVersion(name, options)),
+    transitionStage: (name, version, stage, options) => run(tracker.transitionStage(name, version, stage, options)),
+    setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
+    deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
+    getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),
+    listModels: (options) => run(tracker.listModels(options)),
+    listModelVersions: (name, options) => run(tracker.listModelVersions(name, options)),
+    streamEvents: (stream) => run(tracker.streamEvents(stream)),
     effect: tracker,
     async close() {
       if (closed) return

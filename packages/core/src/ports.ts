@@ -80,3 +80,15 @@ export const UNKNOWN_ENVIRONMENT: Environment = {
   host: "unknown",
   pid: 0
 }
+
+/**
+ * Whether the process that owns a RUNNING run is gone, so the run can be marked KILLED instead of
+ * showing RUNNING forever. `since` is when the process took the run: a live pid that started
+ * later is a reused pid, so the owner is gone.
+ */
+export class Liveness extends Context.Service<Liveness, {
+  readonly isGone: (owner: { readonly host: string; readonly pid: number; readonly since: number }) => boolean
+}>()("runledger/Liveness") {
+  /** Never judges a process gone: for tests and for embedding where processes cannot be probed. */
+  static readonly unknown = Liveness.of({ isGone: () => false })
+}

@@ -1,23 +1,49 @@
 /**
- * The Tracker service: the Effect API. It turns commands into events through `decide`,
- * appends them under optimistic concurrency (retrying on conflict with fresh state), and
- * answers reads from a projection caught up incrementally from the log.
+ * The Tracker service: the Effect API. Commands go through `decide` and are appended under the
+ * stream's expected version, re-decided against fresh state when another writer got there first.
+ * Reads come from a projection of the whole log, caught up incrementally, or from a fold that
+ * stops at a past position or time (`asOf`).
  */
 import { Context, Effect, Layer, Semaphore, Stream } from "effect"
-import { type Decision, decideCreateExperiment, decideRun, decideStartRun, type Draft, type RunCommand } from "./decide.ts"
-import { type ConcurrencyConflict, invalid, NotFound, type TrackerError } from "./errors.ts"
-import { type ArtifactRef, EXPERIMENTS_STREAM, type Meta, type NewEvent, runStream } from "./events.ts"
-import { newId, runNameFromId, uuidv7 } from "./ids.ts"
-import { ArtifactStore, type AppendResult, EventStore, type ExpectedVersion, RunContext, type StoreError } from "./ports.ts"
+import { type Decision, type Draft } from "./decide/common.ts"
 import {
-  emptyExperiments,
-  evolveExperiments,
-  type ExperimentView,
-  foldRun,
-  LogProjection,
-  type RunState,
-  type RunView
-} from "./project.ts"
+  checkExperimentActive,
+  decideCreateExperiment,
+  decideDeleteExperiment,
+  decideForkExperiment,
+  decideRenameExperiment,
+  decideRestoreExperiment
+} from "./decide/experiments.ts"
+import {
+  decideCreateModelVersion,
+  decideDeleteAlias,
+  decideRegisterModel,
+  decideSetAlias,
+  decideTransitionStage,
+  modelMissing
+} from "./decide/models.ts"
+import { decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
+import { type ConcurrencyConflict, invalid, NotFound, type TrackerError } from "./errors.ts"
+import {
+  type ArtifactRef,
+  CURRENT_SCHEMA,
+  type Event,
+  EXPERIMENTS_STREAM,
+  type Meta,
+  modelStream,
+  type NewEvent,
+  type ParamValue,
+  type RecordedEvent,
+  runStream,
+  type Stage
+} from "./events.ts"
+import { newId, runNameFromId, uuidv7 } from "./ids.ts"
+import { ArtifactStore, type AppendResult, EventStore, type ExpectedVersion, Liveness, RunContext, type StoreError } from "./ports.ts"
+import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentView } from "./project/experiments.ts"
+import { type HistoryPoint, latestMetricsOf, metricHistoryOf } from "./project/history.ts"
+import { LogProjection, type ViewType } from "./project/log.ts"
+import { evolveModel, type ModelState, type ModelVersionView, type ModelView } from "./project/models.ts"
+import { foldRun, type RunState, type RunView } from "./project/runs.ts"
 import { checkArtifactPath, checkName } from "./validate.ts"
 
 export interface StartRunOptions {
@@ -27,85 +53,182 @@ export interface StartRunOptions {
   readonly parentRunId?: string
 }
 
-export interface MetricPoint {
-  readonly step: number
-  readonly value: number
-  readonly timestamp: number
-}
+export type MetricPoint = HistoryPoint
 
 export type ArtifactSource = { readonly bytes: Uint8Array } | { readonly file: string }
 
+/** A past moment: a log position, or a time in epoch milliseconds (events recorded at or before it). */
+export type AsOf = { readonly position: number } | { readonly time: number }
+
+export interface ReadOptions {
+  readonly asOf?: AsOf
+}
+
+export interface ListRunsOptions extends ReadOptions {
+  /** Experiment name or id. */
+  readonly experiment?: string
+  readonly parentRunId?: string
+  readonly viewType?: ViewType
+}
+
+export type ModelVersionRef = { readonly version: number } | { readonly stage: Stage } | { readonly alias: string }
+
+/** One file of a resolved artifact URI: its path below the URI's path, and its content address. */
+export interface ResolvedArtifact {
+  readonly relativePath: string
+  readonly ref: ArtifactRef
+  readonly runId: string
+}
+
 /** How many times a command is re-decided against fresh state after losing a race. */
-const MAX_RETRIES = 8
+const MAX_RETRIES = 16
 
 export interface TrackerShape {
+  // experiments
   /** The experiment of that name, created when missing. One name is one experiment, across processes. */
   readonly ensureExperiment: (name: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly renameExperiment: (ref: string, name: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly deleteExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly restoreExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly forkExperiment: (
+    ref: string,
+    options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }
+  ) => Effect.Effect<ExperimentView, TrackerError>
+  // runs
   readonly startRun: (options: StartRunOptions) => Effect.Effect<RunState, TrackerError>
   /** A run's current state, folded from its stream. */
   readonly loadRun: (runId: string) => Effect.Effect<RunState, NotFound | StoreError>
   /** Append already-decided events to a run's stream under an expected version (the building block of batching writers). */
-  readonly appendRun: (
-    runId: string,
-    drafts: ReadonlyArray<Draft>,
-    expectedVersion: ExpectedVersion
-  ) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
+  readonly appendRun: (runId: string, drafts: ReadonlyArray<Draft>, expectedVersion: ExpectedVersion) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
   /** Decide and append commands to a run, atomically, re-deciding on a lost race. */
   readonly record: (runId: string, commands: ReadonlyArray<RunCommand>) => Effect.Effect<RunState, TrackerError>
+  readonly deleteRun: (runId: string) => Effect.Effect<RunState, TrackerError>
+  readonly restoreRun: (runId: string) => Effect.Effect<RunState, TrackerError>
+  /** Resume a run from a step: later points at steps >= fromStep replace the older ones in projections. */
+  readonly resumeRun: (runId: string, fromStep: number) => Effect.Effect<RunState, TrackerError>
   /** Store bytes or a local file in the artifact store; returns its content address (the event is `record`'s job). */
   readonly putArtifact: (source: ArtifactSource) => Effect.Effect<{ sha256: string; size: number }, TrackerError>
-  readonly getRun: (runId: string) => Effect.Effect<RunView, NotFound | StoreError>
-  readonly listExperiments: () => Effect.Effect<ReadonlyArray<ExperimentView>, StoreError>
-  readonly listRuns: (options?: { readonly experiment?: string }) => Effect.Effect<ReadonlyArray<RunView>, NotFound | StoreError>
-  readonly metricHistory: (runId: string, key: string) => Effect.Effect<ReadonlyArray<MetricPoint>, NotFound | StoreError>
   readonly readArtifact: (runId: string, path: string) => Effect.Effect<Uint8Array, TrackerError>
-  /** The projection of the whole log, caught up to the store's head. */
-  readonly projection: Effect.Effect<LogProjection, StoreError>
+  readonly readBlob: (sha256: string) => Effect.Effect<Uint8Array, TrackerError>
+  /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`. */
+  readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
+  // reads
+  readonly getRun: (runId: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
+  readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
+  readonly listRuns: (options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
+  readonly metricHistory: (runId: string, key: string, options?: ReadOptions & { readonly all?: boolean }) => Effect.Effect<ReadonlyArray<MetricPoint>, NotFound | StoreError>
+  // model registry
+  readonly registerModel: (name: string, options?: { readonly description?: string; readonly tags?: Record<string, string> }) => Effect.Effect<ModelView, TrackerError>
+  readonly createModelVersion: (name: string, options: { readonly runId: string; readonly artifactPath: string }) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly transitionStage: (name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly setAlias: (name: string, alias: string, version: number) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
+  readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
+  readonly listModelVersions: (name: string, options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError>
+  // audit
+  /** Every event of a stream (`run-<id>`, `model-<name>`, `experiments`), oldest first. */
+  readonly streamEvents: (stream: string) => Effect.Effect<ReadonlyArray<RecordedEvent>, StoreError>
+  /** The projection of the whole log, caught up to the store's head (or folded up to `asOf`). */
+  readonly projection: (options?: ReadOptions) => Effect.Effect<LogProjection, StoreError>
+  /** Mark RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked. */
+  readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
 }
 
 export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger/Tracker") {}
 
-const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> =>
-  d.ok ? Effect.succeed(d.events) : Effect.fail(d.error)
+const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
+
+const runMissing = (runId: string) => new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` })
+
+const isCut = (asOf: AsOf | undefined) =>
+  asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
+
+const checkAsOf = (asOf: AsOf | undefined) => {
+  if (asOf === undefined) return undefined
+  const n = "position" in asOf ? asOf.position : asOf.time
+  return Number.isFinite(n) && n >= 0 ? undefined : invalid("asOf", `An as-of position or time must be a number >= 0, not ${String(n)}.`)
+}
 
 export const makeTracker = Effect.gen(function*() {
   const store = yield* EventStore
   const artifacts = yield* ArtifactStore
   const context = yield* RunContext
+  const liveness = yield* Liveness
   const provenance = yield* context.capture
-  const meta: Meta = { host: provenance.environment.host, pid: provenance.environment.pid, ...(provenance.environment.user ? { actor: provenance.environment.user } : {}) }
+  const env = provenance.environment
+  const meta: Meta = { host: env.host, pid: env.pid, ...(env.user ? { actor: env.user } : {}) }
 
-  const stamp = (drafts: ReadonlyArray<Draft>): NewEvent[] => {
+  const stamp = (drafts: ReadonlyArray<Draft>, extraMeta?: Partial<Meta>): NewEvent[] => {
     const at = Date.now()
-    return drafts.map((d) => ({ id: uuidv7(at), type: d.type, at, data: d.data, meta }) as NewEvent)
+    return drafts.map((d) => {
+      const schema = CURRENT_SCHEMA[d.type]
+      return { id: uuidv7(at), type: d.type, at, data: d.data, meta: extraMeta ? { ...meta, ...extraMeta } : meta, ...(schema ? { schema } : {}) } as NewEvent
+    })
   }
 
-  const loadExperiments = store.readStream(EXPERIMENTS_STREAM).pipe(
-    Effect.map((events) => events.reduce(evolveExperiments, emptyExperiments()))
-  )
-
-  const ensureExperiment = (name: string): Effect.Effect<ExperimentView, TrackerError> =>
+  /**
+   * Decide against a stream's fresh state and append under its version; on a lost race, read
+   * again and decide again. Returns the state after the append.
+   */
+  const decideOn = <S>(stream: string, fold: (events: ReadonlyArray<Event>) => S, decide: (state: S) => Decision | Effect.Effect<Decision, TrackerError>) =>
     Effect.gen(function*() {
       for (let attempt = 0; ; attempt++) {
-        const state = yield* loadExperiments
-        const existing = state.byName.get(name)
-        if (existing !== undefined) return state.byId.get(existing)!
-        const experimentId = newId()
-        const drafts = yield* fromDecision(decideCreateExperiment(state, experimentId, name))
-        const appended = yield* Effect.result(store.append(EXPERIMENTS_STREAM, stamp(drafts), state.version))
-        if (appended._tag === "Success") return { id: experimentId, name, createdAt: Date.now() }
+        const events = yield* store.readStream(stream)
+        const state = fold(events)
+        const decided = decide(state)
+        const drafts = yield* fromDecision(Effect.isEffect(decided) ? yield* decided : decided)
+        if (drafts.length === 0) return state
+        const stamped = stamp(drafts)
+        const appended = yield* Effect.result(store.append(stream, stamped, events.length))
+        if (appended._tag === "Success") {
+          return fold([...events, ...stamped.map((e, i) => ({ ...e, stream, version: events.length + i + 1 }) as Event)])
+        }
         if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)
-        // Another writer created an experiment first (maybe this very name): look again.
       }
     })
+
+  // -- experiments ----------------------------------------------------------
+
+  const foldExperiments = (events: ReadonlyArray<Event>): ExperimentsState => events.reduce(evolveExperiments, emptyExperiments())
+  const experimentNamed = (state: ExperimentsState, name: string) => state.byId.get(state.byName.get(name)!)!
+
+  const ensureExperiment = (name: string) =>
+    Effect.gen(function*() {
+      const bad = checkName("experiment", name)
+      if (bad) return yield* Effect.fail(bad)
+      const id = newId()
+      const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideCreateExperiment(s, id, name))
+      return experimentNamed(state, name)
+    })
+
+  const renameExperiment = (ref: string, name: string) =>
+    decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideRenameExperiment(s, ref, name)).pipe(Effect.map((s) => experimentNamed(s, name)))
+
+  const experimentAfter = (decide: (s: ExperimentsState, ref: string) => Decision) => (ref: string) =>
+    Effect.gen(function*() {
+      let id = ""
+      const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => {
+        id = s.byName.get(ref) ?? ref
+        return decide(s, ref)
+      })
+      return state.byId.get(id)!
+    })
+
+  const forkExperiment = (ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }) => {
+    const id = newId()
+    return decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideForkExperiment(s, ref, id, options.name, options.overrides ?? {}, options.tags ?? {})).pipe(
+      Effect.map((s) => s.byId.get(id)!)
+    )
+  }
+
+  // -- runs -------------------------------------------------------------------
 
   const loadRun = (runId: string): Effect.Effect<RunState, NotFound | StoreError> =>
     store.readStream(runStream(runId)).pipe(
       Effect.flatMap((events) => {
         const state = foldRun(events)
-        return state === undefined
-          ? Effect.fail(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` }))
-          : Effect.succeed(state)
+        return state === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(state)
       })
     )
 
@@ -115,6 +238,8 @@ export const makeTracker = Effect.gen(function*() {
       if (badName) return yield* Effect.fail(badName)
       if (options.parentRunId !== undefined) yield* loadRun(options.parentRunId)
       const experiment = yield* ensureExperiment(options.experiment)
+      const inactive = checkExperimentActive(experiment)
+      if (inactive) return yield* Effect.fail(inactive)
       const runId = newId()
       const drafts = yield* fromDecision(
         decideStartRun(undefined, {
@@ -129,76 +254,130 @@ export const makeTracker = Effect.gen(function*() {
       )
       const events = stamp(drafts)
       yield* store.append(runStream(runId), events, 0)
-      return foldRun(events.map((e, i) => ({ ...e, stream: runStream(runId), version: i + 1 }) as never))!
+      return foldRun(events.map((e, i) => ({ ...e, stream: runStream(runId), version: i + 1 }) as Event))!
     })
 
-  const appendRun = (runId: string, drafts: ReadonlyArray<Draft>, expected: ExpectedVersion) =>
-    store.append(runStream(runId), stamp(drafts), expected)
+  const appendRun = (runId: string, drafts: ReadonlyArray<Draft>, expected: ExpectedVersion) => store.append(runStream(runId), stamp(drafts), expected)
 
-  const record = (runId: string, commands: ReadonlyArray<RunCommand>): Effect.Effect<RunState, TrackerError> =>
-    Effect.gen(function*() {
-      for (let attempt = 0; ; attempt++) {
-        const state = yield* loadRun(runId)
-        const version = state.version
-        const drafts: Draft[] = []
-        for (const cmd of commands) {
-          const decided = yield* fromDecision(decideRun(state, runId, cmd))
-          drafts.push(...decided)
-        }
-        if (drafts.length === 0) return state
-        const appended = yield* Effect.result(appendRun(runId, drafts, version))
-        if (appended._tag === "Success") return yield* loadRun(runId)
-        if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)
+  const foldRunOrMissing = (events: ReadonlyArray<Event>) => foldRun(events)
+  const record = (runId: string, commands: ReadonlyArray<RunCommand>) =>
+    decideOn(runStream(runId), foldRunOrMissing, (state) => {
+      if (state === undefined) return { ok: false, error: runMissing(runId) } as Decision
+      const drafts: Draft[] = []
+      let s: RunState | undefined = state
+      for (const cmd of commands) {
+        const d = decideRun(s, runId, cmd)
+        if (!d.ok) return d
+        drafts.push(...d.events)
       }
-    })
+      return { ok: true, events: drafts } as Decision
+    }).pipe(Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s))))
 
   const putArtifact = (source: ArtifactSource) => ("bytes" in source ? artifacts.put(source.bytes) : artifacts.putFile(source.file))
 
-  // Reads: one projection, caught up from its position under a lock so concurrent reads never double-apply.
-  const projection = new LogProjection()
+  // -- reads ------------------------------------------------------------------
+
+  const live = new LogProjection()
   const lock = Semaphore.makeUnsafe(1)
   const caughtUp: Effect.Effect<LogProjection, StoreError> = lock.withPermit(
-    store.readAll(projection.position).pipe(
-      Stream.runForEach((e) => Effect.sync(() => projection.apply(e))),
-      Effect.as(projection)
+    store.readAll(live.position).pipe(
+      Stream.runForEach((e) => Effect.sync(() => live.apply(e))),
+      Effect.as(live)
     )
   )
 
-  const getRun = (runId: string) =>
-    caughtUp.pipe(
-      Effect.flatMap((p) => {
-        const view = p.runView(runId)
-        return view === undefined
-          ? Effect.fail(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` }))
-          : Effect.succeed(view)
-      })
+  const projection = (options: ReadOptions = {}): Effect.Effect<LogProjection, StoreError> => {
+    if (options.asOf === undefined) return caughtUp
+    const keep = isCut(options.asOf)
+    const past = new LogProjection()
+    return store.readAll(0).pipe(
+      Stream.runForEach((e) => Effect.sync(() => (keep(e) ? past.apply(e) : undefined))),
+      Effect.as(past)
     )
+  }
 
-  const listRuns = (options: { readonly experiment?: string } = {}) =>
-    caughtUp.pipe(
-      Effect.flatMap((p) => {
-        if (options.experiment === undefined) return Effect.succeed(p.listRuns())
-        const id = p.experiments.byName.get(options.experiment) ?? (p.experiments.byId.has(options.experiment) ? options.experiment : undefined)
-        return id === undefined
-          ? Effect.fail(new NotFound({ kind: "experiment", id: options.experiment, message: `No experiment named ${JSON.stringify(options.experiment)}. List them with \`runledger experiments\`.` }))
-          : Effect.succeed(p.listRuns(id))
-      })
-    )
-
-  const metricHistory = (runId: string, key: string) =>
-    store.readStream(runStream(runId)).pipe(
-      Effect.flatMap((events) => {
-        if (events.length === 0) return Effect.fail(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}.` }))
-        const points: MetricPoint[] = []
-        for (const e of events) {
-          if (e.type !== "MetricsLogged") continue
-          const { keys, values, steps, timestamps } = e.data
-          for (let i = 0; i < keys.length; i++) {
-            if (keys[i] === key) points.push({ step: steps[i], value: values[i], timestamp: timestamps[i] })
+  /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
+  const withEffectiveMetrics = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
+    const state = p.runs.get(view.id)
+    if (state === undefined || state.staleKeys.size === 0) return Effect.succeed(view)
+    const keep = isCut(asOf)
+    return store.readStream(runStream(view.id)).pipe(
+      Effect.map((events) => {
+        const latest = latestMetricsOf(events.filter(keep), state.staleKeys)
+        const metrics = { ...view.metrics }
+        const metricSteps = { ...view.metricSteps }
+        for (const [k, m] of latest) {
+          const current = metricSteps[k]
+          if (current === undefined || m.step > current.step || (m.step === current.step && m.timestamp >= current.timestamp)) {
+            metrics[k] = m.value
+            metricSteps[k] = { step: m.step, timestamp: m.timestamp }
           }
         }
-        // Ordered by step; points logged at the same step keep their log order (the sort is stable).
-        return Effect.succeed(points.sort((a, b) => a.step - b.step))
+        return { ...view, metrics, metricSteps }
+      })
+    )
+  }
+
+  const reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError> = Effect.gen(function*() {
+    const p = yield* caughtUp
+    const reaped: string[] = []
+    for (const s of p.runs.values()) {
+      if (s.status !== "RUNNING" || s.deleted || !liveness.isGone(s.owner)) continue
+      const owner = `process ${s.owner.pid} on ${s.owner.host}`
+      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${owner} exited without ending the run (found gone by a pid check).` } } }]
+      // Under the run's version: if the owner wrote meanwhile, it is alive and this is skipped.
+      const appended = yield* Effect.result(store.append(runStream(s.id), stamp(drafts, { actor: "runledger (dead-run check)" }), s.version))
+      if (appended._tag === "Success") reaped.push(s.id)
+      else if (appended.failure._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.failure)
+    }
+    return reaped
+  })
+
+  /** Live reads first mark runs whose process is gone, so no run shows RUNNING forever. */
+  const readable = (options: ReadOptions = {}) =>
+    Effect.gen(function*() {
+      const bad = checkAsOf(options.asOf)
+      if (bad) return yield* Effect.fail(bad)
+      if (options.asOf === undefined) {
+        const reaped = yield* reapDeadRuns
+        if (reaped.length > 0) return yield* caughtUp
+      }
+      return yield* projection(options)
+    })
+
+  const getRun = (runId: string, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
+        const view = p.runView(runId)
+        return view === undefined ? Effect.fail(runMissing(runId)) : withEffectiveMetrics(p, view, options.asOf)
+      })
+    )
+
+  const listRuns = (options: ListRunsOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> => {
+        let experimentId: string | undefined
+        if (options.experiment !== undefined) {
+          const e = p.findExperiment(options.experiment)
+          if (e === undefined) {
+            return Effect.fail(new NotFound({ kind: "experiment", id: options.experiment, message: `No experiment named ${JSON.stringify(options.experiment)}. List them with \`runledger experiments\`.` }))
+          }
+          experimentId = e.id
+        }
+        const views = p.listRuns({
+          ...(experimentId !== undefined ? { experimentId } : {}),
+          ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
+          ...(options.viewType !== undefined ? { viewType: options.viewType } : {})
+        })
+        return Effect.forEach(views, (v) => withEffectiveMetrics(p, v, options.asOf))
+      })
+    )
+
+  const metricHistory = (runId: string, key: string, options: ReadOptions & { readonly all?: boolean } = {}) =>
+    store.readStream(runStream(runId)).pipe(
+      Effect.flatMap((events) => {
+        if (events.length === 0) return Effect.fail(runMissing(runId))
+        return Effect.succeed(metricHistoryOf(events.filter(isCut(options.asOf)), key, { all: options.all ?? false }))
       })
     )
 
@@ -207,28 +386,142 @@ export const makeTracker = Effect.gen(function*() {
       const bad = checkArtifactPath(path)
       if (bad) return yield* Effect.fail(bad)
       const run = yield* loadRun(runId)
-      const ref: ArtifactRef | undefined = run.artifacts.get(path)
-      if (ref === undefined) {
-        return yield* Effect.fail(new NotFound({ kind: "artifact", id: path, message: `Run ${runId} has no artifact ${JSON.stringify(path)}.` }))
-      }
+      const ref = run.artifacts.get(path)
+      if (ref === undefined) return yield* Effect.fail(new NotFound({ kind: "artifact", id: path, message: `Run ${runId} has no artifact ${JSON.stringify(path)}.` }))
       return yield* artifacts.get(ref.sha256)
+    })
+
+  // -- model registry -----------------------------------------------------------
+
+  const foldModel = (events: ReadonlyArray<Event>): ModelState | undefined => {
+    let m: ModelState | undefined
+    for (const e of events) m = evolveModel(m, e)
+    return m
+  }
+
+
+  const getModelVersion = (name: string, ref: ModelVersionRef, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ModelVersionView, TrackerError> => {
+        if (!p.models.has(name)) return Effect.fail(modelMissing(name))
+        const v = p.modelVersion(name, ref)
+        if (v !== undefined) return Effect.succeed(v)
+        const what = "version" in ref ? `version ${ref.version}` : "stage" in ref ? `a version in ${ref.stage}` : `an alias ${JSON.stringify(ref.alias)}`
+        return Effect.fail(new NotFound({ kind: "model version", id: name, message: `Model ${JSON.stringify(name)} has no ${what}${options.asOf ? " at that time" : ""}.` }))
+      })
+    )
+
+  const afterModelWrite = (name: string, version: number) => getModelVersion(name, { version })
+
+  const registerModel = (name: string, options: { readonly description?: string; readonly tags?: Record<string, string> } = {}) =>
+    decideOn(modelStream(name), foldModel, (m) => decideRegisterModel(m, name, options.description ?? "", options.tags ?? {})).pipe(
+      Effect.flatMap(() => caughtUp),
+      Effect.map((p) => p.listModels().find((m) => m.name === name)!)
+    )
+
+  const createModelVersion = (name: string, options: { readonly runId: string; readonly artifactPath: string }) =>
+    Effect.gen(function*() {
+      let created = 0
+      yield* decideOn(modelStream(name), foldModel, (m) =>
+        store.readStream(runStream(options.runId)).pipe(
+          Effect.map((events) => {
+            const d = decideCreateModelVersion(m, name, foldRun(events), options.runId, options.artifactPath)
+            if (d.ok) created = (d.events[0] as Extract<Draft, { type: "ModelVersionCreated" }>).data.version
+            return d
+          })
+        ))
+      return yield* afterModelWrite(name, created)
+    })
+
+  const transitionStage = (name: string, version: number, stage: Stage, options: { readonly archiveExisting?: boolean } = {}) =>
+    decideOn(modelStream(name), foldModel, (m) => decideTransitionStage(m, name, version, stage, options.archiveExisting ?? false)).pipe(
+      Effect.flatMap(() => afterModelWrite(name, version))
+    )
+
+  const setAlias = (name: string, alias: string, version: number) =>
+    decideOn(modelStream(name), foldModel, (m) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+
+  const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
+
+  const listModelVersions = (name: string, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError> => {
+        const versions = p.listModelVersions(name)
+        return versions === undefined ? Effect.fail(modelMissing(name)) : Effect.succeed(versions)
+      })
+    )
+
+  const resolveArtifacts = (uri: string): Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError> =>
+    Effect.gen(function*() {
+      let runId: string
+      let path: string
+      const runUri = /^runs:\/([^/]+)\/(.+)$/.exec(uri)
+      const modelUri = /^models:\/([^/]+)\/([^/]+)\/?$/.exec(uri)
+      if (runUri) {
+        runId = runUri[1]
+        path = runUri[2].replace(/\/+$/, "")
+      } else if (modelUri) {
+        const [, name, which] = modelUri
+        const ref: ModelVersionRef = /^\d+$/.test(which)
+          ? { version: Number(which) }
+          : which.startsWith("@")
+          ? { alias: which.slice(1) }
+          : { stage: which as Stage }
+        if ("stage" in ref && !["None", "Staging", "Production", "Archived"].includes(ref.stage)) {
+          return yield* Effect.fail(invalid("uri", `${JSON.stringify(which)} in ${uri} is not a version number, a stage (None, Staging, Production, Archived) or an @alias.`))
+        }
+        const v = yield* getModelVersion(name, ref)
+        runId = v.runId
+        path = v.artifactPath
+      } else {
+        return yield* Effect.fail(invalid("uri", `${JSON.stringify(uri)} is not runs:/<run id>/<path> or models:/<name>/<version | stage | @alias>.`))
+      }
+      const bad = checkArtifactPath(path)
+      if (bad) return yield* Effect.fail(bad)
+      const run = yield* loadRun(runId)
+      const out: ResolvedArtifact[] = []
+      for (const [p, ref] of run.artifacts) {
+        if (p === path) out.push({ relativePath: p.slice(p.lastIndexOf("/") + 1), ref, runId })
+        else if (p.startsWith(`${path}/`)) out.push({ relativePath: p.slice(path.length + 1), ref, runId })
+      }
+      if (out.length === 0) return yield* Effect.fail(new NotFound({ kind: "artifact", id: uri, message: `Nothing is stored at ${uri}.` }))
+      return out.sort((a, b) => a.relativePath.localeCompare(b.relativePath))
     })
 
   return Tracker.of({
     ensureExperiment,
+    renameExperiment,
+    deleteExperiment: experimentAfter(decideDeleteExperiment),
+    restoreExperiment: experimentAfter(decideRestoreExperiment),
+    forkExperiment,
     startRun,
     loadRun,
     appendRun,
     record,
+    deleteRun: (runId) => record(runId, [{ _tag: "DeleteRun" }]),
+    restoreRun: (runId) => record(runId, [{ _tag: "RestoreRun" }]),
+    resumeRun: (runId, fromStep) => record(runId, [{ _tag: "ResumeRun", fromStep }]),
     putArtifact,
+    readArtifact,
+    readBlob: (sha256) => artifacts.get(sha256),
+    resolveArtifacts,
     getRun,
-    listExperiments: () => caughtUp.pipe(Effect.map((p) => p.listExperiments())),
+    listExperiments: (options = {}) => readable(options).pipe(Effect.map((p) => p.listExperiments(options.viewType))),
     listRuns,
     metricHistory,
-    readArtifact,
-    projection: caughtUp
+    registerModel,
+    createModelVersion,
+    transitionStage,
+    setAlias,
+    deleteAlias,
+    getModelVersion,
+    listModels: (options = {}) => readable(options).pipe(Effect.map((p) => p.listModels())),
+    listModelVersions,
+    streamEvents: (stream) => store.readStream(stream),
+    projection,
+    reapDeadRuns
   })
 })
 
+/** The Tracker, given an EventStore, an ArtifactStore, a RunContext and a Liveness. */
 export const TrackerLive = Layer.effect(Tracker, makeTracker)
-

@@ -1,6 +1,6 @@
 /** fast-check arbitraries for events and metric values, shared by the core and store tests. */
 import fc from "fast-check"
-import type { Event, NewEvent } from "../src/index.ts"
+import { CURRENT_SCHEMA, type Event, type NewEvent } from "../src/index.ts"
 
 /** Every double, including NaN, -0 and +/-Infinity. */
 export const anyNumber = fc.oneof(
@@ -50,8 +50,28 @@ const source = fc.record(
 )
 
 /** The body of every event type. */
+const stage = fc.constantFrom("None" as const, "Staging" as const, "Production" as const, "Archived" as const)
+
 export const draft = fc.oneof(
-  fc.record({ type: fc.constant("ExperimentCreated" as const), data: fc.record({ experimentId: id, name: text }) }),
+  fc.record({ type: fc.constant("ExperimentCreated" as const), data: fc.record({ experimentId: id, name: text, tags: stringMap }) }),
+  fc.record({ type: fc.constant("ExperimentRenamed" as const), data: fc.record({ experimentId: id, name: text }) }),
+  fc.record({ type: fc.constant("ExperimentDeleted" as const), data: fc.record({ experimentId: id }) }),
+  fc.record({ type: fc.constant("ExperimentRestored" as const), data: fc.record({ experimentId: id }) }),
+  fc.record({
+    type: fc.constant("ExperimentForked" as const),
+    data: fc.record({ experimentId: id, name: text, parentExperimentId: id, overrides: fc.dictionary(key, paramValue, { maxKeys: 3 }), tags: stringMap })
+  }),
+  fc.record({ type: fc.constant("RunDeleted" as const), data: fc.constant({}) }),
+  fc.record({ type: fc.constant("RunRestored" as const), data: fc.constant({}) }),
+  fc.record({ type: fc.constant("RunResumed" as const), data: fc.record({ fromStep: fc.nat(1e6) }) }),
+  fc.record({ type: fc.constant("ModelRegistered" as const), data: fc.record({ name: text, description: text, tags: stringMap }) }),
+  fc.record({ type: fc.constant("ModelVersionCreated" as const), data: fc.record({ version: fc.integer({ min: 1, max: 99 }), runId: id, artifactPath: fc.constantFrom("model", "a/b.json") }) }),
+  fc.record({
+    type: fc.constant("StagePromoted" as const),
+    data: fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage, to: stage, archived: fc.array(fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage }), { maxLength: 2 }) })
+  }),
+  fc.record({ type: fc.constant("AliasSet" as const), data: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }), previous: fc.option(fc.integer({ min: 1, max: 99 }), { nil: null }) }) }),
+  fc.record({ type: fc.constant("AliasDeleted" as const), data: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }) }) }),
   fc.record({
     type: fc.constant("RunStarted" as const),
     data: fc.record({ runId: id, experimentId: id, name: text, parentRunId: fc.option(id, { nil: null }), tags: stringMap, source, environment })
@@ -74,7 +94,7 @@ export const draft = fc.oneof(
 )
 
 export const newEvent = fc.tuple(draft, fc.uuid({ version: 7 }), fc.nat({ max: 2e12 })).map(
-  ([d, uuid, at]) => ({ id: uuid, at, type: d.type, data: d.data, meta: { host: "h", pid: 1 } }) as NewEvent
+  ([d, uuid, at]) => ({ id: uuid, at, type: d.type, data: d.data, meta: { host: "h", pid: 1 }, ...(CURRENT_SCHEMA[d.type] ? { schema: CURRENT_SCHEMA[d.type] } : {}) }) as NewEvent
 )
 
 export const event = fc.tuple(newEvent, fc.stringMatching(/^run-[0-9a-f]{8}$/), fc.integer({ min: 1, max: 1000 })).map(

@@ -3,6 +3,7 @@ import { Layer } from "effect"
 import {
   ArtifactStore,
   EventStore,
+  Liveness,
   makeMemoryArtifactStore,
   makeMemoryEventStore,
   makeTrackerClient,
@@ -15,14 +16,16 @@ import {
 
 export const memoryClient = async (
   store: EventStoreShape = makeMemoryEventStore(),
-  readFile?: (path: string) => Promise<Uint8Array>
+  readFile?: (path: string) => Promise<Uint8Array>,
+  liveness = Liveness.unknown
 ): Promise<{ tracker: TrackerClient; store: EventStoreShape }> => {
   const layer = TrackerLive.pipe(
     Layer.provide(
       Layer.mergeAll(
         Layer.succeed(EventStore, store),
         Layer.succeed(ArtifactStore, makeMemoryArtifactStore(readFile ? { readFile } : {})),
-        Layer.succeed(RunContext, RunContext.fixed({ source: { cwd: "/x" }, environment: UNKNOWN_ENVIRONMENT }))
+        Layer.succeed(RunContext, RunContext.fixed({ source: { cwd: "/x" }, environment: UNKNOWN_ENVIRONMENT })),
+        Layer.succeed(Liveness, liveness)
       )
     )
   )

@@ -33,3 +33,22 @@ export type { SqlParam } from "./sql/params.ts"
 export { valueOf, type RunView } from "./run-view.ts"
 export { compareNumbers, compareStrings } from "./value-order.ts"
 export { FilterParseError, OrderByParseError, PageTokenError } from "./errors.ts"
+export {
+  bootstrapDifferenceCI,
+  welchTTest,
+  type BootstrapOptions,
+  type BootstrapResult,
+  type WelchTTestResult
+} from "./analysis/significance.ts"
+export { studentTCdf, studentTTwoSidedPValue } from "./analysis/student-t.ts"
+export { mulberry32, type Random } from "./analysis/prng.ts"
+export { downsample, type MetricBucket, type MetricSeries, type NumericColumn } from "./analysis/downsample.ts"
+export {
+  CHART_PALETTE,
+  lineChartSvg,
+  type ChartPoint,
+  type ChartSeries,
+  type LineChartOptions
+} from "./analysis/svg-chart.ts"
+export { logTicks, niceTicks, type LogTicks, type Ticks } from "./analysis/ticks.ts"
+export { escapeXml } from "./analysis/xml-text.ts"

@@ -6,10 +6,18 @@ import { formatTime, toJson } from "../format.ts"
 import { out, requireStore, task } from "./common.ts"
 import { jsonFlag, storeDir } from "./root.ts"
 
-const summary = (e: RecordedEvent): string => {
+/** One line of what an event says, for people. */
+export const summary = (e: RecordedEvent): string => {
   switch (e.type) {
     case "ExperimentCreated":
       return `${e.data.name} (${e.data.experimentId})`
+    case "ExperimentRenamed":
+      return `${e.data.experimentId} -> ${e.data.name}`
+    case "ExperimentDeleted":
+    case "ExperimentRestored":
+      return e.data.experimentId
+    case "ExperimentForked":
+      return `${e.data.name} (${e.data.experimentId}) from ${e.data.parentExperimentId}${Object.keys(e.data.overrides).length > 0 ? ` with ${Object.entries(e.data.overrides).map(([k, v]) => `${k}=${String(v)}`).join(" ")}` : ""}`
     case "RunStarted":
       return `${e.data.name} in experiment ${e.data.experimentId}`
     case "ParamsLogged":
@@ -26,6 +34,21 @@ const summary = (e: RecordedEvent): string => {
       return `${e.data.path} (${e.data.size} bytes, sha256 ${e.data.sha256.slice(0, 12)})`
     case "RunEnded":
       return `${e.data.status}${e.data.error ? `: ${e.data.error.message}` : ""}`
+    case "RunDeleted":
+    case "RunRestored":
+      return ""
+    case "RunResumed":
+      return `from step ${e.data.fromStep}`
+    case "ModelRegistered":
+      return `${e.data.name}${e.data.description ? `: ${e.data.description}` : ""}`
+    case "ModelVersionCreated":
+      return `version ${e.data.version} from runs:/${e.data.runId}/${e.data.artifactPath}`
+    case "StagePromoted":
+      return `version ${e.data.version}: ${e.data.from} -> ${e.data.to}${e.data.archived.length > 0 ? ` (archived ${e.data.archived.map((a) => `v${a.version}`).join(", ")})` : ""}`
+    case "AliasSet":
+      return `@${e.data.alias} -> version ${e.data.version}${e.data.previous !== null ? ` (was ${e.data.previous})` : ""}`
+    case "AliasDeleted":
+      return `@${e.data.alias} (was version ${e.data.version})`
   }
 }
 

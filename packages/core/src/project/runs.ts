@@ -1,11 +1,8 @@
 /**
- * Projections: pure folds of events into the views people read.
- * - RunState: one run, folded from its stream (also what `decide` checks commands against).
- * - LogProjection: every experiment and run, folded from the whole log in position order.
+ * A run, folded from its stream; also what `decide` checks run commands against.
  * Folds mutate state they own, for speed on replay; views handed out are copies.
  */
-import type { ArtifactRef, Environment, Event, ParamValue, RunStatus, Source } from "./events.ts"
-import { runIdOfStream } from "./events.ts"
+import type { ArtifactRef, Environment, Event, ParamValue, RunStatus, Source } from "../events.ts"
 
 export interface LatestMetric {
   readonly value: number
@@ -29,6 +26,16 @@ export interface RunState {
   source: Source
   environment: Environment
   error: { readonly message: string; readonly stack?: string } | null
+  deleted: boolean
+  /** The process that writes the run: the one that started it, or the last one that resumed it. */
+  owner: { readonly host: string; readonly pid: number; readonly since: number }
+  /** The fromStep of each RunResumed, in order. */
+  resumes: number[]
+  /**
+   * Keys whose latest value a resume set aside: the best older point below the resume step is not
+   * kept by the fold, so a view recomputes these from the stream (see history.ts).
+   */
+  staleKeys: Set<string>
   /** The run stream's version: the number of events folded. */
   version: number
 }
@@ -53,12 +60,9 @@ export interface RunView {
   readonly source: Source
   readonly environment: Environment
   readonly error: { readonly message: string; readonly stack?: string } | null
-}
-
-export interface ExperimentView {
-  readonly id: string
-  readonly name: string
-  readonly createdAt: number
+  readonly lifecycle: "active" | "deleted"
+  /** The fromStep of each resume of this run, in order. */
+  readonly resumedFrom: ReadonlyArray<number>
 }
 
 /** A later point replaces the latest value when its step is higher, or equal with a timestamp not older. */
@@ -84,6 +88,10 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       source: d.source,
       environment: d.environment,
       error: null,
+      deleted: false,
+      owner: { host: event.meta?.host ?? d.environment.host, pid: event.meta?.pid ?? d.environment.pid, since: event.at },
+      resumes: [],
+      staleKeys: new Set(),
       version: event.version
     }
   }
@@ -118,6 +126,27 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       state.endTime = event.at
       state.error = event.data.error ?? null
       break
+    case "RunDeleted":
+      state.deleted = true
+      break
+    case "RunRestored":
+      state.deleted = false
+      break
+    case "RunResumed": {
+      const from = event.data.fromStep
+      state.resumes.push(from)
+      if (event.meta?.host !== undefined && event.meta.pid !== undefined) state.owner = { host: event.meta.host, pid: event.meta.pid, since: event.at }
+      state.status = "RUNNING"
+      state.endTime = null
+      state.error = null
+      for (const [key, m] of state.latest) {
+        if (m.step >= from) {
+          state.latest.delete(key)
+          state.staleKeys.add(key)
+        }
+      }
+      break
+    }
   }
   return state
 }
@@ -151,68 +180,9 @@ export const toRunView = (s: RunState, experimentName: string): RunView => {
     artifacts: [...s.artifacts.values()],
     source: s.source,
     environment: s.environment,
-    error: s.error
+    error: s.error,
+    lifecycle: s.deleted ? "deleted" : "active",
+    resumedFrom: [...s.resumes]
   }
 }
 
-/** The experiment registry folded from the `experiments` stream. */
-export interface ExperimentsState {
-  readonly byId: Map<string, ExperimentView>
-  readonly byName: Map<string, string>
-  version: number
-}
-
-export const emptyExperiments = (): ExperimentsState => ({ byId: new Map(), byName: new Map(), version: 0 })
-
-export const evolveExperiments = (state: ExperimentsState, event: Event): ExperimentsState => {
-  state.version = event.version
-  if (event.type === "ExperimentCreated") {
-    state.byId.set(event.data.experimentId, { id: event.data.experimentId, name: event.data.name, createdAt: event.at })
-    state.byName.set(event.data.name, event.data.experimentId)
-  }
-  return state
-}
-
-/**
- * Everything, folded from the whole log in position order. Catching up is incremental:
- * apply events after `position` and the state equals a fold from zero.
- */
-export class LogProjection {
-  position = 0
-  readonly experiments: ExperimentsState = emptyExperiments()
-  readonly runs = new Map<string, RunState>()
-
-  apply(event: Event & { readonly position?: number }): void {
-    if (event.position !== undefined) this.position = event.position
-    else this.position++
-    if (event.type === "ExperimentCreated") {
-      evolveExperiments(this.experiments, event)
-      return
-    }
-    const runId = runIdOfStream(event.stream)
-    if (runId === undefined) return
-    const next = evolveRun(this.runs.get(runId), event)
-    if (next !== undefined) this.runs.set(runId, next)
-  }
-
-  experimentName(id: string): string {
-    return this.experiments.byId.get(id)?.name ?? id
-  }
-
-  runView(id: string): RunView | undefined {
-    const s = this.runs.get(id)
-    return s === undefined ? undefined : toRunView(s, this.experimentName(s.experimentId))
-  }
-
-  listExperiments(): ExperimentView[] {
-    return [...this.experiments.byId.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-  }
-
-  listRuns(experimentId?: string): RunView[] {
-    const out: RunView[] = []
-    for (const s of this.runs.values()) {
-      if (experimentId === undefined || s.experimentId === experimentId) out.push(toRunView(s, this.experimentName(s.experimentId)))
-    }
-    return out.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
-  }
-}

@@ -1,10 +1,10 @@
 /**
- * decide: command -> events, enforcing the invariants. Pure: the same state and command
- * always give the same answer, and a refused command yields no events at all.
+ * Run commands -> events, enforcing the invariants. Pure: the same state and command always give
+ * the same answer, and a refused command yields no events at all.
  */
-import { invalid, NotFound, ParamConflict, RunNotActive, type InvalidInput } from "./errors.ts"
-import type { EndStatus, Environment, EventData, EventType, MetricsBatch, ParamValue, Source } from "./events.ts"
-import type { ExperimentsState, RunState } from "./project.ts"
+import { invalid, NotFound, ParamConflict, RunNotActive, type InvalidInput } from "../errors.ts"
+import type { EndStatus, Environment, MetricsBatch, ParamValue, Source } from "../events.ts"
+import type { RunState } from "../project/runs.ts"
 import {
   checkArtifactPath,
   checkKey,
@@ -15,27 +15,8 @@ import {
   checkTags,
   checkTimestamp,
   sameParam
-} from "./validate.ts"
-
-/** An event before the store gives it an id, a time, a stream and a version. */
-export type Draft = { [T in EventType]: { readonly type: T; readonly data: EventData<T> } }[EventType]
-
-export type DecideError = InvalidInput | ParamConflict | RunNotActive | NotFound
-export type Decision = { readonly ok: true; readonly events: ReadonlyArray<Draft> } | { readonly ok: false; readonly error: DecideError }
-
-const ok = (events: ReadonlyArray<Draft>): Decision => ({ ok: true, events })
-const refuse = (error: DecideError): Decision => ({ ok: false, error })
-
-// ---------------------------------------------------------------------------
-// Experiments
-
-/** Create the experiment unless one of that name exists; one name is one experiment. */
-export const decideCreateExperiment = (state: ExperimentsState, experimentId: string, name: string): Decision => {
-  const bad = checkName("experiment", name)
-  if (bad) return refuse(bad)
-  if (state.byName.has(name)) return ok([])
-  return ok([{ type: "ExperimentCreated", data: { experimentId, name } }])
-}
+} from "../validate.ts"
+import { type Decision, type Draft, ok, refuse } from "./common.ts"
 
 // ---------------------------------------------------------------------------
 // Runs
@@ -70,6 +51,9 @@ export type RunCommand =
     readonly mediaType: string
   }
   | { readonly _tag: "EndRun"; readonly status: EndStatus; readonly error?: { readonly message: string; readonly stack?: string } }
+  | { readonly _tag: "DeleteRun" }
+  | { readonly _tag: "RestoreRun" }
+  | { readonly _tag: "ResumeRun"; readonly fromStep: number }
 
 const END_STATUSES: ReadonlyArray<string> = ["FINISHED", "FAILED", "KILLED"]
 
@@ -103,18 +87,34 @@ export const checkMetricsBatch = (batch: MetricsBatch): InvalidInput | undefined
   return undefined
 }
 
-const active = (state: RunState): RunNotActive | undefined =>
-  state.status === "RUNNING"
+/** Logging needs a run that is RUNNING and not deleted. */
+export const checkRunActive = (state: RunState): RunNotActive | undefined =>
+  state.deleted
+    ? new RunNotActive({ runId: state.id, status: state.status, message: `Run ${state.id} is deleted; restore it with \`runledger runs restore ${state.id}\` before logging to it.` })
+    : state.status === "RUNNING"
     ? undefined
     : new RunNotActive({
       runId: state.id,
       status: state.status,
-      message: `Run ${state.id} has ended (${state.status}); nothing more can be logged to it. Start a new run.`
+      message: `Run ${state.id} has ended (${state.status}); nothing more can be logged to it. Start a new run, or resume this one.`
     })
 
 export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCommand): Decision => {
   if (state === undefined) return refuse(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}.` }))
-  const inactive = active(state)
+  switch (cmd._tag) {
+    case "DeleteRun":
+      return state.deleted ? refuse(invalid("run", `Run ${state.id} is already deleted.`)) : ok([{ type: "RunDeleted", data: {} }])
+    case "RestoreRun":
+      return state.deleted ? ok([{ type: "RunRestored", data: {} }]) : refuse(invalid("run", `Run ${state.id} is not deleted; there is nothing to restore.`))
+    case "ResumeRun": {
+      if (state.deleted) return refuse(checkRunActive(state)!)
+      if (!(Number.isSafeInteger(cmd.fromStep) && cmd.fromStep >= 0)) {
+        return refuse(invalid("fromStep", `Resume from a whole step >= 0, not ${String(cmd.fromStep)}.`))
+      }
+      return ok([{ type: "RunResumed", data: { fromStep: cmd.fromStep } }])
+    }
+  }
+  const inactive = checkRunActive(state)
   if (inactive) return refuse(inactive)
   switch (cmd._tag) {
     case "LogParams": {

@@ -1,0 +1,65 @@
+/** The experiment registry, folded from the `experiments` stream. */
+import type { Event, ParamValue } from "../events.ts"
+
+export interface ExperimentView {
+  readonly id: string
+  readonly name: string
+  readonly createdAt: number
+  readonly tags: Readonly<Record<string, string>>
+  readonly lifecycle: "active" | "deleted"
+  /** For a fork: the experiment it came from and the settings it changes. */
+  readonly parentId: string | null
+  readonly overrides: Readonly<Record<string, ParamValue>>
+}
+
+export interface ExperimentsState {
+  readonly byId: Map<string, ExperimentView>
+  /** Names stay taken while their experiment is deleted (restore must get its name back). */
+  readonly byName: Map<string, string>
+  version: number
+}
+
+export const emptyExperiments = (): ExperimentsState => ({ byId: new Map(), byName: new Map(), version: 0 })
+
+export const evolveExperiments = (state: ExperimentsState, event: Event): ExperimentsState => {
+  state.version = event.version
+  switch (event.type) {
+    case "ExperimentCreated":
+    case "ExperimentForked": {
+      const d = event.data
+      const fork = event.type === "ExperimentForked" ? event.data : null
+      state.byId.set(d.experimentId, {
+        id: d.experimentId,
+        name: d.name,
+        createdAt: event.at,
+        tags: d.tags,
+        lifecycle: "active",
+        parentId: fork?.parentExperimentId ?? null,
+        overrides: fork?.overrides ?? {}
+      })
+      state.byName.set(d.name, d.experimentId)
+      break
+    }
+    case "ExperimentRenamed": {
+      const e = state.byId.get(event.data.experimentId)
+      if (e === undefined) break
+      state.byName.delete(e.name)
+      state.byName.set(event.data.name, e.id)
+      state.byId.set(e.id, { ...e, name: event.data.name })
+      break
+    }
+    case "ExperimentDeleted":
+    case "ExperimentRestored": {
+      const e = state.byId.get(event.data.experimentId)
+      if (e !== undefined) state.byId.set(e.id, { ...e, lifecycle: event.type === "ExperimentDeleted" ? "deleted" : "active" })
+      break
+    }
+  }
+  return state
+}
+
+/** An experiment by name, or by id. */
+export const findExperiment = (state: ExperimentsState, ref: string): ExperimentView | undefined => {
+  const id = state.byName.get(ref)
+  return id !== undefined ? state.byId.get(id) : state.byId.get(ref)
+}

@@ -1,0 +1,54 @@
+/**
+ * Metric histories with resume semantics. A RunResumed(fromStep) sets aside the points logged
+ * before it at steps >= fromStep: projections take the newer points instead. Nothing is deleted:
+ * `all` returns every point with `superseded` marked, as `runledger history --all` shows.
+ */
+import type { Event } from "../events.ts"
+
+export interface HistoryPoint {
+  readonly step: number
+  readonly value: number
+  readonly timestamp: number
+  /** Set aside by a later resume (only reported with `all`). */
+  readonly superseded?: boolean
+}
+
+/**
+ * A point logged after `era` resumes is superseded when some later resume starts at or below its
+ * step: with `fromAfter[era]` the smallest fromStep among resumes number era, era+1, ..., that is
+ * `step >= fromAfter[era]`.
+ */
+export const metricHistoryOf = (events: Iterable<Event>, key: string, options: { readonly all?: boolean } = {}): HistoryPoint[] => {
+  const raw: Array<{ step: number; value: number; timestamp: number; era: number }> = []
+  const resumes: number[] = []
+  for (const e of events) {
+    if (e.type === "RunResumed") resumes.push(e.data.fromStep)
+    else if (e.type === "MetricsLogged") {
+      const { keys, values, steps, timestamps } = e.data
+      for (let i = 0; i < keys.length; i++) if (keys[i] === key) raw.push({ step: steps[i], value: values[i], timestamp: timestamps[i], era: resumes.length })
+    }
+  }
+  const fromAfter = new Array<number>(resumes.length + 1).fill(Infinity)
+  for (let k = resumes.length - 1; k >= 0; k--) fromAfter[k] = Math.min(resumes[k], fromAfter[k + 1])
+  const out: HistoryPoint[] = []
+  for (const p of raw) {
+    const superseded = p.step >= fromAfter[p.era]
+    if (!superseded) out.push({ step: p.step, value: p.value, timestamp: p.timestamp })
+    else if (options.all) out.push({ step: p.step, value: p.value, timestamp: p.timestamp, superseded: true })
+  }
+  // By step; points at the same step keep their log order (the sort is stable).
+  return out.sort((a, b) => a.step - b.step)
+}
+
+/** The latest effective value of every key of a run: the highest step, then the latest timestamp. */
+export const latestMetricsOf = (events: ReadonlyArray<Event>, keys: Iterable<string>): Map<string, HistoryPoint> => {
+  const latest = new Map<string, HistoryPoint>()
+  for (const key of keys) {
+    let best: HistoryPoint | undefined
+    for (const p of metricHistoryOf(events, key)) {
+      if (best === undefined || p.step > best.step || (p.step === best.step && p.timestamp >= best.timestamp)) best = p
+    }
+    if (best !== undefined) latest.set(key, best)
+  }
+  return latest
+}

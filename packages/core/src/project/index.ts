@@ -1,0 +1,5 @@
+export * from "./experiments.ts"
+export * from "./history.ts"
+export * from "./log.ts"
+export * from "./models.ts"
+export * from "./runs.ts"

@@ -1,0 +1,108 @@
+/**
+ * Everything, folded from the whole log in position order: experiments, runs and models.
+ * Catching up is incremental: applying the events after `position` gives the same state as a
+ * fold from zero. `asOf` folds stop at a position or a time, for "what was true then".
+ */
+import type { Event, Stage } from "../events.ts"
+import { modelNameOfStream, runIdOfStream } from "../events.ts"
+import { emptyExperiments, evolveExperiments, type ExperimentView, findExperiment } from "./experiments.ts"
+import { evolveModel, type ModelState, type ModelVersionView, type ModelView, toModelView, versionView } from "./models.ts"
+import { evolveRun, type RunState, type RunView, toRunView } from "./runs.ts"
+
+export type ViewType = "active" | "deleted" | "all"
+
+export interface RunFilter {
+  /** Experiment name or id. */
+  readonly experimentId?: string
+  readonly parentRunId?: string
+  /** Default "active": deleted runs, and runs of deleted experiments, are hidden. */
+  readonly viewType?: ViewType
+}
+
+const visible = (deleted: boolean, viewType: ViewType): boolean =>
+  viewType === "all" || (viewType === "deleted" ? deleted : !deleted)
+
+export class LogProjection {
+  position = 0
+  /** The time of the last event applied. */
+  at = 0
+  readonly experiments = emptyExperiments()
+  readonly runs = new Map<string, RunState>()
+  readonly models = new Map<string, ModelState>()
+
+  apply(event: Event & { readonly position?: number }): void {
+    this.position = event.position ?? this.position + 1
+    this.at = event.at
+    if (event.stream === "experiments") {
+      evolveExperiments(this.experiments, event)
+      return
+    }
+    const runId = runIdOfStream(event.stream)
+    if (runId !== undefined) {
+      const next = evolveRun(this.runs.get(runId), event)
+      if (next !== undefined) this.runs.set(runId, next)
+      return
+    }
+    const model = modelNameOfStream(event.stream)
+    if (model !== undefined) {
+      const next = evolveModel(this.models.get(model), event)
+      if (next !== undefined) this.models.set(model, next)
+    }
+  }
+
+  experimentName(id: string): string {
+    return this.experiments.byId.get(id)?.name ?? id
+  }
+
+  findExperiment(ref: string): ExperimentView | undefined {
+    return findExperiment(this.experiments, ref)
+  }
+
+  runView(id: string): RunView | undefined {
+    const s = this.runs.get(id)
+    return s === undefined ? undefined : toRunView(s, this.experimentName(s.experimentId))
+  }
+
+  listExperiments(viewType: ViewType = "active"): ExperimentView[] {
+    return [...this.experiments.byId.values()]
+      .filter((e) => visible(e.lifecycle === "deleted", viewType))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+  }
+
+  /** Runs, newest first. A run counts as deleted when it or its experiment is. */
+  listRuns(filter: RunFilter = {}): RunView[] {
+    const viewType = filter.viewType ?? "active"
+    const out: RunView[] = []
+    for (const s of this.runs.values()) {
+      if (filter.experimentId !== undefined && s.experimentId !== filter.experimentId) continue
+      if (filter.parentRunId !== undefined && s.parentRunId !== filter.parentRunId) continue
+      const deleted = s.deleted || this.experiments.byId.get(s.experimentId)?.lifecycle === "deleted"
+      if (!visible(deleted, viewType)) continue
+      out.push(toRunView(s, this.experimentName(s.experimentId)))
+    }
+    return out.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
+  }
+
+  listModels(): ModelView[] {
+    return [...this.models.values()].map(toModelView).sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  listModelVersions(name: string): ModelVersionView[] | undefined {
+    const m = this.models.get(name)
+    return m === undefined ? undefined : [...m.versions.keys()].sort((a, b) => a - b).map((v) => versionView(m, v)!)
+  }
+
+  /** A version by number, by stage (the newest version in it) or by alias. */
+  modelVersion(name: string, ref: { readonly version: number } | { readonly stage: Stage } | { readonly alias: string }): ModelVersionView | undefined {
+    const m = this.models.get(name)
+    if (m === undefined) return undefined
+    if ("version" in ref) return versionView(m, ref.version)
+    if ("alias" in ref) {
+      const v = m.aliases.get(ref.alias)
+      return v === undefined ? undefined : versionView(m, v)
+    }
+    let best: number | undefined
+    for (const v of m.versions.values()) if (v.stage === ref.stage && (best === undefined || v.version > best)) best = v.version
+    return best === undefined ? undefined : versionView(m, best)
+  }
+}

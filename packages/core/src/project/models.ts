@@ -1,0 +1,102 @@
+/** The model registry, folded from `model-<name>` streams. */
+import type { Event, Stage } from "../events.ts"
+
+export interface ModelVersionView {
+  readonly name: string
+  readonly version: number
+  readonly stage: Stage
+  readonly aliases: ReadonlyArray<string>
+  readonly runId: string
+  readonly artifactPath: string
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface ModelState {
+  name: string
+  description: string
+  tags: Record<string, string>
+  createdAt: number
+  updatedAt: number
+  versions: Map<number, { version: number; runId: string; artifactPath: string; stage: Stage; createdAt: number; updatedAt: number }>
+  aliases: Map<string, number>
+  /** The model stream's version. */
+  version: number
+}
+
+export interface ModelView {
+  readonly name: string
+  readonly description: string
+  readonly tags: Readonly<Record<string, string>>
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly versions: number
+  /** The newest version in each stage that has one. */
+  readonly latest: Readonly<Partial<Record<Stage, number>>>
+  readonly aliases: Readonly<Record<string, number>>
+}
+
+export const evolveModel = (state: ModelState | undefined, event: Event): ModelState | undefined => {
+  if (event.type === "ModelRegistered") {
+    return {
+      name: event.data.name,
+      description: event.data.description,
+      tags: { ...event.data.tags },
+      createdAt: event.at,
+      updatedAt: event.at,
+      versions: new Map(),
+      aliases: new Map(),
+      version: event.version
+    }
+  }
+  if (state === undefined) return undefined
+  state.version = event.version
+  state.updatedAt = event.at
+  switch (event.type) {
+    case "ModelVersionCreated":
+      state.versions.set(event.data.version, { version: event.data.version, runId: event.data.runId, artifactPath: event.data.artifactPath, stage: "None", createdAt: event.at, updatedAt: event.at })
+      break
+    case "StagePromoted": {
+      for (const a of event.data.archived) {
+        const v = state.versions.get(a.version)
+        if (v) state.versions.set(a.version, { ...v, stage: "Archived", updatedAt: event.at })
+      }
+      const v = state.versions.get(event.data.version)
+      if (v) state.versions.set(event.data.version, { ...v, stage: event.data.to, updatedAt: event.at })
+      break
+    }
+    case "AliasSet":
+      state.aliases.set(event.data.alias, event.data.version)
+      break
+    case "AliasDeleted":
+      state.aliases.delete(event.data.alias)
+      break
+  }
+  return state
+}
+
+export const versionView = (m: ModelState, version: number): ModelVersionView | undefined => {
+  const v = m.versions.get(version)
+  if (v === undefined) return undefined
+  const aliases = [...m.aliases].filter(([, n]) => n === version).map(([a]) => a).sort()
+  return { name: m.name, ...v, aliases }
+}
+
+export const toModelView = (m: ModelState): ModelView => {
+  const latest: Partial<Record<Stage, number>> = {}
+  for (const v of m.versions.values()) if ((latest[v.stage] ?? 0) < v.version) latest[v.stage] = v.version
+  return {
+    name: m.name,
+    description: m.description,
+    tags: { ...m.tags },
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    versions: m.versions.size,
+    latest,
+    aliases: Object.fromEntries([...m.aliases].sort(([a], [b]) => a.localeCompare(b)))
+  }
+}
+
+/** The versions currently in a stage, oldest first. */
+export const versionsInStage = (m: ModelState, stage: Stage): number[] =>
+  [...m.versions.values()].filter((v) => v.stage === stage).map((v) => v.version).sort((a, b) => a - b)
