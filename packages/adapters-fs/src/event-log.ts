@@ -40,6 +40,8 @@ export interface Recovery {
   readonly offset: number
   readonly bytes: number
   readonly reason: string
+  /** Where the cut bytes were saved. */
+  readonly savedTo: string
 }
 
 export interface EventLogOptions {
@@ -94,7 +96,7 @@ class Offsets {
 
 const defaultOnRecover = (r: Recovery) =>
   process.stderr.write(
-    `runledger: cut off a torn tail of ${r.bytes} bytes at offset ${r.offset} of ${r.file} (${r.reason}); it was an append interrupted by a crash and was never acknowledged.\n`
+    `runledger: cut off a torn tail of ${r.bytes} bytes at offset ${r.offset} of ${r.file} (${r.reason}): the end of an append a crash interrupted, so it was never acknowledged. The bytes are kept in ${r.savedTo}.\n`
   )
 
 export class FsEventLog {
@@ -289,7 +291,12 @@ export class FsEventLog {
     const tailAt = badAt?.offset ?? (carry !== null ? offset - carry.length : null)
     if (tailAt === null || !underLock) return
     const reason = badAt?.reason ?? "the record has no end (an interrupted write)"
-    const recovery = { file: this.file, offset: tailAt, bytes: size - tailAt, reason }
+    // Nothing is thrown away: the cut bytes are kept beside the log first.
+    const savedTo = `${this.file}.torn-${tailAt}-${Date.now()}`
+    const tail = Buffer.allocUnsafe(size - tailAt)
+    await this.reader.read(tail, 0, tail.length, tailAt)
+    await fs.writeFile(savedTo, tail, { flush: true })
+    const recovery = { file: this.file, offset: tailAt, bytes: size - tailAt, reason, savedTo }
     await this.writer.truncate(tailAt)
     await this.writer.sync()
     this.recoveries.push(recovery)

@@ -82,8 +82,10 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           const frame = scanFrame(buf, at, buf.length)
           if (!frame.ok && !frame.complete) break
           const recordOffset = base + frame.start
+          // Every complete record counts, damaged or not, so positions match the file.
+          events++
           if (!frame.ok) {
-            pendingBad ??= { kind: "damaged-record", file, offset: recordOffset, position: events + 1, message: `record ${events + 1} at byte offset ${recordOffset}: ${frame.reason}` }
+            pendingBad ??= { kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` }
             at = frame.end
             continue
           }
@@ -91,7 +93,6 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
             findings.push(pendingBad)
             pendingBad = null
           }
-          events++
           let event: Event | null = null
           try {
             event = decodeEventValue(JSON.parse(buf.toString("utf8", frame.jsonStart, frame.end - 1)))
@@ -135,6 +136,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
         }
         carry = at < buf.length ? buf.subarray(at) : null
       }
+      if (pendingBad !== null) events = (pendingBad.position ?? events) - 1
       if (pendingBad !== null || carry !== null) {
         const tornAt = pendingBad?.offset ?? size - (carry?.length ?? 0)
         findings.push({ kind: "torn-tail", file, offset: tornAt, message: `the last ${size - tornAt} bytes from byte offset ${tornAt} are an incomplete append (left by a crash, never acknowledged); the next writer cuts them off` })

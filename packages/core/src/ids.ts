@@ -23,8 +23,20 @@ export const uuidv7 = (now: number = Date.now()): string => {
   return s
 }
 
-/** A run or experiment id: a UUIDv7 without dashes, 32 hex digits (MLflow's run id shape). */
-export const newId = (now?: number): string => uuidv7(now).replaceAll("-", "")
+/**
+ * A run or experiment id: 32 random hex digits (a UUIDv4 without dashes, MLflow's run id shape).
+ * Random rather than time-ordered so that a short prefix (`runledger show 3f9a1c`) is unique even
+ * for runs started in the same millisecond.
+ */
+export const newId = (): string => {
+  const b = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(b)
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  let s = ""
+  for (let i = 0; i < 16; i++) s += hex[b[i]]
+  return s
+}
 
 const adjectives = ["amber", "bold", "brisk", "calm", "clever", "crisp", "eager", "fair", "fleet", "gentle", "glad", "keen", "lucid", "merry", "noble", "quick", "quiet", "rapid", "sharp", "sleek", "steady", "sunny", "swift", "vivid", "warm", "wise"]
 const nouns = ["otter", "falcon", "heron", "lynx", "panda", "raven", "tiger", "whale", "wolf", "yak", "bison", "crane", "eagle", "finch", "gecko", "ibis", "koala", "lemur", "moose", "newt", "orca", "puma", "robin", "seal", "stork", "zebra"]

@@ -1,4 +1,5 @@
 
+import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
 import { toJson } from "../format.ts"
@@ -14,9 +15,11 @@ export const demo = Command.make(
     json: jsonFlag
   },
   ({ seed, epochs, experiment, json }) =>
-    withTracker(
+    // Checked before the store is opened: a refused invocation creates nothing.
+    (epochs < 1 || epochs > 10_000
+      ? Effect.fail(new RangeError(`--epochs must be between 1 and 10000, got ${epochs}.`))
+      : Effect.void).pipe(Effect.andThen(withTracker(
       async (tracker, dir) => {
-        if (epochs < 1 || epochs > 10_000) throw new RangeError(`--epochs must be between 1 and 10000, got ${epochs}.`)
         const log = json ? () => {} : err
         log(`Training 6 models on a synthetic classification task; logging to ${dir} (experiment ${JSON.stringify(experiment)}).`)
         const results = await runDemo(tracker, { seed, epochs, experiment, log })
@@ -26,6 +29,6 @@ export const demo = Command.make(
         out(`\nNext: runledger runs --experiment ${experiment}  |  runledger show ${results[0].runId.slice(0, 12)}  |  runledger history ${results[0].runId.slice(0, 12)} val_accuracy`)
       },
       { create: true }
-    )
+    )))
 ).pipe(Command.withDescription("Train six small classifiers on seeded data, log them as runs, and print a leaderboard"))
 

@@ -1,0 +1,190 @@
+/**
+ * Benchmark 1: durable batched ingest, points/s.
+ *
+ * Ours: openTracker({ dir }) (durability "fsync"), one run, N points through
+ * `run.logBatch({ metrics })` in batches of BATCH points, each batch awaited (one append and one
+ * fdatasync per batch), then `run.flush()`.
+ *
+ * Ceiling: the naive per-line JSONL writer: `JSON.stringify({ key, value, step, timestamp })` per
+ * point, joined with LF, one `fs.writeSync` per batch of the same size, and ONE fdatasync at the
+ * end (as the issue states it). A variant with one fdatasync per batch (the same durability as
+ * ours) is measured once and reported in the note.
+ *
+ * Both sides get the same pre-built arrays of point objects, so building the input is not timed.
+ *
+ * Also: `run.logMetrics(record, { step })` un-awaited across every step, then `run.flush()`,
+ * against the same JSONL ceiling.
+ */
+import { closeSync, fdatasyncSync, openSync, statSync, writeSync } from "node:fs"
+import { join } from "node:path"
+import { LOG_FILE } from "../packages/adapters-fs/src/index.ts"
+import { openTracker } from "../packages/cli/src/index.ts"
+import type { BatchMetric } from "../packages/core/src/index.ts"
+import { type BenchOptions, median, nowMs, pairedRatio, type Row, settle, si, withTempDir } from "./report.ts"
+
+export const KEYS = ["loss", "accuracy", "learning_rate", "grad_norm"] as const
+const T0 = 1_700_000_000_000
+
+/** Point i: key i % 4 at step i / 4, a full-precision double, a timestamp per step. */
+export const makeBatches = (points: number, batchSize: number): BatchMetric[][] => {
+  const batches: BatchMetric[][] = []
+  for (let start = 0; start < points; start += batchSize) {
+    const n = Math.min(batchSize, points - start)
+    const batch = new Array<BatchMetric>(n)
+    for (let j = 0; j < n; j++) {
+      const i = start + j
+      const step = i >> 2
+      batch[j] = { key: KEYS[i & 3], value: Math.random(), step, timestamp: T0 + step * 10 }
+    }
+    batches.push(batch)
+  }
+  return batches
+}
+
+const writeAll = (fd: number, buf: Buffer): void => {
+  let off = 0
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+}
+
+/** The JSONL ceiling. Returns elapsed ms and bytes written. */
+const jsonl = (dir: string, batches: ReadonlyArray<ReadonlyArray<BatchMetric>>, fsyncEachBatch: boolean) => {
+  const file = join(dir, `metrics-${fsyncEachBatch ? "each" : "once"}.jsonl`)
+  const fd = openSync(file, "a")
+  const t0 = nowMs()
+  for (const batch of batches) {
+    const lines = new Array<string>(batch.length)
+    for (let i = 0; i < batch.length; i++) lines[i] = JSON.stringify(batch[i])
+    writeAll(fd, Buffer.from(lines.join("\n") + "\n"))
+    if (fsyncEachBatch) fdatasyncSync(fd)
+  }
+  if (!fsyncEachBatch) fdatasyncSync(fd)
+  const ms = nowMs() - t0
+  closeSync(fd)
+  return { ms, bytes: statSync(file).size }
+}
+
+/** Ours: awaited logBatch per batch. Returns elapsed ms and bytes of the log. */
+const oursLogBatch = (batches: ReadonlyArray<ReadonlyArray<BatchMetric>>) =>
+  withTempDir("ingest", async (dir) => {
+    const tracker = await openTracker({ dir })
+    const run = await tracker.startRun({ experiment: "bench", name: "ingest" })
+    const before = statSync(join(dir, LOG_FILE)).size
+    const t0 = nowMs()
+    for (const metrics of batches) await run.logBatch({ metrics })
+    await run.flush()
+    const ms = nowMs() - t0
+    const bytes = statSync(join(dir, LOG_FILE)).size - before
+    await run.end()
+    await tracker.close()
+    return { ms, bytes }
+  })
+
+/** Ours: un-awaited logMetrics per step (4 keys a step), then one flush. */
+const oursLogMetrics = (points: number) =>
+  withTempDir("ingest-metrics", async (dir) => {
+    const steps = points >> 2
+    const values = new Float64Array(points)
+    for (let i = 0; i < points; i++) values[i] = Math.random()
+    const tracker = await openTracker({ dir })
+    const run = await tracker.startRun({ experiment: "bench", name: "ingest-metrics" })
+    const t0 = nowMs()
+    for (let s = 0; s < steps; s++) {
+      const i = s << 2
+      void run.logMetrics({ loss: values[i], accuracy: values[i + 1], learning_rate: values[i + 2], grad_norm: values[i + 3] }, { step: s })
+    }
+    await run.flush()
+    const ms = nowMs() - t0
+    await run.end()
+    await tracker.close()
+    return { ms }
+  })
+
+export const benchIngest = async (opts: BenchOptions): Promise<Row[]> => {
+  const points = opts.quick ? 200_000 : 2_000_000
+  const batchSize = 10_000
+  opts.log(`ingest: building ${si(points)} points in batches of ${si(batchSize)}`)
+  const batches = makeBatches(points, batchSize)
+
+  // Warm both paths once (JIT, page cache, module init) on a small slice.
+  const warm = batches.slice(0, Math.min(5, batches.length))
+  await oursLogBatch(warm)
+  await withTempDir("ingest-jsonl", async (dir) => jsonl(dir, warm, false))
+
+  const ours: number[] = []
+  const ceiling: number[] = []
+  let oursBytes = 0
+  let jsonlBytes = 0
+  for (let r = 0; r < opts.reps; r++) {
+    // Alternate the order so drift on a shared machine hits both sides.
+    const runCeiling = () =>
+      withTempDir("ingest-jsonl", async (dir) => {
+        const c = jsonl(dir, batches, false)
+        jsonlBytes = c.bytes
+        ceiling.push(points / (c.ms / 1000))
+        opts.log(`  ceiling rep ${r + 1}: ${si(points / (c.ms / 1000))} points/s (${c.ms.toFixed(0)} ms)`)
+      })
+    const runOurs = async () => {
+      const o = await oursLogBatch(batches)
+      oursBytes = o.bytes
+      ours.push(points / (o.ms / 1000))
+      opts.log(`  ours    rep ${r + 1}: ${si(points / (o.ms / 1000))} points/s (${o.ms.toFixed(0)} ms)`)
+    }
+    if (r % 2 === 0) {
+      await runOurs()
+      await settle()
+      await runCeiling()
+    } else {
+      await runCeiling()
+      await settle()
+      await runOurs()
+    }
+    await settle()
+  }
+  const each = await withTempDir("ingest-jsonl-each", async (dir) => jsonl(dir, batches, true))
+  const eachRate = points / (each.ms / 1000)
+  opts.log(`  ceiling with one fdatasync per batch: ${si(eachRate)} points/s`)
+
+  // Half the points: a rate, compared per point with the same ceiling.
+  const metricsPoints = points >> 1
+  const metricsRates: number[] = []
+  for (let r = 0; r < opts.reps; r++) {
+    await settle()
+    const m = await oursLogMetrics(metricsPoints)
+    metricsRates.push(metricsPoints / (m.ms / 1000))
+    opts.log(`  logMetrics un-awaited rep ${r + 1}: ${si(metricsPoints / (m.ms / 1000))} points/s (${m.ms.toFixed(0)} ms)`)
+  }
+
+  const ceil = median(ceiling)
+  const fig = median(ours)
+  const ratio = pairedRatio(ours, ceiling)
+  const figM = median(metricsRates)
+  return [
+    {
+      name: `ingest logBatch awaited (${si(points)} pts, ${si(batchSize)}/batch, fsync each)`,
+      figure: fig,
+      unit: "points/s",
+      ceiling: ceil,
+      ceilingName: "JSONL, 1 fsync total",
+      ratio,
+      target: ">= 2x ceiling",
+      verdict: ratio >= 2 ? "PASS" : "MISS",
+      samples: ours,
+      ceilingSamples: ceiling,
+      note:
+        `${batches.length} fdatasyncs on our side vs 1 for the ceiling; JSONL with one fdatasync per batch: ${si(eachRate)} points/s ` +
+        `(ours ${(fig / eachRate).toFixed(2)}x that). Bytes per point: ours ${(oursBytes / points).toFixed(1)}, JSONL ${(jsonlBytes / points).toFixed(1)}.`
+    },
+    {
+      name: `ingest logMetrics un-awaited (${si(metricsPoints >> 2)} steps x 4 keys)`,
+      figure: figM,
+      unit: "points/s",
+      ceiling: ceil,
+      ceilingName: "JSONL, 1 fsync total",
+      ratio: figM / ceil,
+      target: "none (context)",
+      verdict: "info",
+      samples: metricsRates,
+      ceilingSamples: ceiling
+    }
+  ]
+}

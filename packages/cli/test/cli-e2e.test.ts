@@ -1,0 +1,618 @@
+/**
+ * End-to-end tests of the `runledger` executable: every test spawns `node packages/cli/src/bin.ts`
+ * as a child process against a store in a fresh temporary directory and checks what a user sees
+ * (stdout, stderr, exit status) and what lands on disk.
+ *
+ * The children are spawned asynchronously so that independent invocations can run side by side
+ * (each one pays ~1 s of start-up); NODE_COMPILE_CACHE (a private cache directory) makes repeated
+ * start-ups cheaper and changes nothing else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type ChildProcess, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
+const BIN = join(repoRoot, "packages/cli/src/bin.ts")
+const compileCache = mkdtempSync(join(tmpdir(), "runledger-cli-cache-"))
+const tempRoots: string[] = [compileCache]
+
+afterAll(() => {
+  for (const dir of tempRoots) rmSync(dir, { recursive: true, force: true })
+})
+
+const freshRoot = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-cli-"))
+  tempRoots.push(dir)
+  return dir
+}
+
+interface CliResult {
+  readonly status: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+interface CliOptions {
+  /** Working directory of the child (default: the OS temp dir, so a missing --dir never touches the repo). */
+  readonly cwd?: string
+  /** Extra environment; RUNLEDGER_DIR is unset unless given here. */
+  readonly env?: Record<string, string | undefined>
+}
+
+const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNLEDGER_DIR: undefined, NODE_COMPILE_CACHE: compileCache, ...extra }
+  for (const key of Object.keys(env)) if (key.startsWith("VITEST") || key === "NODE_ENV") delete env[key]
+  return env
+}
+
+const startCli = (args: ReadonlyArray<string>, options: CliOptions = {}): ChildProcess =>
+  spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env), stdio: ["ignore", "pipe", "pipe"] })
+
+/** Run `runledger ...args` to completion (killed after 30 s, which fails the test). */
+const cli = (args: ReadonlyArray<string>, options: CliOptions = {}): Promise<CliResult> =>
+  new Promise((resolvePromise, reject) => {
+    const child = startCli(args, options)
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+    child.on("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on("close", (status, signal) => {
+      clearTimeout(timer)
+      resolvePromise({ status, signal, stdout, stderr })
+    })
+  })
+
+const lines = (text: string): string[] => text.split("\n").filter((l) => l.length > 0)
+
+/** Exit status 2, nothing on stdout, exactly one line on stderr matching `pattern`. */
+const expectUsageError = (r: CliResult, pattern: RegExp | string): void => {
+  expect(r.stdout).toBe("")
+  expect(lines(r.stderr), r.stderr).toHaveLength(1)
+  if (typeof pattern === "string") expect(r.stderr).toContain(pattern)
+  else expect(r.stderr.trimEnd()).toMatch(pattern)
+  expect(r.status, r.stderr).toBe(2)
+}
+
+const expectOk = (r: CliResult): void => {
+  expect(r.status, r.stderr).toBe(0)
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Poll until `check` is true; fails after `timeoutMs`. */
+const waitFor = async (check: () => boolean, timeoutMs: number, what: string): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+/** Byte offsets where the records of an events.log start (one record per LF-terminated line). */
+const recordStarts = (log: Buffer): number[] => {
+  const starts: number[] = []
+  for (let at = 0; at < log.length;) {
+    starts.push(at)
+    const lf = log.indexOf(10, at)
+    if (lf < 0) break
+    at = lf + 1
+  }
+  return starts
+}
+
+interface RunJson {
+  id: string
+  experimentId: string
+  experiment: string
+  name: string
+  status: string
+  startTime: number
+  endTime: number | null
+  params: Record<string, string | number | boolean>
+  tags: Record<string, string>
+  metrics: Record<string, number>
+  artifacts: Array<{ path: string; sha256: string; size: number; mediaType: string }>
+}
+
+interface EventJson {
+  id: string
+  position: number
+  stream: string
+  version: number
+  type: string
+  at: number
+  data: Record<string, unknown>
+}
+
+const DEMO_MODELS = ["logreg-lr0.01", "logreg-lr0.1", "logreg-lr0.5-l2", "mlp-32-relu", "mlp-64-tanh", "mlp-64-relu-lr0.1"]
+const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "events"]
+/** Events per demo after the first (which also creates the experiment): per model RunStarted, ParamsLogged, MetricsLogged, 3 x ArtifactStored, RunEnded. */
+const EVENTS_PER_DEMO = 6 * 7
+
+/** The leaderboard rows printed by `demo`: rank, run name, model, val_accuracy, ..., run id. */
+const leaderboardRows = (stdout: string) =>
+  lines(stdout)
+    .map((l) => /^\s*(\d+)\s+(\S+)\s+(mlp|logistic-regression)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+([0-9a-f]{32})$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ rank: Number(m[1]), name: m[2], model: m[3], valAccuracy: Number(m[4]), runId: m[8] }))
+
+// ---------------------------------------------------------------------------------------------
+
+describe("the demo store", () => {
+  let root: string
+  /** `<root>/runledger`: the default name, so that `./runledger` can be tested from `root`. */
+  let store: string
+  /** The second `demo`, run by the --follow test (or by the second suite's beforeAll if that test failed early). */
+  let secondDemo: CliResult | undefined
+  const runSecondDemo = () => cli(["demo", "--epochs", "3", "--dir", store]) // --dir after the subcommand
+
+  beforeAll(() => {
+    root = freshRoot()
+    store = join(root, "runledger")
+  })
+
+  describe("after one demo", () => {
+    let demo: CliResult
+    let runs: RunJson[]
+    let eventCount: number
+
+    beforeAll(async () => {
+      demo = await cli(["--dir", store, "demo", "--epochs", "3"]) // --dir before the subcommand
+      expect(demo.status, demo.stderr).toBe(0)
+      const listed = await cli(["runs", "--json", "--dir", store])
+      expect(listed.status, listed.stderr).toBe(0)
+      runs = JSON.parse(listed.stdout) as RunJson[]
+      eventCount = lines(readFileSync(join(store, "events.log"), "utf8")).length
+    })
+
+    it("demo trains six models, logs progress on stderr and prints a ranked leaderboard", () => {
+      expect(demo.stdout).toContain("Leaderboard (demo-classification, this invocation):")
+      expect(lines(demo.stdout).find((l) => l.startsWith("RANK"))).toMatch(/^RANK\s+RUN\s+MODEL\s+VAL_ACCURACY\s+VAL_F1\s+VAL_LOSS\s+TIME\s+RUN ID$/)
+      const rows = leaderboardRows(demo.stdout)
+      expect(rows.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6])
+      expect(new Set(rows.map((r) => r.name))).toEqual(new Set(DEMO_MODELS))
+      for (let i = 1; i < rows.length; i++) expect(rows[i].valAccuracy).toBeLessThanOrEqual(rows[i - 1].valAccuracy)
+      expect(new Set(rows.map((r) => r.runId))).toEqual(new Set(runs.map((r) => r.id)))
+      expect(demo.stdout).toContain(`runledger show ${rows[0].runId.slice(0, 12)}`)
+      // Progress goes to stderr: a header, the data line and one line per trained model.
+      expect(demo.stderr).toContain(`logging to ${store} (experiment "demo-classification")`)
+      expect(lines(demo.stderr).filter((l) => l.trimStart().startsWith("trained "))).toHaveLength(6)
+      expect(existsSync(join(store, "events.log"))).toBe(true)
+      expect(existsSync(join(store, "events.lock"))).toBe(false)
+      expect(eventCount).toBe(1 + EVENTS_PER_DEMO)
+    })
+
+    it("show finds a run by full id, 12-character prefix and unique name, as text and --json", async () => {
+      const run = runs.find((r) => r.name === "mlp-64-tanh")!
+      const prefix = run.id.slice(0, 12)
+      expect(runs.filter((r) => r.id.startsWith(prefix))).toHaveLength(1)
+      const [byId, byPrefix, byName, asJson] = await Promise.all([
+        cli(["show", run.id, "--dir", store]),
+        cli(["show", prefix, "--dir", store]),
+        cli(["show", "mlp-64-tanh", "--dir", store]),
+        cli(["show", prefix, "--json", "--dir", store])
+      ])
+      for (const r of [byId, byPrefix, byName, asJson]) {
+        expect(r.status, r.stderr).toBe(0)
+        expect(r.stderr).toBe("")
+      }
+      expect(byPrefix.stdout).toBe(byId.stdout)
+      expect(byName.stdout).toBe(byId.stdout)
+      const text = byId.stdout
+      expect(text).toContain(`Run ${run.id}  mlp-64-tanh`)
+      expect(text).toMatch(/^ {2}experiment {2}demo-classification \([0-9a-f]{32}\)$/m)
+      expect(text).toMatch(/^ {2}status {6}FINISHED$/m)
+      expect(text).toMatch(/^ {2}environment node v24\./m)
+      for (const section of ["Params", "Tags", "Metrics (latest)", "Artifacts"]) expect(text).toMatch(new RegExp(`^${section.replace(/[()]/g, "\\$&")}$`, "m"))
+      expect(text).toMatch(/^\s+activation\s+tanh$/m)
+      expect(text).toMatch(/^\s+epochs\s+3$/m)
+      // KEY VALUE STEP POINTS HISTORY: the latest val_accuracy is at step 2 of 3 points.
+      expect(text).toMatch(/^\s+val_accuracy\s+[\d.]+\s+2\s+3\s+\S{3}$/m)
+      for (const path of ["model/weights.json", "eval/confusion_matrix.json", "eval/confusion_matrix.txt"]) expect(text).toMatch(new RegExp(`^\\s+${path}\\s`, "m"))
+
+      const shown = JSON.parse(asJson.stdout) as RunJson
+      expect(shown).toEqual(run)
+    })
+
+    it("show refuses an unknown run and an id prefix shorter than 4 characters", async () => {
+      const short = runs[0].id.slice(0, 3)
+      const [unknown, tooShort] = await Promise.all([cli(["show", "nope", "--dir", store]), cli(["show", short, "--dir", store])])
+      expectUsageError(unknown, `No run with id, id prefix or name "nope"`)
+      expect(unknown.stderr).toContain("runledger runs")
+      expectUsageError(tooShort, `No run with id, id prefix or name "${short}"`)
+    })
+
+    it("history prints one row per epoch, as a table and as --json, and refuses an unknown metric", async () => {
+      const run = runs.find((r) => r.name === "logreg-lr0.1")!
+      const prefix = run.id.slice(0, 12)
+      const [table, json, noMetric] = await Promise.all([
+        cli(["history", prefix, "val_accuracy", "--dir", store]),
+        cli(["--dir", store, "history", run.id, "val_accuracy", "--json"]),
+        cli(["history", prefix, "nope", "--dir", store])
+      ])
+      expectOk(table)
+      const rows = lines(table.stdout)
+      expect(rows[0]).toMatch(/^STEP\s+VALUE\s+TIME$/)
+      expect(rows.slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 1, 2])
+
+      expectOk(json)
+      const points = JSON.parse(json.stdout) as Array<{ step: number; value: number; timestamp: number }>
+      expect(points.map((p) => p.step)).toEqual([0, 1, 2])
+      for (const p of points) {
+        expect(p.value).toBeGreaterThan(0)
+        expect(p.value).toBeLessThanOrEqual(1)
+        expect(typeof p.timestamp).toBe("number")
+      }
+      expect(points[2].value).toBe(run.metrics.val_accuracy)
+      rows.slice(1).forEach((l, i) => expect(Number(l.trim().split(/\s+/)[1])).toBeCloseTo(points[i].value, 5))
+
+      expectUsageError(noMetric, `has no metric "nope"`)
+      expect(noMetric.stderr).toContain("val_accuracy")
+    })
+
+    it("events prints one line per event; --json is NDJSON; --from N starts after position N", async () => {
+      const [text, json, from, negative] = await Promise.all([
+        cli(["events", "--dir", store]),
+        cli(["events", "--json", "--dir", store]),
+        cli(["events", "--from", "40", "--json", "--dir", store]),
+        cli(["events", "--from", "-1", "--dir", store])
+      ])
+      for (const r of [text, json, from]) {
+        expect(r.status, r.stderr).toBe(0)
+        expect(r.stderr).toBe("")
+      }
+      const textLines = lines(text.stdout)
+      expect(textLines).toHaveLength(eventCount)
+      textLines.forEach((l, i) => expect(l).toMatch(new RegExp(`^\\s*${i + 1}\\s`)))
+      expect(textLines[0]).toMatch(/^\s+1\s+\S+ \S+\s+experiments\s+v1\s+ExperimentCreated\s+demo-classification \([0-9a-f]{32}\)$/)
+      expect(textLines.at(-1)).toMatch(/\sRunEnded\s+FINISHED$/)
+
+      const events = lines(json.stdout).map((l) => JSON.parse(l) as EventJson)
+      expect(events.map((e) => e.position)).toEqual(Array.from({ length: eventCount }, (_, i) => i + 1))
+      for (const e of events) {
+        expect(typeof e.stream).toBe("string")
+        expect(typeof e.type).toBe("string")
+        expect(Number.isInteger(e.version)).toBe(true)
+      }
+      const count = (type: string) => events.filter((e) => e.type === type).length
+      expect([count("ExperimentCreated"), count("RunStarted"), count("ArtifactStored"), count("RunEnded")]).toEqual([1, 6, 18, 6])
+      // Each stream's versions run 1, 2, 3, ...
+      const versions = new Map<string, number[]>()
+      for (const e of events) versions.set(e.stream, [...(versions.get(e.stream) ?? []), e.version])
+      for (const vs of versions.values()) expect(vs).toEqual(vs.map((_, i) => i + 1))
+
+      const after = lines(from.stdout).map((l) => JSON.parse(l) as EventJson)
+      expect(after.map((e) => e.position)).toEqual(events.slice(40).map((e) => e.position))
+      expect(after[0].id).toBe(events[40].id)
+      expectUsageError(negative, "--from must be >= 0, got -1")
+    })
+
+    // Last in this suite: it runs the second demo, adding six more runs to the store.
+    it("events --follow prints the existing events, then new ones as another process appends them", async () => {
+      const follower = startCli(["events", "--follow", "--json", "--dir", store])
+      let out = ""
+      let err = ""
+      follower.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s))
+      follower.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s))
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => follower.on("exit", (code, signal) => r({ code, signal })))
+      const complete = () => lines(out.endsWith("\n") ? out : out.slice(0, out.lastIndexOf("\n") + 1))
+      try {
+        await waitFor(() => complete().length >= eventCount, 10_000, `the follower to print the ${eventCount} existing events`)
+        expect(complete()).toHaveLength(eventCount)
+
+        secondDemo = await runSecondDemo()
+        expect(secondDemo.status, secondDemo.stderr).toBe(0)
+        await waitFor(() => complete().length >= eventCount + EVENTS_PER_DEMO, 5_000, "the follower to print the new events")
+        await sleep(300) // one more poll: nothing beyond what was appended
+        const followed = complete().map((l) => JSON.parse(l) as EventJson)
+        expect(followed.map((e) => e.position)).toEqual(Array.from({ length: eventCount + EVENTS_PER_DEMO }, (_, i) => i + 1))
+        const fresh = followed.slice(eventCount)
+        expect(fresh.filter((e) => e.type === "RunStarted").map((e) => e.data.name)).toEqual(DEMO_MODELS)
+        expect(fresh.at(-1)!.type).toBe("RunEnded")
+        expect(err).toBe("")
+      } finally {
+        follower.kill("SIGTERM")
+      }
+      expect(await exited).toEqual({ code: null, signal: "SIGTERM" })
+    })
+  })
+
+  describe("after a second demo", () => {
+    let runs: RunJson[]
+    let log: Buffer
+
+    beforeAll(async () => {
+      secondDemo ??= await runSecondDemo()
+      expect(secondDemo.status, secondDemo.stderr).toBe(0)
+      const listed = await cli(["runs", "--json", "--dir", store])
+      expect(listed.status, listed.stderr).toBe(0)
+      runs = JSON.parse(listed.stdout) as RunJson[]
+      log = readFileSync(join(store, "events.log"))
+    })
+
+    it("the second demo printed a leaderboard of six; the store has 12 runs in one experiment", async () => {
+      const board = leaderboardRows(secondDemo!.stdout)
+      expect(board.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6])
+      expect(board.every((r) => runs.slice(0, 6).some((run) => run.id === r.runId))).toBe(true) // the six newest
+      expect(runs).toHaveLength(12)
+      const [json, text] = await Promise.all([cli(["experiments", "--json", "--dir", store]), cli(["experiments", "--dir", store])])
+      expectOk(json)
+      const experiments = JSON.parse(json.stdout) as Array<{ id: string; name: string; createdAt: number; runs: number }>
+      expect(experiments).toHaveLength(1)
+      expect(experiments[0]).toMatchObject({ name: "demo-classification", runs: 12 })
+      expect(experiments[0].id).toMatch(/^[0-9a-f]{32}$/)
+      expect(typeof experiments[0].createdAt).toBe("number")
+      expect(runs.every((r) => r.experimentId === experiments[0].id)).toBe(true)
+
+      expectOk(text)
+      const rows = lines(text.stdout)
+      expect(rows[0]).toMatch(/^ID\s+NAME\s+RUNS\s+CREATED$/)
+      expect(rows).toHaveLength(2)
+      expect(rows[1]).toMatch(new RegExp(`^${experiments[0].id.slice(0, 12)}\\s+demo-classification\\s+12\\s`))
+    })
+
+    it("runs lists every run, newest first, with the fields a script needs", async () => {
+      const [text, byName, unknown] = await Promise.all([
+        cli(["runs", "--dir", store]),
+        cli(["runs", "--experiment", "demo-classification", "--json", "--dir", store]),
+        cli(["runs", "--experiment", "nope", "--dir", store])
+      ])
+      expectOk(text)
+      const rows = lines(text.stdout)
+      expect(rows[0]).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+STARTED\s+DURATION\s+METRICS$/)
+      expect(rows).toHaveLength(13)
+      rows.slice(1).forEach((l, i) => {
+        expect(l).toMatch(/^[0-9a-f]{12}\s+\S+\s+demo-classification\s+FINISHED\s/)
+        expect(l.startsWith(runs[i].id.slice(0, 12))).toBe(true)
+        expect(l).toContain("val_accuracy=")
+      })
+
+      expectOk(byName)
+      expect(JSON.parse(byName.stdout)).toEqual(runs)
+      expectUsageError(unknown, `No experiment named "nope"`)
+
+      for (let i = 1; i < runs.length; i++) expect(runs[i].startTime).toBeLessThanOrEqual(runs[i - 1].startTime)
+      expect(runs.map((r) => r.name).sort()).toEqual([...DEMO_MODELS, ...DEMO_MODELS].sort())
+      for (const r of runs) {
+        expect(r.id).toMatch(/^[0-9a-f]{32}$/)
+        expect(r.experiment).toBe("demo-classification")
+        expect(r.status).toBe("FINISHED")
+        expect(r.endTime).toBeGreaterThanOrEqual(r.startTime)
+        expect(r.params).toMatchObject({ epochs: 3, "data.seed": 42, "data.classes": 3 })
+        expect(Object.keys(r.metrics).sort()).toEqual(["train_loss", "val_accuracy", "val_f1", "val_loss"])
+        expect(r.metrics.val_accuracy).toBeGreaterThan(0.5)
+        expect(r.metrics.val_accuracy).toBeLessThanOrEqual(1)
+        expect(r.tags).toMatchObject({ source: "runledger demo" })
+        const weights = r.artifacts.find((a) => a.path === "model/weights.json")
+        expect(weights).toMatchObject({ mediaType: "application/json" })
+        expect(weights!.sha256).toMatch(/^[0-9a-f]{64}$/)
+        expect(weights!.size).toBeGreaterThan(0)
+        expect(r.artifacts.map((a) => a.path).sort()).toEqual(["eval/confusion_matrix.json", "eval/confusion_matrix.txt", "model/weights.json"])
+      }
+    })
+
+    it("the store is found by --dir, else $RUNLEDGER_DIR, else ./runledger (relative paths from the working directory)", async () => {
+      const empty = join(root, "empty")
+      mkdirSync(empty, { recursive: true })
+      const [byEnv, relativeFlagBeatsEnv, byDefault] = await Promise.all([
+        cli(["runs", "--json"], { env: { RUNLEDGER_DIR: store } }),
+        cli(["--dir", "runledger", "runs", "--json"], { cwd: root, env: { RUNLEDGER_DIR: empty } }),
+        cli(["runs", "--json"], { cwd: root })
+      ])
+      for (const r of [byEnv, relativeFlagBeatsEnv, byDefault]) {
+        expectOk(r)
+        expect(JSON.parse(r.stdout)).toEqual(runs)
+      }
+    })
+
+    it("a run name shared by two runs is ambiguous: exit 2 naming both runs", async () => {
+      const twins = runs.filter((r) => r.name === "mlp-32-relu")
+      expect(twins).toHaveLength(2)
+      const show = await cli(["show", "mlp-32-relu", "--dir", store])
+      expectUsageError(show, `"mlp-32-relu" matches 2 runs`)
+      for (const t of twins) expect(show.stderr).toContain(t.id.slice(0, 12))
+    })
+
+    it("verify passes on the demo store, as text and --json", async () => {
+      const [text, json] = await Promise.all([cli(["verify", "--dir", store]), cli(["verify", "--json", "--dir", store])])
+      const events = lines(log.toString("utf8")).length
+      expect(events).toBe(1 + 2 * EVENTS_PER_DEMO)
+      const blobs = new Set(runs.flatMap((r) => r.artifacts.map((a) => a.sha256))).size
+      expectOk(text)
+      expect(text.stderr).toBe("")
+      expect(text.stdout).toMatch(new RegExp(`^OK: ${events} events in 13 streams \\(.+\\), ${blobs} artifacts checked in ${store}\\.\\n$`))
+      expectOk(json)
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, file: join(store, "events.log"), events, streams: 13, bytes: log.length, artifactsChecked: blobs, findings: [] })
+    })
+
+    describe("a damaged record in the middle of the log (a copy of the store)", () => {
+      let damaged: string
+      let file: string
+      let recordOffset: number
+      let before: Buffer
+
+      beforeAll(() => {
+        damaged = join(root, "damaged")
+        cpSync(store, damaged, { recursive: true })
+        file = join(damaged, "events.log")
+        // Record 3 is the first run's ParamsLogged: change one digit of its JSON.
+        recordOffset = recordStarts(log)[2]
+        const jsonStart = log.indexOf("\t{", recordOffset) + 1
+        const digit = log.indexOf('"epochs":3', jsonStart) + '"epochs":'.length
+        expect(digit).toBeGreaterThan(jsonStart)
+        before = Buffer.from(log)
+        before[digit] = "4".charCodeAt(0)
+        writeFileSync(file, before)
+      })
+
+      it("verify exits 1 and names the damaged record's byte offset", async () => {
+        const [text, json] = await Promise.all([cli(["verify", "--dir", damaged]), cli(["verify", "--json", "--dir", damaged])])
+        expect(text.status).toBe(1)
+        expect(text.stdout).toBe("")
+        const [head, first] = lines(text.stderr)
+        expect(head).toContain(`the first bad place is ${file} at byte offset ${recordOffset}:`)
+        expect(first).toBe(`  damaged-record: record 3 at byte offset ${recordOffset}: the checksum does not match the record's bytes`)
+
+        expect(json.status).toBe(1)
+        const report = JSON.parse(json.stdout) as { ok: boolean; events: number; findings: Array<{ kind: string; offset?: number; position?: number; message: string }> }
+        expect(report.events).toBe(lines(log.toString("utf8")).length) // every record counts, the damaged one too
+        expect(report.ok).toBe(false)
+        expect(report.findings[0]).toMatchObject({ kind: "damaged-record", file, offset: recordOffset, position: 3 })
+        expect(report.findings.every((f) => f.offset === undefined || f.offset >= recordOffset)).toBe(true)
+        // The skipped record also leaves a hole in its stream's versions, reported at the next record.
+        const gap = report.findings.find((f) => f.kind === "version-gap")!
+        expect(gap.offset).toBe(recordStarts(log)[3])
+        expect(gap.position).toBe(4)
+        expect(gap.message).toContain(`record 4 at byte offset ${recordStarts(log)[3]}:`)
+        expect(readFileSync(file).equals(before)).toBe(true) // verify changes nothing
+      })
+
+      it("commands that read the store refuse it with one line naming the offset, and leave the file alone", async () => {
+        const results = await Promise.all([
+          cli(["runs", "--dir", damaged]),
+          cli(["events", "--dir", damaged])
+        ])
+        for (const r of results) {
+          expect(r.status, r.stderr).toBe(1)
+          expect(r.stdout).toBe("")
+          expect(lines(r.stderr)).toHaveLength(1)
+          expect(r.stderr).toContain(`${file} is damaged at byte offset ${recordOffset}`)
+          expect(r.stderr).toContain("runledger verify")
+        }
+        expect(readFileSync(file).equals(before)).toBe(true)
+      })
+    })
+
+    describe("a torn tail (a copy of the store with its last bytes cut off)", () => {
+      let torn: string
+      let file: string
+      let lastOffset: number
+      let tornSize: number
+
+      beforeAll(() => {
+        torn = join(root, "torn")
+        cpSync(store, torn, { recursive: true })
+        file = join(torn, "events.log")
+        lastOffset = recordStarts(log).at(-1)!
+        tornSize = log.length - 5
+        truncateSync(file, tornSize)
+      })
+
+      it("verify reports the torn tail (exit 1) without cutting it; the next open cuts it and says so; then the store verifies", async () => {
+        const [text, json] = await Promise.all([cli(["verify", "--dir", torn]), cli(["verify", "--json", "--dir", torn])])
+        expect(text.status).toBe(1)
+        expect(text.stderr).toContain(`at byte offset ${lastOffset}`)
+        expect(text.stderr).toMatch(new RegExp(`^ {2}torn-tail: the last ${tornSize - lastOffset} bytes from byte offset ${lastOffset} are an incomplete append`, "m"))
+        expect(json.status).toBe(1)
+        const report = JSON.parse(json.stdout) as { ok: boolean; events: number; findings: Array<{ kind: string; offset?: number }> }
+        expect(report.ok).toBe(false)
+        expect(report.events).toBe(1 + 2 * EVENTS_PER_DEMO - 1)
+        expect(report.findings).toHaveLength(1)
+        expect(report.findings[0]).toMatchObject({ kind: "torn-tail", file, offset: lastOffset })
+        expect(statSync(file).size).toBe(tornSize)
+
+        // The torn record was the newest run's RunEnded, so after the cut that run has no end.
+        const lastEvent = JSON.parse(log.toString("utf8", log.indexOf("\t{", lastOffset) + 1, log.length - 1)) as EventJson
+        expect(lastEvent.type).toBe("RunEnded")
+        const listed = await cli(["runs", "--json", "--dir", torn])
+        expect(listed.status, listed.stderr).toBe(0)
+        expect(lines(listed.stderr)).toEqual([
+          `runledger: cut off a torn tail of ${tornSize - lastOffset} bytes at offset ${lastOffset} of ${file} (the record has no end (an interrupted write)); it was an append interrupted by a crash and was never acknowledged.`
+        ])
+        const now = readFileSync(file)
+        expect(now.subarray(0, lastOffset).equals(log.subarray(0, lastOffset))).toBe(true) // the good records are untouched
+        const after = JSON.parse(listed.stdout) as RunJson[]
+        expect(after).toHaveLength(12)
+        expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(11)
+        const cutRun = after.find((r) => `run-${r.id}` === lastEvent.stream)!
+        // As committed, nothing else is written: the log ends where the cut was and the run reads as
+        // RUNNING. A dead-run check (in progress in the working tree) also ends the run as KILLED during
+        // this read, since its process is gone: then exactly one RunEnded follows the cut.
+        const appended = lines(now.toString("utf8", lastOffset)).map((l) => JSON.parse(l.slice(l.indexOf("\t{") + 1)) as EventJson)
+        if (appended.length === 0) expect(cutRun).toMatchObject({ status: "RUNNING", endTime: null })
+        else {
+          expect(appended).toHaveLength(1)
+          expect(appended[0]).toMatchObject({ type: "RunEnded", stream: lastEvent.stream, data: { status: "KILLED" } })
+        }
+
+        const [again, verified] = await Promise.all([cli(["runs", "--json", "--dir", torn]), cli(["verify", "--dir", torn])])
+        expectOk(again)
+        expect(again.stderr).toBe("")
+        expect((JSON.parse(again.stdout) as RunJson[]).find((r) => r.id === cutRun.id)!.status).toBe(appended.length > 0 ? "KILLED" : "RUNNING")
+        expectOk(verified)
+        expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO - 1 + appended.length} events in 13 streams`))
+      })
+    })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("bad usage", () => {
+  let root: string
+  let empty: string
+
+  beforeAll(() => {
+    root = freshRoot()
+    empty = join(root, "empty")
+    mkdirSync(empty)
+  })
+
+  it("bad subcommands, flags, arguments and values exit 2 with one line on stderr", async () => {
+    const never = join(root, "never")
+    const cases: Array<[ReadonlyArray<string>, RegExp]> = [
+      [["frobnicate"], /^runledger: Unknown subcommand "frobnicate" for "runledger" \(see runledger --help\)$/],
+      [["runs", "--bogus", "--dir", empty], /^runledger runs: Unrecognized flag: --bogus .*\(see runledger runs --help\)$/],
+      [["show", "--dir", empty], /^runledger show: Missing required argument: run /],
+      [["runs", "--dir", empty, "--experiment"], /Missing value for flag --experiment/],
+      [["demo", "--epochs", "x", "--dir", never], /^runledger demo: Invalid value for flag --epochs: "x"/]
+    ]
+    const results = await Promise.all(cases.map(([args]) => cli(args)))
+    results.forEach((r, i) => expectUsageError(r, cases[i][1]))
+    expect(existsSync(never)).toBe(false) // a parse error runs nothing
+  })
+
+  it("a refused demo creates nothing", async () => {
+    const dir = join(root, "refused")
+    const refused = await cli(["demo", "--epochs", "0", "--dir", dir])
+    expectUsageError(refused, "--epochs must be between 1 and 10000, got 0.")
+    expect(existsSync(join(dir, "events.log"))).toBe(false)
+    const runs = await cli(["runs", "--dir", dir])
+    expect(runs.status, runs.stderr).toBe(2)
+    expect(runs.stderr).toContain("No runledger store")
+  })
+
+  it("reading a missing store exits 2, points to `runledger demo`, and creates nothing", async () => {
+    const missing = join(root, "missing")
+    const commands = [["runs"], ["events"]]
+    const results = await Promise.all([
+      ...commands.map((c) => cli([...c, "--dir", empty])),
+      cli(["runs", "--dir", missing])
+    ])
+    for (const r of results) expectUsageError(r, "Run `runledger demo` to make one")
+    expect(results[0].stderr).toBe(`runledger: No runledger store in ${empty}. Run \`runledger demo\` to make one, or pass --dir (or set RUNLEDGER_DIR).\n`)
+    expect(results.at(-1)!.stderr).toContain(`No runledger store in ${missing}.`)
+    expect(existsSync(join(empty, "events.log"))).toBe(false)
+    expect(existsSync(missing)).toBe(false)
+  })
+
+  it("--help exits 0 and lists the subcommands; --version prints the version", async () => {
+    const [help, version] = await Promise.all([cli(["--help"]), cli(["--version"])])
+    expectOk(help)
+    expect(help.stderr).toBe("")
+    const section = help.stdout.slice(help.stdout.indexOf("SUBCOMMANDS"))
+    for (const name of SUBCOMMANDS) expect(section).toMatch(new RegExp(`^ {2}${name}\\s{2,}\\S`, "m"))
+    expect(help.stdout).toContain("--dir")
+    expectOk(version)
+    expect(version.stdout.trim()).toBe("runledger v0.1.0")
+  })
+})
