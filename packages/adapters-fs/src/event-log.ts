@@ -31,7 +31,7 @@ import {
 import { promises as fs } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
-import { chainAfter, encodeFrame, isFrameSafe, scanFrame, sha256 } from "./frame.ts"
+import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrame } from "./frame.ts"
 
 export type Durability = "fsync" | "os"
 
@@ -187,12 +187,15 @@ export class FsEventLog {
     await this.refresh()
     const last = this.offsets.count
     let position = from + 1
+    // Decoding copies everything out of the buffer, so one buffer serves every read.
+    let pool = Buffer.allocUnsafe(0)
     while (position <= last) {
       const start = this.offsets.startOf(position)
       let upTo = position
       while (upTo < last && this.offsets.endOf(upTo + 1) - start <= READ_CHUNK) upTo++
       const end = this.offsets.endOf(upTo)
-      const buf = Buffer.allocUnsafe(end - start)
+      if (pool.length < end - start) pool = Buffer.allocUnsafe(Math.max(end - start, READ_CHUNK))
+      const buf = pool.subarray(0, end - start)
       const { bytesRead } = await this.reader.read(buf, 0, buf.length, start)
       if (bytesRead !== buf.length) throw new StorageError({ message: `${this.file} ended early at offset ${start + bytesRead}; was it truncated by hand?` })
       const batch: RecordedEvent[] = []
@@ -216,12 +219,16 @@ export class FsEventLog {
 
   // -- reading --------------------------------------------------------------
 
+  /**
+   * Decode a record the index has already checked (its checksum was verified when it was indexed,
+   * so reads do not pay for it again; `runledger verify` re-checks everything).
+   */
   private decode(buf: Buffer, start: number, end: number, fileOffset: number, position: number): RecordedEvent {
-    const frame = scanFrame(buf, start, end)
-    if (!frame.ok) throw this.corrupted(fileOffset, frame.reason)
+    const jsonStart = jsonStartOf(buf, start)
+    if (jsonStart < 0 || jsonStart >= end || buf[end - 1] !== 10) throw this.corrupted(fileOffset, "the record changed after it was indexed")
     let event: Event
     try {
-      event = decodeEventValue(JSON.parse(buf.toString("utf8", frame.jsonStart, end - 1)))
+      event = decodeEventValue(JSON.parse(buf.toString("utf8", jsonStart, end - 1)))
     } catch (e) {
       throw this.corrupted(fileOffset, `the record does not decode: ${e instanceof Error ? e.message : String(e)}`)
     }
@@ -265,10 +272,12 @@ export class FsEventLog {
     let offset = this.end
     let carry: Buffer | null = null
     let badAt: { offset: number; reason: string } | null = null
+    let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size - offset, 0)))
     while (offset < size) {
       // A record larger than a chunk is read whole in the next round (the read grows with the carry).
       const want = Math.min(Math.max(READ_CHUNK, (carry?.length ?? 0) * 2), size - offset)
-      const chunk = Buffer.allocUnsafe(want)
+      // One buffer reused round after round (unless a carry still points into it): less garbage on open.
+      if (chunk.length < want || carry !== null) chunk = Buffer.allocUnsafe(Math.max(want, READ_CHUNK))
       const { bytesRead } = await this.reader.read(chunk, 0, want, offset)
       if (bytesRead === 0) break
       offset += bytesRead
@@ -335,7 +344,9 @@ export class FsEventLog {
         const batch = this.pending
         this.pending = []
         try {
-          await this.locked(() => this.commit(batch))
+          // Callers hear back once the lock is released, so an acknowledged append leaves the store free.
+          const settle = await this.locked(() => this.commit(batch))
+          settle()
         } catch (e) {
           const error = e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
           for (const p of batch) p.reject(error)
@@ -346,8 +357,13 @@ export class FsEventLog {
     }
   }
 
-  private async commit(batch: ReadonlyArray<Pending>): Promise<void> {
+  /** Write what can be written; returns how to answer each caller (done after the lock is released). */
+  private async commit(batch: ReadonlyArray<Pending>): Promise<() => void> {
     await this.catchUp(true)
+    const answers: Array<() => void> = []
+    const settle = () => {
+      for (const answer of answers) answer()
+    }
     // Judge each append against the log plus the appends accepted before it in this batch.
     const staged = new Map<string, StreamInfo & { lastHash: string }>()
     const infoOf = (stream: string): (StreamInfo & { lastHash: string }) | undefined => {
@@ -358,18 +374,18 @@ export class FsEventLog {
     }
     type Framed = { stream: string; id: string; hash: string; chain: string; bytes: number }
     const accepted: Array<{ p: Pending; frames: Framed[]; result: AppendResult }> = []
-    const texts: string[] = []
+    const pieces: Buffer[] = []
     let count = this.offsets.count
     let chain = this.chain
     for (const p of batch) {
       const info = infoOf(p.stream)
       const verdict = judgeAppend(p.stream, info, p.events, p.expected)
       if (verdict._tag === "Conflict") {
-        p.reject(verdict.error)
+        answers.push(() => p.reject(verdict.error))
         continue
       }
       if (verdict._tag === "Duplicate") {
-        p.resolve({ version: verdict.version, position: verdict.position })
+        answers.push(() => p.resolve({ version: verdict.version, position: verdict.position }))
         continue
       }
       const next = info ?? { ...newStreamInfo(), lastHash: "" }
@@ -377,26 +393,20 @@ export class FsEventLog {
       for (const e of p.events) {
         const version = next.version + 1
         const json = encodeEvent({ ...e, stream: p.stream, version, ...(version > 1 ? { prev: next.lastHash } : {}) } as Event)
-        const hash = sha256(json)
-        chain = chainAfter(chain, hash)
-        const text = encodeFrame(p.stream, e.id, json, hash, chain)
-        texts.push(text)
-        frames.push({ stream: p.stream, id: e.id, hash, chain, bytes: Buffer.byteLength(text) })
-        next.lastHash = hash
+        const frame = encodeFrameBytes(p.stream, e.id, json, chain)
+        chain = frame.chain
+        pieces.push(...frame.pieces)
+        frames.push({ stream: p.stream, id: e.id, hash: frame.hash, chain, bytes: frame.bytes })
+        next.lastHash = frame.hash
         remember(next, e.id, ++count)
       }
       staged.set(p.stream, next)
       accepted.push({ p, frames, result: { version: next.version, position: count } })
     }
-    if (accepted.length === 0) return
-    const bytes = Buffer.from(texts.join(""))
+    if (accepted.length === 0) return settle
     const before = this.end
     try {
-      let written = 0
-      while (written < bytes.length) {
-        const r = await this.writer.write(bytes, written, bytes.length - written)
-        written += r.bytesWritten
-      }
+      await writeAll(this.writer, pieces)
       if ((this.options.durability ?? "fsync") === "fsync") await this.writer.datasync()
     } catch (e) {
       // Leave no partial record behind: the next append would otherwise find damage, not a tail.
@@ -410,8 +420,19 @@ export class FsEventLog {
         at += f.bytes
       }
     }
-    for (const a of accepted) a.p.resolve(a.result)
+    for (const a of accepted) answers.push(() => a.p.resolve(a.result))
+    return settle
   }
+}
+
+/** One gathered write where possible; a short write (rare, e.g. a full disk) is finished piece by piece. */
+const writeAll = async (fh: fs.FileHandle, pieces: Buffer[]): Promise<void> => {
+  const total = pieces.reduce((n, p) => n + p.length, 0)
+  const { bytesWritten } = await fh.writev(pieces)
+  if (bytesWritten === total) return
+  const rest = Buffer.concat(pieces).subarray(bytesWritten)
+  let written = 0
+  while (written < rest.length) written += (await fh.write(rest, written, rest.length - written)).bytesWritten
 }
 
 const syncDir = async (dir: string): Promise<void> => {

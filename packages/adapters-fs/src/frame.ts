@@ -19,7 +19,7 @@ import { crc32 } from "node:zlib"
 const TAB = 9
 const LF = 10
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
+export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
 
 /** The whole-log chain after a record whose event hashes to `hash`. */
 export const chainAfter = (previousChain: string, hash: string): string => sha256(previousChain + hash)
@@ -27,6 +27,36 @@ export const chainAfter = (previousChain: string, hash: string): string => sha25
 export const encodeFrame = (stream: string, id: string, json: string, hash: string, chain: string): string => {
   const body = `${stream}\t${id}\t${hash}\t${chain}\t${json}`
   return `${crc32(body).toString(16).padStart(8, "0")}\t${body}\n`
+}
+
+const NEWLINE = Buffer.from("\n")
+
+/**
+ * The same record as bytes, for the append path: the JSON is turned into UTF-8 once and both
+ * checksums run over those bytes. Returns the pieces to write, the event's hash and the new chain.
+ */
+export const encodeFrameBytes = (stream: string, id: string, json: string, previousChain: string) => {
+  const jsonBytes = Buffer.from(json)
+  const hash = sha256(jsonBytes)
+  const chain = chainAfter(previousChain, hash)
+  const head = Buffer.from(`${stream}\t${id}\t${hash}\t${chain}\t`)
+  const crc = crc32(jsonBytes, crc32(head))
+  const pieces = [Buffer.from(`${crc.toString(16).padStart(8, "0")}\t`), head, jsonBytes, NEWLINE]
+  return { pieces, bytes: 9 + head.length + jsonBytes.length + 1, hash, chain }
+}
+
+/**
+ * Where the JSON of an already-checked record starts (after the fifth TAB). For reads of records
+ * the index has verified: no checksum again.
+ */
+export const jsonStartOf = (buf: Buffer, start: number): number => {
+  let at = start
+  for (let i = 0; i < 5; i++) {
+    const t = buf.indexOf(TAB, at)
+    if (t < 0) return -1
+    at = t + 1
+  }
+  return at
 }
 
 export const isFrameSafe = (s: string): boolean => !/[\t\n\r]/.test(s)

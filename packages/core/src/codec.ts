@@ -1,49 +1,75 @@
 /**
  * The wire form of events: one JSON text per event, shared by every store.
  *
- * JSON cannot hold NaN, +/-Infinity or -0, and metric batches are large, so MetricsLogged
- * is encoded columnar and compact:
+ * Metric batches are large and JSON cannot hold NaN, +/-Infinity or -0, so MetricsLogged is
+ * encoded columnar:
  *   - `names`: the distinct keys; `key`: each point's index into `names` (left out when there is one name)
- *   - `values`: the numbers, with every value JSON cannot hold written as 0 and listed exactly in
- *     `special` as [index, "NaN" | "Infinity" | "-Infinity" | "-0"]
- *   - `steps` and `timestamps`: an array, or a single number when every point shares it.
+ *   - `values`: base64 of the values' IEEE-754 doubles (little-endian): every value exact, and far
+ *     cheaper to write and read than decimal text (see binary.ts)
+ *   - `steps` and `timestamps`: integer columns, compressed: one number when every point shares it,
+ *     { from, by } for an arithmetic run, { from, delta } with the differences otherwise, or a
+ *     plain array when some value is not a safe integer. (A -0 step or timestamp reads back as 0.)
  * Everything else is plain JSON of the Schema's encoded form.
  */
 import { Schema } from "effect"
+import { base64ToFloat64s, float64sToBase64 } from "./binary.ts"
 import { CURRENT_SCHEMA, Event, type EventType, type MetricsBatch } from "./events.ts"
 
 export class CodecError extends Error {
   readonly _tag = "CodecError"
 }
 
+type IntColumn = number | { readonly from: number; readonly by: number } | { readonly from: number; readonly delta: ReadonlyArray<number> } | ReadonlyArray<number>
+
 interface WireMetrics {
   names: ReadonlyArray<string>
   key?: ReadonlyArray<number>
-  values: ReadonlyArray<number>
-  special?: ReadonlyArray<readonly [number, string]>
-  steps: ReadonlyArray<number> | number
-  timestamps: ReadonlyArray<number> | number
+  values: string
+  steps: IntColumn
+  timestamps: IntColumn
 }
 
-const specialName = (x: number): string | undefined =>
-  x !== x ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : x === 0 && 1 / x < 0 ? "-0" : undefined
-
-const specialValue: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 }
-
-const constantOrColumn = (xs: ReadonlyArray<number>): ReadonlyArray<number> | number => {
+export const encodeIntColumn = (xs: ReadonlyArray<number>): IntColumn => {
   const n = xs.length
   if (n === 0) return xs
   const first = xs[0]
-  for (let i = 1; i < n; i++) if (xs[i] !== first) return xs
-  return first
+  if (!Number.isSafeInteger(first)) return xs
+  if (n === 1) return first
+  const by = xs[1] - xs[0]
+  let arithmetic = true
+  for (let i = 1; i < n; i++) {
+    const d = xs[i] - xs[i - 1]
+    if (!Number.isSafeInteger(xs[i]) || !Number.isSafeInteger(d)) return xs
+    if (d !== by) arithmetic = false
+  }
+  if (arithmetic) return by === 0 ? first : { from: first, by }
+  const delta = new Array<number>(n - 1)
+  for (let i = 1; i < n; i++) delta[i - 1] = xs[i] - xs[i - 1]
+  return { from: first, delta }
 }
 
-const expand = (column: ReadonlyArray<number> | number, n: number, field: string): ReadonlyArray<number> => {
+export const decodeIntColumn = (column: IntColumn, n: number, field: string): number[] => {
+  const bad = () => new CodecError(`MetricsLogged.${field} is not a column of ${n} numbers`)
   if (typeof column === "number") return new Array<number>(n).fill(column)
-  if (!Array.isArray(column) || column.length !== n) {
-    throw new CodecError(`MetricsLogged.${field} must be a number or an array of ${n} numbers`)
+  if (Array.isArray(column)) {
+    if (column.length !== n) throw bad()
+    return column as number[]
   }
-  return column
+  if (typeof column !== "object" || column === null || typeof (column as { from?: unknown }).from !== "number") throw bad()
+  const out = new Array<number>(n)
+  if (n === 0) return out
+  let x = (column as { from: number }).from
+  out[0] = x
+  if ("by" in column) {
+    const by = column.by
+    if (typeof by !== "number") throw bad()
+    for (let i = 1; i < n; i++) out[i] = x += by
+    return out
+  }
+  const delta = (column as { delta?: unknown }).delta
+  if (!Array.isArray(delta) || delta.length !== n - 1) throw bad()
+  for (let i = 1; i < n; i++) out[i] = x += delta[i - 1] as number
+  return out
 }
 
 export const metricsToWire = (batch: MetricsBatch): WireMetrics => {
@@ -51,47 +77,42 @@ export const metricsToWire = (batch: MetricsBatch): WireMetrics => {
   const names: string[] = []
   const index = new Map<string, number>()
   let key: number[] | undefined
+  let last = ""
+  let lastAt = -1
   for (let i = 0; i < n; i++) {
     const k = batch.keys[i]
-    let at = index.get(k)
+    let at = k === last ? lastAt : index.get(k)
     if (at === undefined) {
       at = names.length
       index.set(k, at)
       names.push(k)
     }
+    last = k
+    lastAt = at
     if (at !== 0 && key === undefined) key = new Array<number>(i).fill(0)
     if (key !== undefined) key.push(at)
   }
-  let values: ReadonlyArray<number> = batch.values
-  let special: Array<readonly [number, string]> | undefined
-  for (let i = 0; i < n; i++) {
-    const name = specialName(batch.values[i])
-    if (name !== undefined) {
-      if (special === undefined) {
-        special = []
-        values = batch.values.slice()
-      }
-      special.push([i, name])
-      ;(values as number[])[i] = 0
-    }
-  }
-  const wire: WireMetrics = {
+  return {
     names,
     ...(key ? { key } : {}),
-    values,
-    ...(special ? { special } : {}),
-    steps: constantOrColumn(batch.steps),
-    timestamps: constantOrColumn(batch.timestamps)
+    values: float64sToBase64(batch.values),
+    steps: encodeIntColumn(batch.steps),
+    timestamps: encodeIntColumn(batch.timestamps)
   }
-  return wire
 }
 
 export const metricsFromWire = (u: unknown): MetricsBatch => {
   const w = u as WireMetrics
-  if (typeof w !== "object" || w === null || !Array.isArray(w.names) || !Array.isArray(w.values)) {
-    throw new CodecError("MetricsLogged data must have `names` and `values` arrays")
+  if (typeof w !== "object" || w === null || !Array.isArray(w.names) || typeof w.values !== "string") {
+    throw new CodecError("MetricsLogged data must have `names` (an array) and `values` (base64 doubles)")
   }
-  const n = w.values.length
+  let values: number[]
+  try {
+    values = base64ToFloat64s(w.values)
+  } catch (e) {
+    throw new CodecError(`MetricsLogged.values: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const n = values.length
   const names = w.names
   let keys: string[]
   if (w.key === undefined) {
@@ -106,16 +127,7 @@ export const metricsFromWire = (u: unknown): MetricsBatch => {
       keys[i] = k
     }
   }
-  let values = w.values
-  if (w.special !== undefined) {
-    values = values.slice()
-    for (const [i, name] of w.special) {
-      const x = specialValue[name]
-      if (x === undefined || !(i >= 0 && i < n)) throw new CodecError(`MetricsLogged.special has a bad entry [${i}, ${name}]`)
-      ;(values as number[])[i] = x
-    }
-  }
-  return { keys, values, steps: expand(w.steps, n, "steps"), timestamps: expand(w.timestamps, n, "timestamps") }
+  return { keys, values, steps: decodeIntColumn(w.steps, n, "steps"), timestamps: decodeIntColumn(w.timestamps, n, "timestamps") }
 }
 
 /** Encode one event (without its position) as JSON text with no newline. */

@@ -195,11 +195,14 @@ export class Run {
     if (batch.params) commands.push({ _tag: "LogParams", params: batch.params })
     if (batch.tags) commands.push({ _tag: "SetTags", tags: batch.tags })
     const m = batch.metrics ?? []
-    const columns = {
-      keys: m.map((p) => p.key),
-      values: m.map((p) => p.value),
-      steps: m.map((p) => p.step),
-      timestamps: m.map((p) => p.timestamp)
+    const n = m.length
+    const columns = { keys: new Array<string>(n), values: new Array<number>(n), steps: new Array<number>(n), timestamps: new Array<number>(n) }
+    for (let i = 0; i < n; i++) {
+      const p = m[i]
+      columns.keys[i] = p.key
+      columns.values[i] = p.value
+      columns.steps[i] = p.step
+      columns.timestamps[i] = p.timestamp
     }
     const badMetrics = checkMetricsBatch(columns)
     if (badMetrics) return Promise.reject(badMetrics)
@@ -319,8 +322,18 @@ export class Run {
     return this.schedule()
   }
 
-  private pushMetrics(batch: MetricsBatch): void {
-    const acc = this.metricsTail()
+  /** Append checked columns to the queue; a batch that starts a new entry is adopted, not copied. */
+  private pushMetrics(batch: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] }): void {
+    const last = this.entries[this.entries.length - 1]
+    if (last === undefined || last.kind !== "metrics") {
+      this.entries.push({ kind: "metrics", batch })
+      for (let i = 0; i < batch.keys.length; i++) {
+        const key = batch.keys[i]
+        if (batch.steps[i] + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, batch.steps[i] + 1)
+      }
+      return
+    }
+    const acc = last.batch
     for (let i = 0; i < batch.keys.length; i++) {
       const key = batch.keys[i]
       acc.keys.push(key)

@@ -102,13 +102,24 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       Object.assign(state.params, event.data.params)
       break
     case "MetricsLogged": {
+      // Find each key's best point in the batch first, then allocate once per key (not per point).
       const { keys, values, steps, timestamps } = event.data
-      const latest = state.latest
+      const best = new Map<string, number>()
+      let lastKey = ""
+      let lastBest = -1
       for (let i = 0; i < keys.length; i++) {
-        const current = latest.get(keys[i])
-        if (current === undefined || isLater(steps[i], timestamps[i], current)) {
-          latest.set(keys[i], { value: values[i], step: steps[i], timestamp: timestamps[i] })
-        }
+        const key = keys[i]
+        const b = key === lastKey ? lastBest : best.get(key)
+        if (b === undefined || steps[i] > steps[b] || (steps[i] === steps[b] && timestamps[i] >= timestamps[b])) {
+          best.set(key, i)
+          lastBest = i
+        } else lastBest = b
+        lastKey = key
+      }
+      const latest = state.latest
+      for (const [key, i] of best) {
+        const current = latest.get(key)
+        if (current === undefined || isLater(steps[i], timestamps[i], current)) latest.set(key, { value: values[i], step: steps[i], timestamp: timestamps[i] })
       }
       break
     }
