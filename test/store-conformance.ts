@@ -50,6 +50,14 @@ export const describeEventStore = (name: string, open: () => Promise<StoreUnderT
       expect(await all(store, 4)).toEqual([])
     }))
 
+    it("a readAll stream is lazy: each run reads the log as it is then", withStore(async ({ store }) => {
+      await run(store.append("a", [ev(1)], 0))
+      const stream = store.readAll(0)
+      expect(await run(Stream.runCollect(stream))).toHaveLength(1)
+      await run(store.append("a", [ev(2)], 1))
+      expect((await run(Stream.runCollect(stream))).map((e) => e.position)).toEqual([1, 2])
+    }))
+
     it("a stale expected version fails with ConcurrencyConflict and appends nothing", withStore(async ({ store }) => {
       await run(store.append("a", [ev()], 0))
       const e = await failure(store.append("a", [ev(), ev()], 0))

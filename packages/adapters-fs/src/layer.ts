@@ -20,10 +20,11 @@ export const fsEventStore = (log: FsEventLog) =>
     append: (stream, events, expected) =>
       Effect.tryPromise({ try: () => log.append(stream, events, expected), catch: passThrough(`Appending to ${log.file}`) }),
     readStream: (stream) => Effect.tryPromise({ try: () => log.readStream(stream), catch: toStoreError(`Reading ${log.file}`) }),
+    // Suspended: each run of the stream reads the log afresh (a generator can be consumed once).
     readAll: (from) =>
-      Stream.fromAsyncIterable<RecordedEvent[], StorageError | StoreCorrupted>(log.readAll(from), toStoreError(`Reading ${log.file}`)).pipe(
-        Stream.flattenIterable
-      ),
+      Stream.suspend(() =>
+        Stream.fromAsyncIterable<RecordedEvent[], StorageError | StoreCorrupted>(log.readAll(from), toStoreError(`Reading ${log.file}`))
+      ).pipe(Stream.flattenIterable),
     head: Effect.tryPromise({ try: () => log.head(), catch: toStoreError(`Reading ${log.file}`) })
   })
 

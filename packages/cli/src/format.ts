@@ -15,6 +15,8 @@ export const toJson = (value: unknown, indent = 2): string =>
         if (v === 0 && 1 / v < 0) return "-0"
       }
       if (typeof v === "bigint") return v.toString()
+      // Decoded metric columns are Float64Arrays; JSON has no typed arrays.
+      if (v instanceof Float64Array) return Array.from(v)
       return v
     },
     indent

@@ -58,12 +58,13 @@ export const float64sToBase64 = (xs: ArrayLike<number>): string => {
   return bytesToBase64(new Uint8Array(view.buffer))
 }
 
-/** Decode into a plain array (the events' column type). Throws RangeError on malformed input. */
-export const base64ToFloat64s = (text: string): number[] => {
+/** Decode into a Float64Array: a view on the decoded bytes where they are aligned (no copy). Throws RangeError on malformed input. */
+export const base64ToFloat64s = (text: string): Float64Array => {
   const bytes = base64ToBytes(text)
   if (bytes.length % 8 !== 0) throw new RangeError("base64 does not hold whole doubles")
   const n = bytes.length / 8
-  const out = new Array<number>(n)
+  if (LITTLE_ENDIAN && bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, n)
+  const out = new Float64Array(n)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true)
   return out

@@ -13,7 +13,7 @@
  */
 import { Schema } from "effect"
 import { base64ToFloat64s, float64sToBase64 } from "./binary.ts"
-import { CURRENT_SCHEMA, Event, type EventType, type MetricsBatch } from "./events.ts"
+import { CURRENT_SCHEMA, Event, type EventType, type MetricsBatch, type NumberColumn } from "./events.ts"
 
 export class CodecError extends Error {
   readonly _tag = "CodecError"
@@ -29,17 +29,18 @@ interface WireMetrics {
   timestamps: IntColumn
 }
 
-export const encodeIntColumn = (xs: ReadonlyArray<number>): IntColumn => {
+export const encodeIntColumn = (xs: NumberColumn): IntColumn => {
   const n = xs.length
-  if (n === 0) return xs
+  const plain = () => Array.from(xs)
+  if (n === 0) return []
   const first = xs[0]
-  if (!Number.isSafeInteger(first)) return xs
+  if (!Number.isSafeInteger(first)) return plain()
   if (n === 1) return first
   const by = xs[1] - xs[0]
   let arithmetic = true
   for (let i = 1; i < n; i++) {
     const d = xs[i] - xs[i - 1]
-    if (!Number.isSafeInteger(xs[i]) || !Number.isSafeInteger(d)) return xs
+    if (!Number.isSafeInteger(xs[i]) || !Number.isSafeInteger(d)) return plain()
     if (d !== by) arithmetic = false
   }
   if (arithmetic) return by === 0 ? first : { from: first, by }
@@ -48,15 +49,15 @@ export const encodeIntColumn = (xs: ReadonlyArray<number>): IntColumn => {
   return { from: first, delta }
 }
 
-export const decodeIntColumn = (column: IntColumn, n: number, field: string): number[] => {
+export const decodeIntColumn = (column: IntColumn, n: number, field: string): NumberColumn => {
   const bad = () => new CodecError(`MetricsLogged.${field} is not a column of ${n} numbers`)
-  if (typeof column === "number") return new Array<number>(n).fill(column)
+  if (typeof column === "number") return new Float64Array(n).fill(column)
   if (Array.isArray(column)) {
     if (column.length !== n) throw bad()
     return column as number[]
   }
   if (typeof column !== "object" || column === null || typeof (column as { from?: unknown }).from !== "number") throw bad()
-  const out = new Array<number>(n)
+  const out = new Float64Array(n)
   if (n === 0) return out
   let x = (column as { from: number }).from
   out[0] = x
@@ -106,7 +107,7 @@ export const metricsFromWire = (u: unknown): MetricsBatch => {
   if (typeof w !== "object" || w === null || !Array.isArray(w.names) || typeof w.values !== "string") {
     throw new CodecError("MetricsLogged data must have `names` (an array) and `values` (base64 doubles)")
   }
-  let values: number[]
+  let values: Float64Array
   try {
     values = base64ToFloat64s(w.values)
   } catch (e) {

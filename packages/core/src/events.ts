@@ -82,7 +82,14 @@ export const RunStarted = Schema.Struct({
 
 export const ParamsLogged = Schema.Struct({ params: Schema.Record(Schema.String, ParamValue) })
 
-const isNumberColumn = (u: unknown): u is ReadonlyArray<number> => {
+/**
+ * A column of numbers: a plain array (what callers build) or a Float64Array (what decoding gives:
+ * a view on the decoded bytes, no copy, and nothing for the garbage collector to trace).
+ */
+export type NumberColumn = ReadonlyArray<number> | Float64Array
+
+const isNumberColumn = (u: unknown): u is NumberColumn => {
+  if (u instanceof Float64Array) return true
   if (!Array.isArray(u)) return false
   for (let i = 0; i < u.length; i++) if (typeof u[i] !== "number") return false
   return true
@@ -93,15 +100,15 @@ const isStringColumn = (u: unknown): u is ReadonlyArray<string> => {
   return true
 }
 /** Columns are checked with one tight loop each: per-element Schema decoding is too slow for millions of points. */
-const NumberColumn = Schema.declare(isNumberColumn, { expected: "an array of numbers" })
+const NumberColumnSchema = Schema.declare(isNumberColumn, { expected: "an array of numbers" })
 const StringColumn = Schema.declare(isStringColumn, { expected: "an array of strings" })
 
 /** A batch of metric points, columnar: point i is (keys[i], values[i], steps[i], timestamps[i]). */
 export const MetricsLogged = Schema.Struct({
   keys: StringColumn,
-  values: NumberColumn,
-  steps: NumberColumn,
-  timestamps: NumberColumn
+  values: NumberColumnSchema,
+  steps: NumberColumnSchema,
+  timestamps: NumberColumnSchema
 })
 export type MetricsBatch = typeof MetricsLogged.Type
 

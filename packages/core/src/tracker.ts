@@ -279,10 +279,13 @@ export const makeTracker = Effect.gen(function*() {
 
   const live = new LogProjection()
   const lock = Semaphore.makeUnsafe(1)
+  // Suspended: every catch-up starts from the projection's position at that moment.
   const caughtUp: Effect.Effect<LogProjection, StoreError> = lock.withPermit(
-    store.readAll(live.position).pipe(
-      Stream.runForEach((e) => Effect.sync(() => live.apply(e))),
-      Effect.as(live)
+    Effect.suspend(() =>
+      store.readAll(live.position).pipe(
+        Stream.runForEach((e) => Effect.sync(() => live.apply(e))),
+        Effect.as(live)
+      )
     )
   )
 

@@ -104,6 +104,9 @@ export const event = fc.tuple(newEvent, fc.stringMatching(/^run-[0-9a-f]{8}$/), 
 /** Deep equality where numbers compare with Object.is: NaN equals NaN, -0 differs from 0. */
 export const sameValue = (a: unknown, b: unknown): boolean => {
   if (typeof a === "number" || typeof b === "number") return Object.is(a, b)
+  // A column decodes to a Float64Array; it equals the plain array it was written from.
+  if (a instanceof Float64Array) a = Array.from(a)
+  if (b instanceof Float64Array) b = Array.from(b)
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b
   if (Array.isArray(a) !== Array.isArray(b)) return false
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined)

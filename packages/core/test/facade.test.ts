@@ -18,6 +18,20 @@ describe("Promise API", () => {
     expect(h.map((p) => p.step)).toEqual([...Array(10_000).keys()])
   })
 
+  it("reads see every later write (the live projection catches up each time)", async () => {
+    const { tracker } = await memoryClient()
+    const run = await tracker.startRun({ experiment: "e" })
+    await run.logMetric("m", 1)
+    expect((await tracker.getRun(run.id)).metrics.m).toBe(1)
+    await run.logMetric("m", 2)
+    await run.setTag("t", "x")
+    const view = await tracker.getRun(run.id)
+    expect(view.metrics.m).toBe(2)
+    expect(view.tags.t).toBe("x")
+    await run.end()
+    expect((await tracker.listRuns())[0].status).toBe("FINISHED")
+  })
+
   it("steps default to one past the key's largest step", async () => {
     const { tracker } = await memoryClient()
     const run = await tracker.startRun({ experiment: "e" })
