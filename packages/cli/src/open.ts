@@ -5,6 +5,7 @@ import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapter
 import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/core"
 import { Layer } from "effect"
 import { resolve } from "node:path"
+import { downloadArtifacts } from "./download.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
 
@@ -30,4 +31,13 @@ export const trackerLayer = (options: OpenTrackerOptions = {}) =>
     )
   )
 
-export const openTracker = (options: OpenTrackerOptions = {}): Promise<TrackerClient> => makeTrackerClient(trackerLayer(options))
+/** The Promise API, plus what needs the local file system. */
+export interface Tracker extends TrackerClient {
+  /** Write the exact bytes behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>` under `dest`; returns the paths written. */
+  downloadArtifacts(uri: string, dest: string): Promise<string[]>
+}
+
+export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
+  const client = await makeTrackerClient(trackerLayer(options))
+  return Object.assign(client, { downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest) })
+}

@@ -1,9 +1,11 @@
 /** What the subcommands share: opening the store, finding a run by id, prefix or name, printing. */
-import { invalid, NotFound, type RunView, type TrackerClient } from "@runledger/core"
+import { type AsOf, invalid, NotFound, type RunView, type TrackerClient } from "@runledger/core"
+import { Option } from "effect"
+import { Flag } from "effect/cli"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { openTracker } from "../open.ts"
+import { openTracker, type Tracker } from "../open.ts"
 import { storeDir } from "./root.ts"
 
 export const out = (text: string): void => {
@@ -24,7 +26,7 @@ export const requireStore = (dir: string): Effect.Effect<void, unknown> =>
     : Effect.fail(new NotFound({ kind: "store", id: dir, message: `No runledger store in ${dir}. Run \`runledger demo\` to make one, or pass --dir (or set RUNLEDGER_DIR).` }))
 
 /** Run `f` with a tracker on this invocation's store, closing it afterwards. */
-export const withTracker = <A>(f: (tracker: TrackerClient, dir: string) => Promise<A>, options: { readonly create?: boolean } = {}) =>
+export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, options: { readonly create?: boolean } = {}) =>
   Effect.gen(function*() {
     const dir = yield* storeDir
     if (!options.create) yield* requireStore(dir)
@@ -36,8 +38,8 @@ export const withTracker = <A>(f: (tracker: TrackerClient, dir: string) => Promi
   })
 
 /** A run named by its full id, a unique id prefix (4+ characters) or its exact name. */
-export const resolveRun = async (tracker: TrackerClient, ref: string): Promise<RunView> => {
-  const runs = await tracker.listRuns()
+export const resolveRun = async (tracker: TrackerClient, ref: string, asOf?: AsOf): Promise<RunView> => {
+  const runs = await tracker.listRuns({ viewType: "all", ...(asOf ? { asOf } : {}) })
   const exact = runs.find((r) => r.id === ref)
   if (exact) return exact
   const matches = runs.filter((r) => (ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref)
@@ -47,3 +49,23 @@ export const resolveRun = async (tracker: TrackerClient, ref: string): Promise<R
   }
   throw invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
 }
+
+export const asOfFlag = Flag.String("as-of").pipe(
+  Flag.withDescription("Show the state as it was then: a log position (a whole number) or a time (e.g. 2026-11-16 or 2026-11-16T09:30)"),
+  Flag.optional
+)
+
+/** `--as-of`: digits are a log position; anything else must parse as a date and time. */
+export const parseAsOf = (flag: Option.Option<string>): AsOf | undefined => {
+  if (Option.isNone(flag)) return undefined
+  const text = flag.value.trim()
+  if (/^\d+$/.test(text)) return { position: Number(text) }
+  const time = Date.parse(text)
+  if (Number.isNaN(time)) throw invalid("as-of", `--as-of ${JSON.stringify(text)} is neither a log position (a whole number) nor a date/time such as 2026-11-16 or 2026-11-16T09:30.`)
+  return { time }
+}
+
+export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe(
+  Flag.withDescription("Which to list: active (default), deleted, or all"),
+  Flag.withDefault("active" as const)
+)

@@ -1,5 +1,5 @@
 import { NotFound } from "@runledger/core"
-import { Argument, Command } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import { formatNumber, formatTime, table, toJson } from "../format.ts"
 import { out, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
@@ -9,12 +9,13 @@ export const history = Command.make(
   {
     run: Argument.String("run").pipe(Argument.withDescription("Run id, unique id prefix, or name")),
     key: Argument.String("key").pipe(Argument.withDescription("Metric key")),
+    all: Flag.Boolean("all").pipe(Flag.withDescription("Also the points a resume set aside (marked superseded)"), Flag.withDefault(false)),
     json: jsonFlag
   },
-  ({ run, key, json }) =>
+  ({ run, key, all, json }) =>
     withTracker(async (tracker) => {
       const r = await resolveRun(tracker, run)
-      const points = await tracker.metricHistory(r.id, key)
+      const points = await tracker.metricHistory(r.id, key, { all })
       if (points.length === 0 && !(key in r.metrics)) {
         const known = Object.keys(r.metrics)
         throw new NotFound({
@@ -24,6 +25,7 @@ export const history = Command.make(
         })
       }
       if (json) return out(toJson(points))
-      out(table(["STEP", "VALUE", "TIME"], points.map((p) => [String(p.step), formatNumber(p.value), formatTime(p.timestamp)])))
+      const header = all ? ["STEP", "VALUE", "TIME", "SUPERSEDED"] : ["STEP", "VALUE", "TIME"]
+      out(table(header, points.map((p) => [String(p.step), formatNumber(p.value), formatTime(p.timestamp), ...(all ? [p.superseded ? "yes" : "-"] : [])])))
     })
 ).pipe(Command.withDescription("Print every logged point of one metric of a run, by step"))

@@ -1,19 +1,21 @@
 import { Argument, Command } from "effect/cli"
 import { formatBytes, formatDuration, formatNumber, formatTime, sparkline, table, toJson } from "../format.ts"
-import { out, resolveRun, withTracker } from "./common.ts"
+import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const show = Command.make(
   "show",
-  { run: Argument.String("run").pipe(Argument.withDescription("Run id, unique id prefix, or name")), json: jsonFlag },
-  ({ run, json }) =>
+  { run: Argument.String("run").pipe(Argument.withDescription("Run id, unique id prefix, or name")), asOf: asOfFlag, json: jsonFlag },
+  ({ run, asOf, json }) =>
     withTracker(async (tracker) => {
-      const r = await resolveRun(tracker, run)
+      const at = parseAsOf(asOf)
+      const found = await resolveRun(tracker, run, at)
+      const r = at ? await tracker.getRun(found.id, { asOf: at }) : found
       if (json) return out(toJson(r))
       const lines: string[] = []
       lines.push(`Run ${r.id}  ${r.name}`)
       lines.push(`  experiment  ${r.experiment} (${r.experimentId})`)
-      lines.push(`  status      ${r.status}${r.error ? `: ${r.error.message}` : ""}`)
+      lines.push(`  status      ${r.status}${r.lifecycle === "deleted" ? " (deleted)" : ""}${r.error ? `: ${r.error.message}` : ""}${r.resumedFrom.length > 0 ? `; resumed from step ${r.resumedFrom.join(", ")}` : ""}`)
       lines.push(`  started     ${formatTime(r.startTime)}    ended ${formatTime(r.endTime)}    duration ${formatDuration(r.endTime === null ? null : r.endTime - r.startTime)}`)
       if (r.parentRunId) lines.push(`  parent      ${r.parentRunId}`)
       const git = r.source.git
@@ -29,7 +31,7 @@ export const show = Command.make(
       if (metrics.length > 0) {
         const rows: string[][] = []
         for (const k of metrics) {
-          const history = await tracker.metricHistory(r.id, k)
+          const history = await tracker.metricHistory(r.id, k, at ? { asOf: at } : {})
           rows.push([k, formatNumber(r.metrics[k]), String(r.metricSteps[k].step), String(history.length), sparkline(history.map((p) => p.value))])
         }
         lines.push("", "Metrics (latest)", indent(table(["KEY", "VALUE", "STEP", "POINTS", "HISTORY"], rows)))
