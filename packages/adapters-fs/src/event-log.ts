@@ -113,7 +113,7 @@ export class FsEventLog {
   private chain = ""
   private pending: Pending[] = []
   private committing = false
-  private scanning: Promise<void> | null = null
+  private indexing: Promise<unknown> = Promise.resolve()
   private closed = false
   readonly recoveries: Recovery[] = []
 
@@ -252,14 +252,19 @@ export class FsEventLog {
     })
   }
 
-  /** Index what other processes appended. Concurrent callers share one scan. */
+  /**
+   * The index is shared by readers and the writer of this handle: catching up and writing+indexing
+   * take turns, or two of them would index the same records twice.
+   */
+  private exclusive<A>(f: () => Promise<A>): Promise<A> {
+    const turn = this.indexing.then(f, f)
+    this.indexing = turn.catch(() => {})
+    return turn
+  }
+
+  /** Index what other processes appended. */
   private refresh(): Promise<void> {
-    if (this.scanning === null) {
-      this.scanning = this.catchUp(false).finally(() => {
-        this.scanning = null
-      })
-    }
-    return this.scanning
+    return this.exclusive(() => this.catchUp(false))
   }
 
   /**
@@ -345,7 +350,7 @@ export class FsEventLog {
         this.pending = []
         try {
           // Callers hear back once the lock is released, so an acknowledged append leaves the store free.
-          const settle = await this.locked(() => this.commit(batch))
+          const settle = await this.locked(() => this.exclusive(() => this.commit(batch)))
           settle()
         } catch (e) {
           const error = e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })

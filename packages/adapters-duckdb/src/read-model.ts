@@ -1,0 +1,207 @@
+/**
+ * The analytical read model: runs, params, tags, metrics and the rest (schema.ts) in a DuckDB
+ * file of its own, kept in step with any event log by catching up from the position it has folded.
+ *
+ * - Catch-up applies the events after the stored position in transactions of bounded size, each
+ *   of which also records the position reached: a crash or an error mid-way leaves the last
+ *   committed position, and the next catch-up resumes from it without applying anything twice.
+ * - `rebuild()` drops the tables and replays from position 0: the tables come out identical.
+ * - `sql()` is for users, read-only (read-only-sql.ts); the instance cannot reach any file but its own.
+ *
+ * One process writes a DuckDB file at a time (DuckDB locks it), and one handle per file per process.
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
+import { StorageError } from "@runledger/core"
+import { claimFile, releaseFile } from "./file-claims.ts"
+import { Ingest } from "./ingest.ts"
+import { runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
+import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
+import { Serial } from "./serial.ts"
+import { type EventSource, openSource } from "./source.ts"
+import { toNumber } from "./values.ts"
+
+export interface ReadModelOptions {
+  /** The database file, created if missing (":memory:" for a throwaway model). */
+  readonly file: string
+  /** DuckDB worker threads (default: one per core). */
+  readonly threads?: number
+}
+
+export interface CatchUpOptions {
+  /** Told after each committed transaction: the position folded so far, and the log's head when known. */
+  readonly onProgress?: (position: number, head: number | undefined) => void
+  /** Commit once a transaction holds this many metric points (default 1,000,000). */
+  readonly maxPoints?: number
+  /** Commit once a transaction holds this many events (default 10,000). */
+  readonly maxEvents?: number
+}
+
+export interface CatchUpResult {
+  /** The position before and after. */
+  readonly from: number
+  readonly position: number
+  readonly events: number
+  readonly points: number
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+export class ReadModel {
+  readonly file: string
+  private readonly instance: DuckDBInstance
+  /** Catch-up and rebuild, one at a time. */
+  private readonly writer: DuckDBConnection
+  private readonly writes = new Serial()
+  /** Users' queries and position(), one at a time. */
+  private readonly reader: DuckDBConnection
+  private readonly reads = new Serial()
+  private closed = false
+
+  private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection) {
+    this.file = file
+    this.instance = instance
+    this.writer = writer
+    this.reader = reader
+  }
+
+  static async open(options: ReadModelOptions): Promise<ReadModel> {
+    const { file } = options
+    if (!claimFile(file)) {
+      throw new StorageError({ message: `The read model ${file} is already open in this process; share that handle, or close it first.` })
+    }
+    let instance: DuckDBInstance | undefined
+    try {
+      instance = await DuckDBInstance.create(file, {
+        // No file but this database can be read or written, and no SET can change that (see read-only-sql.ts).
+        enable_external_access: "false",
+        autoinstall_known_extensions: "false",
+        autoload_known_extensions: "false",
+        lock_configuration: "true",
+        ...(options.threads !== undefined ? { threads: String(options.threads) } : {})
+      })
+      const writer = await instance.connect()
+      const reader = await instance.connect()
+      await ensureSchema(writer)
+      return new ReadModel(file, instance, writer, reader)
+    } catch (e) {
+      instance?.closeSync()
+      releaseFile(file)
+      throw e instanceof StorageError ? e : new StorageError({ message: `Opening the read model ${file}: ${message(e)}`, cause: e })
+    }
+  }
+
+  /** The log position folded so far (0: nothing yet). */
+  position(): Promise<number> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return toNumber((await this.reader.runAndReadAll("SELECT position FROM readmodel_state")).getRows()[0][0])
+    })
+  }
+
+  /** Apply the events after the stored position. */
+  catchUp(source: EventSource, options: CatchUpOptions = {}): Promise<CatchUpResult> {
+    return this.writes.run(() => this.catchUpNow(source, options))
+  }
+
+  /** Drop every table and replay the log from position 0. */
+  rebuild(source: EventSource, options: CatchUpOptions = {}): Promise<CatchUpResult> {
+    return this.writes.run(async () => {
+      this.ensureOpen()
+      await transaction(this.writer, `${DROP_SCHEMA}\n${CREATE_SCHEMA}`)
+      return this.catchUpNow(source, options)
+    })
+  }
+
+  /**
+   * One read-only SELECT over the read model, with `$1`, `$2`, ... bound to `params`. Anything else
+   * fails with InvalidInput (field "sql") saying why. Rows are plain objects (see SqlRow).
+   */
+  sql(query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return runReadOnly(this.reader, query, params)
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.writes.run(async () => {})
+    await this.reads.run(async () => {})
+    this.reader.closeSync()
+    this.writer.closeSync()
+    this.instance.closeSync()
+    releaseFile(this.file)
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StorageError({ message: `The read model ${this.file} is closed.` })
+  }
+
+  private async catchUpNow(source: EventSource, options: CatchUpOptions): Promise<CatchUpResult> {
+    this.ensureOpen()
+    const maxPoints = options.maxPoints ?? 1_000_000
+    const maxEvents = options.maxEvents ?? 10_000
+    const ingest = await Ingest.load(this.writer)
+    const from = ingest.position
+    const startPoints = ingest.points
+    let events = 0
+    let open = false
+    let txEvents = 0
+    let txPoints = 0
+    try {
+      const { batches, head } = await openSource(source, from)
+      const commit = async () => {
+        await ingest.commit()
+        open = false
+        options.onProgress?.(ingest.position, head)
+      }
+      for await (const batch of batches) {
+        for (const e of batch) {
+          if (e.position <= ingest.position) continue
+          if (e.position !== ingest.position + 1) {
+            throw new StorageError({ message: `The log jumps from position ${ingest.position} to ${e.position}: is this the log the read model ${this.file} was built from? Rebuild it from its log.` })
+          }
+          if (!open) {
+            await ingest.begin()
+            open = true
+            txEvents = 0
+            txPoints = ingest.points
+          }
+          const pending = ingest.apply(e)
+          if (pending !== undefined) await pending
+          events++
+          if (++txEvents >= maxEvents || ingest.points - txPoints >= maxPoints) await commit()
+        }
+      }
+      if (open) await commit()
+    } catch (e) {
+      if (open) await ingest.rollback().catch(() => {})
+      throw e
+    } finally {
+      ingest.close()
+    }
+    return { from, position: ingest.position, events, points: ingest.points - startPoints }
+  }
+}
+
+const transaction = async (conn: DuckDBConnection, sql: string): Promise<void> => {
+  await conn.run("BEGIN TRANSACTION")
+  try {
+    await conn.run(sql)
+    await conn.run("COMMIT")
+  } catch (e) {
+    await conn.run("ROLLBACK").catch(() => {})
+    throw e
+  }
+}
+
+/** Create the tables, or drop and recreate them when they were made by another schema version. */
+const ensureSchema = async (conn: DuckDBConnection): Promise<void> => {
+  const exists = toNumber((await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'readmodel_state' AND schema_name = 'main'")).getRows()[0][0]) > 0
+  if (exists) {
+    const rows = (await conn.runAndReadAll("SELECT schema_version FROM readmodel_state")).getRows()
+    if (rows.length === 1 && toNumber(rows[0][0]) === SCHEMA_VERSION) return
+  }
+  await transaction(conn, `${DROP_SCHEMA}\n${CREATE_SCHEMA}`)
+}

@@ -1,0 +1,90 @@
+/**
+ * Users' SQL over the read model, read-only, with four locks, each of which alone would refuse
+ * the writes it covers:
+ *
+ * 1. The read model's DuckDB instance is opened with `enable_external_access = false` (no file,
+ *    URL or other database can be read or written: read_csv, COPY ... TO, ATTACH, INSTALL, glob
+ *    all fail) and `lock_configuration = true` (no SET can undo that), with extension autoloading
+ *    off. See read-model.ts.
+ * 2. Exactly one statement: the text is split by DuckDB's own parser (`extractStatements`), so a
+ *    `SELECT 1; DROP TABLE runs` is refused as a whole.
+ * 3. Only SELECT: the prepared statement's type, as DuckDB's planner sees it, must be SELECT
+ *    (which also covers FROM-first queries, WITH, SHOW, DESCRIBE, SUMMARIZE and read-only PRAGMAs);
+ *    INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, COPY, ATTACH, SET, CALL, LOAD, EXPORT ... are not.
+ * 4. It runs inside `BEGIN TRANSACTION READ ONLY`, which is rolled back afterwards: a write that got
+ *    past 2 and 3 would still fail.
+ *
+ * The statement that runs is the very one whose type was checked (no re-parse of the text).
+ */
+import { BIGINT, BOOLEAN, DOUBLE, type DuckDBConnection, type DuckDBType, type DuckDBValue, SQLNULL, StatementType, VARCHAR } from "@duckdb/node-api"
+import { InvalidInput } from "@runledger/core"
+import { toPlain } from "./values.ts"
+
+/** A bound parameter (`$1`, `$2`, ... in the query). */
+export type SqlParam = string | number | boolean | bigint | null
+
+/** A result row: bigints as numbers when exact, else as decimal text; NaN, -0 and Infinity kept. */
+export type SqlRow = Record<string, unknown>
+
+const refuse = (message: string): InvalidInput => new InvalidInput({ field: "sql", message })
+
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]
+
+/** Parameter types from the JS values: numbers as DOUBLE unless they are safe integers (then BIGINT). */
+const bindable = (value: SqlParam): [DuckDBValue, DuckDBType] => {
+  if (value === null) return [null, SQLNULL]
+  switch (typeof value) {
+    case "string":
+      return [value, VARCHAR]
+    case "boolean":
+      return [value, BOOLEAN]
+    case "bigint":
+      return [value, BIGINT]
+    default:
+      return Number.isSafeInteger(value) && !Object.is(value, -0) ? [BigInt(value), BIGINT] : [value, DOUBLE]
+  }
+}
+
+const typeName = (t: StatementType): string => (StatementType as unknown as Record<number, string>)[t] ?? `type ${t}`
+
+export const runReadOnly = async (conn: DuckDBConnection, query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> => {
+  await conn.run("BEGIN TRANSACTION READ ONLY")
+  try {
+    let extracted
+    try {
+      extracted = await conn.extractStatements(query)
+    } catch (e) {
+      throw refuse(`The query does not parse: ${reason(e)}`)
+    }
+    if (extracted.count !== 1) {
+      throw refuse(`Give exactly one SELECT statement; this text has ${extracted.count}.`)
+    }
+    let ps
+    try {
+      ps = await extracted.prepare(0)
+    } catch (e) {
+      throw refuse(`The query was refused: ${reason(e)}. Only SELECT queries over the read model's tables are allowed (no files, URLs or other databases).`)
+    }
+    try {
+      if (ps.statementType !== StatementType.SELECT) {
+        throw refuse(`Only SELECT queries are allowed here: this is a ${typeName(ps.statementType)} statement. The read model is read-only; it changes only by catching up with the log.`)
+      }
+      if (params.length !== ps.parameterCount) {
+        throw refuse(`The query has ${ps.parameterCount} parameter(s) but ${params.length} value(s) were given.`)
+      }
+      const bound = params.map(bindable)
+      ps.bind(bound.map(([v]) => v), bound.map(([, t]) => t))
+      let rows
+      try {
+        rows = (await ps.runAndReadAll()).getRowObjectsJS()
+      } catch (e) {
+        throw refuse(`The query failed: ${reason(e)}`)
+      }
+      return rows.map((row) => toPlain(row) as SqlRow)
+    } finally {
+      ps.destroySync()
+    }
+  } finally {
+    await conn.run("ROLLBACK")
+  }
+}

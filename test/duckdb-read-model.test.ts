@@ -1,0 +1,457 @@
+/**
+ * The DuckDB read model against core's folds: for random command sequences run through a memory
+ * tracker, the tables equal LogProjection's views (latest metrics: the effective values, i.e.
+ * latestMetricsOf, resumes included), every point logged is in `metrics` with its era and
+ * superseded flag as history.ts has them, and the tables do not depend on how the catch-up was cut
+ * up (one shot, split at a random position, rebuilt, interrupted and resumed after a reopen).
+ * Also: sql() refuses anything but one read-only SELECT over the read model.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Stream } from "effect"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { ReadModel, type SqlRow } from "../packages/adapters-duckdb/src/index.ts"
+import {
+  type EventStoreShape,
+  latestMetricsOf,
+  LogProjection,
+  metricHistoryOf,
+  type RecordedEvent,
+  runStream,
+  type Run,
+  type TrackerClient
+} from "../packages/core/src/index.ts"
+import { anyNumber, sameValue } from "../packages/core/test/arbitraries.ts"
+import { memoryClient } from "../packages/core/test/memory-client.ts"
+
+// -- random command sequences ---------------------------------------------------
+
+type Op =
+  | { op: "metric"; run: number; key: string; value: number; step: number | undefined }
+  | { op: "param"; run: number; key: string; value: string | number | boolean }
+  | { op: "tag"; run: number; key: string; value: string }
+  | { op: "untag"; run: number; key: string }
+  | { op: "artifact"; run: number; path: string; text: string }
+  | { op: "end"; run: number; status: "FINISHED" | "FAILED" | "KILLED" }
+  | { op: "resume"; run: number; fromStep: number }
+  | { op: "delete"; run: number }
+  | { op: "restore"; run: number }
+  | { op: "experiment"; action: "rename" | "delete" | "restore" | "fork" }
+  | { op: "model"; action: "register" | "version" | "stage" | "alias" | "unalias"; run: number; n: number }
+  | { op: "await" }
+
+const RUNS = 3
+const keys = fc.constantFrom("loss", "acc", "lr", "a/b")
+const run = fc.nat(RUNS - 1)
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 10, arbitrary: fc.record({ op: fc.constant("metric" as const), run, key: keys, value: anyNumber, step: fc.option(fc.nat(12), { nil: undefined }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("param" as const), run, key: keys, value: fc.oneof(fc.constantFrom("x", "y"), fc.constantFrom(0.1, 1e21, -2), fc.boolean()) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("tag" as const), run, key: keys, value: fc.constantFrom("u", "v") }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("untag" as const), run, key: keys }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("artifact" as const), run, path: fc.constantFrom("a.txt", "m/w.json"), text: fc.string({ maxLength: 5 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("end" as const), run, status: fc.constantFrom("FINISHED" as const, "FAILED" as const, "KILLED" as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("resume" as const), run, fromStep: fc.nat(12) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("delete" as const), run }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("restore" as const), run }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("experiment" as const), action: fc.constantFrom("rename" as const, "delete" as const, "restore" as const, "fork" as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant("model" as const), action: fc.constantFrom("register" as const, "version" as const, "stage" as const, "alias" as const, "unalias" as const), run, n: fc.integer({ min: 1, max: 3 }) })
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("await" as const) }) }
+)
+const opsArb = fc.array(opArb, { maxLength: 50 })
+
+const collect = (store: EventStoreShape, from = 0): Promise<RecordedEvent[]> => Effect.runPromise(Stream.runCollect(store.readAll(from)))
+
+interface Log {
+  readonly tracker: TrackerClient
+  readonly store: EventStoreShape
+  readonly events: RecordedEvent[]
+  readonly runIds: ReadonlyArray<string>
+}
+
+/** Run the commands through a memory tracker; refusals (logging to an ended run, ...) are part of the game. */
+const makeLog = async (ops: ReadonlyArray<Op>): Promise<Log> => {
+  const { tracker, store } = await memoryClient()
+  const handles: Run[] = []
+  for (let i = 0; i < RUNS; i++) handles.push(await tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` }))
+  const runIds = handles.map((h) => h.id)
+  const pending: Array<Promise<unknown>> = []
+  const quietly = (p: Promise<unknown>) => pending.push(p.catch(() => {}))
+  let stages = 0
+  for (const [i, o] of ops.entries()) {
+    switch (o.op) {
+      case "metric":
+        quietly(handles[o.run].logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i }))
+        break
+      case "param":
+        quietly(handles[o.run].logParam(o.key, o.value))
+        break
+      case "tag":
+        quietly(handles[o.run].setTag(o.key, o.value))
+        break
+      case "untag":
+        quietly(handles[o.run].deleteTag(o.key))
+        break
+      case "artifact":
+        quietly(handles[o.run].logText(o.text, o.path))
+        break
+      case "end":
+        quietly(handles[o.run].end({ status: o.status }))
+        break
+      case "resume": {
+        await Promise.all(pending)
+        await handles[o.run].flush().catch(() => {})
+        const resumed = await tracker.resumeRun(runIds[o.run], { fromStep: o.fromStep }).catch(() => undefined)
+        if (resumed !== undefined) handles[o.run] = resumed
+        break
+      }
+      case "delete":
+        await Promise.all(pending)
+        await tracker.deleteRun(runIds[o.run]).catch(() => {})
+        break
+      case "restore":
+        await Promise.all(pending)
+        await tracker.restoreRun(runIds[o.run]).catch(() => {})
+        break
+      case "experiment": {
+        const action = o.action
+        const ref = (await tracker.listExperiments({ viewType: "all" })).find((e) => e.id === handles[0].experimentId)!.name
+        if (action === "rename") await tracker.renameExperiment(ref, `exp-${i}`).catch(() => {})
+        else if (action === "delete") await tracker.deleteExperiment(ref).catch(() => {})
+        else if (action === "restore") await tracker.restoreExperiment(ref).catch(() => {})
+        else await tracker.forkExperiment(ref, { name: `fork-${i}`, overrides: { lr: 0.5 }, tags: { t: "f" } }).catch(() => {})
+        break
+      }
+      case "model": {
+        await Promise.all(pending)
+        const name = `m${o.n % 2}`
+        if (o.action === "register") await tracker.registerModel(name, { description: "d", tags: { k: "v" } }).catch(() => {})
+        else if (o.action === "version") await tracker.createModelVersion(name, { runId: runIds[o.run], artifactPath: "a.txt" }).catch(() => {})
+        else if (o.action === "stage") await tracker.transitionStage(name, o.n, (["Staging", "Production", "Archived"] as const)[stages++ % 3], { archiveExisting: true }).catch(() => {})
+        else if (o.action === "alias") await tracker.setAlias(name, "champion", o.n).catch(() => {})
+        else await tracker.deleteAlias(name, "champion").catch(() => {})
+        break
+      }
+      case "await":
+        await Promise.all(pending)
+        break
+    }
+  }
+  await Promise.all(pending)
+  await Promise.all(handles.map((h) => h.flush().catch(() => {})))
+  return { tracker, store, events: await collect(store), runIds }
+}
+
+// -- read model helpers ------------------------------------------------------------
+
+const tempDirs: string[] = []
+const tempFile = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-rm-"))
+  tempDirs.push(dir)
+  return join(dir, "model.duckdb")
+}
+const cleanup = () => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true })
+}
+
+const withModel = async <A>(f: (model: ReadModel, file: string) => Promise<A>, file = tempFile()): Promise<A> => {
+  const model = await ReadModel.open({ file, threads: 1 })
+  try {
+    return await f(model, file)
+  } finally {
+    await model.close()
+  }
+}
+
+async function* batchesOf(events: ReadonlyArray<RecordedEvent>, size: number, failAfter = Infinity): AsyncGenerator<RecordedEvent[]> {
+  let n = 0
+  for (let i = 0; i < events.length; i += size) {
+    if (n++ >= failAfter) throw new Error("the source broke down")
+    yield events.slice(i, i + size)
+  }
+}
+
+const TABLES = [
+  "readmodel_state", "experiments", "runs", "params", "tags", "artifacts", "metric_series", "metric_points",
+  "latest_metric_values", "metrics", "latest_metrics", "models", "model_versions", "model_aliases"
+] as const
+
+/** Every table and view, sorted: equal dumps mean identical tables. */
+const dump = async (model: ReadModel): Promise<Record<string, SqlRow[]>> => {
+  const out: Record<string, SqlRow[]> = {}
+  for (const t of TABLES) out[t] = await model.sql(`SELECT * FROM ${t} ORDER BY ALL`)
+  return out
+}
+
+const byRun = (rows: ReadonlyArray<SqlRow>, runId: string, value: (r: SqlRow) => unknown = (r) => r.value, key = "key") =>
+  Object.fromEntries(rows.filter((r) => r.run_id === runId).map((r) => [r[key] as string, value(r)]))
+
+/** The read model's tables against core's folds of the same log. */
+const checkAgainstCore = async (model: ReadModel, log: Log): Promise<void> => {
+  const projection = new LogProjection()
+  for (const e of log.events) projection.apply(e)
+  const [runs, params, tags, latest, artifacts, experiments] = await Promise.all(
+    ["runs", "params", "tags", "latest_metrics", "artifacts", "experiments"].map((t) => model.sql(`SELECT * FROM ${t}`))
+  )
+  expect(runs.map((r) => r.run_id).sort()).toEqual([...projection.runs.keys()].sort())
+  for (const runId of projection.runs.keys()) {
+    const view = projection.runView(runId)!
+    const row = runs.find((r) => r.run_id === runId)!
+    expect({
+      experimentId: row.experiment_id, name: row.run_name, status: row.status, startTime: row.start_time, endTime: row.end_time,
+      lifecycle: row.lifecycle, parentRunId: row.parent_run_id, error: row.error_message, resumedFrom: row.resumed_from,
+      source: JSON.parse(row.source as string), environment: JSON.parse(row.environment as string)
+    }).toEqual({
+      experimentId: view.experimentId, name: view.name, status: view.status, startTime: view.startTime, endTime: view.endTime,
+      lifecycle: view.lifecycle, parentRunId: view.parentRunId, error: view.error?.message ?? null, resumedFrom: view.resumedFrom,
+      source: view.source, environment: view.environment
+    })
+    expect(byRun(params, runId)).toEqual(Object.fromEntries(Object.entries(view.params).map(([k, v]) => [k, String(v)])))
+    expect(byRun(params, runId, (r) => r.value_type)).toEqual(Object.fromEntries(Object.entries(view.params).map(([k, v]) => [k, typeof v])))
+    expect(byRun(tags, runId)).toEqual(view.tags)
+    expect(byRun(artifacts, runId, (r) => ({ path: r.path, sha256: r.sha256, size: r.size, mediaType: r.media_type }), "path"))
+      .toEqual(Object.fromEntries(view.artifacts.map((a) => [a.path, a])))
+
+    // Latest metrics: the effective values (history.ts), which are LogProjection's when the run never resumed.
+    const events = log.events.filter((e) => e.stream === runStream(runId))
+    const allKeys = new Set(events.flatMap((e) => (e.type === "MetricsLogged" ? e.data.keys : [])))
+    const effective = latestMetricsOf(events, allKeys)
+    const actual = byRun(latest, runId, (r) => ({ value: r.value, step: r.step, timestamp: r.timestamp }))
+    expect(sameValue(actual, Object.fromEntries([...effective].map(([k, p]) => [k, { value: p.value, step: p.step, timestamp: p.timestamp }])))).toBe(true)
+    if (view.resumedFrom.length === 0) {
+      expect(sameValue(byRun(latest, runId), view.metrics)).toBe(true)
+    }
+    const live = await log.tracker.getRun(runId)
+    expect(sameValue(byRun(latest, runId), live.metrics)).toBe(true)
+  }
+  const expectedExperiments = projection.listExperiments("all").map((e) => ({
+    experiment_id: e.id, name: e.name, lifecycle: e.lifecycle, created_at: e.createdAt, parent_id: e.parentId, tags: e.tags, overrides: e.overrides
+  }))
+  const actualExperiments = experiments.map((e): SqlRow => ({ ...e, tags: JSON.parse(e.tags as string), overrides: JSON.parse(e.overrides as string) }))
+  expect(actualExperiments.sort((a, b) => String(a.experiment_id).localeCompare(String(b.experiment_id))))
+    .toEqual(expectedExperiments.sort((a, b) => a.experiment_id.localeCompare(b.experiment_id)))
+
+  // Models: versions with their stages and aliases.
+  for (const m of projection.listModels()) {
+    const versions = await model.sql("SELECT version, stage, run_id FROM model_versions WHERE name = $1 ORDER BY version", [m.name])
+    expect(versions).toEqual(projection.listModelVersions(m.name)!.map((v) => ({ version: v.version, stage: v.stage, run_id: v.runId })))
+    const aliases = await model.sql("SELECT alias, version FROM model_aliases WHERE name = $1 ORDER BY alias", [m.name])
+    expect(Object.fromEntries(aliases.map((a) => [a.alias, a.version]))).toEqual(m.aliases)
+  }
+  expect((await model.sql("SELECT count(*) AS n FROM models"))[0].n).toBe(projection.models.size)
+}
+
+/** Every point ever logged to a known run is in `metrics`, with history.ts's superseded flag and its era. */
+const checkEveryPoint = async (model: ReadModel, log: Log): Promise<void> => {
+  let total = 0
+  for (const runId of log.runIds) {
+    const events = log.events.filter((e) => e.stream === runStream(runId))
+    const eras: Array<{ key: string; era: number }> = []
+    let resumes = 0
+    for (const e of events) {
+      if (e.type === "RunResumed") resumes++
+      if (e.type === "MetricsLogged") for (const key of e.data.keys) eras.push({ key, era: resumes })
+    }
+    total += eras.length
+    for (const key of new Set(eras.map((p) => p.key))) {
+      const expected = metricHistoryOf(events, key, { all: true }).map((p) => ({ step: p.step, timestamp: p.timestamp, value: p.value, superseded: p.superseded === true }))
+      const rows = await model.sql("SELECT step, timestamp, value, superseded FROM metrics WHERE run_id = $1 AND key = $2 ORDER BY step, position, idx", [runId, key])
+      expect(sameValue(rows, expected)).toBe(true)
+      const rowEras = await model.sql("SELECT era FROM metrics WHERE run_id = $1 AND key = $2 ORDER BY position, idx", [runId, key])
+      expect(rowEras.map((r) => r.era)).toEqual(eras.filter((p) => p.key === key).map((p) => p.era))
+    }
+  }
+  expect((await model.sql("SELECT count(*) AS n FROM metrics"))[0].n).toBe(total)
+}
+
+// -- properties ------------------------------------------------------------------
+
+describe("DuckDB read model", () => {
+  it("its tables equal core's folds of random command sequences, and hold every point", async () => {
+    try {
+      await fc.assert(
+        fc.asyncProperty(opsArb, async (ops) => {
+          const log = await makeLog(ops)
+          await withModel(async (model) => {
+            const result = await model.catchUp(log.store, { maxEvents: 7 })
+            expect(result.position).toBe(log.events.length)
+            expect(await model.position()).toBe(log.events.length)
+            await checkAgainstCore(model, log)
+            await checkEveryPoint(model, log)
+          })
+          await log.tracker.close()
+        }),
+        { numRuns: Number(process.env.RM_RUNS ?? 40) }
+      )
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("one-shot, split, rebuilt and interrupted catch-ups give identical tables", async () => {
+    try {
+      await fc.assert(
+        fc.asyncProperty(opsArb, fc.nat(200), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), async (ops, cut, batchSize, maxEvents) => {
+          const log = await makeLog(ops)
+          const split = cut % (log.events.length + 1)
+          const oneShot = await withModel(async (model) => {
+            await model.catchUp(log.store)
+            return dump(model)
+          })
+          // At a random split: the first part as batches, the rest from the store.
+          const splitDump = await withModel(async (model) => {
+            await model.catchUp(batchesOf(log.events.slice(0, split), batchSize), { maxEvents })
+            expect(await model.position()).toBe(split)
+            const again = await model.catchUp(batchesOf(log.events, batchSize), { maxEvents })
+            expect(again.from).toBe(split)
+            expect(await model.position()).toBe(log.events.length)
+            const d = await dump(model)
+            await model.rebuild(log.store, { maxEvents })
+            expect(sameValue(await dump(model), d)).toBe(true)
+            return d
+          })
+          expect(sameValue(splitDump, oneShot)).toBe(true)
+          // A source that breaks down mid-way: the transaction in flight rolls back; after a reopen
+          // the catch-up resumes from the last committed position.
+          const file = tempFile()
+          const committed: number[] = []
+          await withModel(async (model) => {
+            const broken = model.catchUp(batchesOf(log.events, batchSize, 2), { maxEvents, onProgress: (p) => committed.push(p) })
+            if (log.events.length > 2 * batchSize) await expect(broken).rejects.toThrow(/broke down/)
+            else await broken
+            expect(await model.position()).toBe(committed.at(-1) ?? 0)
+          }, file)
+          // Likewise a failure after a commit (onProgress throws).
+          await withModel(async (model) => {
+            const failing = model.catchUp(log.store, { maxEvents, onProgress: () => { throw new Error("progress failed") } })
+            if (await model.position() < log.events.length) await expect(failing).rejects.toThrow(/progress failed/)
+            else await failing
+          }, file)
+          const resumed = await withModel(async (model) => {
+            await model.catchUp(log.store, { maxEvents })
+            return dump(model)
+          }, file)
+          expect(sameValue(resumed, oneShot)).toBe(true)
+          await log.tracker.close()
+        }),
+        { numRuns: Number(process.env.RM_RUNS2 ?? 12) }
+      )
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("NaN, -0 and Infinity come back exactly from latest_metrics and metrics, after a checkpoint and reopen", async () => {
+    try {
+      const { tracker, store } = await memoryClient()
+      const values = [0, -0, -0, 0, NaN, Infinity, -Infinity, -0]
+      const runs: Run[] = []
+      for (const [i, v] of values.entries()) {
+        const r = await tracker.startRun({ experiment: "e", name: `r${i}` })
+        // Segments of only zeros are what DuckDB compresses to one constant.
+        for (let step = 0; step < 3000; step++) r.logMetric("z", step === 2999 ? v : (i % 2 === 0 ? 0 : -0), { step, timestamp: 1 })
+        runs.push(r)
+      }
+      await Promise.all(runs.map((r) => r.flush()))
+      const file = tempFile()
+      await withModel((model) => model.catchUp(store), file)
+      await withModel(async (model) => {
+        for (const [i, r] of runs.entries()) {
+          const [row] = await model.sql("SELECT value FROM latest_metrics WHERE run_id = $1", [r.id])
+          expect(Object.is(row.value, values[i])).toBe(true)
+          const points = await model.sql("SELECT value FROM metrics WHERE run_id = $1 ORDER BY step", [r.id])
+          expect(points).toHaveLength(3000)
+          expect(points.every((p, step) => Object.is(p.value, step === 2999 ? values[i] : (i % 2 === 0 ? 0 : -0)))).toBe(true)
+        }
+      }, file)
+      await tracker.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("sql() runs one read-only SELECT and refuses everything else with a clear error", async () => {
+    try {
+      const { tracker, store } = await memoryClient()
+      await tracker.withRun({ experiment: "e", name: "r" }, async (r) => {
+        await r.logParams({ lr: 0.1, big: 1e21, on: true })
+        r.logMetric("loss", 0.5, { step: 0 })
+      })
+      await withModel(async (model) => {
+        await model.catchUp(store)
+        const [run] = await model.sql("SELECT r.run_name, r.start_time, (SELECT p.value FROM params p WHERE p.run_id = r.run_id AND p.key = $1) AS lr FROM runs r", ["lr"])
+        expect(run).toMatchObject({ run_name: "r", lr: "0.1" })
+        expect(typeof run.start_time).toBe("number")
+        expect(await model.sql("SELECT key, value FROM params ORDER BY key")).toEqual([
+          { key: "big", value: "1e+21" }, { key: "lr", value: "0.1" }, { key: "on", value: "true" }
+        ])
+        expect(await model.sql("SELECT 9007199254740993::BIGINT AS big, 42::BIGINT AS small, 'NaN'::DOUBLE AS nan, [1, 2]::BIGINT[] AS list"))
+          .toEqual([{ big: "9007199254740993", small: 42, nan: NaN, list: [1, 2] }])
+        expect(await model.sql("FROM runs SELECT count(*) AS n")).toEqual([{ n: 1 }])
+        expect((await model.sql("WITH x AS (SELECT $1::DOUBLE AS v) SELECT v FROM x", [1e300]))[0].v).toBe(1e300)
+
+        const refused: Array<[string, RegExp]> = [
+          ["INSERT INTO tags VALUES ('x', 'k', 'v')", /Only SELECT .* INSERT statement/],
+          ["UPDATE runs SET status = 'FAILED'", /Only SELECT .* UPDATE statement/],
+          ["DELETE FROM params", /Only SELECT .* DELETE statement/],
+          ["DROP TABLE runs", /Only SELECT .* DROP statement/],
+          ["CREATE TABLE t (a INTEGER)", /Only SELECT .* CREATE statement/],
+          ["ALTER TABLE runs ADD COLUMN x INTEGER", /Only SELECT .* ALTER statement/],
+          ["COPY runs TO '/tmp/runledger-leak.csv'", /refused|Only SELECT/],
+          ["ATTACH '/tmp/runledger-other.duckdb' AS other", /Only SELECT .* ATTACH statement|refused/],
+          ["SELECT * FROM read_csv('/etc/passwd')", /refused: Permission Error: .*\/etc\/passwd/],
+          ["SELECT * FROM read_text('/etc/hostname')", /refused: Permission Error/],
+          ["SELECT * FROM glob('/etc/*')", /refused: Permission Error/],
+          ["SELECT * FROM '/etc/passwd'", /refused/],
+          ["SET enable_external_access = true", /Only SELECT .* SET statement/],
+          ["SET threads = 1", /Only SELECT .* SET statement/],
+          ["INSTALL httpfs", /Only SELECT/],
+          ["LOAD httpfs", /Only SELECT/],
+          ["CHECKPOINT", /Only SELECT/],
+          ["CALL pragma_version()", /Only SELECT .* CALL statement/],
+          ["BEGIN TRANSACTION", /Only SELECT .* TRANSACTION statement/],
+          ["EXPORT DATABASE '/tmp/runledger-export'", /refused|Only SELECT/],
+          ["SELECT 1; DROP TABLE runs", /exactly one SELECT statement; this text has 2/],
+          ["SELECT * FROM query('DELETE FROM runs')", /refused/],
+          ["SELEC 1", /does not parse|refused/],
+          ["SELECT $1::INTEGER", /1 parameter\(s\) but 0 value/]
+        ]
+        for (const [query, why] of refused) {
+          const error = await model.sql(query).then(() => undefined, (e: unknown) => e)
+          expect(error, query).toMatchObject({ _tag: "InvalidInput", field: "sql" })
+          expect((error as Error).message, query).toMatch(why)
+        }
+        // Nothing changed, and the connection is still usable.
+        expect(await model.sql("SELECT count(*) AS n FROM runs")).toEqual([{ n: 1 }])
+        expect(await model.sql("SELECT count(*) AS n FROM tags WHERE run_id = 'x'")).toEqual([{ n: 0 }])
+        expect(await model.sql("SELECT current_setting('enable_external_access') AS e")).toEqual([{ e: false }])
+      })
+      await tracker.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("refuses a gap in the log and a second handle on one file", async () => {
+    try {
+      const { tracker, store } = await memoryClient()
+      await tracker.withRun({ experiment: "e" }, async (r) => r.logMetric("m", 1))
+      const events = await collect(store)
+      const file = tempFile()
+      await withModel(async (model) => {
+        await expect(model.catchUp(batchesOf(events.slice(2), 10))).rejects.toThrow(/jumps from position 0 to 3/)
+        expect(await model.position()).toBe(0)
+        await expect(ReadModel.open({ file })).rejects.toThrow(/already open in this process/)
+        await model.catchUp(batchesOf(events, 10))
+        expect(await model.position()).toBe(events.length)
+      }, file)
+      await tracker.close()
+    } finally {
+      cleanup()
+    }
+  })
+})
