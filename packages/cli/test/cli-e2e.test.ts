@@ -355,7 +355,7 @@ describe("the demo store", () => {
 
       expectOk(text)
       const rows = lines(text.stdout)
-      expect(rows[0]).toMatch(/^ID\s+NAME\s+RUNS\s+CREATED$/)
+      expect(rows[0]).toMatch(/^ID\s+NAME\s+RUNS\s+CREATED\s+STATE\s+FORKED FROM$/)
       expect(rows).toHaveLength(2)
       expect(rows[1]).toMatch(new RegExp(`^${experiments[0].id.slice(0, 12)}\\s+demo-classification\\s+12\\s`))
     })
