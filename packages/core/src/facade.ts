@@ -10,7 +10,7 @@
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import type { Draft } from "./decide/common.ts"
 import { checkMetricsBatch, checkRunActive, decideRun, type RunCommand } from "./decide/runs.ts"
-import { invalid, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
+import { invalid, type InvalidInput, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
 import type { EndStatus, Event, MetricsBatch, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
 import { baseName, mediaTypeOf } from "./media-type.ts"
 import type { ExperimentView } from "./project/experiments.ts"
@@ -148,39 +148,51 @@ export class Run {
   logMetric(key: string, value: number, options?: MetricOptions): Promise<void> {
     const inactive = this.inactive()
     if (inactive) return Promise.reject(inactive)
-    if (!this.validKeys.has(key)) {
-      const bad = checkKey("metric", key)
-      if (bad) return Promise.reject(bad)
-      this.validKeys.add(key)
-    }
-    if (typeof value !== "number") return Promise.reject(checkMetricValue(key, value))
     const step = options?.step ?? this.nextStep.get(key) ?? 0
-    if (!(Number.isSafeInteger(step) && step >= 0)) return Promise.reject(checkStep(key, step))
     const timestamp = options?.timestamp ?? Date.now()
-    if (options?.timestamp !== undefined) {
-      const bad = checkTimestamp(key, timestamp)
+    const bad = this.checkPoint(key, value, step, options?.timestamp)
+    if (bad) return Promise.reject(bad)
+    this.pushPoint(this.metricsTail(), key, value, step, timestamp)
+    return this.schedule()
+  }
+
+  /** Several metrics at one step (default: one past the largest step of any of these keys); all or none. */
+  logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): Promise<void> {
+    const inactive = this.inactive()
+    if (inactive) return Promise.reject(inactive)
+    let step = options?.step
+    if (step === undefined) {
+      step = 0
+      for (const k in metrics) step = Math.max(step, this.nextStep.get(k) ?? 0)
+    }
+    const timestamp = options?.timestamp ?? Date.now()
+    for (const k in metrics) {
+      const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
       if (bad) return Promise.reject(bad)
     }
     const acc = this.metricsTail()
+    for (const k in metrics) this.pushPoint(acc, k, metrics[k], step, timestamp)
+    return this.schedule()
+  }
+
+  /** The checks of one point; keys repeat in a training loop, so each is checked once per handle. */
+  private checkPoint(key: string, value: unknown, step: number, timestamp: number | undefined): InvalidInput | undefined {
+    if (!this.validKeys.has(key)) {
+      const bad = checkKey("metric", key)
+      if (bad) return bad
+      this.validKeys.add(key)
+    }
+    if (typeof value !== "number") return checkMetricValue(key, value)
+    if (!(Number.isSafeInteger(step) && step >= 0)) return checkStep(key, step)
+    return timestamp === undefined ? undefined : checkTimestamp(key, timestamp)
+  }
+
+  private pushPoint(acc: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] }, key: string, value: number, step: number, timestamp: number): void {
     acc.keys.push(key)
     acc.values.push(value)
     acc.steps.push(step)
     acc.timestamps.push(timestamp)
     if (step + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, step + 1)
-    return this.schedule()
-  }
-
-  /** Several metrics at one step (default: one past the largest step of any of these keys). */
-  logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): Promise<void> {
-    const keys = Object.keys(metrics)
-    let step = options?.step
-    if (step === undefined) {
-      step = 0
-      for (const k of keys) step = Math.max(step, this.nextStep.get(k) ?? 0)
-    }
-    const timestamp = options?.timestamp ?? Date.now()
-    const batch = { keys, values: keys.map((k) => metrics[k]), steps: keys.map(() => step), timestamps: keys.map(() => timestamp) }
-    return this.metricsBatch(batch)
   }
 
   /** MLflow's log-batch: params, tags and metrics in one atomic append; the metrics as one event. */
@@ -310,15 +322,6 @@ export class Run {
     if (d.events.length === 0) return this.entries.length === 0 && this.inflight === null ? Promise.resolve() : this.schedule()
     this.state = apply(this.state, d.events)
     this.entries.push({ kind: "command", command, drafts: d.events })
-    return this.schedule()
-  }
-
-  private metricsBatch(batch: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] }): Promise<void> {
-    const inactive = this.inactive()
-    if (inactive) return Promise.reject(inactive)
-    const bad = checkMetricsBatch(batch)
-    if (bad) return Promise.reject(bad)
-    this.pushMetrics(batch)
     return this.schedule()
   }
 
