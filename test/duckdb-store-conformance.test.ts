@@ -2,10 +2,19 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { DuckDBEventStore, duckdbEventStore } from "../packages/adapters-duckdb/src/index.ts"
-import { uuidv7 } from "../packages/core/src/index.ts"
+import { DuckDBEventStore, duckdbEventStore, DuckDBStoreLayer, ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import {
+  ArtifactStore,
+  Liveness,
+  makeMemoryArtifactStore,
+  makeTrackerClient,
+  RunContext,
+  TrackerLive,
+  UNKNOWN_ENVIRONMENT,
+  uuidv7
+} from "../packages/core/src/index.ts"
 import { describeEventStore } from "./store-conformance.ts"
 
 describeEventStore("duckdb", async () => {
@@ -70,4 +79,44 @@ describe("DuckDB event store", () => {
     for await (const batch of store.readAll(0)) positions.push(...batch.map((e) => e.position))
     expect(positions).toEqual(Array.from({ length: 80 }, (_, i) => i + 1))
   }))
+
+  it("serves a tracker through DuckDBStoreLayer, and a read model catches up from it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runledger-duck-layer-"))
+    try {
+      const file = join(dir, "events.duckdb")
+      const layer = TrackerLive.pipe(
+        Layer.provide(
+          Layer.mergeAll(
+            DuckDBStoreLayer({ file }),
+            Layer.succeed(ArtifactStore, makeMemoryArtifactStore()),
+            Layer.succeed(RunContext, RunContext.fixed({ source: {}, environment: UNKNOWN_ENVIRONMENT })),
+            Layer.succeed(Liveness, Liveness.unknown)
+          )
+        )
+      )
+      const tracker = await makeTrackerClient(layer)
+      const run = await tracker.withRun({ experiment: "e", name: "r" }, async (r) => {
+        await r.logParams({ lr: 0.1 })
+        r.logMetric("loss", NaN, { step: 0 })
+        r.logMetric("loss", -0, { step: 1 })
+        return r.id
+      })
+      await tracker.close() // disposes the layer: the store's file is closed
+      const store = await DuckDBEventStore.open({ file })
+      const model = await ReadModel.open({ file: join(dir, "model.duckdb") })
+      try {
+        expect(await store.verify()).toMatchObject({ problems: [] })
+        const result = await model.catchUp(store)
+        expect(result.position).toBe(await store.head())
+        const [latest] = await model.sql("SELECT value, step FROM latest_metrics WHERE run_id = $1", [run])
+        expect(Object.is(latest.value, -0) && latest.step === 1).toBe(true)
+        expect(await model.sql("SELECT status FROM runs")).toEqual([{ status: "FINISHED" }])
+      } finally {
+        await model.close()
+        await store.close()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

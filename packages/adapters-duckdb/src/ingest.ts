@@ -4,17 +4,36 @@
  * events are routed by stream, and events for a run or model that was never started or
  * registered are ignored, as the folds ignore them.
  *
- * Metric points go through the appender in columnar chunks; the latest value per (run, key) is
- * kept here in memory and written once per transaction. Resume semantics (history.ts): a
- * RunResumed(fromStep) supersedes every point of the run logged before it at a step >= fromStep;
- * the latest value of each key it touched is recomputed from the points that remain.
+ * - Metric points go through the appender in columnar chunks (metric-chunks.ts); the latest value
+ *   per (run, key) is kept here in memory and written once per transaction.
+ * - Every other change is kept in memory per table and written set-wise at commit (keyed-rows.ts),
+ *   so a run with params and tags costs no SQL statement of its own.
+ * - Resume semantics (history.ts): a RunResumed(fromStep) supersedes every point of the run logged
+ *   before it at a step >= fromStep; the latest value of each key it touched is recomputed from the
+ *   points that remain. This, and a run started twice, are the only events that run SQL at once.
  *
  * Everything held in memory is loaded from the tables when an Ingest is made, so after a failed
  * transaction the caller drops the Ingest and the next one starts from what was committed.
  */
-import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBValue, INTEGER, VARCHAR } from "@duckdb/node-api"
+import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, listValue, VARCHAR } from "@duckdb/node-api"
 import { EXPERIMENTS_STREAM, type EventOf, modelNameOfStream, type RecordedEvent, runIdOfStream } from "@runledger/core"
+import { KeyedRows, type Row } from "./keyed-rows.ts"
 import { MetricPointWriter } from "./metric-chunks.ts"
+import {
+  ARTIFACTS,
+  columnIndex,
+  EXPERIMENTS,
+  LATEST_METRIC_VALUES,
+  METRIC_POINTS,
+  METRIC_SERIES,
+  MODEL_ALIASES,
+  MODEL_VERSIONS,
+  MODELS,
+  PARAMS,
+  READMODEL_STATE,
+  RUNS,
+  TAGS
+} from "./schema.ts"
 import { Statements } from "./statements.ts"
 import { toNumber, wholeMs } from "./values.ts"
 
@@ -41,15 +60,36 @@ interface RunEntry {
 const ms = (x: number): bigint => BigInt(Number.isFinite(x) ? wholeMs(x) : 0)
 const json = (x: unknown): string => JSON.stringify(x)
 
+const RUN = {
+  status: columnIndex(RUNS, "status"),
+  endTime: columnIndex(RUNS, "end_time"),
+  lifecycle: columnIndex(RUNS, "lifecycle"),
+  errorMessage: columnIndex(RUNS, "error_message"),
+  errorStack: columnIndex(RUNS, "error_stack"),
+  resumedFrom: columnIndex(RUNS, "resumed_from")
+}
+const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle") }
+const MODEL = { updatedAt: columnIndex(MODELS, "updated_at") }
+const VERSION = { stage: columnIndex(MODEL_VERSIONS, "stage"), updatedAt: columnIndex(MODEL_VERSIONS, "updated_at") }
+
 export class Ingest {
   private readonly conn: DuckDBConnection
   private readonly stmts: Statements
   private readonly runs = new Map<string, RunEntry>()
-  private readonly models = new Set<string>()
   private nextSeries = 1
   private newSeries: Series[] = []
   private dirty: Series[] = []
   private writer: MetricPointWriter | null = null
+  private readonly experimentRows = new KeyedRows(EXPERIMENTS, { cacheRows: true })
+  private readonly runRows = new KeyedRows(RUNS, { cacheRows: true })
+  private readonly params = new KeyedRows(PARAMS, { cacheRows: false })
+  private readonly tags = new KeyedRows(TAGS, { cacheRows: false })
+  private readonly artifacts = new KeyedRows(ARTIFACTS, { cacheRows: false })
+  private readonly latest = new KeyedRows(LATEST_METRIC_VALUES, { cacheRows: false })
+  private readonly models = new KeyedRows(MODELS, { cacheRows: true })
+  private readonly versions = new KeyedRows(MODEL_VERSIONS, { cacheRows: true })
+  private readonly aliases = new KeyedRows(MODEL_ALIASES, { cacheRows: false })
+  private readonly tables = [this.experimentRows, this.runRows, this.params, this.tags, this.artifacts, this.latest, this.models, this.versions, this.aliases]
   /** The last position applied (committed or not), the id of its event, and points so far. */
   position = 0
   private lastEventId: string | null = null
@@ -60,52 +100,43 @@ export class Ingest {
     this.stmts = new Statements(conn)
   }
 
-  /** The fold's state as committed: position, runs and their eras, series and latest values, models. */
+  /** The fold's state as committed: position, runs and their eras, series and their latest values. */
   static async load(conn: DuckDBConnection): Promise<Ingest> {
     const ingest = new Ingest(conn)
     const read = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()
-    const [state] = await read("SELECT position, last_event_id, points FROM readmodel_state")
+    const [state] = await read(`SELECT position, last_event_id, points FROM ${READMODEL_STATE.name}`)
     ingest.position = toNumber(state[0])
     ingest.lastEventId = state[1] as string | null
     ingest.points = toNumber(state[2])
     for (const [runId, resumes] of await read("SELECT run_id, len(resumed_from) FROM runs")) {
       ingest.runs.set(runId as string, { era: toNumber(resumes), series: new Map() })
     }
-    const byRunKey = new Map<string, Map<string, Series>>()
-    for (const [id, runId, key] of await read("SELECT series_id, run_id, key FROM metric_series ORDER BY series_id")) {
+    for (const [id, runId, key] of await read(`SELECT series_id, run_id, key FROM ${METRIC_SERIES.name}`)) {
       const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false }
-      let run = ingest.runs.get(s.runId)
-      if (run === undefined) {
-        // Series of a run the fold no longer knows cannot happen (runs are never removed); keep them reachable anyway.
-        run = { era: 0, series: new Map() }
-        ingest.runs.set(s.runId, run)
-      }
-      run.series.set(s.key, s)
-      byRunKey.set(s.runId, run.series)
+      // Runs are never removed from the table, so a series always has its run.
+      ingest.runs.get(s.runId)?.series.set(s.key, s)
       ingest.nextSeries = Math.max(ingest.nextSeries, s.id + 1)
     }
     for (const [runId, key, value, step, timestamp] of await read("SELECT run_id, key, value, step, timestamp FROM latest_metrics")) {
-      const s = byRunKey.get(runId as string)?.get(key as string)
+      const s = ingest.runs.get(runId as string)?.series.get(key as string)
       if (s === undefined) continue
       s.has = true
       s.value = value as number
       s.step = toNumber(step)
       s.timestamp = toNumber(timestamp)
     }
-    for (const [name] of await read("SELECT name FROM models")) ingest.models.add(name as string)
-    await conn.run(`CREATE TEMP TABLE IF NOT EXISTS latest_stage (
-      run_id VARCHAR, key VARCHAR, value DOUBLE, negative_zero BOOLEAN, step BIGINT, timestamp BIGINT, present BOOLEAN)`)
+    for (const t of ingest.tables) await t.prepare(conn)
     return ingest
   }
 
   async begin(): Promise<void> {
     await this.conn.run("BEGIN TRANSACTION")
-    this.writer = new MetricPointWriter(await this.conn.createAppender("metric_points"))
+    this.writer = new MetricPointWriter(await this.conn.createAppender(METRIC_POINTS.name))
   }
 
   /**
-   * Apply one event (position after the last one). Metric batches are folded synchronously, so a
-   * stream of them costs no promise per event; anything else returns the promise of its SQL.
+   * Apply one event (position after the last one). Most events are folded synchronously, so a
+   * stream of them costs no promise per event; the rest return the promise of their SQL.
    */
   apply(e: RecordedEvent): Promise<void> | undefined {
     this.position = e.position
@@ -123,7 +154,7 @@ export class Ingest {
     this.writer!.close()
     this.writer = null
     if (this.newSeries.length > 0) {
-      const appender = await this.conn.createAppender("metric_series")
+      const appender = await this.conn.createAppender(METRIC_SERIES.name)
       for (const s of this.newSeries) {
         appender.appendInteger(s.id)
         appender.appendVarchar(s.runId)
@@ -133,29 +164,16 @@ export class Ingest {
       appender.closeSync()
       this.newSeries = []
     }
-    if (this.dirty.length > 0) {
-      const appender = await this.conn.createAppender("latest_stage", "main", "temp")
-      for (const s of this.dirty) {
-        appender.appendVarchar(s.runId)
-        appender.appendVarchar(s.key)
-        appender.appendDouble(s.value === 0 ? 0 : s.value)
-        appender.appendBoolean(s.value === 0 && 1 / s.value < 0)
-        appender.appendBigInt(BigInt(s.step))
-        appender.appendBigInt(BigInt(s.timestamp))
-        appender.appendBoolean(s.has)
-        appender.endRow()
-        s.dirty = false
-      }
-      appender.closeSync()
-      this.dirty = []
-      await this.conn.run(`
-        DELETE FROM latest_metric_values USING latest_stage s
-          WHERE latest_metric_values.run_id = s.run_id AND latest_metric_values.key = s.key;
-        INSERT INTO latest_metric_values SELECT run_id, key, value, negative_zero, step, timestamp FROM latest_stage WHERE present;
-        DELETE FROM latest_stage;`)
+    for (const s of this.dirty) {
+      s.dirty = false
+      if (!s.has) this.latest.remove([s.runId, s.key])
+      // -0 is stored as 0 with a flag (see schema.ts).
+      else this.latest.put([s.runId, s.key, s.value === 0 ? 0 : s.value, s.value === 0 && 1 / s.value < 0, BigInt(s.step), BigInt(s.timestamp)])
     }
+    this.dirty = []
+    for (const t of this.tables) await t.write(this.conn)
     await this.stmts.run(
-      "UPDATE readmodel_state SET position = $1, last_event_id = $2, points = $3",
+      `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3`,
       [BIGINT, VARCHAR, BIGINT],
       [BigInt(this.position), this.lastEventId, BigInt(this.points)]
     )
@@ -177,6 +195,22 @@ export class Ingest {
     this.stmts.close()
   }
 
+  /** Change a row the table may hold: synchronously when it is known, else after loading it. */
+  private update(rows: KeyedRows, key: ReadonlyArray<DuckDBValue>, change: (row: Row) => void): Promise<void> | undefined {
+    const apply = (row: Row | null) => {
+      if (row === null) return
+      const copy = row.slice()
+      change(copy)
+      rows.put(copy)
+    }
+    const known = rows.peek(key)
+    if (known !== undefined) {
+      apply(known)
+      return undefined
+    }
+    return rows.load(this.stmts, key).then(apply)
+  }
+
   // -- experiments ------------------------------------------------------------
 
   private experimentEvent(e: RecordedEvent): Promise<void> | undefined {
@@ -184,21 +218,22 @@ export class Ingest {
       case "ExperimentCreated":
       case "ExperimentForked": {
         const fork = e.type === "ExperimentForked" ? e.data : null
-        return this.stmts.run(
-          "INSERT OR REPLACE INTO experiments VALUES ($1, $2, 'active', $3, $4, $5, $6)",
-          [VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR],
-          [e.data.experimentId, e.data.name, ms(e.at), fork?.parentExperimentId ?? null, json(e.data.tags), json(fork?.overrides ?? {})]
-        )
+        this.experimentRows.put([e.data.experimentId, e.data.name, "active", ms(e.at), fork?.parentExperimentId ?? null, json(e.data.tags), json(fork?.overrides ?? {})])
+        return undefined
       }
-      case "ExperimentRenamed":
-        return this.stmts.run("UPDATE experiments SET name = $1 WHERE experiment_id = $2", [VARCHAR, VARCHAR], [e.data.name, e.data.experimentId])
+      case "ExperimentRenamed": {
+        const name = e.data.name
+        return this.update(this.experimentRows, [e.data.experimentId], (row) => {
+          row[EXPERIMENT.name] = name
+        })
+      }
       case "ExperimentDeleted":
-      case "ExperimentRestored":
-        return this.stmts.run(
-          "UPDATE experiments SET lifecycle = $1 WHERE experiment_id = $2",
-          [VARCHAR, VARCHAR],
-          [e.type === "ExperimentDeleted" ? "deleted" : "active", e.data.experimentId]
-        )
+      case "ExperimentRestored": {
+        const lifecycle = e.type === "ExperimentDeleted" ? "deleted" : "active"
+        return this.update(this.experimentRows, [e.data.experimentId], (row) => {
+          row[EXPERIMENT.lifecycle] = lifecycle
+        })
+      }
       default:
         return undefined
     }
@@ -216,28 +251,36 @@ export class Ingest {
         this.metricsLogged(runId, run, e)
         return undefined
       case "ParamsLogged":
-        return this.each(Object.entries(e.data.params), ([key, value]) =>
-          this.stmts.run("INSERT OR REPLACE INTO params VALUES ($1, $2, $3, $4)", [VARCHAR, VARCHAR, VARCHAR, VARCHAR], [runId, key, String(value), typeof value])
-        )
+        for (const [key, value] of Object.entries(e.data.params)) this.params.put([runId, key, String(value), typeof value])
+        return undefined
       case "TagsSet":
-        return this.setTags(runId, e.data.tags)
+        for (const [key, value] of Object.entries(e.data.tags)) this.tags.put([runId, key, value])
+        return undefined
       case "TagDeleted":
-        return this.stmts.run("DELETE FROM tags WHERE run_id = $1 AND key = $2", [VARCHAR, VARCHAR], [runId, e.data.key])
-      case "ArtifactStored":
-        return this.stmts.run(
-          "INSERT OR REPLACE INTO artifacts VALUES ($1, $2, $3, $4, $5)",
-          [VARCHAR, VARCHAR, VARCHAR, BIGINT, VARCHAR],
-          [runId, e.data.path, e.data.sha256, BigInt(Math.trunc(e.data.size)), e.data.mediaType]
-        )
-      case "RunEnded":
-        return this.stmts.run(
-          "UPDATE runs SET status = $1, end_time = $2, error_message = $3, error_stack = $4 WHERE run_id = $5",
-          [VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR],
-          [e.data.status, ms(e.at), e.data.error?.message ?? null, e.data.error?.stack ?? null, runId]
-        )
+        this.tags.remove([runId, e.data.key])
+        return undefined
+      case "ArtifactStored": {
+        const d = e.data
+        this.artifacts.put([runId, d.path, d.sha256, BigInt(Number.isFinite(d.size) ? Math.trunc(d.size) : 0), d.mediaType])
+        return undefined
+      }
+      case "RunEnded": {
+        const { status, error } = e.data
+        const end = ms(e.at)
+        return this.update(this.runRows, [runId], (row) => {
+          row[RUN.status] = status
+          row[RUN.endTime] = end
+          row[RUN.errorMessage] = error?.message ?? null
+          row[RUN.errorStack] = error?.stack ?? null
+        })
+      }
       case "RunDeleted":
-      case "RunRestored":
-        return this.stmts.run("UPDATE runs SET lifecycle = $1 WHERE run_id = $2", [VARCHAR, VARCHAR], [e.type === "RunDeleted" ? "deleted" : "active", runId])
+      case "RunRestored": {
+        const lifecycle = e.type === "RunDeleted" ? "deleted" : "active"
+        return this.update(this.runRows, [runId], (row) => {
+          row[RUN.lifecycle] = lifecycle
+        })
+      }
       case "RunResumed":
         return this.runResumed(runId, run, e)
       default:
@@ -245,50 +288,48 @@ export class Ingest {
     }
   }
 
-  private async each<A>(items: ReadonlyArray<A>, f: (a: A) => Promise<void>): Promise<void> {
-    for (const a of items) await f(a)
-  }
-
-  private setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
-    return this.each(Object.entries(tags), ([key, value]) =>
-      this.stmts.run("INSERT OR REPLACE INTO tags VALUES ($1, $2, $3)", [VARCHAR, VARCHAR, VARCHAR], [runId, key, value])
-    )
-  }
-
   /**
-   * A run starts: its row. A second RunStarted on a stream (the tracker never writes one) starts
-   * the fold's state afresh, as evolveRun does: params, tags, artifacts and latest values go, and
-   * the points logged so far are set aside (the log, and `metrics`, keep them).
+   * A run starts: its row and tags. A second RunStarted on a stream (the tracker never writes one)
+   * starts the fold's state afresh, as evolveRun does: params, tags, artifacts and latest values
+   * go, and the points logged so far are set aside (the log, and `metrics`, keep them).
    */
-  private async runStarted(runId: string, e: EventOf<"RunStarted">): Promise<void> {
+  private runStarted(runId: string, e: EventOf<"RunStarted">): Promise<void> | undefined {
     const d = e.data
-    let run = this.runs.get(runId)
-    if (run !== undefined) {
-      await this.supersede(run, 0)
-      for (const table of ["params", "tags", "artifacts"]) {
-        await this.stmts.run(`DELETE FROM ${table} WHERE run_id = $1`, [VARCHAR], [runId])
-      }
-      run.era = 0
-    } else {
-      run = { era: 0, series: new Map() }
-      this.runs.set(runId, run)
+    const start = () => {
+      this.runRows.put([
+        runId, d.experimentId, d.name, "RUNNING", ms(e.at), null, "active", d.parentRunId, null, null, listValue([]),
+        d.source.git?.commit ?? null, json(d.source), json(d.environment)
+      ])
+      for (const [key, value] of Object.entries(d.tags)) this.tags.put([runId, key, value])
     }
-    await this.stmts.run(
-      `INSERT OR REPLACE INTO runs VALUES ($1, $2, $3, 'RUNNING', $4, NULL, 'active', $5, NULL, NULL, []::BIGINT[], $6, $7, $8)`,
-      [VARCHAR, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR],
-      [runId, d.experimentId, d.name, ms(e.at), d.parentRunId, d.source.git?.commit ?? null, json(d.source), json(d.environment)]
-    )
-    await this.setTags(runId, d.tags)
+    const run = this.runs.get(runId)
+    if (run === undefined) {
+      this.runs.set(runId, { era: 0, series: new Map() })
+      start()
+      return undefined
+    }
+    return (async () => {
+      await this.supersede(run, 0)
+      run.era = 0
+      for (const rows of [this.params, this.tags, this.artifacts]) {
+        await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE run_id = $1`, [VARCHAR], [runId])
+        rows.forget(runId)
+      }
+      start()
+    })()
   }
 
   private async runResumed(runId: string, run: RunEntry, e: EventOf<"RunResumed">): Promise<void> {
-    await this.supersede(run, e.data.fromStep)
+    const from = e.data.fromStep
+    await this.supersede(run, from)
     run.era++
-    await this.stmts.run(
-      "UPDATE runs SET status = 'RUNNING', end_time = NULL, error_message = NULL, error_stack = NULL, resumed_from = list_append(resumed_from, $1) WHERE run_id = $2",
-      [BIGINT, VARCHAR],
-      [BigInt(Math.trunc(e.data.fromStep)), runId]
-    )
+    await this.update(this.runRows, [runId], (row) => {
+      row[RUN.status] = "RUNNING"
+      row[RUN.endTime] = null
+      row[RUN.errorMessage] = null
+      row[RUN.errorStack] = null
+      row[RUN.resumedFrom] = listValue([...(row[RUN.resumedFrom] as DuckDBListValue).items, BigInt(Math.trunc(from))])
+    })
   }
 
   /**
@@ -302,14 +343,14 @@ export class Ingest {
     this.writer!.flush() // the points of this transaction must be visible to the UPDATE
     // Series ids are integers this fold assigned: safe to list in the SQL text.
     await this.stmts.run(
-      `UPDATE metric_points SET superseded = true WHERE series_id IN (${all.map((s) => s.id).join(",")}) AND step >= $1 AND NOT superseded`,
+      `UPDATE ${METRIC_POINTS.name} SET superseded = true WHERE series_id IN (${all.map((s) => s.id).join(",")}) AND step >= $1 AND NOT superseded`,
       [DOUBLE],
       [fromStep]
     )
     const stale = all.filter((s) => s.has && s.step >= fromStep)
     if (stale.length === 0) return
     const rows = await this.stmts.rows(
-      `SELECT series_id, step, timestamp, value, negative_zero FROM metric_points
+      `SELECT series_id, step, timestamp, value, negative_zero FROM ${METRIC_POINTS.name}
         WHERE series_id IN (${stale.map((s) => s.id).join(",")}) AND NOT superseded
         QUALIFY row_number() OVER (PARTITION BY series_id ORDER BY step DESC, timestamp DESC, position DESC, idx DESC) = 1`,
       [],
@@ -324,14 +365,10 @@ export class Ingest {
         s.timestamp = toNumber(r[2])
         s.value = r[4] === true ? -0 : (r[3] as number)
       }
-      this.markDirty(s)
-    }
-  }
-
-  private markDirty(s: Series): void {
-    if (!s.dirty) {
-      s.dirty = true
-      this.dirty.push(s)
+      if (!s.dirty) {
+        s.dirty = true
+        this.dirty.push(s)
+      }
     }
   }
 
@@ -380,47 +417,49 @@ export class Ingest {
 
   // -- models -----------------------------------------------------------------
 
-  private async modelEvent(name: string, e: RecordedEvent): Promise<void> {
+  private modelEvent(name: string, e: RecordedEvent): Promise<void> | undefined {
+    const at = ms(e.at)
     if (e.type === "ModelRegistered") {
       // Like evolveModel: registering starts the model afresh.
-      await this.stmts.run("DELETE FROM model_versions WHERE name = $1", [VARCHAR], [name])
-      await this.stmts.run("DELETE FROM model_aliases WHERE name = $1", [VARCHAR], [name])
-      await this.stmts.run(
-        "INSERT OR REPLACE INTO models VALUES ($1, $2, $3, $4, $4)",
-        [VARCHAR, VARCHAR, VARCHAR, BIGINT],
-        [name, e.data.description, json(e.data.tags), ms(e.at)]
-      )
-      this.models.add(name)
-      return
+      const d = e.data
+      return (async () => {
+        for (const rows of [this.versions, this.aliases]) {
+          await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE name = $1`, [VARCHAR], [name])
+          rows.forget(name)
+        }
+        this.models.put([name, d.description, json(d.tags), at, at])
+      })()
     }
-    if (!this.models.has(name)) return
-    const at = ms(e.at)
-    await this.stmts.run("UPDATE models SET updated_at = $1 WHERE name = $2", [BIGINT, VARCHAR], [at, name])
+    const known = this.models.peek([name])
+    if (known === undefined) return this.models.load(this.stmts, [name]).then(() => this.modelEvent(name, e))
+    if (known === null) return undefined
+    this.update(this.models, [name], (row) => {
+      row[MODEL.updatedAt] = at
+    })
     const setStage = (version: number, stage: string) =>
-      this.stmts.run(
-        "UPDATE model_versions SET stage = $1, updated_at = $2 WHERE name = $3 AND version = $4",
-        [VARCHAR, BIGINT, VARCHAR, INTEGER],
-        [stage, at, name, version]
-      )
+      this.update(this.versions, [name, version], (row) => {
+        row[VERSION.stage] = stage
+        row[VERSION.updatedAt] = at
+      })
     switch (e.type) {
       case "ModelVersionCreated":
-        await this.stmts.run(
-          "INSERT OR REPLACE INTO model_versions VALUES ($1, $2, $3, $4, 'None', $5, $5)",
-          [VARCHAR, INTEGER, VARCHAR, VARCHAR, BIGINT],
-          [name, e.data.version, e.data.runId, e.data.artifactPath, at]
-        )
-        break
-      case "StagePromoted":
-        for (const a of e.data.archived) await setStage(a.version, "Archived")
-        await setStage(e.data.version, e.data.to)
-        break
+        this.versions.put([name, e.data.version, e.data.runId, e.data.artifactPath, "None", at, at])
+        return undefined
+      case "StagePromoted": {
+        const d = e.data
+        return (async () => {
+          for (const a of d.archived) await setStage(a.version, "Archived")
+          await setStage(d.version, d.to)
+        })()
+      }
       case "AliasSet":
-        await this.stmts.run("INSERT OR REPLACE INTO model_aliases VALUES ($1, $2, $3)", [VARCHAR, VARCHAR, INTEGER], [name, e.data.alias, e.data.version])
-        break
+        this.aliases.put([name, e.data.alias, e.data.version])
+        return undefined
       case "AliasDeleted":
-        await this.stmts.run("DELETE FROM model_aliases WHERE name = $1 AND alias = $2", [VARCHAR, VARCHAR], [name, e.data.alias])
-        break
+        this.aliases.remove([name, e.data.alias])
+        return undefined
+      default:
+        return undefined
     }
   }
 }
-

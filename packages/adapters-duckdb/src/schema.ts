@@ -1,156 +1,214 @@
 /**
  * The read model's tables: plain DuckDB tables folded from the log, for SQL. The names the query
  * compiler targets (packages/query/src/sql/read-model.ts) are kept: runs, params, tags,
- * latest_metrics, with (run_id, key) unique in the last three.
+ * latest_metrics, with (run_id, key) unique in the last three. Each table is described once,
+ * here, as data: the DDL and the ingest's column order both come from it.
  *
  * Two storage choices, each for a measured reason:
  * - Metric values: DuckDB compresses a column segment whose min equals its max as one constant,
  *   and 0 = -0 in its comparisons, so a segment holding only zeros comes back with one sign for
- *   all (RLE merges runs of 0 and -0 the same way). The value is therefore stored with -0 written
- *   as 0 plus a `negative_zero` flag, and the views put the sign back. NaN and +/-Infinity are
- *   stored as they are and come back exactly.
+ *   all (RLE merges runs of 0 and -0 the same way; neither can be switched off for one column).
+ *   The value is therefore stored with -0 written as 0 plus a `negative_zero` flag, and the views
+ *   put the sign back. NaN and +/-Infinity are stored as they are and come back exactly.
  * - Metric points are stored against a small dictionary of (run_id, key) series: the bulk table
  *   holds numbers only, so ingest sets no strings per point. The `metrics` view joins the names
  *   back; it has every point ever logged, superseded ones included.
  *
  * A read model is a projection: when SCHEMA_VERSION changes it is dropped and rebuilt from the log.
  */
+import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
 export const SCHEMA_VERSION = 1
 
+export interface Column {
+  readonly name: string
+  /** The SQL type with its constraints. */
+  readonly sql: string
+  /** How the ingest appends it. */
+  readonly type: DuckDBType
+  readonly note?: string
+}
+
+export interface TableDef {
+  readonly name: string
+  readonly columns: ReadonlyArray<Column>
+  /** The primary key; empty for the bulk tables, which are only appended to. */
+  readonly key: ReadonlyArray<string>
+}
+
+const col = (name: string, sql: string, type: DuckDBType, note?: string): Column => (note === undefined ? { name, sql, type } : { name, sql, type, note })
+const text = (name: string, note?: string) => col(name, "VARCHAR NOT NULL", VARCHAR, note)
+const textOrNull = (name: string, note?: string) => col(name, "VARCHAR", VARCHAR, note)
+const ms = (name: string, note = "epoch ms") => col(name, "BIGINT NOT NULL", BIGINT, note)
+
+/** The index of a column in its table's column order. */
+export const columnIndex = (table: TableDef, name: string): number => {
+  const i = table.columns.findIndex((c) => c.name === name)
+  if (i < 0) throw new Error(`${table.name} has no column ${name}`)
+  return i
+}
+
+export const READMODEL_STATE: TableDef = {
+  name: "readmodel_state",
+  key: [],
+  columns: [
+    col("position", "BIGINT NOT NULL", BIGINT, "the last log position folded in (0: nothing yet)"),
+    textOrNull("last_event_id", "the id of the event at that position"),
+    col("points", "BIGINT NOT NULL", BIGINT, "metric points ingested so far"),
+    col("schema_version", "INTEGER NOT NULL", INTEGER)
+  ]
+}
+
+export const EXPERIMENTS: TableDef = {
+  name: "experiments",
+  key: ["experiment_id"],
+  columns: [
+    text("experiment_id"),
+    text("name"),
+    text("lifecycle", "'active' | 'deleted'"),
+    ms("created_at"),
+    textOrNull("parent_id", "the experiment a fork came from"),
+    text("tags", "JSON object"),
+    text("overrides", "JSON object: the settings a fork changes")
+  ]
+}
+
+export const RUNS: TableDef = {
+  name: "runs",
+  key: ["run_id"],
+  columns: [
+    text("run_id"),
+    text("experiment_id"),
+    text("run_name"),
+    text("status", "RUNNING | FINISHED | FAILED | KILLED"),
+    ms("start_time"),
+    col("end_time", "BIGINT", BIGINT, "epoch ms; NULL while running"),
+    text("lifecycle", "the run's own: 'active' | 'deleted' (join experiments for theirs)"),
+    textOrNull("parent_run_id"),
+    textOrNull("error_message"),
+    textOrNull("error_stack"),
+    col("resumed_from", "BIGINT[] NOT NULL", LIST(BIGINT), "the fromStep of each resume, in order"),
+    textOrNull("git_commit"),
+    text("source", "JSON: git, command line, cwd"),
+    text("environment", "JSON: runtime, OS, CPU, host, pid")
+  ]
+}
+
+export const PARAMS: TableDef = {
+  name: "params",
+  key: ["run_id", "key"],
+  columns: [
+    text("run_id"),
+    text("key"),
+    text("value", `String(value): "0.1", "true", "1e+21"`),
+    text("value_type", "'string' | 'number' | 'boolean': the value as logged")
+  ]
+}
+
+export const TAGS: TableDef = { name: "tags", key: ["run_id", "key"], columns: [text("run_id"), text("key"), text("value")] }
+
+export const ARTIFACTS: TableDef = {
+  name: "artifacts",
+  key: ["run_id", "path"],
+  columns: [text("run_id"), text("path"), text("sha256"), col("size", "BIGINT NOT NULL", BIGINT, "bytes"), text("media_type")]
+}
+
+export const METRIC_SERIES: TableDef = {
+  name: "metric_series",
+  key: ["series_id"],
+  columns: [col("series_id", "INTEGER NOT NULL", INTEGER), text("run_id"), text("key")]
+}
+
+export const METRIC_POINTS: TableDef = {
+  name: "metric_points",
+  key: [],
+  columns: [
+    col("series_id", "INTEGER NOT NULL", INTEGER),
+    col("step", "BIGINT NOT NULL", BIGINT),
+    ms("timestamp", "epoch ms (whole)"),
+    col("value", "DOUBLE NOT NULL", DOUBLE, "-0 stored as 0: see negative_zero"),
+    col("negative_zero", "BOOLEAN NOT NULL", BOOLEAN),
+    col("era", "INTEGER NOT NULL", INTEGER, "how many resumes of the run came before the point"),
+    col("superseded", "BOOLEAN NOT NULL", BOOLEAN, "set aside by a later resume from a step <= this one"),
+    col("position", "BIGINT NOT NULL", BIGINT, "the log position of the event that logged it"),
+    col("idx", "INTEGER NOT NULL", INTEGER, "the point's index in that event")
+  ]
+}
+
+export const LATEST_METRIC_VALUES: TableDef = {
+  name: "latest_metric_values",
+  key: ["run_id", "key"],
+  columns: [
+    text("run_id"),
+    text("key"),
+    col("value", "DOUBLE NOT NULL", DOUBLE, "-0 stored as 0: see negative_zero"),
+    col("negative_zero", "BOOLEAN NOT NULL", BOOLEAN),
+    col("step", "BIGINT NOT NULL", BIGINT),
+    ms("timestamp", "epoch ms (whole)")
+  ]
+}
+
+export const MODELS: TableDef = {
+  name: "models",
+  key: ["name"],
+  columns: [text("name"), text("description"), text("tags", "JSON object"), ms("created_at"), ms("updated_at")]
+}
+
+export const MODEL_VERSIONS: TableDef = {
+  name: "model_versions",
+  key: ["name", "version"],
+  columns: [
+    text("name"),
+    col("version", "INTEGER NOT NULL", INTEGER),
+    text("run_id"),
+    text("artifact_path"),
+    text("stage", "None | Staging | Production | Archived"),
+    ms("created_at"),
+    ms("updated_at")
+  ]
+}
+
+export const MODEL_ALIASES: TableDef = {
+  name: "model_aliases",
+  key: ["name", "alias"],
+  columns: [text("name"), text("alias"), col("version", "INTEGER NOT NULL", INTEGER)]
+}
+
+export const TABLES: ReadonlyArray<TableDef> = [
+  READMODEL_STATE, EXPERIMENTS, RUNS, PARAMS, TAGS, ARTIFACTS, METRIC_SERIES, METRIC_POINTS, LATEST_METRIC_VALUES, MODELS, MODEL_VERSIONS, MODEL_ALIASES
+]
+
+const createTable = (t: TableDef): string => {
+  const lines = t.columns.map((c) => `  ${c.name} ${c.sql}`)
+  if (t.key.length > 0) lines.push(`  PRIMARY KEY (${t.key.join(", ")})`)
+  const notes = t.columns.filter((c) => c.note !== undefined).map((c) => `-- ${c.name}: ${c.note}`)
+  return [...notes, `CREATE TABLE ${t.name} (\n${lines.join(",\n")}\n);`].join("\n")
+}
+
 /** The value with the sign of zero put back (see above). */
-const signedValue = (table: string) => `CASE WHEN ${table}.negative_zero THEN '-0'::DOUBLE ELSE ${table}.value END`
+const signedValue = (alias: string) => `CASE WHEN ${alias}.negative_zero THEN '-0'::DOUBLE ELSE ${alias}.value END`
 
-export const CREATE_SCHEMA = `
-  CREATE TABLE readmodel_state (
-    position BIGINT NOT NULL,          -- the last log position folded in (0: nothing yet)
-    last_event_id VARCHAR,             -- the id of the event at that position
-    points BIGINT NOT NULL,            -- metric points ingested so far
-    schema_version INTEGER NOT NULL
-  );
-  INSERT INTO readmodel_state VALUES (0, NULL, 0, ${SCHEMA_VERSION});
+export const VIEWS = `
+-- Every point ever logged: out-of-order and repeated steps kept, superseded ones marked.
+CREATE VIEW metrics AS
+  SELECT s.run_id, s.key, p.step, p.timestamp, ${signedValue("p")} AS value, p.era, p.superseded, p.position, p.idx
+  FROM metric_points p JOIN metric_series s ON s.series_id = p.series_id;
 
-  CREATE TABLE experiments (
-    experiment_id VARCHAR PRIMARY KEY,
-    name VARCHAR NOT NULL,
-    lifecycle VARCHAR NOT NULL,        -- 'active' | 'deleted'
-    created_at BIGINT NOT NULL,        -- epoch ms
-    parent_id VARCHAR,                 -- the experiment a fork came from
-    tags VARCHAR NOT NULL,             -- JSON object
-    overrides VARCHAR NOT NULL         -- JSON object: the settings a fork changes
-  );
-
-  CREATE TABLE runs (
-    run_id VARCHAR PRIMARY KEY,
-    experiment_id VARCHAR NOT NULL,
-    run_name VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,           -- RUNNING | FINISHED | FAILED | KILLED
-    start_time BIGINT NOT NULL,        -- epoch ms
-    end_time BIGINT,                   -- epoch ms; NULL while running
-    lifecycle VARCHAR NOT NULL,        -- the run's own: 'active' | 'deleted' (join experiments for theirs)
-    parent_run_id VARCHAR,
-    error_message VARCHAR,
-    error_stack VARCHAR,
-    resumed_from BIGINT[] NOT NULL,    -- the fromStep of each resume, in order
-    git_commit VARCHAR,
-    source VARCHAR NOT NULL,           -- JSON: git, command line, cwd
-    environment VARCHAR NOT NULL       -- JSON: runtime, OS, CPU, host, pid
-  );
-
-  CREATE TABLE params (
-    run_id VARCHAR NOT NULL,
-    key VARCHAR NOT NULL,
-    value VARCHAR NOT NULL,            -- String(value): "0.1", "true", "1e+21"
-    value_type VARCHAR NOT NULL,       -- 'string' | 'number' | 'boolean': the value as logged
-    PRIMARY KEY (run_id, key)
-  );
-
-  CREATE TABLE tags (
-    run_id VARCHAR NOT NULL,
-    key VARCHAR NOT NULL,
-    value VARCHAR NOT NULL,
-    PRIMARY KEY (run_id, key)
-  );
-
-  CREATE TABLE artifacts (
-    run_id VARCHAR NOT NULL,
-    path VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    size BIGINT NOT NULL,
-    media_type VARCHAR NOT NULL,
-    PRIMARY KEY (run_id, path)
-  );
-
-  CREATE TABLE metric_series (
-    series_id INTEGER PRIMARY KEY,
-    run_id VARCHAR NOT NULL,
-    key VARCHAR NOT NULL
-  );
-
-  CREATE TABLE metric_points (
-    series_id INTEGER NOT NULL,
-    step BIGINT NOT NULL,
-    timestamp BIGINT NOT NULL,         -- epoch ms (whole)
-    value DOUBLE NOT NULL,             -- -0 stored as 0: see negative_zero
-    negative_zero BOOLEAN NOT NULL,
-    era INTEGER NOT NULL,              -- how many resumes of the run came before the point
-    superseded BOOLEAN NOT NULL,       -- set aside by a later resume from a step <= this one
-    position BIGINT NOT NULL,          -- the log position of the event that logged it
-    idx INTEGER NOT NULL               -- the point's index in that event
-  );
-
-  CREATE TABLE latest_metric_values (
-    run_id VARCHAR NOT NULL,
-    key VARCHAR NOT NULL,
-    value DOUBLE NOT NULL,
-    negative_zero BOOLEAN NOT NULL,
-    step BIGINT NOT NULL,
-    timestamp BIGINT NOT NULL,
-    PRIMARY KEY (run_id, key)
-  );
-
-  -- Every point ever logged: out-of-order and repeated steps kept, superseded ones marked.
-  CREATE VIEW metrics AS
-    SELECT s.run_id, s.key, p.step, p.timestamp, ${signedValue("p")} AS value,
-           p.era, p.superseded, p.position, p.idx
-    FROM metric_points p JOIN metric_series s ON s.series_id = p.series_id;
-
-  -- Per (run, key): the effective latest point (highest step, then latest timestamp, then last logged).
-  CREATE VIEW latest_metrics AS
-    SELECT l.run_id, l.key, ${signedValue("l")} AS value, l.step, l.timestamp FROM latest_metric_values l;
-
-  CREATE TABLE models (
-    name VARCHAR PRIMARY KEY,
-    description VARCHAR NOT NULL,
-    tags VARCHAR NOT NULL,             -- JSON object
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-  );
-
-  CREATE TABLE model_versions (
-    name VARCHAR NOT NULL,
-    version INTEGER NOT NULL,
-    run_id VARCHAR NOT NULL,
-    artifact_path VARCHAR NOT NULL,
-    stage VARCHAR NOT NULL,            -- None | Staging | Production | Archived
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    PRIMARY KEY (name, version)
-  );
-
-  CREATE TABLE model_aliases (
-    name VARCHAR NOT NULL,
-    alias VARCHAR NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (name, alias)
-  );
+-- Per (run, key): the effective latest point (highest step, then latest timestamp, then last logged).
+CREATE VIEW latest_metrics AS
+  SELECT l.run_id, l.key, ${signedValue("l")} AS value, l.step, l.timestamp FROM latest_metric_values l;
 `
+
+export const CREATE_SCHEMA = [
+  ...TABLES.map(createTable),
+  `INSERT INTO readmodel_state VALUES (0, NULL, 0, ${SCHEMA_VERSION});`,
+  VIEWS
+].join("\n\n")
 
 /** Everything CREATE_SCHEMA makes, for a rebuild (views first: they depend on the tables). */
-export const DROP_SCHEMA = `
-  DROP VIEW IF EXISTS metrics;
-  DROP VIEW IF EXISTS latest_metrics;
-  ${["readmodel_state", "experiments", "runs", "params", "tags", "artifacts", "metric_series", "metric_points", "latest_metric_values", "models", "model_versions", "model_aliases"]
-    .map((t) => `DROP TABLE IF EXISTS ${t};`).join("\n  ")}
-`
+export const DROP_SCHEMA = [
+  "DROP VIEW IF EXISTS metrics;",
+  "DROP VIEW IF EXISTS latest_metrics;",
+  ...TABLES.map((t) => `DROP TABLE IF EXISTS ${t.name};`)
+].join("\n")

@@ -22,7 +22,10 @@ const USAGE_ERRORS = new Set([
   "InvalidInput",
   "NotFound",
   "ParamConflict",
-  "RunNotActive"
+  "RunNotActive",
+  "FilterParseError",
+  "OrderByParseError",
+  "PageTokenError"
 ])
 
 const firstLine = (e: unknown): string => {

@@ -1,14 +1,20 @@
 /** The `runledger` command tree. */
 import { Command } from "effect/cli"
+import { compare } from "./commands/compare.ts"
 import { demo } from "./commands/demo.ts"
+import { exportRuns } from "./commands/export.ts"
 import { events } from "./commands/events.ts"
 import { experiments } from "./commands/experiments.ts"
 import { history } from "./commands/history.ts"
 import { log } from "./commands/log.ts"
 import { models } from "./commands/models.ts"
+import { plot } from "./commands/plot.ts"
+import { rank } from "./commands/rank.ts"
 import { root } from "./commands/root.ts"
 import { runs } from "./commands/runs.ts"
 import { show } from "./commands/show.ts"
+import { sql } from "./commands/sql.ts"
+import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, models, log, verify, events]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events]))

@@ -2,9 +2,12 @@
  * openTracker: the Promise API on the directory store, with provenance captured from this process.
  */
 import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapters-fs"
-import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/core"
+import type { SqlParam, SqlRow } from "@runledger/adapters-duckdb"
+import { makeTrackerClient, NotFound, type RunView, type TrackerClient, TrackerLive } from "@runledger/core"
+import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
 import { Layer } from "effect"
 import { resolve } from "node:path"
+import { lazyAnalytics } from "./analytics.ts"
 import { downloadArtifacts } from "./download.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
@@ -31,13 +34,84 @@ export const trackerLayer = (options: OpenTrackerOptions = {}) =>
     )
   )
 
-/** The Promise API, plus what needs the local file system. */
+/** A metric's history downsampled for charts: per bucket, `value` is the last point's. */
+export interface HistoryBucket extends MetricBucket {
+  readonly value: number
+}
+
+/** The Promise API, plus what needs the local file system and the analytics read model. */
 export interface Tracker extends TrackerClient {
   /** Write the exact bytes behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>` under `dest`; returns the paths written. */
   downloadArtifacts(uri: string, dest: string): Promise<string[]>
+  /** MLflow's search: filter (plus OR, NOT, parentheses), order_by, pages. `experiments` by name or id. */
+  searchRuns(options: SearchOptions): Promise<{ readonly runs: ReadonlyArray<RunView>; readonly nextPageToken: string | null }>
+  /** Params side by side (differing ones marked) and each metric's last, min and max. */
+  compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison>
+  /** Runs ordered by a metric, with an optional normalized score (higher is better for the goal). */
+  rankRuns(options: Omit<RankRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<ReadonlyArray<RankedRun>>
+  /** A metric's history downsampled on read to at most `maxPoints` buckets (min, max, last). */
+  downsampledHistory(runId: string, key: string, options: { readonly maxPoints: number }): Promise<ReadonlyArray<HistoryBucket>>
+  /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
+  compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
+  /** One read-only SELECT over the read model: experiments, runs, params, tags, metrics, latest_metrics, artifacts, models. */
+  sql(query: string, params?: ReadonlyArray<SqlParam>): Promise<ReadonlyArray<SqlRow>>
+  /** The selected runs as one wide table in Parquet, Arrow IPC or CSV. */
+  exportRuns(options: Omit<ExportRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<{ path: string; rows: number; columns: number }>
+  /** Bring the read model up to the log now (it also happens before every analytics call). */
+  catchUpReadModel(options?: { readonly onProgress?: (position: number, head: number | undefined) => void }): Promise<{ position: number; events: number }>
+}
+
+export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> {
+  /** Experiment names or ids; default all. */
+  readonly experiments?: ReadonlyArray<string>
 }
 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
-  const client = await makeTrackerClient(trackerLayer(options))
-  return Object.assign(client, { downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest) })
+  const dir = resolve(options.dir ?? defaultDir())
+  const client = await makeTrackerClient(trackerLayer({ ...options, dir }))
+  const analytics = lazyAnalytics(dir)
+  /** Names or ids to ids; an unknown one is refused. */
+  const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
+    if (refs === undefined || refs.length === 0) return undefined
+    const all = await client.listExperiments({ viewType: "all" })
+    return refs.map((ref) => {
+      const e = all.find((x) => x.name === ref) ?? all.find((x) => x.id === ref)
+      if (e === undefined) throw new NotFound({ kind: "experiment", id: ref, message: `No experiment named ${JSON.stringify(ref)}. List them with \`runledger experiments\`.` })
+      return e.id
+    })
+  }
+  const scoped = async <O extends { readonly experiments?: ReadonlyArray<string> }>(o: O) => {
+    const { experiments, ...rest } = o
+    const ids = await experimentIds(experiments)
+    return { ...rest, ...(ids ? { experimentIds: ids } : {}) }
+  }
+  const close = client.close.bind(client)
+  return Object.assign(client, {
+    downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
+    async searchRuns(o: SearchOptions) {
+      const found = await (await analytics.get()).searchRunIds(await scoped(o))
+      return { runs: await client.getRuns(found.runIds), nextPageToken: found.nextPageToken }
+    },
+    compareRuns: async (ids: ReadonlyArray<string>) => (await analytics.get()).compareRuns(ids),
+    rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => (await analytics.get()).rankRuns(await scoped(o)),
+    async downsampledHistory(runId: string, key: string, o: { readonly maxPoints: number }) {
+      await client.getRun(runId)
+      const [series] = await (await analytics.get()).metricHistories([runId], key, o.maxPoints)
+      return series.buckets.map((b) => ({ ...b, value: b.last }))
+    },
+    compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => (await analytics.get()).compareGroups(await scoped(o)),
+    sql: async (query: string, params?: ReadonlyArray<SqlParam>) => (await analytics.get()).sql(query, params ?? []),
+    exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => (await analytics.get()).exportRuns(await scoped(o)),
+    async catchUpReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
+      const r = await (await analytics.get()).catchUp(o.onProgress ? { onProgress: o.onProgress } : {})
+      return { position: r.position, events: r.events }
+    },
+    async close() {
+      try {
+        await close()
+      } finally {
+        await analytics.close()
+      }
+    }
+  })
 }

@@ -442,6 +442,8 @@ export interface TrackerClient {
   deleteRun(runId: string): Promise<void>
   restoreRun(runId: string): Promise<void>
   getRun(runId: string, options?: ReadOptions): Promise<RunView>
+  /** Several runs, in the order given. */
+  getRuns(runIds: ReadonlyArray<string>, options?: ReadOptions): Promise<ReadonlyArray<RunView>>
   listExperiments(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentView>>
   renameExperiment(ref: string, name: string): Promise<ExperimentView>
   deleteExperiment(ref: string): Promise<ExperimentView>
@@ -454,7 +456,10 @@ export interface TrackerClient {
   /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`, with their bytes. */
   readArtifacts(uri: string): Promise<ReadonlyArray<ResolvedArtifact & { readonly bytes: Uint8Array }>>
   registerModel(name: string, options?: { readonly description?: string; readonly tags?: Record<string, string> }): Promise<ModelView>
-  createModelVersion(name: string, options: { readonly runId: string; readonly artifactPath: string }): Promise<ModelVersionView>
+  createModelVersion(
+    name: string,
+    options: { readonly runId: string; readonly artifactPath: string; readonly register?: { readonly description?: string; readonly tags?: Record<string, string> } }
+  ): Promise<ModelVersionView>
   transitionStage(name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }): Promise<ModelVersionView>
   setAlias(name: string, alias: string, version: number): Promise<ModelVersionView>
   deleteAlias(name: string, alias: string): Promise<void>
@@ -515,6 +520,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     deleteRun: (id) => run(tracker.deleteRun(id)).then(() => undefined),
     restoreRun: (id) => run(tracker.restoreRun(id)).then(() => undefined),
     getRun: (id, options) => run(tracker.getRun(id, options)),
+    getRuns: (ids, options) => run(tracker.getRuns(ids, options)),
     listExperiments: (options) => run(tracker.listExperiments(options)),
     renameExperiment: (ref, name) => run(tracker.renameExperiment(ref, name)),
     deleteExperiment: (ref) => run(tracker.deleteExperiment(ref)),

@@ -114,12 +114,18 @@ export interface TrackerShape {
   readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
   // reads
   readonly getRun: (runId: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
+  /** Several runs at once, in the order given (the views a search or ranking returns). */
+  readonly getRuns: (runIds: ReadonlyArray<string>, options?: ReadOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
   readonly listRuns: (options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly metricHistory: (runId: string, key: string, options?: ReadOptions & { readonly all?: boolean }) => Effect.Effect<ReadonlyArray<MetricPoint>, NotFound | StoreError>
   // model registry
   readonly registerModel: (name: string, options?: { readonly description?: string; readonly tags?: Record<string, string> }) => Effect.Effect<ModelView, TrackerError>
-  readonly createModelVersion: (name: string, options: { readonly runId: string; readonly artifactPath: string }) => Effect.Effect<ModelVersionView, TrackerError>
+  /** A new version (1, 2, 3, ...) of a run's stored artifact; `register` registers a new model in the same append. */
+  readonly createModelVersion: (
+    name: string,
+    options: { readonly runId: string; readonly artifactPath: string; readonly register?: { readonly description?: string; readonly tags?: Record<string, string> } }
+  ) => Effect.Effect<ModelVersionView, TrackerError>
   readonly transitionStage: (name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }) => Effect.Effect<ModelVersionView, TrackerError>
   readonly setAlias: (name: string, alias: string, version: number) => Effect.Effect<ModelVersionView, TrackerError>
   readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
@@ -356,6 +362,16 @@ export const makeTracker = Effect.gen(function*() {
       })
     )
 
+  const getRuns = (runIds: ReadonlyArray<string>, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
+        Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
+          const view = p.runView(id)
+          return view === undefined ? Effect.fail(runMissing(id)) : withEffectiveMetrics(p, view, options.asOf)
+        })
+      )
+    )
+
   const listRuns = (options: ListRunsOptions = {}) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> => {
@@ -409,8 +425,8 @@ export const makeTracker = Effect.gen(function*() {
         if (!p.models.has(name)) return Effect.fail(modelMissing(name))
         const v = p.modelVersion(name, ref)
         if (v !== undefined) return Effect.succeed(v)
-        const what = "version" in ref ? `version ${ref.version}` : "stage" in ref ? `a version in ${ref.stage}` : `an alias ${JSON.stringify(ref.alias)}`
-        return Effect.fail(new NotFound({ kind: "model version", id: name, message: `Model ${JSON.stringify(name)} has no ${what}${options.asOf ? " at that time" : ""}.` }))
+        const what = "version" in ref ? `has no version ${ref.version}` : "stage" in ref ? `has no version in ${ref.stage}` : `has no alias ${JSON.stringify(ref.alias)}`
+        return Effect.fail(new NotFound({ kind: "model version", id: name, message: `Model ${JSON.stringify(name)} ${what}${options.asOf ? " at that time" : ""}.` }))
       })
     )
 
@@ -422,15 +438,31 @@ export const makeTracker = Effect.gen(function*() {
       Effect.map((p) => p.listModels().find((m) => m.name === name)!)
     )
 
-  const createModelVersion = (name: string, options: { readonly runId: string; readonly artifactPath: string }) =>
+  /**
+   * A new version; with `register`, a model not registered yet is registered by the same atomic
+   * append, so a refused version leaves no empty model behind.
+   */
+  const createModelVersion = (
+    name: string,
+    options: { readonly runId: string; readonly artifactPath: string; readonly register?: { readonly description?: string; readonly tags?: Record<string, string> } }
+  ) =>
     Effect.gen(function*() {
       let created = 0
       yield* decideOn(modelStream(name), foldModel, (m) =>
         store.readStream(runStream(options.runId)).pipe(
-          Effect.map((events) => {
-            const d = decideCreateModelVersion(m, name, foldRun(events), options.runId, options.artifactPath)
-            if (d.ok) created = (d.events[0] as Extract<Draft, { type: "ModelVersionCreated" }>).data.version
-            return d
+          Effect.map((events): Decision => {
+            let model = m
+            const drafts: Draft[] = []
+            if (model === undefined && options.register !== undefined) {
+              const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {})
+              if (!registered.ok) return registered
+              drafts.push(...registered.events)
+              model = registered.events.reduce<ModelState | undefined>((s, d) => evolveModel(s, { ...d, id: "", stream: "", version: 1, at: 0 } as Event), undefined)
+            }
+            const d = decideCreateModelVersion(model, name, foldRun(events), options.runId, options.artifactPath)
+            if (!d.ok) return d
+            created = (d.events[0] as Extract<Draft, { type: "ModelVersionCreated" }>).data.version
+            return { ok: true, events: [...drafts, ...d.events] }
           })
         ))
       return yield* afterModelWrite(name, created)
@@ -509,6 +541,7 @@ export const makeTracker = Effect.gen(function*() {
     readBlob: (sha256) => artifacts.get(sha256),
     resolveArtifacts,
     getRun,
+    getRuns,
     listExperiments: (options = {}) => readable(options).pipe(Effect.map((p) => p.listExperiments(options.viewType))),
     listRuns,
     metricHistory,

@@ -52,3 +52,4 @@ export {
 } from "./analysis/svg-chart.ts"
 export { logTicks, niceTicks, type LogTicks, type Ticks } from "./analysis/ticks.ts"
 export { escapeXml } from "./analysis/xml-text.ts"
+export * from "./queries/index.ts"

@@ -6,6 +6,7 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { openTracker, type Tracker } from "../open.ts"
+import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
 
 export const out = (text: string): void => {
@@ -68,4 +69,23 @@ export const parseAsOf = (flag: Option.Option<string>): AsOf | undefined => {
 export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe(
   Flag.withDescription("Which to list: active (default), deleted, or all"),
   Flag.withDefault("active" as const)
+)
+
+/** Bring the read model up to the log with a progress bar, then run `f` (the analytics commands). */
+export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>) =>
+  withTracker(async (tracker, dir) => {
+    const bar = progressBar("catching up the read model")
+    try {
+      await tracker.catchUpReadModel({ onProgress: (position, head) => bar.update(position, head) })
+    } finally {
+      bar.done()
+    }
+    return f(tracker, dir)
+  })
+
+/** Repeatable `--experiment` values (names or ids). */
+export const experimentsFlag = Flag.String("experiment").pipe(
+  Flag.withAlias("e"),
+  Flag.withDescription("Only runs of this experiment (name or id; repeatable)"),
+  Flag.atLeast(0)
 )

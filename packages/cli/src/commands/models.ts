@@ -63,8 +63,8 @@ const register = Command.make(
     withTracker(async (tracker) => {
       const r = await resolveRun(tracker, run)
       const known = (await tracker.listModels()).some((m) => m.name === model)
-      if (!known) await tracker.registerModel(model, { description })
-      const v = await tracker.createModelVersion(model, { runId: r.id, artifactPath: path })
+      // A new model is registered by the same append as its first version: a refusal leaves nothing.
+      const v = await tracker.createModelVersion(model, { runId: r.id, artifactPath: path, register: { description } })
       if (json) return out(toJson(v))
       out(`${known ? "" : `Registered model ${model}. `}Created version ${v.version} of ${model} from runs:/${r.id}/${v.artifactPath}.`)
     })
@@ -118,7 +118,10 @@ const download = Command.make(
   },
   ({ uri, out: dest }) =>
     withTracker(async (tracker) => {
-      const written = await tracker.downloadArtifacts(uri, dest)
+      // runs:/ takes a run id prefix or name here, like every other command.
+      const runUri = /^runs:\/([^/]+)\/(.+)$/.exec(uri)
+      const full = runUri ? `runs:/${(await resolveRun(tracker, runUri[1])).id}/${runUri[2]}` : uri
+      const written = await tracker.downloadArtifacts(full, dest)
       out(written.join("\n"))
     })
 ).pipe(Command.withDescription("Download the exact bytes of a model version or a run's artifacts"))

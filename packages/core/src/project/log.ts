@@ -58,9 +58,19 @@ export class LogProjection {
     return findExperiment(this.experiments, ref)
   }
 
+  /** A run counts as deleted when it or its experiment is. */
+  private deletedRun(s: RunState): boolean {
+    return s.deleted || this.experiments.byId.get(s.experimentId)?.lifecycle === "deleted"
+  }
+
+  private view(s: RunState): RunView {
+    const v = toRunView(s, this.experimentName(s.experimentId))
+    return this.deletedRun(s) && v.lifecycle === "active" ? { ...v, lifecycle: "deleted" } : v
+  }
+
   runView(id: string): RunView | undefined {
     const s = this.runs.get(id)
-    return s === undefined ? undefined : toRunView(s, this.experimentName(s.experimentId))
+    return s === undefined ? undefined : this.view(s)
   }
 
   listExperiments(viewType: ViewType = "active"): ExperimentView[] {
@@ -76,9 +86,8 @@ export class LogProjection {
     for (const s of this.runs.values()) {
       if (filter.experimentId !== undefined && s.experimentId !== filter.experimentId) continue
       if (filter.parentRunId !== undefined && s.parentRunId !== filter.parentRunId) continue
-      const deleted = s.deleted || this.experiments.byId.get(s.experimentId)?.lifecycle === "deleted"
-      if (!visible(deleted, viewType)) continue
-      out.push(toRunView(s, this.experimentName(s.experimentId)))
+      if (!visible(this.deletedRun(s), viewType)) continue
+      out.push(this.view(s))
     }
     return out.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
   }

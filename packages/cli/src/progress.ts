@@ -1,0 +1,25 @@
+/**
+ * A progress bar on stderr for long work (catching the read model up with a large log). Drawn only
+ * on a terminal, at most ten times a second, and erased when done; scripts and pipes see nothing.
+ */
+export const progressBar = (label: string, stream: NodeJS.WriteStream = process.stderr) => {
+  const enabled = stream.isTTY === true
+  let last = 0
+  let drawn = false
+  return {
+    update(done: number, total: number | undefined) {
+      if (!enabled) return
+      const now = Date.now()
+      if (now - last < 100 || (total !== undefined && done >= total && !drawn)) return
+      last = now
+      drawn = true
+      const width = 30
+      const fraction = total ? Math.min(1, done / total) : 0
+      const bar = total ? `[${"#".repeat(Math.round(fraction * width)).padEnd(width, ".")}] ${(fraction * 100).toFixed(0).padStart(3)}%` : ""
+      stream.write(`\r${label} ${bar} ${done.toLocaleString("en-US")}${total ? ` / ${total.toLocaleString("en-US")}` : ""} events\x1b[K`)
+    },
+    done() {
+      if (enabled && drawn) stream.write("\r\x1b[K")
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The analytics of a tracker: search, compare, rank, downsampled histories, group statistics,
+ * read-only SQL and export, all over the DuckDB read model, which is caught up with the log
+ * (incrementally, from the position it has folded) before each question.
+ */
+import type { CatchUpOptions, EventSource, ReadModel, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
+import { Result } from "effect"
+import { bootstrapDifferenceCI, type BootstrapResult, welchTTest, type WelchTTestResult } from "../analysis/significance.ts"
+import { parseFilterResult } from "../filter/parse.ts"
+import { SqlParams } from "../sql/params.ts"
+import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
+import { type ExportFormat, wideTable, writeTable } from "./export.ts"
+import { assembleHistories, type DownsampledSeries, historySql } from "./history.ts"
+import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
+import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
+import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
+import { compileSearch, searchSql, type SearchRunsOptions } from "./search.ts"
+
+export interface CompareGroupsOptions extends RunScope {
+  /** Filters selecting the two groups (MLflow search syntax). */
+  readonly a: string
+  readonly b: string
+  readonly metric: string
+  readonly by?: ScoreBy
+  readonly confidence?: number
+  readonly resamples?: number
+  readonly seed?: number
+}
+
+export interface GroupComparison {
+  readonly metric: string
+  readonly by: ScoreBy
+  readonly a: { readonly filter: string; readonly runs: number; readonly mean: number }
+  readonly b: { readonly filter: string; readonly runs: number; readonly mean: number }
+  readonly welch: WelchTTestResult
+  readonly bootstrap: BootstrapResult
+}
+
+export interface ExportRunsOptions extends RunScope {
+  readonly format: ExportFormat
+  readonly out: string
+  readonly filter?: string
+  readonly orderBy?: string | ReadonlyArray<string>
+}
+
+export class Analytics {
+  readonly readModel: ReadModel
+  private readonly source: EventSource
+  private readonly catchUpOptions: CatchUpOptions
+
+  constructor(readModel: ReadModel, source: EventSource, catchUpOptions: CatchUpOptions = {}) {
+    this.readModel = readModel
+    this.source = source
+    this.catchUpOptions = catchUpOptions
+  }
+
+  /** Fold what the log gained since the last question (`options` add to those given at construction). */
+  async catchUp(options: CatchUpOptions = {}) {
+    return this.readModel.catchUp(this.source, { ...this.catchUpOptions, ...options })
+  }
+
+  private async query(statement: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<SqlRow[]> {
+    return this.readModel.sql(statement.sql, statement.params)
+  }
+
+  /** One page of run ids in order, and the token of the next page (null on the last). */
+  async searchRunIds(options: SearchRunsOptions): Promise<{ runIds: string[]; nextPageToken: string | null }> {
+    const compiled = compileSearch(options)
+    await this.catchUp()
+    const rows = await this.query(searchSql(options, compiled.filter, compiled.orderBy, { limit: compiled.limit, offset: compiled.offset }))
+    const more = rows.length > compiled.limit
+    return { runIds: rows.slice(0, compiled.limit).map((r) => r.run_id as string), nextPageToken: compiled.nextToken(more) }
+  }
+
+  async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
+    if (runIds.length === 0) throw new RangeError("Give at least one run to compare.")
+    await this.catchUp()
+    const q = compareSql(runIds)
+    const [runs, params, metrics] = [await this.query(q.runs), await this.query(q.params), await this.query(q.metrics)]
+    return assembleComparison(runIds, runs, params, metrics)
+  }
+
+  async rankRuns(options: RankRunsOptions): Promise<RankedRun[]> {
+    const q = rankSql(options)
+    await this.catchUp()
+    const rows = await this.query(q)
+    return rows.map((r) => ({
+      rank: r.rank as number,
+      runId: r.run_id as string,
+      runName: r.run_name as string,
+      experimentId: r.experiment_id as string,
+      score: r.score as number,
+      ...(q.normalized ? { normalized: (r.normalized as number | null) ?? null } : {})
+    }))
+  }
+
+  /** Histories of one metric for several runs, each at most `maxPoints` buckets. */
+  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number): Promise<DownsampledSeries[]> {
+    const q = historySql(runIds, key, maxPoints)
+    await this.catchUp()
+    return assembleHistories(runIds, key, await this.query(q))
+  }
+
+  /** Each run's score on a metric, for the runs a filter selects. */
+  private async scores(scope: RunScope, filter: string, metric: string, by: ScoreBy): Promise<number[]> {
+    const parsed = parseFilterResult(filter)
+    if (Result.isFailure(parsed)) throw parsed.failure
+    const search = searchSql(scope, parsed.success, [])
+    const params = new SqlParams(search.params.length)
+    const score = scoreSql(metric, by, params)
+    const rows = await this.query({
+      sql: `SELECT ${score} AS score FROM (${search.sql}) s JOIN runs r ON r.run_id = s.run_id`,
+      params: [...search.params, ...params.values]
+    })
+    return rows.map((r) => r.score as number | null).filter((x): x is number => x !== null)
+  }
+
+  /** Is group B different from group A on a metric? Welch's t-test and a bootstrap interval of B - A. */
+  async compareGroups(options: CompareGroupsOptions): Promise<GroupComparison> {
+    const by = checkScoreBy(options.by ?? "last")
+    await this.catchUp()
+    const [a, b] = [await this.scores(options, options.a, options.metric, by), await this.scores(options, options.b, options.metric, by)]
+    const describe = (filter: string, xs: number[]) => ({ filter, runs: xs.length, mean: xs.reduce((s, x) => s + x, 0) / xs.length })
+    for (const [name, xs, filter] of [["a", a, options.a], ["b", b, options.b]] as const) {
+      if (xs.length < 2) throw new RangeError(`Group ${name} (${JSON.stringify(filter)}) has ${xs.length} run(s) with a value of ${options.metric}; a test needs at least 2.`)
+    }
+    return {
+      metric: options.metric,
+      by,
+      a: describe(options.a, a),
+      b: describe(options.b, b),
+      welch: welchTTest(a, b),
+      bootstrap: bootstrapDifferenceCI(a, b, {
+        ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+        ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {})
+      })
+    }
+  }
+
+  /** Read-only SQL over the read model's tables (see the read model for what is refused). */
+  async sql(query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> {
+    await this.catchUp()
+    return this.readModel.sql(query, params)
+  }
+
+  /** Write the selected runs as one wide table; returns the file written and the row count. */
+  async exportRuns(options: ExportRunsOptions): Promise<{ path: string; rows: number; columns: number }> {
+    const compiled = compileSearch({ ...options, maxResults: 1 })
+    await this.catchUp()
+    const search = searchSql(options, compiled.filter, compiled.orderBy)
+    const ids = (await this.query(search)).map((r) => r.run_id as string)
+    const join = (select: string, table: string) => ({ sql: `SELECT ${select} FROM (${search.sql}) s JOIN ${table}`, params: search.params })
+    const runs = await this.query(join("r.*, e.name AS experiment", "runs r ON r.run_id = s.run_id JOIN experiments e ON e.experiment_id = r.experiment_id"))
+    const params = await this.query(join("p.run_id, p.key, p.value", "params p ON p.run_id = s.run_id"))
+    const metrics = await this.query(join("m.run_id, m.key, m.value", "latest_metrics m ON m.run_id = s.run_id"))
+    const tags = await this.query(join("t.run_id, t.key, t.value", "tags t ON t.run_id = s.run_id"))
+    const table = wideTable(ids, runs, params, metrics, tags)
+    const path = await writeTable(table, options.format, options.out)
+    return { path, rows: table.rows, columns: table.columns.length }
+  }
+}
+

@@ -1,0 +1,8 @@
+export { Analytics, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison } from "./analytics.ts"
+export type { MetricSummary, RunComparison } from "./compare.ts"
+export { EXPORT_FORMATS, type ExportFormat } from "./export.ts"
+export type { DownsampledSeries } from "./history.ts"
+export type { Goal, Normalization, RankedRun, RankRunsOptions } from "./rank.ts"
+export type { RunScope, ViewType } from "./scope.ts"
+export type { ScoreBy } from "./score.ts"
+export { DEFAULT_MAX_RESULTS, MAX_MAX_RESULTS, type SearchRunsOptions } from "./search.ts"
