@@ -63,6 +63,12 @@ export async function* batches(events: ReadonlyArray<RecordedEvent>): AsyncGener
   for (let i = 0; i < events.length; i += 512) yield events.slice(i, i + 512) as RecordedEvent[]
 }
 
+/** A caught-up log as a batch reader that knows its head, like the directory store's FsEventLog. */
+const upTo = (head: number) => ({
+  head: async () => head,
+  readAll: async function*(_from?: number): AsyncGenerator<RecordedEvent[]> {}
+})
+
 const timeIt = async (reps: number, f: () => Promise<unknown>): Promise<number[]> => {
   const out: number[] = []
   for (let i = 0; i < reps; i++) {
@@ -88,7 +94,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
       opts.log(`analytics: building ${SEARCH_RUNS.toLocaleString("en-US")} runs for search ...`)
       const searchLog = makeLog("search", "a", SEARCH_RUNS, 1, 0)
       await model.catchUp(batches(searchLog))
-      const analytics = new Analytics(model, batches([]))
+      const analytics = new Analytics(model, upTo(searchLog.length))
       const search = () => analytics.searchRunIds({ experimentIds: ["search"], filter: "metrics.acc > 0.5 and params.model = 'mlp'", orderBy: "metrics.acc DESC", maxResults: 100 })
       const found = await search()
       await timeIt(3, search)
@@ -133,7 +139,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         // The third experiment's ExperimentCreated must follow on the experiments stream.
         ;(dsLog[0] as { version: number }).version = 3
         await model2.catchUp(batches(dsLog))
-        const a2 = new Analytics(model2, batches([]))
+        const a2 = new Analytics(model2, upTo(searchLog.length + rankLog.length + dsLog.length))
         const rank = () => a2.rankRuns({ experimentIds: ["rank"], metric: "loss", goal: "min", by: "min", normalize: "zscore" })
         await rank()
         const rankMs = await timeIt(opts.quick ? 2 : 5, rank)

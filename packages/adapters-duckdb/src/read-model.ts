@@ -14,7 +14,7 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { StorageError } from "@runledger/core"
 import { claimFile, releaseFile } from "./file-claims.ts"
 import { Ingest } from "./ingest.ts"
-import { runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
+import { runColumns, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
 import { type EventSource, openSource } from "./source.ts"
@@ -127,6 +127,17 @@ export class ReadModel {
     return this.reads.run(async () => {
       this.ensureOpen()
       return runReadOnly(this.reader, query, params)
+    })
+  }
+
+  /**
+   * A SELECT composed by runledger's own query compiler (user text bound as parameters, never
+   * spliced), as columns: for the analytics' large results. Users' SQL goes through `sql()`.
+   */
+  select(query: string, params: ReadonlyArray<SqlParam> = []): Promise<Record<string, unknown[]>> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return runColumns(this.reader, query, params)
     })
   }
 

@@ -31,7 +31,7 @@ const refuse = (message: string): InvalidInput => new InvalidInput({ field: "sql
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]
 
 /** Parameter types from the JS values: numbers as DOUBLE unless they are safe integers (then BIGINT). */
-const bindable = (value: SqlParam): [DuckDBValue, DuckDBType] => {
+export const bindable = (value: SqlParam): [DuckDBValue, DuckDBType] => {
   if (value === null) return [null, SQLNULL]
   switch (typeof value) {
     case "string":
@@ -86,5 +86,27 @@ export const runReadOnly = async (conn: DuckDBConnection, query: string, params:
     }
   } finally {
     await conn.run("ROLLBACK")
+  }
+}
+
+/**
+ * A SELECT that runledger composed itself (the query package's compiled searches, rankings and
+ * histories: user text only ever bound as parameters), returned as columns: no per-row objects,
+ * which matters for results of 10^5 rows (downsampled histories of many runs).
+ */
+export const runColumns = async (conn: DuckDBConnection, query: string, params: ReadonlyArray<SqlParam> = []): Promise<Record<string, unknown[]>> => {
+  const ps = await conn.prepare(query)
+  try {
+    if (ps.statementType !== StatementType.SELECT) throw refuse(`Only SELECT statements are run here, not ${typeName(ps.statementType)}.`)
+    const bound = params.map(bindable)
+    ps.bind(bound.map(([v]) => v), bound.map(([, t]) => t))
+    const columns = (await ps.runAndReadAll()).getColumnsObjectJS() as Record<string, unknown[]>
+    for (const name of Object.keys(columns)) {
+      const col = columns[name]
+      for (let i = 0; i < col.length; i++) if (typeof col[i] === "bigint" || (col[i] !== null && typeof col[i] === "object")) col[i] = toPlain(col[i])
+    }
+    return columns
+  } finally {
+    ps.destroySync()
   }
 }

@@ -59,17 +59,27 @@ export class Analytics {
     return this.readModel.catchUp(this.source, { ...this.catchUpOptions, ...options })
   }
 
+  /** Our own compiled SELECTs (user text only as bound parameters), as rows. */
   private async query(statement: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<SqlRow[]> {
-    return this.readModel.sql(statement.sql, statement.params)
+    const columns = await this.readModel.select(statement.sql, statement.params)
+    const names = Object.keys(columns)
+    const n = names.length === 0 ? 0 : columns[names[0]].length
+    const rows: SqlRow[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const row: SqlRow = {}
+      for (const name of names) row[name] = columns[name][i]
+      rows[i] = row
+    }
+    return rows
   }
 
   /** One page of run ids in order, and the token of the next page (null on the last). */
   async searchRunIds(options: SearchRunsOptions): Promise<{ runIds: string[]; nextPageToken: string | null }> {
     const compiled = compileSearch(options)
     await this.catchUp()
-    const rows = await this.query(searchSql(options, compiled.filter, compiled.orderBy, { limit: compiled.limit, offset: compiled.offset }))
-    const more = rows.length > compiled.limit
-    return { runIds: rows.slice(0, compiled.limit).map((r) => r.run_id as string), nextPageToken: compiled.nextToken(more) }
+    const q = searchSql(options, compiled.filter, compiled.orderBy, { limit: compiled.limit, offset: compiled.offset })
+    const ids = (await this.readModel.select(q.sql, q.params)).run_id as string[]
+    return { runIds: ids.slice(0, compiled.limit), nextPageToken: compiled.nextToken(ids.length > compiled.limit) }
   }
 
   async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
@@ -98,7 +108,7 @@ export class Analytics {
   async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number): Promise<DownsampledSeries[]> {
     const q = historySql(runIds, key, maxPoints)
     await this.catchUp()
-    return assembleHistories(runIds, key, await this.query(q))
+    return assembleHistories(runIds, key, await this.readModel.select(q.sql, q.params))
   }
 
   /** Each run's score on a metric, for the runs a filter selects. */

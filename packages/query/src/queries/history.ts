@@ -50,22 +50,23 @@ SELECT run_id, n, step, first_step, first, last, min, max, count, timestamp FROM
   return { sql, params: params.values }
 }
 
-type Row = Record<string, unknown>
+type Columns = Record<string, unknown[]>
 
-export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, rows: ReadonlyArray<Row>): DownsampledSeries[] => {
+export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, c: Columns): DownsampledSeries[] => {
   const byRun = new Map<string, { points: number; buckets: MetricBucket[] }>(runIds.map((id) => [id, { points: 0, buckets: [] }]))
-  for (const r of rows) {
-    const series = byRun.get(r.run_id as string)!
-    series.points = r.n as number
+  const n = c.run_id.length
+  for (let i = 0; i < n; i++) {
+    const series = byRun.get(c.run_id[i] as string)!
+    series.points = c.n[i] as number
     series.buckets.push({
-      step: r.step as number,
-      firstStep: r.first_step as number,
-      first: r.first as number,
-      last: r.last as number,
-      min: r.min as number,
-      max: r.max as number,
-      count: r.count as number,
-      timestamp: r.timestamp as number
+      step: c.step[i] as number,
+      firstStep: c.first_step[i] as number,
+      first: c.first[i] as number,
+      last: c.last[i] as number,
+      min: c.min[i] as number,
+      max: c.max[i] as number,
+      count: c.count[i] as number,
+      timestamp: c.timestamp[i] as number
     })
   }
   return runIds.map((runId) => ({ runId, key, ...byRun.get(runId)! }))
