@@ -10,6 +10,7 @@ import { log } from "./commands/log.ts"
 import { models } from "./commands/models.ts"
 import { plot } from "./commands/plot.ts"
 import { rank } from "./commands/rank.ts"
+import { rebuild } from "./commands/rebuild.ts"
 import { root } from "./commands/root.ts"
 import { runs } from "./commands/runs.ts"
 import { show } from "./commands/show.ts"
@@ -17,4 +18,4 @@ import { sql } from "./commands/sql.ts"
 import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events, rebuild]))

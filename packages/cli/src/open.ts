@@ -57,6 +57,8 @@ export interface Tracker extends TrackerClient {
   sql(query: string, params?: ReadonlyArray<SqlParam>): Promise<ReadonlyArray<SqlRow>>
   /** The selected runs as one wide table in Parquet, Arrow IPC or CSV. */
   exportRuns(options: Omit<ExportRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<{ path: string; rows: number; columns: number }>
+  /** Drop the read model and fold the whole log into it again. */
+  rebuildReadModel(options?: { readonly onProgress?: (position: number, head: number | undefined) => void }): Promise<{ position: number; events: number }>
   /** Bring the read model up to the log now (it also happens before every analytics call). */
   catchUpReadModel(options?: { readonly onProgress?: (position: number, head: number | undefined) => void }): Promise<{ position: number; events: number }>
 }
@@ -102,6 +104,10 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => (await analytics.get()).compareGroups(await scoped(o)),
     sql: async (query: string, params?: ReadonlyArray<SqlParam>) => (await analytics.get()).sql(query, params ?? []),
     exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => (await analytics.get()).exportRuns(await scoped(o)),
+    async rebuildReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
+      const r = await (await analytics.get()).rebuild(o.onProgress ? { onProgress: o.onProgress } : {})
+      return { position: r.position, events: r.events }
+    },
     async catchUpReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
       const r = await (await analytics.get()).catchUp(o.onProgress ? { onProgress: o.onProgress } : {})
       return { position: r.position, events: r.events }
