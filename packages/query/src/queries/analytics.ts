@@ -10,7 +10,7 @@ import { parseFilterResult } from "../filter/parse.ts"
 import { SqlParams } from "../sql/params.ts"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, type DownsampledSeries, historySql } from "./history.ts"
+import { assembleHistories, type DownsampledSeries, historySql, seriesSql } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -111,9 +111,11 @@ export class Analytics {
 
   /** Histories of one metric for several runs, each at most `maxPoints` buckets. */
   async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number): Promise<DownsampledSeries[]> {
-    const q = historySql(runIds, key, maxPoints)
+    const s = seriesSql(runIds, key)
     await this.catchUp()
-    return assembleHistories(runIds, key, await this.readModel.select(q.sql, q.params))
+    const series = await this.readModel.select(s.sql, s.params)
+    const q = historySql(series.series_id as number[], maxPoints)
+    return assembleHistories(runIds, key, series, await this.readModel.select(q.sql, q.params))
   }
 
   /** Each run's score on a metric, for the runs a filter selects. */
