@@ -123,7 +123,8 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
       const fresh: Record<string, ParamValue> = {}
       let count = 0
       for (const [key, value] of Object.entries(cmd.params) as Array<[string, ParamValue]>) {
-        const logged = state.params[key]
+        // Own keys only: a param named "constructor" or "toString" is a param like any other.
+        const logged = Object.hasOwn(state.params, key) ? state.params[key] : undefined
         if (logged === undefined) {
           fresh[key] = value
           count++
@@ -154,7 +155,7 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
     case "DeleteTag": {
       const bad = checkKey("tag", cmd.key)
       if (bad) return refuse(bad)
-      if (!(cmd.key in state.tags)) {
+      if (!Object.hasOwn(state.tags, cmd.key)) {
         return refuse(new NotFound({ kind: "tag", id: cmd.key, message: `Run ${state.id} has no tag ${JSON.stringify(cmd.key)}.` }))
       }
       return ok([{ type: "TagDeleted", data: { key: cmd.key } }])

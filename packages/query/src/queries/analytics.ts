@@ -125,10 +125,12 @@ export class Analytics {
     const search = searchSql(scope, parsed.success, [])
     const params = new SqlParams(search.params.length)
     const score = scoreSql(metric, by, params)
+    // In the search's order (start time, then id), so a seeded bootstrap sees the same sample order.
     const rows = await this.query({
-      sql: `SELECT ${score} AS score FROM (${search.sql}) s JOIN runs r ON r.run_id = s.run_id`,
+      sql: `SELECT ${score} AS score FROM (SELECT run_id, row_number() OVER () AS ord FROM (${search.sql})) s JOIN runs r ON r.run_id = s.run_id ORDER BY s.ord`,
       params: [...search.params, ...params.values]
     })
+    // A diverged run (NaN) stays in: the tests leave it out and report it as excluded.
     return rows.map((r) => r.score as number | null).filter((x): x is number => x !== null)
   }
 
@@ -137,9 +139,12 @@ export class Analytics {
     const by = checkScoreBy(options.by ?? "last")
     await this.catchUp()
     const [a, b] = [await this.scores(options, options.a, options.metric, by), await this.scores(options, options.b, options.metric, by)]
-    const describe = (filter: string, xs: number[]) => ({ filter, runs: xs.length, mean: xs.reduce((s, x) => s + x, 0) / xs.length })
+    // The mean of the values the test uses: NaN (a diverged run) is left out of both.
+    const usable = (xs: number[]) => xs.filter((x) => !Number.isNaN(x))
+    const describe = (filter: string, xs: number[]) => ({ filter, runs: usable(xs).length, mean: usable(xs).reduce((s, x) => s + x, 0) / usable(xs).length })
     for (const [name, xs, filter] of [["a", a, options.a], ["b", b, options.b]] as const) {
-      if (xs.length < 2) throw new RangeError(`Group ${name} (${JSON.stringify(filter)}) has ${xs.length} run(s) with a value of ${options.metric}; a test needs at least 2.`)
+      const n = usable(xs).length
+      if (n < 2) throw new RangeError(`Group ${name} (${JSON.stringify(filter)}) has ${n} run(s) with a value of ${options.metric}; a test needs at least 2.`)
     }
     return {
       metric: options.metric,

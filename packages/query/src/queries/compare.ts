@@ -42,17 +42,20 @@ export const assembleComparison = (runIds: ReadonlyArray<string>, runs: Readonly
   const byId = new Map(runs.map((r) => [r.run_id as string, r]))
   const missing = runIds.filter((id) => !byId.has(id))
   if (missing.length > 0) throw new RangeError(`No run with id ${missing.join(", ")} in the read model.`)
-  const index = new Map(runIds.map((id, i) => [id, i]))
+  // A run may be named twice (compared with itself): every column it stands in gets its values.
+  const columnsOf = (id: string): number[] => runIds.flatMap((r, i) => (r === id ? [i] : []))
   const paramRows = new Map<string, Array<string | null>>()
   for (const p of params) {
     const row = paramRows.get(p.key as string) ?? runIds.map(() => null)
-    row[index.get(p.run_id as string)!] = p.value as string
+    for (const i of columnsOf(p.run_id as string)) row[i] = p.value as string
     paramRows.set(p.key as string, row)
   }
   const metricRows = new Map<string, Array<MetricSummary | null>>()
   for (const m of metrics) {
     const row = metricRows.get(m.key as string) ?? runIds.map(() => null)
-    row[index.get(m.run_id as string)!] = { last: m.last as number, step: m.step as number, min: (m.min as number | null) ?? null, max: (m.max as number | null) ?? null, points: m.points as number }
+    for (const i of columnsOf(m.run_id as string)) {
+      row[i] = { last: m.last as number, step: m.step as number, min: (m.min as number | null) ?? null, max: (m.max as number | null) ?? null, points: m.points as number }
+    }
     metricRows.set(m.key as string, row)
   }
   return {
