@@ -1,0 +1,439 @@
+/**
+ * End-to-end tests of the analytics commands of the `runledger` executable: `runs --filter
+ * --order-by --max --page-token --json --csv`, `compare`, `rank`, `stats`, `plot`, `sql` and
+ * `export`. Every check spawns `node packages/cli/src/bin.ts` against one store made by
+ * `demo --epochs 3` (six runs: three logistic regressions, three MLPs) and looks at what a user
+ * sees (stdout, stderr, exit status) and what lands on disk.
+ *
+ * DuckDB lets one process hold the read model's file; a second process asking at the same time
+ * falls back to a private in-memory read model and says so on stderr. Independent invocations
+ * therefore run side by side on copies of the store (cheap: a few hundred KB), except in the test
+ * that runs them on one store on purpose.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type ChildProcess, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
+const BIN = join(repoRoot, "packages/cli/src/bin.ts")
+const compileCache = mkdtempSync(join(tmpdir(), "runledger-cli-cache-"))
+const tempRoots: string[] = [compileCache]
+
+afterAll(() => {
+  for (const dir of tempRoots) rmSync(dir, { recursive: true, force: true })
+})
+
+const freshRoot = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-cli-analytics-"))
+  tempRoots.push(dir)
+  return dir
+}
+
+interface CliResult {
+  readonly status: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const childEnv = (): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNLEDGER_DIR: undefined, NODE_COMPILE_CACHE: compileCache }
+  for (const key of Object.keys(env)) if (key.startsWith("VITEST") || key === "NODE_ENV") delete env[key]
+  return env
+}
+
+const startCli = (args: ReadonlyArray<string>): ChildProcess =>
+  spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: childEnv(), stdio: ["ignore", "pipe", "pipe"] })
+
+/** Run `runledger ...args` to completion (killed after 30 s, which fails the test). */
+const cli = (args: ReadonlyArray<string>): Promise<CliResult> =>
+  new Promise((resolvePromise, reject) => {
+    const child = startCli(args)
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
+    child.on("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on("close", (status, signal) => {
+      clearTimeout(timer)
+      resolvePromise({ status, signal, stdout, stderr })
+    })
+  })
+
+const lines = (text: string): string[] => text.split("\n").filter((l) => l.length > 0)
+
+/** Exit status 2, nothing on stdout, exactly one line on stderr matching `pattern`. */
+const expectUsageError = (r: CliResult, pattern: RegExp | string): void => {
+  expect(r.stdout).toBe("")
+  expect(lines(r.stderr), r.stderr).toHaveLength(1)
+  if (typeof pattern === "string") expect(r.stderr).toContain(pattern)
+  else expect(r.stderr.trimEnd()).toMatch(pattern)
+  expect(r.status, r.stderr).toBe(2)
+}
+
+/** Exit status 0 and nothing on stderr. */
+const expectOk = (r: CliResult): void => {
+  expect(r.status, r.stderr).toBe(0)
+  expect(r.stderr).toBe("")
+}
+
+interface RunJson {
+  id: string
+  experimentId: string
+  experiment: string
+  name: string
+  status: string
+  startTime: number
+  endTime: number | null
+  params: Record<string, string | number | boolean>
+  tags: Record<string, string>
+  metrics: Record<string, number>
+}
+
+/** RFC 4180 CSV. */
+const parseCsv = (text: string): string[][] => {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ""
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ",") {
+      row.push(field)
+      field = ""
+    } else if (c === "\n") {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ""
+    } else field += c
+  }
+  if (field !== "" || row.length > 0) {
+    row.push(field)
+    rows.push(row)
+  }
+  return rows
+}
+
+/**
+ * A small well-formedness check for the SVG the chart writes: one root element, every tag closed
+ * in order, attributes quoted, no stray `<` or `&` in text. Returns the element names seen.
+ */
+const checkWellFormedXml = (xml: string): string[] => {
+  const names: string[] = []
+  const stack: string[] = []
+  const token = /<\?[^>]*\?>|<!--[\s\S]*?-->|<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)/gy
+  let at = 0
+  let roots = 0
+  for (let m = token.exec(xml); m !== null && at < xml.length; m = token.exec(xml)) {
+    at = token.lastIndex
+    const [, closing, name, , selfClosing, text] = m
+    if (text !== undefined) {
+      if (stack.length === 0) expect(text.trim(), "text outside the root element").toBe("")
+      expect(/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.test(text), `a bare & in ${JSON.stringify(text.slice(0, 40))}`).toBe(false)
+      continue
+    }
+    if (name === undefined) continue
+    if (closing) {
+      expect(stack.pop(), `</${name}> closes the open element`).toBe(name)
+    } else {
+      names.push(name)
+      if (stack.length === 0) roots++
+      if (!selfClosing) stack.push(name)
+    }
+  }
+  expect(at, `unparsed text at ${at}: ${JSON.stringify(xml.slice(at, at + 60))}`).toBe(xml.length)
+  expect(stack, "unclosed elements").toEqual([])
+  expect(roots).toBe(1)
+  return names
+}
+
+const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+// ---------------------------------------------------------------------------------------------
+
+describe("analytics commands on a demo store", () => {
+  let root: string
+  let store: string
+  let runs: RunJson[]
+  /** A page token of the first test's query, for the test of a token used with another query. */
+  let token: string | undefined
+  let copies = 0
+  /** A copy of the store (read model included), for an invocation that runs beside others. */
+  const copy = (): string => {
+    const dir = join(root, `copy-${++copies}`)
+    cpSync(store, dir, { recursive: true })
+    return dir
+  }
+
+  beforeAll(async () => {
+    root = freshRoot()
+    store = join(root, "runledger")
+    const demo = await cli(["demo", "--epochs", "3", "--dir", store])
+    expect(demo.status, demo.stderr).toBe(0)
+    // The first analytics command builds the read model next to the log.
+    const [listed, counted] = await Promise.all([cli(["runs", "--json", "--dir", store]), cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])])
+    expectOk(listed)
+    expectOk(counted)
+    runs = JSON.parse(listed.stdout) as RunJson[]
+    expect(runs).toHaveLength(6)
+    expect(existsSync(join(store, "readmodel.duckdb"))).toBe(true)
+  })
+
+  it("runs --filter --order-by --max: a page as a table with the next page's token; the tokens visit every match once, in order; --json gives { runs, nextPageToken }", async () => {
+    const filter = "params.model = 'mlp' OR params.model = 'logistic-regression'"
+    const expected = [...runs].sort((a, b) => a.metrics.val_loss - b.metrics.val_loss)
+    const base = ["runs", "--filter", filter, "--order-by", "metrics.val_loss", "--max", "2"]
+    const jsonStore = copy()
+    let firstToken: string | undefined
+    const textPages = async () => {
+      const pages: CliResult[] = []
+      let token: string | undefined
+      do {
+        const r = await cli([...base, ...(token ? ["--page-token", token] : []), "--dir", store])
+        pages.push(r)
+        token = /^More runs: add --page-token (\S+)$/m.exec(r.stdout)?.[1]
+        if (pages.length === 1) firstToken = token
+      } while (token !== undefined && pages.length < 5)
+      return pages
+    }
+    const [text, first] = await Promise.all([textPages(), cli(["runs", "--filter", filter, "--order-by", "metrics.val_loss", "--max", "4", "--json", "--dir", jsonStore])])
+
+    expect(text).toHaveLength(3)
+    text.forEach((r, i) => {
+      expectOk(r)
+      const rows = lines(r.stdout)
+      expect(rows[0]).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+STARTED\s+DURATION\s+METRICS$/)
+      const page = expected.slice(2 * i, 2 * i + 2)
+      expect(rows.slice(1, 3).map((l) => l.slice(0, 12))).toEqual(page.map((run) => run.id.slice(0, 12)))
+      rows.slice(1, 3).forEach((l, j) => expect(l).toMatch(new RegExp(`^[0-9a-f]{12}\\s+${page[j].name.replaceAll(".", "\\.")}\\s+demo-classification\\s+FINISHED\\s`)))
+      if (i < 2) {
+        expect(rows).toHaveLength(4)
+        expect(rows[3]).toMatch(/^More runs: add --page-token [A-Za-z0-9_-]+$/)
+      } else expect(rows).toHaveLength(3) // the last page says nothing more
+    })
+
+    token = firstToken
+
+    // --json: { runs, nextPageToken }, the runs as `runs --json` shows them.
+    expectOk(first)
+    const page = JSON.parse(first.stdout) as { runs: RunJson[]; nextPageToken: string | null }
+    expect(Object.keys(page).sort()).toEqual(["nextPageToken", "runs"])
+    expect(page.runs).toEqual(expected.slice(0, 4))
+    expect(page.nextPageToken).toMatch(/^[A-Za-z0-9_-]+$/)
+  })
+
+  it("runs --csv prints a header and one row per run; a malformed filter or a token of another query exits 2 with one line", async () => {
+    expect(token).toBeDefined()
+    const [csv, badFilter, foreign] = await Promise.all([
+      cli(["runs", "--filter", "params.model = 'mlp'", "--order-by", "metrics.val_accuracy DESC", "--csv", "--dir", copy()]),
+      cli(["runs", "--filter", "metrics.val_loss >", "--dir", copy()]),
+      cli(["runs", "--filter", "params.model = 'mlp'", "--order-by", "metrics.val_loss", "--max", "2", "--page-token", token!, "--dir", copy()])
+    ])
+    expectOk(csv)
+    const table = parseCsv(csv.stdout)
+    const mlps = runs.filter((r) => r.params.model === "mlp").sort((a, b) => b.metrics.val_accuracy - a.metrics.val_accuracy)
+    expect(table).toHaveLength(1 + mlps.length)
+    const header = table[0]
+    expect(header.slice(0, 6)).toEqual(["run_id", "run_name", "experiment", "status", "start_time", "end_time"])
+    const paramKeys = [...new Set(mlps.flatMap((r) => Object.keys(r.params)))].sort()
+    expect(header.slice(6)).toEqual([
+      ...paramKeys.map((k) => `params.${k}`),
+      ...["train_loss", "val_accuracy", "val_f1", "val_loss"].map((k) => `metrics.${k}`),
+      "tags.model",
+      "tags.source"
+    ])
+    table.slice(1).forEach((row, i) => {
+      const r = mlps[i]
+      expect(row).toHaveLength(header.length)
+      expect(row.slice(0, 6)).toEqual([r.id, r.name, "demo-classification", "FINISHED", String(r.startTime), String(r.endTime)])
+      expect(row[header.indexOf("params.model")]).toBe("mlp")
+      expect(row[header.indexOf("params.hidden")]).toBe(String(r.params.hidden))
+      expect(Number(row[header.indexOf("metrics.val_accuracy")])).toBe(r.metrics.val_accuracy)
+      expect(row[header.indexOf("tags.source")]).toBe("runledger demo")
+    })
+
+    expectUsageError(badFilter, /^runledger: Invalid filter at position 18: expected a number after 'metrics\.val_loss >', found end of input/)
+    expectUsageError(foreign, "Invalid page token: it belongs to a different query")
+  })
+
+  it("compare A B: params side by side with the differing ones marked *, and each metric's last [min .. max]", async () => {
+    const a = runs.find((r) => r.name === "logreg-lr0.01")!
+    const b = runs.find((r) => r.name === "mlp-64-tanh")!
+    const text = await cli(["compare", a.name, b.id.slice(0, 12), "--dir", copy()])
+    expectOk(text)
+    const out = lines(text.stdout)
+    expect(out[0]).toMatch(/^\s+logreg-lr0\.01\s+mlp-64-tanh$/)
+    expect(out[1]).toMatch(new RegExp(`^id\\s+${a.id.slice(0, 12)}\\s+${b.id.slice(0, 12)}$`))
+    expect(out).toContain("Params (* differs)")
+    const keys = [...new Set([...Object.keys(a.params), ...Object.keys(b.params)])].sort()
+    const paramLines = out.slice(out.indexOf("Params (* differs)") + 2, out.indexOf("Params (* differs)") + 2 + keys.length)
+    expect(paramLines.map((l) => l.slice(2).split(/\s+/)[0])).toEqual(keys)
+    for (const [i, key] of keys.entries()) {
+      const va = key in a.params ? String(a.params[key]) : null
+      const vb = key in b.params ? String(b.params[key]) : null
+      expect(paramLines[i].startsWith(va === vb ? "  " : "* "), paramLines[i]).toBe(true)
+      expect(paramLines[i]).toMatch(new RegExp(`\\s${(va ?? "-").replaceAll(".", "\\.")}\\s+${(vb ?? "-").replaceAll(".", "\\.")}$`))
+    }
+    expect(paramLines.filter((l) => l.startsWith("* ")).map((l) => l.slice(2).split(/\s+/)[0])).toEqual(expect.arrayContaining(["model", "learningRate", "hidden", "activation"]))
+    expect(out).toContain("Metrics (last  [min .. max])")
+    expect(out.filter((l) => /^(train_loss|val_accuracy|val_f1|val_loss)\s/.test(l))).toHaveLength(4)
+    expect(out.find((l) => l.startsWith("val_loss"))).toMatch(/^val_loss\s+\S+ {2}\[\S+ \.\. \S+\]\s+\S+ {2}\[\S+ \.\. \S+\]$/)
+  })
+
+  it("rank --metric val_loss --goal min --normalize zscore --json: every run, best first, with z-scores (higher is better)", async () => {
+    const r = await cli(["rank", "--metric", "val_loss", "--goal", "min", "--normalize", "zscore", "--json", "--dir", store])
+    expectOk(r)
+    const ranked = JSON.parse(r.stdout) as Array<{ rank: number; runId: string; runName: string; experimentId: string; score: number; normalized: number | null }>
+    const expected = [...runs].sort((x, y) => x.metrics.val_loss - y.metrics.val_loss)
+    expect(ranked.map((x) => x.runId)).toEqual(expected.map((x) => x.id))
+    expect(ranked.map((x) => x.rank)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(ranked.map((x) => x.score)).toEqual(expected.map((x) => x.metrics.val_loss))
+    expect(ranked.map((x) => x.runName)).toEqual(expected.map((x) => x.name))
+    const scores = expected.map((x) => x.metrics.val_loss)
+    const m = mean(scores)
+    const sd = Math.sqrt(mean(scores.map((s) => (s - m) ** 2)))
+    ranked.forEach((x, i) => expect(x.normalized).toBeCloseTo(-(scores[i] - m) / sd, 9))
+    for (let i = 1; i < ranked.length; i++) expect(ranked[i].normalized!).toBeLessThanOrEqual(ranked[i - 1].normalized!)
+  })
+
+  it("stats --a --b --metric val_accuracy --json: both groups, Welch's test and a bootstrap interval containing the difference", async () => {
+    const args = ["stats", "--a", "params.model = 'logistic-regression'", "--b", "params.model = 'mlp'", "--metric", "val_accuracy"]
+    const [json, tooFew] = await Promise.all([
+      cli([...args, "--json", "--dir", copy()]),
+      cli(["stats", "--a", "params.model = 'mlp'", "--b", "attributes.run_name = 'mlp-64-tanh'", "--metric", "val_accuracy", "--dir", copy()])
+    ])
+    expectOk(json)
+    const s = JSON.parse(json.stdout) as {
+      metric: string
+      by: string
+      a: { filter: string; runs: number; mean: number }
+      b: { filter: string; runs: number; mean: number }
+      welch: { meanA: number; meanB: number; difference: number; t: number; df: number; pValue: number; nA: number; nB: number }
+      bootstrap: { difference: number; lower: number; upper: number; confidence: number; resamples: number; nA: number; nB: number }
+    }
+    expect(s.metric).toBe("val_accuracy")
+    expect(s.by).toBe("last")
+    const accuracy = (model: string) => runs.filter((r) => r.params.model === model).map((r) => r.metrics.val_accuracy)
+    expect(s.a).toEqual({ filter: "params.model = 'logistic-regression'", runs: 3, mean: expect.closeTo(mean(accuracy("logistic-regression")), 12) })
+    expect(s.b).toEqual({ filter: "params.model = 'mlp'", runs: 3, mean: expect.closeTo(mean(accuracy("mlp")), 12) })
+    expect(s.welch).toMatchObject({ nA: 3, nB: 3 })
+    expect(s.welch.difference).toBeCloseTo(s.b.mean - s.a.mean, 12)
+    expect(s.welch.pValue).toBeGreaterThanOrEqual(0)
+    expect(s.welch.pValue).toBeLessThanOrEqual(1)
+    expect(s.welch.df).toBeGreaterThan(0)
+    expect(Math.sign(s.welch.t)).toBe(Math.sign(s.welch.difference))
+    expect(s.bootstrap).toMatchObject({ confidence: 0.95, resamples: 10_000, nA: 3, nB: 3 })
+    expect(s.bootstrap.difference).toBeCloseTo(s.welch.difference, 12)
+    expect(s.bootstrap.lower).toBeLessThanOrEqual(s.bootstrap.difference)
+    expect(s.bootstrap.difference).toBeLessThanOrEqual(s.bootstrap.upper)
+
+    expectUsageError(tooFew, `Group b ("attributes.run_name = 'mlp-64-tanh'") has 1 run(s) with a value of val_accuracy; a test needs at least 2.`)
+  })
+
+  it("plot RUN RUN --metric val_loss --out x.svg: a well-formed SVG with both runs' labels; --log draws a log axis", async () => {
+    const a = runs.find((r) => r.name === "logreg-lr0.01")!
+    const b = runs.find((r) => r.name === "mlp-64-tanh")!
+    const linear = join(root, "x.svg")
+    const log = join(root, "charts", "..", "y.svg")
+    const [one, two] = await Promise.all([
+      cli(["plot", a.name, b.id, "--metric", "val_loss", "--out", linear, "--dir", copy()]),
+      cli(["plot", a.id.slice(0, 8), b.name, "--metric", "val_loss", "--log", "--out", log, "--dir", copy()])
+    ])
+    for (const [r, file] of [[one, linear], [two, resolve(log)]] as const) {
+      expectOk(r)
+      expect(r.stdout).toBe(`Wrote ${file} (2 run(s)).\n`)
+      const svg = readFileSync(file, "utf8")
+      expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true)
+      const names = checkWellFormedXml(svg)
+      expect(names[0]).toBe("svg")
+      for (const run of [a, b]) expect(svg).toContain(`>${run.name} (${run.id.slice(0, 8)})</text>`)
+      expect(svg).toContain(">val_loss</text>")
+      // One line per run, and no NaN or Infinity in any coordinate.
+      expect(names.filter((n) => n === "polyline" || n === "path").length).toBeGreaterThanOrEqual(2)
+      expect(svg).not.toMatch(/NaN|Infinity/)
+    }
+    expect(readFileSync(linear, "utf8")).not.toContain('class="axis y-axis log"')
+    expect(readFileSync(log, "utf8")).toContain('class="axis y-axis log"')
+  })
+
+  it("sql: a SELECT as a table or --json; DROP TABLE exits 2 (the table is still there at the end)", async () => {
+    const [count, json, drop] = await Promise.all([
+      cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", copy()]),
+      cli(["sql", "--json", "SELECT run_name, p.value AS model FROM runs JOIN params p USING (run_id) WHERE p.key = 'model' ORDER BY run_name", "--dir", copy()]),
+      cli(["sql", "DROP TABLE runs", "--dir", store])
+    ])
+    expectOk(count)
+    expect(lines(count.stdout)).toEqual(["n", "6", "(1 row)"])
+    expectOk(json)
+    expect(JSON.parse(json.stdout)).toEqual([...runs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((r) => ({ run_name: r.name, model: r.params.model })))
+    expectUsageError(drop, /^runledger: Only SELECT queries are allowed here: this is a DROP statement\./)
+  })
+
+  it("export --format csv|parquet|arrow --out FILE writes every run; csv has a header and one line per run", async () => {
+    const out = (ext: string) => join(root, "exports", `runs.${ext}`)
+    const [csv, parquet, arrow] = await Promise.all([
+      cli(["export", "--format", "csv", "--out", out("csv"), "--dir", copy()]),
+      cli(["export", "--format", "parquet", "--out", out("parquet"), "--dir", copy()]),
+      cli(["export", "--format", "arrow", "--out", out("arrow"), "--dir", copy()])
+    ])
+    for (const [r, ext] of [[csv, "csv"], [parquet, "parquet"], [arrow, "arrow"]] as const) {
+      expectOk(r)
+      expect(r.stdout).toMatch(new RegExp(`^Wrote 6 run\\(s\\) x \\d+ column\\(s\\) to ${out(ext).replaceAll(".", "\\.")} \\(${ext}\\) in \\d+ ms\\.\\n$`))
+      expect(statSync(out(ext)).size).toBeGreaterThan(0)
+    }
+    const table = parseCsv(readFileSync(out("csv"), "utf8"))
+    expect(table).toHaveLength(1 + runs.length)
+    expect(table[0].slice(0, 9)).toEqual(["run_id", "experiment_id", "experiment", "run_name", "status", "lifecycle", "start_time", "end_time", "parent_run_id"])
+    expect(table.slice(1).map((row) => row[0])).toEqual(runs.map((r) => r.id)) // newest first, like `runs`
+    const columns = Number(/x (\d+) column/.exec(csv.stdout)![1])
+    expect(table.every((row) => row.length === columns)).toBe(true)
+    const bytes = (ext: string) => readFileSync(out(ext))
+    expect(bytes("parquet").subarray(0, 4).toString()).toBe("PAR1")
+    expect(bytes("parquet").subarray(-4).toString()).toBe("PAR1")
+    expect(bytes("arrow").subarray(0, 6).toString()).toBe("ARROW1")
+
+  })
+
+  it("two analytics commands at once on one store both answer; one that finds the read model busy says so in one line", async () => {
+    const results = await Promise.all([1, 2].map(() => cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])))
+    for (const r of results) {
+      expect(r.status, r.stderr).toBe(0)
+      expect(lines(r.stdout)).toEqual(["n", "6", "(1 row)"])
+      if (r.stderr !== "") {
+        expect(lines(r.stderr)).toHaveLength(1)
+        expect(r.stderr).toMatch(new RegExp(`^runledger: the read model ${join(store, "readmodel.duckdb").replaceAll(".", "\\.")} is busy \\(.+\\); using a private in-memory one for this process\\.\\n$`))
+      }
+    }
+  })
+
+  it("afterwards the store is as it was: show, sql and verify still work", async () => {
+    const run = runs.find((r) => r.name === "mlp-64-tanh")!
+    const [show, counted, verify] = await Promise.all([
+      cli(["show", run.id.slice(0, 12), "--dir", copy()]),
+      cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", copy()]),
+      cli(["verify", "--dir", store])
+    ])
+    expectOk(show)
+    expect(lines(show.stdout)[0]).toBe(`Run ${run.id}  mlp-64-tanh`)
+    expect(show.stdout).toContain("val_accuracy")
+    expectOk(counted)
+    expect(lines(counted.stdout)).toEqual(["n", "6", "(1 row)"])
+    expectOk(verify)
+    expect(verify.stdout).toMatch(/^OK: \d+ events in 7 streams/)
+  })
+})
