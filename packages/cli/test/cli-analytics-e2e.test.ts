@@ -17,72 +17,8 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
-const BIN = join(repoRoot, "packages/cli/src/bin.ts")
-const compileCache = mkdtempSync(join(tmpdir(), "runledger-cli-cache-"))
-const tempRoots: string[] = [compileCache]
+import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
 
-afterAll(() => {
-  for (const dir of tempRoots) rmSync(dir, { recursive: true, force: true })
-})
-
-const freshRoot = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-cli-analytics-"))
-  tempRoots.push(dir)
-  return dir
-}
-
-interface CliResult {
-  readonly status: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const childEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, RUNLEDGER_DIR: undefined, NODE_COMPILE_CACHE: compileCache }
-  for (const key of Object.keys(env)) if (key.startsWith("VITEST") || key === "NODE_ENV") delete env[key]
-  return env
-}
-
-const startCli = (args: ReadonlyArray<string>): ChildProcess =>
-  spawn(process.execPath, [BIN, ...args], { cwd: tmpdir(), env: childEnv(), stdio: ["ignore", "pipe", "pipe"] })
-
-/** Run `runledger ...args` to completion (killed after 30 s, which fails the test). */
-const cli = (args: ReadonlyArray<string>): Promise<CliResult> =>
-  new Promise((resolvePromise, reject) => {
-    const child = startCli(args)
-    let stdout = ""
-    let stderr = ""
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s))
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000)
-    child.on("error", (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    child.on("close", (status, signal) => {
-      clearTimeout(timer)
-      resolvePromise({ status, signal, stdout, stderr })
-    })
-  })
-
-const lines = (text: string): string[] => text.split("\n").filter((l) => l.length > 0)
-
-/** Exit status 2, nothing on stdout, exactly one line on stderr matching `pattern`. */
-const expectUsageError = (r: CliResult, pattern: RegExp | string): void => {
-  expect(r.stdout).toBe("")
-  expect(lines(r.stderr), r.stderr).toHaveLength(1)
-  if (typeof pattern === "string") expect(r.stderr).toContain(pattern)
-  else expect(r.stderr.trimEnd()).toMatch(pattern)
-  expect(r.status, r.stderr).toBe(2)
-}
-
-/** Exit status 0 and nothing on stderr. */
-const expectOk = (r: CliResult): void => {
-  expect(r.status, r.stderr).toBe(0)
-  expect(r.stderr).toBe("")
-}
 
 interface RunJson {
   id: string
