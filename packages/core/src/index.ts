@@ -1,4 +1,5 @@
 /** @runledger/core: the domain of runledger. Imports nothing but `effect`; does no I/O. */
+export * from "./async-store.ts"
 export * from "./binary.ts"
 export * from "./codec.ts"
 export * from "./decide/index.ts"
