@@ -13,7 +13,7 @@
  *   not; neither has an escape character.
  */
 import { SqlParams, type SqlParam } from "../sql/params.ts"
-import { targetSql } from "../sql/read-model.ts"
+import { type JoinedTargets, targetSql } from "../sql/read-model.ts"
 import type { Filter, NumericComparator, StringComparator } from "./ast.ts"
 
 // Comparators come from a closed set; map them explicitly so an AST built at runtime with
@@ -44,31 +44,33 @@ export interface SqlFragment {
 export interface ToSqlOptions {
   /** Number the placeholders from `$(paramOffset + 1)`; default 0. */
   readonly paramOffset?: number
+  /** Read metrics, params and tags through these joins (the caller adds `joins.joins` to FROM). */
+  readonly joins?: JoinedTargets
 }
 
 /** Compiles a filter to `{ where, params }` for `SELECT … FROM runs r WHERE <where>`. */
 export const filterToSql = (filter: Filter | undefined, options: ToSqlOptions = {}): SqlFragment => {
   const params = new SqlParams(options.paramOffset ?? 0)
-  const where = filter === undefined ? "TRUE" : compile(filter, params)
+  const where = filter === undefined ? "TRUE" : compile(filter, params, options.joins)
   return { where, params: params.values }
 }
 
-const compile = (f: Filter, params: SqlParams): string => {
+const compile = (f: Filter, params: SqlParams, joins: JoinedTargets | undefined): string => {
   switch (f._tag) {
     case "NumericComparison":
-      return `(${targetSql(f.target, params)} ${sqlOperator(f.op)} ${params.bindDouble(f.value)})`
+      return `(${targetSql(f.target, params, joins)} ${sqlOperator(f.op)} ${params.bindDouble(f.value)})`
     case "StringComparison":
-      return `(${targetSql(f.target, params)} ${sqlOperator(f.op)} ${params.bind(f.value)})`
+      return `(${targetSql(f.target, params, joins)} ${sqlOperator(f.op)} ${params.bind(f.value)})`
     case "InList": {
-      const column = targetSql(f.target, params)
+      const column = targetSql(f.target, params, joins)
       const list = f.values.map((v) => params.bind(v)).join(", ")
       return `(${column} ${f.negated ? "NOT IN" : "IN"} (${list}))`
     }
     case "Not":
-      return `(NOT ${compile(f.operand, params)})`
+      return `(NOT ${compile(f.operand, params, joins)})`
     case "And":
-      return `(${compile(f.left, params)} AND ${compile(f.right, params)})`
+      return `(${compile(f.left, params, joins)} AND ${compile(f.right, params, joins)})`
     case "Or":
-      return `(${compile(f.left, params)} OR ${compile(f.right, params)})`
+      return `(${compile(f.left, params, joins)} OR ${compile(f.right, params, joins)})`
   }
 }

@@ -20,9 +20,9 @@ export const orderByToSql = (terms: ReadonlyArray<OrderByTerm>, options: ToSqlOp
     const direction = term.direction === "DESC" ? "DESC" : "ASC"
     if (term.target._tag === "Metric") {
       // numbers, then NaN, then missing — whatever the direction
-      parts.push(`isnan(${targetSql(term.target, params)}) ASC NULLS LAST`)
+      parts.push(`isnan(${targetSql(term.target, params, options.joins)}) ASC NULLS LAST`)
     }
-    parts.push(`${targetSql(term.target, params)} ${direction} NULLS LAST`)
+    parts.push(`${targetSql(term.target, params, options.joins)} ${direction} NULLS LAST`)
   }
   parts.push(`${RUNS_ALIAS}.start_time DESC NULLS LAST`, `${RUNS_ALIAS}.run_id ASC`)
   return { orderBy: parts.join(", "), params: params.values }

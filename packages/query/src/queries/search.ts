@@ -10,6 +10,7 @@ import { type OrderByTerm, parseOrderByResult } from "../order-by/order-by.ts"
 import { orderByToSql } from "../order-by/to-sql.ts"
 import { decodePageTokenResult, encodePageToken } from "../page-token.ts"
 import { SqlParams } from "../sql/params.ts"
+import { JoinedTargets } from "../sql/read-model.ts"
 import { type RunScope, SCOPED_FROM, scopeKey, scopeToSql } from "./scope.ts"
 
 export interface SearchRunsOptions extends RunScope {
@@ -62,12 +63,13 @@ export const compileSearch = (options: SearchRunsOptions): CompiledSearch => {
  */
 export const searchSql = (scope: RunScope, filter: Filter | undefined, orderBy: ReadonlyArray<OrderByTerm>, page?: { readonly limit: number; readonly offset: number }) => {
   const params = new SqlParams()
+  const joins = new JoinedTargets()
   const inScope = scopeToSql(scope, params)
-  const where = filterToSql(filter, { paramOffset: params.values.length })
+  const where = filterToSql(filter, { paramOffset: params.values.length, joins })
   params.values.push(...where.params)
-  const order = orderByToSql(orderBy, { paramOffset: params.values.length })
+  const order = orderByToSql(orderBy, { paramOffset: params.values.length, joins })
   params.values.push(...order.params)
-  let sql = `SELECT r.run_id FROM ${SCOPED_FROM} WHERE ${inScope} AND (${where.where}) ORDER BY ${order.orderBy}`
+  let sql = `SELECT r.run_id FROM ${SCOPED_FROM} ${joins.joins.join(" ")} WHERE ${inScope} AND (${where.where}) ORDER BY ${order.orderBy}`
   if (page !== undefined) {
     sql += ` LIMIT ${params.bind(page.limit + 1)} OFFSET ${params.bind(page.offset)}`
   }
