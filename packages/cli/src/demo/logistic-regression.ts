@@ -18,6 +18,7 @@ import {
   type Model,
   type SgdOptions
 } from "./model.ts"
+import { accumulateDense, dense, forwardDense, sgdStep, zeroGradients } from "./dense.ts"
 import { createRng, type Rng } from "./random.ts"
 
 export interface LogisticRegressionOptions extends SgdOptions {
@@ -34,51 +35,29 @@ export const logisticRegression = (options: LogisticRegressionOptions): Model =>
   // The loss is convex, so zero weights would do; a tiny seeded perturbation makes runs
   // with different seeds differ, which is what a seed sweep in a demo wants to show.
   const initRng = createRng(options.seed)
-  const W = new Float64Array(k * d).map(() => 0.01 * initRng.normal()) // k x d, row-major
-  const b = new Float64Array(k)
-  const gradW = new Float64Array(k * d)
-  const gradB = new Float64Array(k)
+  const layer = dense(d, k, () => 0.01 * initRng.normal())
   const logits = new Float64Array(k)
 
-  const forward = (x: ArrayLike<number>): void => {
-    for (let c = 0; c < k; c++) {
-      let sum = b[c]
-      const offset = c * d
-      for (let j = 0; j < d; j++) sum += W[offset + j] * x[j]
-      logits[c] = sum
-    }
-  }
-
   const trainBatch = (X: Features, y: Labels) => (order: Int32Array, start: number, end: number): number => {
-    gradW.fill(0)
-    gradB.fill(0)
+    zeroGradients(layer)
     let lossSum = 0
     for (let i = start; i < end; i++) {
       const x = X[order[i]]
       const label = y[order[i]]
-      forward(x)
+      forwardDense(layer, x, logits)
       lossSum += softmaxCrossEntropy(logits, label)
       // d(loss)/d(logits) = p - onehot(label)
       logits[label] -= 1
-      for (let c = 0; c < k; c++) {
-        const delta = logits[c]
-        gradB[c] += delta
-        const offset = c * d
-        for (let j = 0; j < d; j++) gradW[offset + j] += delta * x[j]
-      }
+      accumulateDense(layer, x, logits)
     }
-    const step = learningRate / (end - start)
-    // Weight decay, folded into one pass: W <- W - lr * (grad / m + l2 * W).
-    const shrink = 1 - learningRate * l2
-    for (let p = 0; p < W.length; p++) W[p] = W[p] * shrink - step * gradW[p]
-    for (let c = 0; c < k; c++) b[c] -= step * gradB[c]
+    sgdStep(layer, learningRate, l2, end - start)
     return lossSum
   }
 
   const predictProba = (X: Features): number[][] => {
     checkFeatures(X, d)
     return X.map((x) => {
-      forward(x)
+      forwardDense(layer, x, logits)
       softmaxInPlace(logits)
       return Array.from(logits)
     })
@@ -95,6 +74,6 @@ export const logisticRegression = (options: LogisticRegressionOptions): Model =>
     },
     predictProba,
     predict: (X: Features) => predictProba(X).map(argmax),
-    weights: () => ({ weight: toRows(W, k, d), bias: Array.from(b) })
+    weights: () => ({ weight: toRows(layer.W, k, d), bias: Array.from(layer.b) })
   }
 }

@@ -18,6 +18,7 @@ import {
   type Model,
   type SgdOptions
 } from "./model.ts"
+import { accumulateDense, dense, forwardDense, sgdStep, zeroGradients } from "./dense.ts"
 import { createRng, type Rng } from "./random.ts"
 
 export type Activation = "relu" | "tanh"
@@ -46,40 +47,25 @@ export const mlp = (options: MlpOptions): Model => {
   const initRng = createRng(options.seed)
   const hiddenStd = relu ? Math.sqrt(2 / d) : Math.sqrt(2 / (d + h))
   const outputStd = Math.sqrt(2 / (h + k))
-  const W1 = new Float64Array(h * d).map(() => hiddenStd * initRng.normal()) // h x d
-  const b1 = new Float64Array(h)
-  const W2 = new Float64Array(k * h).map(() => outputStd * initRng.normal()) // k x h
-  const b2 = new Float64Array(k)
-
-  const gradW1 = new Float64Array(h * d)
-  const gradB1 = new Float64Array(h)
-  const gradW2 = new Float64Array(k * h)
-  const gradB2 = new Float64Array(k)
+  const hidden = dense(d, h, () => hiddenStd * initRng.normal())
+  const output = dense(h, k, () => outputStd * initRng.normal())
   const preActivation = new Float64Array(h)
   const hiddenOut = new Float64Array(h)
+  const hiddenDelta = new Float64Array(h)
   const logits = new Float64Array(k)
 
   const forward = (x: ArrayLike<number>): void => {
+    forwardDense(hidden, x, preActivation)
     for (let u = 0; u < h; u++) {
-      let sum = b1[u]
-      const offset = u * d
-      for (let j = 0; j < d; j++) sum += W1[offset + j] * x[j]
-      preActivation[u] = sum
-      hiddenOut[u] = relu ? (sum > 0 ? sum : 0) : Math.tanh(sum)
+      const z = preActivation[u]
+      hiddenOut[u] = relu ? (z > 0 ? z : 0) : Math.tanh(z)
     }
-    for (let c = 0; c < k; c++) {
-      let sum = b2[c]
-      const offset = c * h
-      for (let u = 0; u < h; u++) sum += W2[offset + u] * hiddenOut[u]
-      logits[c] = sum
-    }
+    forwardDense(output, hiddenOut, logits)
   }
 
   const trainBatch = (X: Features, y: Labels) => (order: Int32Array, start: number, end: number): number => {
-    gradW1.fill(0)
-    gradB1.fill(0)
-    gradW2.fill(0)
-    gradB2.fill(0)
+    zeroGradients(hidden)
+    zeroGradients(output)
     let lossSum = 0
     for (let i = start; i < end; i++) {
       const x = X[order[i]]
@@ -87,29 +73,18 @@ export const mlp = (options: MlpOptions): Model => {
       forward(x)
       lossSum += softmaxCrossEntropy(logits, label)
       logits[label] -= 1 // now d(loss)/d(logits)
-      for (let c = 0; c < k; c++) {
-        const delta = logits[c]
-        gradB2[c] += delta
-        const offset = c * h
-        for (let u = 0; u < h; u++) gradW2[offset + u] += delta * hiddenOut[u]
-      }
+      accumulateDense(output, hiddenOut, logits)
+      const W2 = output.W
       for (let u = 0; u < h; u++) {
         // Back through the output layer (W2 transposed), then the activation.
         let back = 0
         for (let c = 0; c < k; c++) back += W2[c * h + u] * logits[c]
-        const delta = relu ? (preActivation[u] > 0 ? back : 0) : back * (1 - hiddenOut[u] * hiddenOut[u])
-        if (delta === 0) continue // inactive ReLU unit: its row gets no gradient
-        gradB1[u] += delta
-        const offset = u * d
-        for (let j = 0; j < d; j++) gradW1[offset + j] += delta * x[j]
+        hiddenDelta[u] = relu ? (preActivation[u] > 0 ? back : 0) : back * (1 - hiddenOut[u] * hiddenOut[u])
       }
+      accumulateDense(hidden, x, hiddenDelta)
     }
-    const step = learningRate / (end - start)
-    const shrink = 1 - learningRate * l2
-    for (let p = 0; p < W1.length; p++) W1[p] = W1[p] * shrink - step * gradW1[p]
-    for (let p = 0; p < W2.length; p++) W2[p] = W2[p] * shrink - step * gradW2[p]
-    for (let u = 0; u < h; u++) b1[u] -= step * gradB1[u]
-    for (let c = 0; c < k; c++) b2[c] -= step * gradB2[c]
+    sgdStep(hidden, learningRate, l2, end - start)
+    sgdStep(output, learningRate, l2, end - start)
     return lossSum
   }
 
@@ -134,10 +109,10 @@ export const mlp = (options: MlpOptions): Model => {
     predictProba,
     predict: (X: Features) => predictProba(X).map(argmax),
     weights: () => ({
-      "hidden.weight": toRows(W1, h, d),
-      "hidden.bias": Array.from(b1),
-      "output.weight": toRows(W2, k, h),
-      "output.bias": Array.from(b2)
+      "hidden.weight": toRows(hidden.W, h, d),
+      "hidden.bias": Array.from(hidden.b),
+      "output.weight": toRows(output.W, k, h),
+      "output.bias": Array.from(output.b)
     })
   }
 }
