@@ -25,17 +25,22 @@ import { type BenchOptions, median, nowMs, pairedRatio, type Row, settle, si, wi
 export const KEYS = ["loss", "accuracy", "learning_rate", "grad_norm"] as const
 const T0 = 1_700_000_000_000
 
-/** Point i: key i % 4 at step i / 4, a full-precision double, a timestamp per step. */
+/** Points start..start+n-1; point i: key i % 4 at step i / 4, a full-precision double, a timestamp per step. */
+export const pointBatch = (start: number, n: number): BatchMetric[] => {
+  const batch = new Array<BatchMetric>(n)
+  for (let j = 0; j < n; j++) {
+    const i = start + j
+    const step = i >> 2
+    batch[j] = { key: KEYS[i & 3], value: Math.random(), step, timestamp: T0 + step * 10 }
+  }
+  return batch
+}
+
 export const makeBatches = (points: number, batchSize: number): BatchMetric[][] => {
   const batches: BatchMetric[][] = []
   for (let start = 0; start < points; start += batchSize) {
     const n = Math.min(batchSize, points - start)
-    const batch = new Array<BatchMetric>(n)
-    for (let j = 0; j < n; j++) {
-      const i = start + j
-      const step = i >> 2
-      batch[j] = { key: KEYS[i & 3], value: Math.random(), step, timestamp: T0 + step * 10 }
-    }
+    const batch = pointBatch(start, n)
     batches.push(batch)
   }
   return batches

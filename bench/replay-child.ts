@@ -23,7 +23,8 @@ const CHUNK = 4 << 20
 const LF = 10
 const OPEN_BRACE = 0x7b
 
-interface Result {
+/** One measurement, printed as a JSON line (the parent reads it; see replay.ts). */
+export interface Result {
   mode: string
   ms: number
   openMs?: number

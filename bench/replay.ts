@@ -18,24 +18,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { LOG_FILE } from "../packages/adapters-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
-import type { BatchMetric } from "../packages/core/src/index.ts"
-import { KEYS } from "./ingest.ts"
+import { pointBatch } from "./ingest.ts"
+import type { Result as ChildResult } from "./replay-child.ts"
 import { type BenchOptions, median, nowMs, pairedRatio, type Row, si, withTempDir } from "./report.ts"
 
 const CHILD = fileURLToPath(new URL("./replay-child.ts", import.meta.url))
-const T0 = 1_700_000_000_000
 
-interface ChildResult {
-  mode: string
-  ms: number
-  openMs?: number
-  events: number
-  points?: number
-  bytes?: number
-  runs?: number
-  peakRssKiB: number
-  maxRssKiB: number
-}
 
 const child = (mode: string, dir: string): Promise<ChildResult> =>
   new Promise((resolve, reject) => {
@@ -52,12 +40,7 @@ const build = async (dir: string, points: number, batchSize: number): Promise<{ 
   let events = 0
   for (let start = 0; start < points; start += batchSize) {
     const n = Math.min(batchSize, points - start)
-    const metrics = new Array<BatchMetric>(n)
-    for (let j = 0; j < n; j++) {
-      const i = start + j
-      const step = i >> 2
-      metrics[j] = { key: KEYS[i & 3], value: Math.random(), step, timestamp: T0 + step * 10 }
-    }
+    const metrics = pointBatch(start, n)
     await run.logBatch({ metrics })
     events++
   }

@@ -42,6 +42,7 @@ import {
   welchTTest
 } from "../packages/query/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/query/test/arbitraries.ts"
+import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
 
@@ -118,37 +119,6 @@ const thrown = async (p: Promise<unknown>): Promise<unknown> => {
   throw new Error("expected a rejection")
 }
 
-/** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines). */
-const parseCsv = (text: string): string[][] => {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ""
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ",") {
-      row.push(field)
-      field = ""
-    } else if (c === "\n") {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ""
-    } else field += c
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field)
-    rows.push(row)
-  }
-  return rows
-}
 
 // -- random populations of runs --------------------------------------------------------------------
 

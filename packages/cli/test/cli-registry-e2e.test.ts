@@ -17,23 +17,13 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
+import { recordStarts } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex")
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-/** Byte offsets where the records of an events.log start (one record per LF-terminated line). */
-const recordStarts = (log: Buffer): number[] => {
-  const starts: number[] = []
-  for (let at = 0; at < log.length;) {
-    starts.push(at)
-    const lf = log.indexOf(10, at)
-    if (lf < 0) break
-    at = lf + 1
-  }
-  return starts
-}
 
 interface Artifact {
   path: string

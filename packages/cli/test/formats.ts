@@ -1,0 +1,45 @@
+/** Reading what the CLI and the library write, in tests: CSV files and the event log's records. */
+
+/** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines). */
+export const parseCsv = (text: string): string[][] => {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ""
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ",") {
+      row.push(field)
+      field = ""
+    } else if (c === "\n") {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ""
+    } else field += c
+  }
+  if (field !== "" || row.length > 0) {
+    row.push(field)
+    rows.push(row)
+  }
+  return rows
+}
+
+/** Byte offsets where the records of an events.log start (one record per LF-terminated line). */
+export const recordStarts = (log: Buffer): number[] => {
+  const starts: number[] = []
+  for (let at = 0; at < log.length;) {
+    starts.push(at)
+    const lf = log.indexOf(10, at)
+    if (lf < 0) break
+    at = lf + 1
+  }
+  return starts
+}
