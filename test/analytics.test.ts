@@ -42,6 +42,7 @@ import {
   welchTTest
 } from "../packages/query/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/query/test/arbitraries.ts"
+import { bucketLevel } from "../packages/query/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -678,91 +679,115 @@ describe("rankRuns", () => {
 
 describe("downsampledHistory", () => {
   const valuePool = fc.oneof(fc.constantFrom(0, -0, 1, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY), fc.double({ noNaN: true }))
-  const pointsArb = fc.array(fc.record({ step: fc.nat(25), value: valuePool, timestamp: fc.integer({ min: 1000, max: 1003 }) }), { maxLength: 40 })
-  const seriesArb = fc.record({
-    points: pointsArb,
-    resume: fc.option(fc.record({ fromStep: fc.nat(25), points: pointsArb }), { nil: undefined }),
-    maxPoints: fc.integer({ min: 1, max: 12 })
+  // Near steps (read from the points) and far ones (read from the blocks of some level).
+  const seriesArb = fc.constantFrom(25, 3_000, 200_000).chain((spread) => {
+    const pointsArb = fc.array(fc.record({ step: fc.nat(spread), value: valuePool, timestamp: fc.integer({ min: 1000, max: 1003 }) }), { maxLength: 60 })
+    return fc.record({
+      points: pointsArb,
+      resume: fc.option(fc.record({ fromStep: fc.nat(spread), points: pointsArb }), { nil: undefined }),
+      maxPoints: fc.integer({ min: 1, max: 12 })
+    })
   })
-  let tracker: Tracker
+  /**
+   * The buckets history.ts promises, computed plainly from the effective points (by step, then log
+   * order): each point its own bucket unless there are more than maxPoints; else the points grouped
+   * by aligned ranges of 2^level steps, at the smallest level that makes at most maxPoints of them.
+   */
+  const referenceBuckets = (points: ReadonlyArray<{ step: number; value: number; timestamp: number }>, maxPoints: number) => {
+    const whole = points.length <= maxPoints
+    const level = whole ? 0 : bucketLevel(points[0].step, points.at(-1)!.step, maxPoints)
+    const unit = (step: number) => Math.floor(step / 2 ** level)
+    const groups: Array<typeof points[number][]> = []
+    points.forEach((p, i) => {
+      if (whole || i === 0 || unit(p.step) !== unit(points[i - 1].step)) groups.push([])
+      groups.at(-1)!.push(p)
+    })
+    return {
+      level,
+      buckets: groups.map((g) => {
+        const finite = g.map((p) => p.value).filter((v) => !Number.isNaN(v))
+        return {
+          step: g.at(-1)!.step, firstStep: g[0].step, first: g[0].value, last: g.at(-1)!.value, count: g.length, timestamp: g.at(-1)!.timestamp,
+          min: finite.length === 0 ? Number.NaN : Math.min(...finite), max: finite.length === 0 ? Number.NaN : Math.max(...finite)
+        }
+      })
+    }
+  }
 
-  beforeAll(async () => {
-    tracker = await openTracker({ dir: freshDir() })
-  })
-  afterAll(async () => {
-    await tracker.close()
-  })
-
-  it("at most maxPoints buckets that partition the effective points in order; first and last are real points; n <= maxPoints is exact", async () => {
+  it("buckets the effective points exactly as promised, from points or summaries: first and last are real points, n <= maxPoints is whole", async () => {
     let superseded = 0
-    let downsampled = 0
-    await fc.assert(
-      fc.asyncProperty(seriesArb, async (s) => {
-        const run = await tracker.startRun({ experiment: "ds", name: "series" })
-        for (const p of s.points) void run.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
-        void run.logMetric("other", 1, { step: 0 })
-        await run.end()
-        if (s.resume !== undefined) {
-          const again = await tracker.resumeRun(run.id, { fromStep: s.resume.fromStep })
-          for (const p of s.resume.points) void again.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
-          await again.end()
-        }
-        const effective = await tracker.metricHistory(run.id, "loss")
-        superseded += (await tracker.metricHistory(run.id, "loss", { all: true })).length - effective.length
-        const buckets = await tracker.downsampledHistory(run.id, "loss", { maxPoints: s.maxPoints })
-        expect(buckets.length).toBeLessThanOrEqual(s.maxPoints)
-        expect(buckets.reduce((sum, b) => sum + b.count, 0)).toBe(effective.length)
-        if (effective.length === 0) return
-        if (effective.length <= s.maxPoints) {
-          expect(buckets).toHaveLength(effective.length)
+    let fromPoints = 0
+    let fromSummaries = 0
+    // One log, read by three read models: summarising a series from its first point, its fifth,
+    // or never (summariseAfter: the read model summarises a series once it has this many points).
+    const { tracker, store } = await memoryClient()
+    const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { summariseAfter, model, analytics: new Analytics(model, store) }
+    }))
+    try {
+      await fc.assert(
+        fc.asyncProperty(seriesArb, fc.nat(readers.length - 1), async (s, r) => {
+          const { summariseAfter, analytics } = readers[r]
+          const run = await tracker.startRun({ experiment: "ds", name: "series" })
+          for (const p of s.points) void run.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
+          void run.logMetric("other", 1, { step: 0 })
+          await run.end()
+          if (s.resume !== undefined) {
+            const again = await tracker.resumeRun(run.id, { fromStep: s.resume.fromStep })
+            for (const p of s.resume.points) void again.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
+            await again.end()
+          }
+          const effective = await tracker.metricHistory(run.id, "loss")
+          const logged = (await tracker.metricHistory(run.id, "loss", { all: true })).length
+          superseded += logged - effective.length
+          const [history] = await analytics.metricHistories([run.id], "loss", s.maxPoints)
+          const buckets = history.buckets
+          expect(history.points).toBe(effective.length)
+          const expected = referenceBuckets(effective, s.maxPoints)
+          if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= 4 ? fromSummaries++ : fromPoints++
+          expect(buckets.length).toBeLessThanOrEqual(s.maxPoints)
+          expect(buckets).toHaveLength(expected.buckets.length)
           buckets.forEach((b, i) => {
-            const p = effective[i]
-            expect(b).toMatchObject({ step: p.step, firstStep: p.step, count: 1, timestamp: p.timestamp })
-            for (const v of [b.first, b.last, b.min, b.max, b.value]) expect(Object.is(v, p.value), `point ${i}: ${v} vs ${p.value}`).toBe(true)
+            const e = expected.buckets[i]
+            expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `bucket ${i}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
+            for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
+            // min and max do not promise the sign of a zero.
+            for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
           })
-          return
-        }
-        downsampled++
-        // The first bucket starts with the first effective point, the last ends with the last one.
-        expect(Object.is(buckets[0].first, effective[0].value)).toBe(true)
-        expect(buckets[0].firstStep).toBe(effective[0].step)
-        const last = effective.at(-1)!
-        expect(Object.is(buckets.at(-1)!.last, last.value), `${buckets.at(-1)!.last} vs ${last.value}`).toBe(true)
-        expect(buckets.at(-1)).toMatchObject({ step: last.step, timestamp: last.timestamp })
-        // Every bucket is a contiguous run of the effective points (by step, then log order).
-        let at = 0
-        for (const b of buckets) {
-          expect(b.count).toBeGreaterThanOrEqual(1)
-          const inside = effective.slice(at, at + b.count)
-          at += b.count
-          const finite = inside.map((p) => p.value).filter((v) => !Number.isNaN(v))
-          expect(b.firstStep).toBe(inside[0].step)
-          expect(b.step).toBe(inside.at(-1)!.step)
-          expect(b.timestamp).toBe(inside.at(-1)!.timestamp)
-          expect(Object.is(b.first, inside[0].value)).toBe(true)
-          expect(Object.is(b.last, inside.at(-1)!.value)).toBe(true)
-          expect(Object.is(b.value, b.last)).toBe(true)
-          expect(sameNumber(b.min, finite.length === 0 ? Number.NaN : Math.min(...finite))).toBe(true)
-          expect(sameNumber(b.max, finite.length === 0 ? Number.NaN : Math.max(...finite))).toBe(true)
-          for (const v of [b.first, b.last]) if (!Number.isNaN(v)) expect(b.min <= v && v <= b.max).toBe(true)
-        }
-        // Buckets split the step range: no step is in two of them.
-        for (let i = 1; i < buckets.length; i++) expect(buckets[i].firstStep).toBeGreaterThan(buckets[i - 1].step)
-      }),
-      { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 60) }
-    )
+        }),
+        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 60) }
+      )
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
     // The generator did reach the interesting cases.
     expect(superseded).toBeGreaterThan(0)
-    expect(downsampled).toBeGreaterThan(0)
+    expect(fromPoints).toBeGreaterThan(0)
+    expect(fromSummaries).toBeGreaterThan(0)
   })
+
+  describe("through openTracker", () => {
+    let tracker: Tracker
+
+    beforeAll(async () => {
+      tracker = await openTracker({ dir: freshDir() })
+    })
+    afterAll(async () => {
+      await tracker.close()
+    })
 
   it("a long series comes back as maxPoints buckets with its spikes in min/max; bad arguments are refused", async () => {
     const run = await tracker.startRun({ experiment: "ds", name: "long" })
     for (let step = 0; step < 10_000; step++) void run.logMetric("loss", step === 5_000 ? 1e6 : step === 7_777 ? -1e6 : 1 / (step + 1), { step, timestamp: 1 })
     await run.end()
     const buckets = await tracker.downsampledHistory(run.id, "loss", { maxPoints: 100 })
-    expect(buckets).toHaveLength(100)
-    expect(buckets.every((b) => b.count === 100)).toBe(true)
+    // Steps 0-9999 in at most 100 aligned ranges: 128 steps each (64 would make 157), read from
+    // the summaries of 128 steps; the last range, 9984-10111, holds the last 16 steps.
+    expect(buckets).toHaveLength(79)
+    expect(buckets.slice(0, -1).every((b) => b.count === 128 && b.firstStep % 128 === 0)).toBe(true)
+    expect(buckets.at(-1)).toMatchObject({ firstStep: 9984, count: 16 })
     expect(Math.max(...buckets.map((b) => b.max))).toBe(1e6)
     expect(Math.min(...buckets.map((b) => b.min))).toBe(-1e6)
     expect(buckets[0]).toMatchObject({ firstStep: 0, first: 1 })
@@ -773,14 +798,15 @@ describe("downsampledHistory", () => {
     const steps = [0, 1, 2, 2 ** 40, 2 ** 52, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER]
     steps.forEach((step, i) => void wide.logMetric("x", i, { step, timestamp: 1 }))
     await wide.end()
+    // At most 3 ranges over 0..2^53-1: two of 2^52 steps.
     expect((await tracker.downsampledHistory(wide.id, "x", { maxPoints: 3 })).map((b) => [b.firstStep, b.step, b.first, b.last, b.count])).toEqual([
       [0, 2 ** 40, 0, 3, 4],
-      [2 ** 52, 2 ** 52, 4, 4, 1],
-      [Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER, 5, 6, 2]
+      [2 ** 52, Number.MAX_SAFE_INTEGER, 4, 6, 3]
     ])
     expect((await tracker.downsampledHistory(wide.id, "x", { maxPoints: 7 })).map((b) => b.step)).toEqual(steps)
     await expect(tracker.downsampledHistory(run.id, "loss", { maxPoints: 0 })).rejects.toThrow(/maxPoints must be a whole number >= 1/)
     await expect(tracker.downsampledHistory("f".repeat(32), "loss", { maxPoints: 10 })).rejects.toMatchObject({ _tag: "NotFound" })
+  })
   })
 })
 

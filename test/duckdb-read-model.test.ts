@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { ReadModel, type SqlRow } from "../packages/adapters-duckdb/src/index.ts"
+import { BLOCK_LEVELS, ReadModel, type SqlRow } from "../packages/adapters-duckdb/src/index.ts"
 import {
   type EventStoreShape,
   latestMetricsOf,
@@ -45,16 +45,18 @@ type Op =
   | { op: "await" }
 
 const RUNS = 3
+/** Mostly near steps (ties, out of order), some far apart: blocks at every level, merged across transactions. */
+const stepArb = fc.oneof({ weight: 3, arbitrary: fc.nat(12) }, { weight: 1, arbitrary: fc.nat(300_000) })
 const keys = fc.constantFrom("loss", "acc", "lr", "a/b")
 const run = fc.nat(RUNS - 1)
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ op: fc.constant("metric" as const), run, key: keys, value: anyNumber, step: fc.option(fc.nat(12), { nil: undefined }) }) },
+  { weight: 10, arbitrary: fc.record({ op: fc.constant("metric" as const), run, key: keys, value: anyNumber, step: fc.option(stepArb, { nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("param" as const), run, key: keys, value: fc.oneof(fc.constantFrom("x", "y"), fc.constantFrom(0.1, 1e21, -2), fc.boolean()) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("tag" as const), run, key: keys, value: fc.constantFrom("u", "v") }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("untag" as const), run, key: keys }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("artifact" as const), run, path: fc.constantFrom("a.txt", "m/w.json"), text: fc.string({ maxLength: 5 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("end" as const), run, status: fc.constantFrom("FINISHED" as const, "FAILED" as const, "KILLED" as const) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("resume" as const), run, fromStep: fc.nat(12) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("resume" as const), run, fromStep: stepArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("delete" as const), run }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("restore" as const), run }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("experiment" as const), action: fc.constantFrom("rename" as const, "delete" as const, "restore" as const, "fork" as const) }) },
@@ -160,8 +162,10 @@ const cleanup = () => {
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
-const withModel = async <A>(f: (model: ReadModel, file: string) => Promise<A>, file = tempFile()): Promise<A> => {
-  const model = await ReadModel.open({ file, threads: 1 })
+const withModel = async <A>(f: (model: ReadModel, file: string) => Promise<A>, file = tempFile(), summariseAfter?: number): Promise<A> => withModelAfter(f, file, summariseAfter)
+
+const withModelAfter = async <A>(f: (model: ReadModel, file: string) => Promise<A>, file: string, summariseAfter: number | undefined): Promise<A> => {
+  const model = await ReadModel.open({ file, threads: 1, ...(summariseAfter === undefined ? {} : { summariseAfter }) })
   try {
     return await f(model, file)
   } finally {
@@ -178,7 +182,7 @@ async function* batchesOf(events: ReadonlyArray<RecordedEvent>, size: number, fa
 }
 
 const TABLES = [
-  "readmodel_state", "experiments", "runs", "params", "tags", "artifacts", "metric_series", "metric_points",
+  "readmodel_state", "experiments", "runs", "params", "tags", "artifacts", "metric_series", "metric_points", "metric_blocks",
   "latest_metric_values", "metrics", "latest_metrics", "models", "model_versions", "model_aliases"
 ] as const
 
@@ -271,13 +275,54 @@ const checkEveryPoint = async (model: ReadModel, log: Log): Promise<void> => {
   expect((await model.sql("SELECT count(*) AS n FROM metrics"))[0].n).toBe(total)
 }
 
+/**
+ * metric_blocks against summaries of each series' effective points (history.ts), at every level,
+ * for the series with at least `summariseAfter` points logged; none for the others.
+ */
+const checkBlocks = async (model: ReadModel, log: Log, summariseAfter: number): Promise<void> => {
+  const rows = await model.sql(`SELECT s.run_id, s.key, b.level, b.block, b.n, b.first_step, b.first, b.first_negative_zero,
+      b.last_step, b.last, b.last_negative_zero, b.last_timestamp, b.min, b.max
+    FROM metric_blocks b JOIN metric_series s USING (series_id) ORDER BY s.run_id, s.key, b.level, b.block`)
+  const expected: SqlRow[] = []
+  const unsignedZero = (x: number) => (x === 0 ? 0 : x)
+  for (const runId of [...log.runIds].sort()) {
+    const events = log.events.filter((e) => e.stream === runStream(runId))
+    const keysLogged = new Set(events.flatMap((e) => (e.type === "MetricsLogged" ? e.data.keys : [])))
+    for (const key of [...keysLogged].sort()) {
+      const logged = events.reduce((n, e) => n + (e.type === "MetricsLogged" ? e.data.keys.filter((k) => k === key).length : 0), 0)
+      if (logged < summariseAfter) continue
+      const points = metricHistoryOf(events, key)
+      for (const level of BLOCK_LEVELS) {
+        const blocks = new Map<number, typeof points>()
+        for (const p of points) {
+          const b = Math.floor(p.step / 2 ** level)
+          blocks.set(b, [...(blocks.get(b) ?? []), p])
+        }
+        for (const [block, ps] of [...blocks].sort((a, b) => a[0] - b[0])) {
+          const finite = ps.map((p) => p.value).filter((v) => !Number.isNaN(v))
+          const first = ps[0]
+          const last = ps.at(-1)!
+          expected.push({
+            run_id: runId, key, level, block, n: ps.length,
+            first_step: first.step, first: unsignedZero(first.value), first_negative_zero: Object.is(first.value, -0),
+            last_step: last.step, last: unsignedZero(last.value), last_negative_zero: Object.is(last.value, -0), last_timestamp: last.timestamp,
+            min: finite.length === 0 ? null : unsignedZero(Math.min(...finite)), max: finite.length === 0 ? null : unsignedZero(Math.max(...finite))
+          })
+        }
+      }
+    }
+  }
+  const sorted = (xs: SqlRow[]) => xs.sort((a, b) => String(a.run_id).localeCompare(String(b.run_id)) || String(a.key).localeCompare(String(b.key)) || (a.level as number) - (b.level as number) || (a.block as number) - (b.block as number))
+  expect(sameValue(sorted(rows.map((r) => ({ ...r, min: r.min === null ? null : unsignedZero(r.min as number), max: r.max === null ? null : unsignedZero(r.max as number) }))), sorted(expected))).toBe(true)
+}
+
 // -- properties ------------------------------------------------------------------
 
 describe("DuckDB read model", () => {
   it("its tables equal core's folds of random command sequences, and hold every point", async () => {
     try {
       await fc.assert(
-        fc.asyncProperty(opsArb, async (ops) => {
+        fc.asyncProperty(opsArb, fc.integer({ min: 1, max: 4 }), async (ops, summariseAfter) => {
           const log = await makeLog(ops)
           await withModel(async (model) => {
             const result = await model.catchUp(log.store, { maxEvents: 7 })
@@ -285,7 +330,8 @@ describe("DuckDB read model", () => {
             expect(await model.position()).toBe(log.events.length)
             await checkAgainstCore(model, log)
             await checkEveryPoint(model, log)
-          })
+            await checkBlocks(model, log, summariseAfter)
+          }, tempFile(), summariseAfter)
           await log.tracker.close()
         }),
         { numRuns: Number(process.env.RM_RUNS ?? 30) }
@@ -298,9 +344,10 @@ describe("DuckDB read model", () => {
   it("one-shot, split, rebuilt and interrupted catch-ups give identical tables", async () => {
     try {
       await fc.assert(
-        fc.asyncProperty(opsArb, fc.nat(200), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), async (ops, cut, batchSize, maxEvents) => {
+        fc.asyncProperty(opsArb, fc.nat(200), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), async (ops, cut, batchSize, maxEvents, summariseAfter) => {
           const log = await makeLog(ops)
           const split = cut % (log.events.length + 1)
+          const withModel = <A>(f: (model: ReadModel, file: string) => Promise<A>, file = tempFile()) => withModelAfter(f, file, summariseAfter)
           const oneShot = await withModel(async (model) => {
             await model.catchUp(log.store)
             return dump(model)
@@ -348,20 +395,51 @@ describe("DuckDB read model", () => {
     }
   })
 
+  it("metric blocks summarise the effective points, however the log is split into transactions", async () => {
+    const metricOps = fc.array(
+      fc.oneof(
+        // NaN and zeros often: min/max skip NaN, first/last keep the sign of zero.
+        { weight: 12, arbitrary: fc.record({ op: fc.constant("metric" as const), run, key: keys, value: fc.oneof(anyNumber, fc.constantFrom(NaN, 0, -0, 1)), step: fc.option(stepArb, { nil: undefined }) }) },
+        { weight: 1, arbitrary: fc.record({ op: fc.constant("resume" as const), run, fromStep: stepArb }) },
+        { weight: 1, arbitrary: fc.constant({ op: "await" as const }) }
+      ),
+      { minLength: 30, maxLength: 150 }
+    )
+    try {
+      await fc.assert(
+        // Summarised from a series' first point (in memory as it comes), or later (from its points at commit).
+        fc.asyncProperty(metricOps, fc.constantFrom(2, 8, 1000), fc.constantFrom(1, 1, 2, 5, 12), async (ops, maxEvents, summariseAfter) => {
+          const log = await makeLog(ops)
+          await withModel(async (model) => {
+            await model.catchUp(log.store, { maxEvents })
+            await checkBlocks(model, log, summariseAfter)
+          }, tempFile(), summariseAfter)
+          await log.tracker.close()
+        }),
+        { numRuns: Number(process.env.RM_RUNS3 ?? 20) }
+      )
+    } finally {
+      cleanup()
+    }
+  })
+
   it("many points across many chunks and transactions, with resumes: all there, latest values right", async () => {
     try {
       const ops: Op[] = []
       let seed = 7
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
       for (let i = 0; i < 12_000; i++) {
-        if (i % 3000 === 2999) ops.push({ op: "resume", run: i % RUNS, fromStep: Math.floor(random() * 400) })
-        else ops.push({ op: "metric", run: i % RUNS, key: ["loss", "acc", "lr"][Math.floor(random() * 3)], value: random() < 0.05 ? -0 : random() * 10 - 5, step: Math.floor(random() * 500) })
+        // Mostly near steps, some far: blocks at every level.
+        const step = () => Math.floor(random() * (random() < 0.1 ? 200_000 : 500))
+        if (i % 3000 === 2999) ops.push({ op: "resume", run: i % RUNS, fromStep: step() })
+        else ops.push({ op: "metric", run: i % RUNS, key: ["loss", "acc", "lr"][Math.floor(random() * 3)], value: random() < 0.05 ? -0 : random() * 10 - 5, step: step() })
       }
       const log = await makeLog(ops)
       await withModel(async (model) => {
         await model.catchUp(log.store, { maxPoints: 2500 })
         await checkAgainstCore(model, log)
         await checkEveryPoint(model, log)
+        await checkBlocks(model, log, 256)
       })
       await log.tracker.close()
     } finally {

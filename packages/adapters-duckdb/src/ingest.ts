@@ -18,12 +18,14 @@
 import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, listValue, VARCHAR } from "@duckdb/node-api"
 import { EXPERIMENTS_STREAM, type EventOf, modelNameOfStream, type RecordedEvent, runIdOfStream } from "@runledger/core"
 import { KeyedRows, type Row } from "./keyed-rows.ts"
+import { BlockSummariser, mergeBlockSummaries, type OpenBlock, summariseFromPoints } from "./metric-blocks.ts"
 import { MetricPointWriter } from "./metric-chunks.ts"
 import {
   ARTIFACTS,
   columnIndex,
   EXPERIMENTS,
   LATEST_METRIC_VALUES,
+  METRIC_BLOCK_TABLES,
   METRIC_POINTS,
   METRIC_SERIES,
   MODEL_ALIASES,
@@ -49,6 +51,15 @@ interface Series {
   value: number
   /** Changed in this transaction: rewritten in latest_metric_values at commit. */
   dirty: boolean
+  /** The metric blocks its latest points went to, per level, until the summariser closes them. */
+  open: Array<OpenBlock | null> | null
+  /** Points logged to it (superseded ones included), while it has no metric blocks. */
+  logged: number
+  /** Its metric blocks (see SummarisedSeries). */
+  blocks: "none" | "pending" | "at commit" | "kept"
+  pending: Array<[number, OpenBlock]> | null
+  /** The log position of its first point, when this fold saw it (else 0: not known). */
+  readonly firstPosition: number
 }
 
 interface RunEntry {
@@ -80,6 +91,10 @@ export class Ingest {
   private newSeries: Series[] = []
   private dirty: Series[] = []
   private writer: MetricPointWriter | null = null
+  private blocks: BlockSummariser | null = null
+  /** Series that reached `summariseAfter` points in this transaction: summarised at commit. */
+  private reached: Series[] = []
+  private readonly summariseAfter: number
   private readonly experimentRows = new KeyedRows(EXPERIMENTS, { cacheRows: true })
   private readonly runRows = new KeyedRows(RUNS, { cacheRows: true })
   private readonly params = new KeyedRows(PARAMS, { cacheRows: false })
@@ -92,17 +107,26 @@ export class Ingest {
   private readonly tables = [this.experimentRows, this.runRows, this.params, this.tags, this.artifacts, this.latest, this.models, this.versions, this.aliases]
   /** The last position applied (committed or not), the id of its event, and points so far. */
   position = 0
+  /** The position committed when the open transaction began. */
+  private committed = 0
   private lastEventId: string | null = null
   points = 0
 
-  private constructor(conn: DuckDBConnection) {
+  private constructor(conn: DuckDBConnection, summariseAfter: number) {
     this.conn = conn
+    this.summariseAfter = summariseAfter
     this.stmts = new Statements(conn)
   }
 
-  /** The fold's state as committed: position, runs and their eras, series and their latest values. */
-  static async load(conn: DuckDBConnection): Promise<Ingest> {
-    const ingest = new Ingest(conn)
+  /**
+   * The fold's state as committed: position, runs and their eras, series and their latest values,
+   * and which series are summarised in metric blocks (the others, how many points they have).
+   * A series gets metric blocks once it has `summariseAfter` points: short series are charted
+   * from their points, and one block row per level for a series of a few points would multiply
+   * the rows of a read model of many short runs.
+   */
+  static async load(conn: DuckDBConnection, summariseAfter: number): Promise<Ingest> {
+    const ingest = new Ingest(conn, summariseAfter)
     const read = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()
     const [state] = await read(`SELECT position, last_event_id, points FROM ${READMODEL_STATE.name}`)
     ingest.position = toNumber(state[0])
@@ -112,7 +136,7 @@ export class Ingest {
       ingest.runs.set(runId as string, { era: toNumber(resumes), series: new Map() })
     }
     for (const [id, runId, key] of await read(`SELECT series_id, run_id, key FROM ${METRIC_SERIES.name}`)) {
-      const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false }
+      const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: 0 }
       // Runs are never removed from the table, so a series always has its run.
       ingest.runs.get(s.runId)?.series.set(s.key, s)
       ingest.nextSeries = Math.max(ingest.nextSeries, s.id + 1)
@@ -125,6 +149,16 @@ export class Ingest {
       s.step = toNumber(step)
       s.timestamp = toNumber(timestamp)
     }
+    const byId = new Map<number, Series>()
+    for (const run of ingest.runs.values()) for (const s of run.series.values()) byId.set(s.id, s)
+    for (const [id] of await read(`SELECT DISTINCT series_id FROM ${METRIC_BLOCK_TABLES.at(-1)!.name}`)) {
+      const s = byId.get(toNumber(id))
+      if (s !== undefined) s.blocks = "kept"
+    }
+    for (const [id, n] of await read(`SELECT series_id, count(*) FROM ${METRIC_POINTS.name} GROUP BY series_id`)) {
+      const s = byId.get(toNumber(id))
+      if (s !== undefined) s.logged = toNumber(n)
+    }
     for (const t of ingest.tables) await t.prepare(conn)
     return ingest
   }
@@ -132,6 +166,8 @@ export class Ingest {
   async begin(): Promise<void> {
     await this.conn.run("BEGIN TRANSACTION")
     this.writer = new MetricPointWriter(await this.conn.createAppender(METRIC_POINTS.name))
+    this.blocks = new BlockSummariser(this.conn)
+    this.committed = this.position
   }
 
   /**
@@ -153,6 +189,11 @@ export class Ingest {
   async commit(): Promise<void> {
     this.writer!.close()
     this.writer = null
+    const blocks = this.blocks!
+    await blocks.flush()
+    this.blocks = null
+    await this.summariseReached()
+    await mergeBlockSummaries(this.stmts, this.conn, this.committed, blocks.tablesWritten)
     if (this.newSeries.length > 0) {
       const appender = await this.conn.createAppender(METRIC_SERIES.name)
       for (const s of this.newSeries) {
@@ -180,14 +221,27 @@ export class Ingest {
     await this.conn.run("COMMIT")
   }
 
+  /** Summarise the series that reached `summariseAfter` points, from all their points so far. */
+  private async summariseReached(): Promise<void> {
+    if (this.reached.length === 0) return
+    // Their points were all logged at or after the first position of any of them.
+    const from = Math.min(...this.reached.map((s) => s.firstPosition))
+    await summariseFromPoints(this.stmts, this.conn, this.reached.map((s) => s.id), 0, from)
+    for (const s of this.reached) s.blocks = "kept"
+    this.reached = []
+  }
+
   /** Undo the open transaction. The Ingest's memory is then ahead of the tables: drop it. */
   async rollback(): Promise<void> {
-    try {
-      this.writer?.discard()
-    } catch {
-      // The rollback below discards the rows either way.
+    for (const w of [this.writer, this.blocks]) {
+      try {
+        w?.discard()
+      } catch {
+        // The rollback below discards the rows either way.
+      }
     }
     this.writer = null
+    this.blocks = null
     await this.conn.run("ROLLBACK")
   }
 
@@ -341,12 +395,15 @@ export class Ingest {
     const all = [...run.series.values()]
     if (all.length === 0) return
     this.writer!.flush() // the points of this transaction must be visible to the UPDATE
+    // Blocks from fromStep on are summarised again from the points that remain.
+    await this.blocks!.flush()
     // Series ids are integers this fold assigned: safe to list in the SQL text.
     await this.stmts.run(
       `UPDATE ${METRIC_POINTS.name} SET superseded = true WHERE series_id IN (${all.map((s) => s.id).join(",")}) AND step >= $1 AND NOT superseded`,
       [DOUBLE],
       [fromStep]
     )
+    await summariseFromPoints(this.stmts, this.conn, all.filter((s) => s.blocks === "kept").map((s) => s.id), fromStep, 0)
     const stale = all.filter((s) => s.has && s.step >= fromStep)
     if (stale.length === 0) return
     const rows = await this.stmts.rows(
@@ -375,9 +432,12 @@ export class Ingest {
   private seriesOf(runId: string, run: RunEntry, key: string): Series {
     let s = run.series.get(key)
     if (s === undefined) {
-      s = { id: this.nextSeries++, runId, key, has: false, step: 0, timestamp: 0, value: 0, dirty: false }
+      s = { id: this.nextSeries++, runId, key, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: this.position }
       run.series.set(key, s)
       this.newSeries.push(s)
+      // Summarised in memory from its first point: most series that reach the size for blocks
+      // do so in the transaction that starts them, and then need no pass over their points.
+      this.blocks!.track(s)
     }
     return s
   }
@@ -386,6 +446,8 @@ export class Ingest {
   private metricsLogged(runId: string, run: RunEntry, e: EventOf<"MetricsLogged"> & { readonly position: number }): void {
     const { keys, values, steps, timestamps } = e.data
     const writer = this.writer!
+    const blocks = this.blocks!
+    const summariseAfter = this.summariseAfter
     const era = run.era
     const position = e.position
     let lastKey: string | undefined
@@ -400,6 +462,17 @@ export class Ingest {
       const timestamp = wholeMs(timestamps[i])
       const value = values[i]
       writer.add(s.id, step, timestamp, value, era, position, i)
+      if (s.blocks === "kept") blocks.add(s, step, timestamp, value, position, i)
+      else {
+        if (s.blocks === "pending") blocks.add(s, step, timestamp, value, position, i)
+        if (++s.logged >= summariseAfter) {
+          if (s.blocks === "pending") blocks.keep(s)
+          else if (s.blocks === "none") {
+            s.blocks = "at commit"
+            this.reached.push(s)
+          }
+        }
+      }
       // As core's fold: a later point wins at a higher step, or at the same step with a timestamp not older.
       if (!s.has || step > s.step || (step === s.step && timestamp >= s.timestamp)) {
         s.has = true

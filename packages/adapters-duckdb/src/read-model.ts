@@ -14,7 +14,7 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { StorageError } from "@runledger/core"
 import { claimFile, releaseFile } from "./file-claims.ts"
 import { Ingest } from "./ingest.ts"
-import { runColumns, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
+import { runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
 import { type EventSource, openSource } from "./source.ts"
@@ -25,6 +25,11 @@ export interface ReadModelOptions {
   readonly file: string
   /** DuckDB worker threads (default: one per core). */
   readonly threads?: number
+  /**
+   * A metric series is summarised in metric_blocks, for charts, once it has this many points
+   * (default 256); shorter ones are charted from their points.
+   */
+  readonly summariseAfter?: number
 }
 
 export interface CatchUpOptions {
@@ -62,9 +67,11 @@ export class ReadModel {
    * 100k runs). Dropped after a failed catch-up and on rebuild, then loaded afresh.
    */
   private ingest: Ingest | null = null
+  private readonly summariseAfter: number
 
-  private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection) {
+  private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection, summariseAfter: number) {
     this.file = file
+    this.summariseAfter = summariseAfter
     this.instance = instance
     this.writer = writer
     this.reader = reader
@@ -72,6 +79,8 @@ export class ReadModel {
 
   static async open(options: ReadModelOptions): Promise<ReadModel> {
     const { file } = options
+    const summariseAfter = options.summariseAfter ?? 256
+    if (!(Number.isSafeInteger(summariseAfter) && summariseAfter >= 1)) throw new RangeError(`summariseAfter must be a whole number >= 1, got ${summariseAfter}.`)
     if (!claimFile(file)) {
       throw new StorageError({ message: `The read model ${file} is already open in this process; share that handle, or close it first.` })
     }
@@ -88,7 +97,7 @@ export class ReadModel {
       const writer = await instance.connect()
       const reader = await instance.connect()
       await ensureSchema(writer)
-      return new ReadModel(file, instance, writer, reader)
+      return new ReadModel(file, instance, writer, reader, summariseAfter)
     } catch (e) {
       instance?.closeSync()
       releaseFile(file)
@@ -141,6 +150,14 @@ export class ReadModel {
     })
   }
 
+  /** Like `select`, for results whose columns are all DOUBLE: as Float64Arrays, NULL as NaN. */
+  selectNumbers(query: string, params: ReadonlyArray<SqlParam> = []): Promise<Record<string, Float64Array>> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return runDoubles(this.reader, query, params)
+    })
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -171,7 +188,7 @@ export class ReadModel {
     if (head !== undefined && head < from) throw otherLog(`it has folded ${from} events, and this log has ${head}`)
     // Nothing new (the common case for a query that catches up first): skip loading the fold's state.
     if (head !== undefined && head === from) return { from, position: from, events: 0, points: 0 }
-    const ingest = (this.ingest ??= await Ingest.load(this.writer))
+    const ingest = (this.ingest ??= await Ingest.load(this.writer, this.summariseAfter))
     const startPoints = ingest.points
     let events = 0
     let open = false

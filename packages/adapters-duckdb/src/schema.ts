@@ -13,13 +13,16 @@
  * - Metric points are stored against a small dictionary of (run_id, key) series: the bulk table
  *   holds numbers only, so ingest sets no strings per point. The `metrics` view joins the names
  *   back; it has every point ever logged, superseded ones included.
+ * - Charts read `metric_blocks_<level>`, summaries of the effective points per aligned step range kept at
+ *   ingest (metric-blocks.ts): downsampling 10^7 points on read took seconds, the blocks take
+ *   milliseconds.
  *
  * A read model is a projection: when SCHEMA_VERSION changes it is dropped and rebuilt from the log.
  */
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export interface Column {
   readonly name: string
@@ -136,6 +139,43 @@ export const METRIC_POINTS: TableDef = {
   ]
 }
 
+/**
+ * Block widths are 2^level steps, every power of two from 16 to 65536 (see metric-blocks.ts):
+ * a chart bucket is one block of some level.
+ */
+export const BLOCK_LEVELS: ReadonlyArray<number> = Array.from({ length: 13 }, (_, i) => 4 + i)
+
+/**
+ * Summaries of the effective points per aligned step range, for charts (metric-blocks.ts): one
+ * table per level, so a chart reads only the level it needs (in one table with a level column, a
+ * level's rows are spread over every row group, and a read decompresses them all).
+ */
+export const metricBlocks = (level: number): TableDef => {
+  if (!BLOCK_LEVELS.includes(level)) throw new RangeError(`No metric blocks of level ${level}: levels are ${BLOCK_LEVELS[0]} to ${BLOCK_LEVELS.at(-1)}.`)
+  return {
+    name: `metric_blocks_${level}`,
+    key: [],
+    columns: [
+      col("series_id", "INTEGER NOT NULL", INTEGER),
+      col("block", "BIGINT NOT NULL", BIGINT, `step >> ${level} of every point in it`),
+      col("n", "BIGINT NOT NULL", BIGINT, "effective points in the block"),
+      col("first_step", "BIGINT NOT NULL", BIGINT, "of its first point (by step, then log order)"),
+      col("first", "DOUBLE NOT NULL", DOUBLE, "-0 stored as 0: see first_negative_zero"),
+      col("first_negative_zero", "BOOLEAN NOT NULL", BOOLEAN),
+      col("last_step", "BIGINT NOT NULL", BIGINT, "of its last point"),
+      col("last", "DOUBLE NOT NULL", DOUBLE, "-0 stored as 0: see last_negative_zero"),
+      col("last_negative_zero", "BOOLEAN NOT NULL", BOOLEAN),
+      ms("last_timestamp", "epoch ms (whole) of its last point"),
+      col("min", "DOUBLE", DOUBLE, "smallest non-NaN value; NULL when all are NaN"),
+      col("max", "DOUBLE", DOUBLE, "largest non-NaN value; NULL when all are NaN"),
+      col("last_position", "BIGINT NOT NULL", BIGINT, "the log position of the event that logged its latest-logged point"),
+      col("last_idx", "INTEGER NOT NULL", INTEGER, "that point's index in the event")
+    ]
+  }
+}
+
+export const METRIC_BLOCK_TABLES: ReadonlyArray<TableDef> = BLOCK_LEVELS.map(metricBlocks)
+
 export const LATEST_METRIC_VALUES: TableDef = {
   name: "latest_metric_values",
   key: ["run_id", "key"],
@@ -176,7 +216,7 @@ export const MODEL_ALIASES: TableDef = {
 }
 
 export const TABLES: ReadonlyArray<TableDef> = [
-  READMODEL_STATE, EXPERIMENTS, RUNS, PARAMS, TAGS, ARTIFACTS, METRIC_SERIES, METRIC_POINTS, LATEST_METRIC_VALUES, MODELS, MODEL_VERSIONS, MODEL_ALIASES
+  READMODEL_STATE, EXPERIMENTS, RUNS, PARAMS, TAGS, ARTIFACTS, METRIC_SERIES, METRIC_POINTS, ...METRIC_BLOCK_TABLES, LATEST_METRIC_VALUES, MODELS, MODEL_VERSIONS, MODEL_ALIASES
 ]
 
 const createTable = (t: TableDef): string => {
@@ -198,6 +238,10 @@ CREATE VIEW metrics AS
 -- Per (run, key): the effective latest point (highest step, then latest timestamp, then last logged).
 CREATE VIEW latest_metrics AS
   SELECT l.run_id, l.key, ${signedValue("l")} AS value, l.step, l.timestamp FROM latest_metric_values l;
+
+-- Every level's metric blocks, with its level.
+CREATE VIEW metric_blocks AS
+  ${BLOCK_LEVELS.map((level) => `SELECT series_id, ${level}::TINYINT AS level, * EXCLUDE (series_id) FROM metric_blocks_${level}`).join("\n  UNION ALL ")};
 `
 
 export const CREATE_SCHEMA = [
@@ -210,5 +254,6 @@ export const CREATE_SCHEMA = [
 export const DROP_SCHEMA = [
   "DROP VIEW IF EXISTS metrics;",
   "DROP VIEW IF EXISTS latest_metrics;",
+  "DROP VIEW IF EXISTS metric_blocks;",
   ...TABLES.map((t) => `DROP TABLE IF EXISTS ${t.name};`)
 ].join("\n")

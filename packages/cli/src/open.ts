@@ -49,7 +49,10 @@ export interface Tracker extends TrackerClient {
   compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison>
   /** Runs ordered by a metric, with an optional normalized score (higher is better for the goal). */
   rankRuns(options: Omit<RankRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<ReadonlyArray<RankedRun>>
-  /** A metric's history downsampled on read to at most `maxPoints` buckets (min, max, last). */
+  /**
+   * A metric's history downsampled on read: whole when it has at most `maxPoints` points, else at
+   * most `maxPoints` buckets (aligned ranges of 2^k steps; first, last, min, max, count each).
+   */
   downsampledHistory(runId: string, key: string, options: { readonly maxPoints: number }): Promise<ReadonlyArray<HistoryBucket>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
