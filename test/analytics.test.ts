@@ -756,7 +756,7 @@ describe("downsampledHistory", () => {
             for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
           })
         }),
-        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 60) }
+        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 40) }
       )
     } finally {
       for (const { model } of readers) await model.close()

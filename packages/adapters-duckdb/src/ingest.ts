@@ -63,6 +63,8 @@ interface Series {
 }
 
 interface RunEntry {
+  /** Its runs.run_key. */
+  readonly key: number
   /** How many resumes so far: the era of the points logged now. */
   era: number
   readonly series: Map<string, Series>
@@ -88,6 +90,7 @@ export class Ingest {
   private readonly stmts: Statements
   private readonly runs = new Map<string, RunEntry>()
   private nextSeries = 1
+  private nextRunKey = 1
   private newSeries: Series[] = []
   private dirty: Series[] = []
   private writer: MetricPointWriter | null = null
@@ -132,8 +135,9 @@ export class Ingest {
     ingest.position = toNumber(state[0])
     ingest.lastEventId = state[1] as string | null
     ingest.points = toNumber(state[2])
-    for (const [runId, resumes] of await read("SELECT run_id, len(resumed_from) FROM runs")) {
-      ingest.runs.set(runId as string, { era: toNumber(resumes), series: new Map() })
+    for (const [runId, resumes, key] of await read("SELECT run_id, len(resumed_from), run_key FROM runs")) {
+      ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map() })
+      ingest.nextRunKey = Math.max(ingest.nextRunKey, toNumber(key) + 1)
     }
     for (const [id, runId, key] of await read(`SELECT series_id, run_id, key FROM ${METRIC_SERIES.name}`)) {
       const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: 0 }
@@ -200,6 +204,7 @@ export class Ingest {
         appender.appendInteger(s.id)
         appender.appendVarchar(s.runId)
         appender.appendVarchar(s.key)
+        appender.appendInteger(this.runs.get(s.runId)!.key)
         appender.endRow()
       }
       appender.closeSync()
@@ -209,7 +214,7 @@ export class Ingest {
       s.dirty = false
       if (!s.has) this.latest.remove([s.runId, s.key])
       // -0 is stored as 0 with a flag (see schema.ts).
-      else this.latest.put([s.runId, s.key, s.value === 0 ? 0 : s.value, s.value === 0 && 1 / s.value < 0, BigInt(s.step), BigInt(s.timestamp)])
+      else this.latest.put([s.runId, s.key, s.value === 0 ? 0 : s.value, s.value === 0 && 1 / s.value < 0, BigInt(s.step), BigInt(s.timestamp), this.runs.get(s.runId)!.key])
     }
     this.dirty = []
     for (const t of this.tables) await t.write(this.conn)
@@ -305,10 +310,10 @@ export class Ingest {
         this.metricsLogged(runId, run, e)
         return undefined
       case "ParamsLogged":
-        for (const [key, value] of Object.entries(e.data.params)) this.params.put([runId, key, String(value), typeof value])
+        for (const [key, value] of Object.entries(e.data.params)) this.params.put([runId, key, String(value), typeof value, run.key])
         return undefined
       case "TagsSet":
-        for (const [key, value] of Object.entries(e.data.tags)) this.tags.put([runId, key, value])
+        for (const [key, value] of Object.entries(e.data.tags)) this.tags.put([runId, key, value, run.key])
         return undefined
       case "TagDeleted":
         this.tags.remove([runId, e.data.key])
@@ -349,17 +354,18 @@ export class Ingest {
    */
   private runStarted(runId: string, e: EventOf<"RunStarted">): Promise<void> | undefined {
     const d = e.data
-    const start = () => {
+    const start = (key: number) => {
       this.runRows.put([
         runId, d.experimentId, d.name, "RUNNING", ms(e.at), null, "active", d.parentRunId, null, null, listValue([]),
-        d.source.git?.commit ?? null, json(d.source), json(d.environment)
+        d.source.git?.commit ?? null, json(d.source), json(d.environment), key
       ])
-      for (const [key, value] of Object.entries(d.tags)) this.tags.put([runId, key, value])
+      for (const [tag, value] of Object.entries(d.tags)) this.tags.put([runId, tag, value, key])
     }
     const run = this.runs.get(runId)
     if (run === undefined) {
-      this.runs.set(runId, { era: 0, series: new Map() })
-      start()
+      const key = this.nextRunKey++
+      this.runs.set(runId, { key, era: 0, series: new Map() })
+      start(key)
       return undefined
     }
     return (async () => {
@@ -369,7 +375,7 @@ export class Ingest {
         await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE run_id = $1`, [VARCHAR], [runId])
         rows.forget(runId)
       }
-      start()
+      start(run.key)
     })()
   }
 

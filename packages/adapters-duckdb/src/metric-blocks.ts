@@ -13,7 +13,7 @@
  * tells which came first, which is all a merge needs to break ties between points at one step.
  *
  * - While events are folded, each series' points are summarised here in JS, at every level, and
- *   appended to metric_blocks as they close.
+ *   the closed blocks appended to the metric_blocks_<level> tables at commit.
  * - At commit, a block that now has several summaries (where the last transaction left off, or
  *   where steps went back) gets them merged into one.
  * - A resume supersedes points at steps >= fromStep: the run's blocks from there on are dropped

@@ -22,7 +22,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 export interface Column {
   readonly name: string
@@ -94,7 +94,8 @@ export const RUNS: TableDef = {
     col("resumed_from", "BIGINT[] NOT NULL", LIST(BIGINT), "the fromStep of each resume, in order"),
     textOrNull("git_commit"),
     text("source", "JSON: git, command line, cwd"),
-    text("environment", "JSON: runtime, OS, CPU, host, pid")
+    text("environment", "JSON: runtime, OS, CPU, host, pid"),
+    col("run_key", "INTEGER NOT NULL", INTEGER, "the run's number in this read model, in order of first start: what the other run tables join on (integers join about twice as fast as run ids)")
   ]
 }
 
@@ -105,11 +106,16 @@ export const PARAMS: TableDef = {
     text("run_id"),
     text("key"),
     text("value", `String(value): "0.1", "true", "1e+21"`),
-    text("value_type", "'string' | 'number' | 'boolean': the value as logged")
+    text("value_type", "'string' | 'number' | 'boolean': the value as logged"),
+    col("run_key", "INTEGER NOT NULL", INTEGER, "the run's number in this read model (runs.run_key): joins on it are cheaper than on run_id")
   ]
 }
 
-export const TAGS: TableDef = { name: "tags", key: ["run_id", "key"], columns: [text("run_id"), text("key"), text("value")] }
+export const TAGS: TableDef = {
+  name: "tags",
+  key: ["run_id", "key"],
+  columns: [text("run_id"), text("key"), text("value"), col("run_key", "INTEGER NOT NULL", INTEGER, "the run's number in this read model (runs.run_key): joins on it are cheaper than on run_id")]
+}
 
 export const ARTIFACTS: TableDef = {
   name: "artifacts",
@@ -120,7 +126,7 @@ export const ARTIFACTS: TableDef = {
 export const METRIC_SERIES: TableDef = {
   name: "metric_series",
   key: ["series_id"],
-  columns: [col("series_id", "INTEGER NOT NULL", INTEGER), text("run_id"), text("key")]
+  columns: [col("series_id", "INTEGER NOT NULL", INTEGER), text("run_id"), text("key"), col("run_key", "INTEGER NOT NULL", INTEGER, "runs.run_key of run_id")]
 }
 
 export const METRIC_POINTS: TableDef = {
@@ -185,7 +191,8 @@ export const LATEST_METRIC_VALUES: TableDef = {
     col("value", "DOUBLE NOT NULL", DOUBLE, "-0 stored as 0: see negative_zero"),
     col("negative_zero", "BOOLEAN NOT NULL", BOOLEAN),
     col("step", "BIGINT NOT NULL", BIGINT),
-    ms("timestamp", "epoch ms (whole)")
+    ms("timestamp", "epoch ms (whole)"),
+    col("run_key", "INTEGER NOT NULL", INTEGER, "the run's number in this read model (runs.run_key): joins on it are cheaper than on run_id")
   ]
 }
 
@@ -232,12 +239,12 @@ const signedValue = (alias: string) => `CASE WHEN ${alias}.negative_zero THEN '-
 export const VIEWS = `
 -- Every point ever logged: out-of-order and repeated steps kept, superseded ones marked.
 CREATE VIEW metrics AS
-  SELECT s.run_id, s.key, p.step, p.timestamp, ${signedValue("p")} AS value, p.era, p.superseded, p.position, p.idx
+  SELECT s.run_id, s.key, p.step, p.timestamp, ${signedValue("p")} AS value, p.era, p.superseded, p.position, p.idx, s.run_key
   FROM metric_points p JOIN metric_series s ON s.series_id = p.series_id;
 
 -- Per (run, key): the effective latest point (highest step, then latest timestamp, then last logged).
 CREATE VIEW latest_metrics AS
-  SELECT l.run_id, l.key, ${signedValue("l")} AS value, l.step, l.timestamp FROM latest_metric_values l;
+  SELECT l.run_id, l.key, ${signedValue("l")} AS value, l.step, l.timestamp, l.run_key FROM latest_metric_values l;
 
 -- Every level's metric blocks, with its level.
 CREATE VIEW metric_blocks AS

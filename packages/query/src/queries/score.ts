@@ -11,9 +11,9 @@ export const SCORE_BY: ReadonlyArray<ScoreBy> = ["last", "min", "max"]
 /** A SQL expression for run `r`'s score on `metric` (NULL when the run has no such value). */
 export const scoreSql = (metric: string, by: ScoreBy, params: SqlParams): string => {
   const key = params.bind(metric)
-  if (by === "last") return `(SELECT m.value FROM latest_metrics m WHERE m.run_id = r.run_id AND m.key = ${key})`
+  if (by === "last") return `(SELECT m.value FROM latest_metrics m WHERE m.run_key = r.run_key AND m.key = ${key})`
   const agg = by === "min" ? "min" : "max"
-  return `(SELECT ${agg}(m.value) FROM metrics m WHERE m.run_id = r.run_id AND m.key = ${key} AND NOT m.superseded AND NOT isnan(m.value))`
+  return `(SELECT ${agg}(m.value) FROM metrics m WHERE m.run_key = r.run_key AND m.key = ${key} AND NOT m.superseded AND NOT isnan(m.value))`
 }
 
 export const checkScoreBy = (by: string): ScoreBy => {
