@@ -17,14 +17,13 @@
  *
  * Standalone: `node bench/catchup.ts [--points N] [--quick]`.
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, DuckDBInstance, INTEGER, VARCHAR } from "../packages/adapters-duckdb/src/duckdb-api.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
+import { withTempDir } from "./report.ts"
 
 export interface CatchupBenchResult {
   readonly name: string
@@ -90,18 +89,9 @@ async function* batches(log: ReadonlyArray<RecordedEvent>): AsyncGenerator<Recor
   for (let i = 0; i < log.length; i += EVENTS_PER_READ) yield log.slice(i, i + EVENTS_PER_READ)
 }
 
-const withTempDir = async <A>(use: (dir: string) => Promise<A>): Promise<A> => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-bench-catchup-"))
-  try {
-    return await use(dir)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
 /** Ours: seconds for a full catch-up from 0. */
 const timeCatchUp = (log: ReadonlyArray<RecordedEvent>) =>
-  withTempDir(async (dir) => {
+  withTempDir("catchup", async (dir) => {
     const model = await ReadModel.open({ file: join(dir, "model.duckdb") })
     try {
       const t0 = performance.now()
@@ -119,7 +109,7 @@ const timeCatchUp = (log: ReadonlyArray<RecordedEvent>) =>
  * timestamp, value) with a series id per (run, key) looked up as ours does.
  */
 const timeAppender = (log: ReadonlyArray<RecordedEvent>, strings: boolean) =>
-  withTempDir(async (dir) => {
+  withTempDir("catchup", async (dir) => {
     const instance = await DuckDBInstance.create(join(dir, "raw.duckdb"))
     const conn = await instance.connect()
     try {

@@ -18,21 +18,9 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { parseCsv } from "./formats.ts"
+import { parseCsv, type RunJson } from "./formats.ts"
 
 
-interface RunJson {
-  id: string
-  experimentId: string
-  experiment: string
-  name: string
-  status: string
-  startTime: number
-  endTime: number | null
-  params: Record<string, string | number | boolean>
-  tags: Record<string, string>
-  metrics: Record<string, number>
-}
 
 
 /**

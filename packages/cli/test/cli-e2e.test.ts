@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { recordStarts } from "./formats.ts"
+import { type EventJson, recordStarts, type RunJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -30,29 +30,7 @@ const waitFor = async (check: () => boolean, timeoutMs: number, what: string): P
 }
 
 
-interface RunJson {
-  id: string
-  experimentId: string
-  experiment: string
-  name: string
-  status: string
-  startTime: number
-  endTime: number | null
-  params: Record<string, string | number | boolean>
-  tags: Record<string, string>
-  metrics: Record<string, number>
-  artifacts: Array<{ path: string; sha256: string; size: number; mediaType: string }>
-}
 
-interface EventJson {
-  id: string
-  position: number
-  stream: string
-  version: number
-  type: string
-  at: number
-  data: Record<string, unknown>
-}
 
 const DEMO_MODELS = ["logreg-lr0.01", "logreg-lr0.1", "logreg-lr0.5-l2", "mlp-32-relu", "mlp-64-tanh", "mlp-64-relu-lr0.1"]
 const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "events"]

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { recordStarts } from "./formats.ts"
+import { type EventJson, recordStarts, type RunJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -25,34 +25,8 @@ const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).dig
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 
-interface Artifact {
-  path: string
-  sha256: string
-  size: number
-  mediaType: string
-}
 
-interface RunJson {
-  id: string
-  experimentId: string
-  experiment: string
-  name: string
-  status: string
-  lifecycle: string
-  metrics: Record<string, number>
-  artifacts: Artifact[]
-}
 
-interface EventJson {
-  id: string
-  position: number
-  stream: string
-  version: number
-  type: string
-  at: number
-  data: Record<string, unknown>
-  meta?: { actor?: string; host?: string; pid?: number }
-}
 
 interface ModelJson {
   name: string

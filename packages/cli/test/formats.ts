@@ -43,3 +43,31 @@ export const recordStarts = (log: Buffer): number[] => {
   }
   return starts
 }
+
+/** A run as `runs --json` and `show --json` print it (the fields the tests read). */
+export interface RunJson {
+  id: string
+  experimentId: string
+  experiment: string
+  name: string
+  status: string
+  lifecycle: string
+  startTime: number
+  endTime: number | null
+  params: Record<string, string | number | boolean>
+  tags: Record<string, string>
+  metrics: Record<string, number>
+  artifacts: Array<{ path: string; sha256: string; size: number; mediaType: string }>
+}
+
+/** An event as `events --json` prints it, one per line. */
+export interface EventJson {
+  id: string
+  position: number
+  stream: string
+  version: number
+  type: string
+  at: number
+  data: Record<string, unknown>
+  meta?: { actor?: string; host?: string; pid?: number }
+}
