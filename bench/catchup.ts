@@ -23,20 +23,10 @@ import { parseArgs } from "node:util"
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, DuckDBInstance, INTEGER, VARCHAR } from "../packages/adapters-duckdb/src/duckdb-api.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
-import { withTempDir } from "./report.ts"
+import { type Row, withTempDir } from "./report.ts"
 
-export interface CatchupBenchResult {
-  readonly name: string
-  /** Catch-up, points/s. */
-  readonly figure: number
-  readonly unit: string
-  /** The raw appender, points/s. */
-  readonly ceiling: number
-  readonly ceilingName: string
-  readonly ratio: number
-  readonly target: string
-  readonly notes: string
-}
+/** figure: catch-up, points/s; ceiling: the raw appender, points/s. */
+export type CatchupBenchResult = Pick<Row, "name" | "figure" | "unit" | "ceiling" | "ceilingName" | "ratio" | "target"> & { readonly notes: string }
 
 const KEYS = ["loss", "accuracy", "learning_rate", "grad_norm"] as const
 const T0 = 1_700_000_000_000

@@ -18,7 +18,7 @@
 import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, listValue, VARCHAR } from "@duckdb/node-api"
 import { EXPERIMENTS_STREAM, type EventOf, modelNameOfStream, type RecordedEvent, runIdOfStream } from "@runledger/core"
 import { KeyedRows, type Row } from "./keyed-rows.ts"
-import { BlockSummariser, mergeBlockSummaries, type OpenBlock, summariseFromPoints } from "./metric-blocks.ts"
+import { BlockSummariser, mergeBlockSummaries, type SummarisedSeries, summariseFromPoints } from "./metric-blocks.ts"
 import { MetricPointWriter } from "./metric-chunks.ts"
 import {
   ARTIFACTS,
@@ -39,9 +39,8 @@ import {
 import { Statements } from "./statements.ts"
 import { toNumber, wholeMs } from "./values.ts"
 
-/** One (run, key) metric series and its latest effective point. */
-interface Series {
-  readonly id: number
+/** One (run, key) metric series, its latest effective point, and its metric blocks' state. */
+interface Series extends SummarisedSeries {
   readonly runId: string
   readonly key: string
   /** Whether the series has a non-superseded point; the fields below hold the latest one. */
@@ -51,13 +50,8 @@ interface Series {
   value: number
   /** Changed in this transaction: rewritten in latest_metric_values at commit. */
   dirty: boolean
-  /** The metric blocks its latest points went to, per level, until the summariser closes them. */
-  open: Array<OpenBlock | null> | null
   /** Points logged to it (superseded ones included), while it has no metric blocks. */
   logged: number
-  /** Its metric blocks (see SummarisedSeries). */
-  blocks: "none" | "pending" | "at commit" | "kept"
-  pending: Array<[number, OpenBlock]> | null
   /** The log position of its first point, when this fold saw it (else 0: not known). */
   readonly firstPosition: number
 }

@@ -21,7 +21,7 @@
  *   series' first blocks when it reaches the size for them.
  */
 import { BIGINT, BOOLEAN, type DuckDBConnection, DuckDBDataChunk, DOUBLE, type DuckDBType, INTEGER, LIST, listValue } from "@duckdb/node-api"
-import { BLOCK_LEVELS, METRIC_BLOCK_TABLES, METRIC_POINTS } from "./schema.ts"
+import { BLOCK_LEVELS, loggedOrderSql, METRIC_BLOCK_TABLES, METRIC_POINTS, stepOrderSql } from "./schema.ts"
 import type { Statements } from "./statements.ts"
 
 /*
@@ -270,16 +270,11 @@ export class BlockSummariser {
   }
 }
 
-/** A point or summary's place in the log, as one number: position, then index in the event. */
-const logged = (position: string, idx: string) => `(${position}::HUGEINT * 4294967296 + ${idx})`
-/** Order by step, then log order. */
-const byStep = (step: string, position: string, idx: string) => `(${step}::HUGEINT * 18446744073709551616 + ${logged(position, idx)})`
-
 /** The merge of summaries (a table's columns) grouped by series and `block`: the table's columns. */
 const mergedSummaries = (block: string) => {
-  const first = byStep("first_step", "last_position", "last_idx")
-  const last = byStep("last_step", "last_position", "last_idx")
-  const latest = logged("last_position", "last_idx")
+  const first = stepOrderSql("first_step", "last_position", "last_idx")
+  const last = stepOrderSql("last_step", "last_position", "last_idx")
+  const latest = loggedOrderSql("last_position", "last_idx")
   return `series_id, ${block} AS block, sum(n)::BIGINT AS n,
   min(first_step) AS first_step, arg_min(first, ${first}) AS first, arg_min(first_negative_zero, ${first}) AS first_negative_zero,
   max(last_step) AS last_step, arg_max(last, ${last}) AS last, arg_max(last_negative_zero, ${last}) AS last_negative_zero, arg_max(last_timestamp, ${last}) AS last_timestamp,
@@ -331,8 +326,8 @@ export const summariseFromPoints = async (stmts: Statements, conn: DuckDBConnect
   await stmts.run(`CREATE TEMP TABLE IF NOT EXISTS ${SERIES} (series_id INTEGER)`, [], [])
   await stmts.run(`DELETE FROM ${SERIES}`, [], [])
   await stmts.run(`INSERT INTO ${SERIES} SELECT unnest($1::INTEGER[])`, [LIST(INTEGER)], [listValue(seriesIds)])
-  const ord = byStep("step", "position", "idx")
-  const latest = logged("position", "idx")
+  const ord = stepOrderSql("step", "position", "idx")
+  const latest = loggedOrderSql("position", "idx")
   // Whole numbers this fold computed, safe in the SQL text: every level in one round trip.
   const step = BigInt(Math.max(0, Math.floor(fromStep)))
   const statements = BLOCK_LEVELS.flatMap((level, i) => {

@@ -233,8 +233,17 @@ const createTable = (t: TableDef): string => {
   return [...notes, `CREATE TABLE ${t.name} (\n${lines.join(",\n")}\n);`].join("\n")
 }
 
-/** The value with the sign of zero put back (see above). */
-const signedValue = (alias: string) => `CASE WHEN ${alias}.negative_zero THEN '-0'::DOUBLE ELSE ${alias}.value END`
+/** A stored value (`value`) with the sign of zero put back from its flag (see above). */
+export const signedZeroSql = (value: string, negativeZero: string): string => `CASE WHEN ${negativeZero} THEN '-0'::DOUBLE ELSE ${value} END`
+
+const signedValue = (alias: string) => signedZeroSql(`${alias}.value`, `${alias}.negative_zero`)
+
+/** A point's place in the log as one number: its event's position, then its index in the event (positions stay below 2^32). */
+export const loggedOrderSql = (position: string, idx: string): string => `(${position}::HUGEINT * 4294967296 + ${idx})`
+
+/** One number ordering a series' points by step, then log order: cheaper to compare than a struct. */
+export const stepOrderSql = (step: string, position: string, idx: string): string =>
+  `(${step}::HUGEINT * 18446744073709551616 + ${loggedOrderSql(position, idx)})`
 
 export const VIEWS = `
 -- Every point ever logged: out-of-order and repeated steps kept, superseded ones marked.

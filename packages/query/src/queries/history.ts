@@ -14,7 +14,7 @@
  * rather than 10M points. Short series (no summaries yet) and narrow buckets are read from the
  * points.
  */
-import { BLOCK_LEVELS, metricBlocks } from "@runledger/adapters-duckdb"
+import { BLOCK_LEVELS, metricBlocks, signedZeroSql, stepOrderSql } from "@runledger/adapters-duckdb"
 import type { MetricBucket } from "../analysis/downsample.ts"
 import { SqlParams } from "../sql/params.ts"
 
@@ -81,10 +81,10 @@ export interface SeriesReading {
 /** The level of summaries a bucket level is read from: null when from the points. */
 export const summaryLevel = (level: number): number | null => (level < BLOCK_LEVELS[0] ? null : Math.min(level, WIDEST))
 
-const signed = (value: string, negativeZero: string) => `CASE WHEN ${negativeZero} THEN '-0'::DOUBLE ELSE ${value} END`
+const signed = signedZeroSql
 
-/** One number orders a series' points by step, then log order (position, index in the event). */
-const ORD = "(p.step::HUGEINT * 18446744073709551616 + p.position::HUGEINT * 4294967296 + p.idx)"
+/** Points by step, then log order. */
+const ORD = stepOrderSql("p.step", "p.position", "p.idx")
 
 /** A (series id, number) table of constants to join on. */
 const perSeries = (params: SqlParams, rows: ReadonlyArray<readonly [number, number]>, column: string) =>
