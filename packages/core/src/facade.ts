@@ -95,6 +95,8 @@ export class Run {
   private entries: Entry[] = []
   private batch: Deferred = deferred()
   private inflight: Promise<void> | null = null
+  /** The batch being appended now: what a call that queues nothing waits for. */
+  private inflightBatch: Deferred | null = null
   private scheduled = false
   private readonly nextStep = new Map<string, number>()
   private readonly validKeys = new Set<string>()
@@ -170,9 +172,9 @@ export class Run {
       const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
       if (bad) return Promise.reject(bad)
     }
-    const acc = this.metricsTail()
-    for (const k in metrics) this.pushPoint(acc, k, metrics[k], step, timestamp)
-    return this.schedule()
+    let acc: ReturnType<Run["metricsTail"]> | undefined
+    for (const k in metrics) this.pushPoint((acc ??= this.metricsTail()), k, metrics[k], step, timestamp)
+    return acc === undefined ? this.settledSoFar() : this.schedule()
   }
 
   /** The checks of one point; keys repeat in a training loop, so each is checked once per handle. */
@@ -228,9 +230,10 @@ export class Run {
       decided.push({ command, drafts: d.events })
     }
     this.state = scratch
-    for (const d of decided) this.entries.push({ kind: "command", ...d })
+    // A part that decided no events (a param logged again with its value) queues nothing.
+    for (const d of decided) if (d.drafts.length > 0) this.entries.push({ kind: "command", ...d })
     if (columns.keys.length > 0) this.pushMetrics(columns)
-    return this.schedule()
+    return this.settledSoFar()
   }
 
   // -- artifacts ------------------------------------------------------------
@@ -319,7 +322,7 @@ export class Run {
     if (this.ending && !beforeEnd) return Promise.reject(this.inactive())
     const d = decideRun(this.state, this.id, command)
     if (!d.ok) return Promise.reject(d.error)
-    if (d.events.length === 0) return this.entries.length === 0 && this.inflight === null ? Promise.resolve() : this.schedule()
+    if (d.events.length === 0) return this.settledSoFar()
     this.state = apply(this.state, d.events)
     this.entries.push({ kind: "command", command, drafts: d.events })
     return this.schedule()
@@ -355,6 +358,17 @@ export class Run {
     return batch
   }
 
+  /**
+   * For a call that queues nothing (a param logged again with its value, an empty batch): settles
+   * with everything called before it, since what it asserts may still be on its way to the log.
+   * Only a batch that holds entries is handed out, so every promise given has a flush coming.
+   */
+  private settledSoFar(): Promise<void> {
+    if (this.entries.length > 0) return this.schedule()
+    return this.inflightBatch?.promise ?? Promise.resolve()
+  }
+
+  /** Called with entries queued: hands out their batch's promise and makes sure a flush is coming. */
   private schedule(): Promise<void> {
     if (!this.scheduled && this.inflight === null) {
       this.scheduled = true
@@ -370,8 +384,10 @@ export class Run {
     const batch = this.batch
     this.entries = []
     this.batch = deferred()
+    this.inflightBatch = batch
     this.inflight = this.commit(entries).then(batch.resolve, batch.reject).finally(() => {
       this.inflight = null
+      this.inflightBatch = null
       if (this.entries.length > 0) this.schedule()
     })
   }
