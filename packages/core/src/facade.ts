@@ -6,6 +6,12 @@
  * called before the handle's previous append finished goes into one append, and consecutive metric
  * calls into one columnar MetricsLogged event. So a tight loop of un-awaited `logMetric` calls pays
  * one fsync per flush, not per call, while an awaited call still resolves only once durable.
+ *
+ * Every promise a handle returns settles, and none becomes an unhandled rejection. A call that
+ * fails (refused at once, or its flush failed) rejects its own promise; if nobody awaited or caught
+ * that promise, the handle keeps the error, and the next `flush()` or `end()` rejects with it
+ * (`end()` then ends the run FAILED with it rather than FINISHED). The valid calls around a bad
+ * one are written all the same.
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import type { Draft } from "./decide/common.ts"
@@ -44,24 +50,45 @@ export interface BatchMetric {
   readonly timestamp: number
 }
 
+/**
+ * A promise handed to a caller that knows whether anyone has looked at it: `await`, `then`,
+ * `catch`, `finally`, `Promise.all` and friends all call `then`. The run handle uses it so that a
+ * refusal or a failed flush nobody looked at is neither an unhandled rejection (which kills Node)
+ * nor lost: the handle keeps it, and the next `flush()` or `end()` reports it.
+ */
+class Outcome extends Promise<void> {
+  // Promises derived with then/catch/finally are plain ones: only the handed-out one is watched.
+  static override get [Symbol.species]() {
+    return Promise
+  }
+  seen = false
+  onSeen: (() => void) | undefined = undefined
+  override then<A = void, B = never>(
+    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null
+  ): Promise<A | B> {
+    if (!this.seen) {
+      this.seen = true
+      this.onSeen?.()
+    }
+    return super.then(onFulfilled, onRejected)
+  }
+}
+
+/** Attach to a promise without counting as someone who looked at it. */
+const quietly = <A>(p: Promise<A>, onFulfilled: (a: A) => void, onRejected: (e: unknown) => void): void => {
+  void Promise.prototype.then.call(p, onFulfilled, onRejected)
+}
+
 interface Deferred {
-  readonly promise: Promise<void>
+  /** What callers are given. */
+  readonly promise: Outcome
   readonly resolve: () => void
   readonly reject: (e: unknown) => void
 }
 
-const deferred = (): Deferred => {
-  let resolve!: () => void
-  let reject!: (e: unknown) => void
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  // A caller that never awaits must not turn a failed flush into an unhandled rejection of this
-  // internal promise; each caller still receives the rejection through the promise it was given.
-  promise.catch(() => {})
-  return { promise, resolve, reject }
-}
+/** At most this many unseen failures are kept between reports; beyond that they are the same story. */
+const MAX_UNSEEN = 1000
 
 type Entry =
   | { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
@@ -93,7 +120,8 @@ export class Run {
   /** The store version of the run's stream after the last successful append. */
   private version: number
   private entries: Entry[] = []
-  private batch: Deferred = deferred()
+  private batch: Deferred
+  /** The append in progress; it never rejects (its batch's promise carries the outcome). */
   private inflight: Promise<void> | null = null
   /** The batch being appended now: what a call that queues nothing waits for. */
   private inflightBatch: Deferred | null = null
@@ -103,6 +131,13 @@ export class Run {
   /** Artifact uploads whose event is not queued yet: `end()` waits for them. */
   private readonly uploads = new Set<Promise<void>>()
   private ending = false
+  /** `end()` at work, from its call until its event is appended or refused; never rejects. */
+  private closing: Promise<void> | null = null
+  /**
+   * Failures handed to callers who have not looked at them (yet), oldest first: refusals of
+   * un-awaited calls and failed flushes of un-awaited batches. flush() and end() report the first.
+   */
+  private readonly unseen = new Map<Outcome, unknown>()
 
   private readonly tracker: TrackerShape
   private readonly run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>
@@ -115,6 +150,7 @@ export class Run {
     this.name = state.name
     this.state = cloneState(state)
     this.version = state.version
+    this.batch = this.deferred()
     for (const [k, m] of state.latest) this.nextStep.set(k, m.step + 1)
   }
 
@@ -149,11 +185,11 @@ export class Run {
   /** The hot path: checks and columnar buffering only; no event, no I/O per call. */
   logMetric(key: string, value: number, options?: MetricOptions): Promise<void> {
     const inactive = this.inactive()
-    if (inactive) return Promise.reject(inactive)
+    if (inactive) return this.refuse(inactive)
     const step = options?.step ?? this.nextStep.get(key) ?? 0
     const timestamp = options?.timestamp ?? Date.now()
     const bad = this.checkPoint(key, value, step, options?.timestamp)
-    if (bad) return Promise.reject(bad)
+    if (bad) return this.refuse(bad)
     this.pushPoint(this.metricsTail(), key, value, step, timestamp)
     return this.schedule()
   }
@@ -161,7 +197,7 @@ export class Run {
   /** Several metrics at one step (default: one past the largest step of any of these keys); all or none. */
   logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): Promise<void> {
     const inactive = this.inactive()
-    if (inactive) return Promise.reject(inactive)
+    if (inactive) return this.refuse(inactive)
     let step = options?.step
     if (step === undefined) {
       step = 0
@@ -170,7 +206,7 @@ export class Run {
     const timestamp = options?.timestamp ?? Date.now()
     for (const k in metrics) {
       const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
-      if (bad) return Promise.reject(bad)
+      if (bad) return this.refuse(bad)
     }
     let acc: ReturnType<Run["metricsTail"]> | undefined
     for (const k in metrics) this.pushPoint((acc ??= this.metricsTail()), k, metrics[k], step, timestamp)
@@ -204,7 +240,7 @@ export class Run {
     readonly tags?: Readonly<Record<string, string>>
   }): Promise<void> {
     const inactive = this.inactive()
-    if (inactive) return Promise.reject(inactive)
+    if (inactive) return this.refuse(inactive)
     const commands: RunCommand[] = []
     if (batch.params) commands.push({ _tag: "LogParams", params: batch.params })
     if (batch.tags) commands.push({ _tag: "SetTags", tags: batch.tags })
@@ -219,13 +255,13 @@ export class Run {
       columns.timestamps[i] = p.timestamp
     }
     const badMetrics = checkMetricsBatch(columns)
-    if (badMetrics) return Promise.reject(badMetrics)
+    if (badMetrics) return this.refuse(badMetrics)
     // Decide everything against a scratch copy first: one bad part refuses the whole batch.
     let scratch = cloneState(this.state)
     const decided: Array<{ command: RunCommand; drafts: ReadonlyArray<Draft> }> = []
     for (const command of commands) {
       const d = decideRun(scratch, this.id, command)
-      if (!d.ok) return Promise.reject(d.error)
+      if (!d.ok) return this.refuse(d.error)
       scratch = apply(scratch, d.events)
       decided.push({ command, drafts: d.events })
     }
@@ -239,31 +275,25 @@ export class Run {
   // -- artifacts ------------------------------------------------------------
 
   /** Store a local file as an artifact of this run, at `path` (default: the file's name). */
-  async logArtifact(localPath: string, options?: { readonly path?: string }): Promise<void> {
+  logArtifact(localPath: string, options?: { readonly path?: string }): Promise<void> {
     const path = options?.path ?? baseName(localPath)
-    const bad = checkArtifactPath(path) ?? this.inactive()
-    if (bad) throw bad
     return this.upload({ file: localPath }, path, mediaTypeOf(path))
   }
 
-  async logText(text: string, path: string): Promise<void> {
-    return this.logBytes(new TextEncoder().encode(text), path)
+  logText(text: string, path: string): Promise<void> {
+    return this.upload({ bytes: new TextEncoder().encode(text) }, path, mediaTypeOf(path))
   }
 
-  async logJson(value: unknown, path: string): Promise<void> {
+  logJson(value: unknown, path: string): Promise<void> {
     const text = JSON.stringify(value, null, 2)
-    if (text === undefined) throw invalid("artifact", `logJson cannot serialize ${typeof value}; pass a JSON value.`)
-    return this.logBytes(new TextEncoder().encode(text), path, "application/json")
-  }
-
-  private async logBytes(bytes: Uint8Array, path: string, mediaType?: string): Promise<void> {
-    const bad = checkArtifactPath(path) ?? this.inactive()
-    if (bad) throw bad
-    return this.upload({ bytes }, path, mediaType ?? mediaTypeOf(path))
+    if (text === undefined) return this.refuse(invalid("artifact", `logJson cannot serialize ${typeof value}; pass a JSON value.`))
+    return this.upload({ bytes: new TextEncoder().encode(text) }, path, "application/json")
   }
 
   /** Store the blob first, then queue the event that names it: an event never points at missing bytes. */
   private upload(source: ArtifactSource, path: string, mediaType: string): Promise<void> {
+    const bad = checkArtifactPath(path) ?? this.inactive()
+    if (bad) return this.refuse(bad)
     const done = this.run(this.tracker.putArtifact(source)).then((blob) =>
       this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType }, true)
     )
@@ -272,43 +302,125 @@ export class Run {
       this.uploads.delete(done)
     }
     done.then(forget, forget)
-    return done
+    return this.watch(done)
   }
 
   // -- lifecycle ------------------------------------------------------------
 
-  /** End the run: FINISHED by default, or FAILED or KILLED (with the error, if any). */
   /**
-   * Queued behind every earlier call, artifact uploads still in progress included; any call made
-   * after `end()` is refused at once.
+   * End the run: FINISHED by default, or FAILED or KILLED (with the error, if any). Queued behind
+   * every earlier call, artifact uploads still in progress included; any call made after `end()`
+   * is refused at once. If a call failed and nobody looked at its promise (an un-awaited
+   * `logMetric` with a NaN step, say), the run ends FAILED with that error instead of FINISHED, and
+   * `end()` rejects with it; the valid calls around it are written all the same.
    */
   end(options?: { readonly status?: EndStatus; readonly error?: unknown }): Promise<void> {
     const status = options?.status ?? "FINISHED"
     const error = options?.error === undefined ? undefined : describeError(options.error)
-    const command: RunCommand = error ? { _tag: "EndRun", status, error } : { _tag: "EndRun", status }
-    if (this.uploads.size === 0) return this.command(command)
+    const asked: RunCommand = error ? { _tag: "EndRun", status, error } : { _tag: "EndRun", status }
     const inactive = this.inactive()
-    if (inactive) return Promise.reject(inactive)
+    if (inactive) return this.refuse(inactive)
+    // Refuse a bad status now, before anything changes.
+    const check = decideRun(this.state, this.id, asked)
+    if (!check.ok) return this.refuse(check.error)
     this.ending = true
-    return Promise.allSettled([...this.uploads]).then(() => {
-      this.ending = false
-      return this.command(command)
-    })
+    const ended = (async () => {
+      try {
+        await this.drain(false)
+        const unseen = this.takeUnseen()
+        const command: RunCommand = unseen !== undefined && status === "FINISHED" ? { _tag: "EndRun", status: "FAILED", error: describeError(unseen) } : asked
+        await this.command(command, true)
+        if (unseen !== undefined) throw unseen
+      } finally {
+        this.ending = false
+        this.closing = null
+      }
+    })()
+    // Watch first: the failure is kept before anything waiting on `closing` looks for it.
+    const outcome = this.watch(ended)
+    this.closing = ended.then(() => {}, () => {})
+    return outcome
   }
 
-  /** Resolves when every call made so far is durable (or rejects with the first failure). */
-  async flush(): Promise<void> {
-    while (this.inflight !== null || this.entries.length > 0) {
-      if (this.inflight !== null) await this.inflight
-      else {
-        const b = this.batch
-        this.flushNow()
-        await b.promise
-      }
-    }
+  /**
+   * Resolves when every call made so far is durable, uploads included. Rejects with the first
+   * failure nobody has looked at since the last report (a refused un-awaited call, a failed
+   * un-awaited flush); a failure whose promise was awaited or caught is its caller's, not reported
+   * again.
+   */
+  flush(): Promise<void> {
+    return this.watch(this.drain(true).then(() => {
+      const unseen = this.takeUnseen()
+      if (unseen !== undefined) throw unseen
+    }))
+  }
+
+  /** True while the run takes calls: RUNNING, not deleted, and `end()` not called. */
+  get active(): boolean {
+    return this.inactive() === undefined
   }
 
   // -- queueing -------------------------------------------------------------
+
+  /** Wait until nothing is queued, uploading or being appended (nor ending, for `flush()`). Never rejects. */
+  private async drain(waitForEnd: boolean): Promise<void> {
+    for (;;) {
+      if (waitForEnd && this.closing !== null) await this.closing
+      else if (this.uploads.size > 0) await Promise.allSettled([...this.uploads])
+      else if (this.inflight !== null) await this.inflight
+      else if (this.entries.length > 0) this.flushNow()
+      else return
+    }
+  }
+
+  private deferred(): Deferred {
+    let resolve!: () => void
+    let reject!: (e: unknown) => void
+    const raw = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    return { promise: this.watch(raw), resolve, reject }
+  }
+
+  /**
+   * The promise a caller gets for `p`: it never becomes an unhandled rejection, and if it rejects
+   * before anyone looked at it, the failure is kept for the next flush() or end(). The keeping
+   * happens in the first reaction to `p`, ahead of anything the handle itself waits on `p` with.
+   */
+  private watch(p: Promise<void>): Outcome {
+    const outcome: Outcome = new Outcome((resolve, reject) => {
+      quietly(p, resolve, (e) => {
+        reject(e)
+        this.keep(outcome, e)
+      })
+    })
+    quietly(outcome, () => {}, () => {})
+    return outcome
+  }
+
+  private keep(outcome: Outcome, e: unknown): void {
+    if (outcome.seen || this.unseen.size >= MAX_UNSEEN) return
+    this.unseen.set(outcome, e)
+    outcome.onSeen = () => {
+      this.unseen.delete(outcome)
+    }
+  }
+
+  /** A refusal, kept at once: a flush() called right after the refused call reports it. */
+  private refuse(e: unknown): Outcome {
+    const outcome = new Outcome((_, reject) => reject(e))
+    quietly(outcome, () => {}, () => {})
+    this.keep(outcome, e)
+    return outcome
+  }
+
+  /** The oldest failure nobody looked at; the report covers every one kept so far. */
+  private takeUnseen(): unknown {
+    const first = this.unseen.values().next()
+    this.unseen.clear()
+    return first.done ? undefined : first.value
+  }
 
   private inactive(): RunNotActive | undefined {
     if (this.ending) {
@@ -319,9 +431,9 @@ export class Run {
 
   /** Decide against the handle's state and queue. `beforeEnd`: an upload that `end()` is waiting for. */
   private command(command: RunCommand, beforeEnd = false): Promise<void> {
-    if (this.ending && !beforeEnd) return Promise.reject(this.inactive())
+    if (this.ending && !beforeEnd) return this.refuse(this.inactive())
     const d = decideRun(this.state, this.id, command)
-    if (!d.ok) return Promise.reject(d.error)
+    if (!d.ok) return this.refuse(d.error)
     if (d.events.length === 0) return this.settledSoFar()
     this.state = apply(this.state, d.events)
     this.entries.push({ kind: "command", command, drafts: d.events })
@@ -365,7 +477,7 @@ export class Run {
    */
   private settledSoFar(): Promise<void> {
     if (this.entries.length > 0) return this.schedule()
-    return this.inflightBatch?.promise ?? Promise.resolve()
+    return this.inflightBatch?.promise ?? this.watch(Promise.resolve())
   }
 
   /** Called with entries queued: hands out their batch's promise and makes sure a flush is coming. */
@@ -383,7 +495,7 @@ export class Run {
     const entries = this.entries
     const batch = this.batch
     this.entries = []
-    this.batch = deferred()
+    this.batch = this.deferred()
     this.inflightBatch = batch
     this.inflight = this.commit(entries).then(batch.resolve, batch.reject).finally(() => {
       this.inflight = null
@@ -519,13 +631,14 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
       try {
         result = await fn(h)
       } catch (e) {
-        if (h.status === "RUNNING") {
+        if (h.active) {
           await h.flush().catch(() => {})
           await h.end({ status: "FAILED", error: e })
         }
         throw e
       }
-      if (h.status === "RUNNING") await h.end()
+      // Ends FAILED, and rejects, if a call failed that nobody looked at.
+      if (h.active) await h.end()
       else await h.flush()
       return result
     },
