@@ -9,6 +9,7 @@ import { Layer } from "effect"
 import { resolve } from "node:path"
 import { lazyAnalytics } from "./analytics.ts"
 import { downloadArtifacts } from "./download.ts"
+import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
 
@@ -74,6 +75,8 @@ export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
   const dir = resolve(options.dir ?? defaultDir())
   const client = await makeTrackerClient(trackerLayer({ ...options, dir }))
+  // Runs left open when the process ends are ended and written (see exit.ts).
+  const unfollow = followAtExit(client, dir, options.durability ?? "fsync")
   const analytics = lazyAnalytics(dir)
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
@@ -116,6 +119,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       return { position: r.position, events: r.events }
     },
     async close() {
+      unfollow()
       try {
         await close()
       } finally {

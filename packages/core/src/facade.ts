@@ -87,6 +87,13 @@ interface Deferred {
   readonly reject: (e: unknown) => void
 }
 
+/**
+ * When a flush starts: on the event loop's next turn rather than the next microtask, so every call
+ * made before the script's next real wait joins one append, and a `process.exit()` that follows
+ * un-awaited calls finds them still queued (a hand-off can take them) rather than half-appended.
+ */
+const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0)
+
 /** At most this many unseen failures are kept between reports; beyond that they are the same story. */
 const MAX_UNSEEN = 1000
 
@@ -133,6 +140,8 @@ export class Run {
   private ending = false
   /** `end()` at work, from its call until its event is appended or refused; never rejects. */
   private closing: Promise<void> | null = null
+  /** The end `end()` was asked for, until it is queued. */
+  private endAsked: RunCommand | null = null
   /**
    * Failures handed to callers who have not looked at them (yet), oldest first: refusals of
    * un-awaited calls and failed flushes of un-awaited batches. flush() and end() report the first.
@@ -324,6 +333,7 @@ export class Run {
     const check = decideRun(this.state, this.id, asked)
     if (!check.ok) return this.refuse(check.error)
     this.ending = true
+    this.endAsked = asked
     const ended = (async () => {
       try {
         await this.drain(false)
@@ -333,6 +343,7 @@ export class Run {
         if (unseen !== undefined) throw unseen
       } finally {
         this.ending = false
+        this.endAsked = null
         this.closing = null
       }
     })()
@@ -355,9 +366,37 @@ export class Run {
     }))
   }
 
+  /** True while the run takes calls, or has calls (or its end) still to write. */
+  get live(): boolean {
+    return this.active || this.ending || this.inflight !== null || this.entries.length > 0 || this.uploads.size > 0
+  }
+
   /** True while the run takes calls: RUNNING, not deleted, and `end()` not called. */
   get active(): boolean {
     return this.inactive() === undefined
+  }
+
+  /**
+   * For an exit that leaves no time for I/O (`process.exit()`): take every queued call, plus the
+   * run's end (`status`, unless `end()` already asked for one) if it is still active, as events to
+   * append by other means, synchronously. The handle takes nothing after this. `busy` when an
+   * append is in flight: whether it lands is up to the store, so nothing can safely follow it.
+   * Uploads still in progress are not included (their bytes are not stored yet).
+   */
+  takeForExit(status: EndStatus, error?: unknown): { readonly runId: string; readonly expectedVersion: number; readonly drafts: ReadonlyArray<Draft> } | "busy" | undefined {
+    if (this.inflight !== null) return "busy"
+    const drafts = toDrafts(this.entries)
+    this.entries = []
+    const end: RunCommand | null = this.endAsked ?? (checkRunActive(this.state) === undefined
+      ? error === undefined ? { _tag: "EndRun", status } : { _tag: "EndRun", status, error: describeError(error) }
+      : null)
+    if (end !== null) {
+      const d = decideRun(this.state, this.id, end)
+      if (d.ok) drafts.push(...d.events)
+    }
+    this.ending = true
+    this.endAsked = null
+    return drafts.length === 0 ? undefined : { runId: this.id, expectedVersion: this.version, drafts }
   }
 
   // -- queueing -------------------------------------------------------------
@@ -484,7 +523,7 @@ export class Run {
   private schedule(): Promise<void> {
     if (!this.scheduled && this.inflight === null) {
       this.scheduled = true
-      queueMicrotask(() => this.flushNow())
+      nextTurn(() => this.flushNow())
     }
     return this.batch.promise
   }
@@ -596,6 +635,8 @@ export interface TrackerClient {
   listModelVersions(name: string, options?: ReadOptions): Promise<ReadonlyArray<ModelVersionView>>
   /** Every event of a stream (`run-<id>`, `model-<name>`, `experiments`), oldest first: who, when, what. */
   streamEvents(stream: string): Promise<ReadonlyArray<RecordedEvent>>
+  /** The run handles of this client that are still active or still have calls to write. */
+  liveRuns(): ReadonlyArray<Run>
   /** The Effect API behind this client. */
   readonly effect: TrackerShape
   /** Flush every open run handle and release the store. */
@@ -669,6 +710,11 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     listModels: (options) => run(tracker.listModels(options)),
     listModelVersions: (name, options) => run(tracker.listModelVersions(name, options)),
     streamEvents: (stream) => run(tracker.streamEvents(stream)),
+    liveRuns: () => {
+      // A handle that is done (ended, nothing left to write) is forgotten here.
+      for (const h of open) if (!h.live) open.delete(h)
+      return [...open]
+    },
     effect: tracker,
     async close() {
       if (closed) return
