@@ -67,9 +67,9 @@ it("two writers on one directory, any interleaving: at most one Production, vers
 })
 
 const promoter = join(import.meta.dirname, "fixtures", "promoter.ts")
-const runPromoter = (dir: string, worker: number, versions: number) =>
+const runPromoter = (dir: string, worker: number, versions: number, times = 6) =>
   new Promise<number[]>((resolve, reject) => {
-    const child = spawn(process.execPath, [promoter, dir, String(worker), String(versions)], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [promoter, dir, String(worker), String(versions), String(times)], { stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     child.stdout.on("data", (c: Buffer) => (out += c.toString()))
@@ -77,24 +77,51 @@ const runPromoter = (dir: string, worker: number, versions: number) =>
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`promoter ${worker} exited ${code}: ${err}`))))
   })
 
+/**
+ * The promotions in the model's log are a chain: each archives the holder the one before it left.
+ * Returns the final holder, which must be the only version in Production.
+ */
+const checkChain = async (dir: string) => {
+  const t = await openTracker({ dir })
+  const events = (await t.streamEvents("model-clf")).filter((e) => e.type === "StagePromoted")
+  let holder: number | undefined
+  for (const e of events) {
+    if (e.type !== "StagePromoted") continue
+    expect(e.data.version).not.toBe(holder)
+    expect(e.data.archived.map((a) => a.version)).toEqual(holder === undefined ? [] : [holder])
+    holder = e.data.version
+  }
+  const versions = await t.listModelVersions("clf")
+  expect(versions.filter((v) => v.stage === "Production").map((v) => v.version)).toEqual([holder])
+  await t.close()
+  expect((await verifyStore(dir)).findings).toEqual([])
+  return { events: events.length, holder }
+}
+
 it("4 processes racing promotions: every promotion lands, exactly one Production at the end", async () => {
   const dir = mkdtempSync(join(tmpdir(), "runledger-promote-"))
   try {
     await setup(dir, 4)
     const landed = (await Promise.all([0, 1, 2, 3].map((w) => runPromoter(dir, w, 4)))).flat()
-    const t = await openTracker({ dir })
-    const events = (await t.streamEvents("model-clf")).filter((e) => e.type === "StagePromoted")
-    // Every acknowledged promotion is in the log, in some order, each judged against the one before.
-    expect(events.length).toBe(landed.length)
-    let holder: number | undefined
-    for (const e of events) {
-      if (e.type !== "StagePromoted") continue
-      expect(e.data.archived.map((a) => a.version)).toEqual(holder === undefined ? [] : [holder])
-      holder = e.data.version
-    }
-    const versions = await t.listModelVersions("clf")
-    expect(versions.filter((v) => v.stage === "Production").map((v) => v.version)).toEqual([holder])
-    await t.close()
+    expect(landed.length).toBe(4 * 6)
+    // A promotion of the version already in Production succeeds without an event.
+    const { events } = await checkChain(dir)
+    expect(events).toBeGreaterThan(0)
+    expect(events).toBeLessThanOrEqual(landed.length)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+it("2 processes promoting different versions 20 times each: no refusal, a consistent chain, one Production", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-promote2-"))
+  try {
+    await setup(dir, 2)
+    // Worker 0 promotes 1, 2, 1, ...; worker 1 promotes 2, 1, 2, ...: each often finds its version
+    // already there, put by the other.
+    const [a, b] = await Promise.all([runPromoter(dir, 0, 2, 20), runPromoter(dir, 1, 2, 20)])
+    expect([a.length, b.length]).toEqual([20, 20])
+    await checkChain(dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

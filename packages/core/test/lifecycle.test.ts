@@ -81,7 +81,11 @@ describe("model registry", () => {
     await tracker.transitionStage("clf", 1, "Production")
     await tracker.createModelVersion("clf", { runId: run.id, artifactPath: "model" })
     await refused(() => tracker.transitionStage("clf", 2, "Production"), "InvalidInput", /holds Production; pass archiveExisting/)
-    await refused(() => tracker.transitionStage("clf", 1, "Production"), "InvalidInput", /already in Production/)
+    // Promoting to the stage a version already holds is a no-op success (a deploy script run twice).
+    const before = (await tracker.streamEvents("model-clf")).length
+    expect((await tracker.transitionStage("clf", 1, "Production")).stage).toBe("Production")
+    expect((await tracker.transitionStage("clf", 1, "Production", { archiveExisting: true })).stage).toBe("Production")
+    expect((await tracker.streamEvents("model-clf")).length).toBe(before)
     await refused(() => tracker.deleteAlias("clf", "nope"), "NotFound", /no alias "nope"/)
   })
 

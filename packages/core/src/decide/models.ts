@@ -65,7 +65,8 @@ export const decideCreateModelVersion = (model: ModelState | undefined, name: st
 
 /**
  * Move a version to a stage. Production holds at most one version: promoting over a holder needs
- * `archiveExisting`, which archives it in the same event. For Staging, `archiveExisting` archives
+ * `archiveExisting`, which archives it in the same event. Promoting to the stage the version
+ * already holds changes nothing and succeeds. For Staging, `archiveExisting` archives
  * the versions there too; without it several versions may be in Staging (as in MLflow).
  */
 export const decideTransitionStage = (model: ModelState | undefined, name: string, version: number, stage: string, archiveExisting: boolean): Decision => {
@@ -74,7 +75,9 @@ export const decideTransitionStage = (model: ModelState | undefined, name: strin
   const to = stage as Stage
   const v = model.versions.get(version)
   if (v === undefined) return refuse(versionMissing(model, version))
-  if (v.stage === to) return refuse(invalid("stage", `Version ${version} of ${JSON.stringify(name)} is already in ${to}.`))
+  // Already there: a no-op success, as in MLflow, so a deploy script can run twice and racing
+  // promoters of the same version both succeed.
+  if (v.stage === to) return ok([])
   const holders = to === "Production" || to === "Staging" ? versionsInStage(model, to) : []
   if (to === "Production" && holders.length > 0 && !archiveExisting) {
     return refuse(invalid("stage", `Version ${holders.join(", ")} of ${JSON.stringify(name)} holds Production; pass archiveExisting (--archive-existing) to archive it in the same step, or move it out first.`))
