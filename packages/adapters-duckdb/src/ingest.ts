@@ -68,6 +68,7 @@ const ms = (x: number): bigint => BigInt(Number.isFinite(x) ? wholeMs(x) : 0)
 const json = (x: unknown): string => JSON.stringify(x)
 
 const RUN = {
+  name: columnIndex(RUNS, "run_name"),
   status: columnIndex(RUNS, "status"),
   endTime: columnIndex(RUNS, "end_time"),
   lifecycle: columnIndex(RUNS, "lifecycle"),
@@ -312,6 +313,12 @@ export class Ingest {
       case "TagDeleted":
         this.tags.remove([runId, e.data.key])
         return undefined
+      case "RunRenamed": {
+        const name = e.data.name
+        return this.update(this.runRows, [runId], (row) => {
+          row[RUN.name] = name
+        })
+      }
       case "ArtifactStored": {
         const d = e.data
         this.artifacts.put([runId, d.path, d.sha256, BigInt(Number.isFinite(d.size) ? Math.trunc(d.size) : 0), d.mediaType])

@@ -115,6 +115,9 @@ export type MetricsBatch = typeof MetricsLogged.Type
 export const TagsSet = Schema.Struct({ tags: StringMap })
 export const TagDeleted = Schema.Struct({ key: Schema.String })
 
+/** The run's name changes (MLflow: setting the tag `mlflow.runName`); written beside that TagsSet. */
+export const RunRenamed = Schema.Struct({ name: Schema.String })
+
 export const ArtifactStored = Schema.Struct({
   path: Schema.String,
   sha256: Schema.String,
@@ -205,6 +208,7 @@ export const Event = Schema.Union([
   envelope("MetricsLogged", MetricsLogged),
   envelope("TagsSet", TagsSet),
   envelope("TagDeleted", TagDeleted),
+  envelope("RunRenamed", RunRenamed),
   envelope("ArtifactStored", ArtifactStored),
   envelope("RunEnded", RunEnded),
   envelope("RunDeleted", RunDeleted),
@@ -238,6 +242,7 @@ export const EVENT_TYPES: ReadonlyArray<EventType> = [
   "MetricsLogged",
   "TagsSet",
   "TagDeleted",
+  "RunRenamed",
   "ArtifactStored",
   "RunEnded",
   "RunDeleted",

@@ -121,7 +121,6 @@ const cloneState = (s: RunState): RunState => ({
 export class Run {
   readonly id: string
   readonly experimentId: string
-  readonly name: string
   /** The run as this handle knows it, including calls not yet flushed. */
   private state: RunState
   /** The store version of the run's stream after the last successful append. */
@@ -156,11 +155,15 @@ export class Run {
     this.run = run
     this.id = state.id
     this.experimentId = state.experimentId
-    this.name = state.name
     this.state = cloneState(state)
     this.version = state.version
     this.batch = this.deferred()
     for (const [k, m] of state.latest) this.nextStep.set(k, m.step + 1)
+  }
+
+  /** The run's name; setting the tag `mlflow.runName` changes it. */
+  get name(): string {
+    return this.state.name
   }
 
   get status(): RunStatus {

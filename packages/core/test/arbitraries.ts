@@ -64,6 +64,7 @@ export const draft = fc.oneof(
   fc.record({ type: fc.constant("RunDeleted" as const), data: fc.constant({}) }),
   fc.record({ type: fc.constant("RunRestored" as const), data: fc.constant({}) }),
   fc.record({ type: fc.constant("RunResumed" as const), data: fc.record({ fromStep: fc.nat(1e6) }) }),
+  fc.record({ type: fc.constant("RunRenamed" as const), data: fc.record({ name: text }) }),
   fc.record({ type: fc.constant("ModelRegistered" as const), data: fc.record({ name: text, description: text, tags: stringMap }) }),
   fc.record({ type: fc.constant("ModelVersionCreated" as const), data: fc.record({ version: fc.integer({ min: 1, max: 99 }), runId: id, artifactPath: fc.constantFrom("model", "a/b.json") }) }),
   fc.record({

@@ -252,3 +252,22 @@ describe("run handle", () => {
     )
   })
 })
+
+describe("renaming through the mlflow.runName tag", () => {
+  it("writes TagsSet and RunRenamed in one append; every view and the handle see the new name", async () => {
+    const { tracker } = await memoryClient()
+    const run = await tracker.startRun({ experiment: "e", name: "old" })
+    await run.setTags({ team: "a", "mlflow.runName": "new" })
+    expect(run.name).toBe("new")
+    const events = await tracker.streamEvents(`run-${run.id}`)
+    expect(events.slice(1).map((e) => [e.type, e.data])).toEqual([
+      ["TagsSet", { tags: { team: "a", "mlflow.runName": "new" } }],
+      ["RunRenamed", { name: "new" }]
+    ])
+    expect((await tracker.getRun(run.id)).name).toBe("new")
+    expect((await tracker.listRuns()).map((r) => r.name)).toEqual(["new"])
+    await expect(run.setTag("mlflow.runName", "bad\u0007name")).rejects.toMatchObject({ _tag: "InvalidInput" })
+    expect((await tracker.streamEvents(`run-${run.id}`)).length).toBe(events.length)
+    await tracker.close()
+  })
+})

@@ -30,6 +30,8 @@ export const summary = (e: RecordedEvent): string => {
       return Object.entries(e.data.tags).map(([k, v]) => `${k}=${v}`).join(" ")
     case "TagDeleted":
       return e.data.key
+    case "RunRenamed":
+      return `-> ${e.data.name}`
     case "ArtifactStored":
       return `${e.data.path} (${e.data.size} bytes, sha256 ${e.data.sha256.slice(0, 12)})`
     case "RunEnded":

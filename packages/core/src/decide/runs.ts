@@ -21,6 +21,9 @@ import { type Decision, type Draft, ok, refuse } from "./common.ts"
 // ---------------------------------------------------------------------------
 // Runs
 
+/** The tag MLflow keeps a run's name in. */
+export const RUN_NAME_TAG = "mlflow.runName"
+
 export interface StartRun {
   readonly runId: string
   readonly experimentId: string
@@ -150,7 +153,14 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
     case "SetTags": {
       const bad = checkTags(cmd.tags as Record<string, unknown>)
       if (bad) return refuse(bad)
-      return ok(Object.keys(cmd.tags).length === 0 ? [] : [{ type: "TagsSet", data: { tags: { ...(cmd.tags as Record<string, string>) } } }])
+      if (Object.keys(cmd.tags).length === 0) return ok([])
+      const tags = { ...(cmd.tags as Record<string, string>) }
+      // As in MLflow, the tag `mlflow.runName` is the run's name: setting it renames the run.
+      const name = Object.hasOwn(tags, RUN_NAME_TAG) ? tags[RUN_NAME_TAG] : undefined
+      if (name === undefined || name === state.name) return ok([{ type: "TagsSet", data: { tags } }])
+      const badName = checkName("run", name)
+      if (badName) return refuse(badName)
+      return ok([{ type: "TagsSet", data: { tags } }, { type: "RunRenamed", data: { name } }])
     }
     case "DeleteTag": {
       const bad = checkKey("tag", cmd.key)

@@ -129,6 +129,9 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
     case "TagDeleted":
       delete state.tags[event.data.key]
       break
+    case "RunRenamed":
+      state.name = event.data.name
+      break
     case "ArtifactStored":
       state.artifacts.set(event.data.path, event.data)
       break
