@@ -86,10 +86,23 @@ export const checkStep = (key: string, step: unknown): InvalidInput | undefined 
     ? undefined
     : invalid("metric step", `The step of metric ${show(key)} is ${String(step)}; steps are whole numbers >= 0.`)
 
+/**
+ * The latest metric timestamp: JavaScript's Date range (year 275760), in epoch milliseconds. Every
+ * store and the read model hold it exactly: a safe integer, a DuckDB BIGINT, and in microseconds
+ * (8.64e18) still inside a DuckDB TIMESTAMP.
+ */
+export const MAX_TIMESTAMP_MS = 8.64e15
+
+/** A metric timestamp is whole epoch milliseconds in 0 ..= MAX_TIMESTAMP_MS. */
+export const isTimestamp = (t: unknown): t is number => typeof t === "number" && Number.isSafeInteger(t) && t >= 0 && t <= MAX_TIMESTAMP_MS
+
 export const checkTimestamp = (key: string, timestamp: unknown): InvalidInput | undefined =>
-  typeof timestamp === "number" && Number.isFinite(timestamp) && timestamp >= 0
+  isTimestamp(timestamp)
     ? undefined
-    : invalid("metric timestamp", `The timestamp of metric ${show(key)} is ${String(timestamp)}; use epoch milliseconds (a finite number >= 0).`)
+    : invalid(
+      "metric timestamp",
+      `The timestamp of metric ${show(key)} is ${String(timestamp)}; use whole epoch milliseconds from 0 to ${MAX_TIMESTAMP_MS} (what Date.now() gives).`
+    )
 
 /** An artifact's logical path inside its run: relative, no `..`, `.` or empty segments, no NUL or backslash. */
 export const checkArtifactPath = (path: unknown): InvalidInput | undefined => {

@@ -2,9 +2,10 @@
  * The run handle's promises: every call's promise settles, whatever mix of awaited and un-awaited
  * calls, no-op repeats and refusals came before it; and the log holds exactly the accepted calls.
  */
+import { Effect } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { ParamValue, RecordedEvent, Run } from "../src/index.ts"
+import { checkMetricsBatch, decideRun, MAX_TIMESTAMP_MS, type ParamValue, type RecordedEvent, type Run } from "../src/index.ts"
 import { memoryClient } from "./memory-client.ts"
 
 type Call =
@@ -269,5 +270,45 @@ describe("renaming through the mlflow.runName tag", () => {
     await expect(run.setTag("mlflow.runName", "bad\u0007name")).rejects.toMatchObject({ _tag: "InvalidInput" })
     expect((await tracker.streamEvents(`run-${run.id}`)).length).toBe(events.length)
     await tracker.close()
+  })
+})
+
+describe("metric timestamps and steps are bounded to what every store and the read model hold", () => {
+  const extremes = [1e19, 1e300, Number.MAX_VALUE, MAX_TIMESTAMP_MS + 1, 1.5, -1, NaN, Infinity, -0.5]
+
+  it("1e19, 1e300, Number.MAX_VALUE, fractions and out-of-range values are refused by every path, with nothing appended", async () => {
+    const { tracker } = await memoryClient()
+    const run = await tracker.startRun({ experiment: "e" })
+    const before = (await tracker.streamEvents(`run-${run.id}`)).length
+    for (const t of extremes) {
+      const message = expect.stringMatching(/timestamp of metric "m" is .*whole epoch milliseconds from 0 to 8640000000000000/)
+      await expect(run.logMetric("m", 1, { timestamp: t })).rejects.toMatchObject({ _tag: "InvalidInput", message })
+      await expect(run.logMetrics({ m: 1 }, { timestamp: t })).rejects.toMatchObject({ _tag: "InvalidInput", message })
+      await expect(run.logBatch({ metrics: [{ key: "m", value: 1, step: 0, timestamp: t }] })).rejects.toMatchObject({ _tag: "InvalidInput", message })
+      const decided = decideRun(await tracker.effect.loadRun(run.id).pipe(Effect.runPromise), run.id, { _tag: "LogMetrics", batch: { keys: ["m"], values: [1], steps: [0], timestamps: [t] } })
+      expect(decided.ok).toBe(false)
+    }
+    await run.flush()
+    expect((await tracker.streamEvents(`run-${run.id}`)).length).toBe(before)
+    // The bounds themselves are fine.
+    await run.logMetric("m", 1, { step: Number.MAX_SAFE_INTEGER, timestamp: MAX_TIMESTAMP_MS })
+    await run.logMetric("m", 2, { step: 0, timestamp: 0 })
+    expect((await tracker.metricHistory(run.id, "m")).map((p) => [p.step, p.timestamp])).toEqual([[0, 0], [Number.MAX_SAFE_INTEGER, MAX_TIMESTAMP_MS]])
+    await tracker.close()
+  })
+
+  it("whatever decide accepts fits a BIGINT, a DuckDB TIMESTAMP (microseconds) and a JS Date", () => {
+    const anyTime = fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constantFrom(...extremes, 0, MAX_TIMESTAMP_MS, -0))
+    fc.assert(
+      fc.property(anyTime, fc.oneof(fc.double(), fc.maxSafeNat()), (timestamp, step) => {
+        const bad = checkMetricsBatch({ keys: ["m"], values: [1], steps: [step], timestamps: [timestamp] })
+        if (bad !== undefined) return
+        const int64 = (n: bigint) => n >= -(2n ** 63n) && n < 2n ** 63n
+        expect(Number.isSafeInteger(step) && step >= 0).toBe(true)
+        expect(Number.isSafeInteger(timestamp)).toBe(true)
+        expect(int64(BigInt(timestamp) * 1000n)).toBe(true)
+        expect(new Date(timestamp).getTime()).toBe(timestamp)
+      })
+    )
   })
 })

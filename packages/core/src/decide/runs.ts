@@ -14,6 +14,7 @@ import {
   checkStep,
   checkTags,
   checkTimestamp,
+  isTimestamp,
   sameParam
 } from "../validate.ts"
 import { type Decision, type Draft, ok, refuse } from "./common.ts"
@@ -85,7 +86,7 @@ export const checkMetricsBatch = (batch: MetricsBatch): InvalidInput | undefined
     const s = steps[i]
     if (!(Number.isSafeInteger(s) && s >= 0)) return checkStep(key, s)
     const t = timestamps[i]
-    if (!(typeof t === "number" && t >= 0 && t !== Infinity)) return checkTimestamp(key, t)
+    if (!isTimestamp(t)) return checkTimestamp(key, t)
   }
   return undefined
 }
