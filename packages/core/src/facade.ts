@@ -34,7 +34,7 @@ import {
   Tracker,
   type TrackerShape
 } from "./tracker.ts"
-import { checkArtifactPath, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
+import { checkArtifactPath, checkArtifactPlace, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
 
 export interface MetricOptions {
   /** Whole number >= 0. Default: one past the largest step logged for this key in this run (0 first). */
@@ -304,7 +304,8 @@ export class Run {
 
   /** Store the blob first, then queue the event that names it: an event never points at missing bytes. */
   private upload(source: ArtifactSource, path: string, mediaType: string): Promise<void> {
-    const bad = checkArtifactPath(path) ?? this.inactive()
+    // Checked before the upload too, so a refused path costs no bytes.
+    const bad = checkArtifactPath(path) ?? this.inactive() ?? checkArtifactPlace(this.state.artifacts, path)
     if (bad) return this.refuse(bad)
     const done = this.run(this.tracker.putArtifact(source)).then((blob) =>
       this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType }, true)

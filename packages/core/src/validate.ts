@@ -120,6 +120,33 @@ export const checkArtifactPath = (path: unknown): InvalidInput | undefined => {
   if (segments.some((s) => s === "" || s === ".")) {
     return invalid("artifact path", `The artifact path ${show(path)} has an empty or '.' segment; write it as "folder/file".`)
   }
+  // Downloads write each segment as a file or folder name, and file systems allow 255 bytes.
+  const long = segments.find((s) => utf8Length(s) > MAX_SEGMENT_BYTES)
+  if (long !== undefined) {
+    return invalid("artifact path", `The artifact path segment ${show(long)} is ${utf8Length(long)} bytes in UTF-8; file systems allow ${MAX_SEGMENT_BYTES} per name. Shorten it.`)
+  }
+  return undefined
+}
+
+/** The longest name of one file or folder on common file systems (ext4, APFS, NTFS), in bytes. */
+export const MAX_SEGMENT_BYTES = 255
+
+const utf8 = new TextEncoder()
+const utf8Length = (s: string): number => utf8.encode(s).length
+
+/**
+ * A run's artifacts download into one folder tree, so no path may be both a file and a folder:
+ * `x/y` and `x/y/z` in one run cannot both be written. Storing the same path again replaces it.
+ */
+export const checkArtifactPlace = (stored: ReadonlyMap<string, unknown>, path: string): InvalidInput | undefined => {
+  for (const p of stored.keys()) {
+    if (p.startsWith(`${path}/`)) {
+      return invalid("artifact path", `This run already stores ${show(p)}, so ${show(path)} is a folder, not a file; store it under another name.`)
+    }
+    if (path.startsWith(`${p}/`)) {
+      return invalid("artifact path", `This run already stores the file ${show(p)}, so it cannot be a folder of ${show(path)}; store it under another name.`)
+    }
+  }
   return undefined
 }
 

@@ -7,6 +7,7 @@ import type { EndStatus, Environment, MetricsBatch, ParamValue, Source } from ".
 import type { RunState } from "../project/runs.ts"
 import {
   checkArtifactPath,
+  checkArtifactPlace,
   checkKey,
   checkMetricValue,
   checkName,
@@ -172,7 +173,7 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
       return ok([{ type: "TagDeleted", data: { key: cmd.key } }])
     }
     case "StoreArtifact": {
-      const bad = checkArtifactPath(cmd.path)
+      const bad = checkArtifactPath(cmd.path) ?? checkArtifactPlace(state.artifacts, cmd.path)
       if (bad) return refuse(bad)
       return ok([{ type: "ArtifactStored", data: { path: cmd.path, sha256: cmd.sha256, size: cmd.size, mediaType: cmd.mediaType } }])
     }
