@@ -13,6 +13,26 @@ const KEY_CHARS = /^[\p{L}\p{N}_\-. /]+$/u
 
 const show = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Text is stored exactly or refused, never altered. A lone UTF-16 surrogate has no UTF-8 form, so
+ * the read model (and any UTF-8 store) would replace it. A leading byte-order mark is stored
+ * exactly, but DuckDB's Node client drops it from the start of every string it returns, so the
+ * read model (sql, exports) would hand back other text than was logged.
+ */
+export const checkText = (field: string, what: string, s: string): InvalidInput | undefined => {
+  const lone = LONE_SURROGATE.exec(s)
+  if (lone) {
+    const code = lone[0].charCodeAt(0).toString(16).toUpperCase()
+    return invalid(field, `The ${what} has a lone UTF-16 surrogate (U+${code} at index ${lone.index}), which no UTF-8 text can hold; it is usually half of an emoji cut in two. Fix the string.`)
+  }
+  if (s.charCodeAt(0) === 0xfeff) {
+    return invalid(field, `The ${what} starts with a byte-order mark (U+FEFF), which the analytics read model cannot return intact; remove it.`)
+  }
+  return undefined
+}
+
 /** Keys of params, metrics and tags: 1..250 of letters, digits, `_ - . / space`; no `..` segment. */
 export const checkKey = (kind: string, key: unknown): InvalidInput | undefined => {
   if (typeof key !== "string") return invalid(`${kind} key`, `A ${kind} key must be a string, got ${typeof key}.`)
@@ -43,14 +63,14 @@ export const checkName = (kind: string, name: unknown): InvalidInput | undefined
   if (/[\u0000-\u001f\u007f]/.test(name)) {
     return invalid(`${kind} name`, `The ${kind} name ${show(name)} has a control character; remove it.`)
   }
-  return undefined
+  return checkText(`${kind} name`, `${kind} name`, name)
 }
 
 export const checkParamValue = (key: string, value: unknown): InvalidInput | undefined => {
   if (typeof value === "string") {
     return value.length > MAX_PARAM_LENGTH
       ? invalid("param value", `The value of param ${show(key)} has ${value.length} characters; the limit is ${MAX_PARAM_LENGTH}.`)
-      : undefined
+      : checkText("param value", `value of param ${show(key)}`, value)
   }
   if (typeof value === "boolean") return undefined
   if (typeof value === "number") {
@@ -70,7 +90,7 @@ export const checkTagValue = (key: string, value: unknown): InvalidInput | undef
   }
   return value.length > MAX_TAG_LENGTH
     ? invalid("tag value", `The value of tag ${show(key)} has ${value.length} characters; the limit is ${MAX_TAG_LENGTH}.`)
-    : undefined
+    : checkText("tag value", `value of tag ${show(key)}`, value)
 }
 
 export const checkMetricValue = (key: string, value: unknown): InvalidInput | undefined =>
@@ -113,6 +133,8 @@ export const checkArtifactPath = (path: unknown): InvalidInput | undefined => {
     return invalid("artifact path", `The artifact path ${show(path)} is absolute; give a path relative to the run, e.g. "model/weights.json".`)
   }
   if (path.includes("\\")) return invalid("artifact path", `The artifact path ${show(path)} has a backslash; use '/' between folders.`)
+  const badText = checkText("artifact path", "artifact path", path)
+  if (badText) return badText
   const segments = path.split("/")
   if (segments.includes("..")) {
     return invalid("artifact path", `The artifact path ${show(path)} climbs out of the run with '..'; keep it inside the run.`)

@@ -7,7 +7,7 @@ import { invalid, NotFound } from "../errors.ts"
 import { type Stage, STAGES } from "../events.ts"
 import { type ModelState, versionsInStage } from "../project/models.ts"
 import type { RunState } from "../project/runs.ts"
-import { checkArtifactPath, checkTags } from "../validate.ts"
+import { checkArtifactPath, checkTags, checkText } from "../validate.ts"
 import { type Decision, ok, refuse } from "./common.ts"
 
 const MODEL_NAME = /^[\p{L}\p{N}_\-. ]+$/u
@@ -40,6 +40,8 @@ export const decideRegisterModel = (model: ModelState | undefined, name: string,
   const bad = checkModelName(name) ?? checkTags(tags)
   if (bad) return refuse(bad)
   if (typeof description !== "string") return refuse(invalid("description", "A model description is a string."))
+  const badText = checkText("description", "model description", description)
+  if (badText) return refuse(badText)
   if (model !== undefined) return refuse(invalid("model name", `Model ${JSON.stringify(name)} is already registered.`))
   return ok([{ type: "ModelRegistered", data: { name, description, tags } }])
 }
