@@ -3,21 +3,12 @@
  * both a file and a folder in one run, and a segment longer than a file name may be (255 bytes).
  * What is accepted downloads.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, expect, it } from "vitest"
+import { expect, it } from "vitest"
+import { freshRoot as fresh } from "../packages/cli/test/harness.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
-const dirs: string[] = []
-const fresh = () => {
-  const d = mkdtempSync(join(tmpdir(), "runledger-paths-"))
-  dirs.push(d)
-  return d
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 it("x/y and x/y/z in one run, either order, awaited or racing: the second is refused; 256-byte names are refused; the rest downloads", async () => {
   const t = await openTracker({ dir: fresh() })

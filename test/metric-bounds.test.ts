@@ -1,19 +1,12 @@
 /** The largest step and timestamp validation accepts go through the directory store and the DuckDB read model intact. */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, expect, it } from "vitest"
+import { expect, it } from "vitest"
+import { freshRoot } from "../packages/cli/test/harness.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 import { MAX_TIMESTAMP_MS } from "../packages/core/src/index.ts"
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 it("steps up to MAX_SAFE_INTEGER and timestamps 0 ..= 8.64e15 are stored and queried exactly; 1e19 is refused and analytics keep working", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-bounds-"))
-  dirs.push(dir)
+  const dir = freshRoot()
   const t = await openTracker({ dir })
   const run = await t.startRun({ experiment: "e" })
   await run.logMetric("m", 1, { step: 0, timestamp: 0 })

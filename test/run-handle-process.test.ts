@@ -3,23 +3,17 @@
  * kills the process nor costs the good calls around it.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { freshRoot } from "../packages/cli/test/harness.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
 const script = join(import.meta.dirname, "fixtures", "handle-script.ts")
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 /** Run a scenario of the script; with `signal`, send it once the script says it is ready. */
 const runScript = (scenario: string, signal?: NodeJS.Signals) =>
   new Promise<{ dir: string; code: number | null; signal: NodeJS.Signals | null; lines: Array<Record<string, unknown>>; stderr: string }>((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), "runledger-handle-"))
-    dirs.push(dir)
+    const dir = freshRoot()
     const child = spawn(process.execPath, [script, dir, scenario], { stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let stderr = ""
@@ -63,28 +57,15 @@ const outcome = async (dir: string, runId: string) => {
 const hundred = [...Array(100).keys()]
 
 describe("runs left open when the process ends", () => {
-  it("the script ends without end() or close(): FINISHED, every point written", async () => {
-    const { dir, code, lines, stderr } = await runScript("forget-end")
-    expect([code, stderr]).toEqual([0, ""])
-    expect(await outcome(dir, lines[0].run as string)).toEqual({ status: "FINISHED", error: undefined, lr: 0.1, points: hundred })
-  })
-
-  it("the script ends with process.exitCode = 3: FAILED, every point written, exit code kept", async () => {
-    const { dir, code, lines } = await runScript("exit-code")
-    expect(code).toBe(3)
-    expect(await outcome(dir, lines[0].run as string)).toMatchObject({ status: "FAILED", error: "the process exited with code 3", points: hundred })
-  })
-
-  it("process.exit(0) right after un-awaited calls: FINISHED, every point written", async () => {
-    const { dir, code, lines, stderr } = await runScript("process-exit")
-    expect([code, stderr]).toEqual([0, ""])
-    expect(await outcome(dir, lines[0].run as string)).toEqual({ status: "FINISHED", error: undefined, lr: 0.1, points: hundred })
-  })
-
-  it("process.exit(2): FAILED, every point written, exit code kept", async () => {
-    const { dir, code, lines } = await runScript("process-exit-2")
-    expect(code).toBe(2)
-    expect(await outcome(dir, lines[0].run as string)).toMatchObject({ status: "FAILED", error: "process.exit(2)", points: hundred })
+  it.each([
+    ["the script ends without end() or close()", "forget-end", 0, "FINISHED", undefined],
+    ["the script ends with process.exitCode = 3", "exit-code", 3, "FAILED", "the process exited with code 3"],
+    ["process.exit(0) right after un-awaited calls", "process-exit", 0, "FINISHED", undefined],
+    ["process.exit(2) right after un-awaited calls", "process-exit-2", 2, "FAILED", "process.exit(2)"]
+  ])("%s: the run ends, every point is written, the exit code is kept", async (_, scenario, exitCode, status, error) => {
+    const { dir, code, lines, stderr } = await runScript(scenario as string)
+    expect([code, stderr]).toEqual([exitCode, ""])
+    expect(await outcome(dir, lines[0].run as string)).toEqual({ status, error, lr: 0.1, points: hundred })
   })
 
   it.each([

@@ -2,20 +2,13 @@
  * Setting the tag `mlflow.runName` renames the run, as in MLflow: in the tracker's own folds and in
  * the DuckDB read model (so `attributes.run_name` and `tags.mlflow.runName` filters find the new name).
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, expect, it } from "vitest"
+import { expect, it } from "vitest"
+import { freshRoot } from "../packages/cli/test/harness.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 it("setTag('mlflow.runName', 'new') renames the run in getRun, searchRuns and sql, also after a rebuild", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-rename-"))
-  dirs.push(dir)
+  const dir = freshRoot()
   const t = await openTracker({ dir })
   const run = await t.startRun({ experiment: "e", name: "old" })
   const other = await t.startRun({ experiment: "e", name: "other" })

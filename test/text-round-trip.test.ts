@@ -6,23 +6,16 @@
  *   every string it returns, so it is refused when logged;
  * - a lone UTF-16 surrogate, which no UTF-8 text can hold, is refused when logged.
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, expect, it } from "vitest"
+import { expect, it } from "vitest"
+import { freshRoot } from "../packages/cli/test/harness.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
 
 const BOM = "\uFEFF"
 const rare = `a${BOM}${BOM}b\u200Bc\uFFFDd\u{1F600}`
 
 it("rare characters in tags, params, run and experiment names come back exactly, from the log and from DuckDB", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-text-"))
-  dirs.push(dir)
+  const dir = freshRoot()
   const t = await openTracker({ dir })
   const run = await t.startRun({ experiment: `exp ${rare}`, name: `name ${rare}` })
   await run.setTag("t", rare)
@@ -42,8 +35,7 @@ it("rare characters in tags, params, run and experiment names come back exactly,
 })
 
 it("a leading BOM or a lone surrogate in a tag, param, name or artifact path is refused with a clear error, nothing appended", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "runledger-text-"))
-  dirs.push(dir)
+  const dir = freshRoot()
   const t = await openTracker({ dir })
   const run = await t.startRun({ experiment: "e" })
   const before = (await t.streamEvents(`run-${run.id}`)).length
