@@ -28,7 +28,10 @@ const stdio = Stdio.make({
   stderrIsTerminal: Effect.sync(() => process.stderr.isTTY === true),
   stdout: () => writeTo(process.stdout, "stdout"),
   stderr: () => writeTo(process.stderr, "stderr"),
-  stdin: Stream.fromAsyncIterable(process.stdin as AsyncIterable<Uint8Array>, (cause) => systemError({ module: "Stdio", method: "stdin", _tag: "Unknown", cause }))
+  // Suspended: process.stdin is opened only if something reads it.
+  stdin: Stream.suspend(() =>
+    Stream.fromAsyncIterable(process.stdin as AsyncIterable<Uint8Array>, (cause) => systemError({ module: "Stdio", method: "stdin", _tag: "Unknown", cause }))
+  )
 })
 
 const quits = (input: Terminal.UserInput): boolean =>
