@@ -1,7 +1,7 @@
 /**
  * Effect layers: the directory store as the EventStore and ArtifactStore ports.
  */
-import { ArtifactStore, EventStore, eventStoreOf, NotFound, passTagged, StorageError, toStoreError, type TrackerError } from "@runledger/core"
+import { ArtifactStore, EventStore, eventStoreOf, NotFound, passTagged, StorageError, type StoreCorrupted, toStoreError, type TrackerError } from "@runledger/core"
 import { Context, Effect, Layer } from "effect"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { type EventLogOptions, FsEventLog } from "./event-log.ts"
@@ -13,7 +13,7 @@ export const fsArtifactStore = (store: FsArtifactStore) =>
     put: (bytes) => Effect.tryPromise({ try: () => store.put(bytes), catch: toStoreError("Storing an artifact") as (e: unknown) => StorageError }),
     putFile: (path) =>
       Effect.tryPromise({ try: () => store.putFile(path), catch: passTagged<NotFound | StorageError>(`Storing ${path}`) }),
-    get: (sha256) => Effect.tryPromise({ try: () => store.get(sha256), catch: passTagged<NotFound | StorageError>(`Reading artifact ${sha256}`) })
+    get: (sha256) => Effect.tryPromise({ try: () => store.get(sha256), catch: passTagged<NotFound | StorageError | StoreCorrupted>(`Reading artifact ${sha256}`) })
   })
 
 /** Open the log for the layer's lifetime; closing the layer closes the files. */

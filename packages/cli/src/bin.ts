@@ -4,7 +4,7 @@
  * the store; 2 bad usage (bad flags or arguments, an unknown run, invalid input). Errors are one
  * line on stderr.
  */
-import { NodeServices } from "@effect/platform-node"
+import { NodeServices } from "./node-services.ts"
 import { Cause, Effect, Exit } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { cli } from "./cli.ts"

@@ -50,7 +50,8 @@ export interface ArtifactStoreShape {
   readonly put: (bytes: Uint8Array) => Effect.Effect<StoredBlob, StorageError>
   /** Store a local file by content, without holding it all in memory where the adapter can. */
   readonly putFile: (localPath: string) => Effect.Effect<StoredBlob, NotFound | StorageError>
-  readonly get: (sha256: string) => Effect.Effect<Uint8Array, NotFound | StorageError>
+  /** The bytes stored as `sha256`; bytes that no longer hash to it (altered on disk) fail with StoreCorrupted, never served. */
+  readonly get: (sha256: string) => Effect.Effect<Uint8Array, NotFound | StorageError | StoreCorrupted>
 }
 
 export class ArtifactStore extends Context.Service<ArtifactStore, ArtifactStoreShape>()("runledger/ArtifactStore") {}

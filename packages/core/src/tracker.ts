@@ -23,7 +23,7 @@ import {
   modelMissing
 } from "./decide/models.ts"
 import { decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
-import { type ConcurrencyConflict, invalid, NotFound, type TrackerError } from "./errors.ts"
+import { type ConcurrencyConflict, invalid, NotFound, StoreCorrupted, type TrackerError } from "./errors.ts"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -407,7 +407,10 @@ export const makeTracker = Effect.gen(function*() {
       const run = yield* loadRun(runId)
       const ref = run.artifacts.get(path)
       if (ref === undefined) return yield* Effect.fail(new NotFound({ kind: "artifact", id: path, message: `Run ${runId} has no artifact ${JSON.stringify(path)}.` }))
-      return yield* artifacts.get(ref.sha256)
+      return yield* artifacts.get(ref.sha256).pipe(
+        // Name the artifact as the caller knows it, not only by its blob's digest.
+        Effect.catchTag("StoreCorrupted", (e) => Effect.fail(new StoreCorrupted({ file: e.file, offset: e.offset, message: `Artifact ${JSON.stringify(path)} of run ${runId}: ${e.message}` })))
+      )
     })
 
   // -- model registry -----------------------------------------------------------

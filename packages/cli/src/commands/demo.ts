@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
 import { toJson } from "../format.ts"
+import { hint, shellWord } from "../invocation.ts"
 import { err, out, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -26,7 +27,8 @@ export const demo = Command.make(
         if (json) return out(toJson(results))
         out(`\nLeaderboard (${experiment}, this invocation):\n`)
         out(leaderboard(results))
-        out(`\nNext: runledger runs --experiment ${experiment}  |  runledger show ${results[0].runId.slice(0, 12)}  |  runledger history ${results[0].runId.slice(0, 12)} val_accuracy`)
+        const best = results[0].runId.slice(0, 12)
+        out(`\nNext: ${hint(`runs --experiment ${shellWord(experiment)}`, dir)}  |  ${hint(`show ${best}`, dir)}  |  ${hint(`history ${best} val_accuracy`, dir)}`)
       },
       { create: true }
     )))
