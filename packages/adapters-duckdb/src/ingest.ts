@@ -107,6 +107,8 @@ export class Ingest {
   /** The position committed when the open transaction began. */
   private committed = 0
   private lastEventId: string | null = null
+  /** The id of the log's first event: which log this read model belongs to (read-model.ts checks it). */
+  private firstEventId: string | null = null
   points = 0
 
   private constructor(conn: DuckDBConnection, summariseAfter: number) {
@@ -125,10 +127,11 @@ export class Ingest {
   static async load(conn: DuckDBConnection, summariseAfter: number): Promise<Ingest> {
     const ingest = new Ingest(conn, summariseAfter)
     const read = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()
-    const [state] = await read(`SELECT position, last_event_id, points FROM ${READMODEL_STATE.name}`)
+    const [state] = await read(`SELECT position, last_event_id, points, first_event_id FROM ${READMODEL_STATE.name}`)
     ingest.position = toNumber(state[0])
     ingest.lastEventId = state[1] as string | null
     ingest.points = toNumber(state[2])
+    ingest.firstEventId = state[3] as string | null
     for (const [runId, resumes, key] of await read("SELECT run_id, len(resumed_from), run_key FROM runs")) {
       ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map() })
       ingest.nextRunKey = Math.max(ingest.nextRunKey, toNumber(key) + 1)
@@ -175,6 +178,7 @@ export class Ingest {
   apply(e: RecordedEvent): Promise<void> | undefined {
     this.position = e.position
     this.lastEventId = e.id
+    if (e.position === 1) this.firstEventId = e.id
     if (e.stream === EXPERIMENTS_STREAM) return this.experimentEvent(e)
     const runId = runIdOfStream(e.stream)
     if (runId !== undefined) return this.runEvent(runId, e)
@@ -213,9 +217,9 @@ export class Ingest {
     this.dirty = []
     for (const t of this.tables) await t.write(this.conn)
     await this.stmts.run(
-      `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3`,
-      [BIGINT, VARCHAR, BIGINT],
-      [BigInt(this.position), this.lastEventId, BigInt(this.points)]
+      `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3, first_event_id = $4`,
+      [BIGINT, VARCHAR, BIGINT, VARCHAR],
+      [BigInt(this.position), this.lastEventId, BigInt(this.points), this.firstEventId]
     )
     await this.conn.run("COMMIT")
   }

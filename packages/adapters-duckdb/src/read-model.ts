@@ -12,12 +12,14 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { StorageError } from "@runledger/core"
+import { Data } from "effect"
+import { existsSync } from "node:fs"
 import { claimFile, releaseFile } from "./file-claims.ts"
 import { Ingest } from "./ingest.ts"
 import { runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
-import { type EventSource, openSource } from "./source.ts"
+import { type EventSource, firstEventId, openSource } from "./source.ts"
 import { toNumber } from "./values.ts"
 
 export interface ReadModelOptions {
@@ -50,6 +52,39 @@ export interface CatchUpResult {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/**
+ * Another process has the file open: DuckDB lets one process at a time hold a database file
+ * (reading included). Usually brief (a catch-up, a query): wait and try again.
+ */
+export class ReadModelBusy extends Data.TaggedError("ReadModelBusy")<{ readonly file: string; readonly message: string }> {}
+
+/**
+ * The file is not a usable read model: truncated, empty, garbage, a directory, or a write-ahead
+ * log that does not apply. It is a projection, so it can be set aside and rebuilt from the log.
+ */
+export class ReadModelDamaged extends Data.TaggedError("ReadModelDamaged")<{ readonly file: string; readonly message: string; readonly cause?: unknown }> {}
+
+/** The read model was folded from another log (or from this log before it was replaced): rebuild it. */
+export class ReadModelForeign extends Data.TaggedError("ReadModelForeign")<{ readonly file: string; readonly message: string }> {}
+
+// DuckDB's message when another process holds the file's lock.
+const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/
+// Not the file's fault: the directory is not writable, or access is denied.
+const NO_ACCESS = /Permission denied|Read-only file system|EACCES|EROFS/i
+
+/** Why DuckDB could not open (or read the schema of) `file`, as one of the errors above. */
+const openFailure = (file: string, e: unknown): StorageError | ReadModelBusy | ReadModelDamaged => {
+  const why = message(e).split("\n")[0]
+  if (LOCK_CONFLICT.test(why)) {
+    const holder = /\(PID (\d+)\)/.exec(why)?.[1]
+    return new ReadModelBusy({ file, message: `The read model ${file} is in use by another process${holder === undefined ? "" : ` (pid ${holder})`}.` })
+  }
+  if (file !== ":memory:" && existsSync(file) && !NO_ACCESS.test(why)) {
+    return new ReadModelDamaged({ file, message: `The read model ${file} is damaged: ${why}`, cause: e })
+  }
+  return new StorageError({ message: `Opening the read model ${file}: ${why}`, cause: e })
+}
 
 export class ReadModel {
   readonly file: string
@@ -101,7 +136,7 @@ export class ReadModel {
     } catch (e) {
       instance?.closeSync()
       releaseFile(file)
-      throw e instanceof StorageError ? e : new StorageError({ message: `Opening the read model ${file}: ${message(e)}`, cause: e })
+      throw openFailure(file, e)
     }
   }
 
@@ -178,11 +213,15 @@ export class ReadModel {
     this.ensureOpen()
     const maxPoints = options.maxPoints ?? 1_000_000
     const maxEvents = options.maxEvents ?? 10_000
-    const [state] = (await this.writer.runAndReadAll("SELECT position, last_event_id FROM readmodel_state")).getRows()
+    const [state] = (await this.writer.runAndReadAll("SELECT position, last_event_id, first_event_id FROM readmodel_state")).getRows()
     const from = toNumber(state[0])
     const lastEventId = state[1] as string | null
-    const otherLog = (why: string) =>
-      new StorageError({ message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
+    const otherLog = (why: string) => new ReadModelForeign({ file: this.file, message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
+    if (from > 0) {
+      const first = await firstEventId(source)
+      const folded = state[2] as string | null
+      if (first !== undefined && first !== folded) throw otherLog(`its log begins with event ${folded}, this one ${first === null ? "is empty" : `with ${first}`}`)
+    }
     // From one event back, so the event at the stored position can be checked to be the one folded.
     const { batches, head } = await openSource(source, Math.max(0, from - 1))
     if (head !== undefined && head < from) throw otherLog(`it has folded ${from} events, and this log has ${head}`)
@@ -207,7 +246,7 @@ export class ReadModel {
             continue
           }
           if (e.position !== ingest.position + 1) {
-            throw new StorageError({ message: `The log jumps from position ${ingest.position} to ${e.position}: is this the log the read model ${this.file} was built from? Rebuild it from its log.` })
+            throw otherLog(`the log jumps from position ${ingest.position} to ${e.position}`)
           }
           if (!open) {
             await ingest.begin()

@@ -1,48 +1,189 @@
 /**
  * The analytics half of a directory store: the DuckDB read model in `<dir>/readmodel.duckdb`,
- * opened on the first question and caught up from the log before each one. DuckDB lets one
- * process hold a database file; when another process holds it (a sweep's worker asking too), this
- * one folds the log into a private in-memory read model instead and says so once.
+ * shared by every process that asks questions of the store.
+ *
+ * DuckDB lets one process at a time open a database file (for reading too), so a process holds
+ * the read model only while it answers: it is opened for a call, shared by the calls in flight at
+ * that moment (in this process, across trackers on the same store), and closed as soon as none is
+ * left. A training script that searched once therefore does not lock the CLI out. The fold's state
+ * is loaded from the file on each open, so whichever process caught up last, the next one resumes
+ * from the position it recorded: no process folds more than what is new.
+ *
+ * - Another process holding the file (its catch-up or query) is waited for, retrying with a short
+ *   backoff, up to `waitMs`; only after that does this process fold a private in-memory copy
+ *   instead, and it says so once.
+ * - A damaged file (truncated, empty, garbage, a directory) or one folded from another log is set
+ *   aside as `readmodel.duckdb.broken-<time>` and rebuilt from the log, with a line on stderr.
  */
 import { FsEventLog } from "@runledger/adapters-fs"
-import { ReadModel } from "@runledger/adapters-duckdb"
+import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
 import type { CatchUpOptions } from "@runledger/adapters-duckdb"
 import { Analytics } from "@runledger/query"
-import { join } from "node:path"
+import { existsSync, renameSync } from "node:fs"
+import { join, resolve } from "node:path"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
 
 export interface AnalyticsHandle {
-  readonly get: () => Promise<Analytics>
+  /** Run `f` with the read model open; it is closed again once no call needs it. */
+  readonly use: <A>(f: (analytics: Analytics) => Promise<A>) => Promise<A>
   readonly close: () => Promise<void>
 }
 
-export const lazyAnalytics = (dir: string, options: CatchUpOptions & { readonly onNotice?: (line: string) => void } = {}): AnalyticsHandle => {
-  let opened: Promise<{ analytics: Analytics; log: FsEventLog; model: ReadModel }> | undefined
-  const open = async () => {
-    const log = await FsEventLog.open({ dir })
-    let model: ReadModel
+export interface AnalyticsOptions extends CatchUpOptions {
+  /** Told about busy, damaged, foreign or relocated read models. Default: a line on stderr. */
+  readonly onNotice?: (line: string) => void
+  /** How long to wait for another process to let go of the read model (default 30 s). */
+  readonly waitMs?: number
+  /** The store's log, when the caller has it open; default: opened on first use. */
+  readonly log?: FsEventLog
+}
+
+const DEFAULT_WAIT_MS = 30_000
+
+interface Lease {
+  readonly model: Promise<ReadModel>
+  users: number
+  /** Why the file must be set aside once the last user lets go (it belongs to another log). */
+  foreign?: string
+  /** Settles once the last user has closed it. */
+  readonly closed: Promise<void>
+  readonly settle: () => void
+}
+
+// Per process, by file: every handle on the same store shares one open read model (DuckDB
+// refuses a second instance of a file within a process too, see file-claims.ts).
+const leases = new Map<string, Lease>()
+const closing = new Map<string, Promise<void>>()
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Move a damaged or foreign read model (and its write-ahead log) out of the way; returns where to. */
+const setAside = (file: string): string => {
+  const aside = `${file}.broken-${new Date().toISOString().replaceAll(":", "-")}`
+  renameSync(file, aside)
+  if (existsSync(`${file}.wal`)) renameSync(`${file}.wal`, `${aside}.wal`)
+  return aside
+}
+
+const openShared = async (file: string, waitMs: number, notice: (line: string) => void): Promise<ReadModel> => {
+  const deadline = Date.now() + waitMs
+  let delay = 10
+  let setAsideOnce = false
+  for (;;) {
     try {
-      model = await ReadModel.open({ file: join(dir, READ_MODEL_FILE) })
+      return await ReadModel.open({ file })
     } catch (e) {
-      const reason = e instanceof Error ? e.message.split("\n")[0] : String(e)
-      ;(options.onNotice ?? ((l: string) => process.stderr.write(`${l}\n`)))(
-        `runledger: the read model ${join(dir, READ_MODEL_FILE)} is busy (${reason}); using a private in-memory one for this process.`
-      )
-      model = await ReadModel.open({ file: ":memory:" })
+      if (e instanceof ReadModelBusy && Date.now() < deadline) {
+        await sleep(delay)
+        delay = Math.min(delay * 2, 250)
+        continue
+      }
+      if (e instanceof ReadModelDamaged && !setAsideOnce) {
+        setAsideOnce = true
+        const aside = setAside(file)
+        notice(`runledger: ${e.message.split("\n")[0]}. Set it aside as ${aside}; rebuilding the read model from the log.`)
+        continue
+      }
+      throw e
     }
-    return { analytics: new Analytics(model, log, options), log, model }
   }
+}
+
+const acquire = async (file: string, open: () => Promise<ReadModel>): Promise<{ lease: Lease; model: ReadModel }> => {
+  for (;;) {
+    const pending = closing.get(file)
+    if (pending !== undefined) {
+      await pending
+      continue
+    }
+    let lease = leases.get(file)
+    if (lease === undefined) {
+      let settle = () => {}
+      const closed = new Promise<void>((r) => (settle = r))
+      const fresh: Lease = { model: open(), users: 0, closed, settle }
+      leases.set(file, fresh)
+      fresh.model.catch(() => {
+        if (leases.get(file) === fresh) leases.delete(file)
+      })
+      lease = fresh
+    }
+    lease.users++
+    try {
+      return { lease, model: await lease.model }
+    } catch (e) {
+      lease.users--
+      throw e
+    }
+  }
+}
+
+/** No new user joins a lease that turned out to belong to another log: they wait for it to close. */
+const retire = (file: string, lease: Lease): void => {
+  if (leases.get(file) !== lease) return
+  leases.delete(file)
+  closing.set(file, lease.closed)
+}
+
+/** The last user closes the file (and sets it aside when it turned out to belong to another log). */
+const release = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
+  if (--lease.users > 0) return
+  retire(file, lease)
+  try {
+    await (await lease.model).close()
+    if (lease.foreign !== undefined) {
+      const aside = setAside(file)
+      notice(`runledger: ${lease.foreign.split("\n")[0]} Set it aside as ${aside}; rebuilding the read model from the log.`)
+    }
+  } finally {
+    lease.settle()
+    if (closing.get(file) === lease.closed) closing.delete(file)
+  }
+}
+
+export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): AnalyticsHandle => {
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, ...catchUp } = options
+  const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
+  const file = resolve(join(dir, READ_MODEL_FILE))
+  let log: Promise<FsEventLog> | undefined = given === undefined ? undefined : Promise.resolve(given)
+  const theLog = () => (log ??= FsEventLog.open({ dir }))
+  /** The fallback when the shared file stayed busy: this process's own, kept until close. */
+  let fallback: Promise<ReadModel> | undefined
+
+  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, await theLog(), catchUp))
+
+  const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const source = await theLog()
+    if (fallback !== undefined) return usePrivate(f)
+    for (let attempt = 0; ; attempt++) {
+      let held
+      try {
+        held = await acquire(file, () => openShared(file, waitMs, notice))
+      } catch (e) {
+        if (!(e instanceof ReadModelBusy)) throw e
+        if (fallback === undefined) {
+          notice(`runledger: ${e.message} It stayed busy for ${waitMs / 1000} s; using a private in-memory read model for this process.`)
+          fallback = ReadModel.open({ file: ":memory:" })
+        }
+        return usePrivate(f)
+      }
+      try {
+        return await f(new Analytics(held.model, source, catchUp))
+      } catch (e) {
+        if (!(e instanceof ReadModelForeign) || attempt > 0) throw e
+        held.lease.foreign ??= e.message
+        retire(file, held.lease)
+      } finally {
+        await release(file, held.lease, notice)
+      }
+    }
+  }
+
   return {
-    get: async () => {
-      opened ??= open()
-      return (await opened).analytics
-    },
+    use,
     close: async () => {
-      if (opened === undefined) return
-      const { log, model } = await opened
-      await model.close()
-      await log.close()
+      if (fallback !== undefined) await (await fallback).close()
+      if (log !== undefined && given === undefined) await (await log).close()
     }
   }
 }

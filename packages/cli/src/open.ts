@@ -94,25 +94,35 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   return Object.assign(client, {
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async searchRuns(o: SearchOptions) {
-      const found = await (await analytics.get()).searchRunIds(await scoped(o))
+      const scope = await scoped(o)
+      const found = await analytics.use((a) => a.searchRunIds(scope))
       return { runs: await client.getRuns(found.runIds), nextPageToken: found.nextPageToken }
     },
-    compareRuns: async (ids: ReadonlyArray<string>) => (await analytics.get()).compareRuns(ids),
-    rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => (await analytics.get()).rankRuns(await scoped(o)),
+    compareRuns: (ids: ReadonlyArray<string>) => analytics.use((a) => a.compareRuns(ids)),
+    rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.rankRuns(scope))
+    },
     async downsampledHistory(runId: string, key: string, o: { readonly maxPoints: number }) {
       await client.getRun(runId)
-      const [series] = await (await analytics.get()).metricHistories([runId], key, o.maxPoints)
+      const [series] = await analytics.use((a) => a.metricHistories([runId], key, o.maxPoints))
       return series.buckets.map((b) => ({ ...b, value: b.last }))
     },
-    compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => (await analytics.get()).compareGroups(await scoped(o)),
-    sql: async (query: string, params?: ReadonlyArray<SqlParam>) => (await analytics.get()).sql(query, params ?? []),
-    exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => (await analytics.get()).exportRuns(await scoped(o)),
+    compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.compareGroups(scope))
+    },
+    sql: (query: string, params?: ReadonlyArray<SqlParam>) => analytics.use((a) => a.sql(query, params ?? [])),
+    exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.exportRuns(scope))
+    },
     async rebuildReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
-      const r = await (await analytics.get()).rebuild(o.onProgress ? { onProgress: o.onProgress } : {})
+      const r = await analytics.use((a) => a.rebuild(o.onProgress ? { onProgress: o.onProgress } : {}))
       return { position: r.position, events: r.events }
     },
     async catchUpReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
-      const r = await (await analytics.get()).catchUp(o.onProgress ? { onProgress: o.onProgress } : {})
+      const r = await analytics.use((a) => a.catchUp(o.onProgress ? { onProgress: o.onProgress } : {}))
       return { position: r.position, events: r.events }
     },
     async close() {
