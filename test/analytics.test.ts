@@ -18,11 +18,13 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
 import fc from "fast-check"
+import { randomUUID } from "node:crypto"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import type { TrackerClient } from "../packages/core/src/index.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"
@@ -1188,6 +1190,61 @@ describe("the read model catches up", () => {
     } finally {
       stderr.mockRestore()
     }
+  })
+})
+
+// -- events the read model cannot fold -------------------------------------------------------------
+
+describe("an event the read model cannot fold is an error naming it, never a skip", () => {
+  /** Append straight to the store's log, past the tracker's validation, as an old or foreign writer could. */
+  const appendRaw = async (dir: string, runId: string, timestamp: number): Promise<string> => {
+    const log = await FsEventLog.open({ dir })
+    try {
+      const id = randomUUID()
+      await log.append(`run-${runId}`, [{ id, type: "MetricsLogged", at: Date.now(), data: { keys: ["loss"], values: [0.5], steps: [1], timestamps: [timestamp] } }], "any")
+      return id
+    } finally {
+      await log.close()
+    }
+  }
+
+  it.each([1e19, 1e300, Number.MAX_VALUE, -1e19, 2 ** 63])("a metric timestamp of %d: searchRuns, sql and rebuild fail naming the event and stop before it", async (timestamp) => {
+    const dir = freshDir()
+    const tracker = await freshTracker(dir)
+    const run = await tracker.startRun({ experiment: "bad", name: "r" })
+    await run.logMetric("loss", 1, { step: 0 })
+    const before = (await tracker.catchUpReadModel()).position
+    const id = await appendRaw(dir, run.id, timestamp)
+    const position = before + 1
+    const named = { _tag: "EventNotFoldable", position, id, type: "MetricsLogged" }
+    const error = await tracker.searchRuns({}).then(() => undefined, (e: unknown) => e as Error)
+    expect(error).toMatchObject(named)
+    expect(error!.message).toBe(
+      `The read model cannot fold the event at log position ${position} (id ${id}, MetricsLogged on run-${run.id}): its timestamp (point 0) ${timestamp} is not a whole number the read model's BIGINT column holds (-2^63 to 2^63-1). Analytics stop before it (the read model holds the events up to position ${before}) until it can be folded; the log itself is unchanged, and every command that reads it directly still works.`
+    )
+    await expect(tracker.sql("SELECT 1 AS one")).rejects.toMatchObject(named)
+    const atFailure = async () => {
+      const model = await ReadModel.open({ file: join(dir, "readmodel.duckdb") })
+      try {
+        return await model.position()
+      } finally {
+        await model.close()
+      }
+    }
+    expect(await atFailure()).toBe(before)
+    // A rebuild replays from the start and stops at the same event (its transaction rolls back).
+    await expect(tracker.rebuildReadModel()).rejects.toMatchObject(named)
+    expect(await atFailure()).toBeLessThan(position)
+  })
+
+  it("a timestamp beyond what a Date holds but within BIGINT (4e18 ms) is folded as it is", async () => {
+    const dir = freshDir()
+    const tracker = await freshTracker(dir)
+    const run = await tracker.startRun({ experiment: "far", name: "r" })
+    await run.logMetric("loss", 1, { step: 0 })
+    await tracker.catchUpReadModel()
+    await appendRaw(dir, run.id, 4e18)
+    expect(await tracker.sql("SELECT step, timestamp FROM metrics WHERE step = 1")).toEqual([{ step: 1, timestamp: "4000000000000000000" }])
   })
 })
 

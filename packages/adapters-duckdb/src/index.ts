@@ -1,6 +1,6 @@
 export { DuckDBEventStore, type DuckDBEventStoreOptions } from "./event-store.ts"
 export { duckdbEventStore, DuckDBStoreLayer, openDuckDBEventStore } from "./layer.ts"
-export { type CatchUpOptions, type CatchUpResult, ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign, type ReadModelOptions } from "./read-model.ts"
+export { type CatchUpOptions, type CatchUpResult, EventNotFoldable, ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign, type ReadModelOptions } from "./read-model.ts"
 export type { SqlParam, SqlRow } from "./read-only-sql.ts"
 export { SCHEMA_VERSION } from "./schema.ts"
 export type { BatchReader, EventSource } from "./source.ts"

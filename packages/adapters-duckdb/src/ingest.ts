@@ -64,7 +64,30 @@ interface RunEntry {
   readonly series: Map<string, Series>
 }
 
-const ms = (x: number): bigint => BigInt(Number.isFinite(x) ? wholeMs(x) : 0)
+/**
+ * Why an event cannot be folded (read-model.ts names the event and stops the catch-up): a value
+ * no column can hold. The log accepted it, so skipping it would make the read model disagree
+ * with the log; stopping says which event to look at.
+ */
+export class Unfoldable extends Error {}
+
+// BIGINT holds whole numbers in [-2^63, 2^63); doubles at or beyond 2^63 do not fit.
+const INT64_LIMIT = 2 ** 63
+/** A whole number for a BIGINT column (`what` names it for the error). */
+const int64 = (x: number, what: string): number => {
+  if (!(Number.isInteger(x) && x >= -INT64_LIMIT && x < INT64_LIMIT)) throw new Unfoldable(`its ${what} ${x} is not a whole number the read model's BIGINT column holds (-2^63 to 2^63-1)`)
+  return x
+}
+const int32 = (x: number, what: string): number => {
+  if (!(Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31)) throw new Unfoldable(`its ${what} ${x} is not a whole number that fits the read model's INTEGER column`)
+  return x
+}
+/** Epoch milliseconds, whole (see wholeMs), as a BIGINT. */
+const ms = (x: number, what = "time"): bigint => BigInt(int64(wholeMs(x), what))
+/** Every event type is handled somewhere above a call of this: a new type does not compile until it is. */
+const unhandled = (e: never): never => {
+  throw new Unfoldable(`the read model has no fold for events of type ${(e as RecordedEvent).type}`)
+}
 const json = (x: unknown): string => JSON.stringify(x)
 
 const RUN = {
@@ -106,6 +129,9 @@ export class Ingest {
   position = 0
   /** The position committed when the open transaction began. */
   private committed = 0
+  get committedPosition(): number {
+    return this.committed
+  }
   private lastEventId: string | null = null
   /** The id of the log's first event: which log this read model belongs to (read-model.ts checks it). */
   private firstEventId: string | null = null
@@ -291,8 +317,25 @@ export class Ingest {
           row[EXPERIMENT.lifecycle] = lifecycle
         })
       }
-      default:
+      // Not events of the experiments stream: its fold ignores them, as core's evolveExperiments does.
+      case "RunStarted":
+      case "ParamsLogged":
+      case "MetricsLogged":
+      case "TagsSet":
+      case "TagDeleted":
+      case "ArtifactStored":
+      case "RunEnded":
+      case "RunDeleted":
+      case "RunRestored":
+      case "RunResumed":
+      case "ModelRegistered":
+      case "ModelVersionCreated":
+      case "StagePromoted":
+      case "AliasSet":
+      case "AliasDeleted":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 
@@ -318,7 +361,7 @@ export class Ingest {
         return undefined
       case "ArtifactStored": {
         const d = e.data
-        this.artifacts.put([runId, d.path, d.sha256, BigInt(Number.isFinite(d.size) ? Math.trunc(d.size) : 0), d.mediaType])
+        this.artifacts.put([runId, d.path, d.sha256, BigInt(int64(Math.trunc(d.size), "artifact size")), d.mediaType])
         return undefined
       }
       case "RunEnded": {
@@ -340,8 +383,20 @@ export class Ingest {
       }
       case "RunResumed":
         return this.runResumed(runId, run, e)
-      default:
+      // Not events of a run stream: its fold ignores them, as core's evolveRun does.
+      case "ExperimentCreated":
+      case "ExperimentRenamed":
+      case "ExperimentDeleted":
+      case "ExperimentRestored":
+      case "ExperimentForked":
+      case "ModelRegistered":
+      case "ModelVersionCreated":
+      case "StagePromoted":
+      case "AliasSet":
+      case "AliasDeleted":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 
@@ -386,7 +441,7 @@ export class Ingest {
       row[RUN.endTime] = null
       row[RUN.errorMessage] = null
       row[RUN.errorStack] = null
-      row[RUN.resumedFrom] = listValue([...(row[RUN.resumedFrom] as DuckDBListValue).items, BigInt(Math.trunc(from))])
+      row[RUN.resumedFrom] = listValue([...(row[RUN.resumedFrom] as DuckDBListValue).items, BigInt(int64(Math.trunc(from), "fromStep"))])
     })
   }
 
@@ -462,8 +517,9 @@ export class Ingest {
         s = this.seriesOf(runId, run, key)
         lastKey = key
       }
-      const step = steps[i]
-      const timestamp = wholeMs(timestamps[i])
+      // Checked before the appender sees them: a value it cannot cast fails the whole chunk, later.
+      const step = int64(steps[i], `step (point ${i})`)
+      const timestamp = int64(wholeMs(timestamps[i]), `timestamp (point ${i})`)
       const value = values[i]
       writer.add(s.id, step, timestamp, value, era, position, i)
       if (s.blocks === "kept") blocks.add(s, step, timestamp, value, position, i)
@@ -520,7 +576,7 @@ export class Ingest {
       })
     switch (e.type) {
       case "ModelVersionCreated":
-        this.versions.put([name, e.data.version, e.data.runId, e.data.artifactPath, "None", at, at])
+        this.versions.put([name, int32(e.data.version, "version"), e.data.runId, e.data.artifactPath, "None", at, at])
         return undefined
       case "StagePromoted": {
         const d = e.data
@@ -530,13 +586,30 @@ export class Ingest {
         })()
       }
       case "AliasSet":
-        this.aliases.put([name, e.data.alias, e.data.version])
+        this.aliases.put([name, e.data.alias, int32(e.data.version, "version")])
         return undefined
       case "AliasDeleted":
         this.aliases.remove([name, e.data.alias])
         return undefined
-      default:
+      // Not events of a model stream: its fold ignores them, as core's evolveModel does.
+      case "ExperimentCreated":
+      case "ExperimentRenamed":
+      case "ExperimentDeleted":
+      case "ExperimentRestored":
+      case "ExperimentForked":
+      case "RunStarted":
+      case "ParamsLogged":
+      case "MetricsLogged":
+      case "TagsSet":
+      case "TagDeleted":
+      case "ArtifactStored":
+      case "RunEnded":
+      case "RunDeleted":
+      case "RunRestored":
+      case "RunResumed":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 }

@@ -15,7 +15,7 @@ import { StorageError } from "@runledger/core"
 import { Data } from "effect"
 import { existsSync } from "node:fs"
 import { claimFile, releaseFile } from "./file-claims.ts"
-import { Ingest } from "./ingest.ts"
+import { Ingest, Unfoldable } from "./ingest.ts"
 import { runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
@@ -67,6 +67,19 @@ export class ReadModelDamaged extends Data.TaggedError("ReadModelDamaged")<{ rea
 
 /** The read model was folded from another log (or from this log before it was replaced): rebuild it. */
 export class ReadModelForeign extends Data.TaggedError("ReadModelForeign")<{ readonly file: string; readonly message: string }> {}
+
+/**
+ * An event of the log that the read model cannot fold (a value no column holds, a shape it does not
+ * know). The catch-up stops before it, never skipping it: the read model would silently disagree
+ * with the log. The message names the event.
+ */
+export class EventNotFoldable extends Data.TaggedError("EventNotFoldable")<{
+  readonly position: number
+  readonly id: string
+  readonly type: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
 
 // DuckDB's message when another process holds the file's lock.
 const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/
@@ -254,8 +267,19 @@ export class ReadModel {
             txEvents = 0
             txPoints = ingest.points
           }
-          const pending = ingest.apply(e)
-          if (pending !== undefined) await pending
+          try {
+            const pending = ingest.apply(e)
+            if (pending !== undefined) await pending
+          } catch (cause) {
+            const why = cause instanceof Unfoldable ? cause.message : `folding it failed: ${message(cause).split("\n")[0]}`
+            throw new EventNotFoldable({
+              position: e.position,
+              id: e.id,
+              type: e.type,
+              cause,
+              message: `The read model cannot fold the event at log position ${e.position} (id ${e.id}, ${e.type} on ${e.stream}): ${why}. Analytics stop before it (the read model holds the events up to position ${ingest.committedPosition}) until it can be folded; the log itself is unchanged, and every command that reads it directly still works.`
+            })
+          }
           events++
           if (++txEvents >= maxEvents || ingest.points - txPoints >= maxPoints) await commit()
         }
