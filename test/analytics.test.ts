@@ -19,7 +19,7 @@ import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
 import fc from "fast-check"
 import { randomUUID } from "node:crypto"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
@@ -1190,6 +1190,84 @@ describe("the read model catches up", () => {
     } finally {
       stderr.mockRestore()
     }
+  })
+})
+
+// -- damaged and foreign read models ----------------------------------------------------------------
+
+describe("a damaged or foreign read model is set aside and rebuilt, saying so", () => {
+  /** A store of three runs whose read model has been built, and the tracker closed. */
+  const storeWithModel = async (experiment: string): Promise<string> => {
+    const dir = freshDir()
+    const tracker = await openTracker({ dir })
+    for (let i = 0; i < 3; i++) {
+      const run = await tracker.startRun({ experiment, name: `${experiment}-${i}` })
+      await run.logMetric("loss", i, { step: 0 })
+      await run.end()
+    }
+    expect((await tracker.searchRuns({})).runs).toHaveLength(3)
+    await tracker.close()
+    return dir
+  }
+
+  const damages: ReadonlyArray<readonly [string, (file: string) => void]> = [
+    ["truncated to half", (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
+    ["truncated to 100 bytes", (file) => truncateSync(file, 100)],
+    ["empty", (file) => writeFileSync(file, "")],
+    ["garbage", (file) => writeFileSync(file, "not a database ".repeat(10_000))],
+    ["overwritten in the middle", (file) => {
+      const fd = openSync(file, "r+")
+      writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 262_144)
+      closeSync(fd)
+    }],
+    ["a directory", (file) => {
+      rmSync(file)
+      mkdirSync(file)
+      writeFileSync(join(file, "x"), "x")
+    }]
+  ]
+
+  /** Run `f` with stderr captured; returns what it wrote. */
+  const stderrOf = async (f: () => Promise<unknown>): Promise<string> => {
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation(() => true)
+    try {
+      await f()
+      return spy.mock.calls.map((c) => String(c[0])).join("")
+    } finally {
+      spy.mockRestore()
+    }
+  }
+
+  const asideNotice = (file: string, why: string) =>
+    new RegExp(`^runledger: The read model ${file.replaceAll(".", "\\.")} ${why}\\. Set it aside as ${file.replaceAll(".", "\\.")}\\.broken-[0-9TZ.-]+; rebuilding the read model from the log\\.\\n$`)
+
+  it.each(damages)("%s: the next search and the next rebuild each set it aside, rebuild it and answer", async (_, damage) => {
+    const dir = await storeWithModel("d")
+    const file = join(dir, "readmodel.duckdb")
+    for (const act of [(t: Tracker) => t.searchRuns({}).then((r) => r.runs.length), (t: Tracker) => t.rebuildReadModel().then(() => t.searchRuns({})).then((r) => r.runs.length)]) {
+      damage(file)
+      const tracker = await freshTracker(dir)
+      let found = 0
+      expect(await stderrOf(async () => (found = await act(tracker)))).toMatch(asideNotice(file, "is damaged: .+"))
+      expect(found).toBe(3)
+      // Said once: the rebuilt file serves the next question.
+      expect(await stderrOf(() => tracker.searchRuns({}))).toBe("")
+      await tracker.close()
+    }
+    const aside = readdirSync(dir).filter((f) => f.startsWith("readmodel.duckdb.broken-"))
+    expect(aside.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it("a read model copied from another store is not used: its answers would be the other store's", async () => {
+    const [mine, theirs] = [await storeWithModel("mine"), await storeWithModel("theirs")]
+    const file = join(mine, "readmodel.duckdb")
+    copyFileSync(join(theirs, "readmodel.duckdb"), file)
+    const tracker = await freshTracker(mine)
+    let names: string[] = []
+    const said = await stderrOf(async () => (names = (await tracker.searchRuns({ orderBy: "attributes.run_name" })).runs.map((r) => r.name)))
+    expect(names).toEqual(["mine-0", "mine-1", "mine-2"])
+    expect(said).toMatch(asideNotice(file, "was built from another log \\(its log begins with event \\S+, this one with \\S+\\)"))
+    expect(await tracker.sql("SELECT count(*) AS n FROM runs WHERE run_name LIKE 'theirs%'")).toEqual([{ n: 0 }])
   })
 })
 

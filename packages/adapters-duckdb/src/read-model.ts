@@ -66,7 +66,7 @@ export class ReadModelBusy extends Data.TaggedError("ReadModelBusy")<{ readonly 
 export class ReadModelDamaged extends Data.TaggedError("ReadModelDamaged")<{ readonly file: string; readonly message: string; readonly cause?: unknown }> {}
 
 /** The read model was folded from another log (or from this log before it was replaced): rebuild it. */
-export class ReadModelForeign extends Data.TaggedError("ReadModelForeign")<{ readonly file: string; readonly message: string }> {}
+export class ReadModelForeign extends Data.TaggedError("ReadModelForeign")<{ readonly file: string; readonly why: string; readonly message: string }> {}
 
 /**
  * An event of the log that the read model cannot fold (a value no column holds, a shape it does not
@@ -88,7 +88,7 @@ const NO_ACCESS = /Permission denied|Read-only file system|EACCES|EROFS/i
 
 /** Why DuckDB could not open (or read the schema of) `file`, as one of the errors above. */
 const openFailure = (file: string, e: unknown): StorageError | ReadModelBusy | ReadModelDamaged => {
-  const why = message(e).split("\n")[0]
+  const why = message(e).split("\n")[0].replace(/[.!]+$/, "")
   if (LOCK_CONFLICT.test(why)) {
     const holder = /\(PID (\d+)\)/.exec(why)?.[1]
     return new ReadModelBusy({ file, message: `The read model ${file} is in use by another process${holder === undefined ? "" : ` (pid ${holder})`}.` })
@@ -229,7 +229,7 @@ export class ReadModel {
     const [state] = (await this.writer.runAndReadAll("SELECT position, last_event_id, first_event_id FROM readmodel_state")).getRows()
     const from = toNumber(state[0])
     const lastEventId = state[1] as string | null
-    const otherLog = (why: string) => new ReadModelForeign({ file: this.file, message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
+    const otherLog = (why: string) => new ReadModelForeign({ file: this.file, why, message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
     if (from > 0) {
       const first = await firstEventId(source)
       const folded = state[2] as string | null

@@ -44,8 +44,8 @@ const DEFAULT_WAIT_MS = 30_000
 interface Lease {
   readonly model: Promise<ReadModel>
   users: number
-  /** Why the file must be set aside once the last user lets go (it belongs to another log). */
-  foreign?: string
+  /** Why the file must be set aside once the last user lets go (damaged, or folded from another log). */
+  setAside?: string
   /** Settles once the last user has closed it. */
   readonly closed: Promise<void>
   readonly settle: () => void
@@ -66,6 +66,16 @@ const setAside = (file: string): string => {
   return aside
 }
 
+// DuckDB's messages for a file that opened but whose blocks turn out to be damaged when read.
+const DAMAGE = /Corrupt database file|checksum[^\n]*does not match|Could not read enough bytes/i
+
+/** The damage a failed call ran into, if that is why it failed. */
+const damageFoundIn = (file: string, e: unknown): string | undefined => {
+  const text = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
+  const line = text.split("\n").find((l) => DAMAGE.test(l))
+  return line === undefined ? undefined : `The read model ${file} is damaged (${line.trim()})`
+}
+
 const openShared = async (file: string, waitMs: number, notice: (line: string) => void): Promise<ReadModel> => {
   const deadline = Date.now() + waitMs
   let delay = 10
@@ -81,8 +91,7 @@ const openShared = async (file: string, waitMs: number, notice: (line: string) =
       }
       if (e instanceof ReadModelDamaged && !setAsideOnce) {
         setAsideOnce = true
-        const aside = setAside(file)
-        notice(`runledger: ${e.message.split("\n")[0]}. Set it aside as ${aside}; rebuilding the read model from the log.`)
+        notice(`runledger: ${e.message.split("\n")[0]}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
         continue
       }
       throw e
@@ -131,10 +140,7 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
   retire(file, lease)
   try {
     await (await lease.model).close()
-    if (lease.foreign !== undefined) {
-      const aside = setAside(file)
-      notice(`runledger: ${lease.foreign.split("\n")[0]} Set it aside as ${aside}; rebuilding the read model from the log.`)
-    }
+    if (lease.setAside !== undefined) notice(`runledger: ${lease.setAside}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
   } finally {
     lease.settle()
     if (closing.get(file) === lease.closed) closing.delete(file)
@@ -170,8 +176,9 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): Anal
       try {
         return await f(new Analytics(held.model, source, catchUp))
       } catch (e) {
-        if (!(e instanceof ReadModelForeign) || attempt > 0) throw e
-        held.lease.foreign ??= e.message
+        const why = attempt > 0 ? undefined : e instanceof ReadModelForeign ? `The read model ${file} was built from another log (${e.why})` : damageFoundIn(file, e)
+        if (why === undefined) throw e
+        held.lease.setAside ??= why
         retire(file, held.lease)
       } finally {
         await release(file, held.lease, notice)
