@@ -18,6 +18,7 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
 import fc from "fast-check"
+import { execFileSync } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -26,6 +27,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
 import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
+import { lazyAnalytics } from "../packages/cli/src/analytics.ts"
 import type { TrackerClient } from "../packages/core/src/index.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"
 import {
@@ -1268,6 +1270,99 @@ describe("a damaged or foreign read model is set aside and rebuilt, saying so", 
     expect(names).toEqual(["mine-0", "mine-1", "mine-2"])
     expect(said).toMatch(asideNotice(file, "was built from another log \\(its log begins with event \\S+, this one with \\S+\\)"))
     expect(await tracker.sql("SELECT count(*) AS n FROM runs WHERE run_name LIKE 'theirs%'")).toEqual([{ n: 0 }])
+  })
+})
+
+// -- a store this process may not write ----------------------------------------------------------
+
+const canMount = (() => {
+  const probe = mkdtempSync(join(tmpdir(), "runledger-mount-probe-"))
+  try {
+    execFileSync("mount", ["--bind", probe, probe], { stdio: "ignore" })
+    execFileSync("umount", [probe], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  } finally {
+    rmSync(probe, { recursive: true, force: true })
+  }
+})()
+
+describe.skipIf(!canMount)("a read-only store keeps its read model elsewhere", () => {
+  const mounts: string[] = []
+  afterAll(() => {
+    for (const m of mounts.splice(0)) execFileSync("umount", [m])
+  })
+
+  /**
+   * A store of two runs, seen through a read-only bind mount, and its log. The log is opened through
+   * the writable original: opening it read-only is the store's part (a read-only mount refuses the
+   * writer's handle); this tests where the read model goes.
+   */
+  const readOnlyStore = async () => {
+    const src = freshDir()
+    const tracker = await openTracker({ dir: src })
+    for (const name of ["a", "b"]) {
+      const run = await tracker.startRun({ experiment: "ro", name })
+      await run.logMetric("loss", 1, { step: 0 })
+      await run.end()
+    }
+    await tracker.close()
+    const dir = freshDir()
+    execFileSync("mount", ["--bind", src, dir])
+    mounts.push(dir)
+    execFileSync("mount", ["-o", "remount,ro,bind", dir])
+    const log = await FsEventLog.open({ dir: src })
+    expect(() => writeFileSync(join(dir, "probe"), "x")).toThrow(/EROFS/)
+    return { dir, log }
+  }
+
+  const withCacheHome = async <A>(cache: string, f: () => Promise<A>): Promise<A> => {
+    const before = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = cache
+    try {
+      return await f()
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = before
+    }
+  }
+
+  it("in $XDG_CACHE_HOME/runledger/<hash of the store's path>/, said once; sql and a filtered search work", async () => {
+    const { dir, log } = await readOnlyStore()
+    const cache = freshDir()
+    const notices: string[] = []
+    const handle = lazyAnalytics(dir, { log, onNotice: (l) => notices.push(l) })
+    try {
+      await withCacheHome(cache, async () => {
+        expect(await handle.use((a) => a.sql("SELECT run_name FROM runs ORDER BY run_name"))).toEqual([{ run_name: "a" }, { run_name: "b" }])
+        expect((await handle.use((a) => a.searchRunIds({ filter: "attributes.run_name = 'b'" }))).runIds).toHaveLength(1)
+      })
+      const [hashed] = readdirSync(join(cache, "runledger"))
+      const file = join(cache, "runledger", hashed, "readmodel.duckdb")
+      expect(notices).toEqual([`runledger: the store ${dir} is not writable by this process; keeping its read model in ${file}.`])
+      expect(existsSync(file)).toBe(true)
+      expect(existsSync(join(dir, "readmodel.duckdb"))).toBe(false)
+    } finally {
+      await handle.close()
+      await log.close()
+    }
+  })
+
+  it("in memory when the cache directory is not writable either, said once", async () => {
+    const { dir, log } = await readOnlyStore()
+    const notices: string[] = []
+    const handle = lazyAnalytics(dir, { log, onNotice: (l) => notices.push(l) })
+    try {
+      await withCacheHome(join(dir, "cache"), async () => {
+        for (let i = 0; i < 2; i++) expect(await handle.use((a) => a.sql("SELECT count(*) AS n FROM runs"))).toEqual([{ n: 2 }])
+      })
+      expect(notices).toHaveLength(1)
+      expect(notices[0]).toMatch(new RegExp(`^runledger: neither the store ${dir} nor ${dir}/cache/runledger/[0-9a-f]{16} is writable by this process; keeping its read model in memory`))
+    } finally {
+      await handle.close()
+      await log.close()
+    }
   })
 })
 

@@ -14,12 +14,17 @@
  *   instead, and it says so once.
  * - A damaged file (truncated, empty, garbage, a directory) or one folded from another log is set
  *   aside as `readmodel.duckdb.broken-<time>` and rebuilt from the log, with a line on stderr.
+ * - A store this process may not write (read-only media, another user's store) keeps its read
+ *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
+ *   memory when that is not writable either; said once.
  */
 import { FsEventLog } from "@runledger/adapters-fs"
 import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
 import type { CatchUpOptions } from "@runledger/adapters-duckdb"
 import { Analytics } from "@runledger/query"
-import { existsSync, renameSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
+import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
@@ -40,6 +45,38 @@ export interface AnalyticsOptions extends CatchUpOptions {
 }
 
 const DEFAULT_WAIT_MS = 30_000
+
+const writable = (dir: string): boolean => {
+  try {
+    accessSync(dir, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Where the read model of the store in `dir` lives: beside the log when this process may write
+ * there; else in the user's cache directory, one per store (by a hash of its real path); else
+ * nowhere on disk (null: in memory). Told to `notice` when not beside the log.
+ */
+export const readModelLocation = (dir: string, notice: (line: string) => void): string | null => {
+  if (writable(dir)) return resolve(join(dir, READ_MODEL_FILE))
+  const store = realpathSync(dir)
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "runledger", createHash("sha256").update(store).digest("hex").slice(0, 16))
+  try {
+    mkdirSync(cache, { recursive: true })
+    if (writable(cache)) {
+      const file = join(cache, READ_MODEL_FILE)
+      notice(`runledger: the store ${store} is not writable by this process; keeping its read model in ${file}.`)
+      return file
+    }
+  } catch {
+    // Not creatable either: in memory, below.
+  }
+  notice(`runledger: neither the store ${store} nor ${cache} is writable by this process; keeping its read model in memory (folded again by each process).`)
+  return null
+}
 
 interface Lease {
   readonly model: Promise<ReadModel>
@@ -150,7 +187,7 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
 export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): AnalyticsHandle => {
   const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, ...catchUp } = options
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
-  const file = resolve(join(dir, READ_MODEL_FILE))
+  let located: string | null | undefined
   let log: Promise<FsEventLog> | undefined = given === undefined ? undefined : Promise.resolve(given)
   const theLog = () => (log ??= FsEventLog.open({ dir }))
   /** The fallback when the shared file stayed busy: this process's own, kept until close. */
@@ -160,7 +197,12 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): Anal
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
     const source = await theLog()
-    if (fallback !== undefined) return usePrivate(f)
+    if (located === undefined) {
+      located = readModelLocation(dir, notice)
+      if (located === null) fallback = ReadModel.open({ file: ":memory:" })
+    }
+    const file = located
+    if (fallback !== undefined || file === null) return usePrivate(f)
     for (let attempt = 0; ; attempt++) {
       let held
       try {
