@@ -975,7 +975,7 @@ describe("sql", () => {
       expect(e, query).toMatchObject({ _tag: "InvalidInput", field: "sql" })
       expect((e as Error).message.length, query).toBeGreaterThan(10)
     }
-    expect((await thrown(tracker.sql("INSERT INTO runs SELECT * FROM runs")) as Error).message).toContain("Only SELECT queries are allowed here: this is a INSERT statement")
+    expect((await thrown(tracker.sql("INSERT INTO runs SELECT * FROM runs")) as Error).message).toContain("Only SELECT queries are allowed here: this is an INSERT statement")
     expect((await thrown(tracker.sql("SELECT 1; SELECT 2")) as Error).message).toContain("exactly one SELECT statement; this text has 2")
     expect((await thrown(tracker.sql("SELECT * FROM read_csv('/etc/passwd')")) as Error).message).toContain("file system operations are disabled")
     expect(existsSync(outside)).toBe(false)

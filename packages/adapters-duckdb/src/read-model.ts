@@ -11,12 +11,12 @@
  * One process writes a DuckDB file at a time (DuckDB locks it), and one handle per file per process.
  */
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
-import { StorageError } from "@runledger/core"
+import { InvalidInput, StorageError } from "@runledger/core"
 import { Data } from "effect"
 import { existsSync } from "node:fs"
 import { claimFile, releaseFile } from "./file-claims.ts"
 import { Ingest, Unfoldable } from "./ingest.ts"
-import { runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
+import { type ReadOnlyOptions, type RowSink, runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow, streamReadOnly } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
 import { type EventSource, firstEventId, openSource } from "./source.ts"
@@ -27,6 +27,12 @@ export interface ReadModelOptions {
   readonly file: string
   /** DuckDB worker threads (default: one per core). */
   readonly threads?: number
+  /**
+   * The most memory DuckDB may use for this read model, catch-up and queries alike, as DuckDB
+   * reads it ("2GB", "512MB"; default DuckDB's, 80% of RAM). A query that needs more fails with
+   * an error instead of taking the process down.
+   */
+  readonly memoryLimit?: string
   /**
    * A metric series is summarised in metric_blocks, for charts, once it has this many points
    * (default 256); shorter ones are charted from their points.
@@ -81,6 +87,9 @@ export class EventNotFoldable extends Data.TaggedError("EventNotFoldable")<{
   readonly cause?: unknown
 }> {}
 
+/** A size DuckDB's memory_limit takes. */
+export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i
+
 // DuckDB's message when another process holds the file's lock.
 const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/
 // Not the file's fault: the directory is not writable, or access is denied.
@@ -129,6 +138,10 @@ export class ReadModel {
     const { file } = options
     const summariseAfter = options.summariseAfter ?? 256
     if (!(Number.isSafeInteger(summariseAfter) && summariseAfter >= 1)) throw new RangeError(`summariseAfter must be a whole number >= 1, got ${summariseAfter}.`)
+    // Checked here: DuckDB's own refusal would come from opening the file, and read as damage.
+    if (options.memoryLimit !== undefined && !MEMORY_LIMIT.test(options.memoryLimit)) {
+      throw new InvalidInput({ field: "memoryLimit", message: `A memory limit is a size such as 512MB or 2GB (KB, MB, GB, TB), got ${JSON.stringify(options.memoryLimit)}.` })
+    }
     if (!claimFile(file)) {
       throw new StorageError({ message: `The read model ${file} is already open in this process; share that handle, or close it first.` })
     }
@@ -140,7 +153,8 @@ export class ReadModel {
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
         lock_configuration: "true",
-        ...(options.threads !== undefined ? { threads: String(options.threads) } : {})
+        ...(options.threads !== undefined ? { threads: String(options.threads) } : {}),
+        ...(options.memoryLimit !== undefined ? { memory_limit: options.memoryLimit } : {})
       })
       const writer = await instance.connect()
       const reader = await instance.connect()
@@ -180,10 +194,21 @@ export class ReadModel {
    * One read-only SELECT over the read model, with `$1`, `$2`, ... bound to `params`. Anything else
    * fails with InvalidInput (field "sql") saying why. Rows are plain objects (see SqlRow).
    */
-  sql(query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> {
+  sql(query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> {
     return this.reads.run(async () => {
       this.ensureOpen()
-      return runReadOnly(this.reader, query, params)
+      return runReadOnly(this.reader, query, params, options)
+    })
+  }
+
+  /**
+   * Like `sql`, for results of any size: the rows go to `sink` a chunk at a time as DuckDB
+   * produces them (the sink returns false to stop early). Returns the columns and rows handed over.
+   */
+  sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return streamReadOnly(this.reader, query, params, options, sink)
     })
   }
 

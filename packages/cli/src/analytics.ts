@@ -42,6 +42,8 @@ export interface AnalyticsOptions extends CatchUpOptions {
   readonly waitMs?: number
   /** The store's log, when the caller has it open; default: opened on first use. */
   readonly log?: FsEventLog
+  /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
+  readonly memoryLimit?: string
 }
 
 const DEFAULT_WAIT_MS = 30_000
@@ -113,13 +115,13 @@ const damageFoundIn = (file: string, e: unknown): string | undefined => {
   return line === undefined ? undefined : `The read model ${file} is damaged (${line.trim()})`
 }
 
-const openShared = async (file: string, waitMs: number, notice: (line: string) => void): Promise<ReadModel> => {
+const openShared = async (file: string, waitMs: number, memoryLimit: string | undefined, notice: (line: string) => void): Promise<ReadModel> => {
   const deadline = Date.now() + waitMs
   let delay = 10
   let setAsideOnce = false
   for (;;) {
     try {
-      return await ReadModel.open({ file })
+      return await ReadModel.open({ file, ...(memoryLimit !== undefined ? { memoryLimit } : {}) })
     } catch (e) {
       if (e instanceof ReadModelBusy && Date.now() < deadline) {
         await sleep(delay)
@@ -185,7 +187,8 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
 }
 
 export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): AnalyticsHandle => {
-  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, ...catchUp } = options
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, memoryLimit, ...catchUp } = options
+  const memory = memoryLimit !== undefined ? { memoryLimit } : {}
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
   let located: string | null | undefined
   let log: Promise<FsEventLog> | undefined = given === undefined ? undefined : Promise.resolve(given)
@@ -199,19 +202,19 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): Anal
     const source = await theLog()
     if (located === undefined) {
       located = readModelLocation(dir, notice)
-      if (located === null) fallback = ReadModel.open({ file: ":memory:" })
+      if (located === null) fallback = ReadModel.open({ file: ":memory:", ...memory })
     }
     const file = located
     if (fallback !== undefined || file === null) return usePrivate(f)
     for (let attempt = 0; ; attempt++) {
       let held
       try {
-        held = await acquire(file, () => openShared(file, waitMs, notice))
+        held = await acquire(file, () => openShared(file, waitMs, memoryLimit, notice))
       } catch (e) {
         if (!(e instanceof ReadModelBusy)) throw e
         if (fallback === undefined) {
           notice(`runledger: ${e.message} It stayed busy for ${waitMs / 1000} s; using a private in-memory read model for this process.`)
-          fallback = ReadModel.open({ file: ":memory:" })
+          fallback = ReadModel.open({ file: ":memory:", ...memory })
         }
         return usePrivate(f)
       }

@@ -2,7 +2,7 @@
  * openTracker: the Promise API on the directory store, with provenance captured from this process.
  */
 import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapters-fs"
-import type { SqlParam, SqlRow } from "@runledger/adapters-duckdb"
+import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
 import { makeTrackerClient, NotFound, type RunView, type TrackerClient, TrackerLive } from "@runledger/core"
 import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
 import { Layer } from "effect"
@@ -19,6 +19,8 @@ export interface OpenTrackerOptions {
   readonly durability?: Durability
   /** Told when opening cut off a torn tail left by a crash. Default: a line on stderr. */
   readonly onRecover?: (r: Recovery) => void
+  /** The most memory the analytics read model may use in this process ("2GB"; default DuckDB's, 80% of RAM). */
+  readonly readModelMemoryLimit?: string
 }
 
 export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
@@ -56,8 +58,13 @@ export interface Tracker extends TrackerClient {
   downsampledHistory(runId: string, key: string, options: { readonly maxPoints: number }): Promise<ReadonlyArray<HistoryBucket>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
-  /** One read-only SELECT over the read model: experiments, runs, params, tags, metrics, latest_metrics, artifacts, models. */
-  sql(query: string, params?: ReadonlyArray<SqlParam>): Promise<ReadonlyArray<SqlRow>>
+  /**
+   * One read-only SELECT over the read model: experiments, runs, params, tags, metrics, latest_metrics,
+   * artifacts, models. Stopped after `timeoutMs` (default 60 s).
+   */
+  sql(query: string, params?: ReadonlyArray<SqlParam>, options?: ReadOnlyOptions): Promise<ReadonlyArray<SqlRow>>
+  /** Like `sql`, for results of any size: rows go to `sink` a chunk at a time (it returns false to stop). */
+  sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }>
   /** The selected runs as one wide table in Parquet, Arrow IPC or CSV. */
   exportRuns(options: Omit<ExportRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<{ path: string; rows: number; columns: number }>
   /** Drop the read model and fold the whole log into it again. */
@@ -74,7 +81,7 @@ export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
   const dir = resolve(options.dir ?? defaultDir())
   const client = await makeTrackerClient(trackerLayer({ ...options, dir }))
-  const analytics = lazyAnalytics(dir)
+  const analytics = lazyAnalytics(dir, options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {})
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
     if (refs === undefined || refs.length === 0) return undefined
@@ -112,7 +119,8 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       const scope = await scoped(o)
       return analytics.use((a) => a.compareGroups(scope))
     },
-    sql: (query: string, params?: ReadonlyArray<SqlParam>) => analytics.use((a) => a.sql(query, params ?? [])),
+    sql: (query: string, params?: ReadonlyArray<SqlParam>, o?: ReadOnlyOptions) => analytics.use((a) => a.sql(query, params ?? [], o)),
+    sqlStream: (query: string, params: ReadonlyArray<SqlParam>, o: ReadOnlyOptions, sink: RowSink) => analytics.use((a) => a.sqlStream(query, params, o, sink)),
     exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => {
       const scope = await scoped(o)
       return analytics.use((a) => a.exportRuns(scope))

@@ -279,6 +279,34 @@ describe("analytics commands on a demo store", () => {
     expectUsageError(drop, /^runledger: Only SELECT queries are allowed here: this is a DROP statement\./)
   })
 
+  it("sql is bounded: --timeout stops a query that runs on, --max-memory fails one that needs more, each with a clear error; bad values are refused", async () => {
+    const [slow, hungry, badTimeout, badMemory] = await Promise.all([
+      cli(["sql", "SELECT count(*) FROM range(100000000000::BIGINT)", "--timeout", "1", "--dir", copy()]),
+      cli(["sql", "SELECT list(x) FROM range(100000000) t(x) GROUP BY x % 2", "--max-memory", "64MB", "--dir", copy()]),
+      cli(["sql", "SELECT 1", "--timeout", "0", "--dir", store]),
+      cli(["sql", "SELECT 1", "--max-memory", "lots", "--dir", store])
+    ])
+    expectUsageError(slow, /^runledger: The query ran longer than 1 s and was stopped\. Narrow it \(a WHERE or LIMIT\), or allow it more time \(--timeout\)\.$/)
+    expectUsageError(hungry, /^runledger: The query needs more memory than the read model may use \(--max-memory\): Out of Memory Error: .+\. Narrow it, or allow it more memory\.$/)
+    expectUsageError(badTimeout, "--timeout is a number of seconds above 0, got 0.")
+    expectUsageError(badMemory, '--max-memory is a size such as 512MB or 4GB, got "lots".')
+  })
+
+  it("sql prints at most --max-rows rows with a note; --json prints every row as one array", async () => {
+    const [capped, all, whole] = await Promise.all([
+      cli(["sql", "SELECT x FROM range(5000) t(x) ORDER BY x", "--max-rows", "3", "--dir", copy()]),
+      cli(["sql", "SELECT x FROM range(5000) t(x) ORDER BY x", "--json", "--dir", copy()]),
+      cli(["sql", "SELECT x FROM range(3) t(x) ORDER BY x", "--max-rows", "3", "--dir", copy()])
+    ])
+    expectOk(capped)
+    expect(lines(capped.stdout)).toEqual(["x", "0", "1", "2", "(the first 3 rows; the query has more: add a LIMIT or WHERE, raise --max-rows, or print them all with --json)"])
+    expectOk(all)
+    expect(JSON.parse(all.stdout)).toEqual(Array.from({ length: 5000 }, (_, x) => ({ x })))
+    expect(all.stdout).toBe(`${JSON.stringify(Array.from({ length: 5000 }, (_, x) => ({ x })), null, 2)}\n`)
+    expectOk(whole)
+    expect(lines(whole.stdout)).toEqual(["x", "0", "1", "2", "(3 rows)"])
+  })
+
   it("export --format csv|parquet|arrow --out FILE writes every run; csv has a header and one line per run", async () => {
     const out = (ext: string) => join(root, "exports", `runs.${ext}`)
     const [csv, parquet, arrow] = await Promise.all([
