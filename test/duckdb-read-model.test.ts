@@ -595,6 +595,19 @@ describe("DuckDB read model", () => {
       expect(streamed.rows).toBe(chunks[0] + chunks[1])
       expect(streamed.rows).toBeLessThan(10000)
       expect(await model.sql("SELECT count(*) AS n FROM range(10)")).toEqual([{ n: 10 }])
+      // The time a slow reader takes over the rows is not the statement's: 5 chunks read at 150 ms each, within 300 ms of DuckDB's work.
+      let chunksRead = 0
+      const slowReader = await model.sqlStream("SELECT x FROM range(10000) t(x)", [], { timeoutMs: 300 }, async () => {
+        chunksRead++
+        await new Promise((r) => setTimeout(r, 150))
+      })
+      expect(slowReader.rows).toBe(10000)
+      expect(chunksRead).toBeGreaterThanOrEqual(3)
+      // What the reader throws comes back as it is.
+      const broken = new Error("the reader broke")
+      await expect(model.sqlStream("SELECT 1 AS one", [], {}, () => {
+        throw broken
+      })).rejects.toBe(broken)
     })
   })
 

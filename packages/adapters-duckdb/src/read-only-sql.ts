@@ -53,9 +53,11 @@ const typeName = (t: StatementType): string => (StatementType as unknown as Reco
 
 export interface ReadOnlyOptions {
   /**
-   * Stop the statement after this many milliseconds (default 60,000; Infinity: no limit). DuckDB
-   * has no statement timeout of its own: the connection is interrupted at the deadline, and a
-   * result being streamed stops at its next chunk.
+   * Stop the statement after DuckDB has worked on it this many milliseconds (default 60,000;
+   * Infinity: no limit). DuckDB has no statement timeout of its own: the connection is interrupted
+   * at the deadline, and a result being streamed stops at its next chunk. Time spent handing rows
+   * to a sink (a slow reader of stdout) does not count: the result is pulled chunk by chunk, so
+   * DuckDB is idle meanwhile.
    */
   readonly timeoutMs?: number
 }
@@ -119,12 +121,25 @@ export const streamReadOnly = async (
   const timedOut = () => refuse(`The query ran longer than ${timeoutMs / 1000} s and was stopped. Narrow it (a WHERE or LIMIT), or allow it more time (--timeout).`)
   await conn.run("BEGIN TRANSACTION READ ONLY")
   let expired = false
-  const timer = Number.isFinite(timeoutMs)
-    ? setTimeout(() => {
-      expired = true
-      conn.interrupt()
-    }, timeoutMs)
-    : undefined
+  let budget = timeoutMs
+  let since = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const arm = () => {
+    since = Date.now()
+    if (Number.isFinite(budget)) {
+      timer = setTimeout(() => {
+        expired = true
+        conn.interrupt()
+      }, Math.max(budget, 0))
+    }
+  }
+  const disarm = () => {
+    clearTimeout(timer)
+    budget -= Date.now() - since
+  }
+  /** What the sink threw is its own error, passed on as it is. */
+  let sinkError: { readonly error: unknown } | undefined
+  arm()
   try {
     const ps = await prepareReadOnly(conn, query, params)
     try {
@@ -134,11 +149,20 @@ export const streamReadOnly = async (
       for await (const chunk of result.yieldRowObjectJs()) {
         if (expired) throw timedOut()
         rows += chunk.length
-        if ((await sink(chunk.map((row) => toPlain(row) as SqlRow), columns)) === false) break
+        disarm()
+        let more
+        try {
+          more = await sink(chunk.map((row) => toPlain(row) as SqlRow), columns)
+        } catch (error) {
+          sinkError = { error }
+          throw error
+        }
+        if (more === false) break
+        arm()
       }
       return { columns, rows }
     } catch (e) {
-      if (e instanceof InvalidInput) throw e
+      if (e instanceof InvalidInput || sinkError !== undefined) throw e
       if (expired) throw timedOut()
       const why = reason(e)
       if (/Out of Memory/i.test(why)) throw refuse(`The query needs more memory than the read model may use (--max-memory): ${why}. Narrow it, or allow it more memory.`)
@@ -147,7 +171,8 @@ export const streamReadOnly = async (
       ps.destroySync()
     }
   } catch (e) {
-    throw expired && !(e instanceof InvalidInput) ? timedOut() : e
+    // Past the deadline, whatever broke off (parsing, planning, a chunk) broke off because of it.
+    throw expired && sinkError === undefined ? timedOut() : e
   } finally {
     clearTimeout(timer)
     await conn.run("ROLLBACK")

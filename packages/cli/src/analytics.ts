@@ -166,20 +166,21 @@ const acquire = async (file: string, open: () => Promise<ReadModel>): Promise<{ 
   }
 }
 
-/** No new user joins a lease that turned out to belong to another log: they wait for it to close. */
+/** No new user joins a lease that is closing or to be set aside: they wait for it to close. */
 const retire = (file: string, lease: Lease): void => {
   if (leases.get(file) !== lease) return
   leases.delete(file)
   closing.set(file, lease.closed)
 }
 
-/** The last user closes the file (and sets it aside when it turned out to belong to another log). */
+/** The last user closes the file (and sets it aside when it turned out damaged or another log's). */
 const release = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
   if (--lease.users > 0) return
   retire(file, lease)
   try {
     await (await lease.model).close()
-    if (lease.setAside !== undefined) notice(`runledger: ${lease.setAside}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
+    // Another process may have set it aside first.
+    if (lease.setAside !== undefined && existsSync(file)) notice(`runledger: ${lease.setAside}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
   } finally {
     lease.settle()
     if (closing.get(file) === lease.closed) closing.delete(file)

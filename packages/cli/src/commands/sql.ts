@@ -18,7 +18,7 @@ export const sql = Command.make(
   {
     query: Argument.String("query").pipe(Argument.withDescription("One SELECT over experiments, runs, params, tags, metrics, latest_metrics, artifacts, models, model_versions")),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print every row as JSON: one array, streamed as rows arrive (a result of any size)"), Flag.withDefault(false)),
-    timeout: Flag.Finite("timeout").pipe(Flag.withDescription("Stop the query after this many seconds"), Flag.withDefault(60)),
+    timeout: Flag.Finite("timeout").pipe(Flag.withDescription("Stop the query after DuckDB has worked on it this many seconds (time spent writing rows out does not count)"), Flag.withDefault(60)),
     maxMemory: Flag.String("max-memory").pipe(Flag.withDescription("The most memory DuckDB may use, e.g. 512MB or 4GB; a query needing more fails"), Flag.withDefault("2GB")),
     maxRows: Flag.Int("max-rows").pipe(Flag.withDescription("The most rows the table prints (the rest are left out with a note; --json prints all)"), Flag.withDefault(1000))
   },
