@@ -414,3 +414,22 @@ await tracker.close()
     }
   })
 })
+
+describe("a damaged read model is repaired by the next command", () => {
+  it("garbage in readmodel.duckdb: `rebuild` sets it aside, says so in one line and rebuilds; `sql` then answers with no notice", async () => {
+    const root = freshRoot()
+    const store = join(root, "runledger")
+    expectOk(await cli(["demo", "--epochs", "1", "--dir", store]))
+    expectOk(await cli(["sql", "SELECT 1", "--dir", store]))
+    writeFileSync(join(store, "readmodel.duckdb"), "garbage ".repeat(1000))
+    const rebuilt = await cli(["rebuild", "--dir", store])
+    expectOk(rebuilt)
+    expect(lines(rebuilt.stderr).filter((l) => l.startsWith("runledger:"))).toHaveLength(1)
+    expect(rebuilt.stderr).toMatch(new RegExp(`runledger: The read model ${join(store, "readmodel.duckdb").replaceAll(".", "\\.")} is damaged: .+\\. Set it aside as ${join(store, "readmodel.duckdb").replaceAll(".", "\\.")}\\.broken-\\S+; rebuilding the read model from the log\\.`))
+    expect(rebuilt.stdout).toMatch(/^Rebuilt the read model from \d+ events/)
+    const counted = await cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])
+    expectOk(counted)
+    expect(counted.stderr).toBe("")
+    expect(lines(counted.stdout)).toEqual(["n", "6", "(1 row)"])
+  })
+})
