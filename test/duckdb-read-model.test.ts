@@ -595,11 +595,11 @@ describe("DuckDB read model", () => {
       expect(streamed.rows).toBe(chunks[0] + chunks[1])
       expect(streamed.rows).toBeLessThan(10000)
       expect(await model.sql("SELECT count(*) AS n FROM range(10)")).toEqual([{ n: 10 }])
-      // The time a slow reader takes over the rows is not the statement's: 5 chunks read at 150 ms each, within 300 ms of DuckDB's work.
+      // The time a slow reader takes over the rows is not the statement's: 5 chunks read at 400 ms each, within 1 s of DuckDB's work.
       let chunksRead = 0
-      const slowReader = await model.sqlStream("SELECT x FROM range(10000) t(x)", [], { timeoutMs: 300 }, async () => {
+      const slowReader = await model.sqlStream("SELECT x FROM range(10000) t(x)", [], { timeoutMs: 1000 }, async () => {
         chunksRead++
-        await new Promise((r) => setTimeout(r, 150))
+        await new Promise((r) => setTimeout(r, 400))
       })
       expect(slowReader.rows).toBe(10000)
       expect(chunksRead).toBeGreaterThanOrEqual(3)

@@ -160,6 +160,8 @@ export const streamReadOnly = async (
         if (more === false) break
         arm()
       }
+      // An interrupt can end a streamed result as if it were complete: never hand back a cut one.
+      if (expired) throw timedOut()
       return { columns, rows }
     } catch (e) {
       if (e instanceof InvalidInput || sinkError !== undefined) throw e
