@@ -18,12 +18,16 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
 import fc from "fast-check"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
+import { lazyAnalytics } from "../packages/cli/src/analytics.ts"
 import type { TrackerClient } from "../packages/core/src/index.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"
 import {
@@ -971,7 +975,7 @@ describe("sql", () => {
       expect(e, query).toMatchObject({ _tag: "InvalidInput", field: "sql" })
       expect((e as Error).message.length, query).toBeGreaterThan(10)
     }
-    expect((await thrown(tracker.sql("INSERT INTO runs SELECT * FROM runs")) as Error).message).toContain("Only SELECT queries are allowed here: this is a INSERT statement")
+    expect((await thrown(tracker.sql("INSERT INTO runs SELECT * FROM runs")) as Error).message).toContain("Only SELECT queries are allowed here: this is an INSERT statement")
     expect((await thrown(tracker.sql("SELECT 1; SELECT 2")) as Error).message).toContain("exactly one SELECT statement; this text has 2")
     expect((await thrown(tracker.sql("SELECT * FROM read_csv('/etc/passwd')")) as Error).message).toContain("file system operations are disabled")
     expect(existsSync(outside)).toBe(false)
@@ -1163,7 +1167,7 @@ describe("the read model catches up", () => {
     expect((await again.searchRuns({ orderBy: "attributes.run_name" })).runs.map((r) => r.name)).toEqual(["second", "third"])
   })
 
-  it("two trackers on one directory: the second uses a private in-memory read model (saying so once on stderr), and both see each other's runs", async () => {
+  it("two trackers on one directory share its read model file, with no notice, and both see each other's runs", async () => {
     const dir = freshDir()
     const one = await freshTracker(dir)
     const two = await freshTracker(dir)
@@ -1173,25 +1177,247 @@ describe("the read model catches up", () => {
       void a.logMetric("loss", 1, { step: 0 })
       await a.end()
       expect((await one.searchRuns({})).runs.map((r) => r.name)).toEqual(["from-one"])
-      expect(stderr).not.toHaveBeenCalled()
-      // The second one's first question: the file is held by the first.
       expect((await two.searchRuns({})).runs.map((r) => r.name)).toEqual(["from-one"])
-      const notices = stderr.mock.calls.map((c) => String(c[0]))
-      expect(notices).toEqual([
-        `runledger: the read model ${join(dir, "readmodel.duckdb")} is busy (The read model ${join(dir, "readmodel.duckdb")} is already open in this process; share that handle, or close it first.); using a private in-memory one for this process.\n`
-      ])
       const b = await two.startRun({ experiment: "both", name: "from-two" })
       void b.logMetric("loss", 0.5, { step: 0 })
       await b.end()
+      // At once, and one after the other.
+      await Promise.all([one, two].map((t) => t.searchRuns({ orderBy: "metrics.loss" })))
       for (const t of [one, two]) {
         expect((await t.searchRuns({ orderBy: "metrics.loss" })).runs.map((r) => r.name)).toEqual(["from-two", "from-one"])
         expect((await t.rankRuns({ metric: "loss", goal: "max" })).map((r) => r.runName)).toEqual(["from-one", "from-two"])
         expect(await t.sql("SELECT count(*) AS n FROM runs")).toEqual([{ n: 2 }])
       }
-      expect(stderr).toHaveBeenCalledTimes(1) // said once
+      expect(stderr).not.toHaveBeenCalled()
     } finally {
       stderr.mockRestore()
     }
+  })
+})
+
+// -- damaged and foreign read models ----------------------------------------------------------------
+
+describe("a damaged or foreign read model is set aside and rebuilt, saying so", () => {
+  /** A store of three runs whose read model has been built, and the tracker closed. */
+  const storeWithModel = async (experiment: string): Promise<string> => {
+    const dir = freshDir()
+    const tracker = await openTracker({ dir })
+    for (let i = 0; i < 3; i++) {
+      const run = await tracker.startRun({ experiment, name: `${experiment}-${i}` })
+      await run.logMetric("loss", i, { step: 0 })
+      await run.end()
+    }
+    expect((await tracker.searchRuns({})).runs).toHaveLength(3)
+    await tracker.close()
+    return dir
+  }
+
+  const damages: ReadonlyArray<readonly [string, (file: string) => void]> = [
+    ["truncated to half", (file) => truncateSync(file, Math.floor(statSync(file).size / 2))],
+    ["truncated to 100 bytes", (file) => truncateSync(file, 100)],
+    ["empty", (file) => writeFileSync(file, "")],
+    ["garbage", (file) => writeFileSync(file, "not a database ".repeat(10_000))],
+    ["overwritten in the middle", (file) => {
+      const fd = openSync(file, "r+")
+      writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 262_144)
+      closeSync(fd)
+    }],
+    ["a directory", (file) => {
+      rmSync(file)
+      mkdirSync(file)
+      writeFileSync(join(file, "x"), "x")
+    }]
+  ]
+
+  /** Run `f` with stderr captured; returns what it wrote. */
+  const stderrOf = async (f: () => Promise<unknown>): Promise<string> => {
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation(() => true)
+    try {
+      await f()
+      return spy.mock.calls.map((c) => String(c[0])).join("")
+    } finally {
+      spy.mockRestore()
+    }
+  }
+
+  const asideNotice = (file: string, why: string) =>
+    new RegExp(`^runledger: The read model ${file.replaceAll(".", "\\.")} ${why}\\. Set it aside as ${file.replaceAll(".", "\\.")}\\.broken-[0-9TZ.-]+; rebuilding the read model from the log\\.\\n$`)
+
+  it.each(damages)("%s: the next search and the next rebuild each set it aside, rebuild it and answer", async (_, damage) => {
+    const dir = await storeWithModel("d")
+    const file = join(dir, "readmodel.duckdb")
+    for (const act of [(t: Tracker) => t.searchRuns({}).then((r) => r.runs.length), (t: Tracker) => t.rebuildReadModel().then(() => t.searchRuns({})).then((r) => r.runs.length)]) {
+      damage(file)
+      const tracker = await freshTracker(dir)
+      let found = 0
+      expect(await stderrOf(async () => (found = await act(tracker)))).toMatch(asideNotice(file, "is damaged: .+"))
+      expect(found).toBe(3)
+      // Said once: the rebuilt file serves the next question.
+      expect(await stderrOf(() => tracker.searchRuns({}))).toBe("")
+      await tracker.close()
+    }
+    const aside = readdirSync(dir).filter((f) => f.startsWith("readmodel.duckdb.broken-"))
+    expect(aside.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it("a read model copied from another store is not used: its answers would be the other store's", async () => {
+    const [mine, theirs] = [await storeWithModel("mine"), await storeWithModel("theirs")]
+    const file = join(mine, "readmodel.duckdb")
+    copyFileSync(join(theirs, "readmodel.duckdb"), file)
+    const tracker = await freshTracker(mine)
+    let names: string[] = []
+    const said = await stderrOf(async () => (names = (await tracker.searchRuns({ orderBy: "attributes.run_name" })).runs.map((r) => r.name)))
+    expect(names).toEqual(["mine-0", "mine-1", "mine-2"])
+    expect(said).toMatch(asideNotice(file, "was built from another log \\(its log begins with event \\S+, this one with \\S+\\)"))
+    expect(await tracker.sql("SELECT count(*) AS n FROM runs WHERE run_name LIKE 'theirs%'")).toEqual([{ n: 0 }])
+  })
+})
+
+// -- a store this process may not write ----------------------------------------------------------
+
+const canMount = (() => {
+  const probe = mkdtempSync(join(tmpdir(), "runledger-mount-probe-"))
+  try {
+    execFileSync("mount", ["--bind", probe, probe], { stdio: "ignore" })
+    execFileSync("umount", [probe], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  } finally {
+    rmSync(probe, { recursive: true, force: true })
+  }
+})()
+
+describe.skipIf(!canMount)("a read-only store keeps its read model elsewhere", () => {
+  const mounts: string[] = []
+  afterAll(() => {
+    for (const m of mounts.splice(0)) execFileSync("umount", [m])
+  })
+
+  /**
+   * A store of two runs, seen through a read-only bind mount, and its log. The log is opened through
+   * the writable original: opening it read-only is the store's part (a read-only mount refuses the
+   * writer's handle); this tests where the read model goes.
+   */
+  const readOnlyStore = async () => {
+    const src = freshDir()
+    const tracker = await openTracker({ dir: src })
+    for (const name of ["a", "b"]) {
+      const run = await tracker.startRun({ experiment: "ro", name })
+      await run.logMetric("loss", 1, { step: 0 })
+      await run.end()
+    }
+    await tracker.close()
+    const dir = freshDir()
+    execFileSync("mount", ["--bind", src, dir])
+    mounts.push(dir)
+    execFileSync("mount", ["-o", "remount,ro,bind", dir])
+    const log = await FsEventLog.open({ dir: src })
+    expect(() => writeFileSync(join(dir, "probe"), "x")).toThrow(/EROFS/)
+    return { dir, log }
+  }
+
+  const withCacheHome = async <A>(cache: string, f: () => Promise<A>): Promise<A> => {
+    const before = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = cache
+    try {
+      return await f()
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = before
+    }
+  }
+
+  it("in $XDG_CACHE_HOME/runledger/<hash of the store's path>/, said once; sql and a filtered search work", async () => {
+    const { dir, log } = await readOnlyStore()
+    const cache = freshDir()
+    const notices: string[] = []
+    const handle = lazyAnalytics(dir, { log, onNotice: (l) => notices.push(l) })
+    try {
+      await withCacheHome(cache, async () => {
+        expect(await handle.use((a) => a.sql("SELECT run_name FROM runs ORDER BY run_name"))).toEqual([{ run_name: "a" }, { run_name: "b" }])
+        expect((await handle.use((a) => a.searchRunIds({ filter: "attributes.run_name = 'b'" }))).runIds).toHaveLength(1)
+      })
+      const [hashed] = readdirSync(join(cache, "runledger"))
+      const file = join(cache, "runledger", hashed, "readmodel.duckdb")
+      expect(notices).toEqual([`runledger: the store ${dir} is not writable by this process; keeping its read model in ${file}.`])
+      expect(existsSync(file)).toBe(true)
+      expect(existsSync(join(dir, "readmodel.duckdb"))).toBe(false)
+    } finally {
+      await handle.close()
+      await log.close()
+    }
+  })
+
+  it("in memory when the cache directory is not writable either, said once", async () => {
+    const { dir, log } = await readOnlyStore()
+    const notices: string[] = []
+    const handle = lazyAnalytics(dir, { log, onNotice: (l) => notices.push(l) })
+    try {
+      await withCacheHome(join(dir, "cache"), async () => {
+        for (let i = 0; i < 2; i++) expect(await handle.use((a) => a.sql("SELECT count(*) AS n FROM runs"))).toEqual([{ n: 2 }])
+      })
+      expect(notices).toHaveLength(1)
+      expect(notices[0]).toMatch(new RegExp(`^runledger: neither the store ${dir} nor ${dir}/cache/runledger/[0-9a-f]{16} is writable by this process; keeping its read model in memory`))
+    } finally {
+      await handle.close()
+      await log.close()
+    }
+  })
+})
+
+// -- events the read model cannot fold -------------------------------------------------------------
+
+describe("an event the read model cannot fold is an error naming it, never a skip", () => {
+  /** Append straight to the store's log, past the tracker's validation, as an old or foreign writer could. */
+  const appendRaw = async (dir: string, runId: string, timestamp: number): Promise<string> => {
+    const log = await FsEventLog.open({ dir })
+    try {
+      const id = randomUUID()
+      await log.append(`run-${runId}`, [{ id, type: "MetricsLogged", at: Date.now(), data: { keys: ["loss"], values: [0.5], steps: [1], timestamps: [timestamp] } }], "any")
+      return id
+    } finally {
+      await log.close()
+    }
+  }
+
+  it.each([1e19, 1e300, Number.MAX_VALUE, -1e19, 2 ** 63])("a metric timestamp of %d: searchRuns, sql and rebuild fail naming the event and stop before it", async (timestamp) => {
+    const dir = freshDir()
+    const tracker = await freshTracker(dir)
+    const run = await tracker.startRun({ experiment: "bad", name: "r" })
+    await run.logMetric("loss", 1, { step: 0 })
+    const before = (await tracker.catchUpReadModel()).position
+    const id = await appendRaw(dir, run.id, timestamp)
+    const position = before + 1
+    const named = { _tag: "EventNotFoldable", position, id, type: "MetricsLogged" }
+    const error = await tracker.searchRuns({}).then(() => undefined, (e: unknown) => e as Error)
+    expect(error).toMatchObject(named)
+    expect(error!.message).toBe(
+      `The read model cannot fold the event at log position ${position} (id ${id}, MetricsLogged on run-${run.id}): its timestamp (point 0) ${timestamp} is not a whole number the read model's BIGINT column holds (-2^63 to 2^63-1). Analytics stop before it (the read model holds the events up to position ${before}) until it can be folded; the log itself is unchanged, and every command that reads it directly still works.`
+    )
+    await expect(tracker.sql("SELECT 1 AS one")).rejects.toMatchObject(named)
+    const atFailure = async () => {
+      const model = await ReadModel.open({ file: join(dir, "readmodel.duckdb") })
+      try {
+        return await model.position()
+      } finally {
+        await model.close()
+      }
+    }
+    expect(await atFailure()).toBe(before)
+    // A rebuild replays from the start and stops at the same event (its transaction rolls back).
+    await expect(tracker.rebuildReadModel()).rejects.toMatchObject(named)
+    expect(await atFailure()).toBeLessThan(position)
+  })
+
+  it("a timestamp beyond what a Date holds but within BIGINT (4e18 ms) is folded as it is", async () => {
+    const dir = freshDir()
+    const tracker = await freshTracker(dir)
+    const run = await tracker.startRun({ experiment: "far", name: "r" })
+    await run.logMetric("loss", 1, { step: 0 })
+    await tracker.catchUpReadModel()
+    await appendRaw(dir, run.id, 4e18)
+    expect(await tracker.sql("SELECT step, timestamp FROM metrics WHERE step = 1")).toEqual([{ step: 1, timestamp: "4000000000000000000" }])
   })
 })
 

@@ -64,7 +64,30 @@ interface RunEntry {
   readonly series: Map<string, Series>
 }
 
-const ms = (x: number): bigint => BigInt(Number.isFinite(x) ? wholeMs(x) : 0)
+/**
+ * Why an event cannot be folded (read-model.ts names the event and stops the catch-up): a value
+ * no column can hold. The log accepted it, so skipping it would make the read model disagree
+ * with the log; stopping says which event to look at.
+ */
+export class Unfoldable extends Error {}
+
+// BIGINT holds whole numbers in [-2^63, 2^63); doubles at or beyond 2^63 do not fit.
+const INT64_LIMIT = 2 ** 63
+/** A whole number for a BIGINT column (`what` names it for the error). */
+const int64 = (x: number, what: string): number => {
+  if (!(Number.isInteger(x) && x >= -INT64_LIMIT && x < INT64_LIMIT)) throw new Unfoldable(`its ${what} ${x} is not a whole number the read model's BIGINT column holds (-2^63 to 2^63-1)`)
+  return x
+}
+const int32 = (x: number, what: string): number => {
+  if (!(Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31)) throw new Unfoldable(`its ${what} ${x} is not a whole number that fits the read model's INTEGER column`)
+  return x
+}
+/** Epoch milliseconds, whole (see wholeMs), as a BIGINT. */
+const ms = (x: number, what = "time"): bigint => BigInt(int64(wholeMs(x), what))
+/** Every event type is handled somewhere above a call of this: a new type does not compile until it is. */
+const unhandled = (e: never): never => {
+  throw new Unfoldable(`the read model has no fold for events of type ${(e as RecordedEvent).type}`)
+}
 const json = (x: unknown): string => JSON.stringify(x)
 
 const RUN = {
@@ -107,7 +130,12 @@ export class Ingest {
   position = 0
   /** The position committed when the open transaction began. */
   private committed = 0
+  get committedPosition(): number {
+    return this.committed
+  }
   private lastEventId: string | null = null
+  /** The id of the log's first event: which log this read model belongs to (read-model.ts checks it). */
+  private firstEventId: string | null = null
   points = 0
 
   private constructor(conn: DuckDBConnection, summariseAfter: number) {
@@ -126,10 +154,11 @@ export class Ingest {
   static async load(conn: DuckDBConnection, summariseAfter: number): Promise<Ingest> {
     const ingest = new Ingest(conn, summariseAfter)
     const read = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()
-    const [state] = await read(`SELECT position, last_event_id, points FROM ${READMODEL_STATE.name}`)
+    const [state] = await read(`SELECT position, last_event_id, points, first_event_id FROM ${READMODEL_STATE.name}`)
     ingest.position = toNumber(state[0])
     ingest.lastEventId = state[1] as string | null
     ingest.points = toNumber(state[2])
+    ingest.firstEventId = state[3] as string | null
     for (const [runId, resumes, key] of await read("SELECT run_id, len(resumed_from), run_key FROM runs")) {
       ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map() })
       ingest.nextRunKey = Math.max(ingest.nextRunKey, toNumber(key) + 1)
@@ -176,6 +205,7 @@ export class Ingest {
   apply(e: RecordedEvent): Promise<void> | undefined {
     this.position = e.position
     this.lastEventId = e.id
+    if (e.position === 1) this.firstEventId = e.id
     if (e.stream === EXPERIMENTS_STREAM) return this.experimentEvent(e)
     const runId = runIdOfStream(e.stream)
     if (runId !== undefined) return this.runEvent(runId, e)
@@ -214,9 +244,9 @@ export class Ingest {
     this.dirty = []
     for (const t of this.tables) await t.write(this.conn)
     await this.stmts.run(
-      `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3`,
-      [BIGINT, VARCHAR, BIGINT],
-      [BigInt(this.position), this.lastEventId, BigInt(this.points)]
+      `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3, first_event_id = $4`,
+      [BIGINT, VARCHAR, BIGINT, VARCHAR],
+      [BigInt(this.position), this.lastEventId, BigInt(this.points), this.firstEventId]
     )
     await this.conn.run("COMMIT")
   }
@@ -288,8 +318,26 @@ export class Ingest {
           row[EXPERIMENT.lifecycle] = lifecycle
         })
       }
-      default:
+      // Not events of the experiments stream: its fold ignores them, as core's evolveExperiments does.
+      case "RunStarted":
+      case "ParamsLogged":
+      case "MetricsLogged":
+      case "TagsSet":
+      case "TagDeleted":
+      case "ArtifactStored":
+      case "RunEnded":
+      case "RunDeleted":
+      case "RunRestored":
+      case "RunResumed":
+      case "RunRenamed":
+      case "ModelRegistered":
+      case "ModelVersionCreated":
+      case "StagePromoted":
+      case "AliasSet":
+      case "AliasDeleted":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 
@@ -321,7 +369,7 @@ export class Ingest {
       }
       case "ArtifactStored": {
         const d = e.data
-        this.artifacts.put([runId, d.path, d.sha256, BigInt(Number.isFinite(d.size) ? Math.trunc(d.size) : 0), d.mediaType])
+        this.artifacts.put([runId, d.path, d.sha256, BigInt(int64(Math.trunc(d.size), "artifact size")), d.mediaType])
         return undefined
       }
       case "RunEnded": {
@@ -343,8 +391,20 @@ export class Ingest {
       }
       case "RunResumed":
         return this.runResumed(runId, run, e)
-      default:
+      // Not events of a run stream: its fold ignores them, as core's evolveRun does.
+      case "ExperimentCreated":
+      case "ExperimentRenamed":
+      case "ExperimentDeleted":
+      case "ExperimentRestored":
+      case "ExperimentForked":
+      case "ModelRegistered":
+      case "ModelVersionCreated":
+      case "StagePromoted":
+      case "AliasSet":
+      case "AliasDeleted":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 
@@ -389,7 +449,7 @@ export class Ingest {
       row[RUN.endTime] = null
       row[RUN.errorMessage] = null
       row[RUN.errorStack] = null
-      row[RUN.resumedFrom] = listValue([...(row[RUN.resumedFrom] as DuckDBListValue).items, BigInt(Math.trunc(from))])
+      row[RUN.resumedFrom] = listValue([...(row[RUN.resumedFrom] as DuckDBListValue).items, BigInt(int64(Math.trunc(from), "fromStep"))])
     })
   }
 
@@ -465,8 +525,9 @@ export class Ingest {
         s = this.seriesOf(runId, run, key)
         lastKey = key
       }
-      const step = steps[i]
-      const timestamp = wholeMs(timestamps[i])
+      // Checked before the appender sees them: a value it cannot cast fails the whole chunk, later.
+      const step = int64(steps[i], `step (point ${i})`)
+      const timestamp = int64(wholeMs(timestamps[i]), `timestamp (point ${i})`)
       const value = values[i]
       writer.add(s.id, step, timestamp, value, era, position, i)
       if (s.blocks === "kept") blocks.add(s, step, timestamp, value, position, i)
@@ -523,7 +584,7 @@ export class Ingest {
       })
     switch (e.type) {
       case "ModelVersionCreated":
-        this.versions.put([name, e.data.version, e.data.runId, e.data.artifactPath, "None", at, at])
+        this.versions.put([name, int32(e.data.version, "version"), e.data.runId, e.data.artifactPath, "None", at, at])
         return undefined
       case "StagePromoted": {
         const d = e.data
@@ -533,13 +594,31 @@ export class Ingest {
         })()
       }
       case "AliasSet":
-        this.aliases.put([name, e.data.alias, e.data.version])
+        this.aliases.put([name, e.data.alias, int32(e.data.version, "version")])
         return undefined
       case "AliasDeleted":
         this.aliases.remove([name, e.data.alias])
         return undefined
-      default:
+      // Not events of a model stream: its fold ignores them, as core's evolveModel does.
+      case "ExperimentCreated":
+      case "ExperimentRenamed":
+      case "ExperimentDeleted":
+      case "ExperimentRestored":
+      case "ExperimentForked":
+      case "RunStarted":
+      case "ParamsLogged":
+      case "MetricsLogged":
+      case "TagsSet":
+      case "TagDeleted":
+      case "ArtifactStored":
+      case "RunEnded":
+      case "RunDeleted":
+      case "RunRestored":
+      case "RunResumed":
+      case "RunRenamed":
         return undefined
+      default:
+        return unhandled(e)
     }
   }
 }

@@ -11,13 +11,15 @@
  * One process writes a DuckDB file at a time (DuckDB locks it), and one handle per file per process.
  */
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
-import { StorageError } from "@runledger/core"
+import { InvalidInput, StorageError } from "@runledger/core"
+import { Data } from "effect"
+import { existsSync } from "node:fs"
 import { claimFile, releaseFile } from "./file-claims.ts"
-import { Ingest } from "./ingest.ts"
-import { runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow } from "./read-only-sql.ts"
+import { Ingest, Unfoldable } from "./ingest.ts"
+import { type ReadOnlyOptions, type RowSink, runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow, streamReadOnly } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "./serial.ts"
-import { type EventSource, openSource } from "./source.ts"
+import { type EventSource, firstEventId, openSource } from "./source.ts"
 import { toNumber } from "./values.ts"
 
 export interface ReadModelOptions {
@@ -25,6 +27,12 @@ export interface ReadModelOptions {
   readonly file: string
   /** DuckDB worker threads (default: one per core). */
   readonly threads?: number
+  /**
+   * The most memory DuckDB may use for this read model, catch-up and queries alike, as DuckDB
+   * reads it ("2GB", "512MB"; default DuckDB's, 80% of RAM). A query that needs more fails with
+   * an error instead of taking the process down.
+   */
+  readonly memoryLimit?: string
   /**
    * A metric series is summarised in metric_blocks, for charts, once it has this many points
    * (default 256); shorter ones are charted from their points.
@@ -50,6 +58,55 @@ export interface CatchUpResult {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/**
+ * Another process has the file open: DuckDB lets one process at a time hold a database file
+ * (reading included). Usually brief (a catch-up, a query): wait and try again.
+ */
+export class ReadModelBusy extends Data.TaggedError("ReadModelBusy")<{ readonly file: string; readonly message: string }> {}
+
+/**
+ * The file is not a usable read model: truncated, empty, garbage, a directory, or a write-ahead
+ * log that does not apply. It is a projection, so it can be set aside and rebuilt from the log.
+ */
+export class ReadModelDamaged extends Data.TaggedError("ReadModelDamaged")<{ readonly file: string; readonly message: string; readonly cause?: unknown }> {}
+
+/** The read model was folded from another log (or from this log before it was replaced): rebuild it. */
+export class ReadModelForeign extends Data.TaggedError("ReadModelForeign")<{ readonly file: string; readonly why: string; readonly message: string }> {}
+
+/**
+ * An event of the log that the read model cannot fold (a value no column holds, a shape it does not
+ * know). The catch-up stops before it, never skipping it: the read model would silently disagree
+ * with the log. The message names the event.
+ */
+export class EventNotFoldable extends Data.TaggedError("EventNotFoldable")<{
+  readonly position: number
+  readonly id: string
+  readonly type: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** A size DuckDB's memory_limit takes. */
+export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i
+
+// DuckDB's message when another process holds the file's lock.
+const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/
+// Not the file's fault: the directory is not writable, or access is denied.
+const NO_ACCESS = /Permission denied|Read-only file system|EACCES|EROFS/i
+
+/** Why DuckDB could not open (or read the schema of) `file`, as one of the errors above. */
+const openFailure = (file: string, e: unknown): StorageError | ReadModelBusy | ReadModelDamaged => {
+  const why = message(e).split("\n")[0].replace(/[.!]+$/, "")
+  if (LOCK_CONFLICT.test(why)) {
+    const holder = /\(PID (\d+)\)/.exec(why)?.[1]
+    return new ReadModelBusy({ file, message: `The read model ${file} is in use by another process${holder === undefined ? "" : ` (pid ${holder})`}.` })
+  }
+  if (file !== ":memory:" && existsSync(file) && !NO_ACCESS.test(why)) {
+    return new ReadModelDamaged({ file, message: `The read model ${file} is damaged: ${why}`, cause: e })
+  }
+  return new StorageError({ message: `Opening the read model ${file}: ${why}`, cause: e })
+}
 
 export class ReadModel {
   readonly file: string
@@ -81,6 +138,10 @@ export class ReadModel {
     const { file } = options
     const summariseAfter = options.summariseAfter ?? 256
     if (!(Number.isSafeInteger(summariseAfter) && summariseAfter >= 1)) throw new RangeError(`summariseAfter must be a whole number >= 1, got ${summariseAfter}.`)
+    // Checked here: DuckDB's own refusal would come from opening the file, and read as damage.
+    if (options.memoryLimit !== undefined && !MEMORY_LIMIT.test(options.memoryLimit)) {
+      throw new InvalidInput({ field: "memoryLimit", message: `A memory limit is a size such as 512MB or 2GB (KB, MB, GB, TB), got ${JSON.stringify(options.memoryLimit)}.` })
+    }
     if (!claimFile(file)) {
       throw new StorageError({ message: `The read model ${file} is already open in this process; share that handle, or close it first.` })
     }
@@ -92,7 +153,8 @@ export class ReadModel {
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
         lock_configuration: "true",
-        ...(options.threads !== undefined ? { threads: String(options.threads) } : {})
+        ...(options.threads !== undefined ? { threads: String(options.threads) } : {}),
+        ...(options.memoryLimit !== undefined ? { memory_limit: options.memoryLimit } : {})
       })
       const writer = await instance.connect()
       const reader = await instance.connect()
@@ -101,7 +163,7 @@ export class ReadModel {
     } catch (e) {
       instance?.closeSync()
       releaseFile(file)
-      throw e instanceof StorageError ? e : new StorageError({ message: `Opening the read model ${file}: ${message(e)}`, cause: e })
+      throw openFailure(file, e)
     }
   }
 
@@ -132,10 +194,21 @@ export class ReadModel {
    * One read-only SELECT over the read model, with `$1`, `$2`, ... bound to `params`. Anything else
    * fails with InvalidInput (field "sql") saying why. Rows are plain objects (see SqlRow).
    */
-  sql(query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> {
+  sql(query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> {
     return this.reads.run(async () => {
       this.ensureOpen()
-      return runReadOnly(this.reader, query, params)
+      return runReadOnly(this.reader, query, params, options)
+    })
+  }
+
+  /**
+   * Like `sql`, for results of any size: the rows go to `sink` a chunk at a time as DuckDB
+   * produces them (the sink returns false to stop early). Returns the columns and rows handed over.
+   */
+  sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }> {
+    return this.reads.run(async () => {
+      this.ensureOpen()
+      return streamReadOnly(this.reader, query, params, options, sink)
     })
   }
 
@@ -178,11 +251,15 @@ export class ReadModel {
     this.ensureOpen()
     const maxPoints = options.maxPoints ?? 1_000_000
     const maxEvents = options.maxEvents ?? 10_000
-    const [state] = (await this.writer.runAndReadAll("SELECT position, last_event_id FROM readmodel_state")).getRows()
+    const [state] = (await this.writer.runAndReadAll("SELECT position, last_event_id, first_event_id FROM readmodel_state")).getRows()
     const from = toNumber(state[0])
     const lastEventId = state[1] as string | null
-    const otherLog = (why: string) =>
-      new StorageError({ message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
+    const otherLog = (why: string) => new ReadModelForeign({ file: this.file, why, message: `The read model ${this.file} was built from another log: ${why}. Rebuild it from this log (rebuild()).` })
+    if (from > 0) {
+      const first = await firstEventId(source)
+      const folded = state[2] as string | null
+      if (first !== undefined && first !== folded) throw otherLog(`its log begins with event ${folded}, this one ${first === null ? "is empty" : `with ${first}`}`)
+    }
     // From one event back, so the event at the stored position can be checked to be the one folded.
     const { batches, head } = await openSource(source, Math.max(0, from - 1))
     if (head !== undefined && head < from) throw otherLog(`it has folded ${from} events, and this log has ${head}`)
@@ -207,7 +284,7 @@ export class ReadModel {
             continue
           }
           if (e.position !== ingest.position + 1) {
-            throw new StorageError({ message: `The log jumps from position ${ingest.position} to ${e.position}: is this the log the read model ${this.file} was built from? Rebuild it from its log.` })
+            throw otherLog(`the log jumps from position ${ingest.position} to ${e.position}`)
           }
           if (!open) {
             await ingest.begin()
@@ -215,8 +292,19 @@ export class ReadModel {
             txEvents = 0
             txPoints = ingest.points
           }
-          const pending = ingest.apply(e)
-          if (pending !== undefined) await pending
+          try {
+            const pending = ingest.apply(e)
+            if (pending !== undefined) await pending
+          } catch (cause) {
+            const why = cause instanceof Unfoldable ? cause.message : `folding it failed: ${message(cause).split("\n")[0]}`
+            throw new EventNotFoldable({
+              position: e.position,
+              id: e.id,
+              type: e.type,
+              cause,
+              message: `The read model cannot fold the event at log position ${e.position} (id ${e.id}, ${e.type} on ${e.stream}): ${why}. Analytics stop before it (the read model holds the events up to position ${ingest.committedPosition}) until it can be folded; the log itself is unchanged, and every command that reads it directly still works.`
+            })
+          }
           events++
           if (++txEvents >= maxEvents || ingest.points - txPoints >= maxPoints) await commit()
         }

@@ -46,48 +46,148 @@ export const bindable = (value: SqlParam): [DuckDBValue, DuckDBType] => {
   }
 }
 
+/** What users query (the views and tables schema.ts documents; the block tables are internal). */
+const READ_MODEL_TABLES = "experiments, runs, params, tags, metrics, latest_metrics, metric_blocks, artifacts, models, model_versions, model_aliases"
+
 const typeName = (t: StatementType): string => (StatementType as unknown as Record<number, string>)[t] ?? `type ${t}`
 
-export const runReadOnly = async (conn: DuckDBConnection, query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> => {
-  await conn.run("BEGIN TRANSACTION READ ONLY")
+export interface ReadOnlyOptions {
+  /**
+   * Stop the statement after DuckDB has worked on it this many milliseconds (default 60,000;
+   * Infinity: no limit). DuckDB has no statement timeout of its own: the connection is interrupted
+   * at the deadline, and a result being streamed stops at its next chunk. Time spent handing rows
+   * to a sink (a slow reader of stdout) does not count: the result is pulled chunk by chunk, so
+   * DuckDB is idle meanwhile.
+   */
+  readonly timeoutMs?: number
+}
+
+/** Told each chunk of rows (about 2,048) with the result's column names; false stops reading. */
+export type RowSink = (rows: SqlRow[], columns: ReadonlyArray<string>) => void | boolean | Promise<void | boolean>
+
+export const DEFAULT_TIMEOUT_MS = 60_000
+
+const prepareReadOnly = async (conn: DuckDBConnection, query: string, params: ReadonlyArray<SqlParam>): Promise<DuckDBPreparedStatement> => {
+  let extracted
   try {
-    let extracted
+    extracted = await conn.extractStatements(query)
+  } catch (e) {
+    throw refuse(`The query has a syntax error: ${reason(e).replace(/^Failed to extract statements: (Parser Error: )?/, "")}. Queries are DuckDB SQL.`)
+  }
+  if (extracted.count !== 1) {
+    throw refuse(`Give exactly one SELECT statement; this text has ${extracted.count}.`)
+  }
+  let ps
+  try {
+    ps = await extracted.prepare(0)
+  } catch (e) {
+    const why = reason(e).replace(/[.!]+$/, "")
+    // File, URL and extension access is what the instance refuses (read-model.ts); anything else is the query's own error.
+    if (/^Permission Error/.test(why)) throw refuse(`The query was refused: ${why}. Only the read model's tables can be read here: no files, URLs or other databases.`)
+    const tables = /^Catalog Error: Table/.test(why) ? ` The tables are: ${READ_MODEL_TABLES}.` : ""
+    throw refuse(`The query failed: ${why}.${tables}`)
+  }
+  try {
+    if (ps.statementType !== StatementType.SELECT) {
+      const type = typeName(ps.statementType)
+      throw refuse(`Only SELECT queries are allowed here: this is ${/^[AEIOU]/.test(type) ? "an" : "a"} ${type} statement. The read model is read-only; it changes only by catching up with the log.`)
+    }
+    if (params.length !== ps.parameterCount) {
+      throw refuse(`The query has ${ps.parameterCount} parameter(s) but ${params.length} value(s) were given.`)
+    }
+    const bound = params.map(bindable)
+    ps.bind(bound.map(([v]) => v), bound.map(([, t]) => t))
+    return ps
+  } catch (e) {
+    ps.destroySync()
+    throw e
+  }
+}
+
+/**
+ * One read-only SELECT (see the top of this file), its rows handed to `sink` a chunk at a time as
+ * DuckDB produces them: a result of any size passes through in bounded memory. Returns the column
+ * names and how many rows were handed over.
+ */
+export const streamReadOnly = async (
+  conn: DuckDBConnection,
+  query: string,
+  params: ReadonlyArray<SqlParam>,
+  options: ReadOnlyOptions,
+  sink: RowSink
+): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }> => {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!(timeoutMs > 0)) throw refuse(`The timeout must be a positive number of milliseconds, got ${timeoutMs}.`)
+  const timedOut = () => refuse(`The query ran longer than ${timeoutMs / 1000} s and was stopped. Narrow it (a WHERE or LIMIT), or allow it more time (--timeout).`)
+  await conn.run("BEGIN TRANSACTION READ ONLY")
+  let expired = false
+  let budget = timeoutMs
+  let since = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const arm = () => {
+    since = Date.now()
+    if (Number.isFinite(budget)) {
+      timer = setTimeout(() => {
+        expired = true
+        conn.interrupt()
+      }, Math.max(budget, 0))
+    }
+  }
+  const disarm = () => {
+    clearTimeout(timer)
+    budget -= Date.now() - since
+  }
+  /** What the sink threw is its own error, passed on as it is. */
+  let sinkError: { readonly error: unknown } | undefined
+  arm()
+  try {
+    const ps = await prepareReadOnly(conn, query, params)
     try {
-      extracted = await conn.extractStatements(query)
+      const result = await ps.stream()
+      const columns = result.columnNames()
+      let rows = 0
+      for await (const chunk of result.yieldRowObjectJs()) {
+        if (expired) throw timedOut()
+        rows += chunk.length
+        disarm()
+        let more
+        try {
+          more = await sink(chunk.map((row) => toPlain(row) as SqlRow), columns)
+        } catch (error) {
+          sinkError = { error }
+          throw error
+        }
+        if (more === false) break
+        arm()
+      }
+      // An interrupt can end a streamed result as if it were complete: never hand back a cut one.
+      if (expired) throw timedOut()
+      return { columns, rows }
     } catch (e) {
-      throw refuse(`The query does not parse: ${reason(e)}`)
-    }
-    if (extracted.count !== 1) {
-      throw refuse(`Give exactly one SELECT statement; this text has ${extracted.count}.`)
-    }
-    let ps
-    try {
-      ps = await extracted.prepare(0)
-    } catch (e) {
-      throw refuse(`The query was refused: ${reason(e)}. Only SELECT queries over the read model's tables are allowed (no files, URLs or other databases).`)
-    }
-    try {
-      if (ps.statementType !== StatementType.SELECT) {
-        throw refuse(`Only SELECT queries are allowed here: this is a ${typeName(ps.statementType)} statement. The read model is read-only; it changes only by catching up with the log.`)
-      }
-      if (params.length !== ps.parameterCount) {
-        throw refuse(`The query has ${ps.parameterCount} parameter(s) but ${params.length} value(s) were given.`)
-      }
-      const bound = params.map(bindable)
-      ps.bind(bound.map(([v]) => v), bound.map(([, t]) => t))
-      let rows
-      try {
-        rows = (await ps.runAndReadAll()).getRowObjectsJS()
-      } catch (e) {
-        throw refuse(`The query failed: ${reason(e)}`)
-      }
-      return rows.map((row) => toPlain(row) as SqlRow)
+      if (e instanceof InvalidInput || sinkError !== undefined) throw e
+      if (expired) throw timedOut()
+      const why = reason(e)
+      if (/Out of Memory/i.test(why)) throw refuse(`The query needs more memory than the read model may use (--max-memory): ${why}. Narrow it, or allow it more memory.`)
+      throw refuse(`The query failed: ${why}`)
     } finally {
       ps.destroySync()
     }
+  } catch (e) {
+    // Past the deadline, whatever broke off (parsing, planning, a chunk) broke off because of it.
+    throw expired && sinkError === undefined ? timedOut() : e
   } finally {
+    clearTimeout(timer)
     await conn.run("ROLLBACK")
   }
+}
+
+/** One read-only SELECT, its whole result as rows (for results that fit in memory; else streamReadOnly). */
+export const runReadOnly = async (conn: DuckDBConnection, query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> => {
+  const out: SqlRow[] = []
+  await streamReadOnly(conn, query, params, options, (rows) => {
+    for (const row of rows) out.push(row)
+  })
+  return out
 }
 
 /**

@@ -22,7 +22,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 export interface Column {
   readonly name: string
@@ -58,6 +58,7 @@ export const READMODEL_STATE: TableDef = {
   columns: [
     col("position", "BIGINT NOT NULL", BIGINT, "the last log position folded in (0: nothing yet)"),
     textOrNull("last_event_id", "the id of the event at that position"),
+    textOrNull("first_event_id", "the id of the log's first event: which log this read model belongs to"),
     col("points", "BIGINT NOT NULL", BIGINT, "metric points ingested so far"),
     col("schema_version", "INTEGER NOT NULL", INTEGER)
   ]
@@ -262,7 +263,7 @@ CREATE VIEW metric_blocks AS
 
 export const CREATE_SCHEMA = [
   ...TABLES.map(createTable),
-  `INSERT INTO readmodel_state VALUES (0, NULL, 0, ${SCHEMA_VERSION});`,
+  `INSERT INTO readmodel_state VALUES (0, NULL, NULL, 0, ${SCHEMA_VERSION});`,
   VIEWS
 ].join("\n\n")
 

@@ -37,3 +37,25 @@ export const openSource = async (source: EventSource, from: number): Promise<Ope
   const reader = source as BatchReader
   return { batches: reader.readAll(from), head: await reader.head() }
 }
+
+/** Logs never lose their first event, so its id is read once per source object. */
+const firstIds = new WeakMap<object, string | null>()
+
+/**
+ * The id of the log's first event (null: the log is empty), which tells logs apart; undefined for
+ * a one-shot stream of batches, which cannot be read twice.
+ */
+export const firstEventId = async (source: EventSource): Promise<string | null | undefined> => {
+  if (isAsyncIterable(source)) return undefined
+  const known = firstIds.get(source)
+  if (known !== undefined) return known
+  let first: string | null = null
+  const { batches } = await openSource(source, 0)
+  for await (const batch of batches) {
+    if (batch.length === 0) continue
+    first = batch[0].id
+    break
+  }
+  if (first !== null) firstIds.set(source, first)
+  return first
+}

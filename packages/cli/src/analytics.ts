@@ -1,48 +1,242 @@
 /**
  * The analytics half of a directory store: the DuckDB read model in `<dir>/readmodel.duckdb`,
- * opened on the first question and caught up from the log before each one. DuckDB lets one
- * process hold a database file; when another process holds it (a sweep's worker asking too), this
- * one folds the log into a private in-memory read model instead and says so once.
+ * shared by every process that asks questions of the store.
+ *
+ * DuckDB lets one process at a time open a database file (for reading too), so a process holds
+ * the read model only while it answers: it is opened for a call, shared by the calls in flight at
+ * that moment (in this process, across trackers on the same store), and closed as soon as none is
+ * left. A training script that searched once therefore does not lock the CLI out. The fold's state
+ * is loaded from the file on each open, so whichever process caught up last, the next one resumes
+ * from the position it recorded: no process folds more than what is new.
+ *
+ * - Another process holding the file (its catch-up or query) is waited for, retrying with a short
+ *   backoff, up to `waitMs`; only after that does this process fold a private in-memory copy
+ *   instead, and it says so once.
+ * - A damaged file (truncated, empty, garbage, a directory) or one folded from another log is set
+ *   aside as `readmodel.duckdb.broken-<time>` and rebuilt from the log, with a line on stderr.
+ * - A store this process may not write (read-only media, another user's store) keeps its read
+ *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
+ *   memory when that is not writable either; said once.
  */
 import { FsEventLog } from "@runledger/adapters-fs"
-import { ReadModel } from "@runledger/adapters-duckdb"
+import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
 import type { CatchUpOptions } from "@runledger/adapters-duckdb"
 import { Analytics } from "@runledger/query"
-import { join } from "node:path"
+import { createHash } from "node:crypto"
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
+import { homedir } from "node:os"
+import { join, resolve } from "node:path"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
 
 export interface AnalyticsHandle {
-  readonly get: () => Promise<Analytics>
+  /** Run `f` with the read model open; it is closed again once no call needs it. */
+  readonly use: <A>(f: (analytics: Analytics) => Promise<A>) => Promise<A>
   readonly close: () => Promise<void>
 }
 
-export const lazyAnalytics = (dir: string, options: CatchUpOptions & { readonly onNotice?: (line: string) => void } = {}): AnalyticsHandle => {
-  let opened: Promise<{ analytics: Analytics; log: FsEventLog; model: ReadModel }> | undefined
-  const open = async () => {
-    const log = await FsEventLog.open({ dir })
-    let model: ReadModel
-    try {
-      model = await ReadModel.open({ file: join(dir, READ_MODEL_FILE) })
-    } catch (e) {
-      const reason = e instanceof Error ? e.message.split("\n")[0] : String(e)
-      ;(options.onNotice ?? ((l: string) => process.stderr.write(`${l}\n`)))(
-        `runledger: the read model ${join(dir, READ_MODEL_FILE)} is busy (${reason}); using a private in-memory one for this process.`
-      )
-      model = await ReadModel.open({ file: ":memory:" })
-    }
-    return { analytics: new Analytics(model, log, options), log, model }
+export interface AnalyticsOptions extends CatchUpOptions {
+  /** Told about busy, damaged, foreign or relocated read models. Default: a line on stderr. */
+  readonly onNotice?: (line: string) => void
+  /** How long to wait for another process to let go of the read model (default 30 s). */
+  readonly waitMs?: number
+  /** The store's log, when the caller has it open; default: opened on first use. */
+  readonly log?: FsEventLog
+  /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
+  readonly memoryLimit?: string
+}
+
+const DEFAULT_WAIT_MS = 30_000
+
+const writable = (dir: string): boolean => {
+  try {
+    accessSync(dir, constants.W_OK)
+    return true
+  } catch {
+    return false
   }
+}
+
+/**
+ * Where the read model of the store in `dir` lives: beside the log when this process may write
+ * there; else in the user's cache directory, one per store (by a hash of its real path); else
+ * nowhere on disk (null: in memory). Told to `notice` when not beside the log.
+ */
+export const readModelLocation = (dir: string, notice: (line: string) => void): string | null => {
+  if (writable(dir)) return resolve(join(dir, READ_MODEL_FILE))
+  const store = realpathSync(dir)
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "runledger", createHash("sha256").update(store).digest("hex").slice(0, 16))
+  try {
+    mkdirSync(cache, { recursive: true })
+    if (writable(cache)) {
+      const file = join(cache, READ_MODEL_FILE)
+      notice(`runledger: the store ${store} is not writable by this process; keeping its read model in ${file}.`)
+      return file
+    }
+  } catch {
+    // Not creatable either: in memory, below.
+  }
+  notice(`runledger: neither the store ${store} nor ${cache} is writable by this process; keeping its read model in memory (folded again by each process).`)
+  return null
+}
+
+interface Lease {
+  readonly model: Promise<ReadModel>
+  users: number
+  /** Why the file must be set aside once the last user lets go (damaged, or folded from another log). */
+  setAside?: string
+  /** Settles once the last user has closed it. */
+  readonly closed: Promise<void>
+  readonly settle: () => void
+}
+
+// Per process, by file: every handle on the same store shares one open read model (DuckDB
+// refuses a second instance of a file within a process too, see file-claims.ts).
+const leases = new Map<string, Lease>()
+const closing = new Map<string, Promise<void>>()
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Move a damaged or foreign read model (and its write-ahead log) out of the way; returns where to. */
+const setAside = (file: string): string => {
+  const aside = `${file}.broken-${new Date().toISOString().replaceAll(":", "-")}`
+  renameSync(file, aside)
+  if (existsSync(`${file}.wal`)) renameSync(`${file}.wal`, `${aside}.wal`)
+  return aside
+}
+
+// DuckDB's messages for a file that opened but whose blocks turn out to be damaged when read.
+const DAMAGE = /Corrupt database file|checksum[^\n]*does not match|Could not read enough bytes/i
+
+/** The damage a failed call ran into, if that is why it failed. */
+const damageFoundIn = (file: string, e: unknown): string | undefined => {
+  const text = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
+  const line = text.split("\n").find((l) => DAMAGE.test(l))
+  return line === undefined ? undefined : `The read model ${file} is damaged (${line.trim()})`
+}
+
+const openShared = async (file: string, waitMs: number, memoryLimit: string | undefined, notice: (line: string) => void): Promise<ReadModel> => {
+  const deadline = Date.now() + waitMs
+  let delay = 10
+  let setAsideOnce = false
+  for (;;) {
+    try {
+      return await ReadModel.open({ file, ...(memoryLimit !== undefined ? { memoryLimit } : {}) })
+    } catch (e) {
+      if (e instanceof ReadModelBusy && Date.now() < deadline) {
+        await sleep(delay)
+        delay = Math.min(delay * 2, 250)
+        continue
+      }
+      if (e instanceof ReadModelDamaged && !setAsideOnce) {
+        setAsideOnce = true
+        notice(`runledger: ${e.message.split("\n")[0]}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
+        continue
+      }
+      throw e
+    }
+  }
+}
+
+const acquire = async (file: string, open: () => Promise<ReadModel>): Promise<{ lease: Lease; model: ReadModel }> => {
+  for (;;) {
+    const pending = closing.get(file)
+    if (pending !== undefined) {
+      await pending
+      continue
+    }
+    let lease = leases.get(file)
+    if (lease === undefined) {
+      let settle = () => {}
+      const closed = new Promise<void>((r) => (settle = r))
+      const fresh: Lease = { model: open(), users: 0, closed, settle }
+      leases.set(file, fresh)
+      fresh.model.catch(() => {
+        if (leases.get(file) === fresh) leases.delete(file)
+      })
+      lease = fresh
+    }
+    lease.users++
+    try {
+      return { lease, model: await lease.model }
+    } catch (e) {
+      lease.users--
+      throw e
+    }
+  }
+}
+
+/** No new user joins a lease that is closing or to be set aside: they wait for it to close. */
+const retire = (file: string, lease: Lease): void => {
+  if (leases.get(file) !== lease) return
+  leases.delete(file)
+  closing.set(file, lease.closed)
+}
+
+/** The last user closes the file (and sets it aside when it turned out damaged or another log's). */
+const release = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
+  if (--lease.users > 0) return
+  retire(file, lease)
+  try {
+    await (await lease.model).close()
+    // Another process may have set it aside first.
+    if (lease.setAside !== undefined && existsSync(file)) notice(`runledger: ${lease.setAside}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
+  } finally {
+    lease.settle()
+    if (closing.get(file) === lease.closed) closing.delete(file)
+  }
+}
+
+export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): AnalyticsHandle => {
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, memoryLimit, ...catchUp } = options
+  const memory = memoryLimit !== undefined ? { memoryLimit } : {}
+  const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
+  let located: string | null | undefined
+  let log: Promise<FsEventLog> | undefined = given === undefined ? undefined : Promise.resolve(given)
+  const theLog = () => (log ??= FsEventLog.open({ dir }))
+  /** The fallback when the shared file stayed busy: this process's own, kept until close. */
+  let fallback: Promise<ReadModel> | undefined
+
+  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, await theLog(), catchUp))
+
+  const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const source = await theLog()
+    if (located === undefined) {
+      located = readModelLocation(dir, notice)
+      if (located === null) fallback = ReadModel.open({ file: ":memory:", ...memory })
+    }
+    const file = located
+    if (fallback !== undefined || file === null) return usePrivate(f)
+    for (let attempt = 0; ; attempt++) {
+      let held
+      try {
+        held = await acquire(file, () => openShared(file, waitMs, memoryLimit, notice))
+      } catch (e) {
+        if (!(e instanceof ReadModelBusy)) throw e
+        if (fallback === undefined) {
+          notice(`runledger: ${e.message} It stayed busy for ${waitMs / 1000} s; using a private in-memory read model for this process.`)
+          fallback = ReadModel.open({ file: ":memory:", ...memory })
+        }
+        return usePrivate(f)
+      }
+      try {
+        return await f(new Analytics(held.model, source, catchUp))
+      } catch (e) {
+        const why = attempt > 0 ? undefined : e instanceof ReadModelForeign ? `The read model ${file} was built from another log (${e.why})` : damageFoundIn(file, e)
+        if (why === undefined) throw e
+        held.lease.setAside ??= why
+        retire(file, held.lease)
+      } finally {
+        await release(file, held.lease, notice)
+      }
+    }
+  }
+
   return {
-    get: async () => {
-      opened ??= open()
-      return (await opened).analytics
-    },
+    use,
     close: async () => {
-      if (opened === undefined) return
-      const { log, model } = await opened
-      await model.close()
-      await log.close()
+      if (fallback !== undefined) await (await fallback).close()
+      if (log !== undefined && given === undefined) await (await log).close()
     }
   }
 }

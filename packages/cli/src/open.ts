@@ -2,7 +2,7 @@
  * openTracker: the Promise API on the directory store, with provenance captured from this process.
  */
 import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapters-fs"
-import type { SqlParam, SqlRow } from "@runledger/adapters-duckdb"
+import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
 import { makeTrackerClient, NotFound, type RunView, type TrackerClient, TrackerLive } from "@runledger/core"
 import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
 import { Layer } from "effect"
@@ -20,6 +20,8 @@ export interface OpenTrackerOptions {
   readonly durability?: Durability
   /** Told when opening cut off a torn tail left by a crash. Default: a line on stderr. */
   readonly onRecover?: (r: Recovery) => void
+  /** The most memory the analytics read model may use in this process ("2GB"; default DuckDB's, 80% of RAM). */
+  readonly readModelMemoryLimit?: string
 }
 
 export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
@@ -57,8 +59,13 @@ export interface Tracker extends TrackerClient {
   downsampledHistory(runId: string, key: string, options: { readonly maxPoints: number }): Promise<ReadonlyArray<HistoryBucket>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
-  /** One read-only SELECT over the read model: experiments, runs, params, tags, metrics, latest_metrics, artifacts, models. */
-  sql(query: string, params?: ReadonlyArray<SqlParam>): Promise<ReadonlyArray<SqlRow>>
+  /**
+   * One read-only SELECT over the read model: experiments, runs, params, tags, metrics, latest_metrics,
+   * artifacts, models. Stopped after `timeoutMs` (default 60 s).
+   */
+  sql(query: string, params?: ReadonlyArray<SqlParam>, options?: ReadOnlyOptions): Promise<ReadonlyArray<SqlRow>>
+  /** Like `sql`, for results of any size: rows go to `sink` a chunk at a time (it returns false to stop). */
+  sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }>
   /** The selected runs as one wide table in Parquet, Arrow IPC or CSV. */
   exportRuns(options: Omit<ExportRunsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<{ path: string; rows: number; columns: number }>
   /** Drop the read model and fold the whole log into it again. */
@@ -77,7 +84,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   const client = await makeTrackerClient(trackerLayer({ ...options, dir }))
   // Runs left open when the process ends are ended and written (see exit.ts).
   const unfollow = followAtExit(client, dir, options.durability ?? "fsync")
-  const analytics = lazyAnalytics(dir)
+  const analytics = lazyAnalytics(dir, options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {})
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
     if (refs === undefined || refs.length === 0) return undefined
@@ -97,25 +104,36 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   return Object.assign(client, {
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async searchRuns(o: SearchOptions) {
-      const found = await (await analytics.get()).searchRunIds(await scoped(o))
+      const scope = await scoped(o)
+      const found = await analytics.use((a) => a.searchRunIds(scope))
       return { runs: await client.getRuns(found.runIds), nextPageToken: found.nextPageToken }
     },
-    compareRuns: async (ids: ReadonlyArray<string>) => (await analytics.get()).compareRuns(ids),
-    rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => (await analytics.get()).rankRuns(await scoped(o)),
+    compareRuns: (ids: ReadonlyArray<string>) => analytics.use((a) => a.compareRuns(ids)),
+    rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.rankRuns(scope))
+    },
     async downsampledHistory(runId: string, key: string, o: { readonly maxPoints: number }) {
       await client.getRun(runId)
-      const [series] = await (await analytics.get()).metricHistories([runId], key, o.maxPoints)
+      const [series] = await analytics.use((a) => a.metricHistories([runId], key, o.maxPoints))
       return series.buckets.map((b) => ({ ...b, value: b.last }))
     },
-    compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => (await analytics.get()).compareGroups(await scoped(o)),
-    sql: async (query: string, params?: ReadonlyArray<SqlParam>) => (await analytics.get()).sql(query, params ?? []),
-    exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => (await analytics.get()).exportRuns(await scoped(o)),
+    compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.compareGroups(scope))
+    },
+    sql: (query: string, params?: ReadonlyArray<SqlParam>, o?: ReadOnlyOptions) => analytics.use((a) => a.sql(query, params ?? [], o)),
+    sqlStream: (query: string, params: ReadonlyArray<SqlParam>, o: ReadOnlyOptions, sink: RowSink) => analytics.use((a) => a.sqlStream(query, params, o, sink)),
+    exportRuns: async (o: Parameters<Tracker["exportRuns"]>[0]) => {
+      const scope = await scoped(o)
+      return analytics.use((a) => a.exportRuns(scope))
+    },
     async rebuildReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
-      const r = await (await analytics.get()).rebuild(o.onProgress ? { onProgress: o.onProgress } : {})
+      const r = await analytics.use((a) => a.rebuild(o.onProgress ? { onProgress: o.onProgress } : {}))
       return { position: r.position, events: r.events }
     },
     async catchUpReadModel(o: { readonly onProgress?: (position: number, head: number | undefined) => void } = {}) {
-      const r = await (await analytics.get()).catchUp(o.onProgress ? { onProgress: o.onProgress } : {})
+      const r = await analytics.use((a) => a.catchUp(o.onProgress ? { onProgress: o.onProgress } : {}))
       return { position: r.position, events: r.events }
     },
     async close() {

@@ -90,8 +90,8 @@ const filterFrom = (
     fc.tuple(stringTargetFrom(keys), fc.constantFrom(...stringComparators), text).map(([t, op, v]) =>
       compareString(t, op, v)
     ),
-    fc.tuple(stringAttributeKey, fc.array(text, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([k, vs, neg]) =>
-      inList(attribute(k), vs as unknown as readonly [string, ...Array<string>], neg)
+    fc.tuple(stringTargetFrom(keys), fc.array(text, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([t, vs, neg]) =>
+      inList(t, vs as unknown as readonly [string, ...Array<string>], neg)
     )
   )
   const { filter } = fc.letrec<{ filter: Filter }>((tie) => ({

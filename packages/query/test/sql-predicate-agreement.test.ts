@@ -111,6 +111,13 @@ describe("fixed examples (both engines must give the expected runs)", () => {
     ["attributes.status IN ('FAILED', 'RUNNING')", ["b", "d"]],
     ["attributes.status NOT IN ('FAILED', 'RUNNING')", ["a", "c"]],
     ["attributes.run_id IN ('a', 'c') AND NOT params.path LIKE '%x%'", []],
+    // IN on params and tags: strings, like =; a run without the key is neither IN nor NOT IN
+    ["params.opt IN ('Adam', 'adam')", ["a", "b"]],
+    ["params.lr IN ('0.1', '0.01')", ["a", "b"]],
+    ["params.flag IN ('true')", ["c"]],
+    ["params.opt NOT IN ('Adam')", ["b"]],
+    ["NOT params.opt IN ('Adam')", ["b"]],
+    ["tags.team IN ('ML', 'ml-ops') AND NOT tags.team NOT IN ('ML')", ["a"]],
     ["attributes.end_time > 0", ["a"]],
     ["NOT attributes.end_time > 100", ["a"]],
     ["attributes.start_time >= 20 AND attributes.start_time < 30", ["c", "d"]],

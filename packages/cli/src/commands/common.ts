@@ -5,7 +5,7 @@ import { Flag } from "effect/cli"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { openTracker, type Tracker } from "../open.ts"
+import { openTracker, type OpenTrackerOptions, type Tracker } from "../open.ts"
 import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
 
@@ -27,12 +27,12 @@ export const requireStore = (dir: string): Effect.Effect<void, unknown> =>
     : Effect.fail(new NotFound({ kind: "store", id: dir, message: `No runledger store in ${dir}. Run \`runledger demo\` to make one, or pass --dir (or set RUNLEDGER_DIR).` }))
 
 /** Run `f` with a tracker on this invocation's store, closing it afterwards. */
-export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, options: { readonly create?: boolean } = {}) =>
+export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, options: { readonly create?: boolean; readonly open?: Omit<OpenTrackerOptions, "dir"> } = {}) =>
   Effect.gen(function*() {
     const dir = yield* storeDir
     if (!options.create) yield* requireStore(dir)
     return yield* Effect.acquireUseRelease(
-      task(() => openTracker({ dir })),
+      task(() => openTracker({ ...options.open, dir })),
       (tracker) => task(() => f(tracker, dir)),
       (tracker) => Effect.promise(() => tracker.close().catch(() => {}))
     )
@@ -72,7 +72,7 @@ export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe
 )
 
 /** Bring the read model up to the log with a progress bar, then run `f` (the analytics commands). */
-export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>) =>
+export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, open: Omit<OpenTrackerOptions, "dir"> = {}) =>
   withTracker(async (tracker, dir) => {
     const bar = progressBar("catching up the read model")
     try {
@@ -81,7 +81,7 @@ export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A
       bar.done()
     }
     return f(tracker, dir)
-  })
+  }, { open })
 
 /** Repeatable `--experiment` values (names or ids). */
 export const experimentsFlag = Flag.String("experiment").pipe(

@@ -70,10 +70,10 @@ export interface StringComparison {
   readonly value: string
 }
 
-/** `attributes.run_id IN ('a', 'b')`, `attributes.status NOT IN ('FAILED')`. */
+/** `attributes.run_id IN ('a', 'b')`, `params.model IN ('cnn', 'mlp')`, `tags.team NOT IN ('x')`. */
 export interface InList {
   readonly _tag: "InList"
-  readonly target: StringAttributeTarget
+  readonly target: StringTarget
   readonly negated: boolean
   readonly values: readonly [string, ...Array<string>]
 }
@@ -121,7 +121,7 @@ export const compareString = (target: StringTarget, op: StringComparator, value:
   value
 })
 export const inList = (
-  target: StringAttributeTarget,
+  target: StringTarget,
   values: readonly [string, ...Array<string>],
   negated = false
 ): InList => ({ _tag: "InList", target, negated, values })

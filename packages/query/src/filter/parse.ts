@@ -12,10 +12,9 @@
  *
  * Which comparators and values are allowed depends on the identifier, as in MLflow:
  * - metrics and numeric attributes (start_time, end_time): = != < <= > >= with a number;
- * - params and tags: = != LIKE ILIKE with a quoted string (params are strings in MLflow,
- *   so `params.lr > 1` and `params.lr = 0.1` are rejected);
- * - string attributes (run_id, run_name, status, experiment_id): = != LIKE ILIKE with a
- *   quoted string, and IN / NOT IN with a parenthesised list of quoted strings.
+ * - params, tags and string attributes (run_id, run_name, status, experiment_id): = != LIKE
+ *   ILIKE with a quoted string, and IN / NOT IN with a parenthesised list of quoted strings
+ *   (params are strings in MLflow, so `params.lr > 1` and `params.lr = 0.1` are rejected).
  * Numbers: optional minus, decimals, exponents (`-1.5e-3`, `.5`). Strings: single or double
  * quotes, a doubled quote escapes itself ('it''s').
  */
@@ -116,11 +115,7 @@ const describeTargetKind = (target: Target): string => {
 }
 
 const allowedComparators = (target: Target): ReadonlyArray<ParsedComparator> =>
-  isNumericTarget(target)
-    ? numericComparators
-    : target._tag === "Attribute"
-    ? [...stringComparators, "IN", "NOT IN"]
-    : stringComparators
+  isNumericTarget(target) ? numericComparators : [...stringComparators, "IN", "NOT IN"]
 
 const parseComparison = (s: Scanner): Filter => {
   const { target, text } = parseTarget(s, "a comparison such as metrics.acc > 0.9, NOT or '('")
@@ -134,16 +129,16 @@ const parseComparison = (s: Scanner): Filter => {
     const why = target._tag === "Param" || target._tag === "Tag"
       ? `${kind} are compared as strings, as in MLflow; use ${allowed.join(", ")}`
       : op === "IN" || op === "NOT IN"
-      ? `IN / NOT IN is only supported for the string attributes run_id, run_name, status and experiment_id; use ${allowed.join(", ")}`
+      ? `IN / NOT IN compares strings (params, tags and the attributes run_id, run_name, status, experiment_id); ${describeTargetKind(target)} ${target._tag === "Metric" ? "are" : "is"} compared as numbers: use ${allowed.join(", ")}`
       : `${kind} ${target._tag === "Metric" ? "are" : "is"} compared as ${isNumericTarget(target) ? "numbers" : "strings"}; use ${allowed.join(", ")}`
     s.fail(opPos, `comparator ${op} is not supported for ${text}: ${why}`)
   }
   const before = `${text} ${op}`
 
   if (op === "IN" || op === "NOT IN") {
-    // Only string attributes allow IN (checked above).
+    // Only string targets allow IN (checked above).
     const values = readStringList(s, before)
-    return inList(target as Extract<StringTarget, { _tag: "Attribute" }>, values, op === "NOT IN")
+    return inList(target as StringTarget, values, op === "NOT IN")
   }
   s.skipWhitespace()
   const valuePos = s.pos

@@ -3,7 +3,7 @@
  * read-only SQL and export, all over the DuckDB read model, which is caught up with the log
  * (incrementally, from the position it has folded) before each question.
  */
-import type { CatchUpOptions, EventSource, ReadModel, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
+import type { CatchUpOptions, EventSource, ReadModel, ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
 import { Result } from "effect"
 import { bootstrapDifferenceCI, type BootstrapResult, welchTTest, type WelchTTestResult } from "../analysis/significance.ts"
 import { parseFilterResult } from "../filter/parse.ts"
@@ -190,9 +190,15 @@ export class Analytics {
   }
 
   /** Read-only SQL over the read model's tables (see the read model for what is refused). */
-  async sql(query: string, params: ReadonlyArray<SqlParam> = []): Promise<SqlRow[]> {
+  async sql(query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> {
     await this.catchUp()
-    return this.readModel.sql(query, params)
+    return this.readModel.sql(query, params, options)
+  }
+
+  /** Like `sql`, its rows handed to `sink` a chunk at a time (for results of any size). */
+  async sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink) {
+    await this.catchUp()
+    return this.readModel.sqlStream(query, params, options, sink)
   }
 
   /** Write the selected runs as one wide table; returns the file written and the row count. */
