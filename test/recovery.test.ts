@@ -119,7 +119,7 @@ describe("lock", () => {
     writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), nonce: "dead", at: 0 }))
     const log = await FsEventLog.open({ dir })
     await log.append("s", [ev(1)], 1)
-    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname(), nonce: "live", at: 0 }))
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), nonce: "live", at: 0 }))
     const pending = log.append("s", [ev(2)], 2)
     let done = false
     void pending.then(() => (done = true))
