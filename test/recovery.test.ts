@@ -1,11 +1,12 @@
 /** What a crash or damage leaves in the log, and how opening and verify treat it. */
 import { Effect } from "effect"
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { chainAfter, encodeFrame, FsEventLog, fsEventStore, type Recovery, sha256, verifyStore } from "../packages/adapters-fs/src/index.ts"
 import { encodeEvent, uuidv7, type NewEvent } from "../packages/core/src/index.ts"
+import { DirectoryLock, LEASE_MS } from "../packages/adapters-fs/src/lock.ts"
 
 let dir: string
 let file: string
@@ -129,5 +130,73 @@ describe("lock", () => {
     await expect(pending).resolves.toEqual({ version: 3, position: 3 })
     await Effect.runPromise(fsEventStore(log).head)
     await log.close()
+  })
+})
+
+describe("lock lease (locks no pid check can reach)", () => {
+  const lockFile = () => join(dir, "events.lock")
+  const foreign = JSON.stringify({ pid: 4242, host: "another-host.example", nonce: "n-foreign", at: 0 })
+  /** Open the log and append one event under the lock; the error, if it fails. */
+  const appendOnce = async (lockTimeoutMs: number): Promise<Error | null> => {
+    try {
+      const log = await FsEventLog.open({ dir, lockTimeoutMs })
+      try {
+        await log.append("s", [ev(1)], 1)
+      } finally {
+        await log.close()
+      }
+      return null
+    } catch (e) {
+      return e as Error
+    }
+  }
+  /** Set the lock's mtime: its last lease renewal. */
+  const renewedAgo = (ms: number) => {
+    const t = new Date(Date.now() - ms)
+    utimesSync(lockFile(), t, t)
+  }
+
+  it.each([
+    ["another host", foreign],
+    ["garbage content", "not json {"],
+    ["an empty file", ""],
+    ["JSON that is not a lock", JSON.stringify({ hello: 1 })]
+  ])("a lock of %s whose lease expired is broken at once; the writer does not wait", async (_name, content) => {
+    await seed(1)
+    writeFileSync(lockFile(), content)
+    renewedAgo(LEASE_MS + 5_000)
+    expect(await appendOnce(2_000)).toBe(null)
+    expect(existsSync(lockFile())).toBe(false)
+    expect(readdirSync(dir).filter((f) => f.startsWith("events.lock"))).toEqual([])
+    expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it("a lock of another host within its lease is waited for, then refused with a message naming holder and lease", async () => {
+    await seed(1)
+    writeFileSync(lockFile(), foreign)
+    const failed = await appendOnce(300)
+    expect(failed?.message).toMatch(/held by pid 4242 on host another-host\.example, which this host cannot check \(last renewed \d+ s ago; a lease not renewed for 30 s expires\); waited 0\.3 s/)
+    expect(readFileSync(lockFile(), "utf8")).toBe(foreign) // a live lease is left alone
+  })
+
+  it("garbage content within its lease: the message says what the file is, never 'pid undefined'", async () => {
+    await seed(1)
+    writeFileSync(lockFile(), "garbage")
+    const failed = await appendOnce(300)
+    expect(failed?.message).toContain("held by a file whose content is not a runledger lock (last renewed")
+    expect(failed?.message).not.toContain("undefined")
+  })
+
+  it("the holder renews its lease while it holds the lock, and removes the lock on release", async () => {
+    const lock = new DirectoryLock(lockFile(), 1_000, 20)
+    await lock.acquire()
+    const holder = JSON.parse(readFileSync(lockFile(), "utf8")) as { pid: number; host: string }
+    expect(holder).toMatchObject({ pid: process.pid, host: (await import("node:os")).hostname() })
+    renewedAgo(LEASE_MS * 10)
+    const old = statSync(lockFile()).mtimeMs
+    while (statSync(lockFile()).mtimeMs === old) await new Promise((r) => setTimeout(r, 10))
+    expect(statSync(lockFile()).mtimeMs).toBeGreaterThan(Date.now() - LEASE_MS)
+    await lock.release()
+    expect(readdirSync(dir)).toEqual([])
   })
 })

@@ -132,11 +132,14 @@ const createExclusive = async (path: string, content: string): Promise<fs.FileHa
 export class DirectoryLock {
   private readonly path: string
   private readonly timeoutMs: number
+  private readonly renewMs: number
   private held: { nonce: string; fh: fs.FileHandle; renew: NodeJS.Timeout } | null = null
 
-  constructor(path: string, timeoutMs = 60_000) {
+  /** `renewMs`: how often the lease is renewed (RENEW_MS; shorter only in tests). */
+  constructor(path: string, timeoutMs = 60_000, renewMs = RENEW_MS) {
     this.path = path
     this.timeoutMs = timeoutMs
+    this.renewMs = renewMs
   }
 
   async acquire(): Promise<void> {
@@ -159,7 +162,7 @@ export class DirectoryLock {
         const renew = setInterval(() => {
           const now = new Date()
           handle.utimes(now, now).catch(() => {})
-        }, RENEW_MS)
+        }, this.renewMs)
         renew.unref()
         this.held = { nonce, fh, renew }
         return
@@ -173,7 +176,7 @@ export class DirectoryLock {
       }
       if (Date.now() - started > this.timeoutMs) {
         throw new Error(
-          `The store's lock ${this.path} is held by ${verdict.why}; waited ${Math.round(this.timeoutMs / 1000)} s for it. A lock of a live process on this host is never broken; if no runledger process is using the store, delete that file.`
+          `The store's lock ${this.path} is held by ${verdict.why}; waited ${+(this.timeoutMs / 1000).toFixed(1)} s for it. A lock of a live process on this host is never broken; if no runledger process is using the store, delete that file.`
         )
       }
       await sleep(wait + Math.random() * wait)
