@@ -25,29 +25,61 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 describe("torn tail", () => {
+  const tornFrame = () => {
+    const json = encodeEvent({ ...ev(9), stream: "s", version: 6 } as never)
+    return encodeFrame("s", "x", json, sha256(json), chainAfter("", sha256(json)))
+  }
+
   it.each([
     ["half a record", (frame: string) => frame.slice(0, frame.length >> 1)],
     ["a whole record but its last byte", (frame: string) => frame.slice(0, -1)],
-    ["a complete record with a bad checksum", (frame: string) => `00000000${frame.slice(8)}`],
-    ["garbage lines", () => "garbage\nmore garbage\nand no end"]
-  ])("%s at the end is cut off on open, reported, and the log goes on", async (_name, tear) => {
+    ["garbage with no end", () => "garbage and no end"]
+  ])("%s at the end: opening (a read) leaves it; the first append cuts it off, reports it, and the log goes on", async (_name, tear) => {
     await seed(5)
     const good = statSync(file).size
-    const json = encodeEvent({ ...ev(9), stream: "s", version: 6 } as never)
-    const frame = encodeFrame("s", "x", json, sha256(json), chainAfter("", sha256(json)))
-    appendFileSync(file, tear(frame))
+    appendFileSync(file, tear(tornFrame()))
+    const torn = readFileSync(file)
     const before = await verifyStore(dir)
     expect(before.findings.map((f) => f.kind)).toEqual(["torn-tail"])
     expect(before.findings[0].offset).toBe(good)
     const recovered: Recovery[] = []
     const log = await FsEventLog.open({ dir, onRecover: (r) => recovered.push(r) })
-    expect(recovered).toEqual([expect.objectContaining({ file, offset: good, bytes: expect.any(Number) })])
-    expect(statSync(file).size).toBe(good)
     expect(await log.head()).toBe(5)
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5])
+    // A reader never cuts: the file is byte for byte what it was.
+    expect(readFileSync(file).equals(torn)).toBe(true)
+    expect(recovered).toEqual([])
     await log.append("s", [ev(6)], 5)
+    expect(recovered).toEqual([expect.objectContaining({ file, offset: good, bytes: torn.length - good })])
+    expect(readFileSync(recovered[0].savedTo).equals(torn.subarray(good))).toBe(true)
     expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6])
     await log.close()
     expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it.each([
+    ["a complete last record with a bad checksum", (frame: string) => `00000000${frame.slice(8)}`],
+    ["an acknowledged last record altered in place", null],
+    ["garbage lines", () => "garbage\nmore garbage\n"]
+  ])("%s is damage: reported by open, append and verify, and never cut", async (_name, tear) => {
+    await seed(5)
+    let damagedAt: number
+    if (tear === null) {
+      const bytes = readFileSync(file)
+      damagedAt = bytes.lastIndexOf(10, bytes.length - 2) + 1
+      const at = bytes.indexOf('"i":"4"', damagedAt) + 5
+      bytes[at] = 0x58 // "4" -> "X"
+      writeFileSync(file, bytes)
+    } else {
+      damagedAt = statSync(file).size
+      appendFileSync(file, tear(tornFrame()))
+    }
+    const damaged = readFileSync(file)
+    const report = await verifyStore(dir)
+    expect(report.findings[0]).toMatchObject({ kind: "damaged-record", offset: damagedAt })
+    expect(report.findings.map((f) => f.kind)).not.toContain("torn-tail")
+    await expect(FsEventLog.open({ dir })).rejects.toMatchObject({ _tag: "StoreCorrupted", offset: damagedAt, message: expect.stringContaining("nothing was cut") })
+    expect(readFileSync(file).equals(damaged)).toBe(true)
   })
 
   it("a reader without the lock leaves a half-written tail alone (it may be an append in progress)", async () => {

@@ -67,7 +67,6 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       size = (await fh.stat()).size
       let offset = 0
       let carry: Buffer | null = null
-      let pendingBad: Finding | null = null
       while (offset < size) {
         const want = Math.min(CHUNK, size - offset)
         const chunk = Buffer.allocUnsafe(want)
@@ -85,13 +84,10 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           // Every complete record counts, damaged or not, so positions match the file.
           events++
           if (!frame.ok) {
-            pendingBad ??= { kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` }
+            // Complete (it ends with its newline) yet bad: damage, the last record included; never a torn tail.
+            findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` })
             at = frame.end
             continue
-          }
-          if (pendingBad !== null) {
-            findings.push(pendingBad)
-            pendingBad = null
           }
           let event: Event | null = null
           try {
@@ -136,9 +132,8 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
         }
         carry = at < buf.length ? buf.subarray(at) : null
       }
-      if (pendingBad !== null) events = (pendingBad.position ?? events) - 1
-      if (pendingBad !== null || carry !== null) {
-        const tornAt = pendingBad?.offset ?? size - (carry?.length ?? 0)
+      if (carry !== null) {
+        const tornAt = size - carry.length
         findings.push({ kind: "torn-tail", file, offset: tornAt, message: `the last ${size - tornAt} bytes from byte offset ${tornAt} are an incomplete append (left by a crash, never acknowledged); the next writer cuts them off` })
       }
     } finally {

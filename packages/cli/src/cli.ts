@@ -11,6 +11,7 @@ import { models } from "./commands/models.ts"
 import { plot } from "./commands/plot.ts"
 import { rank } from "./commands/rank.ts"
 import { rebuild } from "./commands/rebuild.ts"
+import { repair } from "./commands/repair.ts"
 import { root } from "./commands/root.ts"
 import { runs } from "./commands/runs.ts"
 import { show } from "./commands/show.ts"
@@ -18,4 +19,4 @@ import { sql } from "./commands/sql.ts"
 import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events, rebuild]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events, rebuild, repair]))

@@ -137,7 +137,10 @@ export interface TrackerShape {
   readonly streamEvents: (stream: string) => Effect.Effect<ReadonlyArray<RecordedEvent>, StoreError>
   /** The projection of the whole log, caught up to the store's head (or folded up to `asOf`). */
   readonly projection: (options?: ReadOptions) => Effect.Effect<LogProjection, StoreError>
-  /** Mark RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked. */
+  /**
+   * Record RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked.
+   * A writer's job (`runledger repair`): reads only show such runs as KILLED, appending nothing.
+   */
   readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
 }
 
@@ -327,13 +330,15 @@ export const makeTracker = Effect.gen(function*() {
     )
   }
 
+  const isDead = (s: RunState): boolean => s.status === "RUNNING" && !s.deleted && liveness.isGone(s.owner)
+  const deathOf = (s: RunState) => `process ${s.owner.pid} on ${s.owner.host} exited without ending the run (found gone by a pid check)`
+
   const reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError> = Effect.gen(function*() {
     const p = yield* caughtUp
     const reaped: string[] = []
     for (const s of p.runs.values()) {
-      if (s.status !== "RUNNING" || s.deleted || !liveness.isGone(s.owner)) continue
-      const owner = `process ${s.owner.pid} on ${s.owner.host}`
-      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${owner} exited without ending the run (found gone by a pid check).` } } }]
+      if (!isDead(s)) continue
+      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${deathOf(s)}.` } } }]
       // Under the run's version: if the owner wrote meanwhile, it is alive and this is skipped.
       const appended = yield* Effect.result(store.append(runStream(s.id), stamp(drafts, { actor: "runledger (dead-run check)" }), s.version))
       if (appended._tag === "Success") reaped.push(s.id)
@@ -342,23 +347,31 @@ export const makeTracker = Effect.gen(function*() {
     return reaped
   })
 
-  /** Live reads first mark runs whose process is gone, so no run shows RUNNING forever. */
   const readable = (options: ReadOptions = {}) =>
     Effect.gen(function*() {
       const bad = checkAsOf(options.asOf)
       if (bad) return yield* Effect.fail(bad)
-      if (options.asOf === undefined) {
-        const reaped = yield* reapDeadRuns
-        if (reaped.length > 0) return yield* caughtUp
-      }
       return yield* projection(options)
     })
+
+  /**
+   * A run as a read shows it. A read never appends (the store may be read-only, or another
+   * process's), so a live view shows a RUNNING run whose process is gone as KILLED without
+   * recording it; `runledger repair` records it. A past view (`asOf`) shows what was true then.
+   */
+  const present = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
+    const state = p.runs.get(view.id)
+    const shown = asOf === undefined && state !== undefined && isDead(state)
+      ? { ...view, status: "KILLED" as const, error: { message: `${deathOf(state)}; not yet recorded in the log (\`runledger repair\` records it).` } }
+      : view
+    return withEffectiveMetrics(p, shown, asOf)
+  }
 
   const getRun = (runId: string, options: ReadOptions = {}) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
         const view = p.runView(runId)
-        return view === undefined ? Effect.fail(runMissing(runId)) : withEffectiveMetrics(p, view, options.asOf)
+        return view === undefined ? Effect.fail(runMissing(runId)) : present(p, view, options.asOf)
       })
     )
 
@@ -367,7 +380,7 @@ export const makeTracker = Effect.gen(function*() {
       Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
         Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
           const view = p.runView(id)
-          return view === undefined ? Effect.fail(runMissing(id)) : withEffectiveMetrics(p, view, options.asOf)
+          return view === undefined ? Effect.fail(runMissing(id)) : present(p, view, options.asOf)
         })
       )
     )
@@ -388,7 +401,7 @@ export const makeTracker = Effect.gen(function*() {
           ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
           ...(options.viewType !== undefined ? { viewType: options.viewType } : {})
         })
-        return Effect.forEach(views, (v) => withEffectiveMetrics(p, v, options.asOf))
+        return Effect.forEach(views, (v) => present(p, v, options.asOf))
       })
     )
 
