@@ -1,5 +1,6 @@
 /** The `runledger` command tree. */
 import { Command } from "effect/cli"
+import { anchor } from "./commands/anchor.ts"
 import { compare } from "./commands/compare.ts"
 import { demo } from "./commands/demo.ts"
 import { exportRuns } from "./commands/export.ts"
@@ -19,4 +20,4 @@ import { sql } from "./commands/sql.ts"
 import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events, rebuild, repair]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, anchor, events, rebuild, repair]))
