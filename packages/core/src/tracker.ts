@@ -23,7 +23,7 @@ import {
   modelMissing
 } from "./decide/models.ts"
 import { decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
-import { type ConcurrencyConflict, invalid, NotFound, type TrackerError } from "./errors.ts"
+import { type ConcurrencyConflict, invalid, type InvalidInput, NotFound, type TrackerError } from "./errors.ts"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -113,7 +113,8 @@ export interface TrackerShape {
   /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`. */
   readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
   // reads
-  readonly getRun: (runId: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
+  /** A run by its full id, a unique id prefix (4+ characters) or its exact name; an ambiguous one is refused, naming the matches. */
+  readonly getRun: (run: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
   /** Several runs at once, in the order given (the views a search or ranking returns). */
   readonly getRuns: (runIds: ReadonlyArray<string>, options?: ReadOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
@@ -149,6 +150,23 @@ export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger
 const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
 
 const runMissing = (runId: string) => new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` })
+
+/**
+ * A run by its full id, a unique id prefix (4+ characters) or its exact name, among every run
+ * (deleted ones too). The one resolver for the library and the CLI.
+ */
+export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunState | NotFound | InvalidInput => {
+  const exact = runs.get(ref)
+  if (exact !== undefined) return exact
+  const matches: RunState[] = []
+  for (const r of runs.values()) if ((ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref) matches.push(r)
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) {
+    return new NotFound({ kind: "run", id: ref, message: `No run with id, id prefix or name ${JSON.stringify(ref)}. List runs with \`runledger runs\`.` })
+  }
+  matches.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
+  return invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
+}
 
 const isCut = (asOf: AsOf | undefined) =>
   asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
@@ -367,11 +385,11 @@ export const makeTracker = Effect.gen(function*() {
     return withEffectiveMetrics(p, shown, asOf)
   }
 
-  const getRun = (runId: string, options: ReadOptions = {}) =>
+  const getRun = (ref: string, options: ReadOptions = {}) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
-        const view = p.runView(runId)
-        return view === undefined ? Effect.fail(runMissing(runId)) : present(p, view, options.asOf)
+        const found = findRun(p.runs, ref)
+        return "_tag" in found ? Effect.fail(found) : present(p, p.runView(found.id)!, options.asOf)
       })
     )
 
