@@ -219,6 +219,25 @@ describe("lock lease (locks no pid check can reach)", () => {
     expect(failed?.message).not.toContain("undefined")
   })
 
+  it("repair removes what killed processes left beside the lock, and nothing of a live one", async () => {
+    await seed(1)
+    const host = (await import("node:os")).hostname()
+    const dead = JSON.stringify({ pid: 2 ** 22 + 12345, host, nonce: "dead", at: 0 })
+    const live = JSON.stringify({ pid: process.ppid, host, nonce: "live", at: 0 })
+    writeFileSync(join(dir, "events.lock.0a1b2c.tmp"), dead)
+    writeFileSync(join(dir, "events.lock.break-n1-0"), dead)
+    writeFileSync(join(dir, "events.lock.stale-0abc"), dead)
+    writeFileSync(join(dir, "events.lock.ffee.tmp"), "")
+    const t = new Date(Date.now() - LEASE_MS - 5_000)
+    utimesSync(join(dir, "events.lock.ffee.tmp"), t, t)
+    writeFileSync(join(dir, "events.lock.1234.tmp"), live)
+    writeFileSync(join(dir, "events.lock.notes"), dead) // not a lock leftover's name: kept
+    const log = await FsEventLog.open({ dir })
+    expect(await log.repair()).toEqual({ tornTail: null, lockLeftovers: 4 })
+    await log.close()
+    expect(readdirSync(dir).filter((f) => f.startsWith("events.lock")).sort()).toEqual(["events.lock.1234.tmp", "events.lock.notes"])
+  })
+
   it("the holder renews its lease while it holds the lock, and removes the lock on release", async () => {
     const lock = new DirectoryLock(lockFile(), 1_000, 20)
     await lock.acquire()

@@ -211,13 +211,17 @@ export class FsEventLog {
 
   /**
    * A writer's repair without an append (`runledger repair`): under the lock, cut off a torn tail
-   * if there is one (kept beside the log and reported, as on any append). Returns what was cut.
+   * if there is one (kept beside the log and reported, as on any append), and remove what dead
+   * processes left beside the lock. Returns what was cut and how many leftovers went.
    * Damage (a complete record that fails its checks) is an error: it is never cut.
    */
-  async repair(): Promise<Recovery | null> {
+  async repair(): Promise<{ readonly tornTail: Recovery | null; readonly lockLeftovers: number }> {
     const before = this.recoveries.length
-    await this.locked(() => this.exclusive(() => this.catchUp(true)))
-    return this.recoveries.length > before ? this.recoveries[this.recoveries.length - 1] : null
+    const lockLeftovers = await this.locked(async () => {
+      await this.exclusive(() => this.catchUp(true))
+      return this.lock.sweep()
+    })
+    return { tornTail: this.recoveries.length > before ? this.recoveries[this.recoveries.length - 1] : null, lockLeftovers }
   }
 
   async close(): Promise<void> {

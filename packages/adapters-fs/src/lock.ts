@@ -26,6 +26,7 @@
 import { randomBytes } from "node:crypto"
 import { promises as fs } from "node:fs"
 import { hostname } from "node:os"
+import { basename, dirname, join } from "node:path"
 
 interface Holder {
   readonly pid: number
@@ -197,6 +198,25 @@ export class DirectoryLock {
     } finally {
       await held.fh.close()
     }
+  }
+
+  /**
+   * Remove what a process killed mid-acquire or mid-break leaves beside the lock: its temporary
+   * file, a break claim, a lock moved aside. Each names its maker like a lock does, so each is
+   * judged like one: only the leftovers of dead (or lease-expired) makers go. Returns how many.
+   */
+  async sweep(): Promise<number> {
+    const dir = dirname(this.path)
+    const prefix = `${basename(this.path)}.`
+    let removed = 0
+    for (const name of await fs.readdir(dir)) {
+      if (!name.startsWith(prefix) || !/^(?:[0-9a-f]+\.tmp|break-.+|stale-[0-9a-f]+)$/.test(name.slice(prefix.length))) continue
+      const path = join(dir, name)
+      const seen = await look(path).catch(() => null)
+      if (seen === null || !judge(seen, Date.now()).stale) continue
+      await fs.unlink(path).then(() => removed++, () => {})
+    }
+    return removed
   }
 
   /** Remove the lock `judged` (seen stale) if it is still in place; see the header for why this way. */
