@@ -95,6 +95,29 @@ describe("torn tail", () => {
   })
 })
 
+describe("reading writes nothing", () => {
+  it("opening and reading a store that does not exist creates nothing; the first append creates it", async () => {
+    const missing = join(dir, "not-yet")
+    const log = await FsEventLog.open({ dir: missing })
+    expect(await log.head()).toBe(0)
+    expect(await log.readStream("s")).toEqual([])
+    expect(existsSync(missing)).toBe(false)
+    await log.append("s", [ev(0)], 0)
+    expect(readdirSync(missing)).toEqual(["events.log"])
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1])
+    await log.close()
+  })
+
+  it("a reader sees what another handle appends later, even when the file did not exist when it opened", async () => {
+    const reader = await FsEventLog.open({ dir })
+    expect(await reader.head()).toBe(0)
+    await seed(3)
+    expect(await reader.head()).toBe(3)
+    expect(readdirSync(dir)).toEqual(["events.log"])
+    await reader.close()
+  })
+})
+
 describe("damage in the middle", () => {
   it("is an error naming the file and byte offset, on open and in verify; nothing is cut", async () => {
     await seed(6)
