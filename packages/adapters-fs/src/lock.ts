@@ -5,7 +5,7 @@
  * Node has no flock, so the lock is a file that names its holder: `{ pid, host, nonce, at }`. It is
  * written in full to a private temporary file first and then linked into place (link fails when
  * the name exists), so the lock is never seen empty and a failed attempt (a full disk) leaves no
- * lock file behind.
+ * lock file behind. (Where the file system has no hard links, it is created in place instead.)
  *
  * The lease policy (README, "Where the data lives"):
  * - The holder renews its lease every RENEW_MS (it touches the lock file's mtime) for as long as it
@@ -123,10 +123,35 @@ const createExclusive = async (path: string, content: string): Promise<fs.FileHa
     return fh
   } catch (e) {
     await fh.close()
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return null
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return null
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createInPlace(path, content)
     throw e
   } finally {
     await unlinkQuietly(temp)
+  }
+}
+
+/**
+ * For file systems without hard links (FAT, some network and container mounts): create the name
+ * exclusively and write into it. It is empty for an instant (judged as unreadable content, so it is
+ * never taken for abandoned within its lease), and a failed write removes it.
+ */
+const createInPlace = async (path: string, content: string): Promise<fs.FileHandle | null> => {
+  let fh: fs.FileHandle
+  try {
+    fh = await fs.open(path, "wx")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return null
+    throw e
+  }
+  try {
+    await fh.writeFile(content)
+    return fh
+  } catch (e) {
+    await fh.close()
+    await unlinkQuietly(path)
+    throw e
   }
 }
 
