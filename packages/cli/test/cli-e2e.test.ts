@@ -33,7 +33,7 @@ const waitFor = async (check: () => boolean, timeoutMs: number, what: string): P
 
 
 const DEMO_MODELS = ["logreg-lr0.01", "logreg-lr0.1", "logreg-lr0.5-l2", "mlp-32-relu", "mlp-64-tanh", "mlp-64-relu-lr0.1"]
-const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "events"]
+const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "anchor", "repair", "events"]
 /** Events per demo after the first (which also creates the experiment): per model RunStarted, ParamsLogged, MetricsLogged, 3 x ArtifactStored, RunEnded. */
 const EVENTS_PER_DEMO = 6 * 7
 
