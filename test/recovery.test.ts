@@ -175,7 +175,7 @@ describe("lock", () => {
     writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), nonce: "dead", at: 0 }))
     const log = await FsEventLog.open({ dir })
     await log.append("s", [ev(1)], 1)
-    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), nonce: "live", at: 0 }))
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), nonce: "live", at: Date.now() }))
     const pending = log.append("s", [ev(2)], 2)
     let done = false
     void pending.then(() => (done = true))
@@ -185,6 +185,19 @@ describe("lock", () => {
     await expect(pending).resolves.toEqual({ version: 3, position: 3 })
     await Effect.runPromise(fsEventStore(log).head)
     await log.close()
+  })
+})
+
+describe("lock of a reused pid", () => {
+  it("a lock naming a live pid whose process started after the lock was taken (the pid was reused) is broken", async () => {
+    await seed(1)
+    const host = (await import("node:os")).hostname()
+    // The parent process is alive, but it started long after this lock's time: its pid was reused.
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host, nonce: "old", at: 1 }))
+    const log = await FsEventLog.open({ dir, lockTimeoutMs: 2_000 })
+    await expect(log.append("s", [ev(1)], 1)).resolves.toEqual({ version: 2, position: 2 })
+    await log.close()
+    expect(existsSync(join(dir, "events.lock"))).toBe(false)
   })
 })
 
@@ -246,7 +259,7 @@ describe("lock lease (locks no pid check can reach)", () => {
     await seed(1)
     const host = (await import("node:os")).hostname()
     const dead = JSON.stringify({ pid: 2 ** 22 + 12345, host, nonce: "dead", at: 0 })
-    const live = JSON.stringify({ pid: process.ppid, host, nonce: "live", at: 0 })
+    const live = JSON.stringify({ pid: process.ppid, host, nonce: "live", at: Date.now() })
     writeFileSync(join(dir, "events.lock.0a1b2c.tmp"), dead)
     writeFileSync(join(dir, "events.lock.break-n1-0"), dead)
     writeFileSync(join(dir, "events.lock.stale-0abc"), dead)

@@ -4,3 +4,4 @@ export { type Durability, type EventLogOptions, FsEventLog, LOG_FILE, type Recov
 export { FsStoreLayer, fsArtifactStore, fsEventStore, openEventLog } from "./layer.ts"
 export { chainAfter, encodeFrame, scanFrame, sha256 } from "./frame.ts"
 export { type Anchor, anchorProblem, type Finding, formatAnchor, parseAnchors, type VerifyOptions, type VerifyReport, verifyStore } from "./verify.ts"
+export { isProcessGone } from "./process.ts"

@@ -10,8 +10,9 @@
  * The lease policy (README, "Where the data lives"):
  * - The holder renews its lease every RENEW_MS (it touches the lock file's mtime) for as long as it
  *   holds the lock.
- * - A lock of this host is stale as soon as its pid is gone: the kernel says so exactly, so a live
- *   holder on this host is never broken, however long it holds the lock.
+ * - A lock of this host is stale as soon as its pid is gone (or was reused by a process that
+ *   started after the lock was taken): the kernel says so exactly, so a live holder on this host
+ *   is never broken, however long it holds the lock.
  * - A lock of another host (no pid check can reach it), or one whose content is not a runledger
  *   lock (garbage, empty), is stale once its lease has not been renewed for LEASE_MS.
  *
@@ -25,8 +26,8 @@
  */
 import { randomBytes } from "node:crypto"
 import { promises as fs } from "node:fs"
-import { hostname } from "node:os"
 import { basename, dirname, join } from "node:path"
+import { HOST, isProcessGone } from "./process.ts"
 
 interface Holder {
   readonly pid: number
@@ -40,19 +41,8 @@ export const RENEW_MS = 5_000
 /** How long a lease lasts without renewal, for locks whose holder no pid check can reach. */
 export const LEASE_MS = 30_000
 
-const HOST = hostname()
-
 /** Nonces of the locks this process holds (two logs in one process must not break each other's). */
 const heldHere = new Set<string>()
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
 
 const isHolder = (v: unknown): v is Holder => {
   const h = v as Holder
@@ -102,7 +92,7 @@ const judge = (seen: Seen, now: number): { stale: boolean; why: string } => {
   if (h === null) return { stale: expired, why: `a file whose content is not a runledger lock (${lease})` }
   if (h.host !== HOST) return { stale: expired, why: `pid ${h.pid} on host ${h.host}, which this host cannot check (${lease})` }
   if (h.pid === process.pid) return { stale: !heldHere.has(h.nonce), why: `this process (pid ${h.pid})` }
-  return { stale: !alive(h.pid), why: `pid ${h.pid} on this host (${h.host}), which is running` }
+  return { stale: isProcessGone({ host: h.host, pid: h.pid, since: h.at }), why: `pid ${h.pid} on this host (${h.host}), which is running` }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
