@@ -54,11 +54,11 @@ describe("crash", () => {
       for (const step of acked) expect(steps.has(step), `acknowledged step ${step} is missing`).toBe(true)
       const burstSteps = new Set((await tracker.metricHistory(runId, "burst")).map((p) => p.step))
       for (const b of bursts) for (let k = 0; k < 100; k++) expect(burstSteps.has(b * 100 + k)).toBe(true)
-      // Its process is gone, so the run is marked KILLED (not RUNNING forever), saying why.
+      // Its process is gone, so the run shows KILLED (not RUNNING forever), saying why.
       const view = await tracker.getRun(runId)
       expect(view.status).toBe("KILLED")
       expect(view.error?.message).toMatch(/exited without ending the run/)
-      // The store is whole again (a torn tail, if any, was cut on open) and takes new appends.
+      // The store takes new appends (the first one cuts a torn tail, if the kill left one).
       const run = await tracker.startRun({ experiment: "crash" })
       await run.end()
     } finally {

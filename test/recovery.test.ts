@@ -1,11 +1,12 @@
 /** What a crash or damage leaves in the log, and how opening and verify treat it. */
 import { Effect } from "effect"
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { chainAfter, encodeFrame, FsEventLog, fsEventStore, type Recovery, sha256, verifyStore } from "../packages/adapters-fs/src/index.ts"
 import { encodeEvent, uuidv7, type NewEvent } from "../packages/core/src/index.ts"
+import { DirectoryLock, LEASE_MS } from "../packages/adapters-fs/src/lock.ts"
 
 let dir: string
 let file: string
@@ -24,29 +25,61 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 describe("torn tail", () => {
+  const tornFrame = () => {
+    const json = encodeEvent({ ...ev(9), stream: "s", version: 6 } as never)
+    return encodeFrame("s", "x", json, sha256(json), chainAfter("", sha256(json)))
+  }
+
   it.each([
     ["half a record", (frame: string) => frame.slice(0, frame.length >> 1)],
     ["a whole record but its last byte", (frame: string) => frame.slice(0, -1)],
-    ["a complete record with a bad checksum", (frame: string) => `00000000${frame.slice(8)}`],
-    ["garbage lines", () => "garbage\nmore garbage\nand no end"]
-  ])("%s at the end is cut off on open, reported, and the log goes on", async (_name, tear) => {
+    ["garbage with no end", () => "garbage and no end"]
+  ])("%s at the end: opening (a read) leaves it; the first append cuts it off, reports it, and the log goes on", async (_name, tear) => {
     await seed(5)
     const good = statSync(file).size
-    const json = encodeEvent({ ...ev(9), stream: "s", version: 6 } as never)
-    const frame = encodeFrame("s", "x", json, sha256(json), chainAfter("", sha256(json)))
-    appendFileSync(file, tear(frame))
+    appendFileSync(file, tear(tornFrame()))
+    const torn = readFileSync(file)
     const before = await verifyStore(dir)
     expect(before.findings.map((f) => f.kind)).toEqual(["torn-tail"])
     expect(before.findings[0].offset).toBe(good)
     const recovered: Recovery[] = []
     const log = await FsEventLog.open({ dir, onRecover: (r) => recovered.push(r) })
-    expect(recovered).toEqual([expect.objectContaining({ file, offset: good, bytes: expect.any(Number) })])
-    expect(statSync(file).size).toBe(good)
     expect(await log.head()).toBe(5)
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5])
+    // A reader never cuts: the file is byte for byte what it was.
+    expect(readFileSync(file).equals(torn)).toBe(true)
+    expect(recovered).toEqual([])
     await log.append("s", [ev(6)], 5)
+    expect(recovered).toEqual([expect.objectContaining({ file, offset: good, bytes: torn.length - good })])
+    expect(readFileSync(recovered[0].savedTo).equals(torn.subarray(good))).toBe(true)
     expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6])
     await log.close()
     expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it.each([
+    ["a complete last record with a bad checksum", (frame: string) => `00000000${frame.slice(8)}`],
+    ["an acknowledged last record altered in place", null],
+    ["garbage lines", () => "garbage\nmore garbage\n"]
+  ])("%s is damage: reported by open, append and verify, and never cut", async (_name, tear) => {
+    await seed(5)
+    let damagedAt: number
+    if (tear === null) {
+      const bytes = readFileSync(file)
+      damagedAt = bytes.lastIndexOf(10, bytes.length - 2) + 1
+      const at = bytes.indexOf('"i":"4"', damagedAt) + 5
+      bytes[at] = 0x58 // "4" -> "X"
+      writeFileSync(file, bytes)
+    } else {
+      damagedAt = statSync(file).size
+      appendFileSync(file, tear(tornFrame()))
+    }
+    const damaged = readFileSync(file)
+    const report = await verifyStore(dir)
+    expect(report.findings[0]).toMatchObject({ kind: "damaged-record", offset: damagedAt })
+    expect(report.findings.map((f) => f.kind)).not.toContain("torn-tail")
+    await expect(FsEventLog.open({ dir })).rejects.toMatchObject({ _tag: "StoreCorrupted", offset: damagedAt, message: expect.stringContaining("nothing was cut") })
+    expect(readFileSync(file).equals(damaged)).toBe(true)
   })
 
   it("a reader without the lock leaves a half-written tail alone (it may be an append in progress)", async () => {
@@ -59,6 +92,29 @@ describe("torn tail", () => {
     appendFileSync(file, frame.slice(20))
     expect(await log.head()).toBe(4)
     await log.close()
+  })
+})
+
+describe("reading writes nothing", () => {
+  it("opening and reading a store that does not exist creates nothing; the first append creates it", async () => {
+    const missing = join(dir, "not-yet")
+    const log = await FsEventLog.open({ dir: missing })
+    expect(await log.head()).toBe(0)
+    expect(await log.readStream("s")).toEqual([])
+    expect(existsSync(missing)).toBe(false)
+    await log.append("s", [ev(0)], 0)
+    expect(readdirSync(missing)).toEqual(["events.log"])
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1])
+    await log.close()
+  })
+
+  it("a reader sees what another handle appends later, even when the file did not exist when it opened", async () => {
+    const reader = await FsEventLog.open({ dir })
+    expect(await reader.head()).toBe(0)
+    await seed(3)
+    expect(await reader.head()).toBe(3)
+    expect(readdirSync(dir)).toEqual(["events.log"])
+    await reader.close()
   })
 })
 
@@ -119,7 +175,7 @@ describe("lock", () => {
     writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), nonce: "dead", at: 0 }))
     const log = await FsEventLog.open({ dir })
     await log.append("s", [ev(1)], 1)
-    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.pid, host: (await import("node:os")).hostname(), nonce: "live", at: 0 }))
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), nonce: "live", at: Date.now() }))
     const pending = log.append("s", [ev(2)], 2)
     let done = false
     void pending.then(() => (done = true))
@@ -129,5 +185,105 @@ describe("lock", () => {
     await expect(pending).resolves.toEqual({ version: 3, position: 3 })
     await Effect.runPromise(fsEventStore(log).head)
     await log.close()
+  })
+})
+
+describe("lock of a reused pid", () => {
+  it("a lock naming a live pid whose process started after the lock was taken (the pid was reused) is broken", async () => {
+    await seed(1)
+    const host = (await import("node:os")).hostname()
+    // The parent process is alive, but it started long after this lock's time: its pid was reused.
+    writeFileSync(join(dir, "events.lock"), JSON.stringify({ pid: process.ppid, host, nonce: "old", at: 1 }))
+    const log = await FsEventLog.open({ dir, lockTimeoutMs: 2_000 })
+    await expect(log.append("s", [ev(1)], 1)).resolves.toEqual({ version: 2, position: 2 })
+    await log.close()
+    expect(existsSync(join(dir, "events.lock"))).toBe(false)
+  })
+})
+
+describe("lock lease (locks no pid check can reach)", () => {
+  const lockFile = () => join(dir, "events.lock")
+  const foreign = JSON.stringify({ pid: 4242, host: "another-host.example", nonce: "n-foreign", at: 0 })
+  /** Open the log and append one event under the lock; the error, if it fails. */
+  const appendOnce = async (lockTimeoutMs: number): Promise<Error | null> => {
+    try {
+      const log = await FsEventLog.open({ dir, lockTimeoutMs })
+      try {
+        await log.append("s", [ev(1)], 1)
+      } finally {
+        await log.close()
+      }
+      return null
+    } catch (e) {
+      return e as Error
+    }
+  }
+  /** Set the lock's mtime: its last lease renewal. */
+  const renewedAgo = (ms: number) => {
+    const t = new Date(Date.now() - ms)
+    utimesSync(lockFile(), t, t)
+  }
+
+  it.each([
+    ["another host", foreign],
+    ["garbage content", "not json {"],
+    ["an empty file", ""],
+    ["JSON that is not a lock", JSON.stringify({ hello: 1 })]
+  ])("a lock of %s whose lease expired is broken at once; the writer does not wait", async (_name, content) => {
+    await seed(1)
+    writeFileSync(lockFile(), content)
+    renewedAgo(LEASE_MS + 5_000)
+    expect(await appendOnce(2_000)).toBe(null)
+    expect(existsSync(lockFile())).toBe(false)
+    expect(readdirSync(dir).filter((f) => f.startsWith("events.lock"))).toEqual([])
+    expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it("a lock of another host within its lease is waited for, then refused with a message naming holder and lease", async () => {
+    await seed(1)
+    writeFileSync(lockFile(), foreign)
+    const failed = await appendOnce(300)
+    expect(failed?.message).toMatch(/held by pid 4242 on host another-host\.example, which this host cannot check \(last renewed \d+ s ago; a lease not renewed for 30 s expires\); waited 0\.3 s/)
+    expect(readFileSync(lockFile(), "utf8")).toBe(foreign) // a live lease is left alone
+  })
+
+  it("garbage content within its lease: the message says what the file is, never 'pid undefined'", async () => {
+    await seed(1)
+    writeFileSync(lockFile(), "garbage")
+    const failed = await appendOnce(300)
+    expect(failed?.message).toContain("held by a file whose content is not a runledger lock (last renewed")
+    expect(failed?.message).not.toContain("undefined")
+  })
+
+  it("repair removes what killed processes left beside the lock, and nothing of a live one", async () => {
+    await seed(1)
+    const host = (await import("node:os")).hostname()
+    const dead = JSON.stringify({ pid: 2 ** 22 + 12345, host, nonce: "dead", at: 0 })
+    const live = JSON.stringify({ pid: process.ppid, host, nonce: "live", at: Date.now() })
+    writeFileSync(join(dir, "events.lock.0a1b2c.tmp"), dead)
+    writeFileSync(join(dir, "events.lock.break-n1-0"), dead)
+    writeFileSync(join(dir, "events.lock.stale-0abc"), dead)
+    writeFileSync(join(dir, "events.lock.ffee.tmp"), "")
+    const t = new Date(Date.now() - LEASE_MS - 5_000)
+    utimesSync(join(dir, "events.lock.ffee.tmp"), t, t)
+    writeFileSync(join(dir, "events.lock.1234.tmp"), live)
+    writeFileSync(join(dir, "events.lock.notes"), dead) // not a lock leftover's name: kept
+    const log = await FsEventLog.open({ dir })
+    expect(await log.repair()).toEqual({ tornTail: null, lockLeftovers: 4 })
+    await log.close()
+    expect(readdirSync(dir).filter((f) => f.startsWith("events.lock")).sort()).toEqual(["events.lock.1234.tmp", "events.lock.notes"])
+  })
+
+  it("the holder renews its lease while it holds the lock, and removes the lock on release", async () => {
+    const lock = new DirectoryLock(lockFile(), 1_000, 20)
+    await lock.acquire()
+    const holder = JSON.parse(readFileSync(lockFile(), "utf8")) as { pid: number; host: string }
+    expect(holder).toMatchObject({ pid: process.pid, host: (await import("node:os")).hostname() })
+    renewedAgo(LEASE_MS * 10)
+    const old = statSync(lockFile()).mtimeMs
+    while (statSync(lockFile()).mtimeMs === old) await new Promise((r) => setTimeout(r, 10))
+    expect(statSync(lockFile()).mtimeMs).toBeGreaterThan(Date.now() - LEASE_MS)
+    await lock.release()
+    expect(readdirSync(dir)).toEqual([])
   })
 })

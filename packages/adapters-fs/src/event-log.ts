@@ -6,11 +6,15 @@
  *   arrive while one is being written are committed together with one write and one fsync
  *   (group commit).
  * - Several processes: each append takes the directory lock, first reads what other processes
- *   appended since (so versions are judged against the whole log), then writes. A reader needs
- *   no lock: it indexes complete, checksummed records and leaves a half-written tail for later.
- * - Recovery: a tail that fails its checksum or lacks its end, with no good record after it, is
- *   what a crash mid-append leaves (never acknowledged): under the lock it is cut off and
- *   reported. A bad record with good records after it is damage: an error naming file and offset.
+ *   appended since (so versions are judged against the whole log), then writes.
+ * - Reading writes nothing: opening the log opens the file read-only, creates nothing and takes
+ *   no lock, so a read-only store (an audit, a backup on read-only media) and a full disk can be
+ *   read. The file is opened for writing, and the directory created, at the first append.
+ * - Recovery: a torn tail is an incomplete record (no LF yet) after the last complete one: what a
+ *   crash mid-append leaves, never acknowledged. A writer, under the lock, cuts it off, keeps the
+ *   bytes beside the log and reports it; a reader leaves it alone (it may be an append in
+ *   progress). A complete record whose checksum fails is damage wherever it is, the last record
+ *   included: an error naming file and offset, and nothing is ever cut for it.
  */
 import {
   conflict,
@@ -103,8 +107,10 @@ export class FsEventLog {
   readonly file: string
   private readonly options: EventLogOptions
   private readonly lock: DirectoryLock
-  private readonly writer: fs.FileHandle
-  private readonly reader: fs.FileHandle
+  /** Opened at the first append: reading needs neither a writable file nor a directory. */
+  private writer: Promise<fs.FileHandle> | null = null
+  /** null while the file does not exist yet (nothing to read). */
+  private reader: fs.FileHandle | null
   private readonly offsets = new Offsets()
   private readonly streams = new Map<string, StreamEntry>()
   /** Bytes of the file indexed so far: every record before it is checked and known. */
@@ -117,23 +123,17 @@ export class FsEventLog {
   private closed = false
   readonly recoveries: Recovery[] = []
 
-  private constructor(options: EventLogOptions, writer: fs.FileHandle, reader: fs.FileHandle) {
+  private constructor(options: EventLogOptions, reader: fs.FileHandle | null) {
     this.options = options
     this.file = join(options.dir, LOG_FILE)
     this.lock = new DirectoryLock(join(options.dir, LOCK_FILE), options.lockTimeoutMs)
-    this.writer = writer
     this.reader = reader
   }
 
+  /** Open the log for reading (read-only, no lock, nothing created); it becomes a writer at its first append. */
   static async open(options: EventLogOptions): Promise<FsEventLog> {
-    await fs.mkdir(options.dir, { recursive: true })
-    const file = join(options.dir, LOG_FILE)
-    const existed = await fs.access(file).then(() => true, () => false)
-    const writer = await fs.open(file, "a")
-    if (!existed) await syncDir(options.dir)
-    const reader = await fs.open(file, "r")
-    const log = new FsEventLog(options, writer, reader)
-    await log.locked(() => log.catchUp(true))
+    const log = new FsEventLog(options, await openReader(join(options.dir, LOG_FILE)))
+    await log.refresh()
     return log
   }
 
@@ -196,7 +196,7 @@ export class FsEventLog {
       const end = this.offsets.endOf(upTo)
       if (pool.length < end - start) pool = Buffer.allocUnsafe(Math.max(end - start, READ_CHUNK))
       const buf = pool.subarray(0, end - start)
-      const { bytesRead } = await this.reader.read(buf, 0, buf.length, start)
+      const { bytesRead } = await this.reader!.read(buf, 0, buf.length, start)
       if (bytesRead !== buf.length) throw new StorageError({ message: `${this.file} ended early at offset ${start + bytesRead}; was it truncated by hand?` })
       const batch: RecordedEvent[] = []
       for (let p = position; p <= upTo; p++) {
@@ -209,12 +209,27 @@ export class FsEventLog {
     }
   }
 
+  /**
+   * A writer's repair without an append (`runledger repair`): under the lock, cut off a torn tail
+   * if there is one (kept beside the log and reported, as on any append), and remove what dead
+   * processes left beside the lock. Returns what was cut and how many leftovers went.
+   * Damage (a complete record that fails its checks) is an error: it is never cut.
+   */
+  async repair(): Promise<{ readonly tornTail: Recovery | null; readonly lockLeftovers: number }> {
+    const before = this.recoveries.length
+    const lockLeftovers = await this.locked(async () => {
+      await this.exclusive(() => this.catchUp(true))
+      return this.lock.sweep()
+    })
+    return { tornTail: this.recoveries.length > before ? this.recoveries[this.recoveries.length - 1] : null, lockLeftovers }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     while (this.committing) await new Promise((r) => setTimeout(r, 1))
-    await this.writer.close()
-    await this.reader.close()
+    if (this.writer !== null) await (await this.writer.catch(() => null))?.close()
+    await this.reader?.close()
   }
 
   // -- reading --------------------------------------------------------------
@@ -239,7 +254,7 @@ export class FsEventLog {
     const start = this.offsets.startOf(position)
     const length = this.offsets.endOf(position) - start
     const buf = Buffer.allocUnsafe(length)
-    const { bytesRead } = await this.reader.read(buf, 0, length, start)
+    const { bytesRead } = await this.reader!.read(buf, 0, length, start)
     if (bytesRead !== length) throw new StorageError({ message: `${this.file} ended early at offset ${start}; was it truncated by hand?` })
     return this.decode(buf, 0, length, start, position)
   }
@@ -248,7 +263,7 @@ export class FsEventLog {
     return new StoreCorrupted({
       file: this.file,
       offset,
-      message: `${this.file} is damaged at byte offset ${offset}: ${reason}. Records after it are intact, so this is not a crash's torn tail. Run \`runledger verify\` and restore the file from a backup.`
+      message: `${this.file} is damaged at byte offset ${offset}: ${reason}. The record is complete (it ends with its newline), so this is not a crash's torn tail, and nothing was cut. Run \`runledger verify\` and restore the file from a backup.`
     })
   }
 
@@ -268,15 +283,16 @@ export class FsEventLog {
   }
 
   /**
-   * Index records from `end` to the end of the file. Under the lock nobody is writing, so an
-   * incomplete or bad tail is a crash's leftover and is cut off; without it, it may be an append in
-   * progress and is left for later.
+   * Index records from `end` to the end of the file. A complete record that fails its checks is
+   * damage (an error). An incomplete last record: under the lock nobody is writing, so it is a
+   * crash's leftover and is cut off; without it, it may be an append in progress and is left for later.
    */
   private async catchUp(underLock: boolean): Promise<void> {
+    this.reader ??= await openReader(this.file)
+    if (this.reader === null) return
     const { size } = await this.reader.stat()
     let offset = this.end
     let carry: Buffer | null = null
-    let badAt: { offset: number; reason: string } | null = null
     let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size - offset, 0)))
     while (offset < size) {
       // A record larger than a chunk is read whole in the next round (the read grows with the carry).
@@ -292,27 +308,24 @@ export class FsEventLog {
       while (at < buf.length) {
         const frame = scanFrame(buf, at, buf.length)
         if (!frame.ok && !frame.complete) break
-        if (frame.ok) {
-          if (badAt !== null) throw this.corrupted(badAt.offset, badAt.reason)
-          this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
-        } else if (badAt === null) {
-          badAt = { offset: base + frame.start, reason: frame.reason }
-        }
+        if (!frame.ok) throw this.corrupted(base + frame.start, frame.reason)
+        this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
         at = frame.end
       }
       carry = at < buf.length ? buf.subarray(at) : null
     }
-    const tailAt = badAt?.offset ?? (carry !== null ? offset - carry.length : null)
-    if (tailAt === null || !underLock) return
-    const reason = badAt?.reason ?? "the record has no end (an interrupted write)"
+    if (carry === null || !underLock) return
+    const tailAt = offset - carry.length
+    const reason = "the record has no end (an interrupted write)"
     // Nothing is thrown away: the cut bytes are kept beside the log first.
     const savedTo = `${this.file}.torn-${tailAt}-${Date.now()}`
     const tail = Buffer.allocUnsafe(size - tailAt)
     await this.reader.read(tail, 0, tail.length, tailAt)
     await fs.writeFile(savedTo, tail, { flush: true })
     const recovery = { file: this.file, offset: tailAt, bytes: size - tailAt, reason, savedTo }
-    await this.writer.truncate(tailAt)
-    await this.writer.sync()
+    const writer = await this.openWriter()
+    await writer.truncate(tailAt)
+    await writer.sync()
     this.recoveries.push(recovery)
     ;(this.options.onRecover ?? defaultOnRecover)(recovery)
   }
@@ -333,7 +346,22 @@ export class FsEventLog {
 
   // -- writing (group commit) -------------------------------------------------
 
+  /** The file opened for appending, and the directory created, once: only a writer needs them. */
+  private openWriter(): Promise<fs.FileHandle> {
+    this.writer ??= (async () => {
+      await fs.mkdir(this.options.dir, { recursive: true })
+      const existed = await fs.access(this.file).then(() => true, () => false)
+      const writer = await fs.open(this.file, "a")
+      if (!existed) await syncDir(this.options.dir)
+      return writer
+    })()
+    // A failure (a read-only store, say) is reported to this append and retried by the next.
+    this.writer.catch(() => (this.writer = null))
+    return this.writer
+  }
+
   private async locked<A>(f: () => Promise<A>): Promise<A> {
+    await this.openWriter()
     await this.lock.acquire()
     try {
       return await f()
@@ -410,12 +438,13 @@ export class FsEventLog {
     }
     if (accepted.length === 0) return settle
     const before = this.end
+    const writer = await this.openWriter()
     try {
-      await writeAll(this.writer, pieces)
-      if ((this.options.durability ?? "fsync") === "fsync") await this.writer.datasync()
+      await writeAll(writer, pieces)
+      if ((this.options.durability ?? "fsync") === "fsync") await writer.datasync()
     } catch (e) {
       // Leave no partial record behind: the next append would otherwise find damage, not a tail.
-      await this.writer.truncate(before).catch(() => {})
+      await writer.truncate(before).catch(() => {})
       throw e
     }
     let at = before
@@ -439,6 +468,13 @@ const writeAll = async (fh: fs.FileHandle, pieces: Buffer[]): Promise<void> => {
   let written = 0
   while (written < rest.length) written += (await fh.write(rest, written, rest.length - written)).bytesWritten
 }
+
+/** The log opened read-only; null when it does not exist (yet). */
+const openReader = (file: string): Promise<fs.FileHandle | null> =>
+  fs.open(file, "r").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return null
+    throw e
+  })
 
 const syncDir = async (dir: string): Promise<void> => {
   const fh = await fs.open(dir, "r")

@@ -2,13 +2,32 @@
  * A cross-process lock on a directory, so that several processes (a sweep's workers, the CLI) can
  * append to one log: each append checks stream versions and writes while holding it.
  *
- * Node has no flock, so the lock is a file created with O_EXCL that names its holder. A holder that
- * died (its pid is gone on this host) leaves a stale lock, which the next taker breaks: it renames
- * the file aside, checks it took the very lock it judged stale, and puts it back otherwise.
+ * Node has no flock, so the lock is a file that names its holder: `{ pid, host, nonce, at }`. It is
+ * written in full to a private temporary file first and then linked into place (link fails when
+ * the name exists), so the lock is never seen empty and a failed attempt (a full disk) leaves no
+ * lock file behind. (Where the file system has no hard links, it is created in place instead.)
+ *
+ * The lease policy (README, "Where the data lives"):
+ * - The holder renews its lease every RENEW_MS (it touches the lock file's mtime) for as long as it
+ *   holds the lock.
+ * - A lock of this host is stale as soon as its pid is gone (or was reused by a process that
+ *   started after the lock was taken): the kernel says so exactly, so a live holder on this host
+ *   is never broken, however long it holds the lock.
+ * - A lock of another host (no pid check can reach it), or one whose content is not a runledger
+ *   lock (garbage, empty), is stale once its lease has not been renewed for LEASE_MS.
+ *
+ * Breaking a stale lock is atomic. Several waiters may judge the same lock stale at once, and a
+ * break that moved whatever is at the lock's name could move a lock a quicker waiter had just
+ * taken. So a breaker first claims the break of that very lock (a file named after its nonce,
+ * created exclusively: one winner), checks the lock is still the one it judged, and only then
+ * moves it aside. Nonces never repeat, so a late breaker that claims a lock already broken finds
+ * another lock in its place and backs off. A claim whose breaker died is itself judged by the same
+ * rules, and the next claim slot is used.
  */
 import { randomBytes } from "node:crypto"
 import { promises as fs } from "node:fs"
-import { hostname } from "node:os"
+import { basename, dirname, join } from "node:path"
+import { HOST, isProcessGone } from "./process.ts"
 
 interface Holder {
   readonly pid: number
@@ -17,71 +36,164 @@ interface Holder {
   readonly at: number
 }
 
-const HOST = hostname()
+/** How often a holder renews its lease. */
+export const RENEW_MS = 5_000
+/** How long a lease lasts without renewal, for locks whose holder no pid check can reach. */
+export const LEASE_MS = 30_000
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
+/** Nonces of the locks this process holds (two logs in one process must not break each other's). */
+const heldHere = new Set<string>()
+
+const isHolder = (v: unknown): v is Holder => {
+  const h = v as Holder
+  return typeof v === "object" && v !== null && Number.isInteger(h.pid) && h.pid > 0 && typeof h.host === "string" && typeof h.nonce === "string" &&
+    h.nonce.length > 0 && typeof h.at === "number"
 }
 
-const readHolder = async (path: string): Promise<{ holder: Holder | null; mtimeMs: number } | null> => {
+interface Seen {
+  /** null: the content is not a runledger lock. */
+  readonly holder: Holder | null
+  readonly mtimeMs: number
+  /** What identifies this very file: its nonce, else its inode, size and mtime. */
+  readonly key: string
+}
+
+const look = async (path: string): Promise<Seen | null> => {
+  let fh: fs.FileHandle
   try {
-    const [text, stat] = await Promise.all([fs.readFile(path, "utf8"), fs.stat(path)])
-    try {
-      return { holder: JSON.parse(text) as Holder, mtimeMs: stat.mtimeMs }
-    } catch {
-      return { holder: null, mtimeMs: stat.mtimeMs }
-    }
+    fh = await fs.open(path, "r")
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null
     throw e
   }
+  try {
+    // One handle for both: the content and the times are of the same file.
+    const [stat, text] = await Promise.all([fh.stat(), fh.readFile("utf8")])
+    let holder: Holder | null = null
+    try {
+      const parsed: unknown = JSON.parse(text)
+      if (isHolder(parsed)) holder = parsed
+    } catch {
+      holder = null
+    }
+    const key = holder !== null ? holder.nonce.replace(/[^A-Za-z0-9]/g, "_").slice(0, 64) : `ino${stat.ino}-${stat.size}-${Math.round(stat.mtimeMs)}`
+    return { holder, mtimeMs: stat.mtimeMs, key }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Stale per the lease policy above; `why` says why, for messages. */
+const judge = (seen: Seen, now: number): { stale: boolean; why: string } => {
+  const age = Math.max(0, Math.round((now - seen.mtimeMs) / 1000))
+  const expired = now - seen.mtimeMs > LEASE_MS
+  const lease = `last renewed ${age} s ago; a lease not renewed for ${LEASE_MS / 1000} s expires`
+  const h = seen.holder
+  if (h === null) return { stale: expired, why: `a file whose content is not a runledger lock (${lease})` }
+  if (h.host !== HOST) return { stale: expired, why: `pid ${h.pid} on host ${h.host}, which this host cannot check (${lease})` }
+  if (h.pid === process.pid) return { stale: !heldHere.has(h.nonce), why: `this process (pid ${h.pid})` }
+  return { stale: isProcessGone({ host: h.host, pid: h.pid, since: h.at }), why: `pid ${h.pid} on this host (${h.host}), which is running` }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** How long a lock file without a readable holder may exist before it counts as left by a crash. */
-const UNREADABLE_GRACE_MS = 5_000
+const unlinkQuietly = (path: string) => fs.unlink(path).catch(() => {})
+
+/**
+ * Create `path` holding `content`, only if no file has that name. Written to a temporary file and
+ * linked into place: the file appears whole or not at all. Returns the open handle of the file
+ * (for lease renewals), or null when the name is taken.
+ */
+const createExclusive = async (path: string, content: string): Promise<fs.FileHandle | null> => {
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`
+  const fh = await fs.open(temp, "wx")
+  try {
+    await fh.writeFile(content)
+    await fs.link(temp, path)
+    return fh
+  } catch (e) {
+    await fh.close()
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return null
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createInPlace(path, content)
+    throw e
+  } finally {
+    await unlinkQuietly(temp)
+  }
+}
+
+/**
+ * For file systems without hard links (FAT, some network and container mounts): create the name
+ * exclusively and write into it. It is empty for an instant (judged as unreadable content, so it is
+ * never taken for abandoned within its lease), and a failed write removes it.
+ */
+const createInPlace = async (path: string, content: string): Promise<fs.FileHandle | null> => {
+  let fh: fs.FileHandle
+  try {
+    fh = await fs.open(path, "wx")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return null
+    throw e
+  }
+  try {
+    await fh.writeFile(content)
+    return fh
+  } catch (e) {
+    await fh.close()
+    await unlinkQuietly(path)
+    throw e
+  }
+}
 
 export class DirectoryLock {
   private readonly path: string
   private readonly timeoutMs: number
-  private nonce: string | null = null
+  private readonly renewMs: number
+  private held: { nonce: string; fh: fs.FileHandle; renew: NodeJS.Timeout } | null = null
 
-  constructor(path: string, timeoutMs = 60_000) {
+  /** `renewMs`: how often the lease is renewed (RENEW_MS; shorter only in tests). */
+  constructor(path: string, timeoutMs = 60_000, renewMs = RENEW_MS) {
     this.path = path
     this.timeoutMs = timeoutMs
+    this.renewMs = renewMs
   }
 
   async acquire(): Promise<void> {
     const started = Date.now()
     let wait = 1
     for (;;) {
-      const nonce = randomBytes(8).toString("hex")
+      const nonce = randomBytes(12).toString("hex")
+      let fh: fs.FileHandle | null
       try {
-        const fh = await fs.open(this.path, "wx")
-        try {
-          await fh.writeFile(JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() } satisfies Holder))
-        } finally {
-          await fh.close()
-        }
-        this.nonce = nonce
-        return
+        fh = await createExclusive(this.path, JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() } satisfies Holder))
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+        const code = (e as NodeJS.ErrnoException).code
+        throw new Error(`Cannot take the store's lock ${this.path}: ${code ?? ""} ${e instanceof Error ? e.message : String(e)}. Nothing was written.${code === "ENOSPC" ? " The disk is full: free some space and retry." : ""}`.replace(/ {2,}/g, " "))
       }
-      const seen = await readHolder(this.path)
-      if (seen !== null && this.isStale(seen.holder, seen.mtimeMs)) {
-        await this.breakStale(seen.holder)
+      if (fh !== null) {
+        heldHere.add(nonce)
+        // The lease: touch the lock's mtime while held, through our own handle (so a lock that
+        // replaced ours is never touched). unref: a held lock alone does not keep Node alive.
+        const handle = fh
+        const renew = setInterval(() => {
+          const now = new Date()
+          handle.utimes(now, now).catch(() => {})
+        }, this.renewMs)
+        renew.unref()
+        this.held = { nonce, fh, renew }
+        return
+      }
+      const seen = await look(this.path)
+      if (seen === null) continue
+      const verdict = judge(seen, Date.now())
+      if (verdict.stale) {
+        await this.breakStale(seen)
         continue
       }
       if (Date.now() - started > this.timeoutMs) {
-        const who = seen?.holder ? `pid ${seen.holder.pid} on ${seen.holder.host}` : "an unknown process"
-        throw new Error(`The store's lock ${this.path} has been held by ${who} for over ${Math.round(this.timeoutMs / 1000)} s. If no runledger process is running, delete that file.`)
+        throw new Error(
+          `The store's lock ${this.path} is held by ${verdict.why}; waited ${+(this.timeoutMs / 1000).toFixed(1)} s for it. A lock of a live process on this host is never broken; if no runledger process is using the store, delete that file.`
+        )
       }
       await sleep(wait + Math.random() * wait)
       wait = Math.min(wait * 2, 20)
@@ -89,30 +201,75 @@ export class DirectoryLock {
   }
 
   async release(): Promise<void> {
-    if (this.nonce === null) return
-    this.nonce = null
-    await fs.unlink(this.path).catch(() => {})
-  }
-
-  private isStale(holder: Holder | null, mtimeMs: number): boolean {
-    if (holder === null) return Date.now() - mtimeMs > UNREADABLE_GRACE_MS
-    return holder.host === HOST && !alive(holder.pid)
-  }
-
-  private async breakStale(judged: Holder | null): Promise<void> {
-    const aside = `${this.path}.stale-${randomBytes(6).toString("hex")}`
+    const held = this.held
+    if (held === null) return
+    this.held = null
+    clearInterval(held.renew)
+    heldHere.delete(held.nonce)
     try {
-      await fs.rename(this.path, aside)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return
-      throw e
+      // Remove the name only while it is still our file (it always is, unless our lease was broken).
+      const [mine, there] = await Promise.all([held.fh.stat(), fs.stat(this.path).catch(() => null)])
+      if (there !== null && there.ino === mine.ino && there.dev === mine.dev) await unlinkQuietly(this.path)
+    } finally {
+      await held.fh.close()
     }
-    const took = await readHolder(aside)
-    const same = took !== null && (judged === null ? took.holder === null : took.holder?.nonce === judged.nonce)
-    if (!same) {
-      // Between our look and the rename, someone took the lock anew: give it back.
-      await fs.link(aside, this.path).catch(() => {})
+  }
+
+  /**
+   * Remove what a process killed mid-acquire or mid-break leaves beside the lock: its temporary
+   * file, a break claim, a lock moved aside. Each names its maker like a lock does, so each is
+   * judged like one: only the leftovers of dead (or lease-expired) makers go. Returns how many.
+   */
+  async sweep(): Promise<number> {
+    const dir = dirname(this.path)
+    const prefix = `${basename(this.path)}.`
+    let removed = 0
+    for (const name of await fs.readdir(dir)) {
+      if (!name.startsWith(prefix) || !/^(?:[0-9a-f]+\.tmp|break-.+|stale-[0-9a-f]+)$/.test(name.slice(prefix.length))) continue
+      const path = join(dir, name)
+      const seen = await look(path).catch(() => null)
+      if (seen === null || !judge(seen, Date.now()).stale) continue
+      await fs.unlink(path).then(() => removed++, () => {})
     }
-    await fs.unlink(aside).catch(() => {})
+    return removed
+  }
+
+  /** Remove the lock `judged` (seen stale) if it is still in place; see the header for why this way. */
+  private async breakStale(judged: Seen): Promise<void> {
+    for (let slot = 0; ; slot++) {
+      const claim = `${this.path}.break-${judged.key}-${slot}`
+      let fh: fs.FileHandle | null
+      try {
+        fh = await createExclusive(claim, JSON.stringify({ pid: process.pid, host: HOST, nonce: randomBytes(12).toString("hex"), at: Date.now() } satisfies Holder))
+      } catch {
+        return // Cannot even claim (a full or read-only disk): the caller waits and tries again.
+      }
+      if (fh === null) {
+        const other = await look(claim)
+        // Another breaker of this lock is at work, or was and is done: wait and look again.
+        if (other === null || !judge(other, Date.now()).stale) return
+        continue // That breaker died mid-break: take the next slot.
+      }
+      try {
+        await fh.close()
+        const now = await look(this.path)
+        if (now === null || now.key !== judged.key) return // Already broken (and maybe taken anew).
+        const aside = `${this.path}.stale-${randomBytes(6).toString("hex")}`
+        try {
+          await fs.rename(this.path, aside)
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return
+          throw e
+        }
+        const moved = await look(aside)
+        // Only a holder past its lease that released in this instant can make this differ: give its successor's lock back.
+        if (moved !== null && moved.key !== judged.key) await fs.link(aside, this.path).catch(() => {})
+        await unlinkQuietly(aside)
+        return
+      } finally {
+        // Claims of earlier slots belonged to breakers that died; this lock is gone, so they go too.
+        for (let s = 0; s <= slot; s++) await unlinkQuietly(`${this.path}.break-${judged.key}-${s}`)
+      }
+    }
   }
 }

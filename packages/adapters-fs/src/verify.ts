@@ -3,6 +3,12 @@
  * versions (1, 2, 3, ... with no gap or repeat), every event id used once in its stream, the frame
  * agreeing with the event inside it, and every stored artifact present with the right sha256.
  * It changes nothing, not even a torn tail (which it reports; the next writer cuts it off).
+ *
+ * The end of the log: the hash chain shows a record altered, removed or reordered anywhere before
+ * the last one, but a log cut short by whole records (or with its last records rewritten, chains
+ * and all) is still a well-formed log. What protects the end is an anchor kept outside the store:
+ * the head (the number of events and the chain after the last one) noted earlier, by `runledger
+ * anchor` or `verify --json`. The log only grows, so record `count` must still carry that chain.
  */
 import { decodeEventValue, type Event } from "@runledger/core"
 import { createHash } from "node:crypto"
@@ -24,6 +30,8 @@ export interface Finding {
     | "chain-mismatch"
     | "missing-artifact"
     | "artifact-mismatch"
+    | "missing-records"
+    | "anchor-mismatch"
   readonly file: string
   /** Byte offset in the log, when the finding is about a record. */
   readonly offset?: number
@@ -37,12 +45,63 @@ export interface VerifyReport {
   readonly streams: number
   readonly bytes: number
   readonly artifactsChecked: number
+  readonly anchorsChecked: number
   /** The whole-log chain hash after the last record: note it somewhere else to detect a rewrite of the whole log later. */
   readonly headChain: string
   readonly findings: ReadonlyArray<Finding>
 }
 
+/**
+ * A head noted earlier: `count` events, the last with chain `chain`. Either may be missing: a count
+ * alone says the log held at least that many events; a chain alone, that some record carries it.
+ */
+export interface Anchor {
+  readonly count?: number
+  readonly chain?: string
+  /** Where the anchor came from (a file and line, a flag), for messages. */
+  readonly source?: string
+}
+
+/** One line of an anchors file (`runledger anchor --out FILE`): JSON, one head per line. */
+export const formatAnchor = (head: { readonly count: number; readonly chain: string }, at: Date): string =>
+  JSON.stringify({ count: head.count, chain: head.chain, at: at.toISOString() })
+
+const CHAIN = /^[0-9a-f]{64}$/
+
+/** Check an anchor's fields; the problem, in words, or null. */
+export const anchorProblem = (a: { readonly count?: unknown; readonly chain?: unknown }): string | null => {
+  if (a.count !== undefined && !(Number.isSafeInteger(a.count) && (a.count as number) >= 0)) return `the count must be a whole number >= 0, not ${JSON.stringify(a.count)}`
+  if (a.chain !== undefined && !(typeof a.chain === "string" && (CHAIN.test(a.chain) || (a.chain === "" && a.count === 0)))) {
+    return `the chain must be 64 lowercase hex digits (as \`runledger anchor\` prints it), not ${JSON.stringify(a.chain)}`
+  }
+  if (a.count === undefined && a.chain === undefined) return "it has neither a count nor a chain"
+  return null
+}
+
+/** The anchors of a file written by `runledger anchor --out`; a bad line is an error naming it. */
+export const parseAnchors = (text: string, file: string): Anchor[] => {
+  const out: Anchor[] = []
+  const lines = text.split("\n")
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === "") continue
+    const source = `the anchor on line ${i + 1} of ${file}`
+    let value: { count?: unknown; chain?: unknown; at?: unknown }
+    try {
+      value = JSON.parse(lines[i]) as typeof value
+      if (typeof value !== "object" || value === null) throw new Error("not an object")
+    } catch {
+      throw new Error(`Line ${i + 1} of ${file} is not an anchor: expected JSON such as {"count":12,"chain":"<64 hex>","at":"..."}, as \`runledger anchor --out\` writes.`)
+    }
+    const problem = anchorProblem(value)
+    if (problem !== null) throw new Error(`Line ${i + 1} of ${file} is not an anchor: ${problem}.`)
+    out.push({ ...(value.count !== undefined ? { count: value.count as number } : {}), ...(value.chain !== undefined ? { chain: value.chain as string } : {}), source: `${source}${typeof value.at === "string" ? ` (${value.at})` : ""}` })
+  }
+  return out
+}
+
 export interface VerifyOptions {
+  /** Heads noted earlier that the log must still extend. */
+  readonly anchors?: ReadonlyArray<Anchor>
   /** Re-hash every artifact blob (default true). */
   readonly artifacts?: boolean
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void
@@ -58,6 +117,15 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
   const blobs = new Map<string, { size: number; position: number }>()
   let size = 0
   let events = 0
+  const anchors = options.anchors ?? []
+  // Anchors are checked as the scan passes their record: no chain is kept in memory.
+  const anchorsAt = new Map<number, Anchor[]>()
+  const chainsSought = new Map<string, Anchor[]>()
+  for (const a of anchors) {
+    if (a.count !== undefined && a.count > 0) anchorsAt.set(a.count, [...(anchorsAt.get(a.count) ?? []), a])
+    else if (a.chain !== undefined && a.chain !== "") chainsSought.set(a.chain, [...(chainsSought.get(a.chain) ?? []), a])
+  }
+  const anchorsSeen = new Set<Anchor>()
   const fh = await fs.open(file, "r").catch((e: NodeJS.ErrnoException) => {
     if (e.code === "ENOENT") return null
     throw e
@@ -67,7 +135,6 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       size = (await fh.stat()).size
       let offset = 0
       let carry: Buffer | null = null
-      let pendingBad: Finding | null = null
       while (offset < size) {
         const want = Math.min(CHUNK, size - offset)
         const chunk = Buffer.allocUnsafe(want)
@@ -85,13 +152,10 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           // Every complete record counts, damaged or not, so positions match the file.
           events++
           if (!frame.ok) {
-            pendingBad ??= { kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` }
+            // Complete (it ends with its newline) yet bad: damage, the last record included; never a torn tail.
+            findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` })
             at = frame.end
             continue
-          }
-          if (pendingBad !== null) {
-            findings.push(pendingBad)
-            pendingBad = null
           }
           let event: Event | null = null
           try {
@@ -111,6 +175,13 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           }
           // Go on from the recorded chain, so each break is reported once, where it is.
           chain = frame.chain
+          for (const a of anchorsAt.get(events) ?? []) {
+            anchorsSeen.add(a)
+            if (a.chain !== undefined && a.chain !== frame.chain) {
+              findings.push({ kind: "anchor-mismatch", file, offset: recordOffset, position: events, message: `${where} does not carry the chain ${a.chain.slice(0, 16)}... that ${a.source ?? "an anchor"} noted for event ${events}: the log was rewritten up to there` })
+            }
+          }
+          for (const a of chainsSought.get(frame.chain) ?? []) anchorsSeen.add(a)
           if (event !== null) {
             const prior = versions.get(event.stream)
             if (prior !== undefined && event.prev !== prior.lastHash) {
@@ -136,13 +207,23 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
         }
         carry = at < buf.length ? buf.subarray(at) : null
       }
-      if (pendingBad !== null) events = (pendingBad.position ?? events) - 1
-      if (pendingBad !== null || carry !== null) {
-        const tornAt = pendingBad?.offset ?? size - (carry?.length ?? 0)
+      if (carry !== null) {
+        const tornAt = size - carry.length
         findings.push({ kind: "torn-tail", file, offset: tornAt, message: `the last ${size - tornAt} bytes from byte offset ${tornAt} are an incomplete append (left by a crash, never acknowledged); the next writer cuts them off` })
       }
     } finally {
       await fh.close()
+    }
+  }
+  for (const a of anchors) {
+    if (anchorsSeen.has(a)) continue
+    const from = a.source ?? "an anchor"
+    if (a.count !== undefined && a.count > events) {
+      findings.push({ kind: "missing-records", file, message: `the log has ${events} events, but ${from} noted ${a.count}: the last ${a.count - events} were removed (the log was cut short or replaced)` })
+    } else if (a.count !== undefined && a.count > 0) {
+      findings.push({ kind: "anchor-mismatch", file, position: a.count, message: `record ${a.count}, which ${from} noted, is damaged, so its chain cannot be checked` })
+    } else if (a.count === undefined && a.chain !== undefined && a.chain !== "") {
+      findings.push({ kind: "anchor-mismatch", file, message: `no record carries the chain ${a.chain.slice(0, 16)}... that ${from} noted: the log was cut short below it or rewritten` })
     }
   }
   let artifactsChecked = 0
@@ -159,7 +240,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       }
     }
   }
-  return { file, events, streams: versions.size, bytes: size, artifactsChecked, headChain: chain, findings }
+  return { file, events, streams: versions.size, bytes: size, artifactsChecked, anchorsChecked: anchors.length, headChain: chain, findings }
 }
 
 const hashFile = async (path: string): Promise<{ sha256: string; size: number } | null> => {

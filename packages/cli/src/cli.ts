@@ -1,5 +1,6 @@
 /** The `runledger` command tree. */
 import { Command } from "effect/cli"
+import { anchor } from "./commands/anchor.ts"
 import { compare } from "./commands/compare.ts"
 import { demo } from "./commands/demo.ts"
 import { exportRuns } from "./commands/export.ts"
@@ -11,6 +12,7 @@ import { models } from "./commands/models.ts"
 import { plot } from "./commands/plot.ts"
 import { rank } from "./commands/rank.ts"
 import { rebuild } from "./commands/rebuild.ts"
+import { repair } from "./commands/repair.ts"
 import { root } from "./commands/root.ts"
 import { runs } from "./commands/runs.ts"
 import { show } from "./commands/show.ts"
@@ -18,4 +20,4 @@ import { sql } from "./commands/sql.ts"
 import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, events, rebuild]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, anchor, events, rebuild, repair]))

@@ -18,7 +18,7 @@ export interface OpenTrackerOptions {
   readonly dir?: string
   /** "fsync" (default): an awaited call resolves once its events are on disk. "os": once the OS has them. */
   readonly durability?: Durability
-  /** Told when opening cut off a torn tail left by a crash. Default: a line on stderr. */
+  /** Told when a write cut off a torn tail left by a crash (reads never cut). Default: a line on stderr. */
   readonly onRecover?: (r: Recovery) => void
   /** The most memory the analytics read model may use in this process ("2GB"; default DuckDB's, 80% of RAM). */
   readonly readModelMemoryLimit?: string

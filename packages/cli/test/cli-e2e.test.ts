@@ -33,7 +33,7 @@ const waitFor = async (check: () => boolean, timeoutMs: number, what: string): P
 
 
 const DEMO_MODELS = ["logreg-lr0.01", "logreg-lr0.1", "logreg-lr0.5-l2", "mlp-32-relu", "mlp-64-tanh", "mlp-64-relu-lr0.1"]
-const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "events"]
+const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "anchor", "repair", "events"]
 /** Events per demo after the first (which also creates the experiment): per model RunStarted, ParamsLogged, MetricsLogged, 3 x ArtifactStored, RunEnded. */
 const EVENTS_PER_DEMO = 6 * 7
 
@@ -406,7 +406,7 @@ describe("the demo store", () => {
         truncateSync(file, tornSize)
       })
 
-      it("verify reports the torn tail (exit 1) without cutting it; the next open cuts it and says so; then the store verifies", async () => {
+      it("verify reports the torn tail (exit 1) without cutting it; reads leave it too; `repair` cuts it, says so, and records the dead run; then the store verifies", async () => {
         const [text, json] = await Promise.all([cli(["verify", "--dir", torn]), cli(["verify", "--json", "--dir", torn])])
         expect(text.status).toBe(1)
         expect(text.stderr).toContain(`at byte offset ${lastOffset}`)
@@ -419,36 +419,42 @@ describe("the demo store", () => {
         expect(report.findings[0]).toMatchObject({ kind: "torn-tail", file, offset: lastOffset })
         expect(statSync(file).size).toBe(tornSize)
 
-        // The torn record was the newest run's RunEnded, so after the cut that run has no end.
+        // The torn record was the newest run's RunEnded, so without it that run has no end.
         const lastEvent = JSON.parse(log.toString("utf8", log.indexOf("\t{", lastOffset) + 1, log.length - 1)) as EventJson
         expect(lastEvent.type).toBe("RunEnded")
         const listed = await cli(["runs", "--json", "--dir", torn])
-        expect(listed.status, listed.stderr).toBe(0)
-        const [notice, ...more] = lines(listed.stderr)
-        expect(more).toEqual([])
-        expect(notice.startsWith(`runledger: cut off a torn tail of ${tornSize - lastOffset} bytes at offset ${lastOffset} of ${file} (the record has no end (an interrupted write))`)).toBe(true)
-        // Nothing is thrown away: the cut bytes are kept beside the log.
-        const savedTo = /The bytes are kept in (.+)\.$/.exec(notice)![1]
-        expect(readFileSync(savedTo).equals(log.subarray(lastOffset, tornSize))).toBe(true)
-        const now = readFileSync(file)
-        expect(now.subarray(0, lastOffset).equals(log.subarray(0, lastOffset))).toBe(true) // the good records are untouched
+        expectOk(listed)
+        expect(listed.stderr).toBe("")
+        // A read cuts nothing and appends nothing: the file is byte for byte the torn one.
+        expect(readFileSync(file).equals(log.subarray(0, tornSize))).toBe(true)
         const after = JSON.parse(listed.stdout) as RunJson[]
         expect(after).toHaveLength(12)
         expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(11)
         const cutRun = after.find((r) => `run-${r.id}` === lastEvent.stream)!
-        // The run's process (the demo) is gone, so the dead-run check ends it as KILLED during this
-        // very read: exactly one RunEnded follows the cut, and the listing already shows it.
+        // The run's process (the demo) is gone: the read shows it KILLED, saying it is not recorded yet.
+        expect(cutRun.status).toBe("KILLED")
+        expect((cutRun as RunJson & { error: { message: string } | null }).error?.message).toMatch(/exited without ending the run .*not yet recorded in the log \(`runledger repair` records it\)/)
+
+        const repaired = await cli(["repair", "--dir", torn])
+        expectOk(repaired)
+        const savedTo = new RegExp(`^Cut off a torn tail of ${tornSize - lastOffset} bytes at byte offset ${lastOffset} \\(the record has no end \\(an interrupted write\\)\\); the bytes are kept in (.+)\\.$`, "m").exec(repaired.stdout)?.[1]
+        expect(savedTo, repaired.stdout).toBeDefined()
+        // Nothing is thrown away: the cut bytes are kept beside the log.
+        expect(readFileSync(savedTo!).equals(log.subarray(lastOffset, tornSize))).toBe(true)
+        expect(repaired.stdout).toContain(`Recorded 1 run(s) whose process is gone as KILLED: ${cutRun.id}.`)
+        const now = readFileSync(file)
+        expect(now.subarray(0, lastOffset).equals(log.subarray(0, lastOffset))).toBe(true) // the good records are untouched
         const appended = lines(now.toString("utf8", lastOffset)).map((l) => JSON.parse(l.slice(l.indexOf("\t{") + 1)) as EventJson)
         expect(appended).toHaveLength(1)
         expect(appended[0]).toMatchObject({ type: "RunEnded", stream: lastEvent.stream, data: { status: "KILLED" } })
-        expect(cutRun.status).toBe("KILLED")
 
-        const [again, verified] = await Promise.all([cli(["runs", "--json", "--dir", torn]), cli(["verify", "--dir", torn])])
+        const [again, verified, twice] = await Promise.all([cli(["runs", "--json", "--dir", torn]), cli(["verify", "--dir", torn]), cli(["repair", "--dir", torn])])
         expectOk(again)
         expect(again.stderr).toBe("")
-        expect((JSON.parse(again.stdout) as RunJson[]).find((r) => r.id === cutRun.id)!.status).toBe(appended.length > 0 ? "KILLED" : "RUNNING")
+        expect((JSON.parse(again.stdout) as RunJson[]).find((r) => r.id === cutRun.id)!.status).toBe("KILLED")
         expectOk(verified)
-        expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO - 1 + appended.length} events in 13 streams`))
+        expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO} events in 13 streams`))
+        expectOk(twice)
       })
     })
   })

@@ -83,9 +83,9 @@ export const UNKNOWN_ENVIRONMENT: Environment = {
 }
 
 /**
- * Whether the process that owns a RUNNING run is gone, so the run can be marked KILLED instead of
- * showing RUNNING forever. `since` is when the process took the run: a live pid that started
- * later is a reused pid, so the owner is gone.
+ * Whether the process that owns a RUNNING run is gone, so reads show the run as KILLED instead of
+ * RUNNING forever (without writing: `runledger repair` records it). `since` is when the process
+ * took the run: a live pid that started later is a reused pid, so the owner is gone.
  */
 export class Liveness extends Context.Service<Liveness, {
   readonly isGone: (owner: { readonly host: string; readonly pid: number; readonly since: number }) => boolean

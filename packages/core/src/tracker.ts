@@ -23,7 +23,7 @@ import {
   modelMissing
 } from "./decide/models.ts"
 import { decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
-import { type ConcurrencyConflict, invalid, NotFound, StoreCorrupted, type TrackerError } from "./errors.ts"
+import { type ConcurrencyConflict, invalid, type InvalidInput, NotFound, StoreCorrupted, type TrackerError } from "./errors.ts"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -113,7 +113,8 @@ export interface TrackerShape {
   /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`. */
   readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
   // reads
-  readonly getRun: (runId: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
+  /** A run by its full id, a unique id prefix (4+ characters) or its exact name; an ambiguous one is refused, naming the matches. */
+  readonly getRun: (run: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
   /** Several runs at once, in the order given (the views a search or ranking returns). */
   readonly getRuns: (runIds: ReadonlyArray<string>, options?: ReadOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
@@ -137,7 +138,10 @@ export interface TrackerShape {
   readonly streamEvents: (stream: string) => Effect.Effect<ReadonlyArray<RecordedEvent>, StoreError>
   /** The projection of the whole log, caught up to the store's head (or folded up to `asOf`). */
   readonly projection: (options?: ReadOptions) => Effect.Effect<LogProjection, StoreError>
-  /** Mark RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked. */
+  /**
+   * Record RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked.
+   * A writer's job (`runledger repair`): reads only show such runs as KILLED, appending nothing.
+   */
   readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
 }
 
@@ -146,6 +150,23 @@ export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger
 const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
 
 const runMissing = (runId: string) => new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` })
+
+/**
+ * A run by its full id, a unique id prefix (4+ characters) or its exact name, among every run
+ * (deleted ones too). The one resolver for the library and the CLI.
+ */
+export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunState | NotFound | InvalidInput => {
+  const exact = runs.get(ref)
+  if (exact !== undefined) return exact
+  const matches: RunState[] = []
+  for (const r of runs.values()) if ((ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref) matches.push(r)
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) {
+    return new NotFound({ kind: "run", id: ref, message: `No run with id, id prefix or name ${JSON.stringify(ref)}. List runs with \`runledger runs\`.` })
+  }
+  matches.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
+  return invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
+}
 
 const isCut = (asOf: AsOf | undefined) =>
   asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
@@ -327,13 +348,15 @@ export const makeTracker = Effect.gen(function*() {
     )
   }
 
+  const isDead = (s: RunState): boolean => s.status === "RUNNING" && !s.deleted && liveness.isGone(s.owner)
+  const deathOf = (s: RunState) => `process ${s.owner.pid} on ${s.owner.host} exited without ending the run (found gone by a pid check)`
+
   const reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError> = Effect.gen(function*() {
     const p = yield* caughtUp
     const reaped: string[] = []
     for (const s of p.runs.values()) {
-      if (s.status !== "RUNNING" || s.deleted || !liveness.isGone(s.owner)) continue
-      const owner = `process ${s.owner.pid} on ${s.owner.host}`
-      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${owner} exited without ending the run (found gone by a pid check).` } } }]
+      if (!isDead(s)) continue
+      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${deathOf(s)}.` } } }]
       // Under the run's version: if the owner wrote meanwhile, it is alive and this is skipped.
       const appended = yield* Effect.result(store.append(runStream(s.id), stamp(drafts, { actor: "runledger (dead-run check)" }), s.version))
       if (appended._tag === "Success") reaped.push(s.id)
@@ -342,23 +365,31 @@ export const makeTracker = Effect.gen(function*() {
     return reaped
   })
 
-  /** Live reads first mark runs whose process is gone, so no run shows RUNNING forever. */
   const readable = (options: ReadOptions = {}) =>
     Effect.gen(function*() {
       const bad = checkAsOf(options.asOf)
       if (bad) return yield* Effect.fail(bad)
-      if (options.asOf === undefined) {
-        const reaped = yield* reapDeadRuns
-        if (reaped.length > 0) return yield* caughtUp
-      }
       return yield* projection(options)
     })
 
-  const getRun = (runId: string, options: ReadOptions = {}) =>
+  /**
+   * A run as a read shows it. A read never appends (the store may be read-only, or another
+   * process's), so a live view shows a RUNNING run whose process is gone as KILLED without
+   * recording it; `runledger repair` records it. A past view (`asOf`) shows what was true then.
+   */
+  const present = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
+    const state = p.runs.get(view.id)
+    const shown = asOf === undefined && state !== undefined && isDead(state)
+      ? { ...view, status: "KILLED" as const, error: { message: `${deathOf(state)}; not yet recorded in the log (\`runledger repair\` records it).` } }
+      : view
+    return withEffectiveMetrics(p, shown, asOf)
+  }
+
+  const getRun = (ref: string, options: ReadOptions = {}) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
-        const view = p.runView(runId)
-        return view === undefined ? Effect.fail(runMissing(runId)) : withEffectiveMetrics(p, view, options.asOf)
+        const found = findRun(p.runs, ref)
+        return "_tag" in found ? Effect.fail(found) : present(p, p.runView(found.id)!, options.asOf)
       })
     )
 
@@ -367,7 +398,7 @@ export const makeTracker = Effect.gen(function*() {
       Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
         Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
           const view = p.runView(id)
-          return view === undefined ? Effect.fail(runMissing(id)) : withEffectiveMetrics(p, view, options.asOf)
+          return view === undefined ? Effect.fail(runMissing(id)) : present(p, view, options.asOf)
         })
       )
     )
@@ -388,7 +419,7 @@ export const makeTracker = Effect.gen(function*() {
           ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
           ...(options.viewType !== undefined ? { viewType: options.viewType } : {})
         })
-        return Effect.forEach(views, (v) => withEffectiveMetrics(p, v, options.asOf))
+        return Effect.forEach(views, (v) => present(p, v, options.asOf))
       })
     )
 

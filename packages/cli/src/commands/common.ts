@@ -38,18 +38,8 @@ export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>,
     )
   })
 
-/** A run named by its full id, a unique id prefix (4+ characters) or its exact name. */
-export const resolveRun = async (tracker: TrackerClient, ref: string, asOf?: AsOf): Promise<RunView> => {
-  const runs = await tracker.listRuns({ viewType: "all", ...(asOf ? { asOf } : {}) })
-  const exact = runs.find((r) => r.id === ref)
-  if (exact) return exact
-  const matches = runs.filter((r) => (ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref)
-  if (matches.length === 1) return matches[0]
-  if (matches.length === 0) {
-    throw new NotFound({ kind: "run", id: ref, message: `No run with id, id prefix or name ${JSON.stringify(ref)}. List runs with \`runledger runs\`.` })
-  }
-  throw invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
-}
+/** A run named by its full id, a unique id prefix (4+ characters) or its exact name: the tracker's getRun resolves all three. */
+export const resolveRun = (tracker: TrackerClient, ref: string, asOf?: AsOf): Promise<RunView> => tracker.getRun(ref, asOf ? { asOf } : {})
 
 export const asOfFlag = Flag.String("as-of").pipe(
   Flag.withDescription("Show the state as it was then: a log position (a whole number) or a time (e.g. 2026-11-16 or 2026-11-16T09:30)"),

@@ -1,0 +1,46 @@
+/**
+ * `runledger repair`: the writes that reads never make. It cuts off a torn tail (the incomplete
+ * last record a crash mid-append leaves; the bytes are kept beside the log) and records RUNNING
+ * runs whose process is gone (a pid check on this host) as KILLED, and removes the files that
+ * processes killed while taking the lock left beside it. Any writer cuts a torn tail
+ * before its first append too; damage (a complete record that fails its checks) is never cut:
+ * `verify` names it, and the file is restored from a backup.
+ */
+import { FsEventLog, type Recovery } from "@runledger/adapters-fs"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { toJson } from "../format.ts"
+import { openTracker } from "../open.ts"
+import { out, requireStore, task } from "./common.ts"
+import { jsonFlag, storeDir } from "./root.ts"
+
+export const repair = Command.make("repair", { json: jsonFlag }, ({ json }) =>
+  Effect.gen(function*() {
+    const dir = yield* storeDir
+    yield* requireStore(dir)
+    const { cut, leftovers, killed } = yield* task(async () => {
+      const log = await FsEventLog.open({ dir, onRecover: () => {} })
+      let repaired: { readonly tornTail: Recovery | null; readonly lockLeftovers: number }
+      try {
+        repaired = await log.repair()
+      } finally {
+        await log.close()
+      }
+      const tracker = await openTracker({ dir })
+      try {
+        const killed = await Effect.runPromise(tracker.effect.reapDeadRuns)
+        return { cut: repaired.tornTail, leftovers: repaired.lockLeftovers, killed }
+      } finally {
+        await tracker.close()
+      }
+    })
+    if (json) return out(toJson({ tornTail: cut, killedRuns: killed, lockLeftoversRemoved: leftovers }))
+    out(
+      cut === null
+        ? "No torn tail: the log ends with a complete record."
+        : `Cut off a torn tail of ${cut.bytes} bytes at byte offset ${cut.offset} (${cut.reason}); the bytes are kept in ${cut.savedTo}.`
+    )
+    if (leftovers > 0) out(`Removed ${leftovers} file(s) that killed processes left beside events.lock.`)
+    out(killed.length === 0 ? "No dead runs: every RUNNING run's process is alive (or on another host)." : `Recorded ${killed.length} run(s) whose process is gone as KILLED: ${killed.join(", ")}.`)
+  })
+).pipe(Command.withDescription("Cut off a torn tail left by a crash (kept beside the log) and record runs whose process is gone as KILLED; reads never do either"))
