@@ -201,6 +201,16 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): Anal
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
     const source = await theLog()
+    // A store not created yet holds no events (a read creates nothing): answer from an empty
+    // in-memory model, and look again at the next call, after a write may have created it.
+    if (located === undefined && !existsSync(dir)) {
+      const empty = await ReadModel.open({ file: ":memory:", ...memory })
+      try {
+        return await f(new Analytics(empty, source, catchUp))
+      } finally {
+        await empty.close()
+      }
+    }
     if (located === undefined) {
       located = readModelLocation(dir, notice)
       if (located === null) fallback = ReadModel.open({ file: ":memory:", ...memory })
