@@ -22,6 +22,18 @@ export const toJson = (value: unknown, indent = 2): string =>
     indent
   )
 
+/**
+ * The one JSON shape of every listing (`runs`, `experiments`, `models`, `models versions`,
+ * `history`, `rank`): an object holding the items under their plural name and `nextPageToken`
+ * (a string when another page follows, else null), so a script reads every listing the same way,
+ * paged or not, and a listing can gain fields (e.g. what it left out) without changing shape.
+ */
+export const listingJson = <K extends string>(
+  kind: K,
+  items: ReadonlyArray<unknown>,
+  options: { readonly nextPageToken?: string | null; readonly extra?: Record<string, unknown> } = {}
+): string => toJson({ [kind]: items, nextPageToken: options.nextPageToken ?? null, ...options.extra })
+
 export const formatNumber = (x: number): string => {
   if (Number.isNaN(x)) return "NaN"
   if (!Number.isFinite(x)) return x > 0 ? "Infinity" : "-Infinity"

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { type EventJson, recordStarts, type RunJson } from "./formats.ts"
+import { type EventJson, parseListing, recordStarts, type RunJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -69,7 +69,7 @@ describe("the demo store", () => {
       expect(demo.status, demo.stderr).toBe(0)
       const listed = await cli(["runs", "--json", "--dir", store])
       expect(listed.status, listed.stderr).toBe(0)
-      runs = JSON.parse(listed.stdout) as RunJson[]
+      runs = parseListing<RunJson>(listed.stdout, "runs")
       eventCount = lines(readFileSync(join(store, "events.log"), "utf8")).length
     })
 
@@ -144,7 +144,7 @@ describe("the demo store", () => {
       expect(rows.slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 1, 2])
 
       expectOk(json)
-      const points = JSON.parse(json.stdout) as Array<{ step: number; value: number; timestamp: number }>
+      const points = parseListing<{ step: number; value: number; timestamp: number }>(json.stdout, "points")
       expect(points.map((p) => p.step)).toEqual([0, 1, 2])
       for (const p of points) {
         expect(p.value).toBeGreaterThan(0)
@@ -234,7 +234,7 @@ describe("the demo store", () => {
       expect(secondDemo.status, secondDemo.stderr).toBe(0)
       const listed = await cli(["runs", "--json", "--dir", store])
       expect(listed.status, listed.stderr).toBe(0)
-      runs = JSON.parse(listed.stdout) as RunJson[]
+      runs = parseListing<RunJson>(listed.stdout, "runs")
       log = readFileSync(join(store, "events.log"))
     })
 
@@ -245,7 +245,7 @@ describe("the demo store", () => {
       expect(runs).toHaveLength(12)
       const [json, text] = await Promise.all([cli(["experiments", "--json", "--dir", store]), cli(["experiments", "--dir", store])])
       expectOk(json)
-      const experiments = JSON.parse(json.stdout) as Array<{ id: string; name: string; createdAt: number; runs: number }>
+      const experiments = parseListing<{ id: string; name: string; createdAt: number; runs: number }>(json.stdout, "experiments")
       expect(experiments).toHaveLength(1)
       expect(experiments[0]).toMatchObject({ name: "demo-classification", runs: 12 })
       expect(experiments[0].id).toMatch(/^[0-9a-f]{32}$/)
@@ -276,7 +276,7 @@ describe("the demo store", () => {
       })
 
       expectOk(byName)
-      expect(JSON.parse(byName.stdout)).toEqual(runs)
+      expect(parseListing(byName.stdout, "runs")).toEqual(runs)
       expectUsageError(unknown, `No experiment named "nope"`)
 
       for (let i = 1; i < runs.length; i++) expect(runs[i].startTime).toBeLessThanOrEqual(runs[i - 1].startTime)
@@ -309,7 +309,7 @@ describe("the demo store", () => {
       ])
       for (const r of [byEnv, relativeFlagBeatsEnv, byDefault]) {
         expectOk(r)
-        expect(JSON.parse(r.stdout)).toEqual(runs)
+        expect(parseListing(r.stdout, "runs")).toEqual(runs)
       }
     })
 
@@ -432,7 +432,7 @@ describe("the demo store", () => {
         expect(readFileSync(savedTo).equals(log.subarray(lastOffset, tornSize))).toBe(true)
         const now = readFileSync(file)
         expect(now.subarray(0, lastOffset).equals(log.subarray(0, lastOffset))).toBe(true) // the good records are untouched
-        const after = JSON.parse(listed.stdout) as RunJson[]
+        const after = parseListing<RunJson>(listed.stdout, "runs")
         expect(after).toHaveLength(12)
         expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(11)
         const cutRun = after.find((r) => `run-${r.id}` === lastEvent.stream)!
@@ -446,7 +446,7 @@ describe("the demo store", () => {
         const [again, verified] = await Promise.all([cli(["runs", "--json", "--dir", torn]), cli(["verify", "--dir", torn])])
         expectOk(again)
         expect(again.stderr).toBe("")
-        expect((JSON.parse(again.stdout) as RunJson[]).find((r) => r.id === cutRun.id)!.status).toBe(appended.length > 0 ? "KILLED" : "RUNNING")
+        expect(parseListing<RunJson>(again.stdout, "runs").find((r) => r.id === cutRun.id)!.status).toBe(appended.length > 0 ? "KILLED" : "RUNNING")
         expectOk(verified)
         expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO - 1 + appended.length} events in 13 streams`))
       })
@@ -513,5 +513,84 @@ describe("bad usage", () => {
     expect(help.stdout).toContain("--dir")
     expectOk(version)
     expect(version.stdout.trim()).toBe("runledger v0.1.0")
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A small store written through the library (no demo, so it is quick): experiment "small" with two
+ * FINISHED runs, one FAILED and one KILLED (the crashed ones have the best `acc`), a JSON artifact,
+ * and a model "m" registered from good-a's artifact.
+ */
+const smallStore = async (dir: string) => {
+  const { openTracker } = await import("../src/index.ts")
+  const tracker = await openTracker({ dir })
+  try {
+    const log = async (name: string, model: string, acc: ReadonlyArray<number>, status: "FINISHED" | "FAILED" | "KILLED") => {
+      const run = await tracker.startRun({ experiment: "small", name })
+      await run.logParams({ model })
+      for (const [step, value] of acc.entries()) await run.logMetric("acc", value, { step })
+      if (name === "good-a") await run.logJson({ weights: [1, 2] }, "model/weights.json")
+      await run.end({ status })
+      return run.id
+    }
+    const ids = {
+      goodA: await log("good-a", "a", [0.5, 0.6, 0.7], "FINISHED"),
+      goodB: await log("good-b", "b", [0.8], "FINISHED"),
+      crashed: await log("crashed", "a", [0.99], "FAILED"),
+      killed: await log("killed", "b", [0.95], "KILLED")
+    }
+    await tracker.createModelVersion("m", { runId: ids.goodA, artifactPath: "model/weights.json", register: { description: "" } })
+    return ids
+  } finally {
+    await tracker.close()
+  }
+}
+
+describe("a small store written through the library", () => {
+  let root: string
+  let store: string
+  let ids: Awaited<ReturnType<typeof smallStore>>
+  let copies = 0
+  /** A copy of the store, for an analytics command that runs beside others (the read model is one process's). */
+  const copy = (): string => {
+    const dir = join(root, `copy-${++copies}`)
+    cpSync(store, dir, { recursive: true })
+    return dir
+  }
+
+  beforeAll(async () => {
+    root = freshRoot()
+    store = join(root, "store")
+    ids = await smallStore(store)
+  })
+
+  it("every listing's --json is one object: the items under their plural name and nextPageToken (null on the last page)", async () => {
+    const listings: Array<[ReadonlyArray<string>, string, number]> = [
+      [["runs", "--json", "--dir", store], "runs", 4],
+      [["runs", "--filter", "params.model = 'a'", "--json", "--dir", copy()], "runs", 2],
+      [["runs", "--order-by", "metrics.acc DESC", "--max", "1", "--json", "--dir", copy()], "runs", 1],
+      [["experiments", "--json", "--dir", store], "experiments", 1],
+      [["models", "--json", "--dir", store], "models", 1],
+      [["models", "list", "--json", "--dir", store], "models", 1],
+      [["models", "versions", "m", "--json", "--dir", store], "versions", 1],
+      [["history", "good-a", "acc", "--json", "--dir", store], "points", 3],
+      [["rank", "--metric", "acc", "--goal", "max", "--json", "--dir", copy()], "runs", 4]
+    ]
+    const results = await Promise.all(listings.map(([args]) => cli(args)))
+    results.forEach((r, i) => {
+      const [args, kind, count] = listings[i]
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0)
+      expect(parseListing(r.stdout, kind), args.join(" ")).toHaveLength(count)
+      const page = JSON.parse(r.stdout) as { nextPageToken: string | null }
+      // Only the --max 1 search has a further page.
+      if (args.includes("--max")) expect(page.nextPageToken).toMatch(/^[A-Za-z0-9_-]+$/)
+      else expect(page.nextPageToken, args.join(" ")).toBeNull()
+    })
+    // Paged and unpaged listings of the same runs agree.
+    const all = parseListing<RunJson>(results[0].stdout, "runs")
+    expect(parseListing<RunJson>(results[1].stdout, "runs").map((r) => r.name).sort()).toEqual(["crashed", "good-a"])
+    expect(all.map((r) => r.id).sort()).toEqual(Object.values(ids).sort())
   })
 })

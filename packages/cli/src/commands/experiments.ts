@@ -1,6 +1,6 @@
 import type { ExperimentView } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatTime, table, toJson } from "../format.ts"
+import { formatTime, listingJson, table } from "../format.ts"
 import { asOfFlag, out, parseAsOf, viewFlag, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -53,7 +53,7 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
     const counts = new Map<string, number>()
     for (const r of runs) if (r.lifecycle === "active") counts.set(r.experimentId, (counts.get(r.experimentId) ?? 0) + 1)
     const rows = list.map((e) => ({ ...e, runs: counts.get(e.id) ?? 0 }))
-    if (json) return out(toJson(rows))
+    if (json) return out(listingJson("experiments", rows))
     if (rows.length === 0) return out("No experiments. Run `runledger demo`, or log runs with openTracker().")
     const byId = new Map(list.map((e) => [e.id, e.name]))
     out(

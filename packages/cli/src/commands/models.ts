@@ -1,6 +1,6 @@
 import { type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatTime, table, toJson } from "../format.ts"
+import { formatTime, listingJson, table, toJson } from "../format.ts"
 import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -45,7 +45,7 @@ const versions = Command.make("versions", { model: nameArg, ...list }, ({ model,
   withTracker(async (tracker) => {
     const at = parseAsOf(asOf)
     const vs = await tracker.listModelVersions(model, at ? { asOf: at } : {})
-    if (json) return out(toJson(vs))
+    if (json) return out(listingJson("versions", vs))
     out(vs.length === 0 ? `Model ${model} has no versions yet.` : table(VERSION_HEADER, vs.map(versionRow)))
   })
 ).pipe(Command.withDescription("List a model's versions with their stages and aliases"))
@@ -130,7 +130,7 @@ const listModels = ({ asOf, json }: { readonly asOf: Parameters<typeof parseAsOf
   withTracker(async (tracker) => {
     const at = parseAsOf(asOf)
     const ms = await tracker.listModels(at ? { asOf: at } : {})
-    if (json) return out(toJson(ms))
+    if (json) return out(listingJson("models", ms))
     if (ms.length === 0) return out("No registered models. Register one with `runledger models register NAME --run RUN --path PATH`.")
     out(
       table(

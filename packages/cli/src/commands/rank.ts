@@ -1,5 +1,5 @@
 import { Command, Flag } from "effect/cli"
-import { formatNumber, table, toJson } from "../format.ts"
+import { formatNumber, listingJson, table } from "../format.ts"
 import { experimentsFlag, out, withAnalytics } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -24,7 +24,7 @@ export const rank = Command.make(
         ...(experiment.length > 0 ? { experiments: experiment } : {}),
         ...(top._tag === "Some" ? { limit: top.value } : {})
       })
-      if (json) return out(toJson(ranked))
+      if (json) return out(listingJson("runs", ranked))
       if (ranked.length === 0) return out(`No run has a value of ${metric}.`)
       const header = ["RANK", "RUN", "ID", `${metric.toUpperCase()} (${by})`, ...(normalize._tag === "Some" ? [normalize.value.toUpperCase()] : [])]
       out(table(header, ranked.map((r) => [String(r.rank), r.runName, r.runId.slice(0, 12), formatNumber(r.score), ...(normalize._tag === "Some" ? [r.normalized == null ? "-" : formatNumber(r.normalized)] : [])])))

@@ -1,5 +1,5 @@
 import { Argument, Command, Flag } from "effect/cli"
-import { formatDuration, formatNumber, formatTime, table, toJson } from "../format.ts"
+import { formatDuration, formatNumber, formatTime, listingJson, table } from "../format.ts"
 import type { RunView } from "@runledger/core"
 import { asOfFlag, experimentsFlag, out, parseAsOf, resolveRun, viewFlag, withAnalytics, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
@@ -70,7 +70,7 @@ export const runs = Command.make(
           ...(at ? { asOf: at } : {})
         })
       }
-      if (json) return out(toJson(searching ? { runs: list, nextPageToken } : list))
+      if (json) return out(listingJson("runs", list, { nextPageToken }))
       if (csv) {
         const params = [...new Set(list.flatMap((r) => Object.keys(r.params)))].sort()
         const metrics = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort()
