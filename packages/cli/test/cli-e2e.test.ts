@@ -548,7 +548,21 @@ const smallStore = async (dir: string) => {
   }
 }
 
-describe("a small store written through the library", () => {
+/** Run `jobs` at most `width` at a time (each CLI process opens DuckDB; the machine has 2 cores), in order. */
+const few = async <A>(jobs: ReadonlyArray<() => Promise<A>>, width = 3): Promise<A[]> => {
+  const results: A[] = new Array(jobs.length)
+  let next = 0
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++
+      results[i] = await jobs[i]()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker))
+  return results
+}
+
+describe("a small store written through the library", { timeout: 180_000 }, () => {
   let root: string
   let store: string
   let ids: Awaited<ReturnType<typeof smallStore>>
@@ -578,7 +592,7 @@ describe("a small store written through the library", () => {
       [["history", "good-a", "acc", "--json", "--dir", store], "points", 3],
       [["rank", "--metric", "acc", "--goal", "max", "--json", "--dir", copy()], "runs", 4]
     ]
-    const results = await Promise.all(listings.map(([args]) => cli(args)))
+    const results = await few(listings.map(([args]) => () => cli(args)))
     results.forEach((r, i) => {
       const [args, kind, count] = listings[i]
       expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0)
@@ -592,5 +606,36 @@ describe("a small store written through the library", () => {
     const all = parseListing<RunJson>(results[0].stdout, "runs")
     expect(parseListing<RunJson>(results[1].stdout, "runs").map((r) => r.name).sort()).toEqual(["crashed", "good-a"])
     expect(all.map((r) => r.id).sort()).toEqual(Object.values(ids).sort())
+  })
+
+  it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {
+    const out = join(root, "exports")
+    const file = (name: string) => join(out, name)
+    const cases: Array<[ReadonlyArray<string>, string]> = [
+      [["--out", file("runs.csv")], "csv"],
+      [["--out", file("runs.parquet")], "parquet"],
+      [["--out", file("runs.feather")], "arrow"],
+      [["--out", file("runs.ARROW")], "arrow"],
+      [["--out", file("runs.dat"), "--format", "csv"], "csv"]
+    ]
+    const refused: Array<[ReadonlyArray<string>, string]> = [
+      [["--out", file("wrong.csv"), "--format", "parquet"], `--out "${file("wrong.csv")}" has the extension .csv (csv) but --format is parquet`],
+      [["--out", file("unknown.dat")], `Cannot tell the format of --out "${file("unknown.dat")}" from its extension .dat`],
+      [["--out", file("bare")], "from its missing extension"]
+    ]
+    const results = await few([...cases, ...refused].map(([args]) => () => cli(["export", ...args, "--dir", copy()])))
+    cases.forEach(([args, format], i) => {
+      const r = results[i]
+      expectOk(r)
+      expect(r.stdout).toContain(`(${format})`)
+      const bytes = readFileSync(args[1])
+      if (format === "csv") expect(bytes.toString("utf8").split("\n")[0]).toMatch(/^run_id,experiment_id,experiment,run_name,/)
+      else if (format === "parquet") expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(["PAR1", "PAR1"])
+      else expect(bytes.subarray(0, 6).toString()).toBe("ARROW1")
+    })
+    refused.forEach(([args, message], i) => {
+      expectUsageError(results[cases.length + i], message)
+      expect(existsSync(args[1])).toBe(false)
+    })
   })
 })
