@@ -583,6 +583,7 @@ const expectedRanking = async (
     runId: view.id,
     runName: view.name,
     experimentId: view.experimentId,
+    status: view.status,
     score,
     ...(options.normalize !== undefined ? { normalized: normalized(score) } : {})
   }))
@@ -672,6 +673,28 @@ describe("rankRuns", () => {
     expect(await tracker.rankRuns({ metric: "loss", goal: "min", limit: 2, experiments: ["r"] })).toHaveLength(2)
     expect(await tracker.rankRuns({ metric: "nope", goal: "min" })).toEqual([])
     await expect(tracker.rankRuns({ metric: "loss", goal: "min", limit: 0 })).rejects.toThrow(/limit must be a whole number >= 1/)
+  })
+
+  it("ranks FINISHED runs only unless includeAllStatuses (a crashed run's value is not a result); a filter narrows the runs", async () => {
+    const tracker = await freshTracker()
+    for (const [name, model, acc, status] of [
+      ["fin-a", "a", 0.5, "FINISHED"],
+      ["fin-b", "b", 0.7, "FINISHED"],
+      ["failed", "a", 0.99, "FAILED"],
+      ["killed", "b", 0.9, "KILLED"]
+    ] as const) {
+      const run = await tracker.startRun({ experiment: "st", name })
+      await run.logParams({ model })
+      await run.logMetric("acc", acc, { step: 0 })
+      await run.end({ status })
+    }
+    const ranked = async (o: { readonly filter?: string; readonly includeAllStatuses?: boolean }) =>
+      (await tracker.rankRuns({ metric: "acc", goal: "max", ...o })).map((r) => [r.runName, r.status, r.rank])
+    expect(await ranked({})).toEqual([["fin-b", "FINISHED", 1], ["fin-a", "FINISHED", 2]])
+    expect(await ranked({ includeAllStatuses: true })).toEqual([["failed", "FAILED", 1], ["killed", "KILLED", 2], ["fin-b", "FINISHED", 3], ["fin-a", "FINISHED", 4]])
+    expect(await ranked({ filter: "params.model = 'a'" })).toEqual([["fin-a", "FINISHED", 1]])
+    expect(await ranked({ filter: "params.model = 'a' OR metrics.acc > 0.95", includeAllStatuses: true })).toEqual([["failed", "FAILED", 1], ["fin-a", "FINISHED", 2]])
+    await expect(tracker.rankRuns({ metric: "acc", goal: "max", filter: "params.model =" })).rejects.toMatchObject({ _tag: "FilterParseError" })
   })
 })
 

@@ -590,7 +590,7 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
       [["models", "list", "--json", "--dir", store], "models", 1],
       [["models", "versions", "m", "--json", "--dir", store], "versions", 1],
       [["history", "good-a", "acc", "--json", "--dir", store], "points", 3],
-      [["rank", "--metric", "acc", "--goal", "max", "--json", "--dir", copy()], "runs", 4]
+      [["rank", "--metric", "acc", "--goal", "max", "--json", "--dir", copy()], "runs", 2]
     ]
     const results = await few(listings.map(([args]) => () => cli(args)))
     results.forEach((r, i) => {
@@ -606,6 +606,36 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     const all = parseListing<RunJson>(results[0].stdout, "runs")
     expect(parseListing<RunJson>(results[1].stdout, "runs").map((r) => r.name).sort()).toEqual(["crashed", "good-a"])
     expect(all.map((r) => r.id).sort()).toEqual(Object.values(ids).sort())
+  })
+
+  it("rank ranks FINISHED runs only and says what it left out; --all-statuses ranks every run; --filter narrows the runs", async () => {
+    const [text, all, filtered] = await few([
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--dir", copy()]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--all-statuses", "--dir", copy()]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--filter", "params.model = 'a'", "--json", "--dir", copy()])
+    ])
+    for (const r of [text, all, filtered]) expectOk(r)
+    const rows = lines(text.stdout)
+    expect(rows[0]).toMatch(/^RANK\s+RUN\s+ID\s+ACC \(last\)$/)
+    expect(rows.slice(1, 3).map((l) => l.trim().split(/\s+/).slice(0, 2))).toEqual([["1", "good-b"], ["2", "good-a"]])
+    expect(rows.slice(3)).toEqual(["Only FINISHED runs are ranked; left out: 1 FAILED, 1 KILLED (--all-statuses includes them)."])
+
+    const allRows = lines(all.stdout)
+    expect(allRows[0]).toMatch(/^RANK\s+RUN\s+ID\s+STATUS\s+ACC \(last\)$/)
+    expect(allRows.slice(1, 5).map((l) => l.trim().split(/\s+/).filter((_, i) => i !== 2))).toEqual([
+      ["1", "crashed", "FAILED", "0.99"],
+      ["2", "killed", "KILLED", "0.95"],
+      ["3", "good-b", "FINISHED", "0.8"],
+      ["4", "good-a", "FINISHED", "0.7"]
+    ])
+    expect(allRows.slice(5)).toEqual(["Runs of every status are ranked."])
+
+    expect(JSON.parse(filtered.stdout)).toEqual({
+      runs: [expect.objectContaining({ rank: 1, runName: "good-a", runId: ids.goodA, status: "FINISHED", score: 0.7 })],
+      nextPageToken: null,
+      statuses: "FINISHED",
+      leftOut: { FAILED: 1 }
+    })
   })
 
   it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {

@@ -104,6 +104,7 @@ export class Analytics {
       runId: r.run_id as string,
       runName: r.run_name as string,
       experimentId: r.experiment_id as string,
+      status: r.status as string,
       score: r.score as number,
       ...(q.normalized ? { normalized: (r.normalized as number | null) ?? null } : {})
     }))
