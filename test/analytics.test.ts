@@ -30,6 +30,7 @@ import {
   Analytics,
   bootstrapDifferenceCI,
   FilterParseError,
+  NotEnoughRuns,
   OrderByParseError,
   PageTokenError,
   parseFilterSync,
@@ -38,6 +39,7 @@ import {
   printOrderBy,
   type RankedRun,
   toComparator,
+  significanceVerdict,
   toPredicate,
   welchTTest
 } from "../packages/query/src/index.ts"
@@ -896,8 +898,11 @@ describe("compareGroups", () => {
         expect(r.bootstrap).toMatchObject({ confidence: direct.confidence, resamples: direct.resamples, seed: direct.seed, nA: a.length, nB: b.length, excludedA: 0, excludedB: 0 })
         expect(r.bootstrap.lower).toBeLessThan(r.bootstrap.difference)
         expect(r.bootstrap.upper).toBeGreaterThan(r.bootstrap.difference)
-        expect(r.a).toEqual({ filter: "params.model = 'a'", runs: a.length, mean: expect.closeTo(r.welch.meanA, 12) })
-        expect(r.b).toEqual({ filter: "params.model = 'b'", runs: b.length, mean: expect.closeTo(r.welch.meanB, 12) })
+        expect(r.a).toEqual({ filter: "params.model = 'a'", runs: a.length, mean: expect.closeTo(r.welch.meanA, 12), excluded: 0 })
+        expect(r.b).toEqual({ filter: "params.model = 'b'", runs: b.length, mean: expect.closeTo(r.welch.meanB, 12), excluded: 0 })
+        expect(r.verdict).toEqual(significanceVerdict(r.welch, r.bootstrap))
+        // Group b has 4 runs: below the 5 that make either result worth much, and it says so.
+        expect(r.warnings).toEqual([expect.stringMatching(/^Fewer than 5 runs in group B \(4\): with so few runs neither result is reliable/)])
         expect(r.welch.pValue).toBeGreaterThanOrEqual(0)
         expect(r.welch.pValue).toBeLessThanOrEqual(1)
       }
@@ -932,14 +937,14 @@ describe("compareGroups", () => {
     expect(r.a.mean).toBeCloseTo(0.81, 12)
   })
 
-  it("a group with fewer than 2 runs with a value is refused with a clear error", async () => {
+  it("a group with fewer than 2 runs with a value is refused with a clear, tagged error (NotEnoughRuns)", async () => {
     const cases: ReadonlyArray<readonly [string, string, RegExp]> = [
-      ["params.model = 'a'", "params.model = 'c'", /^Group b \("params\.model = 'c'"\) has 1 run\(s\) with a value of acc; a test needs at least 2\.$/],
-      ["params.model = 'zzz'", "params.model = 'b'", /^Group a \("params\.model = 'zzz'"\) has 0 run\(s\) with a value of acc; a test needs at least 2\.$/]
+      ["params.model = 'a'", "params.model = 'c'", /^Group b \("params\.model = 'c'"\) has 1 run\(s\) with a value of acc; a test needs at least 2\. Widen the filter, or log more runs\.$/],
+      ["params.model = 'zzz'", "params.model = 'b'", /^Group a \("params\.model = 'zzz'"\) has 0 run\(s\) with a value of acc; a test needs at least 2\. Widen the filter, or log more runs\.$/]
     ]
     for (const [a, b, message] of cases) {
       const e = await thrown(tracker.compareGroups({ a, b, metric: "acc", experiments: ["g"] }))
-      expect(e).toBeInstanceOf(RangeError)
+      expect(e).toBeInstanceOf(NotEnoughRuns)
       expect((e as Error).message).toMatch(message)
     }
     await expect(tracker.compareGroups({ a: "params.model = 'a'", b: "params.model = 'b'", metric: "nope" })).rejects.toThrow(/Group a .* has 0 run\(s\) with a value of nope/)

@@ -25,7 +25,8 @@ const USAGE_ERRORS = new Set([
   "RunNotActive",
   "FilterParseError",
   "OrderByParseError",
-  "PageTokenError"
+  "PageTokenError",
+  "NotEnoughRuns"
 ])
 
 const firstLine = (e: unknown): string => {
@@ -61,7 +62,7 @@ if (Exit.isFailure(exit)) {
     process.exitCode = (error as { errors: ReadonlyArray<unknown> }).errors.length > 0 ? 2 : 0
   } else {
     const usage = USAGE_ERRORS.has(tag) || error instanceof RangeError
-    process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" ? " (see runledger --help)" : ""}\n`)
+    process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" && tag !== "NotEnoughRuns" ? " (see runledger --help)" : ""}\n`)
     process.exitCode = usage ? 2 : 1
   }
 }

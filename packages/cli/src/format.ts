@@ -66,10 +66,12 @@ export const formatBytes = (n: number): string =>
 
 const width = (s: string): number => [...s].length
 
-/** An aligned table with a header row; numeric-looking columns are right-aligned. */
-export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))))
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/.test(r[i] ?? "")))
+/** Aligned columns; numeric-looking columns (judged on `rows`) are right-aligned. */
+const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArray<string>): string => {
+  const all = header === undefined ? rows : [header, ...rows]
+  const count = Math.max(0, ...all.map((r) => r.length))
+  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...all.map((r) => width(r[i] ?? ""))))
+  const numeric = widths.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/.test(r[i] ?? "")))
   const line = (cells: ReadonlyArray<string>) =>
     cells
       .map((c, i) => {
@@ -78,8 +80,17 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
       })
       .join("  ")
       .trimEnd()
-  return [line(header), ...rows.map(line)].join("\n")
+  return all.map(line).join("\n")
 }
+
+/** An aligned table with a header row; numeric-looking columns are right-aligned. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => align(rows, header)
+
+/** Aligned rows without a header (label / value lines). */
+export const columns = (rows: ReadonlyArray<ReadonlyArray<string>>): string => align(rows)
+
+/** Every line moved right by two spaces (a section's body under its title). */
+export const indent = (text: string): string => text.split("\n").map((l) => `  ${l}`).join("\n")
 
 /** A one-line sketch of a series with block characters. */
 export const sparkline = (values: ReadonlyArray<number>, maxWidth = 24): string => {

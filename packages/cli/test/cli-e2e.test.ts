@@ -638,6 +638,53 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     })
   })
 
+  it("stats gives each method its own verdict, explains a disagreement, warns below 5 runs a group; a group under 2 runs is refused (exit 2)", async () => {
+    // Two runs a group, [0, 1] against [2, 3]: the bootstrap interval [1, 3] excludes 0, Welch's p is 0.106.
+    const dir = join(root, "stats")
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    for (const [model, acc] of [["a", 0], ["a", 1], ["b", 2], ["b", 3]] as const) {
+      const run = await tracker.startRun({ experiment: "s" })
+      await run.logParams({ model })
+      await run.logMetric("acc", acc)
+      await run.end()
+    }
+    await tracker.close()
+    const args = ["stats", "--a", "params.model = 'a'", "--b", "params.model = 'b'", "--metric", "acc"]
+    const [text, json, tooFew] = await few([
+      () => cli([...args, "--dir", dir]),
+      () => cli([...args, "--json", "--dir", copy()]),
+      () => cli(["stats", "--a", "params.model = 'a'", "--b", "attributes.run_name = 'good-b'", "--metric", "acc", "--dir", copy()])
+    ])
+    expectOk(text)
+    expect(text.stdout).toBe(
+      [
+        "acc (each run's latest value): B - A = 2",
+        "",
+        "  GROUP  RUNS  MEAN  FILTER",
+        "  A         2   0.5  params.model = 'a'",
+        "  B         2   2.5  params.model = 'b'",
+        "",
+        "  Welch's t-test          t = 2.82843, df = 2, p = 0.105573:  not significant at the 5% level (p >= 0.05)",
+        "  95% bootstrap interval  [1, 3] of B - A (10000 resamples):  excludes 0: B differs from A",
+        "",
+        "  The two disagree. Welch's test allows for not knowing each group's true spread (the t distribution widens for",
+        "  few runs); the percentile bootstrap only resamples the values seen, so with few runs its interval is too narrow.",
+        "  Neither settles it: log more runs per group.",
+        "",
+        "Warning: Fewer than 5 runs in group A (2) and group B (2): with so few runs neither result is reliable; log more runs per group.",
+        ""
+      ].join("\n")
+    )
+    expectOk(json)
+    const r = JSON.parse(json.stdout) as { a: { runs: number; excluded: number }; verdict: Record<string, unknown>; warnings: string[] }
+    // The small store's groups: a is good-a and crashed, b is good-b and killed.
+    expect(r.a).toMatchObject({ runs: 2, excluded: 0 })
+    expect(r.verdict).toEqual({ alpha: expect.closeTo(0.05, 12), welchSignificant: expect.any(Boolean), intervalExcludesZero: expect.any(Boolean), agree: expect.any(Boolean) })
+    expect(r.warnings).toEqual([expect.stringContaining("Fewer than 5 runs in group A (2) and group B (2)")])
+    expectUsageError(tooFew, `Group b ("attributes.run_name = 'good-b'") has 1 run(s) with a value of acc; a test needs at least 2. Widen the filter, or log more runs.`)
+  })
+
   it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {
     const out = join(root, "exports")
     const file = (name: string) => join(out, name)

@@ -1,5 +1,5 @@
 import { Argument, Command } from "effect/cli"
-import { formatBytes, formatDuration, formatNumber, formatTime, sparkline, table, toJson } from "../format.ts"
+import { formatBytes, formatDuration, formatNumber, formatTime, indent, sparkline, table, toJson } from "../format.ts"
 import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -42,5 +42,3 @@ export const show = Command.make(
       out(lines.join("\n"))
     })
 ).pipe(Command.withDescription("Show one run: status, code version, environment, params, tags, metrics and artifacts"))
-
-const indent = (s: string): string => s.split("\n").map((l) => `  ${l}`).join("\n")
