@@ -32,7 +32,7 @@ export interface LineChartOptions {
   /** Default "step". */
   readonly xLabel?: string
   readonly yLabel?: string
-  /** Log-scale y axis with decade ticks. */
+  /** Log-scale y axis (decade ticks, or finer ones fitted to a narrow range). */
   readonly logScale?: boolean
   /** Pixel size; defaults 800 x 480. */
   readonly width?: number
