@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `runledger` executable. Exit status: 0 success; 1 a problem found (verify) or a failure of
- * the store; 2 bad usage (bad flags or arguments, an unknown run, invalid input). Errors are one
+ * The `runledger` executable. Exit status: 0 success; 1 the store failed or is damaged (a problem
+ * verify finds, a damaged log, a missing artifact blob, a disk error); 2 bad usage (bad flags or
+ * values, an unknown run, metric, model or experiment, input the store refuses). Errors are one
  * line on stderr.
  */
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { cli } from "./cli.ts"
 
 const USAGE_ERRORS = new Set([
@@ -29,6 +30,15 @@ const USAGE_ERRORS = new Set([
   "NotEnoughRuns"
 ])
 
+/**
+ * A NotFound naming a content digest: bytes that an event of the log points at are gone from the
+ * artifact store. No invocation names a blob by its digest, so that is damage (exit 1), not an
+ * unknown thing the user typed (exit 2).
+ */
+const isMissingBlob = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "NotFound" &&
+  /^[0-9a-f]{64}$/.test(String((error as { id?: unknown }).id))
+
 const firstLine = (e: unknown): string => {
   const message = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
   return message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e)
@@ -39,6 +49,12 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0)
   throw e
 })
+
+/**
+ * Of effect-cli's built-in global flags only --help and --version: --wizard, --completions and
+ * --log-level do nothing useful here and cluttered every help page.
+ */
+const BuiltInFlags = CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
 
 /** Help and version as usual; a bad invocation as one line on stderr instead of the whole help page. */
 const OneLineErrors = CliOutput.layerPresenter({
@@ -52,7 +68,7 @@ const OneLineErrors = CliOutput.layerPresenter({
 })
 
 const exit = await Effect.runPromiseExit(
-  Command.runWith(cli, { version: "0.1.0" })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), Effect.provide(OneLineErrors))
+  Command.runWith(cli, { version: "0.1.0" })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), Effect.provide(OneLineErrors), Effect.provide(BuiltInFlags))
 )
 if (Exit.isFailure(exit)) {
   const error = Cause.squash(exit.cause)
@@ -61,7 +77,7 @@ if (Exit.isFailure(exit)) {
     // Help was asked for (exit 0), or the invocation was bad and has been reported in one line (exit 2).
     process.exitCode = (error as { errors: ReadonlyArray<unknown> }).errors.length > 0 ? 2 : 0
   } else {
-    const usage = USAGE_ERRORS.has(tag) || error instanceof RangeError
+    const usage = (USAGE_ERRORS.has(tag) || error instanceof RangeError) && !isMissingBlob(error)
     process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" && tag !== "NotEnoughRuns" ? " (see runledger --help)" : ""}\n`)
     process.exitCode = usage ? 2 : 1
   }

@@ -8,8 +8,8 @@
  * start-ups cheaper and changes nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type ChildProcess, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -158,7 +158,7 @@ describe("the demo store", () => {
       expect(noMetric.stderr).toContain("val_accuracy")
     })
 
-    it("events prints one line per event; --json is NDJSON; --from N starts after position N", async () => {
+    it("events prints one line per event; --json is NDJSON; --from N starts at position N", async () => {
       const [text, json, from, negative] = await Promise.all([
         cli(["events", "--dir", store]),
         cli(["events", "--json", "--dir", store]),
@@ -190,8 +190,8 @@ describe("the demo store", () => {
       for (const vs of versions.values()) expect(vs).toEqual(vs.map((_, i) => i + 1))
 
       const after = lines(from.stdout).map((l) => JSON.parse(l) as EventJson)
-      expect(after.map((e) => e.position)).toEqual(events.slice(40).map((e) => e.position))
-      expect(after[0].id).toBe(events[40].id)
+      expect(after.map((e) => e.position)).toEqual(events.slice(39).map((e) => e.position))
+      expect(after[0].id).toBe(events[39].id)
       expectUsageError(negative, "--from must be >= 0, got -1")
     })
 
@@ -520,8 +520,8 @@ describe("bad usage", () => {
 
 /**
  * A small store written through the library (no demo, so it is quick): experiment "small" with two
- * FINISHED runs, one FAILED and one KILLED (the crashed ones have the best `acc`), a JSON artifact,
- * and a model "m" registered from good-a's artifact.
+ * FINISHED runs, one FAILED and one KILLED (the crashed ones have the best `acc`), two JSON
+ * artifacts under good-a's model/, and a model "m" registered from good-a's model/weights.json.
  */
 const smallStore = async (dir: string) => {
   const { openTracker } = await import("../src/index.ts")
@@ -531,7 +531,10 @@ const smallStore = async (dir: string) => {
       const run = await tracker.startRun({ experiment: "small", name })
       await run.logParams({ model })
       for (const [step, value] of acc.entries()) await run.logMetric("acc", value, { step })
-      if (name === "good-a") await run.logJson({ weights: [1, 2] }, "model/weights.json")
+      if (name === "good-a") {
+        await run.logJson({ weights: [1, 2] }, "model/weights.json")
+        await run.logJson({ layers: 2 }, "model/config.json")
+      }
       await run.end({ status })
       return run.id
     }
@@ -683,6 +686,133 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     expect(r.verdict).toEqual({ alpha: expect.closeTo(0.05, 12), welchSignificant: expect.any(Boolean), intervalExcludesZero: expect.any(Boolean), agree: expect.any(Boolean) })
     expect(r.warnings).toEqual([expect.stringContaining("Fewer than 5 runs in group A (2) and group B (2)")])
     expectUsageError(tooFew, `Group b ("attributes.run_name = 'good-b'") has 1 run(s) with a value of acc; a test needs at least 2. Widen the filter, or log more runs.`)
+  })
+
+  it("exit status: 0 ok, 1 damage (a missing artifact blob), 2 bad usage or an unknown thing (rank --metric nope, history RUN nope)", async () => {
+    const damaged = copy()
+    const weights = parseListing<RunJson>((await cli(["runs", "--json", "--dir", store])).stdout, "runs")
+      .find((r) => r.name === "good-a")!.artifacts.find((a) => a.path === "model/weights.json")!
+    rmSync(join(damaged, "artifacts", weights.sha256.slice(0, 2), weights.sha256.slice(2)))
+    const [rank, history, blob, fine] = await few([
+      () => cli(["rank", "--metric", "nope", "--goal", "max", "--dir", copy()]),
+      () => cli(["history", "good-a", "nope", "--dir", store]),
+      () => cli(["models", "download", "models:/m/1", "--out", join(root, "never.json"), "--dir", damaged]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--filter", "params.model = 'zzz'", "--dir", copy()])
+    ])
+    expectUsageError(rank, `runledger: No run has a metric "nope"; \`runledger show RUN\` lists a run's metrics.`)
+    expectUsageError(history, `has no metric "nope"`)
+    expect(blob.status, blob.stderr).toBe(1)
+    expect(blob.stdout).toBe("")
+    expect(lines(blob.stderr)).toEqual([`runledger: No artifact blob ${weights.sha256} in ${join(damaged, "artifacts")}.`])
+    expect(existsSync(join(root, "never.json"))).toBe(false)
+    // A known metric that the filter's runs lack is an empty answer, not an error.
+    expectOk(fine)
+    expect(lines(fine.stdout)[0]).toBe("No FINISHED run the filter selects has a value of acc.")
+  })
+
+  it("small defects: compare with one run, an empty deleted view, events --from N inclusive, download --out -, plot to a pipe", async () => {
+    const plotDir = join(root, "plot-cwd")
+    mkdirSync(plotDir)
+    const [one, deleted, from, events, single, folder, plot] = await few([
+      () => cli(["compare", "good-a", "--dir", store]),
+      () => cli(["experiments", "--view", "deleted", "--dir", store]),
+      () => cli(["events", "--from", "3", "--json", "--dir", store]),
+      () => cli(["events", "--json", "--dir", store]),
+      () => cli(["models", "download", "models:/m/1", "--out", "-", "--dir", store]),
+      () => cli(["models", "download", "runs:/good-a/model/", "--out", "-", "--dir", store]),
+      () => cli(["plot", "good-a", "good-b", "--metric", "acc", "--dir", copy()], { cwd: plotDir })
+    ])
+    expectUsageError(one, `compare needs two or more runs, got one ("good-a")`)
+    expectOk(deleted)
+    expect(deleted.stdout).toBe("No deleted experiments.\n")
+    // --from N starts with event N, as --as-of N includes event N.
+    expectOk(from)
+    const all = lines(events.stdout).map((l) => JSON.parse(l) as EventJson)
+    expect(lines(from.stdout).map((l) => (JSON.parse(l) as EventJson).position)).toEqual(all.slice(2).map((e) => e.position))
+    expect((JSON.parse(lines(from.stdout)[0]) as EventJson).position).toBe(3)
+    // One file's bytes on stdout, and no file named "-"; a folder of two files is refused.
+    expectOk(single)
+    expect(JSON.parse(single.stdout)).toEqual({ weights: [1, 2] })
+    expect(existsSync(join(tmpdir(), "-"))).toBe(false)
+    expectUsageError(folder, "runs:/good-a/model/ holds 2 files (")
+    expect(folder.stderr).toContain("); --out - writes one file to stdout. Give a folder instead, or name one file.")
+    for (const f of ["config.json", "weights.json"]) expect(folder.stderr).toContain(f)
+    // plot without --out into a pipe: the SVG on stdout, no ./chart.svg.
+    expectOk(plot)
+    expect(plot.stdout.startsWith("<svg xmlns=")).toBe(true)
+    expect(plot.stdout.trimEnd().endsWith("</svg>")).toBe(true)
+    expect(readdirSync(plotDir)).toEqual([])
+  })
+
+  it("plot without --out on a terminal is refused and writes nothing", async () => {
+    // `script` gives the child a pseudo-terminal for stdout, as a user's shell would.
+    const dir = copy()
+    const cwd = join(root, "tty-cwd")
+    mkdirSync(cwd)
+    const command = [process.execPath, BIN, "plot", "good-a", "--metric", "acc", "--dir", dir].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")
+    const r = await new Promise<{ status: number | null; output: string }>((done) => {
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd, stdio: ["ignore", "pipe", "pipe"] })
+      let output = ""
+      child.stdout!.setEncoding("utf8").on("data", (t: string) => (output += t))
+      child.stderr!.setEncoding("utf8").on("data", (t: string) => (output += t))
+      child.on("close", (status) => done({ status, output }))
+    })
+    expect(r.status, r.output).toBe(2)
+    expect(r.output).toContain("plot writes an SVG chart: give --out FILE.svg, or redirect stdout")
+    expect(r.output).not.toContain("<svg")
+    expect(readdirSync(cwd)).toEqual([])
+  })
+
+  it("help: only --help and --version as global flags, every flag and argument described, the filter grammar at the root", async () => {
+    const paths = [
+      [], ["demo"], ["experiments"], ["experiments", "rename"], ["experiments", "delete"], ["experiments", "restore"], ["experiments", "fork"],
+      ["runs"], ["runs", "delete"], ["runs", "restore"], ["show"], ["history"], ["compare"], ["rank"], ["stats"], ["plot"], ["sql"], ["export"],
+      ["models"], ["models", "list"], ["models", "show"], ["models", "versions"], ["models", "register"], ["models", "promote"], ["models", "alias"],
+      ["models", "download"], ["log"], ["verify"], ["events"], ["rebuild"]
+    ]
+    const helps = await few(paths.map((p) => () => cli([...p, "--help"])))
+    helps.forEach((h, i) => {
+      const what = `runledger ${paths[i].join(" ")} --help`
+      expect(h.status, `${what}: ${h.stderr}`).toBe(0)
+      for (const flag of ["--wizard", "--completions", "--log-level"]) expect(h.stdout, what).not.toContain(flag)
+      let section = ""
+      for (const line of h.stdout.split("\n")) {
+        if (/^[A-Z]/.test(line)) section = line
+        else if (/^(ARGUMENTS|FLAGS|INHERITED FLAGS|GLOBAL FLAGS)$/.test(section) && line.startsWith("  ")) {
+          // "  --width integer    Chart width in pixels": a name, two or more spaces, a description.
+          const described = /^ {2}\S.*?\S {2,}(\S.*)$/.exec(line.trimEnd())
+          expect(described, `${what}: ${JSON.stringify(line)} has no description`).not.toBeNull()
+          expect(described![1], `${what}: ${JSON.stringify(line)}`).not.toBe("(optional)")
+        }
+      }
+    })
+    const root = helps[0].stdout
+    expect(root).toContain("Filters (runs --filter, rank --filter, export --filter, stats --a/--b): MLflow's search syntax plus OR, NOT, ( ).")
+    for (const piece of ["metrics.KEY > 0.9", "LIKE ILIKE", "IN / NOT IN", "a AND b, a OR b, NOT a", "Order (--order-by)"]) expect(root).toContain(piece)
+    expect(root).toMatch(/^Exit status: 0 success; 1 the store failed or is damaged/m)
+  })
+
+  it("every `runledger ...` hint in the sources names a command and flags that exist", async () => {
+    // In template literals the closing backtick is escaped: strip the backslash before it.
+    const sources = execFileSync("git", ["grep", "-hoE", "`runledger [a-z][^`$]*", "--", "packages/*/src/**"], { cwd: repoRoot, encoding: "utf8" })
+    const hints = [...new Set(lines(sources).map((l) => l.slice(1).replace(/\\$/, "").trim()))]
+    expect(hints.length).toBeGreaterThan(5)
+    const subcommands = new Set(["demo", "experiments", "runs", "show", "history", "compare", "rank", "stats", "plot", "sql", "export", "models", "log", "verify", "events", "rebuild", "rename", "delete", "restore", "fork", "list", "versions", "register", "promote", "alias", "download"])
+    const checks = hints.map((hint) => {
+      const words = hint.split(/\s+/).slice(1)
+      const path: string[] = []
+      for (const w of words) {
+        if (subcommands.has(w) && path.length < 2) path.push(w)
+        else break
+      }
+      return { hint, path, flags: words.filter((w) => w.startsWith("--")).map((w) => w.replace(/[=.,;)].*$/, "")) }
+    })
+    const helps = await few(checks.map((c) => () => cli([...c.path, "--help"])))
+    checks.forEach((c, i) => {
+      expect(c.path.length, `${c.hint}: names no command`).toBeGreaterThan(0)
+      expect(helps[i].status, `${c.hint}: ${helps[i].stderr}`).toBe(0)
+      for (const flag of c.flags) expect(helps[i].stdout, `${c.hint}: ${flag} is not a flag of runledger ${c.path.join(" ")}`).toMatch(new RegExp(`^\\s+${flag}[ ,]`, "m"))
+    })
   })
 
   it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {

@@ -8,7 +8,7 @@ const experimentArg = Argument.String("experiment").pipe(Argument.withDescriptio
 
 const describe = (e: ExperimentView) => `${JSON.stringify(e.name)} (${e.id})`
 
-const rename = Command.make("rename", { experiment: experimentArg, name: Argument.String("new-name") }, ({ experiment, name }) =>
+const rename = Command.make("rename", { experiment: experimentArg, name: Argument.String("new-name").pipe(Argument.withDescription("The experiment's new name")) }, ({ experiment, name }) =>
   withTracker(async (tracker) => out(`Renamed to ${describe(await tracker.renameExperiment(experiment, name))}.`))
 ).pipe(Command.withDescription("Rename an experiment (its runs follow)"))
 
@@ -54,7 +54,16 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
     for (const r of runs) if (r.lifecycle === "active") counts.set(r.experimentId, (counts.get(r.experimentId) ?? 0) + 1)
     const rows = list.map((e) => ({ ...e, runs: counts.get(e.id) ?? 0 }))
     if (json) return out(listingJson("experiments", rows))
-    if (rows.length === 0) return out("No experiments. Run `runledger demo`, or log runs with openTracker().")
+    if (rows.length === 0) {
+      // Only an empty store needs the getting-started hint; an empty view of a store is just empty.
+      return out(
+        view === "deleted"
+          ? "No deleted experiments."
+          : view === "all" || (await tracker.listExperiments({ viewType: "all", ...(at ? { asOf: at } : {}) })).length === 0
+          ? "No experiments. Run `runledger demo`, or log runs with openTracker()."
+          : "No active experiments (see --view deleted)."
+      )
+    }
     const byId = new Map(list.map((e) => [e.id, e.name]))
     out(
       table(

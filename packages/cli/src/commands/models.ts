@@ -1,4 +1,4 @@
-import { type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
+import { invalid, type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatTime, listingJson, table, toJson } from "../format.ts"
 import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
@@ -74,7 +74,7 @@ const promote = Command.make(
   "promote",
   {
     model: nameArg,
-    version: Argument.Int("version"),
+    version: Argument.Int("version").pipe(Argument.withDescription("The version number to move")),
     stage: Argument.String("stage").pipe(Argument.withDescription(`One of ${STAGES.join(", ")}`)),
     archiveExisting: Flag.Boolean("archive-existing").pipe(Flag.withDescription("Archive the version(s) that hold the stage, in the same step"), Flag.withDefault(false))
   },
@@ -93,8 +93,8 @@ const alias = Command.make(
   "alias",
   {
     model: nameArg,
-    alias: Argument.String("alias"),
-    version: Argument.Int("version").pipe(Argument.optional),
+    alias: Argument.String("alias").pipe(Argument.withDescription("The alias, e.g. champion (a leading @ is dropped)")),
+    version: Argument.Int("version").pipe(Argument.withDescription("The version it points to (not with --delete)"), Argument.optional),
     remove: Flag.Boolean("delete").pipe(Flag.withDescription("Delete the alias"), Flag.withDefault(false))
   },
   ({ model, alias, version, remove }) =>
@@ -114,13 +114,22 @@ const download = Command.make(
   "download",
   {
     uri: Argument.String("uri").pipe(Argument.withDescription("models:/<name>/<version|stage|@alias> or runs:/<run id>/<path>")),
-    out: Flag.String("out").pipe(Flag.withDescription("Where to write: a file, or a folder"), Flag.withDefault("."))
+    out: Flag.String("out").pipe(Flag.withDescription("Where to write: a file, a folder, or - for stdout (one file only)"), Flag.withDefault("."))
   },
   ({ uri, out: dest }) =>
     withTracker(async (tracker) => {
       // runs:/ takes a run id prefix or name here, like every other command.
       const runUri = /^runs:\/([^/]+)\/(.+)$/.exec(uri)
       const full = runUri ? `runs:/${(await resolveRun(tracker, runUri[1])).id}/${runUri[2]}` : uri
+      if (dest === "-") {
+        // The bytes themselves on stdout, for a pipe; a folder of files has no single stream to be.
+        const files = await tracker.readArtifacts(full)
+        if (files.length !== 1) {
+          throw invalid("out", `${uri} holds ${files.length} files (${files.slice(0, 3).map((f) => f.relativePath).join(", ")}${files.length > 3 ? ", ..." : ""}); --out - writes one file to stdout. Give a folder instead, or name one file.`)
+        }
+        await new Promise<void>((resolve, reject) => process.stdout.write(files[0].bytes, (e) => (e ? reject(e) : resolve())))
+        return
+      }
       const written = await tracker.downloadArtifacts(full, dest)
       out(written.join("\n"))
     })

@@ -1,3 +1,4 @@
+import { NotFound } from "@runledger/core"
 import { Command, Flag } from "effect/cli"
 import { formatNumber, listingJson, table } from "../format.ts"
 import { experimentsFlag, out, withAnalytics } from "./common.ts"
@@ -41,12 +42,21 @@ export const rank = Command.make(
           if (r.status !== "FINISHED") leftOut[r.status] = (leftOut[r.status] ?? 0) + 1
         }
       }
+      if (ranked.length === 0 && Object.keys(leftOut).length === 0) {
+        // A metric no run in these experiments has is an unknown name (exit 2), like `history RUN nope`.
+        const anywhere = await tracker.rankRuns({ metric, goal, ...(experiment.length > 0 ? { experiments: experiment } : {}), includeAllStatuses: true, limit: 1 })
+        if (anywhere.length === 0) {
+          throw new NotFound({ kind: "metric", id: metric, message: `No run${experiment.length > 0 ? ` in ${experiment.join(", ")}` : ""} has a metric ${JSON.stringify(metric)}; \`runledger show RUN\` lists a run's metrics.` })
+        }
+      }
       if (json) return out(listingJson("runs", ranked, { extra: { statuses: allStatuses ? "all" : "FINISHED", leftOut } }))
       const leftOutText = Object.entries(leftOut).map(([status, n]) => `${n} ${status}`).join(", ")
       const note = allStatuses
         ? "Runs of every status are ranked."
         : `Only FINISHED runs are ranked${leftOutText === "" ? "" : `; left out: ${leftOutText}`} (--all-statuses includes them).`
-      if (ranked.length === 0) return out(`No ${allStatuses ? "" : "FINISHED "}run has a value of ${metric}.\n${note}`)
+      if (ranked.length === 0) {
+        return out(`No ${allStatuses ? "" : "FINISHED "}run${filter._tag === "Some" ? " the filter selects" : ""} has a value of ${metric}.\n${note}`)
+      }
       const header = ["RANK", "RUN", "ID", ...(allStatuses ? ["STATUS"] : []), `${metric.toUpperCase()} (${by})`, ...(normalize._tag === "Some" ? [normalize.value.toUpperCase()] : [])]
       out(
         table(
