@@ -64,14 +64,43 @@ export const formatDuration = (ms: number | null): string => {
 export const formatBytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / (1 << 30)).toFixed(2)} GiB`
 
-const width = (s: string): number => [...s].length
+/** Code points, not UTF-16 units: a character outside the BMP takes one column. */
+const width = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0xd800 || c > 0xdbff || i + 1 === s.length) n++
+    else {
+      n++
+      i++
+    }
+  }
+  return n
+}
+
+const NUMERIC_CELL = /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/
 
 /** Aligned columns; numeric-looking columns (judged on `rows`) are right-aligned. */
 const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArray<string>): string => {
   const all = header === undefined ? rows : [header, ...rows]
-  const count = Math.max(0, ...all.map((r) => r.length))
-  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...all.map((r) => width(r[i] ?? ""))))
-  const numeric = widths.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/.test(r[i] ?? "")))
+  // One pass over every cell, in loops: a spread of a million rows into Math.max overflows the stack.
+  const widths: number[] = []
+  const numeric: boolean[] = []
+  for (const r of all) {
+    for (let i = 0; i < r.length; i++) {
+      widths[i] = Math.max(widths[i] ?? 0, width(r[i]))
+    }
+  }
+  for (let i = 0; i < widths.length; i++) {
+    let every = rows.length > 0
+    for (const r of rows) {
+      if (!NUMERIC_CELL.test(r[i] ?? "")) {
+        every = false
+        break
+      }
+    }
+    numeric[i] = every
+  }
   const line = (cells: ReadonlyArray<string>) =>
     cells
       .map((c, i) => {
@@ -94,13 +123,18 @@ export const indent = (text: string): string => text.split("\n").map((l) => `  $
 
 /** A one-line sketch of a series with block characters. */
 export const sparkline = (values: ReadonlyArray<number>, maxWidth = 24): string => {
-  const finite = values.filter(Number.isFinite)
-  if (finite.length === 0) return ""
+  let lo = Infinity
+  let hi = -Infinity
+  // A loop, not Math.min(...values): a series of millions of points would overflow the stack.
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  if (lo === Infinity) return ""
   const step = Math.max(1, Math.ceil(values.length / maxWidth))
   const sampled: number[] = []
   for (let i = 0; i < values.length; i += step) sampled.push(values[Math.min(values.length - 1, i + step - 1)])
-  const lo = Math.min(...finite)
-  const hi = Math.max(...finite)
   const bars = "▁▂▃▄▅▆▇█"
   return sampled.map((v) => (Number.isFinite(v) ? bars[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)] : "·")).join("")
 }

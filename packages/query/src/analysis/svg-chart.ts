@@ -233,7 +233,7 @@ export const lineChartSvg = (options: LineChartOptions): string => {
   const yLog = hasData && logScale ? logTicks(yMin, yMax, Math.max(2, Math.floor(height / 60))) : undefined
   const yTicks: Ticks | undefined = hasData ? (yLog ?? niceTicks(yMin, yMax, Math.max(2, Math.floor(height / 60)))) : undefined
 
-  const yTickWidth = yTicks ? Math.max(...yTicks.labels.map(textWidth)) : 0
+  const yTickWidth = yTicks ? yTicks.labels.reduce((w, l) => Math.max(w, textWidth(l)), 0) : 0
   const top = title !== undefined ? 40 : 16
   const left = Math.max(48, yTickWidth + 14) + (yLabel !== undefined ? 22 : 0)
   const right = 24

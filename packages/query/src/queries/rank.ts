@@ -56,7 +56,7 @@ export const rankSql = (options: RankRunsOptions) => {
   const joins = new JoinedTargets()
   const inScope = scopeToSql(options, params)
   const filter = filterToSql(parsed.success, { paramOffset: params.values.length, joins })
-  params.values.push(...filter.params)
+  for (const p of filter.params) params.values.push(p)
   const statuses = options.includeAllStatuses === true ? "" : " AND r.status = 'FINISHED'"
   const score = scoreSql(options.metric, by, params)
   const better = options.goal === "max" ? "DESC" : "ASC"
