@@ -815,6 +815,30 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     })
   })
 
+  it("show caps the metric rows of a run with 8,000 keys, with a note; --json has every one", async () => {
+    const dir = join(root, "wide")
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    const keys = Array.from({ length: 8000 }, (_, k) => `m${String(k).padStart(5, "0")}`)
+    const run = await tracker.startRun({ experiment: "wide", name: "wide" })
+    for (let step = 0; step < 2; step++) await run.logBatch({ metrics: keys.map((key, k) => ({ key, value: k + step, step, timestamp: 1_700_000_000_000 + step })) })
+    await run.end()
+    await tracker.close()
+    const [text, json] = await few([() => cli(["show", "wide", "--dir", dir]), () => cli(["show", "wide", "--json", "--dir", dir])])
+    expectOk(text)
+    const shown = lines(text.stdout)
+    const header = shown.indexOf("Metrics (latest; the first 50 of 8000)")
+    expect(header, text.stdout.slice(0, 2000)).toBeGreaterThan(0)
+    expect(shown[header + 1]).toMatch(/^\s+KEY\s+VALUE\s+STEP\s+POINTS\s+HISTORY$/)
+    const rows = shown.slice(header + 2, header + 52)
+    rows.forEach((l, k) => expect(l).toMatch(new RegExp(`^\\s+${keys[k]}\\s+${k + 1}\\s+1\\s+2\\s+\\S+$`)))
+    expect(shown[header + 52]).toBe("  … and 7950 more; use --json for every metric.")
+    expectOk(json)
+    const full = JSON.parse(json.stdout) as RunJson
+    expect(Object.keys(full.metrics)).toHaveLength(8000)
+    keys.forEach((key, k) => expect(full.metrics[key]).toBe(k + 1))
+  })
+
   it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {
     const out = join(root, "exports")
     const file = (name: string) => join(out, name)
