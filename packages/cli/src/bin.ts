@@ -9,6 +9,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { cli } from "./cli.ts"
+import { safe } from "./format.ts"
 
 const USAGE_ERRORS = new Set([
   "UnrecognizedOption",
@@ -39,9 +40,10 @@ const isMissingBlob = (error: unknown): boolean =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "NotFound" &&
   /^[0-9a-f]{64}$/.test(String((error as { id?: unknown }).id))
 
+/** An error's first non-blank line, safe for a terminal (messages quote stored names and argv). */
 const firstLine = (e: unknown): string => {
   const message = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
-  return message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e)
+  return safe(message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e))
 }
 
 // A reader that stops early (`runledger events | head`) is not an error.

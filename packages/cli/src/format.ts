@@ -4,8 +4,41 @@
  * "Infinity", "-Infinity" and "-0").
  */
 
+/**
+ * Characters that act on a terminal instead of showing: C0 controls (ESC starts the sequences
+ * that move the cursor, clear the screen or set the title), DEL, C1 controls (U+009B is a
+ * one-character CSI), the line and paragraph separators, and the bidirectional overrides and
+ * isolates that reorder what follows them. Stored names, tags, params and messages may hold any
+ * of them (an import, a hostile script), and none may reach the terminal raw.
+ */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+const hex = (code: number, digits: number): string => code.toString(16).padStart(digits, "0")
+
+/**
+ * Text from the store made safe to print on a terminal: each control character written as an
+ * escape (\n, \r, \t, \x1b, \u202e), everything else unchanged. Every table and line the CLI prints
+ * for people goes through it; --json does not (it stays exact, see toJson).
+ */
+export const safe = (text: string): string =>
+  text.replace(TERMINAL_CONTROLS, (c) => {
+    const code = c.charCodeAt(0)
+    return c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : code < 0x100 ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`
+  })
+
+/**
+ * JSON keeps every string exact, but JSON.stringify leaves DEL, C1 controls and the separators
+ * and bidi controls raw; written as \u escapes they decode to the same strings and cannot act on
+ * a terminal that shows the JSON. (C0 controls are already escaped by JSON.stringify.)
+ */
+const escapeJsonControls = (json: string): string => json.replace(JSON_RAW_CONTROLS, (c) => `\\u${hex(c.charCodeAt(0), 4)}`)
+
+/** TERMINAL_CONTROLS less C0, which JSON.stringify escapes inside strings (a raw newline is indentation). */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
 export const toJson = (value: unknown, indent = 2): string =>
-  JSON.stringify(
+  escapeJsonControls(JSON.stringify(
     value,
     (_key, v) => {
       if (typeof v === "number") {
@@ -20,7 +53,7 @@ export const toJson = (value: unknown, indent = 2): string =>
       return v
     },
     indent
-  )
+  ))
 
 /**
  * The one JSON shape of every listing (`runs`, `experiments`, `models`, `models versions`,
@@ -82,7 +115,8 @@ const NUMERIC_CELL = /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/
 
 /** Aligned columns; numeric-looking columns (judged on `rows`) are right-aligned. */
 const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArray<string>): string => {
-  const all = header === undefined ? rows : [header, ...rows]
+  // Every cell is made safe here, so no table can carry a terminal control sequence.
+  const all = (header === undefined ? rows : [header, ...rows]).map((r) => r.map(safe))
   // One pass over every cell, in loops: a spread of a million rows into Math.max overflows the stack.
   const widths: number[] = []
   const numeric: boolean[] = []

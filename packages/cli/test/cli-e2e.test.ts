@@ -839,6 +839,60 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     keys.forEach((key, k) => expect(full.metrics[key]).toBe(k + 1))
   })
 
+  it("control characters in stored names, tags, params and messages reach no terminal (runs, show, log, events, experiments, compare, errors); --json is exact", async () => {
+    const dir = join(root, "hostile")
+    // Names refuse C0 and DEL when logged, but C1 (U+009B is a one-character CSI) and bidi
+    // overrides pass; tags and params take any text, ESC and BEL included.
+    const hostile = {
+      experiment: "exp\u009b31mred",
+      name: "run\u009b2J\u202egnp.exe",
+      tag: "clear\x1b[2Jscreen\x1b]0;title\x07",
+      param: "bell\x07\u202eevil\nforged line",
+      error: "boom\x1b[1A\x1b[2Kfaked"
+    }
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    const run = await tracker.startRun({ experiment: hostile.experiment, name: hostile.name, tags: { note: hostile.tag } })
+    await run.logParams({ model: hostile.param })
+    await run.logMetric("acc", 0.5)
+    await run.end({ status: "FAILED", error: new Error(hostile.error) })
+    const other = await tracker.startRun({ experiment: hostile.experiment, name: "other" })
+    await other.logParams({ model: "plain" })
+    await other.end()
+    await tracker.close()
+
+    const prefix = run.id.slice(0, 12)
+    const commands = [["runs"], ["show", prefix], ["log", prefix], ["events"], ["experiments"], ["compare", prefix, "other"], ["show", "nope\u009b2J"]]
+    const results = await few(commands.map((c) => () => cli([...c, "--dir", dir])))
+    const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+    results.forEach((r, i) => {
+      const what = commands[i].join(" ")
+      expect(controls.test(r.stdout), `${what}: ${JSON.stringify(r.stdout)}`).toBe(false)
+      expect(controls.test(r.stderr), `${what}: ${JSON.stringify(r.stderr)}`).toBe(false)
+    })
+    const [runs, show, log, events, experiments, compare, unknown] = results
+    for (const r of [runs, show, log, events, experiments, compare]) expectOk(r)
+    expect(runs.stdout).toContain("run\\x9b2J\\u202egnp.exe")
+    expect(show.stdout).toContain(`Run ${run.id}  run\\x9b2J\\u202egnp.exe`)
+    expect(show.stdout).toContain("status      FAILED: boom\\x1b[1A\\x1b[2Kfaked")
+    expect(show.stdout).toMatch(/^\s+note\s+clear\\x1b\[2Jscreen\\x1b\]0;title\\x07$/m)
+    // A newline in a value is escaped: it cannot forge a line of output.
+    expect(show.stdout).toMatch(/^\s+model\s+bell\\x07\\u202eevil\\nforged line$/m)
+    expect(lines(show.stdout).some((l) => l.startsWith("forged line"))).toBe(false)
+    expect(events.stdout).toContain("model=bell\\x07\\u202eevil\\nforged line")
+    expect(lines(events.stdout)).toHaveLength(8)
+    expect(log.stdout).toContain("run\\x9b2J\\u202egnp.exe in experiment")
+    expect(experiments.stdout).toContain("exp\\x9b31mred")
+    expect(compare.stdout).toContain("run\\x9b2J\\u202egnp.exe")
+    expectUsageError(unknown, 'No run with id, id prefix or name "nope\\x9b2J"')
+
+    // --json keeps every string exact.
+    const [json, ndjson] = await few([() => cli(["show", prefix, "--json", "--dir", dir]), () => cli(["events", "--json", "--dir", dir])])
+    const shown = JSON.parse(json.stdout) as RunJson & { error: { message: string } }
+    expect([shown.name, shown.experiment, shown.tags.note, shown.params.model, shown.error.message]).toEqual([hostile.name, hostile.experiment, hostile.tag, hostile.param, hostile.error])
+    expect(lines(ndjson.stdout).map((l) => JSON.parse(l) as EventJson).find((e) => e.type === "ParamsLogged")!.data).toEqual({ params: { model: hostile.param } })
+  })
+
   it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {
     const out = join(root, "exports")
     const file = (name: string) => join(out, name)

@@ -2,7 +2,7 @@ import { invalid } from "@runledger/core"
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { formatNumber, table, toJson } from "../format.ts"
-import { out, resolveRun, withAnalytics } from "./common.ts"
+import { out, outExact, resolveRun, withAnalytics } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const compare = Command.make(
@@ -15,7 +15,7 @@ export const compare = Command.make(
       : Effect.void).pipe(Effect.andThen(withAnalytics(async (tracker) => {
       const resolved = await Promise.all(runs.map((r) => resolveRun(tracker, r)))
       const c = await tracker.compareRuns(resolved.map((r) => r.id))
-      if (json) return out(toJson(c))
+      if (json) return outExact(toJson(c))
       const names = c.runs.map((r) => r.runName)
       const lines = [table(["", ...names], [["id", ...c.runs.map((r) => r.runId.slice(0, 12))], ["status", ...c.runs.map((r) => r.status)]])]
       if (c.params.length > 0) {

@@ -2,8 +2,8 @@ import { FsEventLog } from "@runledger/adapters-fs"
 import type { RecordedEvent } from "@runledger/core"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { formatTime, toJson } from "../format.ts"
-import { out, requireStore, task } from "./common.ts"
+import { formatTime, safe, toJson } from "../format.ts"
+import { out, outExact, requireStore, task } from "./common.ts"
 import { jsonFlag, storeDir } from "./root.ts"
 
 /** One line of what an event says, for people. */
@@ -69,7 +69,7 @@ export const events = Command.make(
         // readAll gives the events after a position: --from N starts with event N itself.
         let position = Math.max(0, from - 1)
         const print = (e: RecordedEvent) =>
-          out(json ? toJson(e, 0) : `${String(e.position).padStart(6)}  ${formatTime(e.at)}  ${e.stream.padEnd(36)}  v${String(e.version).padEnd(4)} ${e.type.padEnd(17)} ${summary(e)}`)
+          json ? outExact(toJson(e, 0)) : out(`${String(e.position).padStart(6)}  ${formatTime(e.at)}  ${e.stream.padEnd(36)}  v${String(e.version).padEnd(4)} ${e.type.padEnd(17)} ${safe(summary(e))}`)
         try {
           for (;;) {
             for await (const batch of log.readAll(position)) {

@@ -1,7 +1,7 @@
 import type { ExperimentView } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatTime, listingJson, table } from "../format.ts"
-import { asOfFlag, out, parseAsOf, viewFlag, withTracker } from "./common.ts"
+import { asOfFlag, out, outExact, parseAsOf, viewFlag, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 const experimentArg = Argument.String("experiment").pipe(Argument.withDescription("Experiment name or id"))
@@ -53,7 +53,7 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
     const counts = new Map<string, number>()
     for (const r of runs) if (r.lifecycle === "active") counts.set(r.experimentId, (counts.get(r.experimentId) ?? 0) + 1)
     const rows = list.map((e) => ({ ...e, runs: counts.get(e.id) ?? 0 }))
-    if (json) return out(listingJson("experiments", rows))
+    if (json) return outExact(listingJson("experiments", rows))
     if (rows.length === 0) {
       // Only an empty store needs the getting-started hint; an empty view of a store is just empty.
       return out(

@@ -4,7 +4,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { promises as fs } from "node:fs"
 import { resolve } from "node:path"
-import { err, out, resolveRun, withAnalytics } from "./common.ts"
+import { err, out, outExact, resolveRun, withAnalytics } from "./common.ts"
 
 export const plot = Command.make(
   "plot",
@@ -38,7 +38,7 @@ export const plot = Command.make(
       const svg = lineChartSvg({ series, title: metric, yLabel: metric, logScale, width, height })
       const missing = empty.length > 0 ? `no ${metric} in ${empty.join(", ")}` : ""
       if (Option.isNone(file) || file.value === "-") {
-        out(svg)
+        outExact(svg)
         if (missing !== "") err(`runledger: ${missing}.`)
         return
       }

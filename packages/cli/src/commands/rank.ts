@@ -1,7 +1,7 @@
 import { NotFound } from "@runledger/core"
 import { Command, Flag } from "effect/cli"
 import { formatNumber, listingJson, table } from "../format.ts"
-import { experimentsFlag, out, withAnalytics } from "./common.ts"
+import { experimentsFlag, out, outExact, withAnalytics } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const rank = Command.make(
@@ -49,7 +49,7 @@ export const rank = Command.make(
           throw new NotFound({ kind: "metric", id: metric, message: `No run${experiment.length > 0 ? ` in ${experiment.join(", ")}` : ""} has a metric ${JSON.stringify(metric)}; \`runledger show RUN\` lists a run's metrics.` })
         }
       }
-      if (json) return out(listingJson("runs", ranked, { extra: { statuses: allStatuses ? "all" : "FINISHED", leftOut } }))
+      if (json) return outExact(listingJson("runs", ranked, { extra: { statuses: allStatuses ? "all" : "FINISHED", leftOut } }))
       const leftOutText = Object.entries(leftOut).map(([status, n]) => `${n} ${status}`).join(", ")
       const note = allStatuses
         ? "Runs of every status are ranked."

@@ -1,6 +1,6 @@
 import { Argument, Command } from "effect/cli"
-import { formatBytes, formatDuration, formatNumber, formatTime, indent, sparkline, table, toJson } from "../format.ts"
-import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
+import { formatBytes, formatDuration, formatNumber, formatTime, indent, safe, sparkline, table, toJson } from "../format.ts"
+import { asOfFlag, out, outExact, parseAsOf, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 /** Metric rows `show` prints; the rest are counted in a note (and all are in --json). */
@@ -14,16 +14,17 @@ export const show = Command.make(
       const at = parseAsOf(asOf)
       const found = await resolveRun(tracker, run, at)
       const r = at ? await tracker.getRun(found.id, { asOf: at }) : found
-      if (json) return out(toJson(r))
+      if (json) return outExact(toJson(r))
       const lines: string[] = []
       lines.push(`Run ${r.id}  ${r.name}`)
       lines.push(`  experiment  ${r.experiment} (${r.experimentId})`)
-      lines.push(`  status      ${r.status}${r.lifecycle === "deleted" ? " (deleted)" : ""}${r.error ? `: ${r.error.message}` : ""}${r.resumedFrom.length > 0 ? `; resumed from step ${r.resumedFrom.join(", ")}` : ""}`)
+      lines.push(`  status      ${r.status}${r.lifecycle === "deleted" ? " (deleted)" : ""}${r.error ? `: ${safe(r.error.message)}` : ""}${r.resumedFrom.length > 0 ? `; resumed from step ${r.resumedFrom.join(", ")}` : ""}`)
       lines.push(`  started     ${formatTime(r.startTime)}    ended ${formatTime(r.endTime)}    duration ${formatDuration(r.endTime === null ? null : r.endTime - r.startTime)}`)
       if (r.parentRunId) lines.push(`  parent      ${r.parentRunId}`)
       const git = r.source.git
       lines.push(`  code        ${git ? `${git.commit.slice(0, 12)} on ${git.branch ?? "(detached)"}${git.dirty ? " (dirty)" : ""} in ${git.root}` : "not in a git work tree"}`)
-      if (r.source.command) lines.push(`  command     ${r.source.command.join(" ")}`)
+      // A stored value may hold a newline: escaped here, it cannot start a line of its own.
+      if (r.source.command) lines.push(`  command     ${safe(r.source.command.join(" "))}`)
       const env = r.environment
       lines.push(`  environment ${env.runtime}, ${env.os} ${env.arch}, ${env.cpus} x ${env.cpu}, ${formatBytes(env.memoryBytes)}, host ${env.host}, pid ${env.pid}`)
       const params = Object.entries(r.params)

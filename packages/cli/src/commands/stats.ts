@@ -1,6 +1,6 @@
 import { Command, Flag } from "effect/cli"
 import { columns, formatNumber, indent, table, toJson } from "../format.ts"
-import { experimentsFlag, out, withAnalytics } from "./common.ts"
+import { experimentsFlag, out, outExact, withAnalytics } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const stats = Command.make(
@@ -28,7 +28,7 @@ export const stats = Command.make(
         ...(seed._tag === "Some" ? { seed: seed.value } : {}),
         ...(experiment.length > 0 ? { experiments: experiment } : {})
       })
-      if (json) return out(toJson(r))
+      if (json) return outExact(toJson(r))
       const pct = `${formatNumber(r.bootstrap.confidence * 100)}%`
       const level = `${formatNumber(r.verdict.alpha * 100)}%`
       const v = r.verdict
