@@ -34,6 +34,7 @@ import {
   Analytics,
   bootstrapDifferenceCI,
   FilterParseError,
+  NotEnoughRuns,
   OrderByParseError,
   PageTokenError,
   parseFilterSync,
@@ -42,6 +43,7 @@ import {
   printOrderBy,
   type RankedRun,
   toComparator,
+  significanceVerdict,
   toPredicate,
   welchTTest
 } from "../packages/query/src/index.ts"
@@ -587,6 +589,7 @@ const expectedRanking = async (
     runId: view.id,
     runName: view.name,
     experimentId: view.experimentId,
+    status: view.status,
     score,
     ...(options.normalize !== undefined ? { normalized: normalized(score) } : {})
   }))
@@ -676,6 +679,28 @@ describe("rankRuns", () => {
     expect(await tracker.rankRuns({ metric: "loss", goal: "min", limit: 2, experiments: ["r"] })).toHaveLength(2)
     expect(await tracker.rankRuns({ metric: "nope", goal: "min" })).toEqual([])
     await expect(tracker.rankRuns({ metric: "loss", goal: "min", limit: 0 })).rejects.toThrow(/limit must be a whole number >= 1/)
+  })
+
+  it("ranks FINISHED runs only unless includeAllStatuses (a crashed run's value is not a result); a filter narrows the runs", async () => {
+    const tracker = await freshTracker()
+    for (const [name, model, acc, status] of [
+      ["fin-a", "a", 0.5, "FINISHED"],
+      ["fin-b", "b", 0.7, "FINISHED"],
+      ["failed", "a", 0.99, "FAILED"],
+      ["killed", "b", 0.9, "KILLED"]
+    ] as const) {
+      const run = await tracker.startRun({ experiment: "st", name })
+      await run.logParams({ model })
+      await run.logMetric("acc", acc, { step: 0 })
+      await run.end({ status })
+    }
+    const ranked = async (o: { readonly filter?: string; readonly includeAllStatuses?: boolean }) =>
+      (await tracker.rankRuns({ metric: "acc", goal: "max", ...o })).map((r) => [r.runName, r.status, r.rank])
+    expect(await ranked({})).toEqual([["fin-b", "FINISHED", 1], ["fin-a", "FINISHED", 2]])
+    expect(await ranked({ includeAllStatuses: true })).toEqual([["failed", "FAILED", 1], ["killed", "KILLED", 2], ["fin-b", "FINISHED", 3], ["fin-a", "FINISHED", 4]])
+    expect(await ranked({ filter: "params.model = 'a'" })).toEqual([["fin-a", "FINISHED", 1]])
+    expect(await ranked({ filter: "params.model = 'a' OR metrics.acc > 0.95", includeAllStatuses: true })).toEqual([["failed", "FAILED", 1], ["fin-a", "FINISHED", 2]])
+    await expect(tracker.rankRuns({ metric: "acc", goal: "max", filter: "params.model =" })).rejects.toMatchObject({ _tag: "FilterParseError" })
   })
 })
 
@@ -877,8 +902,11 @@ describe("compareGroups", () => {
         expect(r.bootstrap).toMatchObject({ confidence: direct.confidence, resamples: direct.resamples, seed: direct.seed, nA: a.length, nB: b.length, excludedA: 0, excludedB: 0 })
         expect(r.bootstrap.lower).toBeLessThan(r.bootstrap.difference)
         expect(r.bootstrap.upper).toBeGreaterThan(r.bootstrap.difference)
-        expect(r.a).toEqual({ filter: "params.model = 'a'", runs: a.length, mean: expect.closeTo(r.welch.meanA, 12) })
-        expect(r.b).toEqual({ filter: "params.model = 'b'", runs: b.length, mean: expect.closeTo(r.welch.meanB, 12) })
+        expect(r.a).toEqual({ filter: "params.model = 'a'", runs: a.length, mean: expect.closeTo(r.welch.meanA, 12), excluded: 0 })
+        expect(r.b).toEqual({ filter: "params.model = 'b'", runs: b.length, mean: expect.closeTo(r.welch.meanB, 12), excluded: 0 })
+        expect(r.verdict).toEqual(significanceVerdict(r.welch, r.bootstrap))
+        // Group b has 4 runs: below the 5 that make either result worth much, and it says so.
+        expect(r.warnings).toEqual([expect.stringMatching(/^Fewer than 5 runs in group B \(4\): with so few runs neither result is reliable/)])
         expect(r.welch.pValue).toBeGreaterThanOrEqual(0)
         expect(r.welch.pValue).toBeLessThanOrEqual(1)
       }
@@ -913,14 +941,14 @@ describe("compareGroups", () => {
     expect(r.a.mean).toBeCloseTo(0.81, 12)
   })
 
-  it("a group with fewer than 2 runs with a value is refused with a clear error", async () => {
+  it("a group with fewer than 2 runs with a value is refused with a clear, tagged error (NotEnoughRuns)", async () => {
     const cases: ReadonlyArray<readonly [string, string, RegExp]> = [
-      ["params.model = 'a'", "params.model = 'c'", /^Group b \("params\.model = 'c'"\) has 1 run\(s\) with a value of acc; a test needs at least 2\.$/],
-      ["params.model = 'zzz'", "params.model = 'b'", /^Group a \("params\.model = 'zzz'"\) has 0 run\(s\) with a value of acc; a test needs at least 2\.$/]
+      ["params.model = 'a'", "params.model = 'c'", /^Group b \("params\.model = 'c'"\) has 1 run\(s\) with a value of acc; a test needs at least 2\. Widen the filter, or log more runs\.$/],
+      ["params.model = 'zzz'", "params.model = 'b'", /^Group a \("params\.model = 'zzz'"\) has 0 run\(s\) with a value of acc; a test needs at least 2\. Widen the filter, or log more runs\.$/]
     ]
     for (const [a, b, message] of cases) {
       const e = await thrown(tracker.compareGroups({ a, b, metric: "acc", experiments: ["g"] }))
-      expect(e).toBeInstanceOf(RangeError)
+      expect(e).toBeInstanceOf(NotEnoughRuns)
       expect((e as Error).message).toMatch(message)
     }
     await expect(tracker.compareGroups({ a: "params.model = 'a'", b: "params.model = 'b'", metric: "nope" })).rejects.toThrow(/Group a .* has 0 run\(s\) with a value of nope/)

@@ -59,11 +59,8 @@ const quickStart = (): string => {
   return block[1]
 }
 
-/** The runs of a `runs --json` listing (an array, or an object holding `runs`). */
-const runsOf = (stdout: string): ReadonlyArray<{ name: string; status: string }> => {
-  const parsed = JSON.parse(stdout) as unknown
-  return Array.isArray(parsed) ? parsed : (parsed as { runs: ReadonlyArray<{ name: string; status: string }> }).runs
-}
+/** The runs of a `runs --json` listing: `{ runs, nextPageToken }`. */
+const runsOf = (stdout: string): ReadonlyArray<{ name: string; status: string }> => (JSON.parse(stdout) as { runs: ReadonlyArray<{ name: string; status: string }> }).runs
 
 beforeAll(() => {
   tarballs = releasePack()

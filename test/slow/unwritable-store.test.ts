@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeCrashedStore, runReads, snapshot } from "../../packages/cli/test/crashed-store.ts"
 import { cli, freshRoot, lines } from "../../packages/cli/test/harness.ts"
-import type { RunJson } from "../../packages/cli/test/formats.ts"
+import { parseListing, type RunJson } from "../../packages/cli/test/formats.ts"
 
 let root: string
 let store: string
@@ -55,7 +55,7 @@ describe.skipIf(!canMount)("stores that cannot be written", () => {
     expect(() => writeFileSync(join(dir, "probe"), "x")).toThrow(/EROFS/)
     const results = await runReads(dir, deadRunId)
     for (const r of results) expect(r.stderr).not.toMatch(/EACCES|EROFS|EPERM/)
-    const shown = JSON.parse(results[1].stdout) as RunJson[]
+    const shown = parseListing<RunJson>(results[1].stdout, "runs")
     expect(shown.map((r) => r.name)).toContain("baseline")
     // A write is refused with the reason, and changes nothing.
     const repaired = await cli(["repair", "--dir", dir])

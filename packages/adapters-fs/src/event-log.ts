@@ -428,7 +428,7 @@ export class FsEventLog {
         const json = encodeEvent({ ...e, stream: p.stream, version, ...(version > 1 ? { prev: next.lastHash } : {}) } as Event)
         const frame = encodeFrameBytes(p.stream, e.id, json, chain)
         chain = frame.chain
-        pieces.push(...frame.pieces)
+        for (const piece of frame.pieces) pieces.push(piece) // no spread of an array into a call
         frames.push({ stream: p.stream, id: e.id, hash: frame.hash, chain, bytes: frame.bytes })
         next.lastHash = frame.hash
         remember(next, e.id, ++count)

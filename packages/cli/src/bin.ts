@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `runledger` executable. Exit status: 0 success; 1 a problem found (verify) or a failure of
- * the store; 2 bad usage (bad flags or arguments, an unknown run, invalid input). Errors are one
+ * The `runledger` executable. Exit status: 0 success; 1 the store failed or is damaged (a problem
+ * verify finds, a damaged log, a missing artifact blob, a disk error); 2 bad usage (bad flags or
+ * values, an unknown run, metric, model or experiment, input the store refuses). Errors are one
  * line on stderr.
  */
 import { NodeServices } from "./node-services.ts"
 import { Cause, Effect, Exit } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { cli } from "./cli.ts"
+import { safe } from "./format.ts"
 
 const USAGE_ERRORS = new Set([
   "UnrecognizedOption",
@@ -25,12 +27,23 @@ const USAGE_ERRORS = new Set([
   "RunNotActive",
   "FilterParseError",
   "OrderByParseError",
-  "PageTokenError"
+  "PageTokenError",
+  "NotEnoughRuns"
 ])
 
+/**
+ * A NotFound naming a content digest: bytes that an event of the log points at are gone from the
+ * artifact store. No invocation names a blob by its digest, so that is damage (exit 1), not an
+ * unknown thing the user typed (exit 2).
+ */
+const isMissingBlob = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "NotFound" &&
+  /^[0-9a-f]{64}$/.test(String((error as { id?: unknown }).id))
+
+/** An error's first non-blank line, safe for a terminal (messages quote stored names and argv). */
 const firstLine = (e: unknown): string => {
   const message = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
-  return message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e)
+  return safe(message.split("\n").find((l) => l.trim().length > 0)?.trim() ?? String(e))
 }
 
 // A reader that stops early (`runledger events | head`) is not an error.
@@ -38,6 +51,12 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0)
   throw e
 })
+
+/**
+ * Of effect-cli's built-in global flags only --help and --version: --wizard, --completions and
+ * --log-level do nothing useful here and cluttered every help page.
+ */
+const BuiltInFlags = CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
 
 /** Help and version as usual; a bad invocation as one line on stderr instead of the whole help page. */
 const OneLineErrors = CliOutput.layerPresenter({
@@ -51,7 +70,7 @@ const OneLineErrors = CliOutput.layerPresenter({
 })
 
 const exit = await Effect.runPromiseExit(
-  Command.runWith(cli, { version: "0.1.0" })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), Effect.provide(OneLineErrors))
+  Command.runWith(cli, { version: "0.1.0" })(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer), Effect.provide(OneLineErrors), Effect.provide(BuiltInFlags))
 )
 if (Exit.isFailure(exit)) {
   const error = Cause.squash(exit.cause)
@@ -60,8 +79,8 @@ if (Exit.isFailure(exit)) {
     // Help was asked for (exit 0), or the invocation was bad and has been reported in one line (exit 2).
     process.exitCode = (error as { errors: ReadonlyArray<unknown> }).errors.length > 0 ? 2 : 0
   } else {
-    const usage = USAGE_ERRORS.has(tag) || error instanceof RangeError
-    process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" ? " (see runledger --help)" : ""}\n`)
+    const usage = (USAGE_ERRORS.has(tag) || error instanceof RangeError) && !isMissingBlob(error)
+    process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" && tag !== "NotEnoughRuns" ? " (see runledger --help)" : ""}\n`)
     process.exitCode = usage ? 2 : 1
   }
 }

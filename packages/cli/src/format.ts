@@ -4,8 +4,41 @@
  * "Infinity", "-Infinity" and "-0").
  */
 
+/**
+ * Characters that act on a terminal instead of showing: C0 controls (ESC starts the sequences
+ * that move the cursor, clear the screen or set the title), DEL, C1 controls (U+009B is a
+ * one-character CSI), the line and paragraph separators, and the bidirectional overrides and
+ * isolates that reorder what follows them. Stored names, tags, params and messages may hold any
+ * of them (an import, a hostile script), and none may reach the terminal raw.
+ */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+const hex = (code: number, digits: number): string => code.toString(16).padStart(digits, "0")
+
+/**
+ * Text from the store made safe to print on a terminal: each control character written as an
+ * escape (\n, \r, \t, \x1b, \u202e), everything else unchanged. Every table and line the CLI prints
+ * for people goes through it; --json does not (it stays exact, see toJson).
+ */
+export const safe = (text: string): string =>
+  text.replace(TERMINAL_CONTROLS, (c) => {
+    const code = c.charCodeAt(0)
+    return c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : code < 0x100 ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`
+  })
+
+/**
+ * JSON keeps every string exact, but JSON.stringify leaves DEL, C1 controls and the separators
+ * and bidi controls raw; written as \u escapes they decode to the same strings and cannot act on
+ * a terminal that shows the JSON. (C0 controls are already escaped by JSON.stringify.)
+ */
+const escapeJsonControls = (json: string): string => json.replace(JSON_RAW_CONTROLS, (c) => `\\u${hex(c.charCodeAt(0), 4)}`)
+
+/** TERMINAL_CONTROLS less C0, which JSON.stringify escapes inside strings (a raw newline is indentation). */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
 export const toJson = (value: unknown, indent = 2): string =>
-  JSON.stringify(
+  escapeJsonControls(JSON.stringify(
     value,
     (_key, v) => {
       if (typeof v === "number") {
@@ -20,7 +53,19 @@ export const toJson = (value: unknown, indent = 2): string =>
       return v
     },
     indent
-  )
+  ))
+
+/**
+ * The one JSON shape of every listing (`runs`, `experiments`, `models`, `models versions`,
+ * `history`, `rank`): an object holding the items under their plural name and `nextPageToken`
+ * (a string when another page follows, else null), so a script reads every listing the same way,
+ * paged or not, and a listing can gain fields (e.g. what it left out) without changing shape.
+ */
+export const listingJson = <K extends string>(
+  kind: K,
+  items: ReadonlyArray<unknown>,
+  options: { readonly nextPageToken?: string | null; readonly extra?: Record<string, unknown> } = {}
+): string => toJson({ [kind]: items, nextPageToken: options.nextPageToken ?? null, ...options.extra })
 
 export const formatNumber = (x: number): string => {
   if (Number.isNaN(x)) return "NaN"
@@ -52,12 +97,44 @@ export const formatDuration = (ms: number | null): string => {
 export const formatBytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / (1 << 30)).toFixed(2)} GiB`
 
-const width = (s: string): number => [...s].length
+/** Code points, not UTF-16 units: a character outside the BMP takes one column. */
+const width = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0xd800 || c > 0xdbff || i + 1 === s.length) n++
+    else {
+      n++
+      i++
+    }
+  }
+  return n
+}
 
-/** An aligned table with a header row; numeric-looking columns are right-aligned. */
-export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))))
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/.test(r[i] ?? "")))
+const NUMERIC_CELL = /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/
+
+/** Aligned columns; numeric-looking columns (judged on `rows`) are right-aligned. */
+const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArray<string>): string => {
+  // Every cell is made safe here, so no table can carry a terminal control sequence.
+  const all = (header === undefined ? rows : [header, ...rows]).map((r) => r.map(safe))
+  // One pass over every cell, in loops: a spread of a million rows into Math.max overflows the stack.
+  const widths: number[] = []
+  const numeric: boolean[] = []
+  for (const r of all) {
+    for (let i = 0; i < r.length; i++) {
+      widths[i] = Math.max(widths[i] ?? 0, width(r[i]))
+    }
+  }
+  for (let i = 0; i < widths.length; i++) {
+    let every = rows.length > 0
+    for (const r of rows) {
+      if (!NUMERIC_CELL.test(r[i] ?? "")) {
+        every = false
+        break
+      }
+    }
+    numeric[i] = every
+  }
   const line = (cells: ReadonlyArray<string>) =>
     cells
       .map((c, i) => {
@@ -66,18 +143,32 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
       })
       .join("  ")
       .trimEnd()
-  return [line(header), ...rows.map(line)].join("\n")
+  return all.map(line).join("\n")
 }
+
+/** An aligned table with a header row; numeric-looking columns are right-aligned. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => align(rows, header)
+
+/** Aligned rows without a header (label / value lines). */
+export const columns = (rows: ReadonlyArray<ReadonlyArray<string>>): string => align(rows)
+
+/** Every line moved right by two spaces (a section's body under its title). */
+export const indent = (text: string): string => text.split("\n").map((l) => `  ${l}`).join("\n")
 
 /** A one-line sketch of a series with block characters. */
 export const sparkline = (values: ReadonlyArray<number>, maxWidth = 24): string => {
-  const finite = values.filter(Number.isFinite)
-  if (finite.length === 0) return ""
+  let lo = Infinity
+  let hi = -Infinity
+  // A loop, not Math.min(...values): a series of millions of points would overflow the stack.
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  if (lo === Infinity) return ""
   const step = Math.max(1, Math.ceil(values.length / maxWidth))
   const sampled: number[] = []
   for (let i = 0; i < values.length; i += step) sampled.push(values[Math.min(values.length - 1, i + step - 1)])
-  const lo = Math.min(...finite)
-  const hi = Math.max(...finite)
   const bars = "▁▂▃▄▅▆▇█"
   return sampled.map((v) => (Number.isFinite(v) ? bars[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)] : "·")).join("")
 }

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { parseCsv, type RunJson } from "./formats.ts"
+import { parseCsv, parseListing, type RunJson } from "./formats.ts"
 
 
 
@@ -84,7 +84,7 @@ describe("analytics commands on a demo store", () => {
     const [listed, counted] = await Promise.all([cli(["runs", "--json", "--dir", store]), cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])])
     expectOk(listed)
     expectOk(counted)
-    runs = JSON.parse(listed.stdout) as RunJson[]
+    runs = parseListing<RunJson>(listed.stdout, "runs")
     expect(runs).toHaveLength(6)
     expect(existsSync(join(store, "readmodel.duckdb"))).toBe(true)
   })
@@ -193,7 +193,7 @@ describe("analytics commands on a demo store", () => {
   it("rank --metric val_loss --goal min --normalize zscore --json: every run, best first, with z-scores (higher is better)", async () => {
     const r = await cli(["rank", "--metric", "val_loss", "--goal", "min", "--normalize", "zscore", "--json", "--dir", store])
     expectOk(r)
-    const ranked = JSON.parse(r.stdout) as Array<{ rank: number; runId: string; runName: string; experimentId: string; score: number; normalized: number | null }>
+    const ranked = parseListing<{ rank: number; runId: string; runName: string; experimentId: string; score: number; normalized: number | null }>(r.stdout, "runs")
     const expected = [...runs].sort((x, y) => x.metrics.val_loss - y.metrics.val_loss)
     expect(ranked.map((x) => x.runId)).toEqual(expected.map((x) => x.id))
     expect(ranked.map((x) => x.rank)).toEqual([1, 2, 3, 4, 5, 6])
@@ -224,8 +224,8 @@ describe("analytics commands on a demo store", () => {
     expect(s.metric).toBe("val_accuracy")
     expect(s.by).toBe("last")
     const accuracy = (model: string) => runs.filter((r) => r.params.model === model).map((r) => r.metrics.val_accuracy)
-    expect(s.a).toEqual({ filter: "params.model = 'logistic-regression'", runs: 3, mean: expect.closeTo(mean(accuracy("logistic-regression")), 12) })
-    expect(s.b).toEqual({ filter: "params.model = 'mlp'", runs: 3, mean: expect.closeTo(mean(accuracy("mlp")), 12) })
+    expect(s.a).toEqual({ filter: "params.model = 'logistic-regression'", runs: 3, mean: expect.closeTo(mean(accuracy("logistic-regression")), 12), excluded: 0 })
+    expect(s.b).toEqual({ filter: "params.model = 'mlp'", runs: 3, mean: expect.closeTo(mean(accuracy("mlp")), 12), excluded: 0 })
     expect(s.welch).toMatchObject({ nA: 3, nB: 3 })
     expect(s.welch.difference).toBeCloseTo(s.b.mean - s.a.mean, 12)
     expect(s.welch.pValue).toBeGreaterThanOrEqual(0)

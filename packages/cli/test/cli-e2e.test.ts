@@ -8,14 +8,14 @@
  * start-ups cheaper and changes nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type ChildProcess, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { type EventJson, recordStarts, type RunJson } from "./formats.ts"
+import { type EventJson, parseListing, recordStarts, type RunJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -69,7 +69,7 @@ describe("the demo store", () => {
       expect(demo.status, demo.stderr).toBe(0)
       const listed = await cli(["runs", "--json", "--dir", store])
       expect(listed.status, listed.stderr).toBe(0)
-      runs = JSON.parse(listed.stdout) as RunJson[]
+      runs = parseListing<RunJson>(listed.stdout, "runs")
       eventCount = lines(readFileSync(join(store, "events.log"), "utf8")).length
     })
 
@@ -144,7 +144,7 @@ describe("the demo store", () => {
       expect(rows.slice(1).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 1, 2])
 
       expectOk(json)
-      const points = JSON.parse(json.stdout) as Array<{ step: number; value: number; timestamp: number }>
+      const points = parseListing<{ step: number; value: number; timestamp: number }>(json.stdout, "points")
       expect(points.map((p) => p.step)).toEqual([0, 1, 2])
       for (const p of points) {
         expect(p.value).toBeGreaterThan(0)
@@ -158,7 +158,7 @@ describe("the demo store", () => {
       expect(noMetric.stderr).toContain("val_accuracy")
     })
 
-    it("events prints one line per event; --json is NDJSON; --from N starts after position N", async () => {
+    it("events prints one line per event; --json is NDJSON; --from N starts at position N", async () => {
       const [text, json, from, negative] = await Promise.all([
         cli(["events", "--dir", store]),
         cli(["events", "--json", "--dir", store]),
@@ -190,8 +190,8 @@ describe("the demo store", () => {
       for (const vs of versions.values()) expect(vs).toEqual(vs.map((_, i) => i + 1))
 
       const after = lines(from.stdout).map((l) => JSON.parse(l) as EventJson)
-      expect(after.map((e) => e.position)).toEqual(events.slice(40).map((e) => e.position))
-      expect(after[0].id).toBe(events[40].id)
+      expect(after.map((e) => e.position)).toEqual(events.slice(39).map((e) => e.position))
+      expect(after[0].id).toBe(events[39].id)
       expectUsageError(negative, "--from must be >= 0, got -1")
     })
 
@@ -234,7 +234,7 @@ describe("the demo store", () => {
       expect(secondDemo.status, secondDemo.stderr).toBe(0)
       const listed = await cli(["runs", "--json", "--dir", store])
       expect(listed.status, listed.stderr).toBe(0)
-      runs = JSON.parse(listed.stdout) as RunJson[]
+      runs = parseListing<RunJson>(listed.stdout, "runs")
       log = readFileSync(join(store, "events.log"))
     })
 
@@ -245,7 +245,7 @@ describe("the demo store", () => {
       expect(runs).toHaveLength(12)
       const [json, text] = await Promise.all([cli(["experiments", "--json", "--dir", store]), cli(["experiments", "--dir", store])])
       expectOk(json)
-      const experiments = JSON.parse(json.stdout) as Array<{ id: string; name: string; createdAt: number; runs: number }>
+      const experiments = parseListing<{ id: string; name: string; createdAt: number; runs: number }>(json.stdout, "experiments")
       expect(experiments).toHaveLength(1)
       expect(experiments[0]).toMatchObject({ name: "demo-classification", runs: 12 })
       expect(experiments[0].id).toMatch(/^[0-9a-f]{32}$/)
@@ -276,7 +276,7 @@ describe("the demo store", () => {
       })
 
       expectOk(byName)
-      expect(JSON.parse(byName.stdout)).toEqual(runs)
+      expect(parseListing(byName.stdout, "runs")).toEqual(runs)
       expectUsageError(unknown, `No experiment named "nope"`)
 
       for (let i = 1; i < runs.length; i++) expect(runs[i].startTime).toBeLessThanOrEqual(runs[i - 1].startTime)
@@ -309,7 +309,7 @@ describe("the demo store", () => {
       ])
       for (const r of [byEnv, relativeFlagBeatsEnv, byDefault]) {
         expectOk(r)
-        expect(JSON.parse(r.stdout)).toEqual(runs)
+        expect(parseListing(r.stdout, "runs")).toEqual(runs)
       }
     })
 
@@ -427,7 +427,7 @@ describe("the demo store", () => {
         expect(listed.stderr).toBe("")
         // A read cuts nothing and appends nothing: the file is byte for byte the torn one.
         expect(readFileSync(file).equals(log.subarray(0, tornSize))).toBe(true)
-        const after = JSON.parse(listed.stdout) as RunJson[]
+        const after = parseListing<RunJson>(listed.stdout, "runs")
         expect(after).toHaveLength(12)
         expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(11)
         const cutRun = after.find((r) => `run-${r.id}` === lastEvent.stream)!
@@ -451,7 +451,7 @@ describe("the demo store", () => {
         const [again, verified, twice] = await Promise.all([cli(["runs", "--json", "--dir", torn]), cli(["verify", "--dir", torn]), cli(["repair", "--dir", torn])])
         expectOk(again)
         expect(again.stderr).toBe("")
-        expect((JSON.parse(again.stdout) as RunJson[]).find((r) => r.id === cutRun.id)!.status).toBe("KILLED")
+        expect(parseListing<RunJson>(again.stdout, "runs").find((r) => r.id === cutRun.id)!.status).toBe("KILLED")
         expectOk(verified)
         expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO} events in 13 streams`))
         expectOk(twice)
@@ -519,5 +519,414 @@ describe("bad usage", () => {
     expect(help.stdout).toContain("--dir")
     expectOk(version)
     expect(version.stdout.trim()).toBe("runledger v0.1.0")
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A small store written through the library (no demo, so it is quick): experiment "small" with two
+ * FINISHED runs, one FAILED and one KILLED (the crashed ones have the best `acc`), two JSON
+ * artifacts under good-a's model/, and a model "m" registered from good-a's model/weights.json.
+ */
+const smallStore = async (dir: string) => {
+  const { openTracker } = await import("../src/index.ts")
+  const tracker = await openTracker({ dir })
+  try {
+    const log = async (name: string, model: string, acc: ReadonlyArray<number>, status: "FINISHED" | "FAILED" | "KILLED") => {
+      const run = await tracker.startRun({ experiment: "small", name })
+      await run.logParams({ model })
+      for (const [step, value] of acc.entries()) await run.logMetric("acc", value, { step })
+      if (name === "good-a") {
+        await run.logJson({ weights: [1, 2] }, "model/weights.json")
+        await run.logJson({ layers: 2 }, "model/config.json")
+      }
+      await run.end({ status })
+      return run.id
+    }
+    const ids = {
+      goodA: await log("good-a", "a", [0.5, 0.6, 0.7], "FINISHED"),
+      goodB: await log("good-b", "b", [0.8], "FINISHED"),
+      crashed: await log("crashed", "a", [0.99], "FAILED"),
+      killed: await log("killed", "b", [0.95], "KILLED")
+    }
+    await tracker.createModelVersion("m", { runId: ids.goodA, artifactPath: "model/weights.json", register: { description: "" } })
+    return ids
+  } finally {
+    await tracker.close()
+  }
+}
+
+/** Run `jobs` at most `width` at a time (each CLI process opens DuckDB; the machine has 2 cores), in order. */
+const few = async <A>(jobs: ReadonlyArray<() => Promise<A>>, width = 3): Promise<A[]> => {
+  const results: A[] = new Array(jobs.length)
+  let next = 0
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++
+      results[i] = await jobs[i]()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker))
+  return results
+}
+
+describe("a small store written through the library", { timeout: 180_000 }, () => {
+  let root: string
+  let store: string
+  let ids: Awaited<ReturnType<typeof smallStore>>
+  let copies = 0
+  /** A copy of the store, for an analytics command that runs beside others (the read model is one process's). */
+  const copy = (): string => {
+    const dir = join(root, `copy-${++copies}`)
+    cpSync(store, dir, { recursive: true })
+    return dir
+  }
+
+  beforeAll(async () => {
+    root = freshRoot()
+    store = join(root, "store")
+    ids = await smallStore(store)
+  })
+
+  it("every listing's --json is one object: the items under their plural name and nextPageToken (null on the last page)", async () => {
+    const listings: Array<[ReadonlyArray<string>, string, number]> = [
+      [["runs", "--json", "--dir", store], "runs", 4],
+      [["runs", "--filter", "params.model = 'a'", "--json", "--dir", copy()], "runs", 2],
+      [["runs", "--order-by", "metrics.acc DESC", "--max", "1", "--json", "--dir", copy()], "runs", 1],
+      [["experiments", "--json", "--dir", store], "experiments", 1],
+      [["models", "--json", "--dir", store], "models", 1],
+      [["models", "list", "--json", "--dir", store], "models", 1],
+      [["models", "versions", "m", "--json", "--dir", store], "versions", 1],
+      [["history", "good-a", "acc", "--json", "--dir", store], "points", 3],
+      [["rank", "--metric", "acc", "--goal", "max", "--json", "--dir", copy()], "runs", 2]
+    ]
+    const results = await few(listings.map(([args]) => () => cli(args)))
+    results.forEach((r, i) => {
+      const [args, kind, count] = listings[i]
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0)
+      expect(parseListing(r.stdout, kind), args.join(" ")).toHaveLength(count)
+      const page = JSON.parse(r.stdout) as { nextPageToken: string | null }
+      // Only the --max 1 search has a further page.
+      if (args.includes("--max")) expect(page.nextPageToken).toMatch(/^[A-Za-z0-9_-]+$/)
+      else expect(page.nextPageToken, args.join(" ")).toBeNull()
+    })
+    // Paged and unpaged listings of the same runs agree.
+    const all = parseListing<RunJson>(results[0].stdout, "runs")
+    expect(parseListing<RunJson>(results[1].stdout, "runs").map((r) => r.name).sort()).toEqual(["crashed", "good-a"])
+    expect(all.map((r) => r.id).sort()).toEqual(Object.values(ids).sort())
+  })
+
+  it("rank ranks FINISHED runs only and says what it left out; --all-statuses ranks every run; --filter narrows the runs", async () => {
+    const [text, all, filtered] = await few([
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--dir", copy()]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--all-statuses", "--dir", copy()]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--filter", "params.model = 'a'", "--json", "--dir", copy()])
+    ])
+    for (const r of [text, all, filtered]) expectOk(r)
+    const rows = lines(text.stdout)
+    expect(rows[0]).toMatch(/^RANK\s+RUN\s+ID\s+ACC \(last\)$/)
+    expect(rows.slice(1, 3).map((l) => l.trim().split(/\s+/).slice(0, 2))).toEqual([["1", "good-b"], ["2", "good-a"]])
+    expect(rows.slice(3)).toEqual(["Only FINISHED runs are ranked; left out: 1 FAILED, 1 KILLED (--all-statuses includes them)."])
+
+    const allRows = lines(all.stdout)
+    expect(allRows[0]).toMatch(/^RANK\s+RUN\s+ID\s+STATUS\s+ACC \(last\)$/)
+    expect(allRows.slice(1, 5).map((l) => l.trim().split(/\s+/).filter((_, i) => i !== 2))).toEqual([
+      ["1", "crashed", "FAILED", "0.99"],
+      ["2", "killed", "KILLED", "0.95"],
+      ["3", "good-b", "FINISHED", "0.8"],
+      ["4", "good-a", "FINISHED", "0.7"]
+    ])
+    expect(allRows.slice(5)).toEqual(["Runs of every status are ranked."])
+
+    expect(JSON.parse(filtered.stdout)).toEqual({
+      runs: [expect.objectContaining({ rank: 1, runName: "good-a", runId: ids.goodA, status: "FINISHED", score: 0.7 })],
+      nextPageToken: null,
+      statuses: "FINISHED",
+      leftOut: { FAILED: 1 }
+    })
+  })
+
+  it("stats gives each method its own verdict, explains a disagreement, warns below 5 runs a group; a group under 2 runs is refused (exit 2)", async () => {
+    // Two runs a group, [0, 1] against [2, 3]: the bootstrap interval [1, 3] excludes 0, Welch's p is 0.106.
+    const dir = join(root, "stats")
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    for (const [model, acc] of [["a", 0], ["a", 1], ["b", 2], ["b", 3]] as const) {
+      const run = await tracker.startRun({ experiment: "s" })
+      await run.logParams({ model })
+      await run.logMetric("acc", acc)
+      await run.end()
+    }
+    await tracker.close()
+    const args = ["stats", "--a", "params.model = 'a'", "--b", "params.model = 'b'", "--metric", "acc"]
+    const [text, json, tooFew] = await few([
+      () => cli([...args, "--dir", dir]),
+      () => cli([...args, "--json", "--dir", copy()]),
+      () => cli(["stats", "--a", "params.model = 'a'", "--b", "attributes.run_name = 'good-b'", "--metric", "acc", "--dir", copy()])
+    ])
+    expectOk(text)
+    expect(text.stdout).toBe(
+      [
+        "acc (each run's latest value): B - A = 2",
+        "",
+        "  GROUP  RUNS  MEAN  FILTER",
+        "  A         2   0.5  params.model = 'a'",
+        "  B         2   2.5  params.model = 'b'",
+        "",
+        "  Welch's t-test          t = 2.82843, df = 2, p = 0.105573:  not significant at the 5% level (p >= 0.05)",
+        "  95% bootstrap interval  [1, 3] of B - A (10000 resamples):  excludes 0: B differs from A",
+        "",
+        "  The two disagree. Welch's test allows for not knowing each group's true spread (the t distribution widens for",
+        "  few runs); the percentile bootstrap only resamples the values seen, so with few runs its interval is too narrow.",
+        "  Neither settles it: log more runs per group.",
+        "",
+        "Warning: Fewer than 5 runs in group A (2) and group B (2): with so few runs neither result is reliable; log more runs per group.",
+        ""
+      ].join("\n")
+    )
+    expectOk(json)
+    const r = JSON.parse(json.stdout) as { a: { runs: number; excluded: number }; verdict: Record<string, unknown>; warnings: string[] }
+    // The small store's groups: a is good-a and crashed, b is good-b and killed.
+    expect(r.a).toMatchObject({ runs: 2, excluded: 0 })
+    expect(r.verdict).toEqual({ alpha: expect.closeTo(0.05, 12), welchSignificant: expect.any(Boolean), intervalExcludesZero: expect.any(Boolean), agree: expect.any(Boolean) })
+    expect(r.warnings).toEqual([expect.stringContaining("Fewer than 5 runs in group A (2) and group B (2)")])
+    expectUsageError(tooFew, `Group b ("attributes.run_name = 'good-b'") has 1 run(s) with a value of acc; a test needs at least 2. Widen the filter, or log more runs.`)
+  })
+
+  it("exit status: 0 ok, 1 damage (a missing artifact blob), 2 bad usage or an unknown thing (rank --metric nope, history RUN nope)", async () => {
+    const damaged = copy()
+    const weights = parseListing<RunJson>((await cli(["runs", "--json", "--dir", store])).stdout, "runs")
+      .find((r) => r.name === "good-a")!.artifacts.find((a) => a.path === "model/weights.json")!
+    rmSync(join(damaged, "artifacts", weights.sha256.slice(0, 2), weights.sha256.slice(2)))
+    const [rank, history, blob, fine] = await few([
+      () => cli(["rank", "--metric", "nope", "--goal", "max", "--dir", copy()]),
+      () => cli(["history", "good-a", "nope", "--dir", store]),
+      () => cli(["models", "download", "models:/m/1", "--out", join(root, "never.json"), "--dir", damaged]),
+      () => cli(["rank", "--metric", "acc", "--goal", "max", "--filter", "params.model = 'zzz'", "--dir", copy()])
+    ])
+    expectUsageError(rank, `runledger: No run has a metric "nope"; \`runledger show RUN\` lists a run's metrics.`)
+    expectUsageError(history, `has no metric "nope"`)
+    expect(blob.status, blob.stderr).toBe(1)
+    expect(blob.stdout).toBe("")
+    expect(lines(blob.stderr)).toEqual([`runledger: No artifact blob ${weights.sha256} in ${join(damaged, "artifacts")}.`])
+    expect(existsSync(join(root, "never.json"))).toBe(false)
+    // A known metric that the filter's runs lack is an empty answer, not an error.
+    expectOk(fine)
+    expect(lines(fine.stdout)[0]).toBe("No FINISHED run the filter selects has a value of acc.")
+  })
+
+  it("small defects: compare with one run, an empty deleted view, events --from N inclusive, download --out -, plot to a pipe", async () => {
+    const plotDir = join(root, "plot-cwd")
+    mkdirSync(plotDir)
+    const [one, deleted, from, events, single, folder, plot] = await few([
+      () => cli(["compare", "good-a", "--dir", store]),
+      () => cli(["experiments", "--view", "deleted", "--dir", store]),
+      () => cli(["events", "--from", "3", "--json", "--dir", store]),
+      () => cli(["events", "--json", "--dir", store]),
+      () => cli(["models", "download", "models:/m/1", "--out", "-", "--dir", store]),
+      () => cli(["models", "download", "runs:/good-a/model/", "--out", "-", "--dir", store]),
+      () => cli(["plot", "good-a", "good-b", "--metric", "acc", "--dir", copy()], { cwd: plotDir })
+    ])
+    expectUsageError(one, `compare needs two or more runs, got one ("good-a")`)
+    expectOk(deleted)
+    expect(deleted.stdout).toBe("No deleted experiments.\n")
+    // --from N starts with event N, as --as-of N includes event N.
+    expectOk(from)
+    const all = lines(events.stdout).map((l) => JSON.parse(l) as EventJson)
+    expect(lines(from.stdout).map((l) => (JSON.parse(l) as EventJson).position)).toEqual(all.slice(2).map((e) => e.position))
+    expect((JSON.parse(lines(from.stdout)[0]) as EventJson).position).toBe(3)
+    // One file's bytes on stdout, and no file named "-"; a folder of two files is refused.
+    expectOk(single)
+    expect(JSON.parse(single.stdout)).toEqual({ weights: [1, 2] })
+    expect(existsSync(join(tmpdir(), "-"))).toBe(false)
+    expectUsageError(folder, "runs:/good-a/model/ holds 2 files (")
+    expect(folder.stderr).toContain("); --out - writes one file to stdout. Give a folder instead, or name one file.")
+    for (const f of ["config.json", "weights.json"]) expect(folder.stderr).toContain(f)
+    // plot without --out into a pipe: the SVG on stdout, no ./chart.svg.
+    expectOk(plot)
+    expect(plot.stdout.startsWith("<svg xmlns=")).toBe(true)
+    expect(plot.stdout.trimEnd().endsWith("</svg>")).toBe(true)
+    expect(readdirSync(plotDir)).toEqual([])
+  })
+
+  it("plot without --out on a terminal is refused and writes nothing", async () => {
+    // `script` gives the child a pseudo-terminal for stdout, as a user's shell would.
+    const dir = copy()
+    const cwd = join(root, "tty-cwd")
+    mkdirSync(cwd)
+    const command = [process.execPath, BIN, "plot", "good-a", "--metric", "acc", "--dir", dir].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")
+    const r = await new Promise<{ status: number | null; output: string }>((done) => {
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd, stdio: ["ignore", "pipe", "pipe"] })
+      let output = ""
+      child.stdout!.setEncoding("utf8").on("data", (t: string) => (output += t))
+      child.stderr!.setEncoding("utf8").on("data", (t: string) => (output += t))
+      child.on("close", (status) => done({ status, output }))
+    })
+    expect(r.status, r.output).toBe(2)
+    expect(r.output).toContain("plot writes an SVG chart: give --out FILE.svg, or redirect stdout")
+    expect(r.output).not.toContain("<svg")
+    expect(readdirSync(cwd)).toEqual([])
+  })
+
+  it("help: only --help and --version as global flags, every flag and argument described, the filter grammar at the root", async () => {
+    const paths = [
+      [], ["demo"], ["experiments"], ["experiments", "rename"], ["experiments", "delete"], ["experiments", "restore"], ["experiments", "fork"],
+      ["runs"], ["runs", "delete"], ["runs", "restore"], ["show"], ["history"], ["compare"], ["rank"], ["stats"], ["plot"], ["sql"], ["export"],
+      ["models"], ["models", "list"], ["models", "show"], ["models", "versions"], ["models", "register"], ["models", "promote"], ["models", "alias"],
+      ["models", "download"], ["log"], ["verify"], ["events"], ["rebuild"]
+    ]
+    const helps = await few(paths.map((p) => () => cli([...p, "--help"])))
+    helps.forEach((h, i) => {
+      const what = `runledger ${paths[i].join(" ")} --help`
+      expect(h.status, `${what}: ${h.stderr}`).toBe(0)
+      for (const flag of ["--wizard", "--completions", "--log-level"]) expect(h.stdout, what).not.toContain(flag)
+      let section = ""
+      for (const line of h.stdout.split("\n")) {
+        if (/^[A-Z]/.test(line)) section = line
+        else if (/^(ARGUMENTS|FLAGS|INHERITED FLAGS|GLOBAL FLAGS)$/.test(section) && line.startsWith("  ")) {
+          // "  --width integer    Chart width in pixels": a name, two or more spaces, a description.
+          const described = /^ {2}\S.*?\S {2,}(\S.*)$/.exec(line.trimEnd())
+          expect(described, `${what}: ${JSON.stringify(line)} has no description`).not.toBeNull()
+          expect(described![1], `${what}: ${JSON.stringify(line)}`).not.toBe("(optional)")
+        }
+      }
+    })
+    const root = helps[0].stdout
+    expect(root).toContain("Filters (runs --filter, rank --filter, export --filter, stats --a/--b): MLflow's search syntax plus OR, NOT, ( ).")
+    for (const piece of ["metrics.KEY > 0.9", "LIKE ILIKE", "IN / NOT IN", "a AND b, a OR b, NOT a", "Order (--order-by)"]) expect(root).toContain(piece)
+    expect(root).toMatch(/^Exit status: 0 success; 1 the store failed or is damaged/m)
+  })
+
+  it("every `runledger ...` hint in the sources names a command and flags that exist", async () => {
+    // In template literals the closing backtick is escaped: strip the backslash before it.
+    const sources = execFileSync("git", ["grep", "-hoE", "`runledger [a-z][^`$]*", "--", "packages/*/src/**"], { cwd: repoRoot, encoding: "utf8" })
+    const hints = [...new Set(lines(sources).map((l) => l.slice(1).replace(/\\$/, "").trim()))]
+    expect(hints.length).toBeGreaterThan(5)
+    const subcommands = new Set(["demo", "experiments", "runs", "show", "history", "compare", "rank", "stats", "plot", "sql", "export", "models", "log", "verify", "events", "rebuild", "rename", "delete", "restore", "fork", "list", "versions", "register", "promote", "alias", "download"])
+    const checks = hints.map((hint) => {
+      const words = hint.split(/\s+/).slice(1)
+      const path: string[] = []
+      for (const w of words) {
+        if (subcommands.has(w) && path.length < 2) path.push(w)
+        else break
+      }
+      return { hint, path, flags: words.filter((w) => w.startsWith("--")).map((w) => w.replace(/[=.,;)].*$/, "")) }
+    })
+    const helps = await few(checks.map((c) => () => cli([...c.path, "--help"])))
+    checks.forEach((c, i) => {
+      expect(c.path.length, `${c.hint}: names no command`).toBeGreaterThan(0)
+      expect(helps[i].status, `${c.hint}: ${helps[i].stderr}`).toBe(0)
+      for (const flag of c.flags) expect(helps[i].stdout, `${c.hint}: ${flag} is not a flag of runledger ${c.path.join(" ")}`).toMatch(new RegExp(`^\\s+${flag}[ ,]`, "m"))
+    })
+  })
+
+  it("show caps the metric rows of a run with 8,000 keys, with a note; --json has every one", async () => {
+    const dir = join(root, "wide")
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    const keys = Array.from({ length: 8000 }, (_, k) => `m${String(k).padStart(5, "0")}`)
+    const run = await tracker.startRun({ experiment: "wide", name: "wide" })
+    for (let step = 0; step < 2; step++) await run.logBatch({ metrics: keys.map((key, k) => ({ key, value: k + step, step, timestamp: 1_700_000_000_000 + step })) })
+    await run.end()
+    await tracker.close()
+    const [text, json] = await few([() => cli(["show", "wide", "--dir", dir]), () => cli(["show", "wide", "--json", "--dir", dir])])
+    expectOk(text)
+    const shown = lines(text.stdout)
+    const header = shown.indexOf("Metrics (latest; the first 50 of 8000)")
+    expect(header, text.stdout.slice(0, 2000)).toBeGreaterThan(0)
+    expect(shown[header + 1]).toMatch(/^\s+KEY\s+VALUE\s+STEP\s+POINTS\s+HISTORY$/)
+    const rows = shown.slice(header + 2, header + 52)
+    rows.forEach((l, k) => expect(l).toMatch(new RegExp(`^\\s+${keys[k]}\\s+${k + 1}\\s+1\\s+2\\s+\\S+$`)))
+    expect(shown[header + 52]).toBe("  … and 7950 more; use --json for every metric.")
+    expectOk(json)
+    const full = JSON.parse(json.stdout) as RunJson
+    expect(Object.keys(full.metrics)).toHaveLength(8000)
+    keys.forEach((key, k) => expect(full.metrics[key]).toBe(k + 1))
+  })
+
+  it("control characters in stored names, tags, params and messages reach no terminal (runs, show, log, events, experiments, compare, errors); --json is exact", async () => {
+    const dir = join(root, "hostile")
+    // Names refuse C0 and DEL when logged, but C1 (U+009B is a one-character CSI) and bidi
+    // overrides pass; tags and params take any text, ESC and BEL included.
+    const hostile = {
+      experiment: "exp\u009b31mred",
+      name: "run\u009b2J\u202egnp.exe",
+      tag: "clear\x1b[2Jscreen\x1b]0;title\x07",
+      param: "bell\x07\u202eevil\nforged line",
+      error: "boom\x1b[1A\x1b[2Kfaked"
+    }
+    const { openTracker } = await import("../src/index.ts")
+    const tracker = await openTracker({ dir })
+    const run = await tracker.startRun({ experiment: hostile.experiment, name: hostile.name, tags: { note: hostile.tag } })
+    await run.logParams({ model: hostile.param })
+    await run.logMetric("acc", 0.5)
+    await run.end({ status: "FAILED", error: new Error(hostile.error) })
+    const other = await tracker.startRun({ experiment: hostile.experiment, name: "other" })
+    await other.logParams({ model: "plain" })
+    await other.end()
+    await tracker.close()
+
+    const prefix = run.id.slice(0, 12)
+    const commands = [["runs"], ["show", prefix], ["log", prefix], ["events"], ["experiments"], ["compare", prefix, "other"], ["show", "nope\u009b2J"]]
+    const results = await few(commands.map((c) => () => cli([...c, "--dir", dir])))
+    const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+    results.forEach((r, i) => {
+      const what = commands[i].join(" ")
+      expect(controls.test(r.stdout), `${what}: ${JSON.stringify(r.stdout)}`).toBe(false)
+      expect(controls.test(r.stderr), `${what}: ${JSON.stringify(r.stderr)}`).toBe(false)
+    })
+    const [runs, show, log, events, experiments, compare, unknown] = results
+    for (const r of [runs, show, log, events, experiments, compare]) expectOk(r)
+    expect(runs.stdout).toContain("run\\x9b2J\\u202egnp.exe")
+    expect(show.stdout).toContain(`Run ${run.id}  run\\x9b2J\\u202egnp.exe`)
+    expect(show.stdout).toContain("status      FAILED: boom\\x1b[1A\\x1b[2Kfaked")
+    expect(show.stdout).toMatch(/^\s+note\s+clear\\x1b\[2Jscreen\\x1b\]0;title\\x07$/m)
+    // A newline in a value is escaped: it cannot forge a line of output.
+    expect(show.stdout).toMatch(/^\s+model\s+bell\\x07\\u202eevil\\nforged line$/m)
+    expect(lines(show.stdout).some((l) => l.startsWith("forged line"))).toBe(false)
+    expect(events.stdout).toContain("model=bell\\x07\\u202eevil\\nforged line")
+    expect(lines(events.stdout)).toHaveLength(8)
+    expect(log.stdout).toContain("run\\x9b2J\\u202egnp.exe in experiment")
+    expect(experiments.stdout).toContain("exp\\x9b31mred")
+    expect(compare.stdout).toContain("run\\x9b2J\\u202egnp.exe")
+    expectUsageError(unknown, 'No run with id, id prefix or name "nope\\x9b2J"')
+
+    // --json keeps every string exact.
+    const [json, ndjson] = await few([() => cli(["show", prefix, "--json", "--dir", dir]), () => cli(["events", "--json", "--dir", dir])])
+    const shown = JSON.parse(json.stdout) as RunJson & { error: { message: string } }
+    expect([shown.name, shown.experiment, shown.tags.note, shown.params.model, shown.error.message]).toEqual([hostile.name, hostile.experiment, hostile.tag, hostile.param, hostile.error])
+    expect(lines(ndjson.stdout).map((l) => JSON.parse(l) as EventJson).find((e) => e.type === "ParamsLogged")!.data).toEqual({ params: { model: hostile.param } })
+  })
+
+  it("export takes the format from --out's extension; a contradicting --format or an unknown extension is refused and writes nothing", async () => {
+    const out = join(root, "exports")
+    const file = (name: string) => join(out, name)
+    const cases: Array<[ReadonlyArray<string>, string]> = [
+      [["--out", file("runs.csv")], "csv"],
+      [["--out", file("runs.parquet")], "parquet"],
+      [["--out", file("runs.feather")], "arrow"],
+      [["--out", file("runs.ARROW")], "arrow"],
+      [["--out", file("runs.dat"), "--format", "csv"], "csv"]
+    ]
+    const refused: Array<[ReadonlyArray<string>, string]> = [
+      [["--out", file("wrong.csv"), "--format", "parquet"], `--out "${file("wrong.csv")}" has the extension .csv (csv) but --format is parquet`],
+      [["--out", file("unknown.dat")], `Cannot tell the format of --out "${file("unknown.dat")}" from its extension .dat`],
+      [["--out", file("bare")], "from its missing extension"]
+    ]
+    const results = await few([...cases, ...refused].map(([args]) => () => cli(["export", ...args, "--dir", copy()])))
+    cases.forEach(([args, format], i) => {
+      const r = results[i]
+      expectOk(r)
+      expect(r.stdout).toContain(`(${format})`)
+      const bytes = readFileSync(args[1])
+      if (format === "csv") expect(bytes.toString("utf8").split("\n")[0]).toMatch(/^run_id,experiment_id,experiment,run_name,/)
+      else if (format === "parquet") expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(["PAR1", "PAR1"])
+      else expect(bytes.subarray(0, 6).toString()).toBe("ARROW1")
+    })
+    refused.forEach(([args, message], i) => {
+      expectUsageError(results[cases.length + i], message)
+      expect(existsSync(args[1])).toBe(false)
+    })
   })
 })

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { type EventJson, recordStarts, type RunJson } from "./formats.ts"
+import { type EventJson, parseListing, recordStarts, type RunJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -126,7 +126,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     ])
     registered = register
     expect(listed.status, listed.stderr).toBe(0)
-    runs = JSON.parse(listed.stdout) as RunJson[]
+    runs = parseListing<RunJson>(listed.stdout, "runs")
     expect(runs).toHaveLength(6)
     const byId = (id: string) => runs.find((r) => r.id === id)!
     best = byId(board[0].runId)
@@ -224,7 +224,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
       rl("models", "download", "models:/clf/Production", "--out", `${dl}/prod`) // a folder version: the folder is created, its files go under it
     ])
     for (const r of [versions, fromStage]) expectOk(r)
-    const vs = JSON.parse(versions.stdout) as VersionJson[]
+    const vs = parseListing<VersionJson>(versions.stdout, "versions")
     expect(vs).toHaveLength(2)
     expect(vs[0]).toMatchObject({ name: "clf", version: 1, stage: "Archived", aliases: [], runId: best.id, artifactPath: "model/weights.json" })
     expect(vs[1]).toMatchObject({ name: "clf", version: 2, stage: "Production", aliases: [], runId: second.id, artifactPath: "model" })
@@ -249,7 +249,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expect(set.stdout).toBe("@champion of clf now points to version 2.\n")
     expectUsageError(numeric, `The alias "3" looks like a version number`)
 
-    const then = JSON.parse(listAtPos.stdout) as ModelJson[]
+    const then = parseListing<ModelJson>(listAtPos.stdout, "models")
     expect(then).toHaveLength(1)
     expect(then[0]).toMatchObject({ name: "clf", versions: 2, latest: { Production: 1, None: 2 }, aliases: {} })
     expect(showAtPos.stdout.startsWith(`clf version 1: Production\n  source  runs:/${best.id}/model/weights.json\n`)).toBe(true)
@@ -289,7 +289,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expect(rows).toHaveLength(2)
     expect(rows[0]).toMatch(/^NAME\s+VERSIONS\s+PRODUCTION\s+STAGING\s+ALIASES\s+UPDATED$/)
     expect(rows[1]).toMatch(/^clf\s+2\s+v2\s+-\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
-    expect(JSON.parse(json.stdout)).toEqual([
+    expect(parseListing(json.stdout, "models")).toEqual([
       expect.objectContaining({ name: "clf", description: "", versions: 2, latest: { Archived: 1, Production: 2 }, aliases: {} })
     ])
 
@@ -331,10 +331,10 @@ describe("the registry and lifecycle commands on one demo store", () => {
       rl("runs", "delete", worst.id)
     ])
     for (const r of [active, deletedView, allView, shown]) expectOk(r)
-    const ids = (r: CliResult) => (JSON.parse(r.stdout) as RunJson[]).map((x) => x.id)
+    const ids = (r: CliResult) => parseListing<RunJson>(r.stdout, "runs").map((x) => x.id)
     expect(ids(active)).toEqual(runs.map((r) => r.id).filter((id) => id !== worst.id))
     expect(ids(allView)).toEqual(runs.map((r) => r.id))
-    expect((JSON.parse(allView.stdout) as RunJson[]).find((r) => r.id === worst.id)!.lifecycle).toBe("deleted")
+    expect(parseListing<RunJson>(allView.stdout, "runs").find((r) => r.id === worst.id)!.lifecycle).toBe("deleted")
     const deletedRows = lines(deletedView.stdout)
     expect(deletedRows).toHaveLength(2)
     expect(deletedRows[1]).toMatch(new RegExp(`^${prefix(worst)}\\s+${escape(worst.name)}\\s+demo-classification\\s+FINISHED \\(deleted\\)\\s`))
@@ -348,7 +348,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     const [after, text] = await Promise.all([rl("runs", "--json"), rl("log", worst.name)])
     for (const r of [after, text]) expectOk(r)
     expect(ids(after)).toEqual(runs.map((r) => r.id))
-    expect((JSON.parse(after.stdout) as RunJson[]).find((r) => r.id === worst.id)!.lifecycle).toBe("active")
+    expect(parseListing<RunJson>(after.stdout, "runs").find((r) => r.id === worst.id)!.lifecycle).toBe("active")
 
     // log RUN: the run's whole stream, its deletion and restoration included.
     const stored = storedEvents(log(), `run-${worst.id}`)
@@ -378,10 +378,10 @@ describe("the registry and lifecycle commands on one demo store", () => {
       rl("experiments", "rename", "demo2", "demo2-lr")
     ])
     for (const r of [byNewName, listed]) expectOk(r)
-    const followed = JSON.parse(byNewName.stdout) as RunJson[]
+    const followed = parseListing<RunJson>(byNewName.stdout, "runs")
     expect(followed.map((r) => r.id)).toEqual(runs.map((r) => r.id))
     expect(followed.every((r) => r.experiment === "demo2" && r.experimentId === experimentId)).toBe(true)
-    const experiments = JSON.parse(listed.stdout) as ExperimentJson[]
+    const experiments = parseListing<ExperimentJson>(listed.stdout, "experiments")
     expect(experiments).toHaveLength(2)
     expect(experiments[0]).toMatchObject({ id: experimentId, name: "demo2", lifecycle: "active", parentId: null, overrides: {}, runs: 6 })
     expect(experiments[1]).toMatchObject({ name: "demo2-lr", lifecycle: "active", parentId: experimentId, overrides: { lr: 0.01, layers: 2 }, runs: 0 })
@@ -401,7 +401,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
       rl("demo", "--experiment", "demo2", "--epochs", "1")
     ])
     expectOk(hidden)
-    expect(JSON.parse(hidden.stdout)).toEqual([])
+    expect(parseListing(hidden.stdout, "runs")).toEqual([])
     expectUsageError(twice, `Experiment "demo2" is already deleted.`)
     // demo prints its progress header on stderr before it is refused; the error is its last line.
     expect(demo.status, demo.stderr).toBe(2)
@@ -418,7 +418,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
   it("after the restore the runs are back; history --all has a SUPERSEDED column (all '-' in a demo); the store verifies", async () => {
     const [back, all, verified] = await Promise.all([rl("runs", "--json"), rl("history", prefix(best), "val_accuracy", "--all"), rl("verify")])
     for (const r of [back, all, verified]) expectOk(r)
-    expect((JSON.parse(back.stdout) as RunJson[]).map((r) => r.id)).toEqual(runs.map((r) => r.id))
+    expect(parseListing<RunJson>(back.stdout, "runs").map((r) => r.id)).toEqual(runs.map((r) => r.id))
 
     const rows = lines(all.stdout)
     expect(rows[0]).toMatch(/^STEP\s+VALUE\s+TIME\s+SUPERSEDED$/)

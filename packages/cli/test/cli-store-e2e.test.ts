@@ -10,7 +10,7 @@ import { chainAfter, encodeFrame, sha256 } from "../../adapters-fs/src/index.ts"
 import { openTracker } from "../src/index.ts"
 import { makeCrashedStore, runReads, snapshot } from "./crashed-store.ts"
 import { cli, expectOk, freshRoot, lines } from "./harness.ts"
-import { recordStarts, type RunJson } from "./formats.ts"
+import { parseListing, recordStarts, type RunJson } from "./formats.ts"
 
 let root: string
 let store: string
@@ -31,7 +31,7 @@ describe("a read never changes the store", () => {
     expect(snapshot(dir)).toEqual(before)
     expect(existsSync(join(dir, "events.lock"))).toBe(false)
     // The dead run shows KILLED although nothing was recorded.
-    const shown = JSON.parse(results[1].stdout) as RunJson[]
+    const shown = parseListing<RunJson>(results[1].stdout, "runs")
     expect(shown.find((r) => r.id === deadRunId)!.status).toBe("KILLED")
     expect(results[2].stdout).toMatch(/status +KILLED: process \d+ on .+ exited without ending the run/)
     for (const r of results.slice(0, -1)) expect(r.stderr).toBe("")

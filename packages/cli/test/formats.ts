@@ -71,3 +71,17 @@ export interface EventJson {
   data: Record<string, unknown>
   meta?: { actor?: string; host?: string; pid?: number }
 }
+
+/**
+ * The items of a listing's `--json` (`runs`, `experiments`, `models`, `models versions`, `history`,
+ * `rank`): one object, `{ <kind>: [...], nextPageToken: string | null, ...extra fields }`. Throws
+ * when the output has any other shape (a bare array, the items under another name, no token).
+ */
+export const parseListing = <T>(stdout: string, kind: string): T[] => {
+  const parsed = JSON.parse(stdout) as unknown
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`expected a { ${kind}, nextPageToken } object, got ${stdout.slice(0, 80)}`)
+  const o = parsed as Record<string, unknown>
+  if (!Array.isArray(o[kind])) throw new Error(`expected the items under "${kind}", got keys ${Object.keys(o).join(", ")}`)
+  if (!(typeof o.nextPageToken === "string" || o.nextPageToken === null)) throw new Error(`expected nextPageToken to be a string or null, got ${JSON.stringify(o.nextPageToken)}`)
+  return o[kind] as T[]
+}

@@ -574,7 +574,7 @@ export class Run {
             throw d.error
           }
           scratch = apply(scratch, d.events)
-          redecided.push(...d.events)
+          for (const e of d.events) redecided.push(e)
         }
         drafts = redecided
       }
@@ -592,7 +592,7 @@ export class Run {
 const toDrafts = (entries: ReadonlyArray<Entry>): Draft[] => {
   const drafts: Draft[] = []
   for (const entry of entries) {
-    if (entry.kind === "command") drafts.push(...entry.drafts)
+    if (entry.kind === "command") for (const d of entry.drafts) drafts.push(d)
     else drafts.push({ type: "MetricsLogged", data: entry.batch })
   }
   return drafts

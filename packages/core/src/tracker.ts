@@ -295,7 +295,7 @@ export const makeTracker = Effect.gen(function*() {
       for (const cmd of commands) {
         const d = decideRun(s, runId, cmd)
         if (!d.ok) return d
-        drafts.push(...d.events)
+        for (const e of d.events) drafts.push(e)
       }
       return { ok: true, events: drafts } as Decision
     }).pipe(Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s))))
@@ -490,7 +490,7 @@ export const makeTracker = Effect.gen(function*() {
             if (model === undefined && options.register !== undefined) {
               const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {})
               if (!registered.ok) return registered
-              drafts.push(...registered.events)
+              for (const e of registered.events) drafts.push(e)
               model = registered.events.reduce<ModelState | undefined>((s, d) => evolveModel(s, { ...d, id: "", stream: "", version: 1, at: 0 } as Event), undefined)
             }
             const d = decideCreateModelVersion(model, name, foldRun(events), options.runId, options.artifactPath)

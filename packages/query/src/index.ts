@@ -32,9 +32,12 @@ export { printKey, printTarget, RUN_NAME_TAG } from "./syntax/identifier.ts"
 export type { SqlParam } from "./sql/params.ts"
 export { valueOf, type RunView } from "./run-view.ts"
 export { compareNumbers, compareStrings } from "./value-order.ts"
-export { FilterParseError, OrderByParseError, PageTokenError } from "./errors.ts"
+export { FilterParseError, NotEnoughRuns, OrderByParseError, PageTokenError } from "./errors.ts"
 export {
   bootstrapDifferenceCI,
+  MIN_RUNS_PER_GROUP,
+  significanceVerdict,
+  type SignificanceVerdict,
   welchTTest,
   type BootstrapOptions,
   type BootstrapResult,

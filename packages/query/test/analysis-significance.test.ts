@@ -6,7 +6,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { mulberry32 } from "../src/analysis/prng.ts"
-import { bootstrapDifferenceCI, welchTTest } from "../src/analysis/significance.ts"
+import { bootstrapDifferenceCI, significanceVerdict, welchTTest } from "../src/analysis/significance.ts"
 import { logGamma, studentTCdf, studentTTwoSidedPValue } from "../src/analysis/student-t.ts"
 
 const relativeError = (actual: number, expected: number): number =>
@@ -311,5 +311,33 @@ describe("bootstrapDifferenceCI", () => {
     expect(() => bootstrapDifferenceCI([1, 2], [3, 4], { resamples: 0 })).toThrow(/positive integer/)
     expect(() => bootstrapDifferenceCI([1, 2], [3, 4], { seed: Number.NaN })).toThrow(RangeError)
     expect(() => bootstrapDifferenceCI([1], [3, 4])).toThrow(/group a has 1 finite value/)
+  })
+})
+
+describe("significanceVerdict", () => {
+  it("reports each method's own verdict, and that they disagree when they do (tiny groups: narrow bootstrap, wide t)", () => {
+    // With 2 runs a group, every resampled mean of A is in {0, 0.5, 1} and of B in {2, 2.5, 3}:
+    // the bootstrap interval is [1, 3] and excludes 0, while Welch's p (t = 2.83, df = 2) is 0.106.
+    const welch = welchTTest([0, 1], [2, 3])
+    const bootstrap = bootstrapDifferenceCI([0, 1], [2, 3])
+    expect(welch.pValue).toBeCloseTo(0.105573, 6)
+    expect([bootstrap.lower, bootstrap.upper]).toEqual([1, 3])
+    expect(significanceVerdict(welch, bootstrap)).toEqual({ alpha: expect.closeTo(0.05, 15), welchSignificant: false, intervalExcludesZero: true, agree: false })
+  })
+
+  it("agrees with its definitions for any groups: p < 1 - confidence, the interval wholly on one side of 0", () => {
+    const group = fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 2, maxLength: 12 })
+    fc.assert(
+      fc.property(group, group, fc.constantFrom(0.8, 0.9, 0.95, 0.99), (a, b, confidence) => {
+        const welch = welchTTest(a, b)
+        const bootstrap = bootstrapDifferenceCI(a, b, { confidence, resamples: 200 })
+        const v = significanceVerdict(welch, bootstrap)
+        expect(v.alpha).toBeCloseTo(1 - confidence, 15)
+        expect(v.welchSignificant).toBe(welch.pValue < 1 - confidence)
+        expect(v.intervalExcludesZero).toBe(bootstrap.lower > 0 || bootstrap.upper < 0)
+        expect(v.agree).toBe(v.welchSignificant === v.intervalExcludesZero)
+      }),
+      { numRuns: 200 }
+    )
   })
 })

@@ -221,7 +221,7 @@ describe("lineChartSvg", () => {
     expect(xs[xs.length - 1]).toBeGreaterThanOrEqual(2)
   })
 
-  it("uses decade ticks on a log scale and notes skipped values <= 0", () => {
+  it("uses log ticks (at least 3) enclosing the data on a log scale, and notes skipped values <= 0", () => {
     fc.assert(
       fc.property(
         fc.array(fc.double({ min: 1e-12, max: 1e12, noNaN: true }), { minLength: 1, maxLength: 30 }),
@@ -229,8 +229,7 @@ describe("lineChartSvg", () => {
           const svg = lineChartSvg({ series: [line("loss", values)], logScale: true })
           expectStandaloneSvg(svg)
           const ticks = tickValues(svg, "y-axis")
-          expect(ticks.length).toBeGreaterThanOrEqual(2)
-          for (const t of ticks) expect(Number.isInteger(Math.round(Math.log10(t) * 1e9) / 1e9)).toBe(true)
+          expect(ticks.length).toBeGreaterThanOrEqual(3)
           expect(ticks[0]).toBeLessThanOrEqual(Math.min(...values))
           expect(ticks[ticks.length - 1]).toBeGreaterThanOrEqual(Math.max(...values))
           expect(svg).not.toContain('class="note"')
@@ -303,20 +302,33 @@ describe("ticks", () => {
     expect(niceTicks(0, 10_000, 5).labels).toEqual(["0", "2000", "4000", "6000", "8000", "10000"])
   })
 
-  it("logTicks: powers of ten covering [min, max]", () => {
+  it("logTicks: for any positive range, at least 3 ticks on an axis fitted to the data, which lies inside it", () => {
+    const positive = fc.double({ min: Number.MIN_VALUE, max: Number.MAX_VALUE, noNaN: true, noDefaultInfinity: true })
+    // Ranges of every width: anywhere in the doubles, and narrow ones (a factor of 1 + 1e-9 .. 100).
+    const anyRange = fc.tuple(positive, positive).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const)
+    const narrowRange = fc.tuple(fc.double({ min: 1e-30, max: 1e30, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }))
+      .map(([a, decades]) => [a, Math.min(Number.MAX_VALUE, a * 10 ** (decades ** 3))] as const)
     fc.assert(
-      fc.property(
-        fc.double({ min: 1e-300, max: 1e300, noNaN: true }),
-        fc.double({ min: 1, max: 1e10, noNaN: true }),
-        (min, factor) => {
-          const max = Math.min(1e300, min * factor)
-          const t = logTicks(min, max)
-          expect(t.lo).toBeLessThanOrEqual(min)
-          expect(t.hi).toBeGreaterThanOrEqual(max)
-          for (const v of t.values) expect(v).toBe(Number(`1e${Math.round(Math.log10(v))}`))
-        }
-      )
+      fc.property(fc.oneof(anyRange, narrowRange), fc.integer({ min: 2, max: 12 }), ([min, max], target) => {
+        const t = logTicks(min, max, target)
+        expect(t.values.length).toBeGreaterThanOrEqual(3)
+        expect(t.labels.length).toBe(t.values.length)
+        expect(new Set(t.labels).size).toBe(t.labels.length)
+        for (let i = 1; i < t.values.length; i++) expect(t.values[i]).toBeGreaterThan(t.values[i - 1])
+        expect(t.values[0]).toBeGreaterThan(0)
+        expect([t.lo, t.hi]).toEqual([t.values[0], t.values[t.values.length - 1]])
+        expect(t.lo).toBeLessThanOrEqual(min)
+        expect(t.hi).toBeGreaterThanOrEqual(max)
+        expect(t.hi).toBeGreaterThan(t.lo)
+        expect([t.loExponent, t.hiExponent]).toEqual([Math.log10(t.lo), Math.log10(t.hi)])
+      }),
+      { numRuns: 2000 }
     )
+    // The range of the report: 0.26-0.58 showed only the ticks 1 and 0.1.
+    expect(logTicks(0.26, 0.58).labels).toEqual(["0.2", "0.3", "0.4", "0.5", "0.6"])
+    expect(logTicks(0.9, 11).labels).toEqual(["0.5", "1", "2", "5", "10", "20"])
+    expect(logTicks(0.95, 0.99).labels).toEqual(["0.94", "0.95", "0.96", "0.97", "0.98", "0.99"])
+    // Over many decades, powers of ten.
     expect(logTicks(0.003, 42).labels).toEqual(["0.001", "0.01", "0.1", "1", "10", "100"])
     expect(logTicks(1e-30, 1e30).values.length).toBeLessThanOrEqual(12)
   })

@@ -6,16 +6,30 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { openTracker, type OpenTrackerOptions, type Tracker } from "../open.ts"
+import { safe } from "../format.ts"
 import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
 
+/**
+ * Text for people on stdout: every line made safe for a terminal (format.ts `safe`: control
+ * characters from stored names, tags or params are written as escapes). Idempotent, so text that
+ * holds tables (already safe) passes unchanged.
+ */
 export const out = (text: string): void => {
+  process.stdout.write(`${safeLines(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`)
+}
+
+/** Text for people on stderr, made safe like `out`. */
+export const err = (text: string): void => {
+  process.stderr.write(`${safeLines(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`)
+}
+
+/** A machine format on stdout, byte for byte (JSON, NDJSON, CSV, SVG): exact, as scripts need it. */
+export const outExact = (text: string): void => {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`)
 }
 
-export const err = (text: string): void => {
-  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
-}
+const safeLines = (text: string): string => text.split("\n").map(safe).join("\n")
 
 /** Lift a Promise; its rejection (a tagged tracker error, usually) becomes the command's failure. */
 export const task = <A>(f: () => Promise<A>): Effect.Effect<A, unknown> => Effect.tryPromise({ try: f, catch: (e) => e })

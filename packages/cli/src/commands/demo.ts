@@ -4,7 +4,7 @@ import { Command, Flag } from "effect/cli"
 import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
 import { toJson } from "../format.ts"
 import { hint, shellWord } from "../invocation.ts"
-import { err, out, withTracker } from "./common.ts"
+import { err, out, outExact, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const demo = Command.make(
@@ -24,7 +24,7 @@ export const demo = Command.make(
         const log = json ? () => {} : err
         log(`Training 6 models on a synthetic classification task; logging to ${dir} (experiment ${JSON.stringify(experiment)}).`)
         const results = await runDemo(tracker, { seed, epochs, experiment, log })
-        if (json) return out(toJson(results))
+        if (json) return outExact(toJson(results))
         out(`\nLeaderboard (${experiment}, this invocation):\n`)
         out(leaderboard(results))
         const best = results[0].runId.slice(0, 12)

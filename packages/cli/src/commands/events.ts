@@ -2,8 +2,8 @@ import { FsEventLog } from "@runledger/adapters-fs"
 import type { RecordedEvent } from "@runledger/core"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { formatTime, toJson } from "../format.ts"
-import { out, requireStore, task } from "./common.ts"
+import { formatTime, safe, toJson } from "../format.ts"
+import { out, outExact, requireStore, task } from "./common.ts"
 import { jsonFlag, storeDir } from "./root.ts"
 
 /** One line of what an event says, for people. */
@@ -58,7 +58,7 @@ export const events = Command.make(
   "events",
   {
     follow: Flag.Boolean("follow").pipe(Flag.withAlias("f"), Flag.withDescription("Keep printing events as they are appended (Ctrl-C to stop)"), Flag.withDefault(false)),
-    from: Flag.Int("from").pipe(Flag.withDescription("Start after this log position"), Flag.withDefault(0)),
+    from: Flag.Int("from").pipe(Flag.withDescription("Start at this log position (inclusive, like --as-of; 0 or 1: the first event)"), Flag.withDefault(1)),
     json: Flag.Boolean("json").pipe(Flag.withDescription("One JSON object per line (NDJSON), NaN and Infinity as strings"), Flag.withDefault(false))
   },
   ({ follow, from, json }) =>
@@ -68,9 +68,10 @@ export const events = Command.make(
       yield* task(async () => {
         if (from < 0) throw new RangeError(`--from must be >= 0, got ${from}.`)
         const log = await FsEventLog.open({ dir })
-        let position = from
+        // readAll gives the events after a position: --from N starts with event N itself.
+        let position = Math.max(0, from - 1)
         const print = (e: RecordedEvent) =>
-          out(json ? toJson(e, 0) : `${String(e.position).padStart(6)}  ${formatTime(e.at)}  ${e.stream.padEnd(36)}  v${String(e.version).padEnd(4)} ${e.type.padEnd(17)} ${summary(e)}`)
+          json ? outExact(toJson(e, 0)) : out(`${String(e.position).padStart(6)}  ${formatTime(e.at)}  ${e.stream.padEnd(36)}  v${String(e.version).padEnd(4)} ${e.type.padEnd(17)} ${safe(summary(e))}`)
         try {
           for (;;) {
             for await (const batch of log.readAll(position)) {

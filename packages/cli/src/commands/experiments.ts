@@ -1,14 +1,14 @@
 import type { ExperimentView } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatTime, table, toJson } from "../format.ts"
-import { asOfFlag, out, parseAsOf, viewFlag, withTracker } from "./common.ts"
+import { formatTime, listingJson, table } from "../format.ts"
+import { asOfFlag, out, outExact, parseAsOf, viewFlag, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 const experimentArg = Argument.String("experiment").pipe(Argument.withDescription("Experiment name or id"))
 
 const describe = (e: ExperimentView) => `${JSON.stringify(e.name)} (${e.id})`
 
-const rename = Command.make("rename", { experiment: experimentArg, name: Argument.String("new-name") }, ({ experiment, name }) =>
+const rename = Command.make("rename", { experiment: experimentArg, name: Argument.String("new-name").pipe(Argument.withDescription("The experiment's new name")) }, ({ experiment, name }) =>
   withTracker(async (tracker) => out(`Renamed to ${describe(await tracker.renameExperiment(experiment, name))}.`))
 ).pipe(Command.withDescription("Rename an experiment (its runs follow)"))
 
@@ -53,8 +53,17 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
     const counts = new Map<string, number>()
     for (const r of runs) if (r.lifecycle === "active") counts.set(r.experimentId, (counts.get(r.experimentId) ?? 0) + 1)
     const rows = list.map((e) => ({ ...e, runs: counts.get(e.id) ?? 0 }))
-    if (json) return out(toJson(rows))
-    if (rows.length === 0) return out("No experiments. Run `runledger demo`, or log runs with openTracker().")
+    if (json) return outExact(listingJson("experiments", rows))
+    if (rows.length === 0) {
+      // Only an empty store needs the getting-started hint; an empty view of a store is just empty.
+      return out(
+        view === "deleted"
+          ? "No deleted experiments."
+          : view === "all" || (await tracker.listExperiments({ viewType: "all", ...(at ? { asOf: at } : {}) })).length === 0
+          ? "No experiments. Run `runledger demo`, or log runs with openTracker()."
+          : "No active experiments (see --view deleted)."
+      )
+    }
     const byId = new Map(list.map((e) => [e.id, e.name]))
     out(
       table(

@@ -1,7 +1,7 @@
 import { NotFound } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatNumber, formatTime, table, toJson } from "../format.ts"
-import { out, resolveRun, withTracker } from "./common.ts"
+import { formatNumber, formatTime, listingJson, table } from "../format.ts"
+import { out, outExact, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const history = Command.make(
@@ -24,7 +24,7 @@ export const history = Command.make(
           message: `Run ${r.id} has no metric ${JSON.stringify(key)}${known.length > 0 ? `; it has ${known.join(", ")}` : ""}.`
         })
       }
-      if (json) return out(toJson(points))
+      if (json) return outExact(listingJson("points", points))
       const header = all ? ["STEP", "VALUE", "TIME", "SUPERSEDED"] : ["STEP", "VALUE", "TIME"]
       out(table(header, points.map((p) => [String(p.step), formatNumber(p.value), formatTime(p.timestamp), ...(all ? [p.superseded ? "yes" : "-"] : [])])))
     })

@@ -1,7 +1,7 @@
 import { modelStream, NotFound, runStream } from "@runledger/core"
 import { Argument, Command } from "effect/cli"
 import { formatTime, table, toJson } from "../format.ts"
-import { out, resolveRun, withTracker } from "./common.ts"
+import { out, outExact, resolveRun, withTracker } from "./common.ts"
 import { summary } from "./events.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -24,7 +24,7 @@ export const log = Command.make(
         stream = runStream(run.id)
       }
       const events = await tracker.streamEvents(stream)
-      if (json) return out(events.map((e) => toJson(e, 0)).join("\n"))
+      if (json) return outExact(events.map((e) => toJson(e, 0)).join("\n"))
       out(
         table(
           ["VERSION", "WHEN", "WHO", "WHAT", "DETAILS"],

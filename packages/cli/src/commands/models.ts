@@ -1,7 +1,7 @@
-import { type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
+import { invalid, type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatTime, table, toJson } from "../format.ts"
-import { asOfFlag, out, parseAsOf, resolveRun, withTracker } from "./common.ts"
+import { formatTime, listingJson, table, toJson } from "../format.ts"
+import { asOfFlag, out, outExact, parseAsOf, resolveRun, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 const nameArg = Argument.String("model").pipe(Argument.withDescription("Registered model name"))
@@ -29,12 +29,12 @@ const show = Command.make(
       const options = at ? { asOf: at } : {}
       if (version._tag === "Some") {
         const v = await tracker.getModelVersion(model, parseRef(version.value), options)
-        if (json) return out(toJson(v))
+        if (json) return outExact(toJson(v))
         return out(`${v.name} version ${v.version}: ${v.stage}${v.aliases.length > 0 ? `, ${v.aliases.map((a) => `@${a}`).join(" ")}` : ""}\n  source  runs:/${v.runId}/${v.artifactPath}\n  created ${formatTime(v.createdAt)}, updated ${formatTime(v.updatedAt)}`)
       }
       const m = (await tracker.listModels(options)).find((x) => x.name === model)
       const versions = await tracker.listModelVersions(model, options)
-      if (json) return out(toJson({ ...m, versionList: versions }))
+      if (json) return outExact(toJson({ ...m, versionList: versions }))
       const lines = [`Model ${model}${m?.description ? `: ${m.description}` : ""}`, `  created ${formatTime(m?.createdAt ?? null)}, ${versions.length} version(s)`]
       if (versions.length > 0) lines.push("", table(VERSION_HEADER, versions.map(versionRow)))
       out(lines.join("\n"))
@@ -45,7 +45,7 @@ const versions = Command.make("versions", { model: nameArg, ...list }, ({ model,
   withTracker(async (tracker) => {
     const at = parseAsOf(asOf)
     const vs = await tracker.listModelVersions(model, at ? { asOf: at } : {})
-    if (json) return out(toJson(vs))
+    if (json) return outExact(listingJson("versions", vs))
     out(vs.length === 0 ? `Model ${model} has no versions yet.` : table(VERSION_HEADER, vs.map(versionRow)))
   })
 ).pipe(Command.withDescription("List a model's versions with their stages and aliases"))
@@ -65,7 +65,7 @@ const register = Command.make(
       const known = (await tracker.listModels()).some((m) => m.name === model)
       // A new model is registered by the same append as its first version: a refusal leaves nothing.
       const v = await tracker.createModelVersion(model, { runId: r.id, artifactPath: path, register: { description } })
-      if (json) return out(toJson(v))
+      if (json) return outExact(toJson(v))
       out(`${known ? "" : `Registered model ${model}. `}Created version ${v.version} of ${model} from runs:/${r.id}/${v.artifactPath}.`)
     })
 ).pipe(Command.withDescription("Register a run's artifact as a new version of a model (registering the model if it is new)"))
@@ -74,7 +74,7 @@ const promote = Command.make(
   "promote",
   {
     model: nameArg,
-    version: Argument.Int("version"),
+    version: Argument.Int("version").pipe(Argument.withDescription("The version number to move")),
     stage: Argument.String("stage").pipe(Argument.withDescription(`One of ${STAGES.join(", ")}`)),
     archiveExisting: Flag.Boolean("archive-existing").pipe(Flag.withDescription("Archive the version(s) that hold the stage, in the same step"), Flag.withDefault(false))
   },
@@ -93,8 +93,8 @@ const alias = Command.make(
   "alias",
   {
     model: nameArg,
-    alias: Argument.String("alias"),
-    version: Argument.Int("version").pipe(Argument.optional),
+    alias: Argument.String("alias").pipe(Argument.withDescription("The alias, e.g. champion (a leading @ is dropped)")),
+    version: Argument.Int("version").pipe(Argument.withDescription("The version it points to (not with --delete)"), Argument.optional),
     remove: Flag.Boolean("delete").pipe(Flag.withDescription("Delete the alias"), Flag.withDefault(false))
   },
   ({ model, alias, version, remove }) =>
@@ -114,13 +114,22 @@ const download = Command.make(
   "download",
   {
     uri: Argument.String("uri").pipe(Argument.withDescription("models:/<name>/<version|stage|@alias> or runs:/<run id>/<path>")),
-    out: Flag.String("out").pipe(Flag.withDescription("Where to write: a file, or a folder"), Flag.withDefault("."))
+    out: Flag.String("out").pipe(Flag.withDescription("Where to write: a file, a folder, or - for stdout (one file only)"), Flag.withDefault("."))
   },
   ({ uri, out: dest }) =>
     withTracker(async (tracker) => {
       // runs:/ takes a run id prefix or name here, like every other command.
       const runUri = /^runs:\/([^/]+)\/(.+)$/.exec(uri)
       const full = runUri ? `runs:/${(await resolveRun(tracker, runUri[1])).id}/${runUri[2]}` : uri
+      if (dest === "-") {
+        // The bytes themselves on stdout, for a pipe; a folder of files has no single stream to be.
+        const files = await tracker.readArtifacts(full)
+        if (files.length !== 1) {
+          throw invalid("out", `${uri} holds ${files.length} files (${files.slice(0, 3).map((f) => f.relativePath).join(", ")}${files.length > 3 ? ", ..." : ""}); --out - writes one file to stdout. Give a folder instead, or name one file.`)
+        }
+        await new Promise<void>((resolve, reject) => process.stdout.write(files[0].bytes, (e) => (e ? reject(e) : resolve())))
+        return
+      }
       const written = await tracker.downloadArtifacts(full, dest)
       out(written.join("\n"))
     })
@@ -130,7 +139,7 @@ const listModels = ({ asOf, json }: { readonly asOf: Parameters<typeof parseAsOf
   withTracker(async (tracker) => {
     const at = parseAsOf(asOf)
     const ms = await tracker.listModels(at ? { asOf: at } : {})
-    if (json) return out(toJson(ms))
+    if (json) return outExact(listingJson("models", ms))
     if (ms.length === 0) return out("No registered models. Register one with `runledger models register NAME --run RUN --path PATH`.")
     out(
       table(

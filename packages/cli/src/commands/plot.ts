@@ -1,22 +1,31 @@
 import { lineChartSvg } from "@runledger/query"
+import { invalid } from "@runledger/core"
+import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { promises as fs } from "node:fs"
 import { resolve } from "node:path"
-import { out, resolveRun, withAnalytics } from "./common.ts"
+import { err, out, outExact, resolveRun, withAnalytics } from "./common.ts"
 
 export const plot = Command.make(
   "plot",
   {
     runs: Argument.String("run").pipe(Argument.withDescription("Runs to compare (id, prefix or name)"), Argument.atLeast(1)),
     metric: Flag.String("metric").pipe(Flag.withAlias("m"), Flag.withDescription("The metric to chart")),
-    out: Flag.String("out").pipe(Flag.withAlias("o"), Flag.withDescription("The SVG file to write"), Flag.withDefault("chart.svg")),
+    out: Flag.String("out").pipe(
+      Flag.withAlias("o"),
+      Flag.withDescription("The SVG file to write, or - for stdout; without it the SVG goes to stdout when that is a pipe or a file"),
+      Flag.optional
+    ),
     logScale: Flag.Boolean("log").pipe(Flag.withDescription("Logarithmic y axis"), Flag.withDefault(false)),
     points: Flag.Int("points").pipe(Flag.withDescription("At most this many buckets per run (downsampled on read)"), Flag.withDefault(1000)),
-    width: Flag.Int("width").pipe(Flag.withDefault(800)),
-    height: Flag.Int("height").pipe(Flag.withDefault(480))
+    width: Flag.Int("width").pipe(Flag.withDescription("Chart width in pixels"), Flag.withDefault(800)),
+    height: Flag.Int("height").pipe(Flag.withDescription("Chart height in pixels"), Flag.withDefault(480))
   },
   ({ runs, metric, out: file, logScale, points, width, height }) =>
-    withAnalytics(async (tracker) => {
+    // Never a chart file nobody asked for (it used to be ./chart.svg), nor SVG markup on a terminal.
+    (Option.isNone(file) && process.stdout.isTTY
+      ? Effect.fail(invalid("out", "plot writes an SVG chart: give --out FILE.svg, or redirect stdout (runledger plot ... > chart.svg)."))
+      : Effect.void).pipe(Effect.andThen(withAnalytics(async (tracker) => {
       const resolved = await Promise.all(runs.map((r) => resolveRun(tracker, r)))
       const series = await Promise.all(
         resolved.map(async (r) => ({
@@ -27,8 +36,14 @@ export const plot = Command.make(
       const empty = series.filter((s) => s.points.length === 0).map((s) => s.label)
       if (empty.length === series.length) throw new RangeError(`None of these runs logged ${JSON.stringify(metric)}.`)
       const svg = lineChartSvg({ series, title: metric, yLabel: metric, logScale, width, height })
-      const path = resolve(file)
+      const missing = empty.length > 0 ? `no ${metric} in ${empty.join(", ")}` : ""
+      if (Option.isNone(file) || file.value === "-") {
+        outExact(svg)
+        if (missing !== "") err(`runledger: ${missing}.`)
+        return
+      }
+      const path = resolve(file.value)
       await fs.writeFile(path, svg)
-      out(`Wrote ${path} (${series.length} run(s)${empty.length > 0 ? `; no ${metric} in ${empty.join(", ")}` : ""}).`)
-    })
+      out(`Wrote ${path} (${series.length} run(s)${missing !== "" ? `; ${missing}` : ""}).`)
+    })))
 ).pipe(Command.withDescription("Draw an SVG line chart of a metric across runs (downsampled, with min/max bands)"))

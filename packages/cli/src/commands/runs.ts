@@ -1,7 +1,7 @@
 import { Argument, Command, Flag } from "effect/cli"
-import { formatDuration, formatNumber, formatTime, table, toJson } from "../format.ts"
+import { formatDuration, formatNumber, formatTime, listingJson, table } from "../format.ts"
 import type { RunView } from "@runledger/core"
-import { asOfFlag, experimentsFlag, out, parseAsOf, resolveRun, viewFlag, withAnalytics, withTracker } from "./common.ts"
+import { asOfFlag, experimentsFlag, out, outExact, parseAsOf, resolveRun, viewFlag, withAnalytics, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 const runArg = Argument.String("run").pipe(Argument.withDescription("Run id, unique id prefix, or name"))
@@ -70,13 +70,14 @@ export const runs = Command.make(
           ...(at ? { asOf: at } : {})
         })
       }
-      if (json) return out(toJson(searching ? { runs: list, nextPageToken } : list))
+      if (json) return outExact(listingJson("runs", list, { nextPageToken }))
+      // CSV is a machine format, exact like --json (a field may hold any text; quoting keeps it whole).
       if (csv) {
         const params = [...new Set(list.flatMap((r) => Object.keys(r.params)))].sort()
         const metrics = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort()
         const tags = [...new Set(list.flatMap((r) => Object.keys(r.tags)))].sort()
         const header = ["run_id", "run_name", "experiment", "status", "start_time", "end_time", ...params.map((k) => `params.${k}`), ...metrics.map((k) => `metrics.${k}`), ...tags.map((k) => `tags.${k}`)]
-        return out(
+        return outExact(
           toCsv(
             header,
             list.map((r) => [

@@ -1,6 +1,6 @@
 import { Command, Flag } from "effect/cli"
-import { formatNumber, toJson } from "../format.ts"
-import { experimentsFlag, out, withAnalytics } from "./common.ts"
+import { columns, formatNumber, indent, table, toJson } from "../format.ts"
+import { experimentsFlag, out, outExact, withAnalytics } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
 export const stats = Command.make(
@@ -28,17 +28,48 @@ export const stats = Command.make(
         ...(seed._tag === "Some" ? { seed: seed.value } : {}),
         ...(experiment.length > 0 ? { experiments: experiment } : {})
       })
-      if (json) return out(toJson(r))
-      const pct = `${Math.round(r.bootstrap.confidence * 100)}%`
-      const verdict = r.welch.pValue < 1 - r.bootstrap.confidence ? "the difference is significant" : "no significant difference"
-      out(
+      if (json) return outExact(toJson(r))
+      const pct = `${formatNumber(r.bootstrap.confidence * 100)}%`
+      const level = `${formatNumber(r.verdict.alpha * 100)}%`
+      const v = r.verdict
+      const groups = table(
+        ["GROUP", "RUNS", "MEAN", "FILTER"],
         [
-          `${metric} (${by}) — A: ${r.a.filter}`,
-          `  A: ${r.a.runs} runs, mean ${formatNumber(r.a.mean)}`,
-          `  B: ${r.b.runs} runs, mean ${formatNumber(r.b.mean)}   (B: ${r.b.filter})`,
-          `  B - A = ${formatNumber(r.welch.difference)}; ${pct} bootstrap interval [${formatNumber(r.bootstrap.lower)}, ${formatNumber(r.bootstrap.upper)}] (${r.bootstrap.resamples} resamples)`,
-          `  Welch's t = ${formatNumber(r.welch.t)}, df = ${formatNumber(r.welch.df)}, p = ${formatNumber(r.welch.pValue)}: ${verdict} at the ${pct} level`
-        ].join("\n")
+          ["A", String(r.a.runs), formatNumber(r.a.mean), r.a.filter],
+          ["B", String(r.b.runs), formatNumber(r.b.mean), r.b.filter]
+        ]
       )
+      const excluded = r.a.excluded + r.b.excluded
+      const lines = [
+        `${metric} (${by === "last" ? "each run's latest value" : `each run's ${by}`}): B - A = ${formatNumber(r.welch.difference)}`,
+        "",
+        indent(groups),
+        ...(excluded > 0 ? [`  (left out: ${r.a.excluded} run(s) of A and ${r.b.excluded} of B with NaN or Infinity)`] : []),
+        "",
+        indent(columns(
+          [
+            [
+              "Welch's t-test",
+              `t = ${formatNumber(r.welch.t)}, df = ${formatNumber(r.welch.df)}, p = ${formatNumber(r.welch.pValue)}:`,
+              v.welchSignificant ? `significant at the ${level} level (p < ${formatNumber(v.alpha)})` : `not significant at the ${level} level (p >= ${formatNumber(v.alpha)})`
+            ],
+            [
+              `${pct} bootstrap interval`,
+              `[${formatNumber(r.bootstrap.lower)}, ${formatNumber(r.bootstrap.upper)}] of B - A (${r.bootstrap.resamples} resamples):`,
+              v.intervalExcludesZero ? "excludes 0: B differs from A" : "includes 0: no difference shown"
+            ]
+          ]
+        )),
+        ...(v.agree
+          ? []
+          : [
+            "",
+            "  The two disagree. Welch's test allows for not knowing each group's true spread (the t distribution widens for",
+            "  few runs); the percentile bootstrap only resamples the values seen, so with few runs its interval is too narrow.",
+            "  Neither settles it: log more runs per group."
+          ]),
+        ...r.warnings.map((w) => `\nWarning: ${w}`)
+      ]
+      out(lines.join("\n"))
     })
 ).pipe(Command.withDescription("Is group B different from group A on a metric? Welch's t-test and a bootstrap confidence interval"))

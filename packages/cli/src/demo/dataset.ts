@@ -181,8 +181,8 @@ export const trainTestSplit = (data: Dataset, options: SplitOptions): Split => {
   for (const group of groups) {
     rng.shuffle(group)
     const testCount = Math.round(group.length * testFraction)
-    testIndices.push(...group.slice(0, testCount))
-    trainIndices.push(...group.slice(testCount))
+    // Loops, not push(...group): a spread of a large class into a call overflows the stack.
+    for (let i = 0; i < group.length; i++) (i < testCount ? testIndices : trainIndices).push(group[i])
   }
   // Rounding can empty one half of a tiny data set; move one sample across.
   if (testIndices.length === 0) testIndices.push(trainIndices.pop()!)

@@ -6,7 +6,7 @@ import { checkName, checkParams, checkTags } from "../validate.ts"
 import { type Decision, ok, refuse } from "./common.ts"
 
 const missing = (ref: string) =>
-  new NotFound({ kind: "experiment", id: ref, message: `No experiment named ${JSON.stringify(ref)} (or with that id). List them with \`runledger experiments --all\`.` })
+  new NotFound({ kind: "experiment", id: ref, message: `No experiment named ${JSON.stringify(ref)} (or with that id). List them with \`runledger experiments --view all\`.` })
 
 const nameTaken = (state: ExperimentsState, name: string) => {
   const id = state.byName.get(name)

@@ -234,3 +234,29 @@ export const bootstrapDifferenceCI = (
     excludedB: gb.excluded
   }
 }
+
+/** Below this many runs per group, neither the t-test nor the bootstrap interval is reliable. */
+export const MIN_RUNS_PER_GROUP = 5
+
+/**
+ * What each method says at the same level, alpha = 1 - the interval's confidence. They can
+ * disagree: Welch's p-value uses the t distribution, which widens for small groups to account for
+ * not knowing the true spread; the percentile bootstrap only resamples the values seen, so with
+ * few runs its interval is too narrow and excludes 0 more readily. Neither verdict is hidden
+ * behind the other.
+ */
+export interface SignificanceVerdict {
+  readonly alpha: number
+  /** Welch's p < alpha. */
+  readonly welchSignificant: boolean
+  /** The bootstrap interval lies wholly above or wholly below 0. */
+  readonly intervalExcludesZero: boolean
+  readonly agree: boolean
+}
+
+export const significanceVerdict = (welch: WelchTTestResult, bootstrap: BootstrapResult): SignificanceVerdict => {
+  const alpha = 1 - bootstrap.confidence
+  const welchSignificant = welch.pValue < alpha
+  const intervalExcludesZero = bootstrap.lower > 0 || bootstrap.upper < 0
+  return { alpha, welchSignificant, intervalExcludesZero, agree: welchSignificant === intervalExcludesZero }
+}

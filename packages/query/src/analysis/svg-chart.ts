@@ -32,7 +32,7 @@ export interface LineChartOptions {
   /** Default "step". */
   readonly xLabel?: string
   readonly yLabel?: string
-  /** Log-scale y axis with decade ticks. */
+  /** Log-scale y axis (decade ticks, or finer ones fitted to a narrow range). */
   readonly logScale?: boolean
   /** Pixel size; defaults 800 x 480. */
   readonly width?: number
@@ -233,7 +233,7 @@ export const lineChartSvg = (options: LineChartOptions): string => {
   const yLog = hasData && logScale ? logTicks(yMin, yMax, Math.max(2, Math.floor(height / 60))) : undefined
   const yTicks: Ticks | undefined = hasData ? (yLog ?? niceTicks(yMin, yMax, Math.max(2, Math.floor(height / 60)))) : undefined
 
-  const yTickWidth = yTicks ? Math.max(...yTicks.labels.map(textWidth)) : 0
+  const yTickWidth = yTicks ? yTicks.labels.reduce((w, l) => Math.max(w, textWidth(l)), 0) : 0
   const top = title !== undefined ? 40 : 16
   const left = Math.max(48, yTickWidth + 14) + (yLabel !== undefined ? 22 : 0)
   const right = 24

@@ -1,11 +1,11 @@
 /**
  * Axis ticks for charts: "nice" linear ticks (1, 2 or 5 x 10^k apart, the steps people read
- * without effort) and decade ticks for log scales. The domain is widened to the outer ticks so
+ * without effort) and log-scale ticks (decades, or finer marks on narrow ranges). The domain is widened to the outer ticks so
  * the data never pokes past the first or last gridline.
  */
 
 export interface Ticks {
-  /** Axis domain: the outermost tick values (for log scales, 10^lo and 10^hi). */
+  /** Axis domain: the outermost tick values. */
   readonly lo: number
   readonly hi: number
   /** Tick values, ascending. */
@@ -15,7 +15,7 @@ export interface Ticks {
 }
 
 export interface LogTicks extends Ticks {
-  /** Decade exponents of the domain, so callers can map log10(v) without recomputing it. */
+  /** log10 of the domain's ends (whole numbers on a decade axis), so callers can map log10(v) without recomputing it. */
   readonly loExponent: number
   readonly hiExponent: number
 }
@@ -82,33 +82,111 @@ export const niceTicks = (min: number, max: number, target = 5): Ticks => {
 }
 
 /**
- * Decade ticks (powers of ten) spanning [min, max], both > 0. With more than ~`target` decades
- * only every k-th decade is labelled, still at powers of ten.
+ * Ticks for a log axis over [min, max], both > 0, with the axis fitted to the data and at least 3
+ * ticks on it. Over many decades: powers of ten (every k-th decade labelled past ~`target`).
+ * Within a few decades, powers of ten alone would leave one or two ticks far from the data
+ * (0.26-0.58 showed only 0.1 and 1), so finer marks are used, the coarsest that gives 3 ticks:
+ * 1-2-5 x 10^k or 1..9 x 10^k, whichever the data fills most, and for a range narrower than one
+ * of those steps, linear nice ticks (which a log axis places just as well). The axis runs from the
+ * last tick at or below min to the first at or above max.
  */
 export const logTicks = (min: number, max: number, target = 6): LogTicks => {
   if (!(min > 0) || !(max >= min) || !Number.isFinite(max)) {
     throw new RangeError(`logTicks: need 0 < min <= max < Infinity, got [${min}, ${max}]`)
   }
+  // Of the tick sets with 3 to about `target` ticks, the one whose axis the data fills most
+  // (0.26-0.58: 0.2..0.6 in steps of 0.1 rather than 0.2, 0.5, 1); on a tie, the coarser.
+  const most = Math.max(3, Math.round(target)) + 2
+  const candidates = [decadeTicks(min, max, target), mantissaTicks(min, max, [1, 2, 5]), mantissaTicks(min, max, [1, 2, 3, 4, 5, 6, 7, 8, 9])]
+  const fill = (t: LogTicks) => (max === min ? 0 : Math.log(max / min)) / (Math.log(t.hi / t.lo) || 1)
+  let best: LogTicks | undefined
+  for (const t of candidates) {
+    if (t !== undefined && t.values.length >= 3 && t.values.length <= most && (best === undefined || fill(t) > fill(best))) best = t
+  }
+  if (best !== undefined) return best
+  // Narrower than a 1..9 step (e.g. 0.95-0.99): linear ticks, positive here because the span is
+  // less than min (the range lies within a factor of 2), so the step and the margin are too.
+  const linear = niceTicks(min, max, Math.max(3, Math.round(target)))
+  if (linear.lo > 0 && linear.values.length >= 3) return withExponents(linear)
+  // Only at the edges of double precision (subnormals, near Number.MAX_VALUE): a decade more.
+  return decadeTicks(min, max, target, 1)
+}
+
+const withExponents = (t: Ticks): LogTicks => ({ ...t, loExponent: Math.log10(t.lo), hiExponent: Math.log10(t.hi) })
+
+/** A power of ten as people read it: 0.01 .. 100000 in full, else 1e-7. */
+const decadeLabel = (k: number): string => (k >= -4 && k <= 5 ? String(Number(`1e${k}`)) : `1e${k}`)
+
+/** Powers of ten spanning [min, max]; `extraBelow` decades are added under the data (above it at 1e-323). */
+const decadeTicks = (min: number, max: number, target: number, extraBelow = 0): LogTicks => {
   // 1e-323 is the smallest power of ten a double holds (denormal); 1e308 the largest.
   let lo = Math.max(-323, Math.floor(Math.log10(min)))
   let hi = Math.min(308, Math.ceil(Math.log10(max)))
   // log10 rounds: log10(1.0000000000000002e-290) is exactly -290, whose power is below max.
   if (lo > -323 && Number(`1e${lo}`) > min) lo--
   if (hi < 308 && Number(`1e${hi}`) < max) hi++
-  if (lo === hi) {
-    // A constant series (or one exactly at a power of ten) sits mid-axis, not on the border.
-    lo = Math.max(-323, lo - 1)
-    hi = Math.min(308, hi + 1)
+  // A constant series (or one exactly at a power of ten) sits mid-axis, not on the border; at
+  // the ends of the doubles, the axis grows to the side that has room.
+  const widen = (decades: number) => {
+    for (let i = 0; i < decades; i++) {
+      if (lo > -323) lo--
+      else hi = Math.min(308, hi + 1)
+    }
   }
-  const stride = Math.max(1, Math.ceil((hi - lo) / Math.max(1, Math.round(target))))
+  if (lo === hi) {
+    widen(1)
+    if (hi < 308) hi++
+    else widen(1)
+  }
+  widen(extraBelow)
+  const stride = Math.max(1, Math.ceil((hi - lo) / Math.max(2, Math.round(target))))
   hi = Math.min(308, lo + stride * Math.ceil((hi - lo) / stride))
   const values: number[] = []
   const labels: string[] = []
   for (let k = lo; k <= hi; k += stride) {
     values.push(Number(`1e${k}`))
-    labels.push(k >= -4 && k <= 5 ? String(Number(`1e${k}`)) : `1e${k}`)
+    labels.push(decadeLabel(k))
   }
-  return { lo: Number(`1e${lo}`), hi: Number(`1e${hi}`), values, labels, loExponent: lo, hiExponent: hi }
+  // No power of ten lies below 5e-324 or above 1e308: there the data's own bound ends the axis.
+  if (values[0] > min) {
+    values.unshift(min)
+    labels.unshift(formatPlain(min))
+  }
+  if (values[values.length - 1] < max) {
+    values.push(max)
+    labels.push(formatPlain(max))
+  }
+  const first = values[0]
+  const last = values[values.length - 1]
+  return { lo: first, hi: last, values, labels, loExponent: Math.log10(first), hiExponent: Math.log10(last) }
+}
+
+/**
+ * m x 10^k marks (m from `mantissas`) from the last one at or below min to the first at or above
+ * max, if that makes at least 3 ticks; undefined otherwise. Only asked for ranges within about a
+ * decade, so the candidates are few.
+ */
+const mantissaTicks = (min: number, max: number, mantissas: ReadonlyArray<number>): LogTicks | undefined => {
+  const from = Math.max(-324, Math.floor(Math.log10(min)) - 1)
+  const to = Math.min(308, Math.ceil(Math.log10(max)) + 1)
+  const marks: Array<{ value: number; label: string }> = []
+  for (let k = from; k <= to; k++) {
+    for (const m of mantissas) {
+      // Parsed from decimal text, so 3e-7 is the double nearest 3 x 10^-7, not 3 * 1e-7's rounding.
+      const value = Number(`${m}e${k}`)
+      // Subnormals round several marks to one double (2e-324 is 0, 3e-324 is 5e-324): keep one.
+      if (value > 0 && Number.isFinite(value) && value > (marks.at(-1)?.value ?? 0)) marks.push({ value, label: k >= -4 && k <= 5 ? String(value) : `${m}e${k}` })
+    }
+  }
+  let first = -1
+  let last = -1
+  for (let i = 0; i < marks.length; i++) {
+    if (marks[i].value <= min) first = i
+    if (last === -1 && marks[i].value >= max) last = i
+  }
+  if (first === -1 || last === -1 || last - first + 1 < 3) return undefined
+  const chosen = marks.slice(first, last + 1)
+  return withExponents({ lo: chosen[0].value, hi: chosen[chosen.length - 1].value, values: chosen.map((c) => c.value), labels: chosen.map((c) => c.label) })
 }
 
 /**

@@ -37,7 +37,7 @@ export const parseOrderByResult = (
   for (let i = 0; i < clauses.length; i++) {
     const clause = clauses[i]
     try {
-      terms.push(...parseClause(clause))
+      for (const term of parseClause(clause)) terms.push(term)
     } catch (e) {
       if (!(e instanceof SyntaxFailure)) throw e
       const where = typeof input === "string" ? "order_by" : `order_by[${i}]`

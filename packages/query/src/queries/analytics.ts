@@ -5,7 +5,8 @@
  */
 import type { CatchUpOptions, EventSource, ReadModel, ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
 import { Result } from "effect"
-import { bootstrapDifferenceCI, type BootstrapResult, welchTTest, type WelchTTestResult } from "../analysis/significance.ts"
+import { bootstrapDifferenceCI, type BootstrapResult, MIN_RUNS_PER_GROUP, significanceVerdict, type SignificanceVerdict, welchTTest, type WelchTTestResult } from "../analysis/significance.ts"
+import { NotEnoughRuns } from "../errors.ts"
 import { parseFilterResult } from "../filter/parse.ts"
 import { SqlParams } from "../sql/params.ts"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
@@ -30,10 +31,22 @@ export interface CompareGroupsOptions extends RunScope {
 export interface GroupComparison {
   readonly metric: string
   readonly by: ScoreBy
-  readonly a: { readonly filter: string; readonly runs: number; readonly mean: number }
-  readonly b: { readonly filter: string; readonly runs: number; readonly mean: number }
+  /** `runs`: the runs with a finite value (the ones tested); `excluded`: runs whose value is NaN or infinite. */
+  readonly a: GroupSummary
+  readonly b: GroupSummary
   readonly welch: WelchTTestResult
   readonly bootstrap: BootstrapResult
+  /** Each method's verdict at alpha = 1 - confidence, and whether they agree. */
+  readonly verdict: SignificanceVerdict
+  /** E.g. a group with fewer than MIN_RUNS_PER_GROUP runs. */
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface GroupSummary {
+  readonly filter: string
+  readonly runs: number
+  readonly mean: number
+  readonly excluded: number
 }
 
 export interface ExportRunsOptions extends RunScope {
@@ -104,6 +117,7 @@ export class Analytics {
       runId: r.run_id as string,
       runName: r.run_name as string,
       experimentId: r.experiment_id as string,
+      status: r.status as string,
       score: r.score as number,
       ...(q.normalized ? { normalized: (r.normalized as number | null) ?? null } : {})
     }))
@@ -168,24 +182,38 @@ export class Analytics {
     const by = checkScoreBy(options.by ?? "last")
     await this.catchUp()
     const [a, b] = [await this.scores(options, options.a, options.metric, by), await this.scores(options, options.b, options.metric, by)]
-    // The mean of the values the test uses: NaN (a diverged run) is left out of both.
-    const usable = (xs: number[]) => xs.filter((x) => !Number.isNaN(x))
-    const describe = (filter: string, xs: number[]) => ({ filter, runs: usable(xs).length, mean: usable(xs).reduce((s, x) => s + x, 0) / usable(xs).length })
-    for (const [name, xs, filter] of [["a", a, options.a], ["b", b, options.b]] as const) {
-      const n = usable(xs).length
-      if (n < 2) throw new RangeError(`Group ${name} (${JSON.stringify(filter)}) has ${n} run(s) with a value of ${options.metric}; a test needs at least 2.`)
+    // The tests use the finite values only (a diverged run's NaN or Infinity is left out and counted).
+    for (const [group, xs, filter] of [["a", a, options.a], ["b", b, options.b]] as const) {
+      const n = xs.filter(Number.isFinite).length
+      const left = xs.length - n
+      if (n < 2) {
+        throw new NotEnoughRuns({
+          group,
+          filter,
+          runs: n,
+          needed: 2,
+          message: `Group ${group} (${JSON.stringify(filter)}) has ${n} run(s) with a value of ${options.metric}${left > 0 ? ` (and ${left} with NaN or Infinity, left out)` : ""}; a test needs at least 2. Widen the filter, or log more runs.`
+        })
+      }
     }
+    const welch = welchTTest(a, b)
+    const bootstrap = bootstrapDifferenceCI(a, b, {
+      ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+      ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {})
+    })
+    const small = ([["A", welch.nA], ["B", welch.nB]] as const).filter(([, n]) => n < MIN_RUNS_PER_GROUP)
     return {
       metric: options.metric,
       by,
-      a: describe(options.a, a),
-      b: describe(options.b, b),
-      welch: welchTTest(a, b),
-      bootstrap: bootstrapDifferenceCI(a, b, {
-        ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
-        ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {})
-      })
+      a: { filter: options.a, runs: welch.nA, mean: welch.meanA, excluded: welch.excludedA },
+      b: { filter: options.b, runs: welch.nB, mean: welch.meanB, excluded: welch.excludedB },
+      welch,
+      bootstrap,
+      verdict: significanceVerdict(welch, bootstrap),
+      warnings: small.length === 0
+        ? []
+        : [`Fewer than ${MIN_RUNS_PER_GROUP} runs in ${small.map(([g, n]) => `group ${g} (${n})`).join(" and ")}: with so few runs neither result is reliable; log more runs per group.`]
     }
   }
 

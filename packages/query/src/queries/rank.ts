@@ -1,8 +1,14 @@
 /**
  * rankRuns: order runs by a metric with window functions, and put every score on a common scale
- * (z-score, percentile or min-max), oriented so that higher is better for the goal.
+ * (z-score, percentile or min-max), oriented so that higher is better for the goal. Only FINISHED
+ * runs are ranked unless asked otherwise: a run that crashed or was killed stopped early, so its
+ * last value is not a result to compare with the others (a diverging run's crash can look best).
  */
+import { Result } from "effect"
+import { parseFilterResult } from "../filter/parse.ts"
+import { filterToSql } from "../filter/to-sql.ts"
 import { SqlParams } from "../sql/params.ts"
+import { JoinedTargets } from "../sql/read-model.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
 
@@ -17,6 +23,10 @@ export interface RankRunsOptions extends RunScope {
   readonly normalize?: Normalization
   /** At most this many rows (default: all). */
   readonly limit?: number
+  /** Only the runs this filter selects (MLflow search syntax, plus OR/NOT/parentheses). */
+  readonly filter?: string
+  /** Rank runs of every status (RUNNING, FAILED, KILLED too); default: FINISHED runs only. */
+  readonly includeAllStatuses?: boolean
 }
 
 export interface RankedRun {
@@ -25,6 +35,8 @@ export interface RankedRun {
   readonly runId: string
   readonly runName: string
   readonly experimentId: string
+  /** RUNNING, FINISHED, FAILED or KILLED (only FINISHED unless `includeAllStatuses`). */
+  readonly status: string
   readonly score: number
   /** With `normalize`: the score on that scale, higher is better for the goal. */
   readonly normalized?: number | null
@@ -38,8 +50,14 @@ export const rankSql = (options: RankRunsOptions) => {
     throw new RangeError(`normalize must be one of ${NORMALIZATIONS.join(", ")}, not ${JSON.stringify(options.normalize)}.`)
   }
   const by = checkScoreBy(options.by ?? "last")
+  const parsed = parseFilterResult(options.filter ?? "")
+  if (Result.isFailure(parsed)) throw parsed.failure
   const params = new SqlParams()
+  const joins = new JoinedTargets()
   const inScope = scopeToSql(options, params)
+  const filter = filterToSql(parsed.success, { paramOffset: params.values.length, joins })
+  for (const p of filter.params) params.values.push(p)
+  const statuses = options.includeAllStatuses === true ? "" : " AND r.status = 'FINISHED'"
   const score = scoreSql(options.metric, by, params)
   const better = options.goal === "max" ? "DESC" : "ASC"
   // For goal "min" the sign flips, so every normalized value reads "higher is better".
@@ -53,12 +71,13 @@ export const rankSql = (options: RankRunsOptions) => {
       ? `${options.goal === "max" ? "(score - min(score) OVER ())" : "(max(score) OVER () - score)"} / nullif(max(score) OVER () - min(score) OVER (), 0)`
       : "NULL"
   let sql = `WITH scored AS (
-  SELECT r.run_id, r.run_name, r.experiment_id, r.start_time, ${score} AS score FROM ${SCOPED_FROM} WHERE ${inScope}
+  SELECT r.run_id, r.run_name, r.experiment_id, r.status, r.start_time, ${score} AS score
+  FROM ${SCOPED_FROM} ${joins.joins.join(" ")} WHERE ${inScope} AND (${filter.where})${statuses}
 ), ranked AS (
   SELECT *, rank() OVER (ORDER BY score ${better}) AS rank, ${normalized} AS normalized
   FROM scored WHERE score IS NOT NULL AND NOT isnan(score)
 )
-SELECT rank, run_id, run_name, experiment_id, score, normalized FROM ranked ORDER BY rank, start_time DESC, run_id`
+SELECT rank, run_id, run_name, experiment_id, status, score, normalized FROM ranked ORDER BY rank, start_time DESC, run_id`
   if (options.limit !== undefined) {
     if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw new RangeError(`limit must be a whole number >= 1, got ${options.limit}.`)
     sql += ` LIMIT ${params.bind(options.limit)}`

@@ -66,9 +66,10 @@ export const searchSql = (scope: RunScope, filter: Filter | undefined, orderBy: 
   const joins = new JoinedTargets()
   const inScope = scopeToSql(scope, params)
   const where = filterToSql(filter, { paramOffset: params.values.length, joins })
-  params.values.push(...where.params)
+  // Loops, not push(...): a filter's IN list can be long, and a spread into a call is bounded by the stack.
+  for (const p of where.params) params.values.push(p)
   const order = orderByToSql(orderBy, { paramOffset: params.values.length, joins })
-  params.values.push(...order.params)
+  for (const p of order.params) params.values.push(p)
   let sql = `SELECT r.run_id FROM ${SCOPED_FROM} ${joins.joins.join(" ")} WHERE ${inScope} AND (${where.where}) ORDER BY ${order.orderBy}`
   if (page !== undefined) {
     sql += ` LIMIT ${params.bind(page.limit + 1)} OFFSET ${params.bind(page.offset)}`
