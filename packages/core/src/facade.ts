@@ -14,10 +14,11 @@
  * one are written all the same.
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
+import { evolveDrafts } from "./command.ts"
 import type { Draft } from "./decide/common.ts"
 import { checkMetricsBatch, checkRunActive, decideRun, type RunCommand } from "./decide/runs.ts"
 import { invalid, type InvalidInput, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
-import type { EndStatus, Event, MetricsBatch, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
+import type { EndStatus, MetricsBatch, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
 import { baseName, mediaTypeOf } from "./media-type.ts"
 import type { ExperimentView } from "./project/experiments.ts"
 import type { ViewType } from "./project/log.ts"
@@ -101,15 +102,6 @@ type Entry =
   | { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
   | { readonly kind: "metrics"; readonly batch: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] } }
 
-const apply = (state: RunState, drafts: ReadonlyArray<Draft>): RunState => {
-  let s: RunState | undefined = state
-  const at = Date.now()
-  for (const d of drafts) {
-    s = evolveRun(s, { id: "", stream: "", version: (s?.version ?? 0) + 1, at, type: d.type, data: d.data } as Event)
-  }
-  return s!
-}
-
 const cloneState = (s: RunState): RunState => ({
   ...s,
   params: { ...s.params },
@@ -148,10 +140,12 @@ export class Run {
   private readonly unseen = new Map<Outcome, unknown>()
 
   private readonly tracker: TrackerShape
+  private readonly now: () => number
   private readonly run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>
 
   constructor(tracker: TrackerShape, run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>, state: RunState) {
     this.tracker = tracker
+    this.now = tracker.clock.now
     this.run = run
     this.id = state.id
     this.experimentId = state.experimentId
@@ -199,7 +193,7 @@ export class Run {
     const inactive = this.inactive()
     if (inactive) return this.refuse(inactive)
     const step = options?.step ?? this.nextStep.get(key) ?? 0
-    const timestamp = options?.timestamp ?? Date.now()
+    const timestamp = options?.timestamp ?? this.now()
     const bad = this.checkPoint(key, value, step, options?.timestamp)
     if (bad) return this.refuse(bad)
     this.pushPoint(this.metricsTail(), key, value, step, timestamp)
@@ -215,7 +209,7 @@ export class Run {
       step = 0
       for (const k in metrics) step = Math.max(step, this.nextStep.get(k) ?? 0)
     }
-    const timestamp = options?.timestamp ?? Date.now()
+    const timestamp = options?.timestamp ?? this.now()
     for (const k in metrics) {
       const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
       if (bad) return this.refuse(bad)
@@ -274,7 +268,7 @@ export class Run {
     for (const command of commands) {
       const d = decideRun(scratch, this.id, command)
       if (!d.ok) return this.refuse(d.error)
-      scratch = apply(scratch, d.events)
+      scratch = this.apply(scratch, d.events)
       decided.push({ command, drafts: d.events })
     }
     this.state = scratch
@@ -478,7 +472,7 @@ export class Run {
     const d = decideRun(this.state, this.id, command)
     if (!d.ok) return this.refuse(d.error)
     if (d.events.length === 0) return this.settledSoFar()
-    this.state = apply(this.state, d.events)
+    this.state = this.apply(this.state, d.events)
     this.entries.push({ kind: "command", command, drafts: d.events })
     return this.schedule()
   }
@@ -547,44 +541,37 @@ export class Run {
     })
   }
 
+  /**
+   * Append the entries as decided; if another writer got there first, the command handler
+   * re-decides them against the fresh run (see command.ts). After a lost race or a failure, the
+   * handle takes the run as the log has it, so it never believes in events that are not in the
+   * log nor misses ones another writer added.
+   */
   private async commit(entries: ReadonlyArray<Entry>): Promise<void> {
-    let drafts = toDrafts(entries)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await this.run(this.tracker.appendRun(this.id, drafts, this.version))
-        this.version = result.version
-        return
-      } catch (e) {
-        // Lost a race with another writer of this run (say, a delete from the CLI), or the store
-        // failed: re-read the run, so the handle never believes in events that are not in the log.
-        const fresh = await this.run(this.tracker.loadRun(this.id))
-        this.version = fresh.version
-        const isConflict = (e as { _tag?: string })._tag === "ConcurrencyConflict"
-        if (!isConflict || attempt >= 8) {
-          this.state = this.reapplyQueued(fresh)
-          throw e
-        }
-        const redecided: Draft[] = []
-        let scratch = cloneState(fresh)
-        for (const entry of entries) {
-          const command: RunCommand = entry.kind === "command" ? entry.command : { _tag: "LogMetrics", batch: entry.batch }
-          const d = decideRun(scratch, this.id, command)
-          if (!d.ok) {
-            this.state = this.reapplyQueued(fresh)
-            throw d.error
-          }
-          scratch = apply(scratch, d.events)
-          redecided.push(...d.events)
-        }
-        drafts = redecided
-      }
+    const commands = entries.map((entry): RunCommand => (entry.kind === "command" ? entry.command : { _tag: "LogMetrics", batch: entry.batch }))
+    try {
+      const done = await this.run(this.tracker.commitRun(this.id, commands, { version: this.version, drafts: toDrafts(entries) }))
+      this.version = done.version
+      // Re-decided after a lost race: the run now holds the other writer's events too, and the
+      // calls queued since must be checked against them (a param it logged, a deletion).
+      if (done.state !== undefined) this.state = this.reapplyQueued(done.state)
+    } catch (e) {
+      const fresh = await this.run(this.tracker.loadRun(this.id))
+      this.version = fresh.version
+      this.state = this.reapplyQueued(fresh)
+      throw e
     }
+  }
+
+  /** The handle's state evolved with drafts it decided (in place: the handle owns its state). */
+  private apply(state: RunState, drafts: ReadonlyArray<Draft>): RunState {
+    return evolveDrafts(evolveRun, state, drafts, this.now())!
   }
 
   /** The state after a failure: the store's truth plus the calls still queued behind the failed flush. */
   private reapplyQueued(fresh: RunState): RunState {
     let s = cloneState(fresh)
-    for (const entry of this.entries) if (entry.kind === "command") s = apply(s, entry.drafts)
+    for (const entry of this.entries) if (entry.kind === "command") s = this.apply(s, entry.drafts)
     return s
   }
 }
