@@ -1,10 +1,12 @@
 /**
  * The Promise facade: the API a training script calls without knowing Effect.
  *
- * A Run handle validates every call at once against the run's state (so a bad call is refused
- * with nothing appended) and queues what passes. Queued calls are flushed together: everything
- * called before the handle's previous append finished goes into one append, and consecutive metric
- * calls into one columnar MetricsLogged event. So a tight loop of un-awaited `logMetric` calls pays
+ * A Run handle is a thin layer over a RunSession (run-session.ts), which validates every call at
+ * once against the run's state (so a bad call is refused with nothing appended), queues what
+ * passes, and flushes through the one command handler. The handle adds the Promise edge: queued
+ * calls are flushed together on the event loop's next turn, everything called before the handle's
+ * previous append finished goes into one append, and consecutive metric calls into one columnar
+ * MetricsLogged event. So a tight loop of un-awaited `logMetric` calls pays
  * one fsync per flush, not per call, while an awaited call still resolves only once durable.
  *
  * Every promise a handle returns settles, and none becomes an unhandled rejection. A call that
@@ -15,14 +17,15 @@
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import type { Draft } from "./decide/common.ts"
-import { checkMetricsBatch, checkRunActive, decideRun, type RunCommand } from "./decide/runs.ts"
-import { invalid, type InvalidInput, NotFound, RunNotActive, type TrackerError } from "./errors.ts"
-import type { EndStatus, Event, MetricsBatch, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
+import type { RunCommand } from "./decide/runs.ts"
+import { invalid, NotFound, type TrackerError } from "./errors.ts"
+import type { EndStatus, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
 import { baseName, mediaTypeOf } from "./media-type.ts"
 import type { ExperimentView } from "./project/experiments.ts"
 import type { ViewType } from "./project/log.ts"
 import type { ModelVersionView, ModelView } from "./project/models.ts"
-import { evolveRun, type RunState, type RunView } from "./project/runs.ts"
+import type { RunState, RunView } from "./project/runs.ts"
+import { endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
 import {
   type ArtifactSource,
   type ListRunsOptions,
@@ -34,21 +37,7 @@ import {
   Tracker,
   type TrackerShape
 } from "./tracker.ts"
-import { checkArtifactPath, checkArtifactPlace, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
-
-export interface MetricOptions {
-  /** Whole number >= 0. Default: one past the largest step logged for this key in this run (0 first). */
-  readonly step?: number
-  /** Epoch milliseconds. Default: now. */
-  readonly timestamp?: number
-}
-
-export interface BatchMetric {
-  readonly key: string
-  readonly value: number
-  readonly step: number
-  readonly timestamp: number
-}
+import { checkArtifactPath, checkArtifactPlace } from "./validate.ts"
 
 /**
  * A promise handed to a caller that knows whether anyone has looked at it: `await`, `then`,
@@ -97,46 +86,20 @@ const nextTurn: (f: () => void) => void = typeof setImmediate === "function" ? (
 /** At most this many unseen failures are kept between reports; beyond that they are the same story. */
 const MAX_UNSEEN = 1000
 
-type Entry =
-  | { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
-  | { readonly kind: "metrics"; readonly batch: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] } }
-
-const apply = (state: RunState, drafts: ReadonlyArray<Draft>): RunState => {
-  let s: RunState | undefined = state
-  const at = Date.now()
-  for (const d of drafts) {
-    s = evolveRun(s, { id: "", stream: "", version: (s?.version ?? 0) + 1, at, type: d.type, data: d.data } as Event)
-  }
-  return s!
-}
-
-const cloneState = (s: RunState): RunState => ({
-  ...s,
-  params: { ...s.params },
-  tags: { ...s.tags },
-  latest: new Map(s.latest),
-  artifacts: new Map(s.artifacts)
-})
-
+/** The Promise API of one run: a `RunSession` (run-session.ts) with next-turn flushes and unseen-failure reports. */
 export class Run {
   readonly id: string
   readonly experimentId: string
-  /** The run as this handle knows it, including calls not yet flushed. */
-  private state: RunState
-  /** The store version of the run's stream after the last successful append. */
-  private version: number
-  private entries: Entry[] = []
+  /** The run's writer: call-time checks, the queue, the flush through the command handler. */
+  private readonly session: RunSession
   private batch: Deferred
   /** The append in progress; it never rejects (its batch's promise carries the outcome). */
   private inflight: Promise<void> | null = null
   /** The batch being appended now: what a call that queues nothing waits for. */
   private inflightBatch: Deferred | null = null
   private scheduled = false
-  private readonly nextStep = new Map<string, number>()
-  private readonly validKeys = new Set<string>()
   /** Artifact uploads whose event is not queued yet: `end()` waits for them. */
   private readonly uploads = new Set<Promise<void>>()
-  private ending = false
   /** `end()` at work, from its call until its event is appended or refused; never rejects. */
   private closing: Promise<void> | null = null
   /** The end `end()` was asked for, until it is queued. */
@@ -153,21 +116,19 @@ export class Run {
   constructor(tracker: TrackerShape, run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>, state: RunState) {
     this.tracker = tracker
     this.run = run
+    this.session = new RunSession(tracker, state)
     this.id = state.id
     this.experimentId = state.experimentId
-    this.state = cloneState(state)
-    this.version = state.version
     this.batch = this.deferred()
-    for (const [k, m] of state.latest) this.nextStep.set(k, m.step + 1)
   }
 
   /** The run's name; setting the tag `mlflow.runName` changes it. */
   get name(): string {
-    return this.state.name
+    return this.session.name
   }
 
   get status(): RunStatus {
-    return this.state.status
+    return this.session.status
   }
 
   // -- params and tags ------------------------------------------------------
@@ -196,92 +157,19 @@ export class Run {
 
   /** The hot path: checks and columnar buffering only; no event, no I/O per call. */
   logMetric(key: string, value: number, options?: MetricOptions): Promise<void> {
-    const inactive = this.inactive()
-    if (inactive) return this.refuse(inactive)
-    const step = options?.step ?? this.nextStep.get(key) ?? 0
-    const timestamp = options?.timestamp ?? Date.now()
-    const bad = this.checkPoint(key, value, step, options?.timestamp)
-    if (bad) return this.refuse(bad)
-    this.pushPoint(this.metricsTail(), key, value, step, timestamp)
-    return this.schedule()
+    const queued = this.session.queueMetric(key, value, options)
+    return queued === true ? this.schedule() : this.settle(queued)
   }
 
   /** Several metrics at one step (default: one past the largest step of any of these keys); all or none. */
   logMetrics(metrics: Readonly<Record<string, number>>, options?: MetricOptions): Promise<void> {
-    const inactive = this.inactive()
-    if (inactive) return this.refuse(inactive)
-    let step = options?.step
-    if (step === undefined) {
-      step = 0
-      for (const k in metrics) step = Math.max(step, this.nextStep.get(k) ?? 0)
-    }
-    const timestamp = options?.timestamp ?? Date.now()
-    for (const k in metrics) {
-      const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
-      if (bad) return this.refuse(bad)
-    }
-    let acc: ReturnType<Run["metricsTail"]> | undefined
-    for (const k in metrics) this.pushPoint((acc ??= this.metricsTail()), k, metrics[k], step, timestamp)
-    return acc === undefined ? this.settledSoFar() : this.schedule()
-  }
-
-  /** The checks of one point; keys repeat in a training loop, so each is checked once per handle. */
-  private checkPoint(key: string, value: unknown, step: number, timestamp: number | undefined): InvalidInput | undefined {
-    if (!this.validKeys.has(key)) {
-      const bad = checkKey("metric", key)
-      if (bad) return bad
-      this.validKeys.add(key)
-    }
-    if (typeof value !== "number") return checkMetricValue(key, value)
-    if (!(Number.isSafeInteger(step) && step >= 0)) return checkStep(key, step)
-    return timestamp === undefined ? undefined : checkTimestamp(key, timestamp)
-  }
-
-  private pushPoint(acc: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] }, key: string, value: number, step: number, timestamp: number): void {
-    acc.keys.push(key)
-    acc.values.push(value)
-    acc.steps.push(step)
-    acc.timestamps.push(timestamp)
-    if (step + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, step + 1)
+    return this.settle(this.session.queueMetrics(metrics, options))
   }
 
   /** MLflow's log-batch: params, tags and metrics in one atomic append; the metrics as one event. */
-  logBatch(batch: {
-    readonly metrics?: ReadonlyArray<BatchMetric>
-    readonly params?: Readonly<Record<string, ParamValue>>
-    readonly tags?: Readonly<Record<string, string>>
-  }): Promise<void> {
-    const inactive = this.inactive()
-    if (inactive) return this.refuse(inactive)
-    const commands: RunCommand[] = []
-    if (batch.params) commands.push({ _tag: "LogParams", params: batch.params })
-    if (batch.tags) commands.push({ _tag: "SetTags", tags: batch.tags })
-    const m = batch.metrics ?? []
-    const n = m.length
-    const columns = { keys: new Array<string>(n), values: new Array<number>(n), steps: new Array<number>(n), timestamps: new Array<number>(n) }
-    for (let i = 0; i < n; i++) {
-      const p = m[i]
-      columns.keys[i] = p.key
-      columns.values[i] = p.value
-      columns.steps[i] = p.step
-      columns.timestamps[i] = p.timestamp
-    }
-    const badMetrics = checkMetricsBatch(columns)
-    if (badMetrics) return this.refuse(badMetrics)
-    // Decide everything against a scratch copy first: one bad part refuses the whole batch.
-    let scratch = cloneState(this.state)
-    const decided: Array<{ command: RunCommand; drafts: ReadonlyArray<Draft> }> = []
-    for (const command of commands) {
-      const d = decideRun(scratch, this.id, command)
-      if (!d.ok) return this.refuse(d.error)
-      scratch = apply(scratch, d.events)
-      decided.push({ command, drafts: d.events })
-    }
-    this.state = scratch
-    // A part that decided no events (a param logged again with its value) queues nothing.
-    for (const d of decided) if (d.drafts.length > 0) this.entries.push({ kind: "command", ...d })
-    if (columns.keys.length > 0) this.pushMetrics(columns)
-    return this.settledSoFar()
+  logBatch(batch: LogBatch): Promise<void> {
+    const queued = this.session.queueBatch(batch)
+    return typeof queued === "boolean" ? this.settledSoFar() : this.refuse(queued)
   }
 
   // -- artifacts ------------------------------------------------------------
@@ -305,7 +193,7 @@ export class Run {
   /** Store the blob first, then queue the event that names it: an event never points at missing bytes. */
   private upload(source: ArtifactSource, path: string, mediaType: string): Promise<void> {
     // Checked before the upload too, so a refused path costs no bytes.
-    const bad = checkArtifactPath(path) ?? this.inactive() ?? checkArtifactPlace(this.state.artifacts, path)
+    const bad = checkArtifactPath(path) ?? this.session.inactive() ?? checkArtifactPlace(this.session.artifacts, path)
     if (bad) return this.refuse(bad)
     const done = this.run(this.tracker.putArtifact(source)).then((blob) =>
       this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType }, true)
@@ -327,26 +215,23 @@ export class Run {
    * `logMetric` with a NaN step, say), the run ends FAILED with that error instead of FINISHED, and
    * `end()` rejects with it; the valid calls around it are written all the same.
    */
-  end(options?: { readonly status?: EndStatus; readonly error?: unknown }): Promise<void> {
+  end(options?: EndOptions): Promise<void> {
     const status = options?.status ?? "FINISHED"
-    const error = options?.error === undefined ? undefined : describeError(options.error)
-    const asked: RunCommand = error ? { _tag: "EndRun", status, error } : { _tag: "EndRun", status }
-    const inactive = this.inactive()
-    if (inactive) return this.refuse(inactive)
+    const asked = endCommand(status, options?.error)
     // Refuse a bad status now, before anything changes.
-    const check = decideRun(this.state, this.id, asked)
-    if (!check.ok) return this.refuse(check.error)
-    this.ending = true
+    const bad = this.session.checkEnd(asked)
+    if (bad) return this.refuse(bad)
+    this.session.ending = true
     this.endAsked = asked
     const ended = (async () => {
       try {
         await this.drain(false)
         const unseen = this.takeUnseen()
-        const command: RunCommand = unseen !== undefined && status === "FINISHED" ? { _tag: "EndRun", status: "FAILED", error: describeError(unseen) } : asked
+        const command = unseen !== undefined && status === "FINISHED" ? endCommand("FAILED", unseen) : asked
         await this.command(command, true)
         if (unseen !== undefined) throw unseen
       } finally {
-        this.ending = false
+        this.session.ending = false
         this.endAsked = null
         this.closing = null
       }
@@ -372,12 +257,12 @@ export class Run {
 
   /** True while the run takes calls, or has calls (or its end) still to write. */
   get live(): boolean {
-    return this.active || this.ending || this.inflight !== null || this.entries.length > 0 || this.uploads.size > 0
+    return this.active || this.session.ending || this.inflight !== null || this.session.hasQueued || this.uploads.size > 0
   }
 
   /** True while the run takes calls: RUNNING, not deleted, and `end()` not called. */
   get active(): boolean {
-    return this.inactive() === undefined
+    return this.session.inactive() === undefined
   }
 
   /**
@@ -389,18 +274,9 @@ export class Run {
    */
   takeForExit(status: EndStatus, error?: unknown): { readonly runId: string; readonly expectedVersion: number; readonly drafts: ReadonlyArray<Draft> } | "busy" | undefined {
     if (this.inflight !== null) return "busy"
-    const drafts = toDrafts(this.entries)
-    this.entries = []
-    const end: RunCommand | null = this.endAsked ?? (checkRunActive(this.state) === undefined
-      ? error === undefined ? { _tag: "EndRun", status } : { _tag: "EndRun", status, error: describeError(error) }
-      : null)
-    if (end !== null) {
-      const d = decideRun(this.state, this.id, end)
-      if (d.ok) drafts.push(...d.events)
-    }
-    this.ending = true
+    const taken = this.session.takeForExit(this.endAsked ?? (this.session.running ? endCommand(status, error) : null))
     this.endAsked = null
-    return drafts.length === 0 ? undefined : { runId: this.id, expectedVersion: this.version, drafts }
+    return taken
   }
 
   // -- queueing -------------------------------------------------------------
@@ -411,7 +287,7 @@ export class Run {
       if (waitForEnd && this.closing !== null) await this.closing
       else if (this.uploads.size > 0) await Promise.allSettled([...this.uploads])
       else if (this.inflight !== null) await this.inflight
-      else if (this.entries.length > 0) this.flushNow()
+      else if (this.session.hasQueued) this.flushNow()
       else return
     }
   }
@@ -465,52 +341,14 @@ export class Run {
     return first.done ? undefined : first.value
   }
 
-  private inactive(): RunNotActive | undefined {
-    if (this.ending) {
-      return new RunNotActive({ runId: this.id, status: this.state.status, message: `Run ${this.id} has been asked to end; nothing more can be logged to it. Start a new run.` })
-    }
-    return checkRunActive(this.state)
-  }
-
-  /** Decide against the handle's state and queue. `beforeEnd`: an upload that `end()` is waiting for. */
+  /** Decide against the session's state and queue. `beforeEnd`: an upload that `end()` is waiting for. */
   private command(command: RunCommand, beforeEnd = false): Promise<void> {
-    if (this.ending && !beforeEnd) return this.refuse(this.inactive())
-    const d = decideRun(this.state, this.id, command)
-    if (!d.ok) return this.refuse(d.error)
-    if (d.events.length === 0) return this.settledSoFar()
-    this.state = apply(this.state, d.events)
-    this.entries.push({ kind: "command", command, drafts: d.events })
-    return this.schedule()
+    return this.settle(this.session.queueCommand(command, beforeEnd))
   }
 
-  /** Append checked columns to the queue; a batch that starts a new entry is adopted, not copied. */
-  private pushMetrics(batch: { keys: string[]; values: number[]; steps: number[]; timestamps: number[] }): void {
-    const last = this.entries[this.entries.length - 1]
-    if (last === undefined || last.kind !== "metrics") {
-      this.entries.push({ kind: "metrics", batch })
-      for (let i = 0; i < batch.keys.length; i++) {
-        const key = batch.keys[i]
-        if (batch.steps[i] + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, batch.steps[i] + 1)
-      }
-      return
-    }
-    const acc = last.batch
-    for (let i = 0; i < batch.keys.length; i++) {
-      const key = batch.keys[i]
-      acc.keys.push(key)
-      acc.values.push(batch.values[i])
-      acc.steps.push(batch.steps[i])
-      acc.timestamps.push(batch.timestamps[i])
-      if (batch.steps[i] + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, batch.steps[i] + 1)
-    }
-  }
-
-  private metricsTail() {
-    const last = this.entries[this.entries.length - 1]
-    if (last !== undefined && last.kind === "metrics") return last.batch
-    const batch = { keys: [] as string[], values: [] as number[], steps: [] as number[], timestamps: [] as number[] }
-    this.entries.push({ kind: "metrics", batch })
-    return batch
+  /** The promise for what queueing a call did: its refusal, its batch's, or everything's so far. */
+  private settle(queued: Queued): Promise<void> {
+    return queued === true ? this.schedule() : queued === false ? this.settledSoFar() : this.refuse(queued)
   }
 
   /**
@@ -519,7 +357,7 @@ export class Run {
    * Only a batch that holds entries is handed out, so every promise given has a flush coming.
    */
   private settledSoFar(): Promise<void> {
-    if (this.entries.length > 0) return this.schedule()
+    if (this.session.hasQueued) return this.schedule()
     return this.inflightBatch?.promise ?? this.watch(Promise.resolve())
   }
 
@@ -534,73 +372,17 @@ export class Run {
 
   private flushNow(): void {
     this.scheduled = false
-    if (this.inflight !== null || this.entries.length === 0) return
-    const entries = this.entries
+    if (this.inflight !== null || !this.session.hasQueued) return
+    const entries = this.session.take()
     const batch = this.batch
-    this.entries = []
     this.batch = this.deferred()
     this.inflightBatch = batch
-    this.inflight = this.commit(entries).then(batch.resolve, batch.reject).finally(() => {
+    this.inflight = this.run(this.session.commit(entries)).then(batch.resolve, batch.reject).finally(() => {
       this.inflight = null
       this.inflightBatch = null
-      if (this.entries.length > 0) this.schedule()
+      if (this.session.hasQueued) this.schedule()
     })
   }
-
-  private async commit(entries: ReadonlyArray<Entry>): Promise<void> {
-    let drafts = toDrafts(entries)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await this.run(this.tracker.appendRun(this.id, drafts, this.version))
-        this.version = result.version
-        return
-      } catch (e) {
-        // Lost a race with another writer of this run (say, a delete from the CLI), or the store
-        // failed: re-read the run, so the handle never believes in events that are not in the log.
-        const fresh = await this.run(this.tracker.loadRun(this.id))
-        this.version = fresh.version
-        const isConflict = (e as { _tag?: string })._tag === "ConcurrencyConflict"
-        if (!isConflict || attempt >= 8) {
-          this.state = this.reapplyQueued(fresh)
-          throw e
-        }
-        const redecided: Draft[] = []
-        let scratch = cloneState(fresh)
-        for (const entry of entries) {
-          const command: RunCommand = entry.kind === "command" ? entry.command : { _tag: "LogMetrics", batch: entry.batch }
-          const d = decideRun(scratch, this.id, command)
-          if (!d.ok) {
-            this.state = this.reapplyQueued(fresh)
-            throw d.error
-          }
-          scratch = apply(scratch, d.events)
-          for (const e of d.events) redecided.push(e)
-        }
-        drafts = redecided
-      }
-    }
-  }
-
-  /** The state after a failure: the store's truth plus the calls still queued behind the failed flush. */
-  private reapplyQueued(fresh: RunState): RunState {
-    let s = cloneState(fresh)
-    for (const entry of this.entries) if (entry.kind === "command") s = apply(s, entry.drafts)
-    return s
-  }
-}
-
-const toDrafts = (entries: ReadonlyArray<Entry>): Draft[] => {
-  const drafts: Draft[] = []
-  for (const entry of entries) {
-    if (entry.kind === "command") for (const d of entry.drafts) drafts.push(d)
-    else drafts.push({ type: "MetricsLogged", data: entry.batch })
-  }
-  return drafts
-}
-
-const describeError = (e: unknown): { message: string; stack?: string } => {
-  if (e instanceof Error) return e.stack ? { message: e.message, stack: e.stack } : { message: e.message }
-  return { message: String(e) }
 }
 
 /** The Promise API of a tracker. */

@@ -1,11 +1,13 @@
 /**
- * Ports: what the tracker needs from the outside world. Adapters implement them
+ * Ports: what the tracker needs from the outside world (stores, provenance, liveness, time and
+ * ids). Adapters implement them
  * (memory.ts here; adapters-fs, adapters-duckdb). The contracts are checked by the
  * shared store conformance suite in test/.
  */
 import { Context, Effect, type Stream } from "effect"
 import type { ConcurrencyConflict, NotFound, StorageError, StoreCorrupted } from "./errors.ts"
 import type { Environment, NewEvent, RecordedEvent, Source } from "./events.ts"
+import { newId, uuidv7 } from "./ids.ts"
 
 /** `any` appends whatever the stream's version; a number must equal it (0: the stream must not exist yet). */
 export type ExpectedVersion = number | "any"
@@ -93,3 +95,25 @@ export class Liveness extends Context.Service<Liveness, {
   /** Never judges a process gone: for tests and for embedding where processes cannot be probed. */
   static readonly unknown = Liveness.of({ isGone: () => false })
 }
+
+export interface ClockShape {
+  /** Epoch milliseconds. */
+  readonly now: () => number
+}
+
+/**
+ * Where the tracker and its run handles take the time from (event times, default metric
+ * timestamps). A Reference, so the system clock is there without being provided; a test
+ * provides a fixed one to know every time stamped.
+ */
+export const Clock = Context.Reference<ClockShape>("runledger/Clock", { defaultValue: () => ({ now: () => Date.now() }) })
+
+export interface IdsShape {
+  /** An event id, ordered by `at` (UUIDv7 by default). */
+  readonly eventId: (at: number) => string
+  /** A run or experiment id. */
+  readonly newId: () => string
+}
+
+/** Where the tracker takes ids from; random ones by default, fixed ones in a test. */
+export const Ids = Context.Reference<IdsShape>("runledger/Ids", { defaultValue: () => ({ eventId: uuidv7, newId }) })

@@ -5,6 +5,7 @@
  * stops at a past position or time (`asOf`).
  */
 import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { evolveDrafts, makeCommandHandler } from "./command.ts"
 import { type Decision, type Draft } from "./decide/common.ts"
 import {
   checkExperimentActive,
@@ -37,13 +38,13 @@ import {
   runStream,
   type Stage
 } from "./events.ts"
-import { newId, runNameFromId, uuidv7 } from "./ids.ts"
-import { ArtifactStore, type AppendResult, EventStore, type ExpectedVersion, Liveness, RunContext, type StoreError } from "./ports.ts"
+import { runNameFromId } from "./ids.ts"
+import { ArtifactStore, type AppendResult, Clock, type ClockShape, EventStore, type ExpectedVersion, Ids, Liveness, RunContext, type StoreError } from "./ports.ts"
 import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentView } from "./project/experiments.ts"
 import { type HistoryPoint, latestMetricsOf, metricHistoryOf } from "./project/history.ts"
 import { LogProjection, type ViewType } from "./project/log.ts"
 import { evolveModel, type ModelState, type ModelVersionView, type ModelView } from "./project/models.ts"
-import { foldRun, type RunState, type RunView } from "./project/runs.ts"
+import { evolveRun, foldRun, type RunState, type RunView } from "./project/runs.ts"
 import { checkArtifactPath, checkName } from "./validate.ts"
 
 export interface StartRunOptions {
@@ -80,9 +81,6 @@ export interface ResolvedArtifact {
   readonly runId: string
 }
 
-/** How many times a command is re-decided against fresh state after losing a race. */
-const MAX_RETRIES = 16
-
 export interface TrackerShape {
   // experiments
   /** The experiment of that name, created when missing. One name is one experiment, across processes. */
@@ -98,10 +96,24 @@ export interface TrackerShape {
   readonly startRun: (options: StartRunOptions) => Effect.Effect<RunState, TrackerError>
   /** A run's current state, folded from its stream. */
   readonly loadRun: (runId: string) => Effect.Effect<RunState, NotFound | StoreError>
-  /** Append already-decided events to a run's stream under an expected version (the building block of batching writers). */
+  /**
+   * Append already-decided events to a run's stream under an expected version, deciding nothing
+   * and never retrying: for the exit hand-off, which writes what a handle had queued as it was.
+   */
   readonly appendRun: (runId: string, drafts: ReadonlyArray<Draft>, expectedVersion: ExpectedVersion) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
   /** Decide and append commands to a run, atomically, re-deciding on a lost race. */
   readonly record: (runId: string, commands: ReadonlyArray<RunCommand>) => Effect.Effect<RunState, TrackerError>
+  /**
+   * A run handle's flush: `decided` (its queued calls, decided against its copy of the run at
+   * `decided.version`) is appended at once; if another writer got there first, `commands` are
+   * re-decided against the fresh run, as `record` does. Returns the stream's version after, and
+   * the run after when it was read again (undefined when `decided` went in as it was).
+   */
+  readonly commitRun: (
+    runId: string,
+    commands: ReadonlyArray<RunCommand>,
+    decided: { readonly version: number; readonly drafts: ReadonlyArray<Draft> }
+  ) => Effect.Effect<{ readonly version: number; readonly state: RunState | undefined }, TrackerError>
   readonly deleteRun: (runId: string) => Effect.Effect<RunState, TrackerError>
   readonly restoreRun: (runId: string) => Effect.Effect<RunState, TrackerError>
   /** Resume a run from a step: later points at steps >= fromStep replace the older ones in projections. */
@@ -143,6 +155,8 @@ export interface TrackerShape {
    * A writer's job (`runledger repair`): reads only show such runs as KILLED, appending nothing.
    */
   readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
+  /** The clock the tracker stamps events with; run handles take default metric times from it. */
+  readonly clock: ClockShape
 }
 
 export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger/Tracker") {}
@@ -182,38 +196,24 @@ export const makeTracker = Effect.gen(function*() {
   const artifacts = yield* ArtifactStore
   const context = yield* RunContext
   const liveness = yield* Liveness
+  const clock = yield* Clock
+  const ids = yield* Ids
   const provenance = yield* context.capture
   const env = provenance.environment
   const meta: Meta = { host: env.host, pid: env.pid, ...(env.user ? { actor: env.user } : {}) }
 
   const stamp = (drafts: ReadonlyArray<Draft>, extraMeta?: Partial<Meta>): NewEvent[] => {
-    const at = Date.now()
+    const at = clock.now()
     return drafts.map((d) => {
       const schema = CURRENT_SCHEMA[d.type]
-      return { id: uuidv7(at), type: d.type, at, data: d.data, meta: extraMeta ? { ...meta, ...extraMeta } : meta, ...(schema ? { schema } : {}) } as NewEvent
+      return { id: ids.eventId(at), type: d.type, at, data: d.data, meta: extraMeta ? { ...meta, ...extraMeta } : meta, ...(schema ? { schema } : {}) } as NewEvent
     })
   }
 
-  /**
-   * Decide against a stream's fresh state and append under its version; on a lost race, read
-   * again and decide again. Returns the state after the append.
-   */
+  const handle = makeCommandHandler(store, stamp)
+  /** Decide on a stream through the command handler; the state after. */
   const decideOn = <S>(stream: string, fold: (events: ReadonlyArray<Event>) => S, decide: (state: S) => Decision | Effect.Effect<Decision, TrackerError>) =>
-    Effect.gen(function*() {
-      for (let attempt = 0; ; attempt++) {
-        const events = yield* store.readStream(stream)
-        const state = fold(events)
-        const decided = decide(state)
-        const drafts = yield* fromDecision(Effect.isEffect(decided) ? yield* decided : decided)
-        if (drafts.length === 0) return state
-        const stamped = stamp(drafts)
-        const appended = yield* Effect.result(store.append(stream, stamped, events.length))
-        if (appended._tag === "Success") {
-          return fold([...events, ...stamped.map((e, i) => ({ ...e, stream, version: events.length + i + 1 }) as Event)])
-        }
-        if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)
-      }
-    })
+    handle({ stream, fold, decide }).pipe(Effect.map((h) => h.state as S))
 
   // -- experiments ----------------------------------------------------------
 
@@ -224,7 +224,7 @@ export const makeTracker = Effect.gen(function*() {
     Effect.gen(function*() {
       const bad = checkName("experiment", name)
       if (bad) return yield* Effect.fail(bad)
-      const id = newId()
+      const id = ids.newId()
       const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideCreateExperiment(s, id, name))
       return experimentNamed(state, name)
     })
@@ -243,7 +243,7 @@ export const makeTracker = Effect.gen(function*() {
     })
 
   const forkExperiment = (ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }) => {
-    const id = newId()
+    const id = ids.newId()
     return decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideForkExperiment(s, ref, id, options.name, options.overrides ?? {}, options.tags ?? {})).pipe(
       Effect.map((s) => s.byId.get(id)!)
     )
@@ -267,7 +267,7 @@ export const makeTracker = Effect.gen(function*() {
       const experiment = yield* ensureExperiment(options.experiment)
       const inactive = checkExperimentActive(experiment)
       if (inactive) return yield* Effect.fail(inactive)
-      const runId = newId()
+      const runId = ids.newId()
       const drafts = yield* fromDecision(
         decideStartRun(undefined, {
           runId,
@@ -286,19 +286,28 @@ export const makeTracker = Effect.gen(function*() {
 
   const appendRun = (runId: string, drafts: ReadonlyArray<Draft>, expected: ExpectedVersion) => store.append(runStream(runId), stamp(drafts), expected)
 
-  const foldRunOrMissing = (events: ReadonlyArray<Event>) => foldRun(events)
+  /**
+   * Commands decided in order, each against the state the earlier ones make: all or none. The
+   * state is a fresh fold of the stream, so evolving it in place harms nothing.
+   */
+  const decideRunCommands = (runId: string, commands: ReadonlyArray<RunCommand>) => (state: RunState | undefined): Decision => {
+    if (state === undefined) return { ok: false, error: runMissing(runId) }
+    const drafts: Draft[] = []
+    let s: RunState | undefined = state
+    for (const cmd of commands) {
+      const d = decideRun(s, runId, cmd)
+      if (!d.ok) return d
+      for (const e of d.events) drafts.push(e)
+      s = evolveDrafts(evolveRun, s, d.events, clock.now())
+    }
+    return { ok: true, events: drafts }
+  }
   const record = (runId: string, commands: ReadonlyArray<RunCommand>) =>
-    decideOn(runStream(runId), foldRunOrMissing, (state) => {
-      if (state === undefined) return { ok: false, error: runMissing(runId) } as Decision
-      const drafts: Draft[] = []
-      let s: RunState | undefined = state
-      for (const cmd of commands) {
-        const d = decideRun(s, runId, cmd)
-        if (!d.ok) return d
-        for (const e of d.events) drafts.push(e)
-      }
-      return { ok: true, events: drafts } as Decision
-    }).pipe(Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s))))
+    decideOn(runStream(runId), foldRun, decideRunCommands(runId, commands)).pipe(
+      Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s)))
+    )
+  const commitRun = (runId: string, commands: ReadonlyArray<RunCommand>, decided: { readonly version: number; readonly drafts: ReadonlyArray<Draft> }) =>
+    handle({ stream: runStream(runId), fold: foldRun, decide: decideRunCommands(runId, commands), decided })
 
   const putArtifact = (source: ArtifactSource) => ("bytes" in source ? artifacts.put(source.bytes) : artifacts.putFile(source.file))
 
@@ -491,7 +500,7 @@ export const makeTracker = Effect.gen(function*() {
               const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {})
               if (!registered.ok) return registered
               for (const e of registered.events) drafts.push(e)
-              model = registered.events.reduce<ModelState | undefined>((s, d) => evolveModel(s, { ...d, id: "", stream: "", version: 1, at: 0 } as Event), undefined)
+              model = evolveDrafts(evolveModel, undefined, registered.events, clock.now())
             }
             const d = decideCreateModelVersion(model, name, foldRun(events), options.runId, options.artifactPath)
             if (!d.ok) return d
@@ -567,6 +576,7 @@ export const makeTracker = Effect.gen(function*() {
     loadRun,
     appendRun,
     record,
+    commitRun,
     deleteRun: (runId) => record(runId, [{ _tag: "DeleteRun" }]),
     restoreRun: (runId) => record(runId, [{ _tag: "RestoreRun" }]),
     resumeRun: (runId, fromStep) => record(runId, [{ _tag: "ResumeRun", fromStep }]),
@@ -589,7 +599,8 @@ export const makeTracker = Effect.gen(function*() {
     listModelVersions,
     streamEvents: (stream) => store.readStream(stream),
     projection,
-    reapDeadRuns
+    reapDeadRuns,
+    clock
   })
 })
 

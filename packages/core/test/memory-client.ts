@@ -14,12 +14,13 @@ import {
   type TrackerClient
 } from "../src/index.ts"
 
-export const memoryClient = async (
+/** The Tracker service on in-memory stores. */
+export const memoryLayer = (
   store: EventStoreShape = makeMemoryEventStore(),
   readFile?: (path: string) => Promise<Uint8Array>,
   liveness = Liveness.unknown
-): Promise<{ tracker: TrackerClient; store: EventStoreShape }> => {
-  const layer = TrackerLive.pipe(
+) =>
+  TrackerLive.pipe(
     Layer.provide(
       Layer.mergeAll(
         Layer.succeed(EventStore, store),
@@ -29,5 +30,9 @@ export const memoryClient = async (
       )
     )
   )
-  return { tracker: await makeTrackerClient(layer), store }
-}
+
+export const memoryClient = async (
+  store: EventStoreShape = makeMemoryEventStore(),
+  readFile?: (path: string) => Promise<Uint8Array>,
+  liveness = Liveness.unknown
+): Promise<{ tracker: TrackerClient; store: EventStoreShape }> => ({ tracker: await makeTrackerClient(memoryLayer(store, readFile, liveness)), store })

@@ -25,7 +25,7 @@ const anchorsOf = async (expectHead: Option.Option<string>, expectCount: Option.
       throw e.code === "ENOENT" ? new NotFound({ kind: "anchors file", id: file, message: `No anchors file ${file}. Write one with \`runledger anchor --out ${file}\`.` }) : e
     })
     try {
-      anchors.push(...parseAnchors(text, file))
+      for (const a of parseAnchors(text, file)) anchors.push(a)
     } catch (e) {
       throw invalid("anchors", (e as Error).message)
     }
