@@ -175,7 +175,7 @@ export const envelope = <const T extends string, D extends Schema.Top>(type: T, 
     /** Audit: sha256 of the previous event of this stream as stored (absent on version 1). */
     prev: Schema.optionalKey(Schema.String)
   })
-export type Envelope<T extends string, D extends Schema.Top> = ReturnType<typeof envelope<T, D>>
+type Envelope<T extends string, D extends Schema.Top> = ReturnType<typeof envelope<T, D>>
 
 // ---------------------------------------------------------------------------
 // The table of event types
@@ -241,11 +241,11 @@ export const EVENTS = {
 export type EventType = keyof typeof EVENTS
 export const EVENT_TYPES = Object.keys(EVENTS) as ReadonlyArray<EventType>
 
-/** The envelope Schema of each type; decoding and encoding go through these (see codec.ts). */
-export type Envelopes = { readonly [T in EventType]: Envelope<T, (typeof EVENTS)[T]["data"]> }
-export const ENVELOPES = Object.fromEntries(EVENT_TYPES.map((type) => [type, envelope(type, EVENTS[type].data)])) as unknown as Envelopes
+/** The envelope Schema of each type. */
+type Envelopes = { readonly [T in EventType]: Envelope<T, (typeof EVENTS)[T]["data"]> }
+const ENVELOPES = Object.fromEntries(EVENT_TYPES.map((type) => [type, envelope(type, EVENTS[type].data)])) as unknown as Envelopes
 
-/** Any event: the union of the envelopes. Its Encoded side is the JSON the log holds. */
+/** Any event: the union of the envelopes. Its Encoded side is the JSON the log holds (codec.ts). */
 export const Event = Schema.Union(Object.values(ENVELOPES) as ReadonlyArray<Envelopes[EventType]>)
 export type Event = typeof Event.Type
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>
