@@ -210,8 +210,9 @@ export const evolve = <Old extends Schema.Top, New extends Schema.Top>(
 
 /**
  * Every event type, declared once. The Event union, EventType, EVENT_TYPES, CURRENT_SCHEMA and
- * the codec are derived from this table; a new type is one entry here, and the folds that must
- * handle it (project/*, the read model, `runledger events`) then fail to compile until they do.
+ * the codec are derived from this table; a new type is one entry here, and the exhaustive
+ * switches over types (the DuckDB read model's ingest, `runledger events`' summary, the test
+ * arbitraries) then fail to compile until they handle it.
  */
 export const EVENTS = {
   // v2 gave experiments tags; an experiment created under v1 has none.
