@@ -1,10 +1,11 @@
 /**
  * The event model: one Schema per event type, and the envelope every event travels in.
- * This file is the single source of truth for what the log may contain; TypeScript types
- * are derived from the Schemas. Published types never change: evolve with a new version
- * and an upcaster (see codec.ts).
+ * This file is the single source of truth for what the log may contain: the table EVENTS
+ * below lists every type once, and TypeScript types are derived from the Schemas. Published
+ * types never change: evolve one with a new version and an upcaster (`evolve` below).
  */
 import { Schema } from "effect"
+import { MetricsLogged } from "./metrics-wire.ts"
 
 export const RunStatus = Schema.Literals(["RUNNING", "FINISHED", "FAILED", "KILLED"])
 export type RunStatus = typeof RunStatus.Type
@@ -19,8 +20,11 @@ export type ParamValue = typeof ParamValue.Type
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
-/** The code version, when the run started inside a git work tree. */
+/** The code version, when the run started inside a git work tree. (Fields in the order the log has always held them.) */
 export const Source = Schema.Struct({
+  /** The command line that started the process. */
+  command: Schema.optionalKey(Schema.Array(Schema.String)),
+  cwd: Schema.optionalKey(Schema.String),
   git: Schema.optionalKey(
     Schema.Struct({
       commit: Schema.String,
@@ -28,10 +32,7 @@ export const Source = Schema.Struct({
       dirty: Schema.Boolean,
       root: Schema.String
     })
-  ),
-  /** The command line that started the process. */
-  command: Schema.optionalKey(Schema.Array(Schema.String)),
-  cwd: Schema.optionalKey(Schema.String)
+  )
 })
 export type Source = typeof Source.Type
 
@@ -51,7 +52,7 @@ export type Environment = typeof Environment.Type
 // ---------------------------------------------------------------------------
 // Event bodies
 
-/** v1 of ExperimentCreated, as first published. Read through the upcaster in codec.ts. */
+/** v1 of ExperimentCreated, as first published. Read through its upcaster in EVENTS. */
 export const ExperimentCreatedV1 = Schema.Struct({ experimentId: Schema.String, name: Schema.String })
 
 /** v2 (current): experiments gained tags. */
@@ -82,35 +83,8 @@ export const RunStarted = Schema.Struct({
 
 export const ParamsLogged = Schema.Struct({ params: Schema.Record(Schema.String, ParamValue) })
 
-/**
- * A column of numbers: a plain array (what callers build) or a Float64Array (what decoding gives:
- * a view on the decoded bytes, no copy, and nothing for the garbage collector to trace).
- */
-export type NumberColumn = ReadonlyArray<number> | Float64Array
-
-const isNumberColumn = (u: unknown): u is NumberColumn => {
-  if (u instanceof Float64Array) return true
-  if (!Array.isArray(u)) return false
-  for (let i = 0; i < u.length; i++) if (typeof u[i] !== "number") return false
-  return true
-}
-const isStringColumn = (u: unknown): u is ReadonlyArray<string> => {
-  if (!Array.isArray(u)) return false
-  for (let i = 0; i < u.length; i++) if (typeof u[i] !== "string") return false
-  return true
-}
-/** Columns are checked with one tight loop each: per-element Schema decoding is too slow for millions of points. */
-const NumberColumnSchema = Schema.declare(isNumberColumn, { expected: "an array of numbers" })
-const StringColumn = Schema.declare(isStringColumn, { expected: "an array of strings" })
-
-/** A batch of metric points, columnar: point i is (keys[i], values[i], steps[i], timestamps[i]). */
-export const MetricsLogged = Schema.Struct({
-  keys: StringColumn,
-  values: NumberColumnSchema,
-  steps: NumberColumnSchema,
-  timestamps: NumberColumnSchema
-})
-export type MetricsBatch = typeof MetricsLogged.Type
+/** A batch of metric points, columnar; the log holds it in a compact columnar form (metrics-wire.ts). */
+export { type MetricsBatch, MetricsLogged, type NumberColumn } from "./metrics-wire.ts"
 
 export const TagsSet = Schema.Struct({ tags: StringMap })
 export const TagDeleted = Schema.Struct({ key: Schema.String })
@@ -170,58 +144,111 @@ export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schem
 // ---------------------------------------------------------------------------
 // The envelope
 
-/** Who and where an event was recorded. */
+/** Who and where an event was recorded. (Fields in the order the log has always held them.) */
 export const Meta = Schema.Struct({
-  actor: Schema.optionalKey(Schema.String),
   host: Schema.optionalKey(Schema.String),
-  pid: Schema.optionalKey(Schema.Number)
+  pid: Schema.optionalKey(Schema.Number),
+  actor: Schema.optionalKey(Schema.String)
 })
 export type Meta = typeof Meta.Type
 
-const envelope = <const T extends string, D extends Schema.Top>(type: T, data: D) =>
+/**
+ * The envelope around a body. Encoding writes the fields in this order, which is the order the
+ * log has always held them in: a record decoded and encoded again is the same bytes, so its hash
+ * (and every `prev` and chain built on it) does not change.
+ */
+export const envelope = <const T extends string, D extends Schema.Top>(type: T, data: D) =>
   Schema.Struct({
     /** UUIDv7; appending the same id twice is a no-op. */
     id: Schema.String,
-    /** The aggregate: `run-<id>`, `experiments`, `model-<name>`. */
-    stream: Schema.String,
-    /** Position in the stream: 1, 2, 3, ... */
-    version: Schema.Number,
     type: Schema.Literal(type),
     /** Epoch milliseconds when recorded. */
     at: Schema.Number,
     data,
     meta: Schema.optionalKey(Meta),
-    /** The body's schema version when above 1 (see the upcasters in codec.ts). */
+    /** The body's schema version when above 1 (see EVENTS below). */
     schema: Schema.optionalKey(Schema.Number),
+    /** The aggregate: `run-<id>`, `experiments`, `model-<name>`. */
+    stream: Schema.String,
+    /** Position in the stream: 1, 2, 3, ... */
+    version: Schema.Number,
     /** Audit: sha256 of the previous event of this stream as stored (absent on version 1). */
     prev: Schema.optionalKey(Schema.String)
   })
+type Envelope<T extends string, D extends Schema.Top> = ReturnType<typeof envelope<T, D>>
 
-export const Event = Schema.Union([
-  envelope("ExperimentCreated", ExperimentCreated),
-  envelope("ExperimentRenamed", ExperimentRenamed),
-  envelope("ExperimentDeleted", ExperimentDeleted),
-  envelope("ExperimentRestored", ExperimentRestored),
-  envelope("ExperimentForked", ExperimentForked),
-  envelope("RunStarted", RunStarted),
-  envelope("ParamsLogged", ParamsLogged),
-  envelope("MetricsLogged", MetricsLogged),
-  envelope("TagsSet", TagsSet),
-  envelope("TagDeleted", TagDeleted),
-  envelope("RunRenamed", RunRenamed),
-  envelope("ArtifactStored", ArtifactStored),
-  envelope("RunEnded", RunEnded),
-  envelope("RunDeleted", RunDeleted),
-  envelope("RunRestored", RunRestored),
-  envelope("RunResumed", RunResumed),
-  envelope("ModelRegistered", ModelRegistered),
-  envelope("ModelVersionCreated", ModelVersionCreated),
-  envelope("StagePromoted", StagePromoted),
-  envelope("AliasSet", AliasSet),
-  envelope("AliasDeleted", AliasDeleted)
-])
+// ---------------------------------------------------------------------------
+// The table of event types
+
+/** One older version of a body: its Schema, and how a body of that version reads as the next one. */
+export interface Upcaster {
+  readonly data: Schema.Top
+  readonly up: (data: never) => unknown
+}
+
+/**
+ * An event type: the Schema of its body now, and the versions it had before. Its current schema
+ * version is `history.length + 1`; `history[v - 1]` reads a body written under version v.
+ */
+export interface EventSpec<D extends Schema.Top = Schema.Top> {
+  readonly data: D
+  readonly history: ReadonlyArray<Upcaster>
+}
+
+/** A type as first published (schema version 1). */
+export const v1 = <D extends Schema.Top>(data: D): EventSpec<D> => ({ data, history: [] })
+
+/**
+ * The next version of a type: its new body Schema and how a body of the version before reads as
+ * it. Bytes in the log are never rewritten; old bodies are lifted on every read.
+ */
+export const evolve = <Old extends Schema.Top, New extends Schema.Top>(
+  previous: EventSpec<Old>,
+  data: New,
+  up: (old: Old["Type"]) => New["Type"]
+): EventSpec<New> => ({ data, history: [...previous.history, { data: previous.data, up }] })
+
+/**
+ * Every event type, declared once. The Event union, EventType, EVENT_TYPES, CURRENT_SCHEMA and
+ * the codec are derived from this table; a new type is one entry here, and the exhaustive
+ * switches over types (the DuckDB read model's ingest, `runledger events`' summary, the test
+ * arbitraries) then fail to compile until they handle it.
+ */
+export const EVENTS = {
+  // v2 gave experiments tags; an experiment created under v1 has none.
+  ExperimentCreated: evolve(v1(ExperimentCreatedV1), ExperimentCreated, (old) => ({ ...old, tags: {} })),
+  ExperimentRenamed: v1(ExperimentRenamed),
+  ExperimentDeleted: v1(ExperimentDeleted),
+  ExperimentRestored: v1(ExperimentRestored),
+  ExperimentForked: v1(ExperimentForked),
+  RunStarted: v1(RunStarted),
+  ParamsLogged: v1(ParamsLogged),
+  MetricsLogged: v1(MetricsLogged),
+  TagsSet: v1(TagsSet),
+  TagDeleted: v1(TagDeleted),
+  RunRenamed: v1(RunRenamed),
+  ArtifactStored: v1(ArtifactStored),
+  RunEnded: v1(RunEnded),
+  RunDeleted: v1(RunDeleted),
+  RunRestored: v1(RunRestored),
+  RunResumed: v1(RunResumed),
+  ModelRegistered: v1(ModelRegistered),
+  ModelVersionCreated: v1(ModelVersionCreated),
+  StagePromoted: v1(StagePromoted),
+  AliasSet: v1(AliasSet),
+  AliasDeleted: v1(AliasDeleted)
+}
+
+export type EventType = keyof typeof EVENTS
+export const EVENT_TYPES = Object.keys(EVENTS) as ReadonlyArray<EventType>
+
+/** The envelope Schema of each type. */
+type Envelopes = { readonly [T in EventType]: Envelope<T, (typeof EVENTS)[T]["data"]> }
+const ENVELOPES = Object.fromEntries(EVENT_TYPES.map((type) => [type, envelope(type, EVENTS[type].data)])) as unknown as Envelopes
+
+/** Any event: the union of the envelopes. Its Encoded side is the JSON the log holds (codec.ts). */
+export const Event = Schema.Union(Object.values(ENVELOPES) as ReadonlyArray<Envelopes[EventType]>)
 export type Event = typeof Event.Type
-export type EventType = Event["type"]
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>
 export type EventData<T extends EventType> = EventOf<T>["data"]
 
@@ -231,32 +258,13 @@ export type NewEvent = Event extends infer E ? (E extends Event ? Omit<E, "strea
 /** An event as read back: with its position in the whole log (1-based, gap-free per store). */
 export type RecordedEvent = Event & { readonly position: number }
 
-export const EVENT_TYPES: ReadonlyArray<EventType> = [
-  "ExperimentCreated",
-  "ExperimentRenamed",
-  "ExperimentDeleted",
-  "ExperimentRestored",
-  "ExperimentForked",
-  "RunStarted",
-  "ParamsLogged",
-  "MetricsLogged",
-  "TagsSet",
-  "TagDeleted",
-  "RunRenamed",
-  "ArtifactStored",
-  "RunEnded",
-  "RunDeleted",
-  "RunRestored",
-  "RunResumed",
-  "ModelRegistered",
-  "ModelVersionCreated",
-  "StagePromoted",
-  "AliasSet",
-  "AliasDeleted"
-]
+/** The current schema version of a type's body. */
+export const schemaVersion = (type: EventType): number => EVENTS[type].history.length + 1
 
-/** The current schema version of each body; 1 unless listed. */
-export const CURRENT_SCHEMA: Partial<Record<EventType, number>> = { ExperimentCreated: 2 }
+/** The current schema version of each body that is past 1 (the only ones whose events carry `schema`). */
+export const CURRENT_SCHEMA: Partial<Record<EventType, number>> = Object.fromEntries(
+  EVENT_TYPES.filter((type) => schemaVersion(type) > 1).map((type) => [type, schemaVersion(type)])
+)
 
 // ---------------------------------------------------------------------------
 // Streams
