@@ -5,7 +5,7 @@ import { Flag } from "effect/cli"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { openTracker, type OpenTrackerOptions, type Tracker } from "../open.ts"
+import { openTracker, type OpenTrackerOptions, type Tracker } from "@runledger/runtime"
 import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
 
