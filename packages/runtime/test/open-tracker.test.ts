@@ -2,13 +2,14 @@
  * openTracker({ uri }): the store is chosen by the URI (a directory path, a file: URL, duckdb:),
  * and the tracker and its analytics work over the one store it opened. Real stores on disk.
  */
-import { InvalidInput } from "@runledger/core"
+import { InvalidInput, makeTrackerClient } from "@runledger/core"
+import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
-import { openTracker, type Tracker } from "../src/index.ts"
+import { openTracker, type Tracker, trackerLayer } from "../src/index.ts"
 
 const dirs: string[] = []
 const freshDir = () => {
@@ -117,6 +118,18 @@ describe("openTracker({ uri }) picks the store by URI", () => {
     }
   })
 
+  it("trackerLayer (the Effect API's) opens the same store by URI, and closes it with the layer", async () => {
+    const uri = `duckdb:${join(freshDir(), "runs.duckdb")}`
+    const client = await makeTrackerClient(trackerLayer({ uri }))
+    try {
+      await client.withRun({ experiment: "mnist", name: "layered" }, async (run) => run.logParam("lr", 1))
+    } finally {
+      await client.close()
+    }
+    // Closed with the layer: openTracker can open the file again in this process.
+    expect(await runNames({ uri })).toEqual(["layered"])
+  })
+
   it("{ dir } is always a path: a colon in it is no scheme", async () => {
     const base = freshDir()
     const dir = join(base, "postgres:runs")
@@ -127,5 +140,47 @@ describe("openTracker({ uri }) picks the store by URI", () => {
       await tracker.close()
     }
     expect(existsSync(join(dir, "events.log"))).toBe(true)
+  })
+})
+
+/** Run the exit fixture on `uri` in a child process; its run id, exit code and stderr. */
+const runScript = (uri: string, scenario: "forget-end" | "process-exit") =>
+  new Promise<{ runId: string; code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "exit-script.ts"), uri, scenario], { stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let stderr = ""
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()))
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      try {
+        resolve({ runId: (JSON.parse(out.split("\n")[0]) as { run: string }).run, code, stderr })
+      } catch (e) {
+        reject(new Error(`the script printed no run (exit ${code}): ${stderr}`, { cause: e }))
+      }
+    })
+  })
+
+describe("runs left open when the process ends, on a duckdb: store", () => {
+  it("the event loop runs dry: the run ends FINISHED with every point written", async () => {
+    const uri = `duckdb:${join(freshDir(), "runs.duckdb")}`
+    const { runId, code, stderr } = await runScript(uri, "forget-end")
+    expect([code, stderr]).toEqual([0, ""])
+    const tracker = await openTracker({ uri })
+    try {
+      expect((await tracker.getRun(runId)).status).toBe("FINISHED")
+      expect((await tracker.metricHistory(runId, "x")).map((p) => p.value)).toEqual([...Array(100).keys()])
+    } finally {
+      await tracker.close()
+    }
+  })
+
+  it("process.exit(): the file cannot be handed to a child, so the run is named on stderr with what to do, and the exit code is kept", async () => {
+    const file = join(freshDir(), "runs.duckdb")
+    const { runId, code, stderr } = await runScript(`duckdb:${file}`, "process-exit")
+    expect(code).toBe(0)
+    expect(stderr).toBe(
+      `runledger: process.exit() came with 1 run(s) open on duckdb:${file} (${runId}), whose file this process holds: their latest calls are not written. Await tracker.close() before process.exit().\n`
+    )
   })
 })
