@@ -75,7 +75,9 @@ beforeAll(() => {
   // The README's commands: the tarballs by glob, then the type-checker.
   ok(sh(`npm install --no-audit --no-fund ${packDir}/*.tgz`))
   ok(sh(`npm install --no-audit --no-fund -D typescript@${typescript} @types/node@${major}`))
-})
+  // Six builds, six packs and two npm installs: past the slow suite's 2-minute hook limit on a
+  // shared 2-core machine, so it gets the tests' 10 minutes (each command keeps its own 5-minute cap).
+}, 600_000)
 
 afterAll(() => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true })
