@@ -27,7 +27,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
 import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
-import { lazyAnalytics } from "../packages/cli/src/analytics.ts"
+import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
 import type { TrackerClient } from "../packages/core/src/index.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"
 import {

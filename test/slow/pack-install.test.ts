@@ -72,7 +72,9 @@ beforeAll(() => {
   // The README's commands: the tarballs by glob, then the type-checker.
   ok(sh(`npm install --no-audit --no-fund ${packDir}/*.tgz`))
   ok(sh(`npm install --no-audit --no-fund -D typescript@${typescript} @types/node@${major}`))
-})
+  // Six builds, six packs and two npm installs: past the slow suite's 2-minute hook limit on a
+  // shared 2-core machine, so it gets the tests' 10 minutes (each command keeps its own 5-minute cap).
+}, 600_000)
 
 afterAll(() => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true })
@@ -85,13 +87,17 @@ describe("the packed tarballs in a fresh npm project", () => {
       "runledger-adapters-duckdb-0.1.0.tgz",
       "runledger-adapters-fs-0.1.0.tgz",
       "runledger-core-0.1.0.tgz",
-      "runledger-query-0.1.0.tgz"
+      "runledger-query-0.1.0.tgz",
+      "runledger-runtime-0.1.0.tgz"
     ])
     const manifest = JSON.parse(readFileSync(join(project, "node_modules/runledger/package.json"), "utf8"))
     expect(manifest.exports).toEqual({ ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } })
     expect(manifest.bin).toEqual({ runledger: "./dist/bin.js" })
     expect(manifest.engines).toEqual({ node: ">=20" })
     expect(manifest.dependencies["@runledger/core"]).toBe("0.1.0")
+    // openTracker lives in the runtime, which runledger re-exports: installed beside it, built.
+    expect(manifest.dependencies["@runledger/runtime"]).toBe("0.1.0")
+    expect(existsSync(join(project, "node_modules/@runledger/runtime/dist/exit-handoff.js"))).toBe(true)
     expect(existsSync(join(project, "node_modules/runledger/src"))).toBe(false)
     for (const heavy of ["@effect/platform-node", "@effect/platform-node-shared", "redis", "@redis", "undici", "ws"]) {
       expect(existsSync(join(project, "node_modules", heavy)), heavy).toBe(false)

@@ -9,7 +9,7 @@
  * A hint for a store other than the default names it with --dir.
  */
 import { resolve } from "node:path"
-import { defaultDir } from "./open.ts"
+import { defaultDir } from "@runledger/runtime"
 
 export const runledgerCommand = (env: NodeJS.ProcessEnv = process.env): string => {
   if ((env.npm_config_user_agent ?? "").startsWith("pnpm/") && env.npm_package_name === "runledger-workspace") {

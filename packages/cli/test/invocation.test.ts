@@ -1,7 +1,7 @@
 /** The command the CLI's hints name: the one that works where runledger was started. */
 import { describe, expect, it } from "vitest"
 import { hint, runledgerCommand } from "../src/invocation.ts"
-import { defaultDir } from "../src/open.ts"
+import { defaultDir } from "@runledger/runtime"
 
 const pnpmAgent = "pnpm/10.34.9 npm/? node/v24.21.0 linux x64"
 

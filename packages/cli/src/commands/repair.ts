@@ -10,7 +10,7 @@ import { FsEventLog, type Recovery } from "@runledger/adapters-fs"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { toJson } from "../format.ts"
-import { openTracker } from "../open.ts"
+import { openTracker } from "@runledger/runtime"
 import { out, requireStore, task } from "./common.ts"
 import { jsonFlag, storeDir } from "./root.ts"
 

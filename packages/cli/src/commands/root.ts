@@ -2,7 +2,7 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { resolve } from "node:path"
-import { defaultDir } from "../open.ts"
+import { defaultDir } from "@runledger/runtime"
 
 export const root = Command.make("runledger").pipe(
   Command.withSharedFlags({

@@ -1,20 +1,27 @@
 /**
- * openTracker: the Promise API on the directory store, with provenance captured from this process.
+ * openTracker: the composition root. The store is chosen by URI (see store.ts); the tracker and
+ * the analytics read model share that one open store, with provenance and liveness from this
+ * process, and exit hooks that end the runs left open.
  */
-import { FsStoreLayer, type Durability, type Recovery } from "@runledger/adapters-fs"
+import { type Durability, type Recovery } from "@runledger/adapters-fs"
 import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
-import { makeTrackerClient, NotFound, type RunView, type TrackerClient, TrackerLive } from "@runledger/core"
+import { ArtifactStore, EventStore, invalid, makeTrackerClient, NotFound, passTagged, type RunView, type TrackerClient, type TrackerError, TrackerLive } from "@runledger/core"
 import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
-import { Layer } from "effect"
-import { resolve } from "node:path"
+import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
 import { downloadArtifacts } from "./download.ts"
 import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
+import { directoryStore, type OpenedStore, openStore, parseStoreUri, type StoreLocation } from "./store.ts"
 
 export interface OpenTrackerOptions {
-  /** The store's directory. Default: $RUNLEDGER_DIR, else ./runledger. */
+  /**
+   * The store: a directory path, a file: URL, or duckdb:<path to a .duckdb file> (see store.ts).
+   * Default: $RUNLEDGER_DIR, else ./runledger.
+   */
+  readonly uri?: string
+  /** The store's directory (always a path, never parsed as a URI); an alias of `uri` kept for existing code. */
   readonly dir?: string
   /** "fsync" (default): an awaited call resolves once its events are on disk. "os": once the OS has them. */
   readonly durability?: Durability
@@ -26,16 +33,34 @@ export interface OpenTrackerOptions {
 
 export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
 
-export const trackerLayer = (options: OpenTrackerOptions = {}) =>
+/** The store `options` name: `dir` as a path, `uri` by its scheme; both at once is refused. */
+export const storeLocation = (options: Pick<OpenTrackerOptions, "uri" | "dir"> = {}): StoreLocation => {
+  if (options.uri !== undefined && options.dir !== undefined) {
+    throw invalid("uri", `Both uri (${JSON.stringify(options.uri)}) and dir (${JSON.stringify(options.dir)}) were given; pass one of them (dir is the older name for a directory).`)
+  }
+  if (options.dir !== undefined) return directoryStore(options.dir)
+  return parseStoreUri(options.uri ?? defaultDir())
+}
+
+/** The tracker on a store already open (its owner closes it). */
+const trackerOn = (store: OpenedStore) =>
   TrackerLive.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        FsStoreLayer({ dir: resolve(options.dir ?? defaultDir()), durability: options.durability ?? "fsync", ...(options.onRecover ? { onRecover: options.onRecover } : {}) }),
-        NodeRunContext,
-        NodeLiveness
-      )
-    )
+    Layer.provide(Layer.mergeAll(Layer.succeed(EventStore, store.events), Layer.succeed(ArtifactStore, store.artifacts), NodeRunContext, NodeLiveness))
   )
+
+/** The tracker as an Effect layer (for the Effect API): the store is opened with the layer and closed with it. */
+export const trackerLayer = (options: OpenTrackerOptions = {}) =>
+  Layer.unwrap(
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => openStore(storeLocation(options), storeOptions(options)),
+        catch: passTagged<TrackerError>(`Opening the store ${options.uri ?? options.dir ?? defaultDir()}`)
+      }),
+      (store) => Effect.promise(() => store.close())
+    ).pipe(Effect.map(trackerOn))
+  )
+
+const storeOptions = (options: OpenTrackerOptions) => ({ durability: options.durability ?? "fsync", ...(options.onRecover ? { onRecover: options.onRecover } : {}) })
 
 /** A metric's history downsampled for charts: per bucket, `value` is the last point's. */
 export interface HistoryBucket extends MetricBucket {
@@ -80,11 +105,18 @@ export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> 
 }
 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
-  const dir = resolve(options.dir ?? defaultDir())
-  const client = await makeTrackerClient(trackerLayer({ ...options, dir }))
+  const store = await openStore(storeLocation(options), storeOptions(options))
+  let client: TrackerClient
+  try {
+    client = await makeTrackerClient(trackerOn(store))
+  } catch (e) {
+    await store.close()
+    throw e
+  }
   // Runs left open when the process ends are ended and written (see exit.ts).
-  const unfollow = followAtExit(client, dir, options.durability ?? "fsync")
-  const analytics = lazyAnalytics(dir, options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {})
+  const unfollow = followAtExit(client, store.location, options.durability ?? "fsync")
+  // The read model catches up from the very store object the tracker appends through.
+  const analytics = lazyAnalytics(store.location.dir, { log: store.reader, ...(options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {}) })
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
     if (refs === undefined || refs.length === 0) return undefined
@@ -141,7 +173,11 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       try {
         await close()
       } finally {
-        await analytics.close()
+        try {
+          await analytics.close()
+        } finally {
+          await store.close()
+        }
       }
     }
   })

@@ -13,7 +13,8 @@
  * - `process.exit()` allows no I/O: queued calls and the end (FINISHED for code 0, else FAILED) are
  *   handed to a short-lived child process that appends them while this one waits (spawnSync). An
  *   append already in flight is the store's to finish or not; that run is named on stderr. An
- *   artifact still uploading is lost.
+ *   artifact still uploading is lost. A duckdb: store cannot be handed off (DuckDB lets one process
+ *   hold its file, and this one cannot let go synchronously): its runs are named on stderr instead.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -21,10 +22,11 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { serialize } from "node:v8"
 import type { EndStatus, TrackerClient } from "@runledger/core"
+import type { StoreLocation } from "./store.ts"
 
 interface Tracked {
   readonly client: TrackerClient
-  readonly dir: string
+  readonly store: StoreLocation
   readonly durability: string
 }
 
@@ -32,8 +34,8 @@ const open = new Set<Tracked>()
 let installed = false
 
 /** Follow a tracker until it closes; returns the function that stops following it. */
-export const followAtExit = (client: TrackerClient, dir: string, durability: string): () => void => {
-  const tracked = { client, dir, durability }
+export const followAtExit = (client: TrackerClient, store: StoreLocation, durability: string): () => void => {
+  const tracked = { client, store, durability }
   open.add(tracked)
   if (!installed) install()
   return () => {
@@ -65,10 +67,15 @@ const handOff = (code: number) => {
       if (taken === "busy") say(`process.exit() came while run ${r.id} was being written; its latest calls may be lost. Await run.flush() or tracker.close() before process.exit().`)
       else if (taken !== undefined) runs.push(taken)
     }
+    if (runs.length === 0) continue
+    if (t.store.kind !== "fs") {
+      say(`process.exit() came with ${runs.length} run(s) open on ${t.store.uri} (${runs.map((r) => r.runId).join(", ")}), whose file this process holds: their latest calls are not written. Await tracker.close() before process.exit().`)
+      continue
+    }
     // A store removed meanwhile (a test's temporary directory) is not created again.
-    if (runs.length === 0 || !existsSync(join(t.dir, "events.log"))) continue
+    if (!existsSync(join(t.store.dir, "events.log"))) continue
     const child = spawnSync(process.execPath, [handoffScript], {
-      input: serialize({ dir: t.dir, durability: t.durability, runs }),
+      input: serialize({ dir: t.store.dir, durability: t.durability, runs }),
       stdio: ["pipe", "inherit", "pipe"]
     })
     if (child.status !== 0) say(`could not write ${runs.length} run(s) at process.exit(): ${child.stderr?.toString().trim() || child.error?.message || `exit ${child.status}`}`)

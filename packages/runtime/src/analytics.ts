@@ -1,6 +1,7 @@
 /**
- * The analytics half of a directory store: the DuckDB read model in `<dir>/readmodel.duckdb`,
- * shared by every process that asks questions of the store.
+ * The analytics half of a store: the DuckDB read model in `<dir>/readmodel.duckdb` (the store's
+ * directory, or the one beside its DuckDB file), shared by every process that asks questions of
+ * the store. It catches up from the store object the tracker writes through, never a second one.
  *
  * DuckDB lets one process at a time open a database file (for reading too), so a process holds
  * the read model only while it answers: it is opened for a call, shared by the calls in flight at
@@ -18,9 +19,8 @@
  *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
  *   memory when that is not writable either; said once.
  */
-import { FsEventLog } from "@runledger/adapters-fs"
 import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
-import type { CatchUpOptions } from "@runledger/adapters-duckdb"
+import type { BatchReader, CatchUpOptions } from "@runledger/adapters-duckdb"
 import { Analytics } from "@runledger/query"
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
@@ -40,8 +40,8 @@ export interface AnalyticsOptions extends CatchUpOptions {
   readonly onNotice?: (line: string) => void
   /** How long to wait for another process to let go of the read model (default 30 s). */
   readonly waitMs?: number
-  /** The store's log, when the caller has it open; default: opened on first use. */
-  readonly log?: FsEventLog
+  /** The store's events, read through the object that writes them (the caller opens and closes it). */
+  readonly log: BatchReader
   /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
   readonly memoryLimit?: string
 }
@@ -187,20 +187,17 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
   }
 }
 
-export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): AnalyticsHandle => {
-  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: given, memoryLimit, ...catchUp } = options
+export const lazyAnalytics = (dir: string, options: AnalyticsOptions): AnalyticsHandle => {
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, ...catchUp } = options
   const memory = memoryLimit !== undefined ? { memoryLimit } : {}
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
   let located: string | null | undefined
-  let log: Promise<FsEventLog> | undefined = given === undefined ? undefined : Promise.resolve(given)
-  const theLog = () => (log ??= FsEventLog.open({ dir }))
   /** The fallback when the shared file stayed busy: this process's own, kept until close. */
   let fallback: Promise<ReadModel> | undefined
 
-  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, await theLog(), catchUp))
+  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, source, catchUp))
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
-    const source = await theLog()
     // A store not created yet holds no events (a read creates nothing): answer from an empty
     // in-memory model, and look again at the next call, after a write may have created it.
     if (located === undefined && !existsSync(dir)) {
@@ -246,7 +243,6 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions = {}): Anal
     use,
     close: async () => {
       if (fallback !== undefined) await (await fallback).close()
-      if (log !== undefined && given === undefined) await (await log).close()
     }
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * @runledger/runtime: the composition root every front end (the CLI, a server) opens stores with.
+ * The `runledger` package re-exports all of it.
+ *
+ *     import { openTracker } from "@runledger/runtime"
+ *     const tracker = await openTracker({ uri: "runledger" })          // a directory
+ *     const other = await openTracker({ uri: "duckdb:runs.duckdb" })   // a DuckDB file
+ */
+export { defaultDir, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
+export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
+export { downloadArtifacts } from "./download.ts"
+export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
+export {
+  type BatchMetric,
+  ConcurrencyConflict,
+  type AsOf,
+  type ExperimentView,
+  type ModelVersionView,
+  type ModelView,
+  type Stage,
+  InvalidInput,
+  type MetricOptions,
+  type MetricPoint,
+  NotFound,
+  ParamConflict,
+  Run,
+  RunNotActive,
+  type RunView,
+  type StartRunOptions,
+  StorageError,
+  StoreCorrupted,
+  type TrackerClient
+} from "@runledger/core"
