@@ -1,5 +1,4 @@
 /** @runledger/core: the domain of runledger. Imports nothing but `effect`; does no I/O. */
-export * from "./async-store.ts"
 export * from "./binary.ts"
 export * from "./codec.ts"
 export * from "./decide/index.ts"
@@ -11,6 +10,5 @@ export * from "./media-type.ts"
 export * from "./memory.ts"
 export * from "./ports.ts"
 export * from "./project/index.ts"
-export * from "./stream-index.ts"
 export * from "./tracker.ts"
 export * from "./validate.ts"
