@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { CodecError, decodeEvent, decodeIntColumn, encodeEvent, encodeIntColumn, EVENT_TYPES, metricsFromWire, metricsToWire } from "../src/index.ts"
+import { CodecError, decodeEvent, decodeIntColumn, encodeEvent, encodeIntColumn, metricsFromWire, metricsToWire } from "../src/codec.ts"
+import { EVENT_TYPES } from "../src/index.ts"
 import { anyNumber, event, sameValue } from "./arbitraries.ts"
 
 describe("event codec", () => {
