@@ -16,6 +16,7 @@ import {
   uuidv7
 } from "../packages/core/src/index.ts"
 import { describeEventStore } from "./store-conformance.ts"
+import { FIXED_APPENDS, FIXED_CHAIN } from "./store-fixed-log.ts"
 
 describeEventStore("duckdb", async () => {
   const dir = mkdtempSync(join(tmpdir(), "runledger-duck-conf-"))
@@ -23,6 +24,7 @@ describeEventStore("duckdb", async () => {
   let current = await DuckDBEventStore.open({ file })
   return {
     store: duckdbEventStore(current),
+    audit: async () => (await current.verify()).problems,
     // DuckDB keeps one handle per file per process: the old handle closes before the reopen.
     reopen: async () => {
       await current.close()
@@ -63,6 +65,12 @@ describe("DuckDB event store", () => {
     const report = await store.verify()
     expect(report).toEqual({ events: 4, problems: [] })
     expect(await store.headChain()).toMatch(/^[0-9a-f]{64}$/)
+  }))
+
+  it("the same appends give the same hashes and chain as the directory store (one hash rule)", withStore(async (store) => {
+    for (const group of FIXED_APPENDS) await Promise.all(group.map((a) => store.append(a.stream, a.events, a.expected)))
+    expect(await store.headChain()).toBe(FIXED_CHAIN)
+    expect(await store.verify()).toEqual({ events: 4, problems: [] })
   }))
 
   it("readAll yields bounded batches", withStore(async (store) => {

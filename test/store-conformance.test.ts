@@ -1,9 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fsEventStore, FsEventLog } from "../packages/adapters-fs/src/index.ts"
+import { expect, it } from "vitest"
+import { fsEventStore, FsEventLog, verifyStore } from "../packages/adapters-fs/src/index.ts"
 import { makeMemoryEventStore } from "../packages/core/src/index.ts"
+import { FIXED_APPENDS, FIXED_CHAIN, FIXED_LOG_SHA256 } from "./store-fixed-log.ts"
 import { describeEventStore } from "./store-conformance.ts"
+
+const auditOf = (dir: string) => async () => (await verifyStore(dir, { artifacts: false })).findings.map((f) => f.message)
 
 describeEventStore("memory", async () => ({ store: makeMemoryEventStore(), close: async () => {} }))
 
@@ -12,6 +17,7 @@ describeEventStore("fs", async () => {
   const logs: FsEventLog[] = [await FsEventLog.open({ dir })]
   return {
     store: fsEventStore(logs[0]),
+    audit: auditOf(dir),
     reopen: async () => {
       const log = await FsEventLog.open({ dir })
       logs.push(log)
@@ -35,6 +41,7 @@ describeEventStore("fs, two handles on one directory", async () => {
   const store = { ...sa, readStream: sb.readStream, readAll: sb.readAll, head: sb.head }
   return {
     store,
+    audit: auditOf(dir),
     close: async () => {
       await a.close()
       await b.close()
@@ -43,3 +50,16 @@ describeEventStore("fs, two handles on one directory", async () => {
   }
 })
 
+
+it("the directory store writes the bytes it always wrote: existing logs verify, hashes unchanged", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-fixed-"))
+  const log = await FsEventLog.open({ dir, durability: "os" })
+  try {
+    for (const group of FIXED_APPENDS) await Promise.all(group.map((a) => log.append(a.stream, a.events, a.expected)))
+    expect(createHash("sha256").update(readFileSync(join(dir, "events.log"))).digest("hex")).toBe(FIXED_LOG_SHA256)
+    expect(await log.headChain()).toBe(FIXED_CHAIN)
+  } finally {
+    await log.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -1,7 +1,11 @@
 /**
- * The EventStore contract, written once and run against every adapter (memory, fs, and later
- * duckdb): versions, conflicts, idempotent retries, atomic appends, positions, and round trips of
- * any event, numbers exactly.
+ * The EventStore contract, written once and run against every adapter (memory, fs, fs with two
+ * handles, duckdb): versions, conflicts, idempotent retries, atomic appends, positions, round
+ * trips of any event, numbers exactly, and (for stores that keep hashes) an intact audit trail.
+ *
+ * It lives here, not in @runledger/core/store-kit: it is vitest and fast-check code, and core
+ * depends on `effect` alone; an adapter in this repository runs it with one describeEventStore
+ * call (a published adapter would copy this file).
  */
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
@@ -15,6 +19,8 @@ export interface StoreUnderTest {
   /** For durable stores: the same data opened afresh. */
   readonly reopen?: () => Promise<EventStoreShape>
   readonly close: () => Promise<void>
+  /** For stores that stamp prev/hash/chain: the store's verify, its problems in words (none when intact). */
+  readonly audit?: () => Promise<ReadonlyArray<string>>
 }
 
 const run = <A, E>(e: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(e)
@@ -114,6 +120,22 @@ export const describeEventStore = (name: string, open: () => Promise<StoreUnderT
         }),
         { numRuns: 40 }
       )
+    }))
+
+    it("stamps every event so that the audit finds the log intact after racing, repeated and refused appends", withStore(async (t) => {
+      if (t.audit === undefined) return
+      await run(t.store.append("a", [ev(1)], 0))
+      const retry = [ev(2), ev(3)]
+      await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) => run(Effect.result(t.store.append("a", [ev(10 + i)], 1)))),
+        ...Array.from({ length: 6 }, (_, i) => run(t.store.append(`s${i % 3}`, [ev(20 + i)], "any"))),
+        run(t.store.append("b", retry, 0)),
+        run(t.store.append("b", retry, 0))
+      ])
+      expect(await run(t.store.head)).toBe(1 + 1 + 6 + 2)
+      expect(await t.audit()).toEqual([])
+      const a = await run(t.store.readStream("a"))
+      expect(a[1].prev).toMatch(/^[0-9a-f]{64}$/)
     }))
 
     it("a reopened store has every event, identical", withStore(async (t) => {

@@ -4,35 +4,35 @@
  *
  *   events(position BIGINT PRIMARY KEY, stream, version, id, type, at, json, hash, chain)
  *
- * - Appends follow core's rules (`judgeAppend`/`remember`): versions, conflicts, idempotent retries.
- * - Group commit: appends that arrive while one is committing are judged in order and written
- *   together, in one transaction (one WAL sync), through the appender.
- * - Audit: each event's JSON carries `prev` (the sha256 of the stream's previous event JSON) from
- *   version 2 on; `hash` and `chain` follow the directory store's rule (see hash.ts).
+ * - Appends follow core's store-kit: versions, conflicts and idempotent retries judged by its
+ *   rules, and group commit (appends that arrive while one is committing are judged in order and
+ *   written together, in one transaction: one WAL sync, through the appender).
+ * - Audit: `prev`, `hash` and `chain` are stamped by store-kit's one hash rule, and `verify` runs
+ *   its checks, so a log verifies the same way whichever store holds it.
  *
  * DuckDB allows one writing process per database file (it locks the file), so this store suits one
  * process; multi-process sweeps (several workers appending to one store) use the directory store.
  */
 import { BIGINT, DOUBLE, DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, VARCHAR } from "@duckdb/node-api"
+import { type AppendResult, type Event, type ExpectedVersion, type NewEvent, type RecordedEvent, StorageError, StoreCorrupted } from "@runledger/core"
 import {
-  type AppendResult,
+  type AppendRequest,
+  type AuditRecord,
   decodeEventValue,
-  encodeEvent,
-  type Event,
-  type ExpectedVersion,
-  judgeAppend,
-  newStreamInfo,
-  type NewEvent,
+  GroupCommit,
+  newStreamState,
   RECENT_IDS,
-  type RecordedEvent,
   remember,
-  StorageError,
-  StoreCorrupted,
-  type StreamInfo
-} from "@runledger/core"
+  Serial,
+  type Settlement,
+  type Sha256,
+  stageBatch,
+  type StampedEvent,
+  type StreamState,
+  verifyRecords
+} from "@runledger/core/store-kit"
+import { createHash } from "node:crypto"
 import { claimFile, releaseFile } from "./file-claims.ts"
-import { chainAfter, sha256 } from "./hash.ts"
-import { Serial } from "./serial.ts"
 import { toNumber } from "./values.ts"
 
 export interface DuckDBEventStoreOptions {
@@ -61,30 +61,11 @@ const SCHEMA = `
 const COLUMN_TYPES: ReadonlyArray<DuckDBType> = [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR, DOUBLE, VARCHAR, VARCHAR, VARCHAR]
 const CHUNK_ROWS = 2048
 
-interface Pending {
-  readonly stream: string
-  readonly events: ReadonlyArray<NewEvent>
-  readonly expected: ExpectedVersion
-  readonly resolve: (r: AppendResult) => void
-  readonly reject: (e: unknown) => void
-}
+/** The digest store-kit's hash rule runs on. */
+const sha256: Sha256 = (data) => createHash("sha256").update(data).digest("hex")
 
-interface StreamEntry extends StreamInfo {
-  /** sha256 of the stream's last event JSON: the next event's `prev`. */
-  lastHash: string
-}
-
-interface Row {
-  readonly position: number
-  readonly stream: string
-  readonly version: number
-  readonly id: string
-  readonly type: string
-  readonly at: number
-  readonly json: string
-  readonly hash: string
-  readonly chain: string
-}
+/** A row of the events table: the JSON is kept as text. */
+type Row = StampedEvent<string>
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -98,12 +79,14 @@ export class DuckDBEventStore {
   private readonly reads = new Serial()
   private readonly readBatch: number
   /** Streams touched by appends since open; others are loaded from the table when first appended to. */
-  private readonly streams = new Map<string, StreamEntry>()
+  private readonly streams = new Map<string, StreamState>()
   /** The committed head: the last position and the whole-log chain after it. */
   private count: number
   private chain: string
-  private pending: Pending[] = []
-  private committing: Promise<void> | null = null
+  private readonly queue = new GroupCommit({
+    commit: (batch) => this.commit(batch),
+    toError: (e) => this.appendError(e)
+  })
   private closed = false
 
   private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection, head: { count: number; chain: string }, readBatch: number) {
@@ -157,10 +140,7 @@ export class DuckDBEventStore {
     for (const e of events) {
       if (typeof e.id !== "string" || e.id.length === 0) return Promise.reject(new StorageError({ message: `An event for ${stream} has an empty id.` }))
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ stream, events, expected, resolve, reject })
-      if (this.committing === null) this.committing = this.commitLoop()
-    })
+    return this.queue.submit({ stream, events, expected })
   }
 
   /** Every committed event of one stream, in version order. */
@@ -198,57 +178,38 @@ export class DuckDBEventStore {
   }
 
   /**
-   * Check the audit trail: each event's hash is the sha256 of its JSON, its `prev` is the hash of
-   * its stream's previous event, versions run 1, 2, 3 per stream, and the whole-log chain holds.
+   * Check the audit trail with store-kit's checks: each event's hash is the sha256 of its JSON,
+   * its `prev` is the hash of its stream's previous event, versions run 1, 2, 3 per stream, ids
+   * are used once per stream, positions have no gap, and the whole-log chain holds.
    * Returns the problems found (empty when the log is intact).
    */
   async verify(): Promise<{ readonly events: number; readonly problems: ReadonlyArray<string> }> {
-    const problems: string[] = []
-    const last = new Map<string, { version: number; hash: string }>()
-    let chain = ""
-    let events = 0
+    const report = await verifyRecords(this.records(), sha256)
+    return { events: report.events, problems: report.findings.map((f) => f.message) }
+  }
+
+  /** The stored rows up to the head, `readBatch` at a time. */
+  private async *records(): AsyncGenerator<AuditRecord[]> {
     const end = this.count
     for (let at = 0; at < end;) {
-      const upTo = Math.min(end, at + this.readBatch)
       const low = at
+      const upTo = Math.min(end, at + this.readBatch)
       const rows = await this.reads.run(async () =>
         (await this.reader.runAndReadAll(
-          "SELECT position, stream, version, json, hash, chain FROM events WHERE position > $1 AND position <= $2 ORDER BY position",
+          "SELECT position, stream, version, id, json, hash, chain FROM events WHERE position > $1 AND position <= $2 ORDER BY position",
           [BigInt(low), BigInt(upTo)]
         )).getRows()
       )
-      for (const [p, stream, v, json, hash, storedChain] of rows as Array<[bigint, string, bigint, string, string, string]>) {
-        const position = Number(p)
-        const version = Number(v)
-        events++
-        if (position !== at + 1) problems.push(`position ${at + 1} is missing`)
-        at = position
-        if (sha256(json) !== hash) problems.push(`position ${position}: the event's hash does not match its JSON`)
-        chain = chainAfter(chain, hash)
-        if (chain !== storedChain) {
-          problems.push(`position ${position}: the whole-log chain breaks here (an event before it was altered, removed or reordered)`)
-          chain = storedChain
-        }
-        const before = last.get(stream)
-        if (version !== (before?.version ?? 0) + 1) problems.push(`position ${position}: ${stream} jumps from version ${before?.version ?? 0} to ${version}`)
-        let prev: unknown
-        try {
-          prev = (JSON.parse(json) as { prev?: unknown }).prev
-        } catch {
-          problems.push(`position ${position}: the JSON does not parse`)
-        }
-        if (before !== undefined && prev !== before.hash) problems.push(`position ${position}: its prev is not the hash of ${stream}'s previous event`)
-        last.set(stream, { version, hash })
-      }
-      if (rows.length === 0) break
+      if (rows.length === 0) return
+      yield (rows as Array<[bigint, string, bigint, string, string, string, string]>).map(([position, stream, version, id, json, hash, chain]) => ({ position: Number(position), stream, version: Number(version), id, json, hash, chain }))
+      at = upTo
     }
-    return { events, problems }
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    while (this.committing !== null) await this.committing
+    await this.queue.idle()
     await this.reads.run(async () => {})
     this.reader.closeSync()
     this.writer.closeSync()
@@ -274,27 +235,15 @@ export class DuckDBEventStore {
 
   // -- writing (group commit) -------------------------------------------------
 
-  private async commitLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending
-        this.pending = []
-        await this.commit(batch)
-      }
-    } finally {
-      this.committing = null
-    }
-  }
-
   /** A stream's version, latest ids and last hash, from the table the first time it is appended to. */
-  private async loadStream(stream: string): Promise<StreamEntry> {
+  private async loadStream(stream: string): Promise<StreamState> {
     const known = this.streams.get(stream)
     if (known !== undefined) return known
     const rows = (await this.writer.runAndReadAll(
       `SELECT version, id, position, hash FROM events WHERE stream = $1 ORDER BY version DESC LIMIT ${RECENT_IDS}`,
       [stream]
     )).getRows()
-    const entry: StreamEntry = { ...newStreamInfo(), lastHash: "" }
+    const entry = newStreamState()
     if (rows.length > 0) {
       entry.version = toNumber(rows[0][0]) - rows.length
       entry.lastHash = rows[0][3] as string
@@ -304,56 +253,26 @@ export class DuckDBEventStore {
     return entry
   }
 
-  private async commit(batch: ReadonlyArray<Pending>): Promise<void> {
-    type Outcome = { readonly p: Pending; readonly result: AppendResult }
-    const accepted: Outcome[] = []
-    const repeats: Outcome[] = []
-    const refused = new Set<Pending>()
-    const rows: Row[] = []
-    // Judge each append against the log plus the appends accepted before it in this batch.
-    const staged = new Map<string, StreamEntry>()
-    let count = this.count
-    let chain = this.chain
-    try {
-      for (const p of batch) {
-        const real = await this.loadStream(p.stream)
-        const info = staged.get(p.stream) ?? real
-        const verdict = judgeAppend(p.stream, info, p.events, p.expected)
-        if (verdict._tag === "Conflict") {
-          refused.add(p)
-          p.reject(verdict.error)
-          continue
-        }
-        if (verdict._tag === "Duplicate") {
-          repeats.push({ p, result: { version: verdict.version, position: verdict.position } })
-          continue
-        }
-        const next: StreamEntry = staged.get(p.stream) ?? { version: real.version, recent: real.recent.slice(), lastHash: real.lastHash }
-        for (const e of p.events) {
-          const version = next.version + 1
-          const json = encodeEvent({ ...e, stream: p.stream, version, ...(version > 1 ? { prev: next.lastHash } : {}) } as Event)
-          const hash = sha256(json)
-          chain = chainAfter(chain, hash)
-          rows.push({ position: ++count, stream: p.stream, version, id: e.id, type: e.type, at: e.at, json, hash, chain })
-          next.lastHash = hash
-          remember(next, e.id, count)
-        }
-        staged.set(p.stream, next)
-        accepted.push({ p, result: { version: next.version, position: count } })
+  private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
+    for (const p of batch) await this.loadStream(p.stream)
+    const staged = stageBatch(batch, { count: this.count, chain: this.chain }, (stream) => this.streams.get(stream), { sha256, body: (json) => json })
+    if (staged.records.length > 0) {
+      try {
+        await this.write(staged.records)
+      } catch (e) {
+        // Nothing of this batch is in the log. Repeats are refused too (they may repeat an append
+        // of this very batch); a retry by the caller gets the right answer.
+        return staged.failed(this.appendError(e))
       }
-      if (rows.length > 0) await this.write(rows)
-    } catch (e) {
-      // Nothing of this batch is in the log. Repeats are refused too (they may repeat an append of
-      // this very batch), as is anything not yet judged; a retry by the caller gets the right answer.
-      const error = e instanceof StorageError || e instanceof StoreCorrupted ? e : new StorageError({ message: `Appending to ${this.file} failed: ${message(e)}`, cause: e })
-      for (const p of batch) if (!refused.has(p)) p.reject(error)
-      return
     }
-    for (const [stream, entry] of staged) this.streams.set(stream, entry)
-    this.count = count
-    this.chain = chain
-    for (const o of accepted) o.p.resolve(o.result)
-    for (const o of repeats) o.p.resolve(o.result)
+    for (const [stream, entry] of staged.streams) this.streams.set(stream, entry)
+    this.count = staged.head.count
+    this.chain = staged.head.chain
+    return staged.settlements
+  }
+
+  private appendError(e: unknown): StorageError | StoreCorrupted {
+    return e instanceof StorageError || e instanceof StoreCorrupted ? e : new StorageError({ message: `Appending to ${this.file} failed: ${message(e)}`, cause: e })
   }
 
   /** One transaction: every row of the batch, or none. */
@@ -371,7 +290,7 @@ export class DuckDBEventStore {
           chunk.setColumnValues(3, part.map((r) => r.id))
           chunk.setColumnValues(4, part.map((r) => r.type))
           chunk.setColumnValues(5, part.map((r) => r.at))
-          chunk.setColumnValues(6, part.map((r) => r.json))
+          chunk.setColumnValues(6, part.map((r) => r.body))
           chunk.setColumnValues(7, part.map((r) => r.hash))
           chunk.setColumnValues(8, part.map((r) => r.chain))
           appender.appendDataChunk(chunk)

@@ -2,7 +2,8 @@
  * The DuckDB event store as core's EventStore port, and an Effect layer that opens it for the
  * layer's lifetime.
  */
-import { EventStore, type EventStoreShape, eventStoreOf, type StorageError, type StoreCorrupted, toStoreError } from "@runledger/core"
+import { EventStore, type EventStoreShape, type StorageError, type StoreCorrupted } from "@runledger/core"
+import { eventStoreOf, toStoreError } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
 import { DuckDBEventStore, type DuckDBEventStoreOptions } from "./event-store.ts"
 

@@ -18,7 +18,7 @@ import { claimFile, releaseFile } from "./file-claims.ts"
 import { Ingest, Unfoldable } from "./ingest.ts"
 import { type ReadOnlyOptions, type RowSink, runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow, streamReadOnly } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
-import { Serial } from "./serial.ts"
+import { Serial } from "@runledger/core/store-kit"
 import { type EventSource, firstEventId, openSource } from "./source.ts"
 import { toNumber } from "./values.ts"
 

@@ -16,26 +16,12 @@
  *   progress). A complete record whose checksum fails is damage wherever it is, the last record
  *   included: an error naming file and offset, and nothing is ever cut for it.
  */
-import {
-  conflict,
-  decodeEventValue,
-  encodeEvent,
-  type Event,
-  judgeAppend,
-  newStreamInfo,
-  type NewEvent,
-  type RecordedEvent,
-  remember,
-  StorageError,
-  StoreCorrupted,
-  type StreamInfo,
-  type AppendResult,
-  type ExpectedVersion
-} from "@runledger/core"
+import { type AppendResult, type Event, type ExpectedVersion, type NewEvent, type RecordedEvent, StorageError, StoreCorrupted } from "@runledger/core"
+import { type AppendRequest, decodeEventValue, GroupCommit, newStreamState, remember, Serial, type Settlement, stageBatch, type StreamState } from "@runledger/core/store-kit"
 import { promises as fs } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
-import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrame } from "./frame.ts"
+import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrame, sha256 } from "./frame.ts"
 
 export type Durability = "fsync" | "os"
 
@@ -61,18 +47,8 @@ export const LOG_FILE = "events.log"
 const LOCK_FILE = "events.lock"
 const READ_CHUNK = 4 << 20
 
-interface Pending {
-  readonly stream: string
-  readonly events: ReadonlyArray<NewEvent>
-  readonly expected: ExpectedVersion
-  readonly resolve: (r: AppendResult) => void
-  readonly reject: (e: unknown) => void
-}
-
-interface StreamEntry extends StreamInfo {
+interface StreamEntry extends StreamState {
   readonly positions: number[]
-  /** sha256 of the stream's last event: the next event's `prev`. */
-  lastHash: string
 }
 
 /** Byte offsets of records by position, growable; slot `count` holds the end of the last record. */
@@ -117,9 +93,13 @@ export class FsEventLog {
   private end = 0
   /** The whole-log chain after the last indexed record. */
   private chain = ""
-  private pending: Pending[] = []
-  private committing = false
-  private indexing: Promise<unknown> = Promise.resolve()
+  /** Appends that arrive while a batch is being written go together in the next (group commit). */
+  private readonly queue = new GroupCommit({
+    // Callers hear back once the lock is released, so an acknowledged append leaves the store free.
+    commit: (batch) => this.locked(() => this.exclusive(() => this.commit(batch))),
+    toError: (e) => e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
+  })
+  private readonly indexing = new Serial()
   private closed = false
   readonly recoveries: Recovery[] = []
 
@@ -143,10 +123,6 @@ export class FsEventLog {
     return this.offsets.count
   }
 
-  streamVersion(stream: string): number {
-    return this.streams.get(stream)?.version ?? 0
-  }
-
   /** The whole-log chain hash after the last record: keep it elsewhere to detect a rewritten log. */
   async headChain(): Promise<string> {
     await this.refresh()
@@ -163,10 +139,7 @@ export class FsEventLog {
         return Promise.reject(new StorageError({ message: `Event id ${JSON.stringify(e.id)} is empty or has a tab or newline.` }))
       }
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ stream, events, expected, resolve, reject })
-      if (!this.committing) void this.commitLoop()
-    })
+    return this.queue.submit({ stream, events, expected })
   }
 
   async readStream(stream: string): Promise<RecordedEvent[]> {
@@ -227,7 +200,7 @@ export class FsEventLog {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    while (this.committing) await new Promise((r) => setTimeout(r, 1))
+    await this.queue.idle()
     if (this.writer !== null) await (await this.writer.catch(() => null))?.close()
     await this.reader?.close()
   }
@@ -272,9 +245,7 @@ export class FsEventLog {
    * take turns, or two of them would index the same records twice.
    */
   private exclusive<A>(f: () => Promise<A>): Promise<A> {
-    const turn = this.indexing.then(f, f)
-    this.indexing = turn.catch(() => {})
-    return turn
+    return this.indexing.run(f)
   }
 
   /** Index what other processes appended. */
@@ -334,7 +305,7 @@ export class FsEventLog {
     this.offsets.push(start, end)
     let entry = this.streams.get(stream)
     if (entry === undefined) {
-      entry = { ...newStreamInfo(), positions: [], lastHash: "" }
+      entry = { ...newStreamState(), positions: [] }
       this.streams.set(stream, entry)
     }
     entry.positions.push(this.offsets.count)
@@ -370,73 +341,18 @@ export class FsEventLog {
     }
   }
 
-  private async commitLoop(): Promise<void> {
-    this.committing = true
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending
-        this.pending = []
-        try {
-          // Callers hear back once the lock is released, so an acknowledged append leaves the store free.
-          const settle = await this.locked(() => this.exclusive(() => this.commit(batch)))
-          settle()
-        } catch (e) {
-          const error = e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
-          for (const p of batch) p.reject(error)
-        }
-      }
-    } finally {
-      this.committing = false
-    }
-  }
-
-  /** Write what can be written; returns how to answer each caller (done after the lock is released). */
-  private async commit(batch: ReadonlyArray<Pending>): Promise<() => void> {
+  /** Write what can be written; returns how to answer each caller (answered after the lock is released). */
+  private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
     await this.catchUp(true)
-    const answers: Array<() => void> = []
-    const settle = () => {
-      for (const answer of answers) answer()
+    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.streams.get(stream), { sha256, body: (json) => Buffer.from(json) })
+    if (staged.records.length === 0) return staged.settlements
+    const pieces: Uint8Array[] = []
+    const sizes: number[] = []
+    for (const r of staged.records) {
+      const frame = encodeFrameBytes(r.stream, r.id, r.body, r.hash, r.chain)
+      pieces.push(...frame.pieces)
+      sizes.push(frame.bytes)
     }
-    // Judge each append against the log plus the appends accepted before it in this batch.
-    const staged = new Map<string, StreamInfo & { lastHash: string }>()
-    const infoOf = (stream: string): (StreamInfo & { lastHash: string }) | undefined => {
-      const s = staged.get(stream)
-      if (s !== undefined) return s
-      const real = this.streams.get(stream)
-      return real === undefined ? undefined : { version: real.version, recent: real.recent.slice(), lastHash: real.lastHash }
-    }
-    type Framed = { stream: string; id: string; hash: string; chain: string; bytes: number }
-    const accepted: Array<{ p: Pending; frames: Framed[]; result: AppendResult }> = []
-    const pieces: Buffer[] = []
-    let count = this.offsets.count
-    let chain = this.chain
-    for (const p of batch) {
-      const info = infoOf(p.stream)
-      const verdict = judgeAppend(p.stream, info, p.events, p.expected)
-      if (verdict._tag === "Conflict") {
-        answers.push(() => p.reject(verdict.error))
-        continue
-      }
-      if (verdict._tag === "Duplicate") {
-        answers.push(() => p.resolve({ version: verdict.version, position: verdict.position }))
-        continue
-      }
-      const next = info ?? { ...newStreamInfo(), lastHash: "" }
-      const frames: Framed[] = []
-      for (const e of p.events) {
-        const version = next.version + 1
-        const json = encodeEvent({ ...e, stream: p.stream, version, ...(version > 1 ? { prev: next.lastHash } : {}) } as Event)
-        const frame = encodeFrameBytes(p.stream, e.id, json, chain)
-        chain = frame.chain
-        for (const piece of frame.pieces) pieces.push(piece) // no spread of an array into a call
-        frames.push({ stream: p.stream, id: e.id, hash: frame.hash, chain, bytes: frame.bytes })
-        next.lastHash = frame.hash
-        remember(next, e.id, ++count)
-      }
-      staged.set(p.stream, next)
-      accepted.push({ p, frames, result: { version: next.version, position: count } })
-    }
-    if (accepted.length === 0) return settle
     const before = this.end
     const writer = await this.openWriter()
     try {
@@ -448,19 +364,16 @@ export class FsEventLog {
       throw e
     }
     let at = before
-    for (const a of accepted) {
-      for (const f of a.frames) {
-        this.index(f.stream, f.id, f.hash, f.chain, at, at + f.bytes)
-        at += f.bytes
-      }
-    }
-    for (const a of accepted) answers.push(() => a.p.resolve(a.result))
-    return settle
+    staged.records.forEach((r, i) => {
+      this.index(r.stream, r.id, r.hash, r.chain, at, at + sizes[i])
+      at += sizes[i]
+    })
+    return staged.settlements
   }
 }
 
 /** One gathered write where possible; a short write (rare, e.g. a full disk) is finished piece by piece. */
-const writeAll = async (fh: fs.FileHandle, pieces: Buffer[]): Promise<void> => {
+const writeAll = async (fh: fs.FileHandle, pieces: Uint8Array[]): Promise<void> => {
   const total = pieces.reduce((n, p) => n + p.length, 0)
   const { bytesWritten } = await fh.writev(pieces)
   if (bytesWritten === total) return
@@ -485,4 +398,4 @@ const syncDir = async (dir: string): Promise<void> => {
   }
 }
 
-export { conflict, syncDir }
+export { syncDir }

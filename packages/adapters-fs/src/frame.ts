@@ -5,24 +5,25 @@
  *
  * - crc32 (8 hex digits) covers everything after its TAB up to the LF: it catches torn and damaged
  *   records.
- * - The event's sha256 is what the next event of the same stream carries as `prev`; `chain` is
- *   sha256(previous record's chain + this event's sha256) over the whole log (the first record
- *   chains from ""). Together they make a record that was altered, removed or reordered show up
- *   in `runledger verify`, even when its crc was recomputed.
+ * - The event's sha256 and the whole-log chain follow store-kit's hash rule (every store's): the
+ *   next event of the same stream carries the hash as `prev`. Together they make a record that was
+ *   altered, removed or reordered show up in `runledger verify`, even when its crc was recomputed.
  * - Stream, id, hash and chain sit in the frame so that opening a log indexes it without parsing
  *   JSON. JSON never contains a raw LF; stream names and ids never contain TAB or LF (checked on
  *   append); so LF ends a record.
  */
+import { chainAfter as chainAfterWith, type Sha256 } from "@runledger/core/store-kit"
 import { createHash } from "node:crypto"
 import { crc32 } from "node:zlib"
 
 const TAB = 9
 const LF = 10
 
-export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
+/** The digest store-kit's hash rule runs on. */
+export const sha256: Sha256 = (data) => createHash("sha256").update(data).digest("hex")
 
 /** The whole-log chain after a record whose event hashes to `hash`. */
-export const chainAfter = (previousChain: string, hash: string): string => sha256(previousChain + hash)
+export const chainAfter = (previousChain: string, hash: string): string => chainAfterWith(sha256, previousChain, hash)
 
 export const encodeFrame = (stream: string, id: string, json: string, hash: string, chain: string): string => {
   const body = `${stream}\t${id}\t${hash}\t${chain}\t${json}`
@@ -32,17 +33,14 @@ export const encodeFrame = (stream: string, id: string, json: string, hash: stri
 const NEWLINE = Buffer.from("\n")
 
 /**
- * The same record as bytes, for the append path: the JSON is turned into UTF-8 once and both
- * checksums run over those bytes. Returns the pieces to write, the event's hash and the new chain.
+ * The same record as bytes, for the append path: the JSON's UTF-8 bytes (already hashed by the
+ * stamping) are checksummed as they are. Returns the pieces to write and their length.
  */
-export const encodeFrameBytes = (stream: string, id: string, json: string, previousChain: string) => {
-  const jsonBytes = Buffer.from(json)
-  const hash = sha256(jsonBytes)
-  const chain = chainAfter(previousChain, hash)
+export const encodeFrameBytes = (stream: string, id: string, jsonBytes: Uint8Array, hash: string, chain: string) => {
   const head = Buffer.from(`${stream}\t${id}\t${hash}\t${chain}\t`)
   const crc = crc32(jsonBytes, crc32(head))
   const pieces = [Buffer.from(`${crc.toString(16).padStart(8, "0")}\t`), head, jsonBytes, NEWLINE]
-  return { pieces, bytes: 9 + head.length + jsonBytes.length + 1, hash, chain }
+  return { pieces, bytes: 9 + head.length + jsonBytes.length + 1 }
 }
 
 /**

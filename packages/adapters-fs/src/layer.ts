@@ -1,7 +1,8 @@
 /**
  * Effect layers: the directory store as the EventStore and ArtifactStore ports.
  */
-import { ArtifactStore, EventStore, eventStoreOf, NotFound, passTagged, StorageError, type StoreCorrupted, toStoreError, type TrackerError } from "@runledger/core"
+import { ArtifactStore, EventStore, NotFound, StorageError, type StoreCorrupted, type TrackerError } from "@runledger/core"
+import { eventStoreOf, passTagged, toStoreError } from "@runledger/core/store-kit"
 import { Context, Effect, Layer } from "effect"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { type EventLogOptions, FsEventLog } from "./event-log.ts"

@@ -1,8 +1,10 @@
 /**
- * A read-only check of a store directory: every record's checksum and decoding, every stream's
- * versions (1, 2, 3, ... with no gap or repeat), every event id used once in its stream, the frame
- * agreeing with the event inside it, and every stored artifact present with the right sha256.
- * It changes nothing, not even a torn tail (which it reports; the next writer cuts it off).
+ * A read-only check of a store directory. The file's own checks are here: every record's checksum
+ * and decoding, the frame agreeing with the event inside it, a torn tail, anchors by position,
+ * and every stored artifact present with the right sha256. The audit checks every store shares
+ * (hashes, the chain, `prev` links, versions 1, 2, 3 per stream, ids used once per stream) are
+ * store-kit's `AuditTrail`. It changes nothing, not even a torn tail (which it reports; the next
+ * writer cuts it off).
  *
  * The end of the log: the hash chain shows a record altered, removed or reordered anywhere before
  * the last one, but a log cut short by whole records (or with its last records rewritten, chains
@@ -10,24 +12,21 @@
  * the head (the number of events and the chain after the last one) noted earlier, by `runledger
  * anchor` or `verify --json`. The log only grows, so record `count` must still carry that chain.
  */
-import { decodeEventValue, type Event } from "@runledger/core"
+import type { Event } from "@runledger/core"
+import { type AuditFinding, type AuditKind, AuditTrail, decodeEventValue } from "@runledger/core/store-kit"
 import { createHash } from "node:crypto"
 import { createReadStream, promises as fs } from "node:fs"
 import { join } from "node:path"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { LOG_FILE } from "./event-log.ts"
-import { chainAfter, scanFrame } from "./frame.ts"
+import { scanFrame, sha256 } from "./frame.ts"
 
 export interface Finding {
+  /** store-kit's audit kinds, and the file's own. */
   readonly kind:
-    | "damaged-record"
+    | AuditKind
     | "torn-tail"
-    | "version-gap"
-    | "duplicate-id"
     | "frame-mismatch"
-    | "hash-mismatch"
-    | "prev-mismatch"
-    | "chain-mismatch"
     | "missing-artifact"
     | "artifact-mismatch"
     | "missing-records"
@@ -112,8 +111,7 @@ const CHUNK = 4 << 20
 export const verifyStore = async (dir: string, options: VerifyOptions = {}): Promise<VerifyReport> => {
   const file = join(dir, LOG_FILE)
   const findings: Finding[] = []
-  const versions = new Map<string, { version: number; ids: Set<string>; lastHash: string }>()
-  let chain = ""
+  const trail = new AuditTrail(sha256)
   const blobs = new Map<string, { size: number; position: number }>()
   let size = 0
   let events = 0
@@ -164,17 +162,8 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
             findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset} does not decode: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` })
           }
           const where = `record ${events} at byte offset ${recordOffset}`
-          const json = buf.subarray(frame.jsonStart, frame.end - 1)
-          const actualHash = createHash("sha256").update(json).digest("hex")
-          if (actualHash !== frame.hash) {
-            findings.push({ kind: "hash-mismatch", file, offset: recordOffset, position: events, message: `${where} was altered: its event hashes to ${actualHash.slice(0, 16)}..., not the ${frame.hash.slice(0, 16)}... recorded with it` })
-          }
-          const expectedChain = chainAfter(chain, frame.hash)
-          if (expectedChain !== frame.chain) {
-            findings.push({ kind: "chain-mismatch", file, offset: recordOffset, position: events, message: `${where} breaks the log's hash chain: a record before it was removed, inserted or reordered, or this one was rewritten` })
-          }
-          // Go on from the recorded chain, so each break is reported once, where it is.
-          chain = frame.chain
+          const inFile = (f: AuditFinding): Finding => ({ ...f, file, offset: recordOffset })
+          findings.push(...trail.record(where, events, buf.subarray(frame.jsonStart, frame.end - 1), frame.hash, frame.chain).map(inFile))
           for (const a of anchorsAt.get(events) ?? []) {
             anchorsSeen.add(a)
             if (a.chain !== undefined && a.chain !== frame.chain) {
@@ -183,24 +172,14 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           }
           for (const a of chainsSought.get(frame.chain) ?? []) anchorsSeen.add(a)
           if (event !== null) {
-            const prior = versions.get(event.stream)
-            if (prior !== undefined && event.prev !== prior.lastHash) {
-              findings.push({ kind: "prev-mismatch", file, offset: recordOffset, position: events, message: `${where}: ${event.stream} version ${event.version} does not follow the stream's previous event (its prev hash differs): an event of that stream was altered, removed or reordered` })
-            }
+            const stamped = trail.event(where, events, event, frame.hash).map(inFile)
+            // The frame check sits between the prev check and the others, as reports always listed them.
+            const prev = stamped.filter((f) => f.kind === "prev-mismatch")
+            findings.push(...prev)
             if (event.stream !== frame.stream || event.id !== frame.id) {
-              findings.push({ kind: "frame-mismatch", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: its frame says ${frame.stream}/${frame.id} but the event is ${event.stream}/${event.id}` })
+              findings.push({ kind: "frame-mismatch", file, offset: recordOffset, position: events, message: `${where}: its frame says ${frame.stream}/${frame.id} but the event is ${event.stream}/${event.id}` })
             }
-            const s = versions.get(event.stream) ?? { version: 0, ids: new Set<string>(), lastHash: "" }
-            s.lastHash = frame.hash
-            versions.set(event.stream, s)
-            if (event.version !== s.version + 1) {
-              findings.push({ kind: "version-gap", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${event.stream} jumps from version ${s.version} to ${event.version} (an event was removed, reordered or inserted)` })
-            }
-            s.version = event.version
-            if (s.ids.has(event.id)) {
-              findings.push({ kind: "duplicate-id", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: event id ${event.id} appears twice in ${event.stream}` })
-            }
-            s.ids.add(event.id)
+            findings.push(...stamped.filter((f) => f.kind !== "prev-mismatch"))
             if (event.type === "ArtifactStored") blobs.set(event.data.sha256, { size: event.data.size, position: events })
           }
           at = frame.end
@@ -240,7 +219,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       }
     }
   }
-  return { file, events, streams: versions.size, bytes: size, artifactsChecked, anchorsChecked: anchors.length, headChain: chain, findings }
+  return { file, events, streams: trail.streamCount, bytes: size, artifactsChecked, anchorsChecked: anchors.length, headChain: trail.headChain, findings }
 }
 
 const hashFile = async (path: string): Promise<{ sha256: string; size: number } | null> => {

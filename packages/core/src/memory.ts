@@ -6,7 +6,7 @@ import { Effect, Layer, Stream } from "effect"
 import { NotFound, StorageError } from "./errors.ts"
 import type { NewEvent, RecordedEvent } from "./events.ts"
 import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape } from "./ports.ts"
-import { judgeAppend, newStreamInfo, remember, type StreamInfo } from "./stream-index.ts"
+import { judgeAppend, newStreamInfo, remember, type StreamInfo } from "./store-kit/judge.ts"
 
 export const makeMemoryEventStore = (): EventStoreShape => {
   const log: RecordedEvent[] = []

@@ -3,22 +3,8 @@ import { readFileSync } from "node:fs"
 import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import {
-  CodecError,
-  decodeEvent,
-  decodeIntColumn,
-  encodeEvent,
-  encodeIntColumn,
-  type Event,
-  EVENT_TYPES,
-  EVENTS,
-  evolve,
-  makeCodec,
-  MetricsLogged,
-  metricsFromWire,
-  metricsToWire,
-  v1
-} from "../src/index.ts"
+import { CodecError, decodeEvent, decodeIntColumn, encodeEvent, encodeIntColumn, makeCodec, metricsFromWire, metricsToWire } from "../src/codec.ts"
+import { type Event, EVENT_TYPES, EVENTS, evolve, MetricsLogged, v1 } from "../src/index.ts"
 import { anyNumber, event, sameValue } from "./arbitraries.ts"
 
 /** The same event with the keys of its envelope, its body and its meta in reverse order (maps such as tags keep theirs: their order is data). */

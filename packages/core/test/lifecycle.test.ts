@@ -1,7 +1,8 @@
 /** Registry, lifecycle and as-of reads through the Promise API on in-memory stores. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decodeEvent, type Stage } from "../src/index.ts"
+import { decodeEvent } from "../src/codec.ts"
+import type { Stage } from "../src/index.ts"
 import { memoryClient } from "./memory-client.ts"
 
 const withModelRun = async () => {

@@ -5,7 +5,8 @@
 import { Effect } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { checkMetricsBatch, decideRun, MAX_TIMESTAMP_MS, type ParamValue, type RecordedEvent, type Run } from "../src/index.ts"
+import { checkMetricsBatch, decideRun } from "../src/decide/runs.ts"
+import { MAX_TIMESTAMP_MS, type ParamValue, type RecordedEvent, type Run } from "../src/index.ts"
 import { memoryClient } from "./memory-client.ts"
 
 type Call =

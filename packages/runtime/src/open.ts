@@ -5,7 +5,8 @@
  */
 import { type Durability, type Recovery } from "@runledger/adapters-fs"
 import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
-import { ArtifactStore, EventStore, invalid, makeTrackerClient, NotFound, passTagged, type RunView, type TrackerClient, type TrackerError, TrackerLive } from "@runledger/core"
+import { ArtifactStore, EventStore, invalid, makeTrackerClient, NotFound, type RunView, type TrackerClient, type TrackerError, TrackerLive } from "@runledger/core"
+import { passTagged } from "@runledger/core/store-kit"
 import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"

@@ -4,9 +4,9 @@
  * becomes a StorageError naming what was being done.
  */
 import { Effect, Stream } from "effect"
-import { StorageError, StoreCorrupted } from "./errors.ts"
-import type { NewEvent, RecordedEvent } from "./events.ts"
-import type { AppendResult, EventStoreShape, ExpectedVersion } from "./ports.ts"
+import { StorageError, StoreCorrupted } from "../errors.ts"
+import type { NewEvent, RecordedEvent } from "../events.ts"
+import type { AppendResult, EventStoreShape, ExpectedVersion } from "../ports.ts"
 
 export interface AsyncEventLog {
   /** What the store is, for error messages (a file path). */

@@ -1,6 +1,7 @@
 /**
- * One task at a time. A DuckDB connection runs one statement at a time, and async callers (a
- * readAll generator between pages, a readStream, a sql() call) would otherwise interleave on it.
+ * One task at a time, in the order they were given, whatever the outcome of the one before: for
+ * a resource async callers would otherwise interleave on (a DuckDB connection runs one statement
+ * at a time; a file log's index is caught up by one reader or writer at a time).
  */
 export class Serial {
   private tail: Promise<unknown> = Promise.resolve()

@@ -2,9 +2,9 @@
  * The append rule every store applies, so that all adapters agree on versions, conflicts and
  * idempotent retries. A store keeps one StreamInfo per stream.
  */
-import { conflict, type ConcurrencyConflict } from "./errors.ts"
-import type { NewEvent } from "./events.ts"
-import type { ExpectedVersion } from "./ports.ts"
+import { conflict, type ConcurrencyConflict } from "../errors.ts"
+import type { NewEvent } from "../events.ts"
+import type { ExpectedVersion } from "../ports.ts"
 
 /** How many of a stream's latest event ids are remembered for spotting a repeated append. */
 export const RECENT_IDS = 256
