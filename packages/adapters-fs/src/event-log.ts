@@ -350,7 +350,7 @@ export class FsEventLog {
     const sizes: number[] = []
     for (const r of staged.records) {
       const frame = encodeFrameBytes(r.stream, r.id, r.body, r.hash, r.chain)
-      pieces.push(...frame.pieces)
+      for (const piece of frame.pieces) pieces.push(piece)
       sizes.push(frame.bytes)
     }
     const before = this.end

@@ -163,7 +163,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           }
           const where = `record ${events} at byte offset ${recordOffset}`
           const inFile = (f: AuditFinding): Finding => ({ ...f, file, offset: recordOffset })
-          findings.push(...trail.record(where, events, buf.subarray(frame.jsonStart, frame.end - 1), frame.hash, frame.chain).map(inFile))
+          for (const finding of trail.record(where, events, buf.subarray(frame.jsonStart, frame.end - 1), frame.hash, frame.chain).map(inFile)) findings.push(finding)
           for (const a of anchorsAt.get(events) ?? []) {
             anchorsSeen.add(a)
             if (a.chain !== undefined && a.chain !== frame.chain) {
@@ -175,11 +175,11 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
             const stamped = trail.event(where, events, event, frame.hash).map(inFile)
             // The frame check sits between the prev check and the others, as reports always listed them.
             const prev = stamped.filter((f) => f.kind === "prev-mismatch")
-            findings.push(...prev)
+            for (const finding of prev) findings.push(finding)
             if (event.stream !== frame.stream || event.id !== frame.id) {
               findings.push({ kind: "frame-mismatch", file, offset: recordOffset, position: events, message: `${where}: its frame says ${frame.stream}/${frame.id} but the event is ${event.stream}/${event.id}` })
             }
-            findings.push(...stamped.filter((f) => f.kind !== "prev-mismatch"))
+            for (const finding of stamped.filter((f) => f.kind !== "prev-mismatch")) findings.push(finding)
             if (event.type === "ArtifactStored") blobs.set(event.data.sha256, { size: event.data.size, position: events })
           }
           at = frame.end

@@ -107,7 +107,7 @@ export const verifyRecords = async (source: AsyncIterable<ReadonlyArray<AuditRec
     for (const r of batch) {
       events++
       const where = `position ${r.position}`
-      findings.push(...trail.record(where, r.position, r.json, r.hash, r.chain))
+      for (const finding of trail.record(where, r.position, r.json, r.hash, r.chain)) findings.push(finding)
       let prev: unknown
       try {
         prev = (JSON.parse(r.json) as { prev?: unknown }).prev
@@ -115,7 +115,7 @@ export const verifyRecords = async (source: AsyncIterable<ReadonlyArray<AuditRec
         findings.push({ kind: "damaged-record", position: r.position, message: `${where}: the JSON does not parse` })
         continue
       }
-      findings.push(...trail.event(where, r.position, { stream: r.stream, version: r.version, id: r.id, prev: typeof prev === "string" ? prev : undefined }, r.hash))
+      for (const finding of trail.event(where, r.position, { stream: r.stream, version: r.version, id: r.id, prev: typeof prev === "string" ? prev : undefined }, r.hash)) findings.push(finding)
     }
   }
   return { events, streams: trail.streamCount, headChain: trail.headChain, findings }
