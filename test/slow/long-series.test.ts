@@ -73,12 +73,17 @@ describe(`a metric of ${POINTS.toLocaleString("en-US")} points`, () => {
     expect(points[POINTS - 1]).toMatchObject({ step: POINTS - 1, value: 1 / POINTS })
   })
 
-  it("sql selects every point", async () => {
-    const r = await runCli(["sql", "SELECT step, value FROM metrics ORDER BY step", "--dir", dir])
-    expect(r.stderr).not.toContain("call stack")
-    expect(r.status, r.stderr).toBe(0)
-    expect(r.stdout.trimStart().startsWith("step")).toBe(true)
-    // Every row, or the rows a table shows and a note of how many there were.
-    expect(r.stdout).toContain(String(POINTS))
+  it("sql selects every point: --json streams all of them, a table shows the first --max-rows with a note", async () => {
+    const query = "SELECT step, value FROM metrics ORDER BY step"
+    const json = await runCli(["sql", query, "--json", "--dir", dir])
+    expect(json.stderr).not.toContain("call stack")
+    expect(json.status, json.stderr).toBe(0)
+    const rows = JSON.parse(json.stdout) as Array<{ step: number; value: number }>
+    expect(rows).toHaveLength(POINTS)
+    expect(rows[POINTS - 1]).toEqual({ step: POINTS - 1, value: 1 / POINTS })
+    const table = await runCli(["sql", query, "--dir", dir])
+    expect(table.status, table.stderr).toBe(0)
+    expect(table.stdout.trimStart().startsWith("step")).toBe(true)
+    expect(table.stdout).toContain("(the first 1,000 rows; the query has more")
   })
 })
