@@ -1,7 +1,9 @@
 /**
  * A fixed sequence of appends and what the stores wrote for it before store-kit existed (the
  * directory store's file bytes and the whole-log chain), so a change to stamping or framing that
- * would leave existing logs failing verification shows up.
+ * would leave existing logs failing verification shows up. The events' keys are in the order the
+ * tracker stamps them (id, type, at, data): the codec writes that order whatever order it is handed,
+ * as the old codec wrote the tracker's events, so these are the bytes both codecs write.
  */
 import type { ExpectedVersion, NewEvent } from "../packages/core/src/index.ts"
 
@@ -13,17 +15,17 @@ export const FIXED_APPENDS: ReadonlyArray<ReadonlyArray<Append>> = [
     stream: "run-a",
     expected: 0,
     events: [
-      { id: "e1", at: 1000, type: "TagsSet", data: { tags: { note: "héllo ✓" } } },
-      { id: "e2", at: 1001, type: "MetricsLogged", data: { keys: ["loss", "loss"], values: [NaN, -0], steps: [0, 1], timestamps: [1001, 1002] } }
+      { id: "e1", type: "TagsSet", at: 1000, data: { tags: { note: "héllo ✓" } } },
+      { id: "e2", type: "MetricsLogged", at: 1001, data: { keys: ["loss", "loss"], values: [NaN, -0], steps: [0, 1], timestamps: [1001, 1002] } }
     ]
   }],
   [
-    { stream: "run-b", expected: 0, events: [{ id: "e3", at: 1003, type: "TagsSet", data: { tags: { k: "v" } } }] },
-    { stream: "run-a", expected: 2, events: [{ id: "e4", at: 1004, type: "TagsSet", data: { tags: { k: "w" } } }] }
+    { stream: "run-b", expected: 0, events: [{ id: "e3", type: "TagsSet", at: 1003, data: { tags: { k: "v" } } }] },
+    { stream: "run-a", expected: 2, events: [{ id: "e4", type: "TagsSet", at: 1004, data: { tags: { k: "w" } } }] }
   ]
 ]
 
-/** sha256 of events.log after FIXED_APPENDS, as written by the directory store at 962ef25. */
-export const FIXED_LOG_SHA256 = "d2e60a19a80138cf9e9145b4aed32782397e98941187510b7792636b5d7ab7a0"
+/** sha256 of events.log after FIXED_APPENDS, as written by the directory store before store-kit and the Schema codec (main at 7f66fc8). */
+export const FIXED_LOG_SHA256 = "3772780054cf9ce15e3d6c7c7e1744d714adab99c9f3f1c3ad63b56f616e0ab6"
 /** The whole-log chain after FIXED_APPENDS: the same in every store (one hash rule). */
-export const FIXED_CHAIN = "e64a8fe0a5602d58e191be07753657901ad912833772759e8eefdb256eb08297"
+export const FIXED_CHAIN = "e1b9dad480fda0f1f74f0a599e118a390638433c5927ca7ef6234bb6b7a2fe4c"
