@@ -45,7 +45,6 @@ export {
 } from "./analysis/significance.ts"
 export { studentTCdf, studentTTwoSidedPValue } from "./analysis/student-t.ts"
 export { mulberry32, type Random } from "./analysis/prng.ts"
-export { downsample, type MetricBucket, type MetricSeries, type NumericColumn } from "./analysis/downsample.ts"
 export {
   CHART_PALETTE,
   lineChartSvg,

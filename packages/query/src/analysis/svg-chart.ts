@@ -1,6 +1,6 @@
 /**
  * A standalone SVG line chart comparing runs on one metric: one line per run, an optional light
- * min/max band behind it (what downsample() buckets carry), nice ticks, a legend. Produced as a
+ * min/max band behind it (what the read model's downsampled history buckets carry), nice ticks, a legend. Produced as a
  * string so the CLI can write a file and a server can return it without a DOM or a charting
  * library.
  *
