@@ -25,7 +25,8 @@ import {
   type TrackerClient
 } from "../packages/core/src/index.ts"
 import { anyNumber, sameValue } from "../packages/core/test/arbitraries.ts"
-import { parseFilterSync, parseOrderBySync, searchRunsSql } from "../packages/query/src/index.ts"
+import { parseFilterSync, parseOrderBySync } from "../packages/query/src/index.ts"
+import { searchSql } from "../packages/query/src/queries/search.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"
 
 // -- random command sequences ---------------------------------------------------
@@ -563,7 +564,7 @@ describe("DuckDB read model", () => {
       await withModel(async (model) => {
         await model.catchUp(store)
         const run = (filter: string, order: string) => {
-          const statement = searchRunsSql({ filter: parseFilterSync(filter), orderBy: parseOrderBySync(order), limit: 10 })
+          const statement = searchSql({}, parseFilterSync(filter), parseOrderBySync(order), { limit: 10, offset: 0 })
           return model.sql(statement.sql, statement.params).then((rows) => rows.map((r) => r.run_id))
         }
         const names = new Map((await model.sql("SELECT run_id, run_name FROM runs")).map((r) => [r.run_id, r.run_name]))

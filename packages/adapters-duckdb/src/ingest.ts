@@ -84,7 +84,40 @@ const int32 = (x: number, what: string): number => {
 }
 /** Epoch milliseconds, whole (see wholeMs), as a BIGINT. */
 const ms = (x: number, what = "time"): bigint => BigInt(int64(wholeMs(x), what))
-/** Every event type is handled somewhere above a call of this: a new type does not compile until it is. */
+/**
+ * Which fold takes each event type: the one of the stream kind the type belongs to. A new type does
+ * not compile until it is placed here, and then not until its fold's switch handles it (see
+ * `unhandled`). An event on another kind of stream is ignored by that stream's fold, as core's
+ * folds ignore it.
+ */
+const FOLD_OF = {
+  ExperimentCreated: "experiments",
+  ExperimentRenamed: "experiments",
+  ExperimentDeleted: "experiments",
+  ExperimentRestored: "experiments",
+  ExperimentForked: "experiments",
+  RunStarted: "run",
+  ParamsLogged: "run",
+  MetricsLogged: "run",
+  TagsSet: "run",
+  TagDeleted: "run",
+  RunRenamed: "run",
+  ArtifactStored: "run",
+  RunEnded: "run",
+  RunDeleted: "run",
+  RunRestored: "run",
+  RunResumed: "run",
+  ModelRegistered: "model",
+  ModelVersionCreated: "model",
+  StagePromoted: "model",
+  AliasSet: "model",
+  AliasDeleted: "model"
+} as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
+type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
+type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
+const ofFold = <F extends Fold>(fold: F, e: RecordedEvent): e is EventOfFold<F> => FOLD_OF[e.type] === fold
+
+/** Every event type of a fold is handled above a call of this: a new type does not compile until it is. */
 const unhandled = (e: never): never => {
   throw new Unfoldable(`the read model has no fold for events of type ${(e as RecordedEvent).type}`)
 }
@@ -206,9 +239,9 @@ export class Ingest {
     this.position = e.position
     this.lastEventId = e.id
     if (e.position === 1) this.firstEventId = e.id
-    if (e.stream === EXPERIMENTS_STREAM) return this.experimentEvent(e)
+    if (e.stream === EXPERIMENTS_STREAM) return ofFold("experiments", e) ? this.experimentEvent(e) : undefined
     const runId = runIdOfStream(e.stream)
-    if (runId !== undefined) return this.runEvent(runId, e)
+    if (runId !== undefined) return ofFold("run", e) ? this.runEvent(runId, e) : undefined
     const model = modelNameOfStream(e.stream)
     if (model !== undefined) return this.modelEvent(model, e)
     return undefined
@@ -299,7 +332,7 @@ export class Ingest {
 
   // -- experiments ------------------------------------------------------------
 
-  private experimentEvent(e: RecordedEvent): Promise<void> | undefined {
+  private experimentEvent(e: EventOfFold<"experiments">): Promise<void> | undefined {
     switch (e.type) {
       case "ExperimentCreated":
       case "ExperimentForked": {
@@ -320,24 +353,6 @@ export class Ingest {
           row[EXPERIMENT.lifecycle] = lifecycle
         })
       }
-      // Not events of the experiments stream: its fold ignores them, as core's evolveExperiments does.
-      case "RunStarted":
-      case "ParamsLogged":
-      case "MetricsLogged":
-      case "TagsSet":
-      case "TagDeleted":
-      case "ArtifactStored":
-      case "RunEnded":
-      case "RunDeleted":
-      case "RunRestored":
-      case "RunResumed":
-      case "RunRenamed":
-      case "ModelRegistered":
-      case "ModelVersionCreated":
-      case "StagePromoted":
-      case "AliasSet":
-      case "AliasDeleted":
-        return undefined
       default:
         return unhandled(e)
     }
@@ -345,7 +360,7 @@ export class Ingest {
 
   // -- runs -------------------------------------------------------------------
 
-  private runEvent(runId: string, e: RecordedEvent): Promise<void> | undefined {
+  private runEvent(runId: string, e: EventOfFold<"run">): Promise<void> | undefined {
     if (e.type === "RunStarted") return this.runStarted(runId, e)
     const run = this.runs.get(runId)
     // Like evolveRun: nothing but RunStarted creates a run.
@@ -393,18 +408,6 @@ export class Ingest {
       }
       case "RunResumed":
         return this.runResumed(runId, run, e)
-      // Not events of a run stream: its fold ignores them, as core's evolveRun does.
-      case "ExperimentCreated":
-      case "ExperimentRenamed":
-      case "ExperimentDeleted":
-      case "ExperimentRestored":
-      case "ExperimentForked":
-      case "ModelRegistered":
-      case "ModelVersionCreated":
-      case "StagePromoted":
-      case "AliasSet":
-      case "AliasDeleted":
-        return undefined
       default:
         return unhandled(e)
     }
@@ -584,6 +587,8 @@ export class Ingest {
         row[VERSION.stage] = stage
         row[VERSION.updatedAt] = at
       })
+    // Like evolveModel: any event on the model's stream touches updated_at; only a model event changes more.
+    if (!ofFold("model", e)) return undefined
     switch (e.type) {
       case "ModelVersionCreated":
         this.versions.put([name, int32(e.data.version, "version"), e.data.runId, e.data.artifactPath, "None", at, at])
@@ -600,24 +605,6 @@ export class Ingest {
         return undefined
       case "AliasDeleted":
         this.aliases.remove([name, e.data.alias])
-        return undefined
-      // Not events of a model stream: its fold ignores them, as core's evolveModel does.
-      case "ExperimentCreated":
-      case "ExperimentRenamed":
-      case "ExperimentDeleted":
-      case "ExperimentRestored":
-      case "ExperimentForked":
-      case "RunStarted":
-      case "ParamsLogged":
-      case "MetricsLogged":
-      case "TagsSet":
-      case "TagDeleted":
-      case "ArtifactStored":
-      case "RunEnded":
-      case "RunDeleted":
-      case "RunRestored":
-      case "RunResumed":
-      case "RunRenamed":
         return undefined
       default:
         return unhandled(e)

@@ -4,7 +4,7 @@
  * latest_metrics, with (run_id, key) unique in the last three. Each table is described once,
  * here, as data: the DDL and the ingest's column order both come from it.
  *
- * Two storage choices, each for a measured reason:
+ * Three storage choices, each for a measured reason:
  * - Metric values: DuckDB compresses a column segment whose min equals its max as one constant,
  *   and 0 = -0 in its comparisons, so a segment holding only zeros comes back with one sign for
  *   all (RLE merges runs of 0 and -0 the same way; neither can be switched off for one column).

@@ -21,7 +21,7 @@ import { type AppendRequest, decodeEventValue, GroupCommit, newStreamState, reme
 import { promises as fs } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
-import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrame, sha256 } from "./frame.ts"
+import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrames, sha256 } from "./frame.ts"
 
 export type Durability = "fsync" | "os"
 
@@ -262,31 +262,12 @@ export class FsEventLog {
     this.reader ??= await openReader(this.file)
     if (this.reader === null) return
     const { size } = await this.reader.stat()
-    let offset = this.end
-    let carry: Buffer | null = null
-    let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size - offset, 0)))
-    while (offset < size) {
-      // A record larger than a chunk is read whole in the next round (the read grows with the carry).
-      const want = Math.min(Math.max(READ_CHUNK, (carry?.length ?? 0) * 2), size - offset)
-      // One buffer reused round after round (unless a carry still points into it): less garbage on open.
-      if (chunk.length < want || carry !== null) chunk = Buffer.allocUnsafe(Math.max(want, READ_CHUNK))
-      const { bytesRead } = await this.reader.read(chunk, 0, want, offset)
-      if (bytesRead === 0) break
-      offset += bytesRead
-      const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
-      const base = offset - buf.length
-      let at = 0
-      while (at < buf.length) {
-        const frame = scanFrame(buf, at, buf.length)
-        if (!frame.ok && !frame.complete) break
-        if (!frame.ok) throw this.corrupted(base + frame.start, frame.reason)
-        this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
-        at = frame.end
-      }
-      carry = at < buf.length ? buf.subarray(at) : null
-    }
-    if (carry === null || !underLock) return
-    const tailAt = offset - carry.length
+    const { end, tail: torn } = await scanFrames(this.reader, this.end, size, READ_CHUNK, (frame, _buf, base) => {
+      if (!frame.ok) throw this.corrupted(base + frame.start, frame.reason)
+      this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
+    })
+    if (torn === null || !underLock) return
+    const tailAt = end - torn
     const reason = "the record has no end (an interrupted write)"
     // Nothing is thrown away: the cut bytes are kept beside the log first.
     const savedTo = `${this.file}.torn-${tailAt}-${Date.now()}`

@@ -14,6 +14,7 @@
  */
 import { chainAfter as chainAfterWith, type Sha256 } from "@runledger/core/store-kit"
 import { createHash } from "node:crypto"
+import type { FileHandle } from "node:fs/promises"
 import { crc32 } from "node:zlib"
 
 const TAB = 9
@@ -109,4 +110,49 @@ export const scanFrame = (buf: Buffer, start: number, limit: number): ScannedFra
     chain: buf.toString("latin1", tabs[2] + 1, tabs[3]),
     jsonStart: tabs[3] + 1
   }
+}
+
+/** A record the scan reached whole: checked (`ok`), or complete yet damaged. */
+export type CompleteFrame = Exclude<ScannedFrame, { readonly ok: false; readonly complete: false }>
+
+/**
+ * Reads the records of a log file from byte `from` up to `size`, about `chunkSize` bytes at a time
+ * (a record larger than that is read whole: the read grows with what is carried over), and hands
+ * each complete record, checked or damaged, to `onFrame` with the buffer it lies in and that
+ * buffer's offset in the file. Stops at an incomplete record: the end of an interrupted write, or
+ * an append in progress. Returns how far the file was read and the length of that incomplete tail
+ * (null when the records end cleanly). Shared by the log's open and by verify, so both read the
+ * file the same way.
+ */
+export const scanFrames = async (
+  file: FileHandle,
+  from: number,
+  size: number,
+  chunkSize: number,
+  onFrame: (frame: CompleteFrame, buf: Buffer, base: number) => void,
+  onRead?: (offset: number) => void
+): Promise<{ readonly end: number; readonly tail: number | null }> => {
+  let offset = from
+  let carry: Buffer | null = null
+  let chunk = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - offset, 0)))
+  while (offset < size) {
+    const want = Math.min(Math.max(chunkSize, (carry?.length ?? 0) * 2), size - offset)
+    // One buffer reused round after round (unless a carry still points into it): less garbage on open.
+    if (chunk.length < want || carry !== null) chunk = Buffer.allocUnsafe(Math.max(want, chunkSize))
+    const { bytesRead } = await file.read(chunk, 0, want, offset)
+    if (bytesRead === 0) break
+    offset += bytesRead
+    onRead?.(offset)
+    const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
+    const base = offset - buf.length
+    let at = 0
+    while (at < buf.length) {
+      const frame = scanFrame(buf, at, buf.length)
+      if (!frame.ok && !frame.complete) break
+      onFrame(frame, buf, base)
+      at = frame.end
+    }
+    carry = at < buf.length ? buf.subarray(at) : null
+  }
+  return { end: offset, tail: carry === null ? null : carry.length }
 }

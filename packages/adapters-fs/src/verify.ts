@@ -19,7 +19,7 @@ import { createReadStream, promises as fs } from "node:fs"
 import { join } from "node:path"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { LOG_FILE } from "./event-log.ts"
-import { scanFrame, sha256 } from "./frame.ts"
+import { scanFrames, sha256 } from "./frame.ts"
 
 export interface Finding {
   /** store-kit's audit kinds, and the file's own. */
@@ -131,29 +131,19 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
   if (fh !== null) {
     try {
       size = (await fh.stat()).size
-      let offset = 0
-      let carry: Buffer | null = null
-      while (offset < size) {
-        const want = Math.min(CHUNK, size - offset)
-        const chunk = Buffer.allocUnsafe(want)
-        const { bytesRead } = await fh.read(chunk, 0, want, offset)
-        if (bytesRead === 0) break
-        offset += bytesRead
-        options.onProgress?.(offset, size)
-        const buf: Buffer = carry ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead)
-        const base = offset - buf.length
-        let at = 0
-        while (at < buf.length) {
-          const frame = scanFrame(buf, at, buf.length)
-          if (!frame.ok && !frame.complete) break
+      const { tail } = await scanFrames(
+        fh,
+        0,
+        size,
+        CHUNK,
+        (frame, buf, base) => {
           const recordOffset = base + frame.start
           // Every complete record counts, damaged or not, so positions match the file.
           events++
           if (!frame.ok) {
             // Complete (it ends with its newline) yet bad: damage, the last record included; never a torn tail.
             findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` })
-            at = frame.end
-            continue
+            return
           }
           let event: Event | null = null
           try {
@@ -182,12 +172,11 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
             for (const finding of stamped.filter((f) => f.kind !== "prev-mismatch")) findings.push(finding)
             if (event.type === "ArtifactStored") blobs.set(event.data.sha256, { size: event.data.size, position: events })
           }
-          at = frame.end
-        }
-        carry = at < buf.length ? buf.subarray(at) : null
-      }
-      if (carry !== null) {
-        const tornAt = size - carry.length
+        },
+        (offset) => options.onProgress?.(offset, size)
+      )
+      if (tail !== null) {
+        const tornAt = size - tail
         findings.push({ kind: "torn-tail", file, offset: tornAt, message: `the last ${size - tornAt} bytes from byte offset ${tornAt} are an incomplete append (left by a crash, never acknowledged); the next writer cuts them off` })
       }
     } finally {

@@ -27,9 +27,9 @@ export {
   queryFingerprint,
   type QueryIdentity
 } from "./page-token.ts"
-export { searchRunsSql, type SearchRunsQuery, type SqlStatement } from "./search-sql.ts"
 export { printKey, printTarget, RUN_NAME_TAG } from "./syntax/identifier.ts"
 export type { SqlParam } from "./sql/params.ts"
+export { JoinedTargets } from "./sql/read-model.ts"
 export { valueOf, type RunView } from "./run-view.ts"
 export { compareNumbers, compareStrings } from "./value-order.ts"
 export { FilterParseError, NotEnoughRuns, OrderByParseError, PageTokenError } from "./errors.ts"
@@ -45,7 +45,6 @@ export {
 } from "./analysis/significance.ts"
 export { studentTCdf, studentTTwoSidedPValue } from "./analysis/student-t.ts"
 export { mulberry32, type Random } from "./analysis/prng.ts"
-export { downsample, type MetricBucket, type MetricSeries, type NumericColumn } from "./analysis/downsample.ts"
 export {
   CHART_PALETTE,
   lineChartSvg,

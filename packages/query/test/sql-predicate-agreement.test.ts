@@ -8,10 +8,10 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   filterToSql,
+  JoinedTargets,
   orderByToSql,
   parseFilterSync,
   parseOrderBySync,
-  searchRunsSql,
   toComparator,
   toPredicate,
   toTruthFunction,
@@ -19,6 +19,7 @@ import {
   type OrderByTerm,
   type RunView
 } from "../src/index.ts"
+import { searchSql } from "../src/queries/search.ts"
 import { filterArb, orderByArb, runsArb } from "./arbitraries.ts"
 import { createReadModel, loadRuns } from "./duckdb-read-model.ts"
 
@@ -37,14 +38,26 @@ afterAll(() => {
 
 /** What the SQL WHERE expression evaluates to for each run: true, false or null. */
 const sqlTruth = async (filter: Filter | undefined): Promise<Map<string, boolean | null>> => {
-  const { where, params } = filterToSql(filter)
-  const reader = await conn.runAndReadAll(`SELECT r.run_id AS id, (${where}) AS v FROM runs r`, params)
+  const joins = new JoinedTargets()
+  const { where, params } = filterToSql(filter, { joins })
+  const reader = await conn.runAndReadAll(`SELECT r.run_id AS id, (${where}) AS v FROM runs r ${joins.joins.join(" ")}`, params)
   return new Map(reader.getRowObjectsJS().map((row) => [row.id as string, row.v as boolean | null]))
 }
 
-const sqlSelect = async (query: Parameters<typeof searchRunsSql>[0]): Promise<Array<string>> => {
-  const { sql, params } = searchRunsSql(query)
-  return (await conn.runAndReadAll(sql, params)).getRowObjectsJS().map((row) => row.id ?? row.run_id) as Array<string>
+interface SelectQuery {
+  readonly filter?: Filter | undefined
+  readonly orderBy?: ReadonlyArray<OrderByTerm>
+  readonly limit?: number
+  readonly offset?: number
+}
+
+/** The run ids searchRuns' statement selects (over every experiment); a page is cut as searchRunIds cuts it. */
+const sqlSelect = async ({ filter, orderBy = [], limit, offset = 0 }: SelectQuery): Promise<Array<string>> => {
+  const page = limit === undefined ? undefined : { limit, offset }
+  const { sql, params } = searchSql({}, filter, orderBy, page)
+  const ids = (await conn.runAndReadAll(sql, params)).getRowObjectsJS().map((row) => row.run_id) as Array<string>
+  // searchSql fetches one row past the page, to know whether another page follows
+  return limit === undefined ? ids : ids.slice(0, limit)
 }
 
 const memoryTruth = (runs: ReadonlyArray<RunView>, filter: Filter | undefined): Map<string, boolean | null> => {
@@ -209,13 +222,13 @@ describe("SQL injection", () => {
     ]
     for (const text of filters) {
       const filter = parseFilterSync(text)
-      const { where, params } = filterToSql(filter)
+      const { where, params } = filterToSql(filter, { joins: new JoinedTargets() })
       expect(where).not.toMatch(/DROP|DELETE|--/)
       expect(params).toContain(text.includes("tags") ? "); DELETE FROM runs; --" : payload)
       expect(await sqlSelect({ filter })).toEqual(["x"])
     }
     const orderBy = parseOrderBySync("params.`a'; DROP TABLE runs; --` DESC")
-    expect(orderByToSql(orderBy).orderBy).not.toMatch(/DROP/)
+    expect(orderByToSql(orderBy, { joins: new JoinedTargets() }).orderBy).not.toMatch(/DROP/)
     expect(await sqlSelect({ orderBy })).toEqual(["x"])
     // the tables are all still there
     const count = await conn.runAndReadAll("SELECT count(*)::INTEGER AS n FROM runs")

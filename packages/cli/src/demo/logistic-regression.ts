@@ -3,23 +3,9 @@
  * SGD on the mean cross-entropy plus an optional L2 penalty. Weights live in flat
  * Float64Arrays and every buffer is allocated once, so an epoch allocates almost nothing.
  */
-import {
-  argmax,
-  checkDimension,
-  checkFeatures,
-  checkTrainingData,
-  resolveSgdOptions,
-  runEpoch,
-  softmaxCrossEntropy,
-  softmaxInPlace,
-  toRows,
-  type Features,
-  type Labels,
-  type Model,
-  type SgdOptions
-} from "./model.ts"
+import { checkDimension, type Features, type Labels, type Model, resolveSgdOptions, type SgdOptions, softmaxCrossEntropy, softmaxModel, toRows } from "./model.ts"
 import { accumulateDense, dense, forwardDense, sgdStep, zeroGradients } from "./dense.ts"
-import { createRng, type Rng } from "./random.ts"
+import { createRng } from "./random.ts"
 
 export interface LogisticRegressionOptions extends SgdOptions {
   readonly features: number
@@ -54,26 +40,15 @@ export const logisticRegression = (options: LogisticRegressionOptions): Model =>
     return lossSum
   }
 
-  const predictProba = (X: Features): number[][] => {
-    checkFeatures(X, d)
-    return X.map((x) => {
-      forwardDense(layer, x, logits)
-      softmaxInPlace(logits)
-      return Array.from(logits)
-    })
-  }
-
-  return {
+  return softmaxModel({
     kind: "logistic-regression",
     config: { model: "logistic-regression", features: d, classes: k, learningRate, l2, batchSize, seed: options.seed },
     features: d,
     classes: k,
-    trainEpoch: (X: Features, y: Labels, rng: Rng) => {
-      checkTrainingData(X, y, d, k)
-      return { loss: runEpoch(X.length, batchSize, rng, trainBatch(X, y)) }
-    },
-    predictProba,
-    predict: (X: Features) => predictProba(X).map(argmax),
+    batchSize,
+    forward: (x) => forwardDense(layer, x, logits),
+    logits,
+    trainBatch,
     weights: () => ({ weight: toRows(layer.W, k, d), bias: Array.from(layer.b) })
-  }
+  })
 }

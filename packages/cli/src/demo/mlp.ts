@@ -3,23 +3,9 @@
  * trained with mini-batch SGD by hand-written backpropagation. Small enough that plain
  * loops over flat Float64Arrays beat any general tensor machinery at this size.
  */
-import {
-  argmax,
-  checkDimension,
-  checkFeatures,
-  checkTrainingData,
-  resolveSgdOptions,
-  runEpoch,
-  softmaxCrossEntropy,
-  softmaxInPlace,
-  toRows,
-  type Features,
-  type Labels,
-  type Model,
-  type SgdOptions
-} from "./model.ts"
+import { checkDimension, type Features, type Labels, type Model, resolveSgdOptions, type SgdOptions, softmaxCrossEntropy, softmaxModel, toRows } from "./model.ts"
 import { accumulateDense, dense, forwardDense, sgdStep, zeroGradients } from "./dense.ts"
-import { createRng, type Rng } from "./random.ts"
+import { createRng } from "./random.ts"
 
 export type Activation = "relu" | "tanh"
 
@@ -88,31 +74,20 @@ export const mlp = (options: MlpOptions): Model => {
     return lossSum
   }
 
-  const predictProba = (X: Features): number[][] => {
-    checkFeatures(X, d)
-    return X.map((x) => {
-      forward(x)
-      softmaxInPlace(logits)
-      return Array.from(logits)
-    })
-  }
-
-  return {
+  return softmaxModel({
     kind: "mlp",
     config: { model: "mlp", features: d, hidden: h, classes: k, activation, learningRate, l2, batchSize, seed: options.seed },
     features: d,
     classes: k,
-    trainEpoch: (X: Features, y: Labels, rng: Rng) => {
-      checkTrainingData(X, y, d, k)
-      return { loss: runEpoch(X.length, batchSize, rng, trainBatch(X, y)) }
-    },
-    predictProba,
-    predict: (X: Features) => predictProba(X).map(argmax),
+    batchSize,
+    forward,
+    logits,
+    trainBatch,
     weights: () => ({
       "hidden.weight": toRows(hidden.W, h, d),
       "hidden.bias": Array.from(hidden.b),
       "output.weight": toRows(output.W, k, h),
       "output.bias": Array.from(output.b)
     })
-  }
+  })
 }

@@ -1,5 +1,6 @@
 /**
- * The interface every demo model implements, and the pieces of mini-batch SGD they share.
+ * The interface every demo model implements, and what they share: the pieces of mini-batch SGD and
+ * the softmax classifier around a model's forward pass and batch step (softmaxModel).
  * Training is exposed one epoch at a time so the caller can log metrics between epochs.
  */
 import type { Rng } from "./random.ts"
@@ -132,4 +133,44 @@ export const resolveSgdOptions = (options: SgdOptions): { learningRate: number; 
 
 export const checkDimension = (name: string, value: number, minimum: number): void => {
   if (!Number.isInteger(value) || value < minimum) throw new RangeError(`${name} must be an integer >= ${minimum}, got ${value}`)
+}
+
+/** What a softmax classifier supplies to become a Model; the rest (checks, epochs, prediction) is shared. */
+export interface SoftmaxClassifier {
+  readonly kind: Model["kind"]
+  readonly config: Model["config"]
+  readonly features: number
+  readonly classes: number
+  readonly batchSize: number
+  /** Computes the logits of `x` into `logits`. */
+  readonly forward: (x: ArrayLike<number>) => void
+  /** The buffer `forward` writes. */
+  readonly logits: Float64Array
+  /** Trains on the samples `order[start..end)` of (X, y) and returns their summed loss. */
+  readonly trainBatch: (X: Features, y: Labels) => (order: Int32Array, start: number, end: number) => number
+  readonly weights: Model["weights"]
+}
+
+export const softmaxModel = (m: SoftmaxClassifier): Model => {
+  const predictProba = (X: Features): number[][] => {
+    checkFeatures(X, m.features)
+    return X.map((x) => {
+      m.forward(x)
+      softmaxInPlace(m.logits)
+      return Array.from(m.logits)
+    })
+  }
+  return {
+    kind: m.kind,
+    config: m.config,
+    features: m.features,
+    classes: m.classes,
+    trainEpoch: (X: Features, y: Labels, rng: Rng) => {
+      checkTrainingData(X, y, m.features, m.classes)
+      return { loss: runEpoch(X.length, m.batchSize, rng, m.trainBatch(X, y)) }
+    },
+    predictProba,
+    predict: (X: Features) => predictProba(X).map(argmax),
+    weights: m.weights
+  }
 }

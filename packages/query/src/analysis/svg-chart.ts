@@ -1,6 +1,6 @@
 /**
  * A standalone SVG line chart comparing runs on one metric: one line per run, an optional light
- * min/max band behind it (what downsample() buckets carry), nice ticks, a legend. Produced as a
+ * min/max band behind it (what the read model's downsampled history buckets carry), nice ticks, a legend. Produced as a
  * string so the CLI can write a file and a server can return it without a DOM or a charting
  * library.
  *
@@ -179,23 +179,16 @@ export const lineChartSvg = (options: LineChartOptions): string => {
   let xMax = -Infinity
   let yMin = Infinity
   let yMax = -Infinity
+  /** Widen the extent to a point at x spanning lo..hi (a line point: lo = hi = y; a band point: its min and max). */
+  const include = (x: number, lo: number, hi: number) => {
+    if (x < xMin) xMin = x
+    if (x > xMax) xMax = x
+    if (lo < yMin) yMin = lo
+    if (hi > yMax) yMax = hi
+  }
   for (const s of prepared) {
-    for (const seg of s.segments) {
-      for (const v of seg) {
-        if (v.x < xMin) xMin = v.x
-        if (v.x > xMax) xMax = v.x
-        if (v.y < yMin) yMin = v.y
-        if (v.y > yMax) yMax = v.y
-      }
-    }
-    for (const band of s.bands) {
-      for (const v of band) {
-        if (v.x < xMin) xMin = v.x
-        if (v.x > xMax) xMax = v.x
-        if (v.lo < yMin) yMin = v.lo
-        if (v.hi > yMax) yMax = v.hi
-      }
-    }
+    for (const seg of s.segments) for (const v of seg) include(v.x, v.y, v.y)
+    for (const band of s.bands) for (const v of band) include(v.x, v.lo, v.hi)
   }
   const hasData = xMin <= xMax
   const skippedValues = prepared.reduce((n, s) => n + s.skippedValues, 0)

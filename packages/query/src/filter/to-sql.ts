@@ -45,17 +45,17 @@ export interface ToSqlOptions {
   /** Number the placeholders from `$(paramOffset + 1)`; default 0. */
   readonly paramOffset?: number
   /** Read metrics, params and tags through these joins (the caller adds `joins.joins` to FROM). */
-  readonly joins?: JoinedTargets
+  readonly joins: JoinedTargets
 }
 
-/** Compiles a filter to `{ where, params }` for `SELECT … FROM runs r WHERE <where>`. */
-export const filterToSql = (filter: Filter | undefined, options: ToSqlOptions = {}): SqlFragment => {
+/** Compiles a filter to `{ where, params }` for `SELECT … FROM runs r <joins.joins> WHERE <where>`. */
+export const filterToSql = (filter: Filter | undefined, options: ToSqlOptions): SqlFragment => {
   const params = new SqlParams(options.paramOffset ?? 0)
   const where = filter === undefined ? "TRUE" : compile(filter, params, options.joins)
   return { where, params: params.values }
 }
 
-const compile = (f: Filter, params: SqlParams, joins: JoinedTargets | undefined): string => {
+const compile = (f: Filter, params: SqlParams, joins: JoinedTargets): string => {
   switch (f._tag) {
     case "NumericComparison":
       return `(${targetSql(f.target, params, joins)} ${sqlOperator(f.op)} ${params.bindDouble(f.value)})`

@@ -13,7 +13,7 @@ export interface OrderBySql {
   readonly params: Array<SqlParam>
 }
 
-export const orderByToSql = (terms: ReadonlyArray<OrderByTerm>, options: ToSqlOptions = {}): OrderBySql => {
+export const orderByToSql = (terms: ReadonlyArray<OrderByTerm>, options: ToSqlOptions): OrderBySql => {
   const params = new SqlParams(options.paramOffset ?? 0)
   const parts: Array<string> = []
   for (const term of terms) {

@@ -15,8 +15,26 @@
  * points.
  */
 import { BLOCK_LEVELS, metricBlocks, signedZeroSql, stepOrderSql } from "@runledger/adapters-duckdb"
-import type { MetricBucket } from "../analysis/downsample.ts"
 import { SqlParams } from "../sql/params.ts"
+
+/** One chart bucket of a series: charts draw the line through (step, last) and a min/max band. */
+export interface MetricBucket {
+  /** Step of the last point in the bucket: charts plot (step, last). */
+  readonly step: number
+  /** Step of the first point in the bucket. */
+  readonly firstStep: number
+  /** Value of the first point in the bucket. */
+  readonly first: number
+  /** Value of the last point in the bucket. */
+  readonly last: number
+  /** Smallest / largest non-NaN value in the bucket; NaN only if every value is NaN. */
+  readonly min: number
+  readonly max: number
+  /** Number of points in the bucket (>= 1). */
+  readonly count: number
+  /** Timestamp of the last point in the bucket (pairs with `step`). */
+  readonly timestamp: number
+}
 
 export interface DownsampledSeries {
   readonly runId: string
