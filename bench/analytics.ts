@@ -64,9 +64,12 @@ export async function* batches(events: ReadonlyArray<RecordedEvent>): AsyncGener
 }
 
 /** A caught-up log as a batch reader that knows its head, like the directory store's FsEventLog. */
-const upTo = (head: number) => ({
-  head: async () => head,
-  readAll: async function*(_from?: number): AsyncGenerator<RecordedEvent[]> {}
+/** The log the read model was caught up from, as the source its analytics keep in step with (the read model checks the log's first event, so the source must hold it). */
+const upTo = (log: ReadonlyArray<RecordedEvent>) => ({
+  head: async () => log.length,
+  readAll: async function*(from = 0): AsyncGenerator<RecordedEvent[]> {
+    if (from < log.length) yield log.slice(from)
+  }
 })
 
 const timeIt = async (reps: number, f: () => Promise<unknown>): Promise<number[]> => {
@@ -94,7 +97,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
       opts.log(`analytics: building ${SEARCH_RUNS.toLocaleString("en-US")} runs for search ...`)
       const searchLog = makeLog("search", "a", SEARCH_RUNS, 1, 0)
       await model.catchUp(batches(searchLog))
-      const analytics = new Analytics(model, upTo(searchLog.length))
+      const analytics = new Analytics(model, upTo(searchLog))
       const search = () => analytics.searchRunIds({ experimentIds: ["search"], filter: "metrics.acc > 0.5 and params.model = 'mlp'", orderBy: "metrics.acc DESC", maxResults: 100 })
       const found = await search()
       await timeIt(3, search)
@@ -140,7 +143,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         // The third experiment's ExperimentCreated must follow on the experiments stream.
         ;(dsLog[0] as { version: number }).version = 3
         await model2.catchUp(batches(dsLog))
-        const a2 = new Analytics(model2, upTo(searchLog.length + rankLog.length + dsLog.length))
+        const a2 = new Analytics(model2, upTo([...searchLog, ...rankLog, ...dsLog]))
         const rank = () => a2.rankRuns({ experimentIds: ["rank"], metric: "loss", goal: "min", by: "min", normalize: "zscore" })
         await rank()
         const rankMs = await timeIt(opts.quick ? 2 : 5, rank)
