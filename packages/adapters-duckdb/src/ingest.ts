@@ -288,7 +288,7 @@ export class Ingest {
   private async summariseReached(): Promise<void> {
     if (this.reached.length === 0) return
     // Their points were all logged at or after the first position of any of them.
-    // A loop, not Math.min(...): thousands of series can reach the threshold in one catch-up.
+    // A loop, not a spread into Math.min: thousands of series can reach the threshold in one catch-up.
     let from = Infinity
     for (const s of this.reached) from = Math.min(from, s.firstPosition)
     await summariseFromPoints(this.stmts, this.conn, this.reached.map((s) => s.id), 0, from)

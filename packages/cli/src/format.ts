@@ -159,7 +159,7 @@ export const indent = (text: string): string => text.split("\n").map((l) => `  $
 export const sparkline = (values: ReadonlyArray<number>, maxWidth = 24): string => {
   let lo = Infinity
   let hi = -Infinity
-  // A loop, not Math.min(...values): a series of millions of points would overflow the stack.
+  // A loop, not a spread into Math.min: a series of millions of points would overflow the stack.
   for (const v of values) {
     if (!Number.isFinite(v)) continue
     if (v < lo) lo = v
