@@ -12,13 +12,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
+import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli, storeCopies } from "./harness.ts"
 import { parseCsv, parseListing, type RunJson } from "./formats.ts"
 
 
@@ -67,13 +67,8 @@ describe("analytics commands on a demo store", () => {
   let runs: RunJson[]
   /** A page token of the first test's query, for the test of a token used with another query. */
   let token: string | undefined
-  let copies = 0
   /** A copy of the store (read model included), for an invocation that runs beside others. */
-  const copy = (): string => {
-    const dir = join(root, `copy-${++copies}`)
-    cpSync(store, dir, { recursive: true })
-    return dir
-  }
+  const copy = storeCopies(() => root, () => store)
 
   beforeAll(async () => {
     root = freshRoot()

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
+import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli, storeCopies } from "./harness.ts"
 import { type EventJson, parseListing, recordStarts, type RunJson } from "./formats.ts"
 
 
@@ -575,13 +575,8 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
   let root: string
   let store: string
   let ids: Awaited<ReturnType<typeof smallStore>>
-  let copies = 0
   /** A copy of the store, for an analytics command that runs beside others (the read model is one process's). */
-  const copy = (): string => {
-    const dir = join(root, `copy-${++copies}`)
-    cpSync(store, dir, { recursive: true })
-    return dir
-  }
+  const copy = storeCopies(() => root, () => store)
 
   beforeAll(async () => {
     root = freshRoot()

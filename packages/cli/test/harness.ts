@@ -6,7 +6,7 @@
  */
 import { afterAll, expect } from "vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -24,6 +24,20 @@ export const freshRoot = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "runledger-cli-"))
   tempRoots.push(dir)
   return dir
+}
+
+/**
+ * Numbered copies of a store (read model included) under a root, for a command that runs beside
+ * others on its own copy: one process holds a read model at a time. Both are read at each call,
+ * as tests set them in beforeAll.
+ */
+export const storeCopies = (root: () => string, store: () => string): (() => string) => {
+  let copies = 0
+  return () => {
+    const dir = join(root(), `copy-${++copies}`)
+    cpSync(store(), dir, { recursive: true })
+    return dir
+  }
 }
 
 export interface CliResult {
