@@ -31,15 +31,6 @@ const USAGE_ERRORS = new Set([
   "NotEnoughRuns"
 ])
 
-/**
- * A NotFound naming a content digest: bytes that an event of the log points at are gone from the
- * artifact store. No invocation names a blob by its digest, so that is damage (exit 1), not an
- * unknown thing the user typed (exit 2).
- */
-const isMissingBlob = (error: unknown): boolean =>
-  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "NotFound" &&
-  /^[0-9a-f]{64}$/.test(String((error as { id?: unknown }).id))
-
 /** An error's first non-blank line, safe for a terminal (messages quote stored names and argv). */
 const firstLine = (e: unknown): string => {
   const message = e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
@@ -79,7 +70,7 @@ if (Exit.isFailure(exit)) {
     // Help was asked for (exit 0), or the invocation was bad and has been reported in one line (exit 2).
     process.exitCode = (error as { errors: ReadonlyArray<unknown> }).errors.length > 0 ? 2 : 0
   } else {
-    const usage = (USAGE_ERRORS.has(tag) || error instanceof RangeError) && !isMissingBlob(error)
+    const usage = USAGE_ERRORS.has(tag) || error instanceof RangeError
     process.stderr.write(`runledger: ${firstLine(error)}${usage && tag !== "NotFound" && tag !== "InvalidInput" && tag !== "NotEnoughRuns" ? " (see runledger --help)" : ""}\n`)
     process.exitCode = usage ? 2 : 1
   }

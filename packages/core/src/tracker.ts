@@ -121,6 +121,7 @@ export interface TrackerShape {
   /** Store bytes or a local file in the artifact store; returns its content address (the event is `record`'s job). */
   readonly putArtifact: (source: ArtifactSource) => Effect.Effect<{ sha256: string; size: number }, TrackerError>
   readonly readArtifact: (runId: string, path: string) => Effect.Effect<Uint8Array, TrackerError>
+  /** The bytes of a blob the log points at (from resolveArtifacts); missing or altered bytes are StoreCorrupted. */
   readonly readBlob: (sha256: string) => Effect.Effect<Uint8Array, TrackerError>
   /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`. */
   readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
@@ -440,6 +441,13 @@ export const makeTracker = Effect.gen(function*() {
       })
     )
 
+  /**
+   * The bytes of a blob an event of the log points at. Such a blob missing from the artifact store
+   * is damage (StoreCorrupted), not an unknown thing a caller named: no caller names blobs itself.
+   */
+  const loggedBlob = (sha256: string) =>
+    artifacts.get(sha256).pipe(Effect.catchTag("NotFound", (e) => Effect.fail(new StoreCorrupted({ file: "", offset: 0, message: e.message }))))
+
   const readArtifact = (runId: string, path: string) =>
     Effect.gen(function*() {
       const bad = checkArtifactPath(path)
@@ -447,7 +455,7 @@ export const makeTracker = Effect.gen(function*() {
       const run = yield* loadRun(runId)
       const ref = run.artifacts.get(path)
       if (ref === undefined) return yield* Effect.fail(new NotFound({ kind: "artifact", id: path, message: `Run ${runId} has no artifact ${JSON.stringify(path)}.` }))
-      return yield* artifacts.get(ref.sha256).pipe(
+      return yield* loggedBlob(ref.sha256).pipe(
         // Name the artifact as the caller knows it, not only by its blob's digest.
         Effect.catchTag("StoreCorrupted", (e) => Effect.fail(new StoreCorrupted({ file: e.file, offset: e.offset, message: `Artifact ${JSON.stringify(path)} of run ${runId}: ${e.message}` })))
       )
@@ -582,7 +590,7 @@ export const makeTracker = Effect.gen(function*() {
     resumeRun: (runId, fromStep) => record(runId, [{ _tag: "ResumeRun", fromStep }]),
     putArtifact,
     readArtifact,
-    readBlob: (sha256) => artifacts.get(sha256),
+    readBlob: loggedBlob,
     resolveArtifacts,
     getRun,
     getRuns,
