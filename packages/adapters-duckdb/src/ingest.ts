@@ -107,6 +107,7 @@ const FOLD_OF = {
   RunDeleted: "run",
   RunRestored: "run",
   RunResumed: "run",
+  RunHeartbeat: "run",
   ModelRegistered: "model",
   ModelVersionCreated: "model",
   StagePromoted: "model",
@@ -408,6 +409,9 @@ export class Ingest {
       }
       case "RunResumed":
         return this.runResumed(runId, run, e)
+      case "RunHeartbeat":
+        // It renews a lease, which the read model does not keep (liveness is judged by the tracker's reads).
+        return undefined
       default:
         return unhandled(e)
     }

@@ -441,7 +441,7 @@ describe("the demo store", () => {
         expect(savedTo, repaired.stdout).toBeDefined()
         // Nothing is thrown away: the cut bytes are kept beside the log.
         expect(readFileSync(savedTo!).equals(log.subarray(lastOffset, tornSize))).toBe(true)
-        expect(repaired.stdout).toContain(`Recorded 1 run(s) whose process is gone as KILLED: ${cutRun.id}.`)
+        expect(repaired.stdout).toContain(`Recorded 1 run(s) whose process is gone (or lease ran out) as KILLED: ${cutRun.id}.`)
         const now = readFileSync(file)
         expect(now.subarray(0, lastOffset).equals(log.subarray(0, lastOffset))).toBe(true) // the good records are untouched
         const appended = lines(now.toString("utf8", lastOffset)).map((l) => JSON.parse(l.slice(l.indexOf("\t{") + 1)) as EventJson)

@@ -71,6 +71,19 @@ export const ExperimentForked = Schema.Struct({
   tags: StringMap
 })
 
+/**
+ * Who keeps a RUNNING run alive when it is not the process that writes it. Absent from RunStarted
+ * (every log before leases): the process named in the event's meta, judged gone by a pid check.
+ * A lease (a remote client's run, held by a server) is renewed by every event of the run and is
+ * gone after `ttlMs` without one; `none` (a client that never says it is gone, as MLflow's REST
+ * clients) is never judged dead.
+ */
+export const RunOwner = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("lease"), ttlMs: Schema.Number }),
+  Schema.Struct({ kind: Schema.Literal("none") })
+])
+export type RunOwner = typeof RunOwner.Type
+
 export const RunStarted = Schema.Struct({
   runId: Schema.String,
   experimentId: Schema.String,
@@ -78,7 +91,9 @@ export const RunStarted = Schema.Struct({
   parentRunId: Schema.NullOr(Schema.String),
   tags: StringMap,
   source: Source,
-  environment: Environment
+  environment: Environment,
+  /** Last, and only when not the writing process: older records encode to the same bytes. */
+  owner: Schema.optionalKey(RunOwner)
 })
 
 export const ParamsLogged = Schema.Struct({ params: Schema.Record(Schema.String, ParamValue) })
@@ -113,6 +128,9 @@ export const RunRestored = Schema.Struct({})
  * older points at those steps aside; the log keeps them (W&B silently drops them).
  */
 export const RunResumed = Schema.Struct({ fromStep: Schema.Number })
+
+/** The holder of a leased run is alive and has had nothing else to log (every event renews a lease). */
+export const RunHeartbeat = Schema.Struct({})
 
 // ---------------------------------------------------------------------------
 // Model registry (stream `model-<name>`)
@@ -232,6 +250,7 @@ export const EVENTS = {
   RunDeleted: v1(RunDeleted),
   RunRestored: v1(RunRestored),
   RunResumed: v1(RunResumed),
+  RunHeartbeat: v1(RunHeartbeat),
   ModelRegistered: v1(ModelRegistered),
   ModelVersionCreated: v1(ModelVersionCreated),
   StagePromoted: v1(StagePromoted),

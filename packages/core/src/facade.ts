@@ -109,6 +109,10 @@ export class Run {
    * un-awaited calls and failed flushes of un-awaited batches. flush() and end() report the first.
    */
   private readonly unseen = new Map<Outcome, unknown>()
+  /** A leased run's renewal timer (every third of the lease), while the handle takes calls. */
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined
+  /** An append started since the last tick: that renewed the lease, so no heartbeat is due. */
+  private appendedSinceTick = false
 
   private readonly tracker: TrackerShape
   private readonly run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>
@@ -120,6 +124,33 @@ export class Run {
     this.id = state.id
     this.experimentId = state.experimentId
     this.batch = this.deferred()
+    const lease = this.session.lease
+    if (lease !== undefined && this.session.running) {
+      this.heartbeatTimer = setInterval(() => this.beat(), Math.floor(lease.ttlMs / 3))
+      // The lease must not keep a finished script alive.
+      this.heartbeatTimer.unref?.()
+    }
+  }
+
+  /**
+   * A tick of a leased run: a heartbeat when nothing was appended in the last third of the lease.
+   * Its failure (the run was reaped, or the store failed) is kept like any un-awaited call's, so
+   * the next flush() or end() reports it, and it stops the timer.
+   */
+  private beat(): void {
+    if (!this.active) return this.stopHeartbeat()
+    if (this.appendedSinceTick || this.inflight !== null || this.session.hasQueued) {
+      this.appendedSinceTick = false
+      return
+    }
+    quietly(this.command({ _tag: "Heartbeat" }), () => {}, () => this.stopHeartbeat())
+  }
+
+  /** Stop renewing the run's lease: on end, a failed append, an exit hand-off or the client's close. */
+  stopHeartbeat(): void {
+    if (this.heartbeatTimer === undefined) return
+    clearInterval(this.heartbeatTimer)
+    this.heartbeatTimer = undefined
   }
 
   /** The run's name; setting the tag `mlflow.runName` changes it. */
@@ -223,6 +254,7 @@ export class Run {
     if (bad) return this.refuse(bad)
     this.session.ending = true
     this.endAsked = asked
+    this.stopHeartbeat()
     const ended = (async () => {
       try {
         await this.drain(false)
@@ -273,6 +305,7 @@ export class Run {
    * Uploads still in progress are not included (their bytes are not stored yet).
    */
   takeForExit(status: EndStatus, error?: unknown): { readonly runId: string; readonly expectedVersion: number; readonly drafts: ReadonlyArray<Draft> } | "busy" | undefined {
+    this.stopHeartbeat()
     if (this.inflight !== null) return "busy"
     const taken = this.session.takeForExit(this.endAsked ?? (this.session.running ? endCommand(status, error) : null))
     this.endAsked = null
@@ -377,7 +410,11 @@ export class Run {
     const batch = this.batch
     this.batch = this.deferred()
     this.inflightBatch = batch
-    this.inflight = this.run(this.session.commit(entries)).then(batch.resolve, batch.reject).finally(() => {
+    this.appendedSinceTick = true
+    this.inflight = this.run(this.session.commit(entries)).then(batch.resolve, (e: unknown) => {
+      this.stopHeartbeat()
+      batch.reject(e)
+    }).finally(() => {
       this.inflight = null
       this.inflightBatch = null
       if (this.session.hasQueued) this.schedule()
@@ -506,6 +543,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
       if (closed) return
       closed = true
       const results = await Promise.allSettled([...open].map((r) => r.flush()))
+      for (const r of open) r.stopHeartbeat()
       await runtime.dispose()
       const failed = results.find((r) => r.status === "rejected")
       if (failed) throw (failed as PromiseRejectedResult).reason

@@ -8,6 +8,7 @@ import { Context, Effect, type Stream } from "effect"
 import type { ConcurrencyConflict, NotFound, StorageError, StoreCorrupted } from "./errors.ts"
 import type { Environment, NewEvent, RecordedEvent, Source } from "./events.ts"
 import { newId, uuidv7 } from "./ids.ts"
+import type { ProcessOwner } from "./project/runs.ts"
 
 /** `any` appends whatever the stream's version; a number must equal it (0: the stream must not exist yet). */
 export type ExpectedVersion = number | "any"
@@ -87,10 +88,11 @@ export const UNKNOWN_ENVIRONMENT: Environment = {
 /**
  * Whether the process that owns a RUNNING run is gone, so reads show the run as KILLED instead of
  * RUNNING forever (without writing: `runledger repair` records it). `since` is when the process
- * took the run: a live pid that started later is a reused pid, so the owner is gone.
+ * took the run: a live pid that started later is a reused pid, so the owner is gone. Only for
+ * process-owned runs: a leased run is judged by the Clock (project/runs.ts `whyGone`), no I/O.
  */
 export class Liveness extends Context.Service<Liveness, {
-  readonly isGone: (owner: { readonly host: string; readonly pid: number; readonly since: number }) => boolean
+  readonly isGone: (owner: ProcessOwner) => boolean
 }>()("runledger/Liveness") {
   /** Never judges a process gone: for tests and for embedding where processes cannot be probed. */
   static readonly unknown = Liveness.of({ isGone: () => false })

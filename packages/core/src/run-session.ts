@@ -389,6 +389,21 @@ export class RunSession {
     return this.call(() => this.queueBatch(batch))
   }
 
+  /**
+   * Renew the run's lease (see StartRunOptions.lease): a holder with nothing else to log calls it
+   * within each lease. Calls already queued renew it by themselves, so then it only waits for them;
+   * otherwise it appends one RunHeartbeat. Fails with RunNotActive once the run has ended (a
+   * reaped holder learns so here).
+   */
+  get heartbeat(): Effect.Effect<void, TrackerError> {
+    return this.call(() => (this.hasQueued ? this.inactive() ?? false : this.queueCommand({ _tag: "Heartbeat" })))
+  }
+
+  /** The lease the run is held by, if any (its holder renews it within each `ttlMs`). */
+  get lease(): { readonly ttlMs: number } | undefined {
+    return this.state.owner.kind === "lease" ? { ttlMs: this.state.owner.ttlMs } : undefined
+  }
+
   /** Succeeds when every call made so far is durable; fails with the failure of the last batch, if it failed. */
   get flush(): Effect.Effect<void, TrackerError> {
     return Effect.suspend(() => this.join())

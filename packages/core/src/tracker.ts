@@ -23,7 +23,7 @@ import {
   decideTransitionStage,
   modelMissing
 } from "./decide/models.ts"
-import { decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
+import { checkOwner, decideRun, decideStartRun, type RunCommand } from "./decide/runs.ts"
 import { type ConcurrencyConflict, invalid, type InvalidInput, NotFound, StoreCorrupted, type TrackerError } from "./errors.ts"
 import {
   type ArtifactRef,
@@ -35,6 +35,7 @@ import {
   type NewEvent,
   type ParamValue,
   type RecordedEvent,
+  type RunOwner,
   runStream,
   type Stage
 } from "./events.ts"
@@ -44,7 +45,7 @@ import { emptyExperiments, evolveExperiments, type ExperimentsState, type Experi
 import { type HistoryPoint, latestMetricsOf, metricHistoryOf } from "./project/history.ts"
 import { LogProjection, type ViewType } from "./project/log.ts"
 import { evolveModel, type ModelState, type ModelVersionView, type ModelView } from "./project/models.ts"
-import { evolveRun, foldRun, type RunState, type RunView } from "./project/runs.ts"
+import { evolveRun, foldRun, type RunState, type RunView, whyGone } from "./project/runs.ts"
 import { checkArtifactPath, checkName } from "./validate.ts"
 
 export interface StartRunOptions {
@@ -52,6 +53,13 @@ export interface StartRunOptions {
   readonly name?: string
   readonly tags?: Record<string, string>
   readonly parentRunId?: string
+  /**
+   * The run is held by a lease rather than by this process (a server passes one for a remote
+   * client): every event renews it, and it is gone after `ttlMs` without one. No pid check.
+   */
+  readonly lease?: { readonly ttlMs: number }
+  /** Nobody holds the run (MLflow's REST clients never say they are gone): never judged dead. */
+  readonly unowned?: boolean
 }
 
 export type MetricPoint = HistoryPoint
@@ -152,7 +160,7 @@ export interface TrackerShape {
   /** The projection of the whole log, caught up to the store's head (or folded up to `asOf`). */
   readonly projection: (options?: ReadOptions) => Effect.Effect<LogProjection, StoreError>
   /**
-   * Record RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked.
+   * Record RUNNING runs whose process is gone, or whose lease ran out, as KILLED (appends RunEnded); returns the ids marked.
    * A writer's job (`runledger repair`): reads only show such runs as KILLED, appending nothing.
    */
   readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
@@ -264,6 +272,17 @@ export const makeTracker = Effect.gen(function*() {
     Effect.gen(function*() {
       const badName = checkName("experiment", options.experiment) ?? (options.name === undefined ? undefined : checkName("run", options.name))
       if (badName) return yield* Effect.fail(badName)
+      if (options.lease !== undefined && options.unowned === true) {
+        return yield* Effect.fail(invalid("lease", "A run is held by a lease or by nobody, not both: pass `lease` or `unowned`."))
+      }
+      const owner: RunOwner | undefined = options.lease !== undefined
+        ? { kind: "lease", ttlMs: options.lease.ttlMs }
+        : options.unowned === true
+        ? { kind: "none" }
+        : undefined
+      // Checked before the experiment is ensured: a refused start writes nothing.
+      const badOwner = checkOwner(owner)
+      if (badOwner) return yield* Effect.fail(badOwner)
       if (options.parentRunId !== undefined) yield* loadRun(options.parentRunId)
       const experiment = yield* ensureExperiment(options.experiment)
       const inactive = checkExperimentActive(experiment)
@@ -277,7 +296,8 @@ export const makeTracker = Effect.gen(function*() {
           parentRunId: options.parentRunId ?? null,
           tags: options.tags ?? {},
           source: provenance.source,
-          environment: provenance.environment
+          environment: provenance.environment,
+          ...(owner !== undefined ? { owner } : {})
         })
       )
       const events = stamp(drafts)
@@ -358,16 +378,17 @@ export const makeTracker = Effect.gen(function*() {
     )
   }
 
-  const isDead = (s: RunState): boolean => s.status === "RUNNING" && !s.deleted && liveness.isGone(s.owner)
-  const deathOf = (s: RunState) => `process ${s.owner.pid} on ${s.owner.host} exited without ending the run (found gone by a pid check)`
+  /** Why a RUNNING run is gone (its process by the pid check, its lease by the Clock), or undefined. */
+  const deathOf = (s: RunState): string | undefined => whyGone(s, clock.now(), liveness.isGone)
 
   const reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError> = Effect.gen(function*() {
     const p = yield* caughtUp
     const reaped: string[] = []
     for (const s of p.runs.values()) {
-      if (!isDead(s)) continue
-      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${deathOf(s)}.` } } }]
-      // Under the run's version: if the owner wrote meanwhile, it is alive and this is skipped.
+      const death = deathOf(s)
+      if (death === undefined) continue
+      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${death}.` } } }]
+      // Under the run's version: if the holder wrote meanwhile (a heartbeat too), it is alive and this is skipped.
       const appended = yield* Effect.result(store.append(runStream(s.id), stamp(drafts, { actor: "runledger (dead-run check)" }), s.version))
       if (appended._tag === "Success") reaped.push(s.id)
       else if (appended.failure._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.failure)
@@ -389,8 +410,9 @@ export const makeTracker = Effect.gen(function*() {
    */
   const present = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
     const state = p.runs.get(view.id)
-    const shown = asOf === undefined && state !== undefined && isDead(state)
-      ? { ...view, status: "KILLED" as const, error: { message: `${deathOf(state)}; not yet recorded in the log (\`runledger repair\` records it).` } }
+    const death = asOf === undefined && state !== undefined ? deathOf(state) : undefined
+    const shown = death !== undefined
+      ? { ...view, status: "KILLED" as const, error: { message: `${death}; not yet recorded in the log (\`runledger repair\` records it).` } }
       : view
     return withEffectiveMetrics(p, shown, asOf)
   }

@@ -61,13 +61,26 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   RunDeleted: fc.constant({}),
   RunRestored: fc.constant({}),
   RunResumed: fc.record({ fromStep: fc.nat(1e6) }),
+  RunHeartbeat: fc.constant({}),
   RunRenamed: fc.record({ name: text }),
   ModelRegistered: fc.record({ name: text, description: text, tags: stringMap }),
   ModelVersionCreated: fc.record({ version: fc.integer({ min: 1, max: 99 }), runId: id, artifactPath: fc.constantFrom("model", "a/b.json") }),
   StagePromoted: fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage, to: stage, archived: fc.array(fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage }), { maxLength: 2 }) }),
   AliasSet: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }), previous: fc.option(fc.integer({ min: 1, max: 99 }), { nil: null }) }),
   AliasDeleted: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }) }),
-  RunStarted: fc.record({ runId: id, experimentId: id, name: text, parentRunId: fc.option(id, { nil: null }), tags: stringMap, source, environment }),
+  RunStarted: fc.record(
+    {
+      runId: id,
+      experimentId: id,
+      name: text,
+      parentRunId: fc.option(id, { nil: null }),
+      tags: stringMap,
+      source,
+      environment,
+      owner: fc.oneof(fc.record({ kind: fc.constant("lease" as const), ttlMs: fc.integer({ min: 1000, max: 2 ** 31 - 1 }) }), fc.constant({ kind: "none" as const }))
+    },
+    { requiredKeys: ["runId", "experimentId", "name", "parentRunId", "tags", "source", "environment"] }
+  ),
   ParamsLogged: fc.record({ params: fc.dictionary(key, paramValue, { maxKeys: 4 }) }),
   MetricsLogged: metrics,
   TagsSet: fc.record({ tags: stringMap }),

@@ -97,7 +97,10 @@ describe("event codec", () => {
       expect(e.prev).toBe(last.get(e.stream))
       last.set(e.stream, sha256(encodeEvent(e)))
     }
-    expect([...types].sort()).toEqual([...EVENT_TYPES].sort())
+    // Every type there was when the fixture was written; a type added since cannot be in it (its
+    // round trip is the property above), and is named here so that the list stays exact.
+    const ADDED_SINCE_FIXTURE = ["RunHeartbeat"]
+    expect([...types].sort()).toEqual(EVENT_TYPES.filter((t) => !ADDED_SINCE_FIXTURE.includes(t)).sort())
   })
 
   it("a MetricsLogged of a newer schema version is refused, not read as if it were the current one", () => {

@@ -19,7 +19,7 @@ export const summary = (e: RecordedEvent): string => {
     case "ExperimentForked":
       return `${e.data.name} (${e.data.experimentId}) from ${e.data.parentExperimentId}${Object.keys(e.data.overrides).length > 0 ? ` with ${Object.entries(e.data.overrides).map(([k, v]) => `${k}=${String(v)}`).join(" ")}` : ""}`
     case "RunStarted":
-      return `${e.data.name} in experiment ${e.data.experimentId}`
+      return `${e.data.name} in experiment ${e.data.experimentId}${e.data.owner?.kind === "lease" ? ` (lease of ${e.data.owner.ttlMs} ms)` : e.data.owner?.kind === "none" ? " (no owner)" : ""}`
     case "ParamsLogged":
       return Object.entries(e.data.params).map(([k, v]) => `${k}=${String(v)}`).join(" ")
     case "MetricsLogged": {
@@ -38,6 +38,7 @@ export const summary = (e: RecordedEvent): string => {
       return `${e.data.status}${e.data.error ? `: ${e.data.error.message}` : ""}`
     case "RunDeleted":
     case "RunRestored":
+    case "RunHeartbeat":
       return ""
     case "RunResumed":
       return `from step ${e.data.fromStep}`

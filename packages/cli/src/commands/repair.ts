@@ -1,7 +1,7 @@
 /**
  * `runledger repair`: the writes that reads never make. It cuts off a torn tail (the incomplete
  * last record a crash mid-append leaves; the bytes are kept beside the log) and records RUNNING
- * runs whose process is gone (a pid check on this host) as KILLED, and removes the files that
+ * runs whose process is gone (a pid check on this host) or whose lease ran out as KILLED, and removes the files that
  * processes killed while taking the lock left beside it. Any writer cuts a torn tail
  * before its first append too; damage (a complete record that fails its checks) is never cut:
  * `verify` names it, and the file is restored from a backup.
@@ -41,6 +41,6 @@ export const repair = Command.make("repair", { json: jsonFlag }, ({ json }) =>
         : `Cut off a torn tail of ${cut.bytes} bytes at byte offset ${cut.offset} (${cut.reason}); the bytes are kept in ${cut.savedTo}.`
     )
     if (leftovers > 0) out(`Removed ${leftovers} file(s) that killed processes left beside events.lock.`)
-    out(killed.length === 0 ? "No dead runs: every RUNNING run's process is alive (or on another host)." : `Recorded ${killed.length} run(s) whose process is gone as KILLED: ${killed.join(", ")}.`)
+    out(killed.length === 0 ? "No dead runs: every RUNNING run's process is alive (or on another host), and no lease has run out." : `Recorded ${killed.length} run(s) whose process is gone (or lease ran out) as KILLED: ${killed.join(", ")}.`)
   })
-).pipe(Command.withDescription("Cut off a torn tail left by a crash (kept beside the log) and record runs whose process is gone as KILLED; reads never do either"))
+).pipe(Command.withDescription("Cut off a torn tail left by a crash (kept beside the log) and record runs whose process is gone (or lease ran out) as KILLED; reads never do either"))

@@ -3,7 +3,7 @@
  * the same answer, and a refused command yields no events at all.
  */
 import { invalid, NotFound, ParamConflict, RunNotActive, type InvalidInput } from "../errors.ts"
-import type { EndStatus, Environment, MetricsBatch, ParamValue, Source } from "../events.ts"
+import type { EndStatus, Environment, MetricsBatch, ParamValue, RunOwner, Source } from "../events.ts"
 import type { RunState } from "../project/runs.ts"
 import {
   checkArtifactPath,
@@ -34,13 +34,30 @@ export interface StartRun {
   readonly tags: Record<string, string>
   readonly source: Source
   readonly environment: Environment
+  /** Absent: the process that writes the run owns it. */
+  readonly owner?: RunOwner
 }
+
+/**
+ * The shortest lease: its holder renews it every third of it when idle, and a shorter one would
+ * have a heartbeat appended several times a second.
+ */
+export const MIN_LEASE_MS = 1000
+/** The longest: what a timer can wait for (setInterval's limit, about 24.8 days). */
+export const MAX_LEASE_MS = 2 ** 31 - 1
+
+export const checkOwner = (owner: RunOwner | undefined): InvalidInput | undefined =>
+  owner?.kind === "lease" && !(Number.isSafeInteger(owner.ttlMs) && owner.ttlMs >= MIN_LEASE_MS && owner.ttlMs <= MAX_LEASE_MS)
+    ? invalid("lease", `A run's lease is a whole number of milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}, not ${String(owner.ttlMs)}.`)
+    : undefined
 
 export const decideStartRun = (existing: RunState | undefined, cmd: StartRun): Decision => {
   if (existing !== undefined) return refuse(invalid("run id", `A run with id ${cmd.runId} already exists.`))
-  const bad = checkName("run", cmd.name) ?? checkTags(cmd.tags)
+  const bad = checkName("run", cmd.name) ?? checkTags(cmd.tags) ?? checkOwner(cmd.owner)
   if (bad) return refuse(bad)
-  return ok([{ type: "RunStarted", data: { ...cmd } }])
+  const { owner, ...data } = cmd
+  // No key at all for a process-owned run, so its record is what it was before leases.
+  return ok([{ type: "RunStarted", data: owner === undefined ? data : { ...data, owner } }])
 }
 
 export type RunCommand =
@@ -59,6 +76,7 @@ export type RunCommand =
   | { readonly _tag: "DeleteRun" }
   | { readonly _tag: "RestoreRun" }
   | { readonly _tag: "ResumeRun"; readonly fromStep: number }
+  | { readonly _tag: "Heartbeat" }
 
 const END_STATUSES: ReadonlyArray<string> = ["FINISHED", "FAILED", "KILLED"]
 
@@ -183,5 +201,8 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
       }
       return ok([{ type: "RunEnded", data: cmd.error ? { status: cmd.status, error: cmd.error } : { status: cmd.status } }])
     }
+    case "Heartbeat":
+      // Only while the run takes calls: a holder whose run was reaped (or ended) learns it here.
+      return ok([{ type: "RunHeartbeat", data: {} }])
   }
 }

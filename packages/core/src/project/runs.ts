@@ -2,7 +2,17 @@
  * A run, folded from its stream; also what `decide` checks run commands against.
  * Folds mutate state they own, for speed on replay; views handed out are copies.
  */
-import type { ArtifactRef, Environment, Event, ParamValue, RunStatus, Source } from "../events.ts"
+import type { ArtifactRef, Environment, Event, ParamValue, RunOwner, RunStatus, Source } from "../events.ts"
+
+/** A process on a host, since it took the run (a live pid that started later is a reused pid). */
+export interface ProcessOwner {
+  readonly host: string
+  readonly pid: number
+  readonly since: number
+}
+
+/** Who keeps a RUNNING run alive: the process that writes it, a lease, or nobody (see RunOwner in events.ts). */
+export type RunHolder = ({ readonly kind: "process" } & ProcessOwner) | RunOwner
 
 export interface LatestMetric {
   readonly value: number
@@ -27,8 +37,13 @@ export interface RunState {
   environment: Environment
   error: { readonly message: string; readonly stack?: string } | null
   deleted: boolean
-  /** The process that writes the run: the one that started it, or the last one that resumed it. */
-  owner: { readonly host: string; readonly pid: number; readonly since: number }
+  /**
+   * Who keeps the run alive: the process that writes it (the one that started it, or the last one
+   * that resumed it), a lease, or nobody.
+   */
+  owner: RunHolder
+  /** The latest `at` of the run's events: what renews a lease. */
+  lastActivity: number
   /** The fromStep of each RunResumed, in order. */
   resumes: number[]
   /**
@@ -89,7 +104,8 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       environment: d.environment,
       error: null,
       deleted: false,
-      owner: { host: event.meta?.host ?? d.environment.host, pid: event.meta?.pid ?? d.environment.pid, since: event.at },
+      owner: d.owner ?? { kind: "process", host: event.meta?.host ?? d.environment.host, pid: event.meta?.pid ?? d.environment.pid, since: event.at },
+      lastActivity: event.at,
       resumes: [],
       staleKeys: new Set(),
       version: event.version
@@ -97,6 +113,8 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
   }
   if (state === undefined) return undefined
   state.version = event.version
+  // Any event renews a lease; the latest time, should writers' clocks disagree.
+  if (event.at > state.lastActivity) state.lastActivity = event.at
   switch (event.type) {
     case "ParamsLogged":
       Object.assign(state.params, event.data.params)
@@ -146,10 +164,16 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
     case "RunRestored":
       state.deleted = false
       break
+    case "RunHeartbeat":
+      // Renews a lease, as every event does (above); it changes nothing else.
+      break
     case "RunResumed": {
       const from = event.data.fromStep
       state.resumes.push(from)
-      if (event.meta?.host !== undefined && event.meta.pid !== undefined) state.owner = { host: event.meta.host, pid: event.meta.pid, since: event.at }
+      // A resumed process-owned run belongs to the resuming process; a lease or no-owner run keeps its kind.
+      if (state.owner.kind === "process" && event.meta?.host !== undefined && event.meta.pid !== undefined) {
+        state.owner = { kind: "process", host: event.meta.host, pid: event.meta.pid, since: event.at }
+      }
       state.status = "RUNNING"
       state.endTime = null
       state.error = null
@@ -163,6 +187,29 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
     }
   }
   return state
+}
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))}s`
+
+/**
+ * Why a RUNNING run is gone though it has not ended, or undefined while it may be alive: its
+ * process is gone (`isProcessGone`, a pid check on the run's host), or its lease ran out (`now` is
+ * past its last event by more than the lease). A run with no owner is never judged gone. Pure:
+ * the caller brings the time and the pid check.
+ */
+export const whyGone = (s: RunState, now: number, isProcessGone: (owner: ProcessOwner) => boolean): string | undefined => {
+  if (s.status !== "RUNNING" || s.deleted) return undefined
+  const o = s.owner
+  switch (o.kind) {
+    case "process":
+      return isProcessGone(o) ? `process ${o.pid} on ${o.host} exited without ending the run (found gone by a pid check)` : undefined
+    case "lease": {
+      const quiet = now - s.lastActivity
+      return quiet > o.ttlMs ? `no heartbeat for ${seconds(quiet)} (lease of ${seconds(o.ttlMs)})` : undefined
+    }
+    case "none":
+      return undefined
+  }
 }
 
 export const foldRun = (events: Iterable<Event>): RunState | undefined => {
