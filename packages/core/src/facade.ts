@@ -18,16 +18,14 @@
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import type { Draft } from "./decide/common.ts"
 import type { RunCommand } from "./decide/runs.ts"
-import { invalid, NotFound, type TrackerError } from "./errors.ts"
+import { type InvalidInput, NotFound, type TrackerError } from "./errors.ts"
 import type { EndStatus, ParamValue, RecordedEvent, RunStatus, Stage } from "./events.ts"
-import { baseName, mediaTypeOf } from "./media-type.ts"
 import type { ExperimentView } from "./project/experiments.ts"
 import type { ViewType } from "./project/log.ts"
 import type { ModelVersionView, ModelView } from "./project/models.ts"
 import type { RunState, RunView } from "./project/runs.ts"
-import { endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
+import { type ArtifactUpload, artifactUpload, endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
 import {
-  type ArtifactSource,
   type ListRunsOptions,
   type MetricPoint,
   type ModelVersionRef,
@@ -37,7 +35,6 @@ import {
   Tracker,
   type TrackerShape
 } from "./tracker.ts"
-import { checkArtifactPath, checkArtifactPlace } from "./validate.ts"
 
 /**
  * A promise handed to a caller that knows whether anyone has looked at it: `await`, `then`,
@@ -207,28 +204,28 @@ export class Run {
 
   /** Store a local file as an artifact of this run, at `path` (default: the file's name). */
   logArtifact(localPath: string, options?: { readonly path?: string }): Promise<void> {
-    const path = options?.path ?? baseName(localPath)
-    return this.upload({ file: localPath }, path, mediaTypeOf(path))
+    return this.upload(artifactUpload.file(localPath, options?.path))
   }
 
   logText(text: string, path: string): Promise<void> {
-    return this.upload({ bytes: new TextEncoder().encode(text) }, path, mediaTypeOf(path))
+    return this.upload(artifactUpload.text(text, path))
   }
 
   logJson(value: unknown, path: string): Promise<void> {
-    const text = JSON.stringify(value, null, 2)
-    if (text === undefined) return this.refuse(invalid("artifact", `logJson cannot serialize ${typeof value}; pass a JSON value.`))
-    return this.upload({ bytes: new TextEncoder().encode(text) }, path, "application/json")
+    return this.upload(artifactUpload.json(value, path))
   }
 
-  /** Store the blob first, then queue the event that names it: an event never points at missing bytes. */
-  private upload(source: ArtifactSource, path: string, mediaType: string): Promise<void> {
-    // Checked before the upload too, so a refused path costs no bytes.
-    const bad = checkArtifactPath(path) ?? this.session.inactive() ?? checkArtifactPlace(this.session.artifacts, path)
+  logBytes(bytes: Uint8Array, path: string): Promise<void> {
+    return this.upload(artifactUpload.bytes(bytes, path))
+  }
+
+  /** The session's upload, tracked so that `end()` waits for it. */
+  private upload(upload: ArtifactUpload | InvalidInput): Promise<void> {
+    if ("_tag" in upload) return this.refuse(upload)
+    // Checked now too, so a refusal is kept at once, as every other call's is.
+    const bad = this.session.checkUpload(upload.path)
     if (bad) return this.refuse(bad)
-    const done = this.run(this.tracker.putArtifact(source)).then((blob) =>
-      this.command({ _tag: "StoreArtifact", path, sha256: blob.sha256, size: blob.size, mediaType }, true)
-    )
+    const done = this.run(this.session.uploadArtifact(upload)).then((queued) => this.settle(queued))
     this.uploads.add(done)
     const forget = () => {
       this.uploads.delete(done)

@@ -16,11 +16,12 @@ import { Deferred, Effect, Semaphore } from "effect"
 import { evolveDrafts } from "./command.ts"
 import type { Draft } from "./decide/common.ts"
 import { checkMetricsBatch, checkRunActive, decideRun, type RunCommand } from "./decide/runs.ts"
-import { RunNotActive, type TrackerError } from "./errors.ts"
+import { invalid, type InvalidInput, RunNotActive, type TrackerError } from "./errors.ts"
 import type { EndStatus, ParamValue } from "./events.ts"
+import { baseName, mediaTypeOf } from "./media-type.ts"
 import { evolveRun, type RunState } from "./project/runs.ts"
-import { type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
-import { checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
+import { type ArtifactSource, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
+import { checkArtifactPath, checkArtifactPlace, checkKey, checkMetricValue, checkStep, checkTimestamp } from "./validate.ts"
 
 export interface MetricOptions {
   /** Whole number >= 0. Default: one past the largest step logged for this key in this run (0 first). */
@@ -58,6 +59,27 @@ interface Columns {
 export type Entry =
   | { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
   | { readonly kind: "metrics"; readonly batch: Columns }
+
+/** An artifact to store: where its bytes come from, the run's path for it, and its media type. */
+export interface ArtifactUpload {
+  readonly source: ArtifactSource
+  readonly path: string
+  readonly mediaType: string
+}
+
+/** The artifact calls of both APIs, as uploads (a value that cannot be stored is refused here). */
+export const artifactUpload = {
+  /** A local file, at `path` (default: the file's name). */
+  file: (localPath: string, path: string = baseName(localPath)): ArtifactUpload => ({ source: { file: localPath }, path, mediaType: mediaTypeOf(path) }),
+  text: (text: string, path: string): ArtifactUpload => ({ source: { bytes: new TextEncoder().encode(text) }, path, mediaType: mediaTypeOf(path) }),
+  /** Pretty-printed JSON, whatever `path` ends with. */
+  json: (value: unknown, path: string): ArtifactUpload | InvalidInput => {
+    const text = JSON.stringify(value, null, 2)
+    if (text === undefined) return invalid("artifact", `logJson cannot serialize ${typeof value}; pass a JSON value.`)
+    return { source: { bytes: new TextEncoder().encode(text) }, path, mediaType: "application/json" }
+  },
+  bytes: (bytes: Uint8Array, path: string): ArtifactUpload => ({ source: { bytes }, path, mediaType: mediaTypeOf(path) })
+}
 
 /** What queueing a call did: refused it (the error), queued something (true), or found nothing to queue (false). */
 export type Queued = TrackerError | boolean
@@ -227,6 +249,30 @@ export class RunSession {
     return queued
   }
 
+  /** Whether an artifact may go to `path` now: checked before its upload, so a refused one costs no bytes. */
+  checkUpload(path: string): TrackerError | undefined {
+    return checkArtifactPath(path) ?? this.inactive() ?? checkArtifactPlace(this.state.artifacts, path)
+  }
+
+  /**
+   * Store an artifact's blob, then queue the event that names it: an event never points at
+   * missing bytes. Checked first (see checkUpload). The event is queued as one the end waits for:
+   * the Promise handle's `end()` waits for uploads in progress (the Effect API's caller waits for
+   * its own). Succeeds with what queueing did; the append is the caller's to wait for.
+   */
+  uploadArtifact(upload: ArtifactUpload): Effect.Effect<Queued, TrackerError> {
+    return Effect.suspend(() => {
+      const bad = this.checkUpload(upload.path)
+      if (bad) return Effect.fail(bad)
+      return this.tracker.putArtifact(upload.source).pipe(
+        Effect.flatMap((blob) => {
+          const queued = this.queueCommand({ _tag: "StoreArtifact", path: upload.path, sha256: blob.sha256, size: blob.size, mediaType: upload.mediaType }, true)
+          return typeof queued === "boolean" ? Effect.succeed(queued) : Effect.fail(queued)
+        })
+      )
+    })
+  }
+
   /** Whether the run can end as asked: refused at once, before anything changes. */
   checkEnd(asked: RunCommand): TrackerError | undefined {
     const inactive = this.inactive()
@@ -389,6 +435,23 @@ export class RunSession {
     return this.call(() => this.queueBatch(batch))
   }
 
+  /** Store a local file as an artifact of this run, at `path` (default: the file's name); succeeds once its event is durable. */
+  logArtifact(localPath: string, options?: { readonly path?: string }): Effect.Effect<void, TrackerError> {
+    return this.store(artifactUpload.file(localPath, options?.path))
+  }
+
+  logText(text: string, path: string): Effect.Effect<void, TrackerError> {
+    return this.store(artifactUpload.text(text, path))
+  }
+
+  logJson(value: unknown, path: string): Effect.Effect<void, TrackerError> {
+    return this.store(artifactUpload.json(value, path))
+  }
+
+  logBytes(bytes: Uint8Array, path: string): Effect.Effect<void, TrackerError> {
+    return this.store(artifactUpload.bytes(bytes, path))
+  }
+
   /**
    * Renew the run's lease (see StartRunOptions.lease): a holder with nothing else to log calls it
    * within each lease. Calls already queued renew it by themselves, so then it only waits for them;
@@ -429,6 +492,11 @@ export class RunSession {
         }))
       )
     })
+  }
+
+  private store(upload: ArtifactUpload | InvalidInput): Effect.Effect<void, TrackerError> {
+    if ("_tag" in upload) return Effect.fail(upload)
+    return this.uploadArtifact(upload).pipe(Effect.andThen(Effect.suspend(() => this.join())))
   }
 
   private call(queue: () => Queued): Effect.Effect<void, TrackerError> {

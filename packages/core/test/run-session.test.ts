@@ -3,6 +3,10 @@
  * by concurrent callers, logBatch as one atomic append, and the end.
  */
 import { Effect, Stream } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { readFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { type EventStoreShape, makeMemoryEventStore, runStream, startRunSession, Tracker } from "../src/index.ts"
 import { memoryLayer } from "./memory-client.ts"
@@ -75,5 +79,69 @@ describe("run session (Effect API)", () => {
     expect(run.map((e) => e.type)).toEqual(["RunStarted", "ParamsLogged", "TagsSet", "MetricsLogged"])
     // One append: the three events are the last three of the log, in one position run.
     expect(run.slice(1).map((e) => e.position)).toEqual([head - 2, head - 1, head])
+  })
+
+  it("artifacts: logText, logJson, logBytes and logArtifact (a real file) succeed once their events are durable, with the exact bytes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runledger-session-"))
+    try {
+      const file = join(dir, "weights.bin")
+      writeFileSync(file, Uint8Array.from([0, 1, 2, 255]))
+      const store = makeMemoryEventStore()
+      const read = (path: string) => readFile(path).then((b) => new Uint8Array(b))
+      const out = await Effect.runPromise(Effect.gen(function*() {
+        const tracker = yield* Tracker
+        const session = yield* startRunSession({ experiment: "e" })
+        yield* session.logText("hello", "notes/readme.txt")
+        yield* session.logJson({ w: [1, 2] }, "model/w.json")
+        yield* session.logBytes(Uint8Array.from([9, 8]), "raw/b.bin")
+        yield* session.logArtifact(file, { path: "model/weights.bin" })
+        yield* session.logArtifact(file)
+        const events = yield* store.readStream(runStream(session.id))
+        const bytes = yield* Effect.forEach(["notes/readme.txt", "model/w.json", "raw/b.bin", "model/weights.bin", "weights.bin"], (p) => tracker.readArtifact(session.id, p))
+        return { events, bytes, view: yield* tracker.getRun(session.id) }
+      }).pipe(Effect.provide(memoryLayer(store, read))))
+      // Each call waited for its own append.
+      expect(out.events.map((e) => e.type)).toEqual(["RunStarted", "ArtifactStored", "ArtifactStored", "ArtifactStored", "ArtifactStored", "ArtifactStored"])
+      expect(out.bytes.map((b) => Array.from(b))).toEqual([
+        Array.from(new TextEncoder().encode("hello")),
+        Array.from(new TextEncoder().encode(JSON.stringify({ w: [1, 2] }, null, 2))),
+        [9, 8],
+        [0, 1, 2, 255],
+        [0, 1, 2, 255]
+      ])
+      expect(out.view.artifacts.map((a) => [a.path, a.mediaType])).toEqual([
+        ["notes/readme.txt", "text/plain"],
+        ["model/w.json", "application/json"],
+        ["raw/b.bin", "application/octet-stream"],
+        ["model/weights.bin", "application/octet-stream"],
+        ["weights.bin", "application/octet-stream"]
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("a refused artifact fails at once with nothing appended: a bad path, a taken place, a missing file, a value JSON cannot hold, an ended run", async () => {
+    const store = makeMemoryEventStore()
+    const read = (path: string) => readFile(path).then((b) => new Uint8Array(b))
+    const out = await Effect.runPromise(Effect.gen(function*() {
+      const session = yield* startRunSession({ experiment: "e" })
+      yield* session.logText("a", "m/a.txt")
+      const before = (yield* store.readStream(runStream(session.id))).length
+      const refusals = [
+        yield* Effect.flip(session.logText("x", "../out.txt")),
+        yield* Effect.flip(session.logText("x", "m/a.txt/under")),
+        yield* Effect.flip(session.logArtifact("/nowhere/at/all.bin")),
+        yield* Effect.flip(session.logJson(undefined, "u.json"))
+      ]
+      const after = (yield* store.readStream(runStream(session.id))).length
+      yield* session.end()
+      const ended = yield* Effect.flip(session.logBytes(Uint8Array.from([1]), "late.bin"))
+      return { before, after, refusals: refusals.map((e) => e._tag), ended: ended._tag, final: (yield* store.readStream(runStream(session.id))).map((e) => e.type) }
+    }).pipe(Effect.provide(memoryLayer(store, read))))
+    expect(out.refusals).toEqual(["InvalidInput", "InvalidInput", "NotFound", "InvalidInput"])
+    expect(out.after).toBe(out.before)
+    expect(out.ended).toBe("RunNotActive")
+    expect(out.final).toEqual(["RunStarted", "ArtifactStored", "RunEnded"])
   })
 })
