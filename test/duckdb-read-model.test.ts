@@ -24,7 +24,7 @@ import {
   type Run,
   type TrackerClient
 } from "../packages/core/src/index.ts"
-import { anyNumber, sameValue } from "../packages/core/test/arbitraries.ts"
+import { anyNumber, sameValue } from "@runledger/store-conformance/arbitraries"
 import { parseFilterSync, parseOrderBySync } from "../packages/query/src/index.ts"
 import { searchSql } from "../packages/query/src/queries/search.ts"
 import { memoryClient } from "../packages/core/test/memory-client.ts"

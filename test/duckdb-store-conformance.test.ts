@@ -15,7 +15,7 @@ import {
   UNKNOWN_ENVIRONMENT,
   uuidv7
 } from "../packages/core/src/index.ts"
-import { describeEventStore } from "./store-conformance.ts"
+import { describeEventStore } from "@runledger/store-conformance"
 import { FIXED_APPENDS, FIXED_CHAIN } from "./store-fixed-log.ts"
 
 describeEventStore("duckdb", async () => {

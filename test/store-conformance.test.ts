@@ -6,7 +6,7 @@ import { expect, it } from "vitest"
 import { fsEventStore, FsEventLog, verifyStore } from "../packages/adapters-fs/src/index.ts"
 import { makeMemoryEventStore } from "../packages/core/src/index.ts"
 import { FIXED_APPENDS, FIXED_CHAIN, FIXED_LOG_SHA256 } from "./store-fixed-log.ts"
-import { describeEventStore } from "./store-conformance.ts"
+import { describeEventStore } from "@runledger/store-conformance"
 
 const auditOf = (dir: string) => async () => (await verifyStore(dir, { artifacts: false })).findings.map((f) => f.message)
 

@@ -1,6 +1,6 @@
 /**
  * The EventStore on a DuckDB file: the same contract as the directory store (checked by
- * test/store-conformance.ts), with the log as one table
+ * @runledger/store-conformance), with the log as one table
  *
  *   events(position BIGINT PRIMARY KEY, stream, version, id, type, at, json, hash, chain)
  *

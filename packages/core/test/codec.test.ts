@@ -5,7 +5,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { CodecError, decodeEvent, decodeIntColumn, encodeEvent, encodeIntColumn, makeCodec, metricsFromWire, metricsToWire } from "../src/codec.ts"
 import { type Event, EVENT_TYPES, EVENTS, evolve, MetricsLogged, v1 } from "../src/index.ts"
-import { anyNumber, event, sameValue } from "./arbitraries.ts"
+import { anyNumber, event, sameValue } from "@runledger/store-conformance/arbitraries"
 
 /** The same event with the keys of its envelope, its body and its meta in reverse order (maps such as tags keep theirs: their order is data). */
 const reversedKeys = (e: Event): Event => {

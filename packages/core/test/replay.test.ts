@@ -6,7 +6,7 @@ import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { foldRun, LogProjection, type RecordedEvent, runStream, toRunView } from "../src/index.ts"
-import { anyNumber, sameValue } from "./arbitraries.ts"
+import { anyNumber, sameValue } from "@runledger/store-conformance/arbitraries"
 import { memoryClient } from "./memory-client.ts"
 
 type Op =

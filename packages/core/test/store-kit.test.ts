@@ -18,7 +18,7 @@ import {
   type StreamState,
   verifyRecords
 } from "../src/store-kit/index.ts"
-import { newEvent } from "./arbitraries.ts"
+import { newEvent } from "@runledger/store-conformance/arbitraries"
 
 const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
 

@@ -3,7 +3,7 @@
  * the same rules: the append judgement (expected versions, idempotent ids), staged judging and
  * stamping of a group-commit batch (prev, hash, chain by one hash rule), the group-commit queue,
  * the audit checks over any event source, and the Promise-to-Effect port wrapper. Pure: imports
- * only `effect` and core. The conformance suite every store must pass is test/store-conformance.ts.
+ * only `effect` and core. The conformance suite every store must pass is @runledger/store-conformance.
  */
 export { type AsyncEventLog, eventStoreOf, passTagged, toStoreError } from "./async-store.ts"
 export { type AuditFinding, type AuditKind, type AuditRecord, type AuditReport, AuditTrail, verifyRecords } from "./audit.ts"

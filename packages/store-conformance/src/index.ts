@@ -1,18 +1,22 @@
 /**
- * The EventStore contract, written once and run against every adapter (memory, fs, fs with two
- * handles, duckdb): versions, conflicts, idempotent retries, atomic appends, positions, round
- * trips of any event, numbers exactly, and (for stores that keep hashes) an intact audit trail.
+ * @runledger/store-conformance: the EventStore contract, written once and run against every
+ * adapter (memory, fs, fs with two handles, duckdb, and any published one): versions, conflicts,
+ * idempotent retries, atomic appends, positions, round trips of any event, numbers exactly, and
+ * (for stores that keep hashes) an intact audit trail.
  *
- * It lives here, not in @runledger/core/store-kit: it is vitest and fast-check code, and core
- * depends on `effect` alone; an adapter in this repository runs it with one describeEventStore
- * call (a published adapter would copy this file).
+ * An adapter's test file calls `describeEventStore("name", open)` once and the whole suite runs
+ * against it. It is its own package, not part of @runledger/core/store-kit, because it is vitest
+ * and fast-check code and core depends on `effect` alone. vitest and fast-check are peers (the
+ * adapter's own, so `describe` registers with the runner that runs it); they are marked optional
+ * only so that installing every runledger tarball at once puts no test runner into a training
+ * project: an adapter's test suite has both.
  */
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { EventStoreShape, NewEvent, RecordedEvent } from "../packages/core/src/index.ts"
-import { uuidv7 } from "../packages/core/src/index.ts"
-import { newEvent, sameValue } from "../packages/core/test/arbitraries.ts"
+import type { EventStoreShape, NewEvent, RecordedEvent } from "@runledger/core"
+import { uuidv7 } from "@runledger/core"
+import { newEvent, sameValue } from "./arbitraries.ts"
 
 export interface StoreUnderTest {
   readonly store: EventStoreShape

@@ -1,6 +1,9 @@
-/** fast-check arbitraries for events and metric values, shared by the core and store tests. */
+/**
+ * fast-check arbitraries for events and metric values: what the conformance suite appends, shared
+ * with the core and read-model tests (`@runledger/store-conformance/arbitraries`).
+ */
 import fc from "fast-check"
-import { CURRENT_SCHEMA, type Draft, type Event, type EventData, EVENT_TYPES, type EventType, type NewEvent } from "../src/index.ts"
+import { CURRENT_SCHEMA, type Draft, type Event, type EventData, EVENT_TYPES, type EventType, type NewEvent } from "@runledger/core"
 
 /** Every double, including NaN, -0 and +/-Infinity. */
 export const anyNumber = fc.oneof(
