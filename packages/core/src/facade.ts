@@ -135,12 +135,13 @@ export class Run {
    * the next flush() or end() reports it, and it stops the timer.
    */
   private beat(): void {
-    if (!this.active) return this.stopHeartbeat()
+    if (!this.session.running) return this.stopHeartbeat()
     if (this.appendedSinceTick || this.inflight !== null || this.session.hasQueued) {
       this.appendedSinceTick = false
       return
     }
-    quietly(this.command({ _tag: "Heartbeat" }), () => {}, () => this.stopHeartbeat())
+    // Also while `end()` waits for a long upload: the run is still held until its end is written.
+    quietly(this.command({ _tag: "Heartbeat" }, true), () => {}, () => this.stopHeartbeat())
   }
 
   /** Stop renewing the run's lease: on end, a failed append, an exit hand-off or the client's close. */
@@ -251,7 +252,6 @@ export class Run {
     if (bad) return this.refuse(bad)
     this.session.ending = true
     this.endAsked = asked
-    this.stopHeartbeat()
     const ended = (async () => {
       try {
         await this.drain(false)
@@ -260,6 +260,7 @@ export class Run {
         await this.command(command, true)
         if (unseen !== undefined) throw unseen
       } finally {
+        this.stopHeartbeat()
         this.session.ending = false
         this.endAsked = null
         this.closing = null

@@ -206,6 +206,15 @@ describe("the tracker with a fixed Clock", () => {
   })
 })
 
+/** Poll until `cond` holds; give up after 20 s, naming what never happened (a bound, not a timing claim). */
+const until = async (cond: () => Promise<boolean>, what: string) => {
+  for (let i = 0; i < 200; i++) {
+    if (await cond()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`Never saw ${what}.`)
+}
+
 describe("the Promise run handle of a leased run", () => {
   it("sends heartbeats by itself while idle, and stops once the run ends", async () => {
     const store = makeMemoryEventStore()
@@ -213,12 +222,36 @@ describe("the Promise run handle of a leased run", () => {
     const run = await tracker.startRun({ experiment: "e", lease: { ttlMs: 1000 } })
     const heartbeats = async () => (await tracker.streamEvents(runStream(run.id))).filter((e) => e.type === "RunHeartbeat").length
     // Idle: a heartbeat every third of the lease (waited for, not timed).
-    while ((await heartbeats()) < 2) await new Promise((r) => setTimeout(r, 100))
+    await until(async () => (await heartbeats()) >= 2, "two heartbeats of an idle handle")
     await run.end()
     const after = await heartbeats()
     await new Promise((r) => setTimeout(r, 1000))
     expect(await heartbeats()).toBe(after)
     expect((await tracker.getRun(run.id)).status).toBe("FINISHED")
+    await tracker.close()
+  })
+
+  it("keeps the lease while end() waits for a slow upload, and stops once the end is written", async () => {
+    let release!: () => void
+    const released = new Promise<void>((r) => (release = r))
+    // The artifact store reads the "file" only once the test lets it: an upload that takes its time.
+    const readFile = async () => {
+      await released
+      return Uint8Array.from([1, 2, 3])
+    }
+    const tracker = await makeTrackerClient(memoryLayer(makeMemoryEventStore(), readFile))
+    const run = await tracker.startRun({ experiment: "e", lease: { ttlMs: 1000 } })
+    const upload = run.logArtifact("/weights.bin")
+    const ended = run.end()
+    const types = async () => (await tracker.streamEvents(runStream(run.id))).map((e) => e.type)
+    await until(async () => (await types()).includes("RunHeartbeat"), "a heartbeat while end() waits for the upload")
+    release()
+    await upload
+    await ended
+    const final = await types()
+    expect(final.slice(-2)).toEqual(["ArtifactStored", "RunEnded"])
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(await types()).toEqual(final)
     await tracker.close()
   })
 
