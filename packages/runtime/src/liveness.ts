@@ -1,7 +1,8 @@
 /**
  * The Liveness port on this machine: is the process that owns a RUNNING run gone? The pid check
  * (with pid reuse detected by start time) is the store's own, shared with its lock; runs owned by
- * other hosts are never judged here: their own host's runledger does.
+ * other hosts are never judged here: their own host's runledger does. Runs held by a lease or by
+ * nobody never reach it: core judges those by the Clock (project/runs.ts `whyGone`).
  */
 import { isProcessGone } from "@runledger/adapters-fs"
 import { Liveness } from "@runledger/core"
