@@ -191,7 +191,7 @@ export const runReadOnly = async (conn: DuckDBConnection, query: string, params:
 }
 
 /**
- * A SELECT that runledger composed itself (the query package's compiled searches, rankings and
+ * A SELECT that runledger composed itself (queries/: the compiled searches, rankings and
  * histories: user text only ever bound as parameters), returned as columns: no per-row objects,
  * which matters for results of 10^5 rows (downsampled histories of many runs).
  */

@@ -1,6 +1,6 @@
 /**
  * Student's t distribution, implemented here rather than pulled from a stats library so the
- * query package stays dependency-free. The CDF goes through the regularized incomplete beta
+ * stats package stays dependency-free. The CDF goes through the regularized incomplete beta
  * function (continued fraction, Numerical Recipes' `betacf` with modified Lentz), which is
  * accurate to ~1e-14 relative across the range runledger needs: any positive df, any t.
  */
