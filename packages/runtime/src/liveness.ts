@@ -4,7 +4,7 @@
  * other hosts are never judged here: their own host's runledger does. Runs held by a lease or by
  * nobody never reach it: core judges those by the Clock (project/runs.ts `whyGone`).
  */
-import { isProcessGone } from "@runledger/adapters-fs"
+import { isProcessGone } from "@runledger/store-fs"
 import { Liveness } from "@runledger/core"
 import { Layer } from "effect"
 
