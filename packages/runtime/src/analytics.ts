@@ -19,15 +19,21 @@
  *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
  *   memory when that is not writable either; said once.
  */
-import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
-import type { BatchReader, CatchUpOptions } from "@runledger/adapters-duckdb"
-import { Analytics } from "@runledger/query"
+import type { BatchReader, CatchUpOptions, ReadModel } from "@runledger/adapters-duckdb"
+import type { Analytics } from "@runledger/query"
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
 import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
+
+/**
+ * DuckDB and the queries are loaded by the first analytics call, not with the store: `show RUN`,
+ * `--help` and a training script that never searches do not pay for loading them.
+ */
+const duckdb = () => import("@runledger/adapters-duckdb")
+const queries = () => import("@runledger/query")
 
 export interface AnalyticsHandle {
   /** Run `f` with the read model open; it is closed again once no call needs it. */
@@ -119,6 +125,7 @@ const openShared = async (file: string, waitMs: number, memoryLimit: string | un
   const deadline = Date.now() + waitMs
   let delay = 10
   let setAsideOnce = false
+  const { ReadModel, ReadModelBusy, ReadModelDamaged } = await duckdb()
   for (;;) {
     try {
       return await ReadModel.open({ file, ...(memoryLimit !== undefined ? { memoryLimit } : {}) })
@@ -195,9 +202,13 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
   /** The fallback when the shared file stayed busy: this process's own, kept until close. */
   let fallback: Promise<ReadModel> | undefined
 
-  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, source, catchUp))
+  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const { Analytics } = await queries()
+    return f(new Analytics(await fallback!, source, catchUp))
+  }
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const [{ ReadModel, ReadModelBusy, ReadModelForeign }, { Analytics }] = await Promise.all([duckdb(), queries()])
     // A store not created yet holds no events (a read creates nothing): answer from an empty
     // in-memory model, and look again at the next call, after a write may have created it.
     if (located === undefined && !existsSync(dir)) {
