@@ -312,6 +312,7 @@ export class FsEventLog {
     const ignore = (why: string) => {
       this.snapshotUse = { records: 0, ignored: `${snapshotPath(this.options.dir)} was not used: ${why}` }
     }
+    if (typeof file === "string") return ignore(file)
     const snapshot = decodeSnapshot(file)
     if (typeof snapshot === "string") return ignore(snapshot)
     const { header, lengths, streamOf, names } = snapshot

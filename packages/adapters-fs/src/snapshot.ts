@@ -114,11 +114,15 @@ export const decodeSnapshot = (buf: Buffer): IndexSnapshot | string => {
   return { header, lengths, streamOf, names }
 }
 
-/** The snapshot file of the store in `dir`: its bytes, or null when there is none. */
-export const readSnapshotFile = async (dir: string): Promise<Buffer | null> =>
+/**
+ * The snapshot file of the store in `dir`: its bytes, null when there is none, or why it cannot be
+ * read (a directory in its place, no permission): a cache that cannot be read is not used, and
+ * never stops the log from opening.
+ */
+export const readSnapshotFile = async (dir: string): Promise<Buffer | null | string> =>
   fs.readFile(snapshotPath(dir)).catch((e: NodeJS.ErrnoException) => {
     if (e.code === "ENOENT" || e.code === "ENOTDIR") return null
-    throw e
+    return `it cannot be read (${e.code ?? e.message})`
   })
 
 /**
