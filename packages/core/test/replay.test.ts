@@ -145,7 +145,7 @@ describe("replay", () => {
           if (late.deleteRun !== undefined) await tracker.deleteRun(runs[late.deleteRun].id)
           if (late.deleteOther) await tracker.deleteExperiment("other")
           if (late.deleteOther && late.restoreOther) await tracker.restoreExperiment("other")
-          if (late.resumeAt !== undefined) await tracker.resumeRun(runs[0].id, late.resumeAt).catch(() => {})
+          if (late.resumeAt !== undefined) await tracker.resumeRun(runs[0].id, { fromStep: late.resumeAt }).catch(() => {})
           const ids = runs.map((r) => r.id)
           // This client has not folded the log yet: reads by id go to the runs' streams.
           const byStream = await Promise.all(ids.map((id) => tracker.getRun(id)))
