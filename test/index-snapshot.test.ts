@@ -5,8 +5,9 @@
  * from the start: same head, chain, events, streams, and the same verdicts and bytes for the
  * appends that follow (versions, conflicts, repeated ids).
  */
+import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
@@ -176,6 +177,41 @@ describe("index snapshot", () => {
       { numRuns: 40 }
     )
   })
+
+  it("a writer killed while writing snapshots leaves the store readable, with the answers of a full scan", async () => {
+    for (const delay of [30, 120, 400]) {
+      const dir = tempDir()
+      const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "snapshot-writer.ts"), dir], { stdio: ["ignore", "pipe", "inherit"] })
+      let wrote = 0
+      child.stdout.setEncoding("utf8").on("data", (s: string) => (wrote += s.split("\n").filter((l) => l.startsWith("wrote")).length))
+      // Killed once it has written a few snapshots, at some moment of the next one.
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (wrote >= 3) {
+            clearInterval(poll)
+            setTimeout(() => {
+              child.kill("SIGKILL")
+              resolve()
+            }, delay)
+          }
+        }, 5)
+      })
+      await new Promise((resolve) => child.once("close", resolve))
+      const reference = scannedCopy(dir)
+      const a = await open(dir)
+      const b = await open(reference)
+      try {
+        // The snapshot in place is whole (a rename is atomic), whatever temporary file was left.
+        expect(a.snapshot.ignored).toBe(null)
+        expect(a.snapshot.records).toBeGreaterThan(0)
+        expect(readdirSync(join(dir, "snapshots")).filter((f) => !f.startsWith("index.bin")).length).toBe(0)
+        expect(await observe(a)).toEqual(await observe(b))
+      } finally {
+        await a.close()
+        await b.close()
+      }
+    }
+  }, 60_000)
 
   it("a stream longer than the ids a scan remembers judges repeated appends as a scanned one does", async () => {
     const dir = tempDir()
