@@ -86,7 +86,7 @@ const writeAfter = async (log: FsEventLog, dir: string, tag: string, next: numbe
   return { answers, bytes: createHash("sha256").update(readFileSync(join(dir, "events.log"))).digest("hex"), after: await observe(log) }
 }
 
-type Variant = "valid" | "stale" | "truncated" | "foreign" | "altered" | "half-written temp"
+type Variant = "valid" | "rewritten" | "stale" | "truncated" | "foreign" | "altered" | "half-written temp"
 
 /** A store's directory: the log and (maybe) a snapshot in the state `variant` names. */
 const build = async (variant: Variant, before: ReadonlyArray<Op>, after: ReadonlyArray<Op>, cut: number, flip: number): Promise<{ dir: string; next: number }> => {
@@ -109,6 +109,16 @@ const build = async (variant: Variant, before: ReadonlyArray<Op>, after: Readonl
   }
   n = await appendOps(log, "e", after, n)
   await log.close()
+  if (variant === "rewritten") {
+    // A writer that opened from the snapshot appends to old and new streams and writes the next one.
+    const writer = await open(dir)
+    expect(writer.snapshot.records).toBeGreaterThan(0)
+    n = await appendOps(writer, "r", after, n)
+    await writer.append(`run-new-${n}`, [event("r", n++)], 0)
+    await writer.append("run-0-first", [event("r", n++)], 0)
+    await writer.writeSnapshot()
+    await writer.close()
+  }
   const bytes = readFileSync(snapshot)
   if (variant === "truncated") writeFileSync(snapshot, bytes.subarray(0, cut % bytes.length))
   if (variant === "altered") {
@@ -143,7 +153,7 @@ describe("index snapshot", () => {
   it("snapshot (valid, stale, truncated, another log's, altered, crash leftover) + tail = a scan of the whole log, for reads and the appends after", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom<Variant>("valid", "stale", "truncated", "foreign", "altered", "half-written temp"),
+        fc.constantFrom<Variant>("valid", "rewritten", "stale", "truncated", "foreign", "altered", "half-written temp"),
         fc.array(opArb, { minLength: 1, maxLength: 12 }),
         fc.array(opArb, { maxLength: 8 }),
         fc.nat(),
@@ -155,7 +165,7 @@ describe("index snapshot", () => {
           const scanned = await open(reference)
           try {
             // A snapshot is used exactly when it matches the log; anything else is ignored, with the reason.
-            if (variant === "valid") expect(withSnapshot.snapshot.records).toBeGreaterThan(0)
+            if (variant === "valid" || variant === "rewritten") expect(withSnapshot.snapshot.records).toBeGreaterThan(0)
             else if (variant === "half-written temp") expect(withSnapshot.snapshot).toEqual({ records: 0, ignored: null })
             else {
               expect(withSnapshot.snapshot.records).toBe(0)

@@ -85,6 +85,34 @@ interface StreamEntry extends StreamState {
  */
 export const recentLength = (n: number): number => (n <= 2 * RECENT_IDS ? n : RECENT_IDS + ((n - 2 * RECENT_IDS - 1) % (RECENT_IDS + 1)))
 
+/**
+ * The streams a snapshot restored, kept compact (typed arrays) until one is used: one object per
+ * stream, made at every open, cost a 100k-run store a quarter of a second and as much in garbage.
+ * Stream `i`'s positions are order[starts[i]] .. order[starts[i + 1] - 1].
+ */
+interface Restored {
+  readonly records: number
+  /** Sorted (snapshot.ts): found by binary search, as a Map of them took longer to build than the rest of an open. */
+  readonly names: ReadonlyArray<string>
+  readonly streamOf: Uint32Array
+  readonly starts: Uint32Array
+  readonly order: Uint32Array
+}
+
+/** Where `name` is in sorted `names` (binary search), or -1. */
+const findName = (names: ReadonlyArray<string>, name: string): number => {
+  let lo = 0
+  let hi = names.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const at = names[mid]
+    if (at === name) return mid
+    if (at < name) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1
+}
+
 /** Byte offsets of records by position, growable; slot `count` holds the end of the last record. */
 class Offsets {
   private data: Float64Array = new Float64Array(1024)
@@ -146,6 +174,8 @@ export class FsEventLog {
   /** The byte offset the snapshot in use (or last written) covers. */
   private snapshotEnd = 0
   private snapshotUse: SnapshotUse = { records: 0, ignored: null }
+  /** Streams from the snapshot not yet in `streams` (see `entryOf`). */
+  private restored: Restored | null = null
 
   private constructor(options: EventLogOptions, reader: fs.FileHandle | null) {
     this.options = options
@@ -199,7 +229,7 @@ export class FsEventLog {
 
   async readStream(stream: string): Promise<RecordedEvent[]> {
     await this.refresh()
-    const entry = this.streams.get(stream)
+    const entry = this.entryOf(stream)
     if (entry === undefined) return []
     const out: RecordedEvent[] = []
     for (const position of entry.positions) {
@@ -291,11 +321,24 @@ export class FsEventLog {
     if (!first.ok) throw this.corrupted(0, first.reason)
     const lengths = new Uint32Array(records)
     for (let p = 1; p <= records; p++) lengths[p - 1] = this.offsets.endOf(p) - this.offsets.startOf(p)
-    const streamOf = new Uint32Array(records)
+    // Every stream's name, sorted: the restored ones (sorted already) merged with the new ones.
+    const restored = this.restored
+    const old = restored?.names ?? []
+    const added: string[] = []
+    for (const name of this.streams.keys()) if (restored === null || findName(old, name) < 0) added.push(name)
+    added.sort()
     const names: string[] = []
+    const renumber = new Uint32Array(old.length)
+    for (let i = 0, j = 0; i < old.length || j < added.length;) {
+      if (j >= added.length || (i < old.length && old[i] < added[j])) {
+        renumber[i] = names.length
+        names.push(old[i++])
+      } else names.push(added[j++])
+    }
+    const streamOf = new Uint32Array(records)
+    if (restored !== null) for (let p = 0; p < restored.records; p++) streamOf[p] = renumber[restored.streamOf[p]]
     for (const [name, entry] of this.streams) {
-      const n = names.length
-      names.push(name)
+      const n = findName(names, name)
       for (const p of entry.positions) streamOf[p - 1] = n
     }
     return { header: { records, end: this.end, chain: this.chain, firstId: first.id, firstChain: first.chain, streams: names.length }, lengths, streamOf, names }
@@ -333,16 +376,14 @@ export class FsEventLog {
     }
     boundaries[header.records] = at
     this.offsets.load(boundaries, header.records)
-    const entries: StreamEntry[] = names.map((name) => {
-      const entry: StreamEntry = { ...newStreamState(), positions: [], hydrated: false }
-      this.streams.set(name, entry)
-      return entry
-    })
-    for (let p = 1; p <= header.records; p++) {
-      const entry = entries[streamOf[p - 1]]
-      entry.positions.push(p)
-      entry.version++
-    }
+    // Positions grouped by stream (a counting sort), in log order within each.
+    const starts = new Uint32Array(names.length + 1)
+    for (let i = 0; i < header.records; i++) starts[streamOf[i] + 1]++
+    for (let s = 0; s < names.length; s++) starts[s + 1] += starts[s]
+    const fill = starts.slice(0, names.length)
+    const order = new Uint32Array(header.records)
+    for (let i = 0; i < header.records; i++) order[fill[streamOf[i]]++] = i + 1
+    this.restored = { records: header.records, names, streamOf, starts, order }
     this.end = header.end
     this.chain = header.chain
     this.unchecked = header.records
@@ -360,12 +401,26 @@ export class FsEventLog {
     return scanFrame(buf, 0, bytesRead)
   }
 
+  /** A stream's entry; one the snapshot restored is made when first asked for. */
+  private entryOf(stream: string): StreamEntry | undefined {
+    const entry = this.streams.get(stream)
+    if (entry !== undefined || this.restored === null) return entry
+    const s = findName(this.restored.names, stream)
+    if (s < 0) return undefined
+    const { starts, order } = this.restored
+    const positions: number[] = []
+    for (let k = starts[s]; k < starts[s + 1]; k++) positions.push(order[k])
+    const made: StreamEntry = { ...newStreamState(), version: positions.length, positions, hydrated: false }
+    this.streams.set(stream, made)
+    return made
+  }
+
   /**
    * A stream restored from a snapshot learns its recent ids and last hash (what judging and
    * stamping an append need) from its last records, before its first append here.
    */
   private async hydrate(stream: string): Promise<void> {
-    const entry = this.streams.get(stream)
+    const entry = this.entryOf(stream)
     if (entry === undefined || entry.hydrated) return
     const n = entry.positions.length
     const recent: Array<{ id: string; position: number }> = []
@@ -471,7 +526,7 @@ export class FsEventLog {
 
   private index(stream: string, id: string, hash: string, chain: string, start: number, end: number): void {
     this.offsets.push(start, end)
-    let entry = this.streams.get(stream)
+    let entry = this.entryOf(stream)
     if (entry === undefined) {
       entry = { ...newStreamState(), positions: [], hydrated: true }
       this.streams.set(stream, entry)
@@ -515,7 +570,7 @@ export class FsEventLog {
   private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
     await this.catchUp(true)
     for (const request of batch) await this.hydrate(request.stream)
-    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.streams.get(stream), { sha256, body: (json) => Buffer.from(json) })
+    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.entryOf(stream), { sha256, body: (json) => Buffer.from(json) })
     if (staged.records.length === 0) return staged.settlements
     const pieces: Uint8Array[] = []
     const sizes: number[] = []

@@ -11,7 +11,9 @@
  *     u32 header length, header JSON (SnapshotHeader), padded with spaces to a multiple of 4
  *     u32 × records       byte length of each record
  *     u32 × records       stream number of each record (streams numbered by first appearance)
- *     stream names        UTF-8, joined by LF (a stream name never holds one)
+ *     stream names        UTF-8, joined by LF (a stream name never holds one), sorted (by UTF-16
+ *                         code units, as JavaScript compares strings) so that a reader finds one
+ *                         by binary search instead of building a map of them all
  *     32 bytes            sha256 of everything before
  *
  * A stream's version and recent ids are not stored: the version is its count of records, and the
@@ -105,6 +107,7 @@ export const decodeSnapshot = (buf: Buffer): IndexSnapshot | string => {
   if (at + namesLength !== body.length) return "its stream names do not fill it"
   const names = body.toString("utf8", at, at + namesLength).split("\n")
   if (names.length !== streams) return "it names a different number of streams than its header says"
+  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return "its stream names are not sorted"
   let total = 0
   for (let i = 0; i < records; i++) {
     total += lengths[i]
