@@ -5,8 +5,11 @@
  *
  * DuckDB lets one process at a time open a database file (for reading too), so a process holds
  * the read model only while it answers: it is opened for a call, shared by the calls in flight at
- * that moment (in this process, across trackers on the same store), and closed as soon as none is
- * left. A training script that searched once therefore does not lock the CLI out. The fold's state
+ * that moment (in this process, across trackers on the same store), and closed LINGER_MS after the
+ * last one (at once when the tracker is closed): a process that asks again within that time (a
+ * server, a script searching in a loop) reuses it instead of opening DuckDB for each call, which
+ * was most of a search's time on a small store, and a training script that searched once still
+ * does not lock the CLI out for longer than that. The fold's state
  * is loaded from the file on each open, so whichever process caught up last, the next one resumes
  * from the position it recorded: no process folds more than what is new.
  *
@@ -50,9 +53,14 @@ export interface AnalyticsOptions extends CatchUpOptions {
   readonly log: BatchReader
   /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
   readonly memoryLimit?: string
+  /** How long the read model stays open after the last call (default LINGER_MS; 0: closed at once). */
+  readonly lingerMs?: number
 }
 
 const DEFAULT_WAIT_MS = 30_000
+
+/** How long a read model stays open after its last call in this process, by default (see the top of this file). */
+export const LINGER_MS = 1_000
 
 const writable = (dir: string): boolean => {
   try {
@@ -91,6 +99,8 @@ interface Lease {
   users: number
   /** Why the file must be set aside once the last user lets go (damaged, or folded from another log). */
   setAside?: string
+  /** Set while it lingers open with no user (see LINGER_MS). */
+  linger?: ReturnType<typeof setTimeout> | undefined
   /** Settles once the last user has closed it. */
   readonly closed: Promise<void>
   readonly settle: () => void
@@ -164,6 +174,10 @@ const acquire = async (file: string, open: () => Promise<ReadModel>): Promise<{ 
       lease = fresh
     }
     lease.users++
+    if (lease.linger !== undefined) {
+      clearTimeout(lease.linger)
+      lease.linger = undefined
+    }
     try {
       return { lease, model: await lease.model }
     } catch (e) {
@@ -180,9 +194,34 @@ const retire = (file: string, lease: Lease): void => {
   closing.set(file, lease.closed)
 }
 
-/** The last user closes the file (and sets it aside when it turned out damaged or another log's). */
-const release = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
+/**
+ * The last user leaves the file open for LINGER_MS (the timer does not keep the process alive),
+ * unless it is to be set aside; then it is closed.
+ */
+const release = async (file: string, lease: Lease, notice: (line: string) => void, lingerMs: number): Promise<void> => {
   if (--lease.users > 0) return
+  if (lease.setAside === undefined && lingerMs > 0 && leases.get(file) === lease) {
+    lease.linger = setTimeout(() => {
+      lease.linger = undefined
+      if (lease.users === 0) shut(file, lease, notice).catch((e) => notice(`runledger: closing the read model ${file} failed: ${e instanceof Error ? e.message : String(e)}`))
+    }, lingerMs)
+    lease.linger.unref()
+    return
+  }
+  await shut(file, lease, notice)
+}
+
+/** Close a lease nobody uses (a lingering one at once: its tracker is closing). */
+const closeLingering = async (file: string, notice: (line: string) => void): Promise<void> => {
+  const lease = leases.get(file)
+  if (lease === undefined || lease.linger === undefined || lease.users > 0) return
+  clearTimeout(lease.linger)
+  lease.linger = undefined
+  await shut(file, lease, notice)
+}
+
+/** Close the file (and set it aside when it turned out damaged or another log's). */
+const shut = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
   retire(file, lease)
   try {
     await (await lease.model).close()
@@ -195,7 +234,7 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
 }
 
 export const lazyAnalytics = (dir: string, options: AnalyticsOptions): AnalyticsHandle => {
-  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, ...catchUp } = options
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, lingerMs = LINGER_MS, ...catchUp } = options
   const memory = memoryLimit !== undefined ? { memoryLimit } : {}
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
   let located: string | null | undefined
@@ -245,7 +284,7 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
         held.lease.setAside ??= why
         retire(file, held.lease)
       } finally {
-        await release(file, held.lease, notice)
+        await release(file, held.lease, notice, lingerMs)
       }
     }
   }
@@ -253,6 +292,7 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
   return {
     use,
     close: async () => {
+      if (typeof located === "string") await closeLingering(located, notice)
       if (fallback !== undefined) await (await fallback).close()
     }
   }
