@@ -13,12 +13,16 @@
  *     100-run store, for "a large store answers as fast as a small one, within 2x";
  *   - openTracker + getRun (in the child, module loading excluded), beside the same on the
  *     snapshot-less copy (target: under 100 ms);
- *   - peak RSS of that child, beside the snapshot-less one (target: under 200 MB).
+ *   - peak RSS of that child, beside the snapshot-less one (target: under 200 MB);
+ *   - per call, warm, on a 200-run store in this process: getRun(id) beside the store's own
+ *     readStream of that run, and searchRuns (max 20) beside the same query's SQL through
+ *     tracker.sql (target: under 1 ms each).
  */
 import { execFile } from "node:child_process"
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 import { pointBatch } from "./ingest.ts"
 import type { OpenResult } from "./open-child.ts"
@@ -110,6 +114,43 @@ const child = (dir: string, runId: string): Promise<OpenResult> =>
   })
 
 const MB = (kib: number) => kib / 1024
+
+/** Mean milliseconds per call of `f` over `n` calls, after a warm-up. */
+const perCall = async (n: number, f: (i: number) => Promise<unknown>): Promise<number> => {
+  for (let i = 0; i < Math.min(n, 50); i++) await f(i)
+  const t0 = nowMs()
+  for (let i = 0; i < n; i++) await f(i)
+  return (nowMs() - t0) / n
+}
+
+/** The small-store fast path: per-call costs once warm, each beside the raw read under it. */
+const smallStore = async (opts: BenchOptions): Promise<Row[]> => {
+  const store = await cachedStore(200, 10, opts.log)
+  const tracker = await openTracker({ dir: store.dir })
+  const log = await FsEventLog.open({ dir: store.dir })
+  try {
+    const ids = (await tracker.searchRuns({ maxResults: 200 })).runs.map((r) => r.id)
+    const n = opts.quick ? 200 : 2000
+    const get: number[] = []
+    const raw: number[] = []
+    const search: number[] = []
+    const sql: number[] = []
+    for (let r = 0; r < opts.reps; r++) {
+      get.push(await perCall(n, (i) => tracker.getRun(ids[i % ids.length])))
+      raw.push(await perCall(n, (i) => log.readStream(`run-${ids[i % ids.length]}`)))
+      search.push(await perCall(n / 10, () => tracker.searchRuns({ maxResults: 20 })))
+      sql.push(await perCall(n / 10, () => tracker.sql("SELECT run_id FROM runs ORDER BY start_time DESC, run_id LIMIT 20")))
+      opts.log(`  200-run store, per call: getRun ${get[r].toFixed(3)} ms (readStream ${raw[r].toFixed(3)} ms); searchRuns ${search[r].toFixed(3)} ms (sql ${sql[r].toFixed(3)} ms)`)
+    }
+    return [
+      { name: "getRun per call, warm (200-run store)", figure: median(get), unit: "ms", ceiling: median(raw), ceilingName: "the log's readStream of the run", ratio: pairedRatio(get, raw), target: "< 1 ms", verdict: median(get) < 1 ? "PASS" : "MISS", samples: get, ceilingSamples: raw },
+      { name: "searchRuns (max 20) per call, warm (200-run store)", figure: median(search), unit: "ms", ceiling: median(sql), ceilingName: "tracker.sql of the same 20 ids", ratio: pairedRatio(search, sql), target: "< 1 ms", verdict: median(search) < 1 ? "PASS" : "MISS", samples: search, ceilingSamples: sql }
+    ]
+  } finally {
+    await log.close()
+    await tracker.close()
+  }
+}
 
 export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
   const runs = opts.quick ? 2_000 : 100_000
@@ -212,7 +253,8 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
         verdict: median(rss) < 200 ? "PASS" : "MISS",
         samples: rss,
         ceilingSamples: scanRss
-      }
+      },
+      ...(await smallStore(opts))
     ]
   } finally {
     rmSync(scanDir, { recursive: true, force: true })
