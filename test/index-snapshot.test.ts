@@ -1,5 +1,5 @@
 /**
- * The index snapshot (packages/adapters-fs/src/snapshot.ts) is a cache: a log opened with one,
+ * The index snapshot (packages/store-fs/src/snapshot.ts) is a cache: a log opened with one,
  * whatever state it is in (valid with a tail after it, stale, cut short, another log's, altered,
  * or a crash's half-written temporary file beside it), answers exactly as the same log scanned
  * from the start: same head, chain, events, streams, and the same verdicts and bytes for the
@@ -12,8 +12,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
-import { snapshotPath } from "../packages/adapters-fs/src/snapshot.ts"
+import { FsEventLog } from "../packages/store-fs/src/index.ts"
+import { snapshotPath } from "../packages/store-fs/src/snapshot.ts"
 import type { ExpectedVersion, NewEvent, RecordedEvent } from "../packages/core/src/index.ts"
 
 const roots: string[] = []

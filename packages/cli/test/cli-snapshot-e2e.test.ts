@@ -6,8 +6,8 @@
 import { cpSync, existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { FsEventLog } from "../../adapters-fs/src/index.ts"
-import { snapshotPath } from "../../adapters-fs/src/snapshot.ts"
+import { FsEventLog } from "../../store-fs/src/index.ts"
+import { snapshotPath } from "../../store-fs/src/snapshot.ts"
 import { openTracker } from "../src/index.ts"
 import { cli, expectOk, freshRoot } from "./harness.ts"
 

@@ -22,8 +22,7 @@
  *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
  *   memory when that is not writable either; said once.
  */
-import type { BatchReader, CatchUpOptions, ReadModel } from "@runledger/adapters-duckdb"
-import type { Analytics } from "@runledger/query"
+import type { Analytics, BatchReader, CatchUpOptions, ReadModel } from "@runledger/readmodel-duckdb"
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
 import { homedir } from "node:os"
@@ -32,11 +31,10 @@ import { join, resolve } from "node:path"
 export const READ_MODEL_FILE = "readmodel.duckdb"
 
 /**
- * DuckDB and the queries are loaded by the first analytics call, not with the store: `show RUN`,
+ * DuckDB and the read model's queries are loaded by the first analytics call, not with the store: `show RUN`,
  * `--help` and a training script that never searches do not pay for loading them.
  */
-const duckdb = () => import("@runledger/adapters-duckdb")
-const queries = () => import("@runledger/query")
+const duckdb = () => import("@runledger/readmodel-duckdb")
 
 export interface AnalyticsHandle {
   /** Run `f` with the read model open; it is closed again once no call needs it. */
@@ -242,12 +240,12 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
   let fallback: Promise<ReadModel> | undefined
 
   const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
-    const { Analytics } = await queries()
+    const { Analytics } = await duckdb()
     return f(new Analytics(await fallback!, source, catchUp))
   }
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
-    const [{ ReadModel, ReadModelBusy, ReadModelForeign }, { Analytics }] = await Promise.all([duckdb(), queries()])
+    const { Analytics, ReadModel, ReadModelBusy, ReadModelForeign } = await duckdb()
     // A store not created yet holds no events (a read creates nothing): answer from an empty
     // in-memory model, and look again at the next call, after a write may have created it.
     if (located === undefined && !existsSync(dir)) {

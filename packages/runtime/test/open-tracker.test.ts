@@ -2,14 +2,15 @@
  * openTracker({ uri }): the store is chosen by the URI (a directory path, a file: URL, duckdb:),
  * and the tracker and its analytics work over the one store it opened. Real stores on disk.
  */
-import { InvalidInput, makeTrackerClient } from "@runledger/core"
+import { InvalidInput } from "@runledger/core"
+import { makeTrackerClient } from "@runledger/tracker"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
-import { ReadModel } from "../../adapters-duckdb/src/index.ts"
+import { ReadModel } from "../../readmodel-duckdb/src/index.ts"
 import { LINGER_MS } from "../src/analytics.ts"
 import { openTracker, type Tracker, trackerLayer } from "../src/index.ts"
 

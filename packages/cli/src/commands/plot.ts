@@ -1,3 +1,4 @@
+import { lineChartSvg } from "@runledger/charts"
 import { invalid } from "@runledger/core"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -34,8 +35,6 @@ export const plot = Command.make(
       )
       const empty = series.filter((s) => s.points.length === 0).map((s) => s.label)
       if (empty.length === series.length) throw new RangeError(`None of these runs logged ${JSON.stringify(metric)}.`)
-      // The chart code comes with the query package: loaded by this command only.
-      const { lineChartSvg } = await import("@runledger/query")
       const svg = lineChartSvg({ series, title: metric, yLabel: metric, logScale, width, height })
       const missing = empty.length > 0 ? `no ${metric} in ${empty.join(", ")}` : ""
       if (Option.isNone(file) || file.value === "-") {

@@ -1,5 +1,5 @@
 import { invalid } from "@runledger/core"
-import type { SqlRow } from "@runledger/adapters-duckdb"
+import type { SqlRow } from "@runledger/readmodel-duckdb"
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table, toJson } from "../format.ts"
@@ -27,7 +27,7 @@ export const sql = Command.make(
     if (!(maxRows >= 1)) return Effect.fail(invalid("max-rows", `--max-rows is a whole number of at least 1, got ${maxRows}.`))
     const options = { timeoutMs: timeout * 1000 }
     // DuckDB's module (where the size rule lives) loads only for this command, not for every invocation.
-    const checkMemory = Effect.promise(() => import("@runledger/adapters-duckdb")).pipe(
+    const checkMemory = Effect.promise(() => import("@runledger/readmodel-duckdb")).pipe(
       Effect.flatMap(({ MEMORY_LIMIT }) =>
         MEMORY_LIMIT.test(maxMemory) ? Effect.void : Effect.fail(invalid("max-memory", `--max-memory is a size such as 512MB or 4GB, got ${JSON.stringify(maxMemory)}.`))
       )
