@@ -154,6 +154,9 @@ export interface TrackerShape {
 
 export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger/Tracker") {}
 
+/** Runs read from their own streams (see `runsById`) before a process folds the whole log instead. */
+const FOLD_AFTER = 64
+
 const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
 
 const runMissing = (runId: string) => new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` })
@@ -332,19 +335,23 @@ export const makeTracker = Effect.gen(function*() {
    * Runs by id without folding the log: each run's stream and the experiments stream (its name and
    * whether it is deleted), read through the store's index. Undefined for an id with no run. Used
    * while this process has no projection yet; once it has one, catching that up costs only the
-   * events since, and the two give the same views (replay.test.ts).
+   * events since, and the two give the same views (replay.test.ts). A process that keeps asking (a
+   * server, a script) folds the log once after FOLD_AFTER runs read this way: from then on each
+   * read costs a lookup, not a read of the run's records.
    */
   const runsById = (runIds: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly state: RunState; readonly view: RunView } | undefined>, StoreError> =>
     Effect.gen(function*() {
-      const states: Array<RunState | undefined> = []
-      for (const id of runIds) states.push(foldRun(yield* store.readStream(runStream(id))))
+      pointReads += runIds.length
+      // Several streams read at once: each is a few small reads far apart in the log.
+      const states = yield* Effect.forEach(runIds, (id) => store.readStream(runStream(id)).pipe(Effect.map((events) => foldRun(events))), { concurrency: 8 })
       if (states.every((s) => s === undefined)) return states.map(() => undefined)
       const experiments = foldExperiments(yield* store.readStream(EXPERIMENTS_STREAM))
       return states.map((state) => (state === undefined ? undefined : { state, view: runViewOf(state, experiments) }))
     })
 
+  let pointReads = 0
   /** Whether live reads go through the projection: once this process has folded the log, catching up is cheap. */
-  const folded = () => live.position > 0
+  const folded = () => live.position > 0 || pointReads >= FOLD_AFTER
 
   /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
   const withEffectiveMetrics = (state: RunState | undefined, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
