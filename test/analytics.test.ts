@@ -69,8 +69,8 @@ afterAll(() => {
 
 /** A tracker on a fresh directory, closed after the test. */
 const trackers: Tracker[] = []
-const freshTracker = async (dir = freshDir()): Promise<Tracker> => {
-  const t = await openTracker({ dir })
+const freshTracker = async (dir = freshDir(), options: { readonly readModelLingerMs?: number } = {}): Promise<Tracker> => {
+  const t = await openTracker({ dir, ...options })
   trackers.push(t)
   return t
 }
@@ -1415,7 +1415,8 @@ describe("an event the read model cannot fold is an error naming it, never a ski
 
   it.each([1e19, 1e300, Number.MAX_VALUE, -1e19, 2 ** 63])("a metric timestamp of %d: searchRuns, sql and rebuild fail naming the event and stop before it", async (timestamp) => {
     const dir = freshDir()
-    const tracker = await freshTracker(dir)
+    // The test opens the read model's file itself between the tracker's calls: nothing may linger on it.
+    const tracker = await freshTracker(dir, { readModelLingerMs: 0 })
     const run = await tracker.startRun({ experiment: "bad", name: "r" })
     await run.logMetric("loss", 1, { step: 0 })
     const before = (await tracker.catchUpReadModel()).position

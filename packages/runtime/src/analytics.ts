@@ -5,8 +5,11 @@
  *
  * DuckDB lets one process at a time open a database file (for reading too), so a process holds
  * the read model only while it answers: it is opened for a call, shared by the calls in flight at
- * that moment (in this process, across trackers on the same store), and closed as soon as none is
- * left. A training script that searched once therefore does not lock the CLI out. The fold's state
+ * that moment (in this process, across trackers on the same store), and closed LINGER_MS after the
+ * last one (at once when the tracker is closed): a process that asks again within that time (a
+ * server, a script searching in a loop) reuses it instead of opening DuckDB for each call, which
+ * was most of a search's time on a small store, and a training script that searched once still
+ * does not lock the CLI out for longer than that. The fold's state
  * is loaded from the file on each open, so whichever process caught up last, the next one resumes
  * from the position it recorded: no process folds more than what is new.
  *
@@ -19,14 +22,19 @@
  *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
  *   memory when that is not writable either; said once.
  */
-import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/readmodel-duckdb"
-import { Analytics, type BatchReader, type CatchUpOptions } from "@runledger/readmodel-duckdb"
+import type { Analytics, BatchReader, CatchUpOptions, ReadModel } from "@runledger/readmodel-duckdb"
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
 import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
+
+/**
+ * DuckDB and the read model's queries are loaded by the first analytics call, not with the store: `show RUN`,
+ * `--help` and a training script that never searches do not pay for loading them.
+ */
+const duckdb = () => import("@runledger/readmodel-duckdb")
 
 export interface AnalyticsHandle {
   /** Run `f` with the read model open; it is closed again once no call needs it. */
@@ -43,9 +51,14 @@ export interface AnalyticsOptions extends CatchUpOptions {
   readonly log: BatchReader
   /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
   readonly memoryLimit?: string
+  /** How long the read model stays open after the last call (default LINGER_MS; 0: closed at once). */
+  readonly lingerMs?: number
 }
 
 const DEFAULT_WAIT_MS = 30_000
+
+/** How long a read model stays open after its last call in this process, by default (see the top of this file). */
+export const LINGER_MS = 1_000
 
 const writable = (dir: string): boolean => {
   try {
@@ -84,6 +97,8 @@ interface Lease {
   users: number
   /** Why the file must be set aside once the last user lets go (damaged, or folded from another log). */
   setAside?: string
+  /** Set while it lingers open with no user (see LINGER_MS). */
+  linger?: ReturnType<typeof setTimeout> | undefined
   /** Settles once the last user has closed it. */
   readonly closed: Promise<void>
   readonly settle: () => void
@@ -118,6 +133,7 @@ const openShared = async (file: string, waitMs: number, memoryLimit: string | un
   const deadline = Date.now() + waitMs
   let delay = 10
   let setAsideOnce = false
+  const { ReadModel, ReadModelBusy, ReadModelDamaged } = await duckdb()
   for (;;) {
     try {
       return await ReadModel.open({ file, ...(memoryLimit !== undefined ? { memoryLimit } : {}) })
@@ -156,6 +172,10 @@ const acquire = async (file: string, open: () => Promise<ReadModel>): Promise<{ 
       lease = fresh
     }
     lease.users++
+    if (lease.linger !== undefined) {
+      clearTimeout(lease.linger)
+      lease.linger = undefined
+    }
     try {
       return { lease, model: await lease.model }
     } catch (e) {
@@ -172,9 +192,34 @@ const retire = (file: string, lease: Lease): void => {
   closing.set(file, lease.closed)
 }
 
-/** The last user closes the file (and sets it aside when it turned out damaged or another log's). */
-const release = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
+/**
+ * The last user leaves the file open for LINGER_MS (the timer does not keep the process alive),
+ * unless it is to be set aside; then it is closed.
+ */
+const release = async (file: string, lease: Lease, notice: (line: string) => void, lingerMs: number): Promise<void> => {
   if (--lease.users > 0) return
+  if (lease.setAside === undefined && lingerMs > 0 && leases.get(file) === lease) {
+    lease.linger = setTimeout(() => {
+      lease.linger = undefined
+      if (lease.users === 0) shut(file, lease, notice).catch((e) => notice(`runledger: closing the read model ${file} failed: ${e instanceof Error ? e.message : String(e)}`))
+    }, lingerMs)
+    lease.linger.unref()
+    return
+  }
+  await shut(file, lease, notice)
+}
+
+/** Close a lease nobody uses (a lingering one at once: its tracker is closing). */
+const closeLingering = async (file: string, notice: (line: string) => void): Promise<void> => {
+  const lease = leases.get(file)
+  if (lease === undefined || lease.linger === undefined || lease.users > 0) return
+  clearTimeout(lease.linger)
+  lease.linger = undefined
+  await shut(file, lease, notice)
+}
+
+/** Close the file (and set it aside when it turned out damaged or another log's). */
+const shut = async (file: string, lease: Lease, notice: (line: string) => void): Promise<void> => {
   retire(file, lease)
   try {
     await (await lease.model).close()
@@ -187,16 +232,20 @@ const release = async (file: string, lease: Lease, notice: (line: string) => voi
 }
 
 export const lazyAnalytics = (dir: string, options: AnalyticsOptions): AnalyticsHandle => {
-  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, ...catchUp } = options
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, lingerMs = LINGER_MS, ...catchUp } = options
   const memory = memoryLimit !== undefined ? { memoryLimit } : {}
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
   let located: string | null | undefined
   /** The fallback when the shared file stayed busy: this process's own, kept until close. */
   let fallback: Promise<ReadModel> | undefined
 
-  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => f(new Analytics(await fallback!, source, catchUp))
+  const usePrivate = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const { Analytics } = await duckdb()
+    return f(new Analytics(await fallback!, source, catchUp))
+  }
 
   const use = async <A>(f: (analytics: Analytics) => Promise<A>): Promise<A> => {
+    const { Analytics, ReadModel, ReadModelBusy, ReadModelForeign } = await duckdb()
     // A store not created yet holds no events (a read creates nothing): answer from an empty
     // in-memory model, and look again at the next call, after a write may have created it.
     if (located === undefined && !existsSync(dir)) {
@@ -233,7 +282,7 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
         held.lease.setAside ??= why
         retire(file, held.lease)
       } finally {
-        await release(file, held.lease, notice)
+        await release(file, held.lease, notice, lingerMs)
       }
     }
   }
@@ -241,6 +290,7 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
   return {
     use,
     close: async () => {
+      if (typeof located === "string") await closeLingering(located, notice)
       if (fallback !== undefined) await (await fallback).close()
     }
   }

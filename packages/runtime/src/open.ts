@@ -30,6 +30,12 @@ export interface OpenTrackerOptions {
   readonly onRecover?: (r: Recovery) => void
   /** The most memory the analytics read model may use in this process ("2GB"; default DuckDB's, 80% of RAM). */
   readonly readModelMemoryLimit?: string
+  /**
+   * How long the read model stays open after this process's last analytics call, for the next one
+   * to reuse (default 1000 ms; 0 closes it at once, letting other processes in sooner). Closing the
+   * tracker closes it at once.
+   */
+  readonly readModelLingerMs?: number
 }
 
 export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
@@ -117,7 +123,11 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   // Runs left open when the process ends are ended and written (see exit.ts).
   const unfollow = followAtExit(client, store.location, options.durability ?? "fsync")
   // The read model catches up from the very store object the tracker appends through.
-  const analytics = lazyAnalytics(store.location.dir, { log: store.reader, ...(options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {}) })
+  const analytics = lazyAnalytics(store.location.dir, {
+    log: store.reader,
+    ...(options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {}),
+    ...(options.readModelLingerMs !== undefined ? { lingerMs: options.readModelLingerMs } : {})
+  })
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {
     if (refs === undefined || refs.length === 0) return undefined

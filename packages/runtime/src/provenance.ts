@@ -50,8 +50,18 @@ export const captureEnvironment = (): Environment => {
   }
 }
 
-/** Captured once per tracker: every run it starts shares the process's provenance. */
+/**
+ * Captured once per tracker: every run it starts shares the process's provenance. The source (four
+ * git processes, tens of milliseconds) is captured when the first run is started, not when the
+ * store is opened: a read (`runledger show`) never needs it.
+ */
 export const NodeRunContext = Layer.sync(RunContext, () => {
-  const provenance = { source: captureSource(), environment: captureEnvironment() }
+  let source: Source | undefined
+  const provenance = {
+    environment: captureEnvironment(),
+    get source(): Source {
+      return (source ??= captureSource())
+    }
+  }
   return RunContext.of({ capture: Effect.succeed(provenance) })
 })

@@ -10,7 +10,6 @@
  * same store for the read model's catch-up.
  */
 import type { BatchReader } from "@runledger/readmodel-duckdb"
-import { DuckDBEventStore, duckdbEventStore } from "@runledger/store-duckdb"
 import { type Durability, FsArtifactStore, fsArtifactStore, FsEventLog, fsEventStore, type Recovery } from "@runledger/store-fs"
 import { type ArtifactStoreShape, type EventStoreShape, invalid, type InvalidInput } from "@runledger/core"
 import { mkdirSync } from "node:fs"
@@ -84,6 +83,8 @@ export const openStore = async (location: StoreLocation, options: StoreOptions =
     case "duckdb": {
       // DuckDB creates its file on open; the directory beside it holds artifacts and the read model.
       mkdirSync(location.dir, { recursive: true })
+      // Loaded here, not with this module: a directory store never loads DuckDB to open.
+      const { DuckDBEventStore, duckdbEventStore } = await import("@runledger/store-duckdb")
       const store = await DuckDBEventStore.open({ file: location.file })
       return { location, events: duckdbEventStore(store), artifacts, reader: store, close: () => store.close() }
     }

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
+import { ReadModel } from "../../readmodel-duckdb/src/index.ts"
+import { LINGER_MS } from "../src/analytics.ts"
 import { openTracker, type Tracker, trackerLayer } from "../src/index.ts"
 
 const dirs: string[] = []
@@ -183,5 +185,42 @@ describe("runs left open when the process ends, on a duckdb: store", () => {
     expect(stderr).toBe(
       `runledger: process.exit() came with 1 run(s) open on duckdb:${file} (${runId}), whose file this process holds: their latest calls are not written. Await tracker.close() before process.exit().\n`
     )
+  })
+})
+
+describe("the read model between calls", () => {
+  /** Whether this process can open the read model's file itself, i.e. no tracker holds it. */
+  const free = async (dir: string): Promise<boolean> => {
+    try {
+      const model = await ReadModel.open({ file: join(dir, "readmodel.duckdb") })
+      await model.close()
+      return true
+    } catch (e) {
+      if (e instanceof Error && /already open in this process/.test(e.message)) return false
+      throw e
+    }
+  }
+
+  it("stays open for the next call (LINGER_MS), is let go after it, and at once when the tracker closes or lingering is off", async () => {
+    const dir = freshDir()
+    const tracker = await openTracker({ dir, durability: "os" })
+    await tracker.withRun({ experiment: "e", name: "r" }, async (run) => run.logMetric("m", 1, { step: 0 }))
+    await tracker.searchRuns({})
+    expect(await free(dir)).toBe(false)
+    // A second call reuses it, and answers as the first.
+    expect((await tracker.searchRuns({})).runs.map((r) => r.name)).toEqual(["r"])
+    await new Promise((r) => setTimeout(r, LINGER_MS + 500))
+    expect(await free(dir)).toBe(true)
+    await tracker.searchRuns({})
+    await tracker.close()
+    expect(await free(dir)).toBe(true)
+
+    const eager = await openTracker({ dir, durability: "os", readModelLingerMs: 0 })
+    try {
+      await eager.searchRuns({})
+      expect(await free(dir)).toBe(true)
+    } finally {
+      await eager.close()
+    }
   })
 })

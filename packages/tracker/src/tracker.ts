@@ -2,7 +2,9 @@
  * The Tracker service: the Effect API. Commands go through `decide` and are appended under the
  * stream's expected version, re-decided against fresh state when another writer got there first.
  * Reads come from a projection of the whole log, caught up incrementally, or from a fold that
- * stops at a past position or time (`asOf`).
+ * stops at a past position or time (`asOf`). A run asked for by its id, in a process that has not
+ * folded the log yet, is read from its own stream (and the experiments stream) through the store's
+ * index instead: a CLI's `show RUN` on a large store must not fold the whole log.
  */
 import { Context, Effect, Layer, Semaphore, Stream } from "effect"
 import { checkArtifactPath, checkName, checkOwner, decideRun, decideStartRun, type Decision, type Draft, evolveDrafts, makeCommandHandler, type RunCommand, runNameFromId } from "@runledger/core/write"
@@ -22,7 +24,7 @@ import {
   decideTransitionStage,
   modelMissing
 } from "@runledger/core/write"
-import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -159,6 +161,9 @@ export interface TrackerShape {
 }
 
 export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger/Tracker") {}
+
+/** Runs read from their own streams (see `runsById`) before a process folds the whole log instead. */
+const FOLD_AFTER = 64
 
 const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
 
@@ -346,9 +351,30 @@ export const makeTracker = Effect.gen(function*() {
     )
   }
 
+  /**
+   * Runs by id without folding the log: each run's stream and the experiments stream (its name and
+   * whether it is deleted), read through the store's index. Undefined for an id with no run. Used
+   * while this process has no projection yet; once it has one, catching that up costs only the
+   * events since, and the two give the same views (replay.test.ts). A process that keeps asking (a
+   * server, a script) folds the log once after FOLD_AFTER runs read this way: from then on each
+   * read costs a lookup, not a read of the run's records.
+   */
+  const runsById = (runIds: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly state: RunState; readonly view: RunView } | undefined>, StoreError> =>
+    Effect.gen(function*() {
+      pointReads += runIds.length
+      // Several streams read at once: each is a few small reads far apart in the log.
+      const states = yield* Effect.forEach(runIds, (id) => store.readStream(runStream(id)).pipe(Effect.map((events) => foldRun(events))), { concurrency: 8 })
+      if (states.every((s) => s === undefined)) return states.map(() => undefined)
+      const experiments = foldExperiments(yield* store.readStream(EXPERIMENTS_STREAM))
+      return states.map((state) => (state === undefined ? undefined : { state, view: runViewOf(state, experiments) }))
+    })
+
+  let pointReads = 0
+  /** Whether live reads go through the projection: once this process has folded the log, catching up is cheap. */
+  const folded = () => live.position > 0 || pointReads >= FOLD_AFTER
+
   /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
-  const withEffectiveMetrics = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
-    const state = p.runs.get(view.id)
+  const withEffectiveMetrics = (state: RunState | undefined, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
     if (state === undefined || state.staleKeys.size === 0) return Effect.succeed(view)
     const keep = isCut(asOf)
     return store.readStream(runStream(view.id)).pipe(
@@ -398,32 +424,45 @@ export const makeTracker = Effect.gen(function*() {
    * process's), so a live view shows a RUNNING run whose process is gone as KILLED without
    * recording it; `runledger repair` records it. A past view (`asOf`) shows what was true then.
    */
-  const present = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
-    const state = p.runs.get(view.id)
+  const present = (state: RunState | undefined, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
     const death = asOf === undefined && state !== undefined ? deathOf(state) : undefined
     const shown = death !== undefined
       ? { ...view, status: "KILLED" as const, error: { message: `${death}; not yet recorded in the log (\`runledger repair\` records it).` } }
       : view
-    return withEffectiveMetrics(p, shown, asOf)
+    return withEffectiveMetrics(state, shown, asOf)
   }
 
-  const getRun = (ref: string, options: ReadOptions = {}) =>
+  const fromProjection = (ref: string, options: ReadOptions) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
         const found = findRun(p.runs, ref)
-        return "_tag" in found ? Effect.fail(found) : present(p, p.runView(found.id)!, options.asOf)
+        return "_tag" in found ? Effect.fail(found) : present(found, p.runView(found.id)!, options.asOf)
       })
     )
 
-  const getRuns = (runIds: ReadonlyArray<string>, options: ReadOptions = {}) =>
-    readable(options).pipe(
-      Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
-        Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
-          const view = p.runView(id)
-          return view === undefined ? Effect.fail(runMissing(id)) : present(p, view, options.asOf)
-        })
+  /** An exact id is read from its stream (while unfolded); a prefix or a name needs every run's, so the projection. */
+  const getRun = (ref: string, options: ReadOptions = {}): Effect.Effect<RunView, TrackerError> =>
+    options.asOf !== undefined || folded()
+      ? fromProjection(ref, options)
+      : runsById([ref]).pipe(
+        Effect.flatMap(([found]): Effect.Effect<RunView, TrackerError> => (found === undefined ? fromProjection(ref, options) : present(found.state, found.view, undefined)))
       )
-    )
+
+  const getRuns = (runIds: ReadonlyArray<string>, options: ReadOptions = {}): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
+    options.asOf !== undefined || folded()
+      ? readable(options).pipe(
+        Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
+          Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
+            const view = p.runView(id)
+            return view === undefined ? Effect.fail(runMissing(id)) : present(p.runs.get(id), view, options.asOf)
+          })
+        )
+      )
+      : runsById(runIds).pipe(
+        Effect.flatMap((found) =>
+          Effect.forEach(found, (f, i): Effect.Effect<RunView, TrackerError> => (f === undefined ? Effect.fail(runMissing(runIds[i])) : present(f.state, f.view, undefined)))
+        )
+      )
 
   const listRuns = (options: ListRunsOptions = {}) =>
     readable(options).pipe(
@@ -441,7 +480,7 @@ export const makeTracker = Effect.gen(function*() {
           ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
           ...(options.viewType !== undefined ? { viewType: options.viewType } : {})
         })
-        return Effect.forEach(views, (v) => present(p, v, options.asOf))
+        return Effect.forEach(views, (v) => present(p.runs.get(v.id), v, options.asOf))
       })
     )
 

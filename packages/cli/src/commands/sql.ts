@@ -1,5 +1,5 @@
 import { invalid } from "@runledger/core"
-import { MEMORY_LIMIT, type SqlRow } from "@runledger/readmodel-duckdb"
+import type { SqlRow } from "@runledger/readmodel-duckdb"
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table, toJson } from "../format.ts"
@@ -24,10 +24,15 @@ export const sql = Command.make(
   },
   ({ query, json, timeout, maxMemory, maxRows }) => {
     if (!(timeout > 0)) return Effect.fail(invalid("timeout", `--timeout is a number of seconds above 0, got ${timeout}.`))
-    if (!MEMORY_LIMIT.test(maxMemory)) return Effect.fail(invalid("max-memory", `--max-memory is a size such as 512MB or 4GB, got ${JSON.stringify(maxMemory)}.`))
     if (!(maxRows >= 1)) return Effect.fail(invalid("max-rows", `--max-rows is a whole number of at least 1, got ${maxRows}.`))
     const options = { timeoutMs: timeout * 1000 }
-    return withAnalytics(async (tracker) => {
+    // DuckDB's module (where the size rule lives) loads only for this command, not for every invocation.
+    const checkMemory = Effect.promise(() => import("@runledger/readmodel-duckdb")).pipe(
+      Effect.flatMap(({ MEMORY_LIMIT }) =>
+        MEMORY_LIMIT.test(maxMemory) ? Effect.void : Effect.fail(invalid("max-memory", `--max-memory is a size such as 512MB or 4GB, got ${JSON.stringify(maxMemory)}.`))
+      )
+    )
+    return checkMemory.pipe(Effect.andThen(withAnalytics(async (tracker) => {
       if (json) {
         // The same text as JSON.stringify(rows, null, 2), a chunk of rows at a time.
         let first = true
@@ -60,6 +65,6 @@ export const sql = Command.make(
           ? `(the first ${shown.length.toLocaleString("en-US")} rows; the query has more: add a LIMIT or WHERE, raise --max-rows, or print them all with --json)`
           : `(${shown.length} row${shown.length === 1 ? "" : "s"})`
       )
-    }, { readModelMemoryLimit: maxMemory })
+    }, { readModelMemoryLimit: maxMemory })))
   }
 ).pipe(Command.withDescription("Run a read-only SQL query over the read model (DuckDB); writes and file access are refused. Bounded by --timeout and --max-memory; --json streams every row"))

@@ -5,7 +5,7 @@
  */
 import type { Event, Stage } from "../events.ts"
 import { modelNameOfStream, runIdOfStream } from "../events.ts"
-import { emptyExperiments, evolveExperiments, type ExperimentView, findExperiment } from "./experiments.ts"
+import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentView, findExperiment } from "./experiments.ts"
 import { evolveModel, type ModelState, type ModelVersionView, type ModelView, toModelView, versionView } from "./models.ts"
 import { evolveRun, type RunState, type RunView, toRunView } from "./runs.ts"
 
@@ -21,6 +21,16 @@ export interface RunFilter {
 
 const visible = (deleted: boolean, viewType: ViewType): boolean =>
   viewType === "all" || (viewType === "deleted" ? deleted : !deleted)
+
+/**
+ * A run as reads show it, given the experiments (its experiment's name; a run counts as deleted
+ * when it or its experiment is). The projection's views, and a single run read from its stream.
+ */
+export const runViewOf = (s: RunState, experiments: ExperimentsState): RunView => {
+  const experiment = experiments.byId.get(s.experimentId)
+  const v = toRunView(s, experiment?.name ?? s.experimentId)
+  return (s.deleted || experiment?.lifecycle === "deleted") && v.lifecycle === "active" ? { ...v, lifecycle: "deleted" } : v
+}
 
 export class LogProjection {
   position = 0
@@ -64,8 +74,7 @@ export class LogProjection {
   }
 
   private view(s: RunState): RunView {
-    const v = toRunView(s, this.experimentName(s.experimentId))
-    return this.deletedRun(s) && v.lifecycle === "active" ? { ...v, lifecycle: "deleted" } : v
+    return runViewOf(s, this.experiments)
   }
 
   runView(id: string): RunView | undefined {

@@ -1,0 +1,262 @@
+/**
+ * Benchmark: opening a large store (issue 11, "open in milliseconds at any size").
+ *
+ * Build: a store of R runs (each: start, two params, P metric points in one logBatch, end)
+ * through the API, under durability "os", 64 runs at a time; the writer's close leaves the index
+ * snapshot beside the log, as any writer's does. The store is cached in .tmp/bench-cache/ under
+ * its parameters (it takes minutes at 100k runs) and reused by later runs. A second directory
+ * holds a hard link of the same log and no snapshot: the same store opened by a full scan.
+ *
+ * Measured, each in fresh child processes, median of --reps:
+ *   - cold CLI `show RUN` (whole process), beside `node -e 0` in the same run: the figure is the
+ *     time beyond Node's own start (target: under 300 ms); `--help` likewise; and `show` on a
+ *     100-run store, for "a large store answers as fast as a small one, within 2x";
+ *   - openTracker + getRun (in the child, module loading excluded), beside the same on the
+ *     snapshot-less copy (target: under 100 ms);
+ *   - peak RSS of that child, beside the snapshot-less one (target: under 200 MB);
+ *   - per call, warm, on a 200-run store in this process: getRun(id) beside the store's own
+ *     readStream of that run, and searchRuns (max 20) beside the same query's SQL through
+ *     tracker.sql (target: under 1 ms each).
+ */
+import { execFile } from "node:child_process"
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { FsEventLog } from "../packages/store-fs/src/index.ts"
+import { openTracker } from "../packages/cli/src/index.ts"
+import { pointBatch } from "./ingest.ts"
+import type { OpenResult } from "./open-child.ts"
+import { type BenchOptions, median, nowMs, pairedRatio, type Row, si } from "./report.ts"
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url))
+const CHILD = fileURLToPath(new URL("./open-child.ts", import.meta.url))
+const BIN = join(ROOT, "packages/cli/src/bin.ts")
+/** Bump when the stored shape changes, so a stale cache is not reused. */
+const CACHE_FORMAT = 1
+const PARALLEL = 64
+
+interface Built {
+  readonly dir: string
+  readonly runId: string
+  readonly runs: number
+  readonly logBytes: number
+  readonly snapshotBytes: number
+}
+
+const buildStore = async (dir: string, runs: number, points: number, log: (line: string) => void): Promise<string> => {
+  const tracker = await openTracker({ dir, durability: "os" })
+  const t0 = nowMs()
+  let last = ""
+  try {
+    for (let i = 0; i < runs; i += PARALLEL) {
+      const ids = await Promise.all(
+        Array.from({ length: Math.min(PARALLEL, runs - i) }, async (_, j) => {
+          const n = i + j
+          const run = await tracker.startRun({ experiment: `exp-${n % 10}`, name: `run-${n}`, tags: { group: String(n % 7) } })
+          run.logParams({ lr: 0.001 * (1 + (n % 5)), layers: 1 + (n % 4) })
+          run.logBatch({ metrics: pointBatch(0, points) })
+          await run.end()
+          return run.id
+        })
+      )
+      last = ids[ids.length - 1]
+      if ((i / PARALLEL) % 200 === 0 && i > 0) log(`  ${si(i)} runs (${((nowMs() - t0) / 1000).toFixed(0)} s)`)
+    }
+  } finally {
+    await tracker.close()
+  }
+  return last
+}
+
+/** The store for these parameters: from the cache, or built now and cached. */
+const cachedStore = async (runs: number, points: number, log: (line: string) => void): Promise<Built> => {
+  const dir = resolve(ROOT, ".tmp/bench-cache", `open-v${CACHE_FORMAT}-${runs}runs-${points}points`)
+  const marker = join(dir, "built.json")
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true })
+    mkdirSync(dir, { recursive: true })
+    log(`open: building a store of ${si(runs)} runs x ${si(points)} points through the API (cached in ${dir})`)
+    const t0 = nowMs()
+    const runId = await buildStore(join(dir, "store"), runs, points, log)
+    log(`  built in ${((nowMs() - t0) / 1000).toFixed(1)} s`)
+    writeFileSync(marker, JSON.stringify({ runId }))
+  } else log(`open: reusing the store in ${dir}`)
+  const { runId } = JSON.parse(readFileSync(marker, "utf8")) as { runId: string }
+  const store = join(dir, "store")
+  const snapshot = join(store, "snapshots", "index.bin")
+  return { dir: store, runId, runs, logBytes: statSync(join(store, "events.log")).size, snapshotBytes: existsSync(snapshot) ? statSync(snapshot).size : 0 }
+}
+
+/** The same log without a snapshot (a hard link: no copy, and nothing here writes to it). */
+const scanOnly = (built: Built): string => {
+  const dir = `${built.dir}-scan`
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir)
+  linkSync(join(built.dir, "events.log"), join(dir, "events.log"))
+  return dir
+}
+
+const wall = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const t0 = nowMs()
+    execFile(process.execPath, args, { env, maxBuffer: 16 << 20 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`${args.join(" ")} failed: ${stderr || error.message}`))
+      else resolve(nowMs() - t0)
+    })
+  })
+
+const child = (dir: string, runId: string): Promise<OpenResult> =>
+  new Promise((resolve, reject) => {
+    execFile(process.execPath, [CHILD, dir, runId], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`open child failed: ${stderr || error.message}`))
+      else resolve(JSON.parse(stdout.trim().split("\n").pop()!) as OpenResult)
+    })
+  })
+
+const MB = (kib: number) => kib / 1024
+
+/** Mean milliseconds per call of `f` over `n` calls, after a warm-up. */
+const perCall = async (n: number, f: (i: number) => Promise<unknown>): Promise<number> => {
+  for (let i = 0; i < Math.min(n, 50); i++) await f(i)
+  const t0 = nowMs()
+  for (let i = 0; i < n; i++) await f(i)
+  return (nowMs() - t0) / n
+}
+
+/** The small-store fast path: per-call costs once warm, each beside the raw read under it. */
+const smallStore = async (opts: BenchOptions): Promise<Row[]> => {
+  const store = await cachedStore(200, 10, opts.log)
+  const tracker = await openTracker({ dir: store.dir })
+  const log = await FsEventLog.open({ dir: store.dir })
+  try {
+    const ids = (await tracker.searchRuns({ maxResults: 200 })).runs.map((r) => r.id)
+    const n = opts.quick ? 200 : 2000
+    const get: number[] = []
+    const raw: number[] = []
+    const search: number[] = []
+    const sql: number[] = []
+    for (let r = 0; r < opts.reps; r++) {
+      get.push(await perCall(n, (i) => tracker.getRun(ids[i % ids.length])))
+      raw.push(await perCall(n, (i) => log.readStream(`run-${ids[i % ids.length]}`)))
+      search.push(await perCall(n / 10, () => tracker.searchRuns({ maxResults: 20 })))
+      sql.push(await perCall(n / 10, () => tracker.sql("SELECT run_id FROM runs ORDER BY start_time DESC, run_id LIMIT 20")))
+      opts.log(`  200-run store, per call: getRun ${get[r].toFixed(3)} ms (readStream ${raw[r].toFixed(3)} ms); searchRuns ${search[r].toFixed(3)} ms (sql ${sql[r].toFixed(3)} ms)`)
+    }
+    return [
+      { name: "getRun per call, warm (200-run store)", figure: median(get), unit: "ms", ceiling: median(raw), ceilingName: "the log's readStream of the run", ratio: pairedRatio(get, raw), target: "< 1 ms", verdict: median(get) < 1 ? "PASS" : "MISS", samples: get, ceilingSamples: raw },
+      { name: "searchRuns (max 20) per call, warm (200-run store)", figure: median(search), unit: "ms", ceiling: median(sql), ceilingName: "tracker.sql of the same 20 ids", ratio: pairedRatio(search, sql), target: "< 1 ms", verdict: median(search) < 1 ? "PASS" : "MISS", samples: search, ceilingSamples: sql }
+    ]
+  } finally {
+    await log.close()
+    await tracker.close()
+  }
+}
+
+export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
+  const runs = opts.quick ? 2_000 : 100_000
+  const points = opts.quick ? 10 : 100
+  const big = await cachedStore(runs, points, opts.log)
+  const small = await cachedStore(100, points, opts.log)
+  const scanDir = scanOnly(big)
+  opts.log(`  log ${(big.logBytes / 2 ** 20).toFixed(0)} MiB (${si(big.logBytes / big.runs)} B per run); index snapshot ${(big.snapshotBytes / 2 ** 20).toFixed(1)} MiB`)
+  try {
+    const cli = (dir: string, ...args: string[]) => [BIN, ...args, "--dir", dir]
+    // One untimed pass of each, so the page cache holds what they read.
+    await wall(["-e", "0"])
+    await wall(cli(big.dir, "show", big.runId))
+    await wall(cli(small.dir, "show", small.runId))
+    await child(big.dir, big.runId)
+    const e0: number[] = []
+    const show: number[] = []
+    const showSmall: number[] = []
+    const help: number[] = []
+    const snap: OpenResult[] = []
+    const scan: OpenResult[] = []
+    for (let r = 0; r < opts.reps; r++) {
+      e0.push(await wall(["-e", "0"]))
+      show.push(await wall(cli(big.dir, "show", big.runId)))
+      showSmall.push(await wall(cli(small.dir, "show", small.runId)))
+      help.push(await wall([BIN, "--help"]))
+      snap.push(await child(big.dir, big.runId))
+      scan.push(await child(scanDir, big.runId))
+      opts.log(
+        `  rep ${r + 1}: node -e 0 ${e0[r].toFixed(0)} ms; show ${show[r].toFixed(0)} ms (${si(small.runs)}-run store ${showSmall[r].toFixed(0)} ms); --help ${help[r].toFixed(0)} ms; ` +
+          `open+getRun ${snap[r].ms.toFixed(0)} ms (no snapshot ${scan[r].ms.toFixed(0)} ms), peak RSS ${MB(snap[r].peakRssKiB).toFixed(0)} MB (no snapshot ${MB(scan[r].peakRssKiB).toFixed(0)} MB)`
+      )
+    }
+    const beyond = show.map((s, i) => s - e0[i])
+    const beyondSmall = showSmall.map((s, i) => s - e0[i])
+    const helpBeyond = help.map((s, i) => s - e0[i])
+    const getMs = snap.map((s) => s.ms)
+    const scanMs = scan.map((s) => s.ms)
+    const rss = snap.map((s) => MB(s.peakRssKiB))
+    const scanRss = scan.map((s) => MB(s.peakRssKiB))
+    const size = `${si(runs)} runs x ${si(points)} points`
+    return [
+      {
+        name: `cold CLI show RUN beyond node start (${size})`,
+        figure: median(beyond),
+        unit: "ms",
+        ceiling: median(e0),
+        ceilingName: "node -e 0",
+        ratio: pairedRatio(beyond, e0),
+        target: "< 300 ms beyond node start",
+        verdict: median(beyond) < 300 ? "PASS" : "MISS",
+        samples: beyond,
+        ceilingSamples: e0
+      },
+      {
+        name: `show RUN, ${size} vs ${si(small.runs)} runs (both beyond node start)`,
+        figure: median(beyond),
+        unit: "ms",
+        ceiling: median(beyondSmall),
+        ceilingName: `show on a ${small.runs}-run store`,
+        ratio: pairedRatio(beyond, beyondSmall),
+        target: "<= 2x",
+        verdict: pairedRatio(beyond, beyondSmall) <= 2 ? "PASS" : "MISS",
+        samples: beyond,
+        ceilingSamples: beyondSmall
+      },
+      {
+        name: "cold CLI --help beyond node start",
+        figure: median(helpBeyond),
+        unit: "ms",
+        ceiling: median(e0),
+        ceilingName: "node -e 0",
+        ratio: pairedRatio(helpBeyond, e0),
+        target: "< 250 ms in total",
+        verdict: median(help) < 250 ? "PASS" : "MISS",
+        samples: helpBeyond,
+        ceilingSamples: e0
+      },
+      {
+        name: `openTracker + getRun (${size})`,
+        figure: median(getMs),
+        unit: "ms",
+        ceiling: median(scanMs),
+        ceilingName: "the same without the index snapshot (full scan)",
+        ratio: pairedRatio(getMs, scanMs),
+        target: "< 100 ms",
+        verdict: median(getMs) < 100 ? "PASS" : "MISS",
+        samples: getMs,
+        ceilingSamples: scanMs,
+        note: `log ${(big.logBytes / 2 ** 20).toFixed(0)} MiB, snapshot ${(big.snapshotBytes / 2 ** 20).toFixed(1)} MiB`
+      },
+      {
+        name: `peak RSS of openTracker + getRun (${size})`,
+        figure: median(rss),
+        unit: "MB",
+        ceiling: median(scanRss),
+        ceilingName: "the same without the index snapshot (full scan)",
+        ratio: pairedRatio(rss, scanRss),
+        target: "< 200 MB",
+        verdict: median(rss) < 200 ? "PASS" : "MISS",
+        samples: rss,
+        ceilingSamples: scanRss
+      },
+      ...(await smallStore(opts))
+    ]
+  } finally {
+    rmSync(scanDir, { recursive: true, force: true })
+  }
+}
