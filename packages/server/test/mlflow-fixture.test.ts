@@ -1,0 +1,129 @@
+/**
+ * MLflow's Python client, replayed: the exact request bodies MLflow's own tests assert its client
+ * sends (fixtures/mlflow-fluent-requests.json, from tests/store/tracking/test_rest_store.py), in
+ * the fluent API's order, against a real `runledger server` over a real store.
+ */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { openTracker } from "@runledger/runtime"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { mlflow, type ServerProcess, startServerProcess, storeDir } from "./helpers.ts"
+
+interface Step {
+  readonly call: string
+  readonly method: string
+  readonly endpoint: string
+  readonly body?: Record<string, unknown>
+  readonly text?: string
+  readonly expect: { readonly status: number; readonly error_code?: string }
+  readonly save?: Record<string, string>
+}
+
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures/mlflow-fluent-requests.json"), "utf8")) as { readonly steps: ReadonlyArray<Step> }
+
+const substitute = (value: unknown, vars: Record<string, string>): unknown =>
+  typeof value === "string"
+    ? value.replace(/\$\{(\w+)\}/g, (_, name: string) => vars[name] ?? `\${${name}}`)
+    : Array.isArray(value)
+    ? value.map((v) => substitute(v, vars))
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]))
+    : value
+
+const at = (json: unknown, path: string): unknown => path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], json)
+
+describe("MLflow's fluent client, replayed from MLflow's own test bodies", () => {
+  let dir: string
+  let server: ServerProcess
+  const vars: Record<string, string> = {}
+  const replies: Array<{ readonly step: Step; readonly status: number; readonly json: Record<string, unknown> }> = []
+
+  beforeAll(async () => {
+    dir = storeDir()
+    server = await startServerProcess(dir)
+    for (const raw of fixture.steps) {
+      const step = substitute(raw, vars) as Step
+      let status: number
+      let json: Record<string, unknown>
+      if (step.endpoint.startsWith("mlflow-artifacts:")) {
+        const res = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${step.endpoint.slice("mlflow-artifacts:".length)}`, { method: step.method, body: step.text, headers: { "content-type": "text/plain" } })
+        status = res.status
+        json = (await res.json()) as Record<string, unknown>
+      } else {
+        ;({ status, json } = await mlflow(server.url, step.method, step.endpoint, step.body))
+      }
+      replies.push({ step: raw, status, json })
+      for (const [name, path] of Object.entries(step.save ?? {})) {
+        const v = at(json, path)
+        if (typeof v === "string") vars[name] = v
+      }
+    }
+  })
+
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("answers every request of the sequence with MLflow's status and error code", () => {
+    expect(replies.map((r) => ({ call: r.step.call, status: r.status, error_code: r.json.error_code }))).toEqual(
+      fixture.steps.map((s) => ({ call: s.call, status: s.expect.status, error_code: s.expect.error_code }))
+    )
+  })
+
+  it("leaves the run as the accepted requests made it, and nothing of the refused ones", async () => {
+    const { json } = await mlflow(server.url, "GET", "runs/get", { run_id: vars.RUN })
+    const run = json.run as { info: Record<string, unknown>; data: { metrics: Array<Record<string, unknown>>; params: Array<Record<string, unknown>>; tags: Array<Record<string, unknown>> } }
+    expect(run.info).toMatchObject({ run_id: vars.RUN, run_name: "my name", experiment_id: vars.EXP, user_id: "mock user", status: "FINISHED", lifecycle_stage: "active" })
+    expect(run.info.artifact_uri).toBe(`mlflow-artifacts:/${vars.EXP}/${vars.RUN}/artifacts`)
+    expect(Object.fromEntries(run.data.params.map((p) => [p.key, p.value]))).toEqual({ k1: "v1", p1: "p1val", p2: "p2val" })
+    const tags = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]))
+    expect(tags).toMatchObject({ "mlflow.source.name": "rest test", "mlflow.source.type": "LOCAL", "mlflow.user": "mock user", "mlflow.runName": "my name", t1: "t1val", t2: "t2val" })
+    // m1 latest is the step-3 point; m2 only from the accepted batch (step 1), never the refused step -1.
+    expect(run.data.metrics.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
+      { key: "m1", value: 0.87, timestamp: 12345, step: 3 },
+      { key: "m2", value: 0.49, timestamp: 12345, step: 1 },
+      { key: "m3", value: 0.58, timestamp: 12345, step: 2 }
+    ])
+  })
+
+  it("pages the metric history: two pages of one point, the second without a token", () => {
+    const pages = replies.filter((r) => r.step.endpoint === "metrics/get-history").map((r) => r.json)
+    expect(pages).toHaveLength(2)
+    expect(pages[0].metrics).toHaveLength(1)
+    expect(typeof pages[0].next_page_token).toBe("string")
+    expect(pages[1].metrics).toHaveLength(1)
+    expect(pages[1].next_page_token).toBeUndefined()
+    const steps = [...(pages[0].metrics as Array<{ step: number }>), ...(pages[1].metrics as Array<{ step: number }>)].map((m) => m.step).sort()
+    expect(steps).toEqual([0, 3])
+  })
+
+  it("finds the run by MLflow's filter and lists, downloads its artifact", async () => {
+    const search = replies.find((r) => r.step.call.startsWith("search_runs (SearchRuns on this"))!
+    expect((search.json.runs as Array<{ info: { run_id: string } }>).map((r) => r.info.run_id)).toEqual([vars.RUN])
+    const list = await mlflow(server.url, "GET", "artifacts/list", { run_id: vars.RUN, path: "model" })
+    expect(list.json).toEqual({ root_uri: `mlflow-artifacts:/${vars.EXP}/${vars.RUN}/artifacts`, files: [{ path: "model/weights.txt", is_dir: false, file_size: 12 }] })
+    const res = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${vars.EXP}/${vars.RUN}/artifacts/model/weights.txt`)
+    expect(await res.text()).toBe("0.1 0.2 0.3\n")
+    const proxyList = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts?path=${vars.EXP}/${vars.RUN}/artifacts/model`)
+    expect(await proxyList.json()).toEqual({ files: [{ path: "weights.txt", is_dir: false, file_size: 12 }] })
+  })
+
+  it("logs to a FINISHED run as MLflow allows, recording the reopen and the end again in the run's log", async () => {
+    const posthoc = await mlflow(server.url, "POST", "runs/log-metric", { run_id: vars.RUN, key: "eval_acc", value: "NaN", timestamp: 20000, step: 0 })
+    expect(posthoc).toEqual({ status: 200, json: {} })
+    const { json } = await mlflow(server.url, "GET", "runs/get", { run_id: vars.RUN })
+    const run = json.run as { info: { status: string }; data: { metrics: Array<{ key: string; value: unknown }> } }
+    expect(run.info.status).toBe("FINISHED")
+    expect(run.data.metrics.find((m) => m.key === "eval_acc")?.value).toBe("NaN")
+    const reopened = await mlflow(server.url, "POST", "runs/update", { run_id: vars.RUN, status: "RUNNING" })
+    expect((reopened.json.run_info as { status: string }).status).toBe("RUNNING")
+    await server.stop()
+    const tracker = await openTracker({ dir })
+    try {
+      const types = (await tracker.streamEvents(`run-${vars.RUN}`)).map((e) => e.type)
+      expect(types.slice(-4)).toEqual(["RunResumed", "MetricsLogged", "RunEnded", "RunResumed"])
+    } finally {
+      await tracker.close()
+    }
+  })
+})
