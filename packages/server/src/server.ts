@@ -110,8 +110,9 @@ export const makeApp = (ctx: MlflowContext, options: { readonly token?: string; 
   }
   const limit = bodyLimit({
     maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
     onError: (c) =>
-      c.json(new MlflowError("REQUEST_LIMIT_EXCEEDED", `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.`).toJSON(), 413)
+      c.json(new MlflowError("REQUEST_LIMIT_EXCEEDED", `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.`).toJSON(), 413, { connection: "close" })
   })
   app.onError((e, c) => errorResponse(c, e))
   app.get("/health", (c) => c.text("OK"))

@@ -49,7 +49,8 @@ export const updateStatus = async (ctx: MlflowContext, runId: string, status: "R
   const state = await run(ctx.tracker.effect.loadRun(runId))
   const commands: RunCommand[] = []
   if (status === "RUNNING") {
-    if (state.status !== "RUNNING" && !state.deleted) commands.push(reopen(state))
+    // A deleted run is handed to the tracker too, which refuses it (deleted runs take no writes).
+    if (state.status !== "RUNNING" || state.deleted) commands.push(reopen(state))
     for (const c of extra) commands.push(c)
   } else if (state.status === "RUNNING" || state.deleted) {
     for (const c of extra) commands.push(c)
