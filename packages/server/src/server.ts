@@ -20,7 +20,7 @@ import { pipeline } from "node:stream/promises"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { ARTIFACT_ROUTES, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
-import { DEFAULT_EXPERIMENT_NAME, type Handler, type MlflowContext, run } from "./mlflow/context.ts"
+import { DEFAULT_EXPERIMENT_NAME, type Handler, type MlflowContext, run, serialByKey } from "./mlflow/context.ts"
 import { MlflowError, toMlflowError } from "./mlflow/errors.ts"
 import { EXPERIMENT_ROUTES } from "./mlflow/experiments.ts"
 import type { Fields } from "./mlflow/json.ts"
@@ -168,12 +168,15 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   let server: Server
   try {
     const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
-    const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id }
+    const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey() }
     const app = makeApp(ctx, options)
     let inflight = 0
     let closing = false
     let drained: (() => void) | undefined
     const fetch = async (req: Request, env: HttpBindings): Promise<Response> => {
+      if (closing) {
+        return Response.json(new MlflowError("TEMPORARILY_UNAVAILABLE", "The server is shutting down; retry against its next start.").toJSON(), { status: 503, headers: { connection: "close", "retry-after": "1" } })
+      }
       inflight++
       try {
         const res = await app.fetch(req, env)
@@ -208,12 +211,18 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
       close() {
         closed ??= (async () => {
+          // Node's server.close() also drops connections it counts idle, which can include one whose
+          // request body is still arriving; so the listener stays up until the requests in flight are
+          // done, answering new ones 503 (MLflow's client retries those), and closes after.
           closing = true
+          if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
+          // The last responses are still being written (they end their connections: Connection: close);
+          // idle keep-alive connections go now, and anything left after 10 s is cut.
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
           server.closeIdleConnections()
-          if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
-          server.closeAllConnections()
+          const cut = setTimeout(() => server.closeAllConnections(), 10_000)
           await stopped
+          clearTimeout(cut)
           await tracker.close()
         })()
         return closed

@@ -16,6 +16,28 @@ export interface MlflowContext {
   readonly tracker: Tracker
   /** The real id of the experiment named "Default" (MLflow's "0"). */
   readonly defaultExperimentId: string
+  /** Runs `f` after every earlier call with the same key has settled (see `serialByKey`). */
+  readonly serial: <A>(key: string, f: () => Promise<A>) => Promise<A>
+}
+
+/**
+ * One queue per key. The server is the one writer of every run it serves, so it decides a run's
+ * writes one at a time: many clients logging to one run then wait their turn instead of racing
+ * each other through the tracker's conflict retries until those run out.
+ */
+export const serialByKey = () => {
+  const tails = new Map<string, Promise<unknown>>()
+  return <A>(key: string, f: () => Promise<A>): Promise<A> => {
+    const before = tails.get(key) ?? Promise.resolve()
+    const result = before.then(f, f)
+    const tail = result.then(() => {}, () => {})
+    tails.set(key, tail)
+    // The last one out removes the key, so the map holds only runs with writes in progress.
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key)
+    })
+    return result
+  }
 }
 
 /** One endpoint's mapping: the request's fields in, MLflow's response body out (or an MlflowError thrown). */

@@ -35,17 +35,23 @@ const endAgain = (state: RunState): RunCommand => {
 }
 
 /** Record `commands` on a run the way MLflow allows: an ended run is reopened around them. */
-export const recordMlflow = async (ctx: MlflowContext, runId: string, commands: ReadonlyArray<RunCommand>): Promise<void> => {
-  const state = await run(ctx.tracker.effect.loadRun(runId))
-  const ended = !state.deleted && state.status !== "RUNNING"
-  await run(ctx.tracker.effect.record(runId, ended ? [reopen(state), ...commands, endAgain(state)] : commands))
-}
+export const recordMlflow = (ctx: MlflowContext, runId: string, commands: ReadonlyArray<RunCommand>): Promise<void> =>
+  ctx.serial(runId, async () => {
+    const state = await run(ctx.tracker.effect.loadRun(runId))
+    const ended = !state.deleted && state.status !== "RUNNING"
+    await run(ctx.tracker.effect.record(runId, ended ? [reopen(state), ...commands, endAgain(state)] : commands))
+  })
 
 /**
  * `runs/update`: RUNNING reopens an ended run; an end status ends a running run, or changes an
  * ended run's status (reopen, then end with the new one); the run's own status again is a no-op.
  */
 export const updateStatus = async (ctx: MlflowContext, runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", extra: ReadonlyArray<RunCommand>): Promise<void> => {
+  const commands = await ctx.serial(runId, () => updateCommands(ctx, runId, status, extra))
+  if (commands === "same") await recordMlflow(ctx, runId, extra)
+}
+
+const updateCommands = async (ctx: MlflowContext, runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", extra: ReadonlyArray<RunCommand>): Promise<"same" | RunCommand[]> => {
   const state = await run(ctx.tracker.effect.loadRun(runId))
   const commands: RunCommand[] = []
   if (status === "RUNNING") {
@@ -60,7 +66,8 @@ export const updateStatus = async (ctx: MlflowContext, runId: string, status: "R
     for (const c of extra) commands.push(c)
     commands.push({ _tag: "EndRun", status })
   } else {
-    return recordMlflow(ctx, runId, extra)
+    return "same"
   }
   if (commands.length > 0) await run(ctx.tracker.effect.record(runId, commands))
+  return commands
 }
