@@ -108,6 +108,19 @@ describe("MLflow's fluent client, replayed from MLflow's own test bodies", () =>
     expect(await proxyList.json()).toEqual({ files: [{ path: "weights.txt", is_dir: false, file_size: 12 }] })
   })
 
+  it("takes runledger's OR, NOT and parentheses in runs/search filters, beyond MLflow's AND", async () => {
+    const ids = async (filter: string) => {
+      const r = await mlflow(server.url, "POST", "runs/search", { experiment_ids: [vars.EXP], filter, run_view_type: "ALL" })
+      expect(r.status).toBe(200)
+      return ((r.json.runs ?? []) as Array<{ info: { run_id: string } }>).map((x) => x.info.run_id)
+    }
+    expect(await ids("params.k1 = 'nope' OR (metrics.m1 > 0.5 AND NOT tags.t2 = 'other')")).toEqual([vars.RUN])
+    expect(await ids("NOT (params.k1 = 'v1')")).toEqual([])
+    const bad = await mlflow(server.url, "POST", "runs/search", { experiment_ids: [vars.EXP], filter: "metrics.m1 >" })
+    expect(bad.status).toBe(400)
+    expect(bad.json.error_code).toBe("INVALID_PARAMETER_VALUE")
+  })
+
   it("logs to a FINISHED run as MLflow allows, recording the reopen and the end again in the run's log", async () => {
     const posthoc = await mlflow(server.url, "POST", "runs/log-metric", { run_id: vars.RUN, key: "eval_acc", value: "NaN", timestamp: 20000, step: 0 })
     expect(posthoc).toEqual({ status: 200, json: {} })
