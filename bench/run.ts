@@ -1,5 +1,5 @@
 /**
- * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,unawaited,replay,catchup,analytics] [--reps N]`
+ * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,unawaited,replay,catchup,analytics,server] [--reps N]`
  *
  *   --quick   smaller sizes and one repetition: a smoke run in seconds
  *   --json    print the results as JSON on stdout (progress still goes to stderr)
@@ -15,6 +15,7 @@ import { benchAnalytics } from "./analytics.ts"
 import { benchCatchup } from "./catchup.ts"
 import { benchIngest } from "./ingest.ts"
 import { benchReplay } from "./replay.ts"
+import { benchServer } from "./server.ts"
 import { type BenchOptions, formatTable, machine, type Row } from "./report.ts"
 import { benchUnawaited } from "./unawaited.ts"
 
@@ -26,7 +27,8 @@ const BENCHES: Record<string, (opts: BenchOptions) => Promise<Row[]>> = {
     const r = await benchCatchup({ points: opts.quick ? 1_000_000 : 10_000_000, quick: opts.quick })
     return [{ name: r.name, figure: r.figure, unit: r.unit, ceiling: r.ceiling, ceilingName: r.ceilingName, ratio: r.ratio, target: r.target, verdict: r.ratio >= 0.5 ? "PASS" : "MISS", note: r.notes }]
   },
-  analytics: benchAnalytics
+  analytics: benchAnalytics,
+  server: (opts) => benchServer(opts)
 }
 
 const { values } = parseArgs({
