@@ -101,3 +101,35 @@ describe("the server process", () => {
     expect(await back.text()).toBe("first half, second half\n")
   })
 })
+
+describe("metrics/get-history-bulk-interval", () => {
+  let server: ServerProcess | undefined
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("gives each run's metric downsampled to at most max_results points, its last point included", async () => {
+    server = await startServerProcess(storeDir())
+    const runs = [await createRun(server.url, "0", "a"), await createRun(server.url, "0", "b")]
+    for (const [r, runId] of runs.entries()) {
+      for (let b = 0; b < 3; b++) {
+        const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: "loss", value: r === 1 && i === 999 && b === 2 ? "NaN" : 1 / (b * 1000 + i + 1), timestamp: 1_700_000_000_000, step: b * 1000 + i }))
+        expect((await mlflow(server.url, "POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200)
+      }
+    }
+    const reply = await mlflow(server.url, "GET", "metrics/get-history-bulk-interval", { run_ids: runs, metric_key: "loss", max_results: 50 })
+    expect(reply.status).toBe(200)
+    const points = reply.json.metrics as Array<{ key: string; value: number | string; step: number; run_id: string }>
+    for (const [r, runId] of runs.entries()) {
+      const mine = points.filter((p) => p.run_id === runId)
+      expect(mine.length).toBeGreaterThan(1)
+      expect(mine.length).toBeLessThanOrEqual(50)
+      expect(mine.map((p) => p.step)).toEqual([...mine.map((p) => p.step)].sort((x, y) => x - y))
+      expect(mine[mine.length - 1].step).toBe(2999)
+      expect(mine[mine.length - 1].value).toBe(r === 1 ? "NaN" : 1 / 3000)
+    }
+    const ranged = await mlflow(server.url, "GET", "metrics/get-history-bulk-interval", { run_ids: runs, metric_key: "loss", start_step: 10 })
+    expect(ranged.status).toBe(400)
+    expect(ranged.json.error_code).toBe("INVALID_PARAMETER_VALUE")
+  })
+})
