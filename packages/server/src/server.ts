@@ -20,11 +20,12 @@ import { pipeline } from "node:stream/promises"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { ARTIFACT_ROUTES, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
-import { DEFAULT_EXPERIMENT_NAME, type Handler, type MlflowContext, run, serialByKey } from "./mlflow/context.ts"
+import { DEFAULT_EXPERIMENT_NAME, type MlflowContext, type Route, run, serialByKey } from "./mlflow/context.ts"
 import { MlflowError, toMlflowError } from "./mlflow/errors.ts"
 import { EXPERIMENT_ROUTES } from "./mlflow/experiments.ts"
 import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
+import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 
 export interface ServerOptions {
@@ -117,11 +118,15 @@ export const makeApp = (ctx: MlflowContext, options: { readonly token?: string; 
   app.onError((e, c) => errorResponse(c, e))
   app.get("/health", (c) => c.text("OK"))
 
-  const routes: ReadonlyArray<readonly [method: "GET" | "POST", path: string, handler: Handler]> = [...EXPERIMENT_ROUTES, ...RUN_ROUTES, ...METRIC_ROUTES, ...ARTIFACT_ROUTES]
+  const routes: ReadonlyArray<Route> = [...EXPERIMENT_ROUTES, ...RUN_ROUTES, ...METRIC_ROUTES, ...ARTIFACT_ROUTES, ...REGISTRY_ROUTES]
   for (const prefix of PREFIXES) {
     for (const [method, path, handler] of routes) {
-      if (method === "GET") app.get(`${prefix}/${path}`, async (c) => c.json(await handler(ctx, queryFields(c))))
-      else app.post(`${prefix}/${path}`, limit, async (c) => c.json(await handler(ctx, await jsonFields(c))))
+      const url = `${prefix}/${path}`
+      if (method === "GET") app.get(url, async (c) => c.json(await handler(ctx, queryFields(c))))
+      else if (method === "DELETE") {
+        // MLflow's clients send a DELETE's fields in the query string or a JSON body: both are read.
+        app.delete(url, limit, async (c) => c.json(await handler(ctx, { ...queryFields(c), ...(c.req.header("content-type") === undefined ? {} : await jsonFields(c)) })))
+      } else app.on(method, url, limit, async (c) => c.json(await handler(ctx, await jsonFields(c))))
     }
   }
 

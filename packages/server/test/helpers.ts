@@ -3,6 +3,8 @@
  * in a temp dir (the CLI's e2e harness spawns it), and plain fetch calls in MLflow's shape.
  */
 import type { ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { freshRoot, startCli } from "../../cli/test/harness.ts"
 
@@ -76,4 +78,60 @@ export const mlflow = async (
   const res = await fetch(target, init)
   const text = await res.text()
   return { status: res.status, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) }
+}
+
+/** One request of a fixture: MLflow's body, the answer MLflow's server gives, ids to keep for later steps. */
+export interface Step {
+  readonly call: string
+  readonly method: string
+  readonly endpoint: string
+  readonly body?: Record<string, unknown>
+  readonly text?: string
+  readonly expect: { readonly status: number; readonly error_code?: string }
+  readonly save?: Record<string, string>
+}
+
+export interface Replayed {
+  readonly step: Step
+  readonly status: number
+  readonly json: Record<string, unknown>
+}
+
+export const steps = (fixture: string): ReadonlyArray<Step> =>
+  (JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", fixture), "utf8")) as { readonly steps: ReadonlyArray<Step> }).steps
+
+const substitute = (value: unknown, vars: Record<string, string>): unknown =>
+  typeof value === "string"
+    ? value.replace(/\$\{(\w+)\}/g, (_, name: string) => vars[name] ?? `\${${name}}`)
+    : Array.isArray(value)
+    ? value.map((v) => substitute(v, vars))
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]))
+    : value
+
+const at = (json: unknown, path: string): unknown => path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], json)
+
+/**
+ * Send a fixture's requests in order, `${NAME}` replaced by what earlier answers gave (a step's
+ * `save`). An endpoint `mlflow-artifacts:<path>` goes to the artifact proxy with `text` as the body.
+ */
+export const replay = async (url: string, list: ReadonlyArray<Step>): Promise<{ vars: Record<string, string>; replies: ReadonlyArray<Replayed> }> => {
+  const vars: Record<string, string> = {}
+  const replies: Replayed[] = []
+  for (const raw of list) {
+    const step = substitute(raw, vars) as Step
+    let reply: Reply
+    if (step.endpoint.startsWith("mlflow-artifacts:")) {
+      const res = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${step.endpoint.slice("mlflow-artifacts:".length)}`, { method: step.method, body: step.text, headers: { "content-type": "text/plain" } })
+      reply = { status: res.status, json: (await res.json()) as Record<string, unknown> }
+    } else {
+      reply = await mlflow(url, step.method, step.endpoint, step.body)
+    }
+    replies.push({ step: raw, status: reply.status, json: reply.json })
+    for (const [name, path] of Object.entries(step.save ?? {})) {
+      const v = at(reply.json, path)
+      if (typeof v === "string") vars[name] = v
+    }
+  }
+  return { vars, replies }
 }

@@ -3,61 +3,22 @@
  * sends (fixtures/mlflow-fluent-requests.json, from tests/store/tracking/test_rest_store.py), in
  * the fluent API's order, against a real `runledger server` over a real store.
  */
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import { openTracker } from "@runledger/runtime"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { mlflow, type ServerProcess, startServerProcess, storeDir } from "./helpers.ts"
+import { mlflow, type Replayed, replay, type ServerProcess, startServerProcess, steps, storeDir } from "./helpers.ts"
 
-interface Step {
-  readonly call: string
-  readonly method: string
-  readonly endpoint: string
-  readonly body?: Record<string, unknown>
-  readonly text?: string
-  readonly expect: { readonly status: number; readonly error_code?: string }
-  readonly save?: Record<string, string>
-}
-
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures/mlflow-fluent-requests.json"), "utf8")) as { readonly steps: ReadonlyArray<Step> }
-
-const substitute = (value: unknown, vars: Record<string, string>): unknown =>
-  typeof value === "string"
-    ? value.replace(/\$\{(\w+)\}/g, (_, name: string) => vars[name] ?? `\${${name}}`)
-    : Array.isArray(value)
-    ? value.map((v) => substitute(v, vars))
-    : typeof value === "object" && value !== null
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]))
-    : value
-
-const at = (json: unknown, path: string): unknown => path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], json)
+const fixture = { steps: steps("mlflow-fluent-requests.json") }
 
 describe("MLflow's fluent client, replayed from MLflow's own test bodies", () => {
   let dir: string
   let server: ServerProcess
-  const vars: Record<string, string> = {}
-  const replies: Array<{ readonly step: Step; readonly status: number; readonly json: Record<string, unknown> }> = []
+  let vars: Record<string, string> = {}
+  let replies: ReadonlyArray<Replayed> = []
 
   beforeAll(async () => {
     dir = storeDir()
     server = await startServerProcess(dir)
-    for (const raw of fixture.steps) {
-      const step = substitute(raw, vars) as Step
-      let status: number
-      let json: Record<string, unknown>
-      if (step.endpoint.startsWith("mlflow-artifacts:")) {
-        const res = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${step.endpoint.slice("mlflow-artifacts:".length)}`, { method: step.method, body: step.text, headers: { "content-type": "text/plain" } })
-        status = res.status
-        json = (await res.json()) as Record<string, unknown>
-      } else {
-        ;({ status, json } = await mlflow(server.url, step.method, step.endpoint, step.body))
-      }
-      replies.push({ step: raw, status, json })
-      for (const [name, path] of Object.entries(step.save ?? {})) {
-        const v = at(json, path)
-        if (typeof v === "string") vars[name] = v
-      }
-    }
+    ;({ vars, replies } = await replay(server.url, fixture.steps))
   })
 
   afterAll(async () => {

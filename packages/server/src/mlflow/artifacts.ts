@@ -10,7 +10,7 @@
  * only, by content address: no path from a request ever names a file on disk.
  */
 import type { RunView } from "@runledger/runtime"
-import { call, experimentIdOf, type Handler, type MlflowContext, run } from "./context.ts"
+import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run } from "./context.ts"
 import { runArtifactUri } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { optionalString, runIdOf } from "./json.ts"
@@ -59,7 +59,7 @@ const list: Handler = async (ctx, f) => {
   return { root_uri: runArtifactUri(view.experimentId, view.id), files: listing(view.artifacts, dir) }
 }
 
-export const ARTIFACT_ROUTES: ReadonlyArray<readonly [method: "GET" | "POST", path: string, handler: Handler]> = [
+export const ARTIFACT_ROUTES: ReadonlyArray<Route> = [
   ["GET", "artifacts/list", list]
 ]
 

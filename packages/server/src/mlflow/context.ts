@@ -43,6 +43,9 @@ export const serialByKey = () => {
 /** One endpoint's mapping: the request's fields in, MLflow's response body out (or an MlflowError thrown). */
 export type Handler = (ctx: MlflowContext, fields: Fields) => Promise<unknown>
 
+/** An endpoint: its method, its path below the API prefix, its mapping. */
+export type Route = readonly [method: "GET" | "POST" | "PATCH" | "DELETE", path: string, handler: Handler]
+
 /** A tracker call of the Effect API, as a Promise whose rejection is already an MlflowError. */
 export const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => Effect.runPromise(effect).catch((e: unknown) => Promise.reject(toMlflowError(e)))
 

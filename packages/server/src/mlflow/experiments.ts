@@ -6,7 +6,7 @@
  * `artifact_location` is refused too, since artifacts live in the store.
  */
 import type { ExperimentView } from "@runledger/runtime"
-import { call, experimentIdOf, type Handler, type MlflowContext, run } from "./context.ts"
+import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run } from "./context.ts"
 import { experimentJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { type Fields, objectList, optionalString, page, requireString, stringList, viewTypeOf } from "./json.ts"
@@ -77,7 +77,7 @@ const setTag: Handler = async () => {
   throw new MlflowError("NOT_IMPLEMENTED", "runledger cannot tag an existing experiment yet; tag its runs instead.")
 }
 
-export const EXPERIMENT_ROUTES: ReadonlyArray<readonly [method: "GET" | "POST", path: string, handler: Handler]> = [
+export const EXPERIMENT_ROUTES: ReadonlyArray<Route> = [
   ["POST", "experiments/create", create],
   ["GET", "experiments/get", get],
   ["GET", "experiments/get-by-name", getByName],

@@ -7,7 +7,7 @@
  * point is the last of its bucket, so a run's last point is always there. `start_step` /
  * `end_step` are refused for now: the read model downsamples whole series.
  */
-import { call, type Handler } from "./context.ts"
+import { call, type Handler, type Route } from "./context.ts"
 import { metricJson } from "./entities.ts"
 import { invalidParameter } from "./errors.ts"
 import { double, optionalInt, page, requireString, runIdOf, stringList } from "./json.ts"
@@ -47,7 +47,7 @@ const getHistoryBulkInterval: Handler = async (ctx, f) => {
   return { metrics }
 }
 
-export const METRIC_ROUTES: ReadonlyArray<readonly [method: "GET" | "POST", path: string, handler: Handler]> = [
+export const METRIC_ROUTES: ReadonlyArray<Route> = [
   ["GET", "metrics/get-history", getHistory],
   ["GET", "metrics/get-history-bulk-interval", getHistoryBulkInterval]
 ]

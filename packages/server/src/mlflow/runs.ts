@@ -7,7 +7,7 @@
  * clock, so the log's times stay in order), and `runs/log-inputs` (runledger has no datasets yet:
  * refused with NOT_IMPLEMENTED rather than stored as something it is not).
  */
-import { call, experimentIdOf, type Handler, type MlflowContext, run, type RunCommand } from "./context.ts"
+import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run, type RunCommand } from "./context.ts"
 import { runInfoJson, runJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { experimentById } from "./experiments.ts"
@@ -157,6 +157,38 @@ const deleteTag: Handler = async (ctx, f) => {
   return {}
 }
 
+/** The tag MLflow's server keeps a run's logged models in: a JSON list of their MLmodel documents. */
+const LOGGED_MODELS_TAG = "mlflow.log-model.history"
+
+/** runs/log-model, as MLflow's server records it: the model's JSON appended to the run's logged-models tag. */
+const logModel: Handler = async (ctx, f) => {
+  const runId = runIdOf(f)
+  const text = requireString(f, "model_json")
+  let model: unknown
+  try {
+    model = JSON.parse(text)
+  } catch {
+    throw invalidParameter("model_json is not valid JSON; send the model's MLmodel document as JSON text.")
+  }
+  if (typeof model !== "object" || model === null || Array.isArray(model)) throw invalidParameter("model_json must be a JSON object (a model's MLmodel document).")
+  await recordMlflow(ctx, runId, (state) => {
+    const before = state.tags[LOGGED_MODELS_TAG]
+    let list: unknown[] = []
+    if (before !== undefined) {
+      try {
+        const parsed: unknown = JSON.parse(before)
+        if (Array.isArray(parsed)) list = parsed
+      } catch {
+        throw invalidParameter(`The run's ${LOGGED_MODELS_TAG} tag is not a JSON list; it cannot be appended to.`)
+      }
+    }
+    const value = JSON.stringify([...list, model])
+    checkTag(LOGGED_MODELS_TAG, value)
+    return [{ _tag: "SetTags", tags: { [LOGGED_MODELS_TAG]: value } }]
+  })
+  return {}
+}
+
 const logInputs: Handler = async () => {
   throw new MlflowError("NOT_IMPLEMENTED", "runledger has no datasets yet, so runs/log-inputs is not supported; log the dataset's name and digest as params or tags instead.")
 }
@@ -179,7 +211,7 @@ const search: Handler = async (ctx, f) => {
   return { runs: found.runs.map(runJson), ...(found.nextPageToken ? { next_page_token: found.nextPageToken } : {}) }
 }
 
-export const RUN_ROUTES: ReadonlyArray<readonly [method: "GET" | "POST", path: string, handler: Handler]> = [
+export const RUN_ROUTES: ReadonlyArray<Route> = [
   ["POST", "runs/create", create],
   ["GET", "runs/get", get],
   ["POST", "runs/update", update],
@@ -191,5 +223,6 @@ export const RUN_ROUTES: ReadonlyArray<readonly [method: "GET" | "POST", path: s
   ["POST", "runs/log-parameter", logParam],
   ["POST", "runs/set-tag", setTag],
   ["POST", "runs/delete-tag", deleteTag],
-  ["POST", "runs/log-inputs", logInputs]
+  ["POST", "runs/log-inputs", logInputs],
+  ["POST", "runs/log-model", logModel]
 ]

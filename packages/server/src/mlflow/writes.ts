@@ -18,7 +18,7 @@
 import type { Effect } from "effect"
 import { type MlflowContext, run, type RunCommand } from "./context.ts"
 
-type RunState = Effect.Success<ReturnType<MlflowContext["tracker"]["effect"]["loadRun"]>>
+export type RunState = Effect.Success<ReturnType<MlflowContext["tracker"]["effect"]["loadRun"]>>
 
 /** One past the highest step logged: a resume from there sets nothing aside. */
 const nextStep = (state: RunState): number => {
@@ -35,10 +35,12 @@ const endAgain = (state: RunState): RunCommand => {
 }
 
 /** Record `commands` on a run the way MLflow allows: an ended run is reopened around them. */
-export const recordMlflow = (ctx: MlflowContext, runId: string, commands: ReadonlyArray<RunCommand>): Promise<void> =>
+export const recordMlflow = (ctx: MlflowContext, runId: string, commands: ReadonlyArray<RunCommand> | ((state: RunState) => ReadonlyArray<RunCommand>)): Promise<void> =>
   ctx.serial(runId, async () => {
     const state = await run(ctx.tracker.effect.loadRun(runId))
     const ended = !state.deleted && state.status !== "RUNNING"
+    // A write that depends on the run (a tag appended to) is computed here, in the run's turn.
+    if (typeof commands === "function") commands = commands(state)
     await run(ctx.tracker.effect.record(runId, ended ? [reopen(state), ...commands, endAgain(state)] : commands))
   })
 
