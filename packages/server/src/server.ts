@@ -173,7 +173,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   let server: Server
   try {
     const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
-    const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey() }
+    const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey(), handles: new Map() }
     const app = makeApp(ctx, options)
     let inflight = 0
     let closing = false

@@ -4,7 +4,7 @@
  * runledger store names experiments by uuid, so the server makes sure one named "Default" exists
  * and reads the id "0" as that one wherever a request names an experiment.
  */
-import type { Tracker } from "@runledger/runtime"
+import type { Run, Tracker } from "@runledger/runtime"
 import { Effect } from "effect"
 import { toMlflowError } from "./errors.ts"
 import type { Fields } from "./json.ts"
@@ -18,6 +18,8 @@ export interface MlflowContext {
   readonly defaultExperimentId: string
   /** Runs `f` after every earlier call with the same key has settled (see `serialByKey`). */
   readonly serial: <A>(key: string, f: () => Promise<A>) => Promise<A>
+  /** Writer handles of running runs (see writes.ts). */
+  readonly handles: Map<string, Run>
 }
 
 /**

@@ -7,13 +7,14 @@
  * clock, so the log's times stay in order), and `runs/log-inputs` (runledger has no datasets yet:
  * refused with NOT_IMPLEMENTED rather than stored as something it is not).
  */
+import type { BatchMetric } from "@runledger/runtime"
 import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run, type RunCommand } from "./context.ts"
 import { runInfoJson, runJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { experimentById } from "./experiments.ts"
 import { type Fields, keyValues, objectList, optionalInt, optionalString, requireDouble, requireInt, requireString, runIdOf, stringList, viewTypeOf } from "./json.ts"
 import { checkBatchSizes, checkMetricKey, checkParam, checkTag } from "./limits.ts"
-import { recordMlflow, updateStatus } from "./writes.ts"
+import { deleteTag as deleteRunTag, forgetHandle, logBatch as logRunBatch, recordMlflow, updateStatus } from "./writes.ts"
 
 const RUN_NAME_TAG = "mlflow.runName"
 const PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -46,23 +47,13 @@ const paramsOf = (f: Fields): Record<string, string> => {
   return params
 }
 
-/** MLflow metrics as the tracker's columnar batch; a missing step is 0, as in MLflow. */
-const metricsBatch = (metrics: ReadonlyArray<Fields>): RunCommand => {
-  const n = metrics.length
-  const keys = new Array<string>(n)
-  const values = new Float64Array(n)
-  const steps = new Float64Array(n)
-  const timestamps = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const m = metrics[i]
-    keys[i] = requireString(m, "key")
-    checkMetricKey(keys[i])
-    values[i] = requireDouble(m, "value")
-    timestamps[i] = requireInt(m, "timestamp")
-    steps[i] = optionalInt(m, "step") ?? 0
-  }
-  return { _tag: "LogMetrics", batch: { keys, values, steps, timestamps } }
-}
+/** MLflow metrics as the tracker's batch points; a missing step is 0, as in MLflow. */
+const metricsOf = (metrics: ReadonlyArray<Fields>): BatchMetric[] =>
+  metrics.map((m) => {
+    const key = requireString(m, "key")
+    checkMetricKey(key)
+    return { key, value: requireDouble(m, "value"), timestamp: requireInt(m, "timestamp"), step: optionalInt(m, "step") ?? 0 }
+  })
 
 const create: Handler = async (ctx, f) => {
   const experiment = await experimentById(ctx, optionalString(f, "experiment_id") || "0")
@@ -104,32 +95,35 @@ const update: Handler = async (ctx, f) => {
 }
 
 const deleteRun: Handler = async (ctx, f) => {
-  await call(ctx.tracker.deleteRun(runIdOf(f)))
+  const runId = runIdOf(f)
+  forgetHandle(ctx, runId)
+  await call(ctx.tracker.deleteRun(runId))
   return {}
 }
 
 const restoreRun: Handler = async (ctx, f) => {
-  await call(ctx.tracker.restoreRun(runIdOf(f)))
+  const runId = runIdOf(f)
+  forgetHandle(ctx, runId)
+  await call(ctx.tracker.restoreRun(runId))
   return {}
 }
 
 const logBatch: Handler = async (ctx, f) => {
   const runId = runIdOf(f)
   const metrics = objectList(f, "metrics")
-  const rawParams = objectList(f, "params")
-  const rawTags = objectList(f, "tags")
-  checkBatchSizes(metrics.length, rawParams.length, rawTags.length)
-  const commands: RunCommand[] = []
-  if (rawParams.length > 0) commands.push({ _tag: "LogParams", params: paramsOf(f) })
-  if (rawTags.length > 0) commands.push({ _tag: "SetTags", tags: tagsOf(f, "tags") })
-  if (metrics.length > 0) commands.push(metricsBatch(metrics))
-  await recordMlflow(ctx, runId, commands)
+  const params = objectList(f, "params")
+  const tags = objectList(f, "tags")
+  checkBatchSizes(metrics.length, params.length, tags.length)
+  await logRunBatch(ctx, runId, {
+    ...(metrics.length > 0 ? { metrics: metricsOf(metrics) } : {}),
+    ...(params.length > 0 ? { params: paramsOf(f) } : {}),
+    ...(tags.length > 0 ? { tags: tagsOf(f, "tags") } : {})
+  })
   return {}
 }
 
 const logMetric: Handler = async (ctx, f) => {
-  const runId = runIdOf(f)
-  await recordMlflow(ctx, runId, [metricsBatch([f])])
+  await logRunBatch(ctx, runIdOf(f), { metrics: metricsOf([f]) })
   return {}
 }
 
@@ -138,7 +132,7 @@ const logParam: Handler = async (ctx, f) => {
   const key = requireString(f, "key")
   const value = optionalString(f, "value") ?? ""
   checkParam(key, value)
-  await recordMlflow(ctx, runId, [{ _tag: "LogParams", params: { [key]: value } }])
+  await logRunBatch(ctx, runId, { params: { [key]: value } })
   return {}
 }
 
@@ -147,13 +141,12 @@ const setTag: Handler = async (ctx, f) => {
   const key = requireString(f, "key")
   const value = optionalString(f, "value") ?? ""
   checkTag(key, value)
-  await recordMlflow(ctx, runId, [{ _tag: "SetTags", tags: { [key]: value } }])
+  await logRunBatch(ctx, runId, { tags: { [key]: value } })
   return {}
 }
 
 const deleteTag: Handler = async (ctx, f) => {
-  const runId = runIdOf(f)
-  await recordMlflow(ctx, runId, [{ _tag: "DeleteTag", key: requireString(f, "key") }])
+  await deleteRunTag(ctx, runIdOf(f), requireString(f, "key"))
   return {}
 }
 

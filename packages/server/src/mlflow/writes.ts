@@ -15,8 +15,9 @@
  * still refuse (the tracker's RunNotActive, INVALID_PARAMETER_VALUE). The commands go through the
  * tracker's `record`, so every write is decided by the tracker's rules and re-decided on a race.
  */
-import type { Effect } from "effect"
-import { type MlflowContext, run, type RunCommand } from "./context.ts"
+import { Run } from "@runledger/runtime"
+import { Effect } from "effect"
+import { call, type MlflowContext, run, type RunCommand } from "./context.ts"
 
 export type RunState = Effect.Success<ReturnType<MlflowContext["tracker"]["effect"]["loadRun"]>>
 
@@ -41,6 +42,7 @@ export const recordMlflow = (ctx: MlflowContext, runId: string, commands: Readon
     const ended = !state.deleted && state.status !== "RUNNING"
     // A write that depends on the run (a tag appended to) is computed here, in the run's turn.
     if (typeof commands === "function") commands = commands(state)
+    forgetHandle(ctx, runId)
     await run(ctx.tracker.effect.record(runId, ended ? [reopen(state), ...commands, endAgain(state)] : commands))
   })
 
@@ -70,6 +72,67 @@ const updateCommands = async (ctx: MlflowContext, runId: string, status: "RUNNIN
   } else {
     return "same"
   }
+  forgetHandle(ctx, runId)
   if (commands.length > 0) await run(ctx.tracker.effect.record(runId, commands))
   return commands
+}
+
+/** How many runs keep a writer handle at once; the oldest is let go beyond that (it reloads on its next write). */
+const MAX_HANDLES = 1000
+
+/**
+ * A writer handle (the tracker's `Run`, as a training script holds one) for a run that is RUNNING,
+ * built from its state without appending anything. Through it, a run's writes are checked against
+ * the server's copy of the run and appended at its known version, without reading the run's stream
+ * again per request, and writes arriving together share one append. A write by anyone else makes
+ * the append conflict, and the tracker then decides again on the fresh run, as for any handle.
+ * Undefined for an ended or deleted run (their writes take `recordMlflow`).
+ */
+const handleOf = (ctx: MlflowContext, runId: string): Promise<Run | undefined> =>
+  ctx.serial(`handle:${runId}`, async () => {
+    const cached = ctx.handles.get(runId)
+    if (cached !== undefined) {
+      if (cached.active) return cached
+      ctx.handles.delete(runId)
+    }
+    const state = await run(ctx.tracker.effect.loadRun(runId))
+    if (state.deleted || state.status !== "RUNNING") return undefined
+    const h = new Run(ctx.tracker.effect, Effect.runPromise, state)
+    ctx.handles.set(runId, h)
+    if (ctx.handles.size > MAX_HANDLES) ctx.handles.delete(ctx.handles.keys().next().value!)
+    return h
+  })
+
+/** Let go of a run's handle: a write through `record` (end, reopen, delete, restore) changed the run under it. */
+export const forgetHandle = (ctx: MlflowContext, runId: string): void => {
+  ctx.handles.delete(runId)
+}
+
+export type Batch = Parameters<Run["logBatch"]>[0]
+
+const batchCommands = (batch: Batch): RunCommand[] => {
+  const commands: RunCommand[] = []
+  if (batch.params && Object.keys(batch.params).length > 0) commands.push({ _tag: "LogParams", params: batch.params })
+  if (batch.tags && Object.keys(batch.tags).length > 0) commands.push({ _tag: "SetTags", tags: batch.tags })
+  const m = batch.metrics ?? []
+  if (m.length > 0) {
+    commands.push({
+      _tag: "LogMetrics",
+      batch: { keys: m.map((x) => x.key), values: m.map((x) => x.value), steps: m.map((x) => x.step), timestamps: m.map((x) => x.timestamp) }
+    })
+  }
+  return commands
+}
+
+/** MLflow's log-batch (and log-metric, log-parameter, set-tag): atomic, through the run's handle while it runs. */
+export const logBatch = async (ctx: MlflowContext, runId: string, batch: Batch): Promise<void> => {
+  const h = await handleOf(ctx, runId)
+  if (h !== undefined) return call(h.logBatch(batch))
+  return recordMlflow(ctx, runId, batchCommands(batch))
+}
+
+export const deleteTag = async (ctx: MlflowContext, runId: string, key: string): Promise<void> => {
+  const h = await handleOf(ctx, runId)
+  if (h !== undefined) return call(h.deleteTag(key))
+  return recordMlflow(ctx, runId, [{ _tag: "DeleteTag", key }])
 }
