@@ -7,7 +7,7 @@
  * generator here shares the 2 cores, as a real client on the same machine would), on a fresh store.
  *
  * Stacks, all doing the same work per request (read the body, JSON.parse or schema-decode it,
- * columns, the tracker's atomic `record` of one LogMetrics, awaited):
+ * the run's writer handle's atomic logBatch, awaited; the server's path for a running run):
  *   - raw: node:http by hand: the ceiling every other figure is a ratio to;
  *   - hono: Hono on @hono/node-server;
  *   - effect: Effect 4's HttpApi (schema-decoded payload) on @effect/platform-node;
@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { Agent, createServer, request } from "node:http"
 import { createServer as netServer } from "node:net"
 import { createInterface } from "node:readline"
+import type { Run } from "../packages/runtime/src/index.ts"
 import { type BenchOptions, median, nowMs, pairedRatio, type Row, si, withTempDir } from "./report.ts"
 
 const CLIENTS = 20
@@ -59,28 +60,21 @@ const serve = async (stack: Stack, dir: string, work: Work): Promise<void> => {
   const { openTracker } = await import("../packages/runtime/src/index.ts")
   const { Effect } = await import("effect")
   const tracker = await openTracker({ dir })
-  const runs: string[] = []
+  const handles = new Map<string, Run>()
   for (let i = 0; i < CLIENTS; i++) {
     const run = await tracker.startRun({ experiment: "bench", name: `client-${i}` })
-    runs.push(run.id)
+    handles.set(run.id, run)
   }
-  /** The same work every stack does once the body is parsed: columns, one atomic append, awaited. */
+  const runs = [...handles.keys()]
+  /**
+   * The same work every stack does once the body is parsed, and the server does for a running run:
+   * the run's writer handle's atomic logBatch, awaited until durable (requests to one run arriving
+   * together share an append).
+   */
   const logBatch = (runId: string, metrics: ReadonlyArray<WireMetric>): Promise<unknown> => {
-    const n = metrics.length
-    const keys = new Array<string>(n)
-    const values = new Float64Array(n)
-    const steps = new Float64Array(n)
-    const timestamps = new Float64Array(n)
-    for (let i = 0; i < n; i++) {
-      const m = metrics[i]
-      keys[i] = m.key
-      values[i] = m.value
-      steps[i] = m.step
-      timestamps[i] = m.timestamp
-    }
     // "parse": the stack's own cost alone (no append), so the store's fsyncs do not hide it.
-    if (work === "parse") return Promise.resolve(keys.length)
-    return Effect.runPromise(tracker.effect.record(runId, [{ _tag: "LogMetrics", batch: { keys, values, steps, timestamps } }]))
+    if (work === "parse") return Promise.resolve(metrics.length)
+    return handles.get(runId)!.logBatch({ metrics })
   }
   const ready = (port: number) => process.stdout.write(`${JSON.stringify({ port, runs })}\n`)
 
