@@ -7,5 +7,5 @@
  *     console.log(server.url)          // http://127.0.0.1:5000
  *     await server.close()             // drains in-flight requests, flushes, closes the store
  */
-export { DEFAULT_MAX_BODY, DEFAULT_PORT, makeApp, type RunningServer, type ServerOptions, startServer } from "./server.ts"
+export { DEFAULT_MAX_BODY, DEFAULT_PORT, type RunningServer, type ServerOptions, startServer } from "./server.ts"
 export { MlflowError, STATUS as MLFLOW_STATUS } from "./mlflow/errors.ts"

@@ -95,8 +95,8 @@ const jsonFields = async (c: Context): Promise<Fields> => {
   return body as Fields
 }
 
-/** The Hono app over one open tracker: routes, token, limits. Exported for the bench and tests. */
-export const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }) => {
+/** The Hono app over one open tracker: routes, token, limits. */
+const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }) => {
   const app = new Hono<{ Bindings: HttpBindings }>()
   const token = options.token
   if (token !== undefined) {

@@ -3,6 +3,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { MlflowError } from "../src/mlflow/errors.ts"
 import { double, page, requireDouble, requireInt } from "../src/mlflow/json.ts"
+import { nameFilter } from "../src/mlflow/name-filter.ts"
 
 describe("doubles as protobuf JSON writes them", () => {
   it("every double survives the wire: written, sent as JSON text, read back (-0 becomes 0, as in JSON)", () => {
@@ -60,5 +61,30 @@ describe("pages of a list held in full", () => {
   it("refuses a token it did not make", () => {
     expect(() => page([1, 2, 3], { page_token: "not-a-token" }, 10)).toThrow(/Invalid page token/)
     expect(() => page([1, 2, 3], { max_results: 0 }, 10)).toThrow(/max_results/)
+  })
+})
+
+describe("name filters (experiments/search, registered-models/search)", () => {
+  it("= and LIKE without wildcards match exactly the name, whatever its characters", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (name, other) => {
+        const quoted = name.replaceAll("'", "''")
+        const literal = !/[%_]/.test(name)
+        expect(nameFilter(`name = '${quoted}'`, "x")(name)).toBe(true)
+        expect(nameFilter(`name = '${quoted}'`, "x")(other)).toBe(other === name)
+        if (literal) expect(nameFilter(`name LIKE '${quoted}'`, "x")(other)).toBe(other === name)
+      })
+    )
+  })
+
+  it("takes % and _ as MLflow does, ILIKE ignoring case; refuses any other filter", () => {
+    expect(nameFilter("name LIKE 'exp-%'", "x")("exp-12")).toBe(true)
+    expect(nameFilter("name LIKE 'exp-%'", "x")("Exp-12")).toBe(false)
+    expect(nameFilter("name ILIKE 'exp-%'", "x")("Exp-12")).toBe(true)
+    expect(nameFilter("name LIKE 'a_c'", "x")("abc")).toBe(true)
+    expect(nameFilter("name LIKE 'a_c'", "x")("abbc")).toBe(false)
+    expect(nameFilter("name != 'a'", "x")("b")).toBe(true)
+    expect(nameFilter(undefined, "x")("anything")).toBe(true)
+    expect(() => nameFilter("tags.team = 'a'", "experiments")).toThrow(/filters experiments by name only/)
   })
 })

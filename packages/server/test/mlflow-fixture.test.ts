@@ -69,6 +69,15 @@ describe("MLflow's fluent client, replayed from MLflow's own test bodies", () =>
     expect(await proxyList.json()).toEqual({ files: [{ path: "weights.txt", is_dir: false, file_size: 12 }] })
   })
 
+  it("searches experiments by name; Default is MLflow's experiment 0", async () => {
+    const r = await mlflow(server.url, "POST", "experiments/search", { filter: "name LIKE 'fluent%'", view_type: "ALL" })
+    expect((r.json.experiments as Array<{ name: string; experiment_id: string }>).map((e) => [e.name, e.experiment_id])).toEqual([["fluent-replay", vars.EXP]])
+    const zero = await mlflow(server.url, "GET", "experiments/get", { experiment_id: "0" })
+    expect((zero.json.experiment as { name: string }).name).toBe("Default")
+    const bad = await mlflow(server.url, "POST", "experiments/search", { filter: "tags.x = 'y'" })
+    expect(bad.json.error_code).toBe("INVALID_PARAMETER_VALUE")
+  })
+
   it("takes runledger's OR, NOT and parentheses in runs/search filters, beyond MLflow's AND", async () => {
     const ids = async (filter: string) => {
       const r = await mlflow(server.url, "POST", "runs/search", { experiment_ids: [vars.EXP], filter, run_view_type: "ALL" })

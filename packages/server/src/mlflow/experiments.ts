@@ -1,6 +1,7 @@
 /**
  * MLflow's experiments endpoints over the tracker's experiments.
  *
+ * `experiments/search` filters by name only (name-filter.ts) and does not order.
  * runledger experiments carry tags only from their creation (a fork's), so `set-experiment-tag`
  * and tags on `create` are refused with NOT_IMPLEMENTED rather than dropped; an
  * `artifact_location` is refused too, since artifacts live in the store.
@@ -10,6 +11,7 @@ import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run
 import { experimentJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { type Fields, objectList, optionalString, page, requireString, stringList, viewTypeOf } from "./json.ts"
+import { nameFilter } from "./name-filter.ts"
 
 const allExperiments = (ctx: MlflowContext) => call(ctx.tracker.listExperiments({ viewType: "all" }))
 
@@ -48,14 +50,11 @@ const getByName: Handler = async (ctx, f) => {
 }
 
 const search: Handler = async (ctx, f) => {
-  const filter = optionalString(f, "filter")
-  if (filter !== undefined && filter.trim() !== "") {
-    throw invalidParameter(`runledger does not filter experiments yet (got filter ${JSON.stringify(filter)}); search without a filter and pick by name.`)
-  }
+  const keep = nameFilter(optionalString(f, "filter"), "experiments")
   if (stringList(f, "order_by").length > 0) {
     throw invalidParameter("runledger does not order experiments yet; search without order_by (experiments come oldest first).")
   }
-  const all = await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))
+  const all = (await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))).filter((e) => keep(e.name))
   const p = page(all, f, 1000)
   return { experiments: p.items.map(experimentJson), ...(p.next ? { next_page_token: p.next } : {}) }
 }

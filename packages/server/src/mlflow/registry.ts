@@ -13,6 +13,7 @@ import type { ModelVersionView, ModelView, Stage } from "@runledger/runtime"
 import { call, type Handler, type MlflowContext, type Route } from "./context.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { type Fields, keyValues, optionalBoolean, optionalString, page, requireString, stringList } from "./json.ts"
+import { nameFilter } from "./name-filter.ts"
 
 const STAGES: ReadonlyArray<Stage> = ["None", "Staging", "Production", "Archived"]
 
@@ -56,20 +57,6 @@ const versionField = (f: Fields): number => {
   return Number(text)
 }
 
-/** MLflow's filters on names as far as this server takes them: `name = '...'`, `name LIKE '...'`, `name ILIKE '...'`. */
-const nameFilter = (filter: string | undefined): ((name: string) => boolean) => {
-  if (filter === undefined || filter.trim() === "") return () => true
-  const m = /^\s*name\s*(=|!=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$/i.exec(filter)
-  if (m === null) throw invalidParameter(`runledger filters registered models by name only (name = '...', name LIKE '...', name ILIKE '...'); got ${JSON.stringify(filter)}.`)
-  const op = m[1].toUpperCase()
-  const value = m[2].replaceAll("''", "'")
-  if (op === "=") return (n) => n === value
-  if (op === "!=") return (n) => n !== value
-  const source = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("%", ".*").replaceAll("_", ".")
-  const re = new RegExp(`^${source}$`, op === "ILIKE" ? "is" : "s")
-  return (n) => re.test(n)
-}
-
 const createModel: Handler = async (ctx, f) => {
   const name = requireString(f, "name")
   if ((await call(ctx.tracker.listModels())).some((m) => m.name === name)) {
@@ -85,7 +72,7 @@ const getModel: Handler = async (ctx, f) => ({ registered_model: await registere
 
 const searchModels: Handler = async (ctx, f) => {
   if (stringList(f, "order_by").length > 0) throw invalidParameter("runledger does not order registered models yet; search without order_by (they come by name).")
-  const keep = nameFilter(optionalString(f, "filter"))
+  const keep = nameFilter(optionalString(f, "filter"), "registered models")
   const all = (await call(ctx.tracker.listModels())).filter((m) => keep(m.name))
   const p = page(all, f, 100)
   const models = []
