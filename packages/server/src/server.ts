@@ -19,7 +19,7 @@ import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
-import { ARTIFACT_ROUTES, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
+import { ARTIFACT_ROUTES, checkUpload, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
 import { DEFAULT_EXPERIMENT_NAME, type MlflowContext, type Route, run, serialByKey } from "./mlflow/context.ts"
 import { MlflowError, toMlflowError } from "./mlflow/errors.ts"
 import { EXPERIMENT_ROUTES } from "./mlflow/experiments.ts"
@@ -146,6 +146,7 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   })
   app.put(`${PROXY}/*`, async (c) => {
     const target = await proxyTarget(ctx, proxyPath(c))
+    checkUpload(target)
     const dir = await mkdtemp(join(tmpdir(), "runledger-upload-"))
     try {
       const file = join(dir, "body")

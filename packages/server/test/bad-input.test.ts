@@ -2,7 +2,7 @@
  * Bad input gets MLflow's error shape and code, and appends nothing: the store's log is the same
  * size after every refused request. A real server process over a real store.
  */
-import { statSync } from "node:fs"
+import { existsSync, readdirSync, statSync } from "node:fs"
 import { request } from "node:http"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -171,6 +171,7 @@ describe("bad input: MLflow's error, nothing appended", () => {
     await refused(() => rawRequest(server.url, "GET", `${base}/../../../events.log`), 400, "INVALID_PARAMETER_VALUE")
     await refused(() => rawRequest(server.url, "GET", `/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=..%2F..`), 400, "INVALID_PARAMETER_VALUE")
     await refused(() => rawRequest(server.url, "DELETE", `${base}/model.txt`), 403, "PERMISSION_DENIED", /immutable/)
+    expect((await rawRequest(server.url, "PUT", `${base}/model.txt`, "v1")).status).toBe(200)
   })
 
   it("writes to a deleted run are refused", async () => {
@@ -179,6 +180,10 @@ describe("bad input: MLflow's error, nothing appended", () => {
     expect((await mlflow(server.url, "POST", "runs/delete", { run_id: id })).status).toBe(200)
     await refused(() => mlflow(server.url, "POST", "runs/log-metric", { run_id: id, key: "k", value: 1, timestamp: 1 }), 400, "INVALID_PARAMETER_VALUE", /deleted/)
     await refused(() => mlflow(server.url, "POST", "runs/update", { run_id: id, status: "RUNNING" }), 400, "INVALID_PARAMETER_VALUE", /deleted/)
+    const blobs = () => (existsSync(join(dir, "artifacts")) ? readdirSync(join(dir, "artifacts"), { recursive: true }).length : 0)
+    const before = blobs()
+    await refused(() => rawRequest(server.url, "PUT", `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${id}/artifacts/late.txt`, "late"), 400, "INVALID_PARAMETER_VALUE", /deleted/)
+    expect(blobs()).toBe(before)
   })
 
   it("an unknown endpoint is ENDPOINT_NOT_FOUND", () => refused(() => mlflow(server.url, "POST", "runs/frobnicate", {}), 404, "ENDPOINT_NOT_FOUND"))

@@ -4,8 +4,8 @@
  * `/api/2.0/mlflow-artifacts/artifacts/<experiment>/<run>/artifacts/<path>`: PUT uploads, GET
  * downloads, and GET on the bare prefix with `?path=` lists.
  *
- * Artifacts are immutable in runledger (an event names a content address), so DELETE is refused,
- * and so is a second upload to a path already stored. A path with a `..` segment, a leading `/`,
+ * Artifacts are immutable in runledger (an event names a content address; a second upload to a
+ * path is a new event, and the log keeps both), so DELETE is refused. A path with a `..` segment, a leading `/`,
  * a backslash or a NUL is refused before a byte is read. Bytes go to the store's artifact store
  * only, by content address: no path from a request ever names a file on disk.
  */
@@ -68,6 +68,8 @@ export const ARTIFACT_ROUTES: ReadonlyArray<Route> = [
 export interface ProxyTarget {
   readonly runId: string
   readonly path: string
+  /** Whether the run was deleted when the target was read (an upload's early check). */
+  readonly deleted: boolean
 }
 
 /** `<experiment>/<run>/artifacts[/<path>]` of the proxy, checked against the run it names. */
@@ -81,12 +83,20 @@ export const proxyTarget = async (ctx: MlflowContext, proxyPath: string): Promis
   if (view.experimentId !== experimentIdOf(ctx, m[1])) {
     throw new MlflowError("RESOURCE_DOES_NOT_EXIST", `Run ${view.id} is not in experiment ${m[1]}; use the run's artifact_uri.`)
   }
-  return { runId: view.id, path }
+  return { runId: view.id, path, deleted: view.lifecycle === "deleted" }
+}
+
+/**
+ * What can be told before an upload's bytes are read, so a refused upload stores no blob: a file
+ * path, and a run that takes writes. The tracker decides the rest when the event is appended.
+ */
+export const checkUpload = (target: ProxyTarget): void => {
+  if (target.path === "") throw invalidParameter("An upload needs a file path after artifacts/.")
+  if (target.deleted) throw invalidParameter(`Run ${target.runId} is deleted; restore it before uploading artifacts to it.`)
 }
 
 /** Store an uploaded file (already on local disk) as the run's artifact at `target.path`. */
 export const storeUpload = async (ctx: MlflowContext, target: ProxyTarget, file: string, mediaType: string): Promise<void> => {
-  if (target.path === "") throw invalidParameter("An upload needs a file path after artifacts/.")
   const blob = await run(ctx.tracker.effect.putArtifact({ file }))
   await recordMlflow(ctx, target.runId, [{ _tag: "StoreArtifact", path: target.path, sha256: blob.sha256, size: blob.size, mediaType }])
 }

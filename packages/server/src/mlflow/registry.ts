@@ -3,9 +3,9 @@
  * search, get-latest-versions; model-versions create, get, search, transition-stage; aliases set,
  * get, delete.
  *
- * The tracker's registry is append-only by design (a model's name, a version's place and its
- * artifacts are fixed once written), so renaming, updating descriptions or tags, and deleting
- * models or versions are refused with NOT_IMPLEMENTED, as are tags and descriptions on new versions.
+ * The tracker's registry has no rename, no description or tag updates and no deletes of models or
+ * versions, and versions carry no tags or description: those calls are refused with
+ * NOT_IMPLEMENTED rather than answered as if done.
  * A version's `source` must name an artifact the run stored: `runs:/<run>/<path>` or the run's
  * `mlflow-artifacts:/` URI with a path.
  */
@@ -168,7 +168,7 @@ const deleteAlias: Handler = async (ctx, f) => {
 }
 
 const immutable = (what: string): Handler => async () => {
-  throw new MlflowError("NOT_IMPLEMENTED", `runledger's model registry is append-only: ${what} is not supported. Register a new model or version instead.`)
+  throw new MlflowError("NOT_IMPLEMENTED", `runledger's model registry has no such change yet: ${what} is not supported. Register a new model or version instead.`)
 }
 
 export const REGISTRY_ROUTES: ReadonlyArray<Route> = [
