@@ -14,6 +14,10 @@
  * `runs/update status=RUNNING` records RunResumed alone, leaving the run RUNNING. Deleted runs
  * still refuse (the tracker's RunNotActive, INVALID_PARAMETER_VALUE). The commands go through the
  * tracker's `record`, so every write is decided by the tracker's rules and re-decided on a race.
+ *
+ * Writes to a RUNNING run (the common case: a training loop's log-batch) go through a writer
+ * handle instead (`handleOf` below), the tracker's own `Run`, so they are decided against the
+ * server's copy of the run rather than a fresh read of its stream per request.
  */
 import { Run } from "@runledger/runtime"
 import { Effect } from "effect"
