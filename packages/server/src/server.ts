@@ -61,7 +61,7 @@ const PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
 const errorResponse = (c: Context, e: unknown): Response => {
   const err = toMlflowError(e)
-  if (err.code === "INTERNAL_ERROR") process.stderr.write(`runledger server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+  if (err.code === "INTERNAL_ERROR") process.stderr.write(`runledger's server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
   return c.json(err.toJSON(), err.status as 400)
 }
 

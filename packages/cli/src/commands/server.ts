@@ -1,5 +1,5 @@
 /**
- * `runledger server`: serve one store over MLflow's REST API (see @runledger/server). The command
+ * The `server` command: serve one store over MLflow's REST API (see @runledger/server). The command
  * only reads its flags, starts the server, prints the URL, and closes it on SIGTERM or SIGINT
  * (in-flight requests finish and the store is flushed first); it exits 0 then.
  */
@@ -36,7 +36,7 @@ export const server = Command.make(
           ...(secret !== undefined ? { token: secret } : {})
         })
       )
-      out(`runledger server listening on ${running.url}${secret !== undefined ? " (token required)" : ""}`)
+      out(`The runledger server is listening on ${running.url}${secret !== undefined ? " (token required)" : ""}`)
       out(`MLflow clients: export MLFLOW_TRACKING_URI=${running.url}`)
       yield* task(() =>
         new Promise<void>((done) => {

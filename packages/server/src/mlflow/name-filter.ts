@@ -9,7 +9,7 @@ import { invalidParameter } from "./errors.ts"
 export const nameFilter = (filter: string | undefined, what: string): ((name: string) => boolean) => {
   if (filter === undefined || filter.trim() === "") return () => true
   const m = /^\s*name\s*(=|!=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$/i.exec(filter)
-  if (m === null) throw invalidParameter(`runledger filters ${what} by name only (name = '...', name LIKE '...', name ILIKE '...'); got ${JSON.stringify(filter)}.`)
+  if (m === null) throw invalidParameter(`This server filters ${what} by name only (name = '...', name LIKE '...', name ILIKE '...'); got ${JSON.stringify(filter)}.`)
   const op = m[1].toUpperCase()
   const value = m[2].replaceAll("''", "'")
   if (op === "=") return (n) => n === value

@@ -107,7 +107,7 @@ const artifactPathOf = (source: string, runId: string): string => {
     if (proxied[1] !== runId) throw invalidParameter(`The source ${source} names run ${proxied[1]}, not run_id ${runId}.`)
     return proxied[2]
   }
-  throw invalidParameter(`runledger registers versions from a run's stored artifacts: the source must be runs:/<run id>/<path> or the run's mlflow-artifacts:/ URI with a path, not ${JSON.stringify(source)}.`)
+  throw invalidParameter(`A model version is registered from its run's stored artifacts: the source must be runs:/<run id>/<path> or the run's mlflow-artifacts:/ URI with a path, not ${JSON.stringify(source)}.`)
 }
 
 const createVersion: Handler = async (ctx, f) => {
@@ -137,7 +137,7 @@ const searchVersions: Handler = async (ctx, f) => {
       for (const v of await call(ctx.tracker.listModelVersions(m.name))) if (byRun === null || v.runId === byRun[1]) versions.push(v)
     }
   } else {
-    throw invalidParameter(`runledger filters model versions by name = '...' or run_id = '...' only; got ${JSON.stringify(filter)}.`)
+    throw invalidParameter(`This server filters model versions by name = '...' or run_id = '...' only; got ${JSON.stringify(filter)}.`)
   }
   const p = page(versions, f, 10_000)
   return { model_versions: p.items.map(modelVersionJson), ...(p.next ? { next_page_token: p.next } : {}) }
