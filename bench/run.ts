@@ -1,5 +1,5 @@
 /**
- * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,unawaited,replay,catchup,analytics,open] [--reps N]`
+ * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,unawaited,replay,catchup,analytics,open,server] [--reps N]`
  *
  *   --quick   smaller sizes and one repetition: a smoke run in seconds
  *   --json    print the results as JSON on stdout (progress still goes to stderr)
@@ -16,6 +16,7 @@ import { benchCatchup } from "./catchup.ts"
 import { benchIngest } from "./ingest.ts"
 import { benchOpen } from "./open.ts"
 import { benchReplay } from "./replay.ts"
+import { benchServer } from "./server.ts"
 import { type BenchOptions, formatTable, machine, type Row } from "./report.ts"
 import { benchUnawaited } from "./unawaited.ts"
 
@@ -28,7 +29,8 @@ const BENCHES: Record<string, (opts: BenchOptions) => Promise<Row[]>> = {
     return [{ name: r.name, figure: r.figure, unit: r.unit, ceiling: r.ceiling, ceilingName: r.ceilingName, ratio: r.ratio, target: r.target, verdict: r.ratio >= 0.5 ? "PASS" : "MISS", note: r.notes }]
   },
   analytics: benchAnalytics,
-  open: benchOpen
+  open: benchOpen,
+  server: (opts) => benchServer(opts)
 }
 
 const { values } = parseArgs({

@@ -1,0 +1,252 @@
+/**
+ * Benchmark: the tracking server's log-batch over HTTP, and the HTTP stack it was chosen by.
+ *
+ * 20 concurrent clients on loopback, each POSTing MLflow's runs/log-batch with 1000 metrics to its
+ * own run, every request awaited until the points are durable (fsync). Reported: points/s, and the
+ * p50 / p99 latency of one request. Each stack runs in a child process of its own (the load
+ * generator here shares the 2 cores, as a real client on the same machine would), on a fresh store.
+ *
+ * Stacks, all doing the same work per request (read the body, JSON.parse or schema-decode it,
+ * the run's writer handle's atomic logBatch, awaited; the server's path for a running run):
+ *   - raw: node:http by hand: the ceiling every other figure is a ratio to;
+ *   - hono: Hono on @hono/node-server;
+ *   - effect: Effect 4's HttpApi (schema-decoded payload) on @effect/platform-node;
+ *   - server: the real `@runledger/server` (MLflow mapping, token check, limits).
+ *
+ * Run: `node bench/server.ts` (or `pnpm bench --only server`). Child mode: `node bench/server.ts --serve STACK DIR`.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { Agent, createServer, request } from "node:http"
+import { createServer as netServer } from "node:net"
+import { createInterface } from "node:readline"
+import type { Run } from "../packages/runtime/src/index.ts"
+import { type BenchOptions, median, nowMs, pairedRatio, type Row, si, withTempDir } from "./report.ts"
+
+const CLIENTS = 20
+const POINTS_PER_REQUEST = 1000
+const PATH = "/api/2.0/mlflow/runs/log-batch"
+const STACKS = ["raw", "hono", "effect", "server"] as const
+type Stack = (typeof STACKS)[number]
+
+interface Started {
+  readonly port: number
+  readonly runs: ReadonlyArray<string>
+}
+
+// ---------------------------------------------------------------------------
+// Child mode: one stack serving one store.
+
+interface WireMetric {
+  readonly key: string
+  readonly value: number
+  readonly timestamp: number
+  readonly step: number
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = netServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+
+type Work = "append" | "parse"
+
+const serve = async (stack: Stack, dir: string, work: Work): Promise<void> => {
+  const { openTracker } = await import("../packages/runtime/src/index.ts")
+  const { Effect } = await import("effect")
+  const tracker = await openTracker({ dir })
+  const handles = new Map<string, Run>()
+  for (let i = 0; i < CLIENTS; i++) {
+    const run = await tracker.startRun({ experiment: "bench", name: `client-${i}` })
+    handles.set(run.id, run)
+  }
+  const runs = [...handles.keys()]
+  /**
+   * The same work every stack does once the body is parsed, and the server does for a running run:
+   * the run's writer handle's atomic logBatch, awaited until durable (requests to one run arriving
+   * together share an append).
+   */
+  const logBatch = (runId: string, metrics: ReadonlyArray<WireMetric>): Promise<unknown> => {
+    // "parse": the stack's own cost alone (no append), so the store's fsyncs do not hide it.
+    if (work === "parse") return Promise.resolve(metrics.length)
+    return handles.get(runId)!.logBatch({ metrics })
+  }
+  const ready = (port: number) => process.stdout.write(`${JSON.stringify({ port, runs })}\n`)
+
+  if (stack === "raw") {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on("data", (c: Buffer) => void chunks.push(c))
+      req.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { run_id: string; metrics: WireMetric[] }
+        logBatch(body.run_id, body.metrics).then(
+          () => res.writeHead(200, { "content-type": "application/json" }).end("{}"),
+          (e: unknown) => res.writeHead(500).end(String(e))
+        )
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address()
+      ready(typeof a === "object" && a !== null ? a.port : 0)
+    })
+  } else if (stack === "hono") {
+    const { Hono } = await import("hono")
+    const { serve: honoServe } = await import("@hono/node-server")
+    const app = new Hono()
+    app.post(PATH, async (c) => {
+      const body = await c.req.json<{ run_id: string; metrics: WireMetric[] }>()
+      await logBatch(body.run_id, body.metrics)
+      return c.json({})
+    })
+    honoServe({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => ready(info.port))
+  } else if (stack === "effect") {
+    const { Layer, Schema } = await import("effect")
+    const { HttpRouter } = await import("effect/http")
+    const { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } = await import("effect/http-api")
+    const { NodeHttpServer } = await import("@effect/platform-node")
+    const Metric = Schema.Struct({ key: Schema.String, value: Schema.Number, timestamp: Schema.Number, step: Schema.Number })
+    const Api = HttpApi.make("bench").add(
+      HttpApiGroup.make("runs").add(
+        HttpApiEndpoint.post("logBatch", PATH, { payload: Schema.Struct({ run_id: Schema.String, metrics: Schema.Array(Metric) }), success: Schema.Struct({}) })
+      )
+    )
+    const Handlers = HttpApiBuilder.group(Api, "runs", (handlers) =>
+      handlers.handle("logBatch", ({ payload }) => Effect.promise(() => logBatch(payload.run_id, payload.metrics)).pipe(Effect.as({}))))
+    const port = await freePort()
+    const Routes = HttpApiBuilder.layer(Api).pipe(Layer.provide(Handlers))
+    const ServerLayer = HttpRouter.serve(Routes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })))
+    void Effect.runPromise(Layer.launch(ServerLayer))
+    // Layer.launch has bound the port once its layer is built; a few ms is enough, and the parent retries connects anyway.
+    setTimeout(() => ready(port), 200)
+  } else {
+    const { startServer } = await import("../packages/server/src/index.ts")
+    await tracker.close()
+    const server = await startServer({ dir, host: "127.0.0.1", port: 0 })
+    ready(server.port)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Parent mode: the load.
+
+const bodyFor = (runId: string): string => {
+  const metrics = new Array<WireMetric>(POINTS_PER_REQUEST)
+  for (let i = 0; i < POINTS_PER_REQUEST; i++) {
+    metrics[i] = { key: `m${i % 10}`, value: Math.random(), timestamp: 1_700_000_000_000 + i, step: Math.floor(i / 10) }
+  }
+  return JSON.stringify({ run_id: runId, metrics })
+}
+
+const post = (agent: Agent, port: number, body: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: PATH, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume()
+      res.on("end", () => resolve(res.statusCode ?? 0))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(body)
+  })
+
+const percentile = (sorted: ReadonlyArray<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+
+interface Measured {
+  readonly pointsPerSecond: number
+  readonly p50: number
+  readonly p99: number
+}
+
+const measure = async (stack: Stack, work: Work, requests: number, log: (line: string) => void): Promise<Measured> =>
+  withTempDir(`server-${stack}`, async (dir) => {
+    const child: ChildProcess = spawn(process.execPath, [import.meta.filename, "--serve", stack, dir, work], { stdio: ["ignore", "pipe", "inherit"] })
+    try {
+      const started = await new Promise<Started>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`the ${stack} server exited with ${code} before it was ready`)))
+        // Only our line: a stack may log its own (Effect prints "Listening on ...").
+        createInterface({ input: child.stdout! }).on("line", (line) => {
+          if (line.startsWith('{"port"')) resolve(JSON.parse(line) as Started)
+        })
+      })
+      const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
+      const bodies = started.runs.map(bodyFor)
+      // Warm-up: every client once.
+      await Promise.all(bodies.map((b) => post(agent, started.port, b)))
+      const latencies: number[] = []
+      let next = 0
+      let failed = 0
+      const t0 = nowMs()
+      await Promise.all(bodies.map(async (body) => {
+        while (next < requests) {
+          next++
+          const s = nowMs()
+          const status = await post(agent, started.port, body)
+          latencies.push(nowMs() - s)
+          if (status !== 200) failed++
+        }
+      }))
+      const seconds = (nowMs() - t0) / 1000
+      agent.destroy()
+      if (failed > 0) throw new Error(`${failed} of ${requests} requests to the ${stack} server failed`)
+      latencies.sort((a, b) => a - b)
+      const m = { pointsPerSecond: (requests * POINTS_PER_REQUEST) / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+      log(`  ${stack} (${work}): ${si(m.pointsPerSecond)} points/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms`)
+      return m
+    } finally {
+      child.kill("SIGTERM")
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)))
+    }
+  })
+
+const WORKS: ReadonlyArray<Work> = ["parse", "append"]
+
+export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stack> = STACKS): Promise<Row[]> => {
+  const requests = opts.quick ? 200 : 1000
+  opts.log(`server: log-batch of ${POINTS_PER_REQUEST} metrics, ${CLIENTS} concurrent clients, ${requests} requests per stack`)
+  const rows: Row[] = []
+  for (const work of WORKS) {
+    // The real server always appends: it is measured once, against the append ceiling.
+    const here = stacks.filter((s) => work === "append" || s !== "server")
+    const samples: Record<Stack, Measured[]> = { raw: [], hono: [], effect: [], server: [] }
+    for (let r = 0; r < opts.reps; r++) {
+      for (const stack of here) samples[stack].push(await measure(stack, work, requests, opts.log))
+    }
+    const raw = samples.raw.map((m) => m.pointsPerSecond)
+    const rawP50 = median(samples.raw.map((m) => m.p50))
+    const rawP99 = median(samples.raw.map((m) => m.p99))
+    for (const stack of here) {
+      if (stack === "raw") continue
+      const pps = samples[stack].map((m) => m.pointsPerSecond)
+      const p50 = median(samples[stack].map((m) => m.p50))
+      const p99 = median(samples[stack].map((m) => m.p99))
+      rows.push({
+        name: `server log-batch, ${stack}${work === "parse" ? " (parse only, no append)" : ""}`,
+        figure: median(pps),
+        unit: "points/s",
+        ceiling: median(raw),
+        ceilingName: `node:http by hand, ${work === "parse" ? "parse only" : "same append"}`,
+        ratio: pairedRatio(pps, raw),
+        target: stack === "server" ? "p50 < 5 ms" : "info",
+        verdict: stack === "server" ? (p50 < 5 ? "PASS" : "MISS") : "info",
+        samples: pps,
+        ceilingSamples: raw,
+        note: `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (node:http: p50 ${rawP50.toFixed(1)} ms, p99 ${rawP99.toFixed(1)} ms)`
+      })
+    }
+  }
+  return rows
+}
+
+if (process.argv[2] === "--serve") {
+  await serve(process.argv[3] as Stack, process.argv[4], process.argv[5] as Work)
+} else if (import.meta.filename === process.argv[1]) {
+  const { formatTable } = await import("./report.ts")
+  const quick = process.argv.includes("--quick")
+  const only = process.argv.find((a) => a.startsWith("--stacks="))?.slice("--stacks=".length).split(",") as Stack[] | undefined
+  const rows = await benchServer({ quick, json: false, reps: 1, log: (l) => process.stderr.write(`${l}\n`) }, only ?? STACKS)
+  process.stdout.write(`${formatTable(rows)}\n`)
+}

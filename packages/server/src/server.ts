@@ -1,0 +1,241 @@
+/**
+ * The tracking server: one process owns one store (its tracker and read model) and serves MLflow's
+ * REST API 2.0 over it, on Hono with @hono/node-server (chosen by bench/server.ts: see the README).
+ *
+ * The HTTP edge only: a token check, a body limit, MLflow's content-type and JSON rules, timeouts,
+ * routing, and the drain on close. What a request means is the mapping's (src/mlflow/*), and
+ * whether it is allowed is the tracker's.
+ */
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server"
+import { openTracker, type Tracker } from "@runledger/runtime"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { createWriteStream } from "node:fs"
+import { mkdtemp, rm } from "node:fs/promises"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Readable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import { type Context, Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { ARTIFACT_ROUTES, checkUpload, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
+import { DEFAULT_EXPERIMENT_NAME, type MlflowContext, type Route, run, serialByKey } from "./mlflow/context.ts"
+import { MlflowError, toMlflowError } from "./mlflow/errors.ts"
+import { EXPERIMENT_ROUTES } from "./mlflow/experiments.ts"
+import type { Fields } from "./mlflow/json.ts"
+import { METRIC_ROUTES } from "./mlflow/metrics.ts"
+import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
+import { RUN_ROUTES } from "./mlflow/runs.ts"
+
+export interface ServerOptions {
+  /** The store's directory (a path). */
+  readonly dir?: string
+  /** The store by URI (a directory, file: URL or duckdb:<file>); see `openTracker`. */
+  readonly store?: string
+  /** Default 127.0.0.1: loopback unless told otherwise. */
+  readonly host?: string
+  /** Default 5000 (MLflow's); 0 picks a free port. */
+  readonly port?: number
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  readonly token?: string
+  /** The largest request body outside artifact uploads (which stream); default 10 MB. */
+  readonly maxBodyBytes?: number
+}
+
+export interface RunningServer {
+  readonly port: number
+  readonly host: string
+  /** `http://host:port`, as MLFLOW_TRACKING_URI wants it. */
+  readonly url: string
+  /** Stop taking requests, let the ones in flight finish, then flush and close the store. */
+  close(): Promise<void>
+}
+
+export const DEFAULT_PORT = 5000
+export const DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+/** The API's prefixes: MLflow's client uses the first, its web UI the second. */
+const PREFIXES = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]
+const PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+
+const errorResponse = (c: Context, e: unknown): Response => {
+  const err = toMlflowError(e)
+  if (err.code === "INTERNAL_ERROR") process.stderr.write(`runledger's server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+  return c.json(err.toJSON(), err.status as 400)
+}
+
+/** Constant-time, whatever the lengths: both sides are hashed first. */
+const sameToken = (given: string, expected: string): boolean =>
+  timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest())
+
+/** A GET's query string as fields: one value as a string, a repeated one as a list. */
+const queryFields = (c: Context): Fields => {
+  const fields: Record<string, unknown> = {}
+  for (const [k, vs] of Object.entries(c.req.queries())) fields[k] = vs.length === 1 ? vs[0] : vs
+  return fields
+}
+
+/** A POST's JSON body, with MLflow's content-type rule; an empty body is `{}`. */
+const jsonFields = async (c: Context): Promise<Fields> => {
+  const type = c.req.header("content-type")
+  if (type === undefined) throw new MlflowError("INVALID_PARAMETER_VALUE", "Bad Request. Content-Type header is missing.")
+  if (type.split(";")[0].trim().toLowerCase() !== "application/json") {
+    throw new MlflowError("INVALID_PARAMETER_VALUE", `Bad Request. Content-Type must be one of ['application/json'], not ${JSON.stringify(type)}.`)
+  }
+  const text = await c.req.text()
+  if (text.trim() === "") return {}
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (e) {
+    throw new MlflowError("MALFORMED_REQUEST", `Malformed JSON in the request body: ${(e as Error).message}`)
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new MlflowError("MALFORMED_REQUEST", "The request body must be a JSON object.")
+  return body as Fields
+}
+
+/** The Hono app over one open tracker: routes, token, limits. */
+const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }) => {
+  const app = new Hono<{ Bindings: HttpBindings }>()
+  const token = options.token
+  if (token !== undefined) {
+    app.use("*", async (c, next) => {
+      const header = c.req.header("authorization") ?? ""
+      const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined
+      if (given === undefined || !sameToken(given, token)) {
+        return c.json(new MlflowError("UNAUTHENTICATED", given === undefined ? "This server needs a token: send Authorization: Bearer <token> (MLflow: set MLFLOW_TRACKING_TOKEN)." : "The token is wrong.").toJSON(), 401)
+      }
+      return next()
+    })
+  }
+  const limit = bodyLimit({
+    maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
+    onError: (c) =>
+      c.json(new MlflowError("REQUEST_LIMIT_EXCEEDED", `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.`).toJSON(), 413, { connection: "close" })
+  })
+  app.onError((e, c) => errorResponse(c, e))
+  app.get("/health", (c) => c.text("OK"))
+
+  const routes: ReadonlyArray<Route> = [...EXPERIMENT_ROUTES, ...RUN_ROUTES, ...METRIC_ROUTES, ...ARTIFACT_ROUTES, ...REGISTRY_ROUTES]
+  for (const prefix of PREFIXES) {
+    for (const [method, path, handler] of routes) {
+      const url = `${prefix}/${path}`
+      if (method === "GET") app.get(url, async (c) => c.json(await handler(ctx, queryFields(c))))
+      else if (method === "DELETE") {
+        // MLflow's clients send a DELETE's fields in the query string or a JSON body: both are read.
+        app.delete(url, limit, async (c) => c.json(await handler(ctx, { ...queryFields(c), ...(c.req.header("content-type") === undefined ? {} : await jsonFields(c)) })))
+      } else app.on(method, url, limit, async (c) => c.json(await handler(ctx, await jsonFields(c))))
+    }
+  }
+
+  // The artifact proxy. Uploads stream to a temp file (no body limit), then into the store by content address.
+  const proxyPath = (c: Context): string => {
+    const raw = c.req.path.slice(PROXY.length).replace(/^\//, "")
+    try {
+      return decodeURIComponent(raw)
+    } catch {
+      throw new MlflowError("INVALID_PARAMETER_VALUE", `The artifact path ${JSON.stringify(raw)} is not valid percent-encoding.`)
+    }
+  }
+  app.get(PROXY, async (c) => c.json(await proxyList(ctx, await proxyTarget(ctx, c.req.query("path") ?? ""))))
+  app.get(`${PROXY}/*`, async (c) => {
+    const bytes = await download(ctx, await proxyTarget(ctx, proxyPath(c)))
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/octet-stream" })
+  })
+  app.put(`${PROXY}/*`, async (c) => {
+    const target = await proxyTarget(ctx, proxyPath(c))
+    checkUpload(target)
+    const dir = await mkdtemp(join(tmpdir(), "runledger-upload-"))
+    try {
+      const file = join(dir, "body")
+      const body = c.req.raw.body
+      await pipeline(body === null ? Readable.from([]) : Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(file))
+      const type = c.req.header("content-type")
+      await storeUpload(ctx, target, file, type && type !== "" ? type.split(";")[0].trim() : "application/octet-stream")
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    return c.json({})
+  })
+  app.delete(`${PROXY}/*`, () => refuseDelete())
+
+  app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
+  return app
+}
+
+/** Open the store, make sure MLflow's Default experiment exists, and listen. */
+export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
+  if (options.dir !== undefined && options.store !== undefined) {
+    throw new MlflowError("INVALID_PARAMETER_VALUE", "Pass --dir or --store, not both.")
+  }
+  const tracker: Tracker = await openTracker(options.store !== undefined ? { uri: options.store } : options.dir !== undefined ? { dir: options.dir } : {})
+  let server: Server
+  try {
+    const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
+    const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey(), handles: new Map() }
+    const app = makeApp(ctx, options)
+    let inflight = 0
+    let closing = false
+    let drained: (() => void) | undefined
+    const fetch = async (req: Request, env: HttpBindings): Promise<Response> => {
+      if (closing) {
+        return Response.json(new MlflowError("TEMPORARILY_UNAVAILABLE", "The server is shutting down; retry against its next start.").toJSON(), { status: 503, headers: { connection: "close", "retry-after": "1" } })
+      }
+      inflight++
+      try {
+        const res = await app.fetch(req, env)
+        // While draining, tell keep-alive clients this connection ends with this response.
+        if (closing) res.headers.set("connection", "close")
+        return res
+      } finally {
+        inflight--
+        if (closing && inflight === 0) drained?.()
+      }
+    }
+    server = createAdaptorServer({
+      fetch: fetch as (req: Request, env: unknown) => Promise<Response>,
+      // A slow or half-open client holds only its own socket, and not for long.
+      serverOptions: { headersTimeout: 15_000, requestTimeout: 10 * 60_000, keepAliveTimeout: 5_000 }
+    }) as Server
+    // No byte for this long on a socket (a stalled upload, a half-open client): it is closed.
+    server.setTimeout(60_000, (socket) => socket.destroy())
+    const host = options.host ?? "127.0.0.1"
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(options.port ?? DEFAULT_PORT, host, () => {
+        server.off("error", reject)
+        resolve()
+      })
+    })
+    const port = (server.address() as AddressInfo).port
+    let closed: Promise<void> | undefined
+    return {
+      port,
+      host,
+      url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+      close() {
+        closed ??= (async () => {
+          // Node's server.close() also drops connections it counts idle, which can include one whose
+          // request body is still arriving; so the listener stays up until the requests in flight are
+          // done, answering new ones 503 (MLflow's client retries those), and closes after.
+          closing = true
+          if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
+          // The last responses are still being written (they end their connections: Connection: close);
+          // idle keep-alive connections go now, and anything left after 10 s is cut.
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+          server.closeIdleConnections()
+          const cut = setTimeout(() => server.closeAllConnections(), 10_000)
+          await stopped
+          clearTimeout(cut)
+          await tracker.close()
+        })()
+        return closed
+      }
+    }
+  } catch (e) {
+    await tracker.close()
+    throw e
+  }
+}
