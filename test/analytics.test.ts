@@ -24,7 +24,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
-import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { BLOCK_LEVELS, ReadModel } from "../packages/adapters-duckdb/src/index.ts"
 import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
@@ -774,7 +774,7 @@ describe("downsampledHistory", () => {
           const buckets = history.buckets
           expect(history.points).toBe(effective.length)
           const expected = referenceBuckets(effective, s.maxPoints)
-          if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= 4 ? fromSummaries++ : fromPoints++
+          if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0] ? fromSummaries++ : fromPoints++
           expect(buckets.length).toBeLessThanOrEqual(s.maxPoints)
           expect(buckets).toHaveLength(expected.buckets.length)
           buckets.forEach((b, i) => {
@@ -841,7 +841,7 @@ describe("downsampledHistory", () => {
             expect(bulk[i].points).toBe(effective.length)
             const expected = effective.length === 0 ? { level: 0, buckets: [] } : referenceBuckets(effective, maxPoints)
             const logged = (await tracker.metricHistory(id, "loss", { all: true })).length
-            if (effective.length > maxPoints && logged >= summariseAfter && expected.level >= 4) fromSummaries++
+            if (effective.length > maxPoints && logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0]) fromSummaries++
             const buckets = bulk[i].buckets
             expect(buckets).toHaveLength(expected.buckets.length)
             buckets.forEach((b, j) => {

@@ -9,7 +9,7 @@
  * smallest level that cuts the series' step range into at most `maxPoints` of them: between half
  * of `maxPoints` and `maxPoints` buckets, all the same width, and at the same boundaries in every
  * series of that level, so runs compared on one chart are bucketed alike. Those ranges are what
- * the read model summarises at ingest (metric_blocks, levels 4 to 16), so a long series is read
+ * the read model summarises at ingest (metric_blocks, levels 5 to 16), so a long series is read
  * from its summaries, one row per bucket: 100 runs x 100k steps to 1000 buckets reads 78k rows
  * rather than 10M points. Short series (no summaries yet) and narrow buckets are read from the
  * points.
@@ -153,7 +153,7 @@ const widthOf = (level: number): bigint => 1n << BigInt(level)
 /**
  * Each summarised series' effective point count and step range within the bounds, from its
  * summaries: every series with summaries is listed (n = 0 when none of its blocks lies wholly in
- * the bounds). The bounds' aligned inside (whole blocks of 16 steps) is covered by the widest
+ * the bounds). The bounds' aligned inside (whole blocks of the narrowest level) is covered by the widest
  * blocks wholly in it, and, at its two ends, narrower ones whose wider block is not: a few rows
  * per series and level. The steps left over at the ends are read from the points (`partialEdges`
  * at the narrowest width). Without bounds this reads the widest level only.
