@@ -20,8 +20,8 @@ import { BIGINT, BOOLEAN, DOUBLE, type DuckDBAppender, type DuckDBConnection, Du
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
-import { CREATE_SCHEMA } from "../packages/adapters-duckdb/src/schema.ts"
+import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
+import { CREATE_SCHEMA } from "../packages/readmodel-duckdb/src/schema.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { type Row, withTempDir } from "./report.ts"
 
