@@ -52,7 +52,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -747,6 +747,17 @@ describe("downsampledHistory", () => {
     }
   }
 
+  /** The buckets equal the reference's: first and last exactly (sign of zero included); min and max do not promise the sign of a zero. */
+  const expectBuckets = (buckets: ReadonlyArray<MetricBucket>, expected: ReturnType<typeof referenceBuckets>["buckets"], label: string) => {
+    expect(buckets).toHaveLength(expected.length)
+    buckets.forEach((b, i) => {
+      const e = expected[i]
+      expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `${label}bucket ${i}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
+      for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `${label}bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
+      for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `${label}bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
+    })
+  }
+
   it("buckets the effective points exactly as promised, from points or summaries: first and last are real points, n <= maxPoints is whole", async () => {
     let superseded = 0
     let fromPoints = 0
@@ -780,14 +791,7 @@ describe("downsampledHistory", () => {
           const expected = referenceBuckets(effective, s.maxPoints)
           if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0] ? fromSummaries++ : fromPoints++
           expect(buckets.length).toBeLessThanOrEqual(s.maxPoints)
-          expect(buckets).toHaveLength(expected.buckets.length)
-          buckets.forEach((b, i) => {
-            const e = expected.buckets[i]
-            expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `bucket ${i}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
-            for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-            // min and max do not promise the sign of a zero.
-            for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-          })
+          expectBuckets(buckets, expected.buckets, "")
         }),
         { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 40) }
       )
@@ -799,7 +803,7 @@ describe("downsampledHistory", () => {
     expect(superseded).toBeGreaterThan(0)
     expect(fromPoints).toBeGreaterThan(0)
     expect(fromSummaries).toBeGreaterThan(0)
-  })
+   }, 240_000)
 
   it("one call for several runs and a step range equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
     let ranged = 0
@@ -846,14 +850,7 @@ describe("downsampledHistory", () => {
             const expected = effective.length === 0 ? { level: 0, buckets: [] } : referenceBuckets(effective, maxPoints)
             const logged = (await tracker.metricHistory(id, "loss", { all: true })).length
             if (effective.length > maxPoints && logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0]) fromSummaries++
-            const buckets = bulk[i].buckets
-            expect(buckets).toHaveLength(expected.buckets.length)
-            buckets.forEach((b, j) => {
-              const e = expected.buckets[j]
-              expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `run ${i} bucket ${j}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
-              for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `run ${i} bucket ${j} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-              for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `run ${i} bucket ${j} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-            })
+            expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
           }
         }),
         { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25) }
