@@ -196,9 +196,25 @@ export interface PointReading extends StepBounds {
 const readingsTable = (readings: ReadonlyArray<PointReading>): string =>
   `(VALUES ${readings.map((r) => `(${idList([r.seriesId])}, CAST(${r.lo ?? INT64_MIN} AS BIGINT), CAST(${r.hi ?? INT64_MAX} AS BIGINT), ${r.level ?? -1})`).join(", ")}) r(series_id, lo, hi, level)`
 
+/**
+ * The steps the readings cover, as a filter on the points' step column, when they are a few
+ * distinct ranges (the bounds' ends, shared by every series): DuckDB then skips the row groups
+ * whose steps lie elsewhere, where the join alone would read them all. The join decides.
+ */
+const stepFilter = (readings: ReadonlyArray<PointReading>): string => {
+  const ranges = new Map<string, StepBounds>()
+  for (const r of readings) {
+    if (r.lo === null && r.hi === null) return ""
+    ranges.set(`${r.lo}..${r.hi}`, r)
+  }
+  if (ranges.size > 8) return ""
+  const terms = [...ranges.values()].map((b) => `(${within("p.step", { first: b.lo, last: b.hi })})`)
+  return ` AND (${terms.join(" OR ")})`
+}
+
 const readPoints = (readings: ReadonlyArray<PointReading>) =>
   `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
-  WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded`
+  WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
 
 /** Each series' effective point count and step range within its readings' steps, from the points. */
 export const pointSpanSql = (readings: ReadonlyArray<PointReading>) => {
