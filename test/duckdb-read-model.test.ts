@@ -420,7 +420,9 @@ describe("DuckDB read model", () => {
     let lateRuns = 0
     // More params and tags than opsArb has: the same key set again in a later transaction is the case to get right.
     const rewrites = fc.record({ op: fc.constantFrom("param" as const, "tag" as const), run, key: keys, value: fc.constantFrom("u", "v") })
-    const denseOps = fc.array(fc.oneof({ weight: 2, arbitrary: opArb }, { weight: 1, arbitrary: rewrites }), { maxLength: 40 })
+    // And runs started mid-way, whose rows are appended rather than merged.
+    const starts = fc.constant({ op: "start" as const })
+    const denseOps = fc.array(fc.oneof({ weight: 4, arbitrary: opArb }, { weight: 2, arbitrary: rewrites }, { weight: 1, arbitrary: starts }), { maxLength: 40 })
     try {
       await fc.assert(
         fc.asyncProperty(denseOps, fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), async (ops, cuts, maxEvents, summariseAfter) => {
