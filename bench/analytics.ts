@@ -7,7 +7,8 @@
  *   by hand as one join over the same tables, on a plain connection. Target: p50 < 50 ms.
  * - rankRuns over RANK_RUNS runs x RANK_STEPS steps by each run's min (window functions over every
  *   point). Ceiling: a bare GROUP BY min() over the same points. Reported in ms (no target).
- * - Downsampling DS_RUNS runs x DS_STEPS steps to 1000 buckets each (Analytics.metricHistories).
+ * - Downsampling DS_RUNS runs x DS_STEPS steps to 1000 buckets each (Analytics.metricHistories):
+ *   one bulk call, DS_RUNS separate calls, and one bulk call over a step range cut mid-block.
  *   Ceiling: one aggregate scan of the same points (count, min, max per series). Target: < 200 ms.
  *
  * The read model is filled by catch-up from generated events (not timed here: catchup.ts measures it).
@@ -151,6 +152,16 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         const down = () => a2.metricHistories(ids, "loss", 1000)
         const series = await down()
         const dsMs = await timeIt(opts.quick ? 2 : 5, down)
+        // The same runs one call each (what a client without the bulk call does), and the bulk call over a step range cut mid-block.
+        const separate = async () => {
+          for (const id of ids) await a2.metricHistories([id], "loss", 1000)
+        }
+        await separate()
+        const sepMs = await timeIt(opts.quick ? 2 : 3, separate)
+        const range = { startStep: Math.floor(DS_STEPS * 0.1) + 3, endStep: Math.floor(DS_STEPS * 0.9) - 5 }
+        const ranged = () => a2.metricHistories(ids, "loss", 1000, range)
+        await ranged()
+        const rangedMs = await timeIt(opts.quick ? 2 : 5, ranged)
         await model2.close()
         const raw2 = await DuckDBInstance.create(file)
         const c2 = await raw2.connect()
@@ -187,6 +198,32 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
           samples: dsMs,
           ceilingSamples: dsCeil,
           note: `${series.reduce((n, s) => n + s.buckets.length, 0).toLocaleString("en-US")} buckets returned; ratio > 1 means slower than the ceiling`
+        })
+        rows.push({
+          name: `downsample ${DS_RUNS} runs x ${DS_STEPS.toLocaleString("en-US")} steps, ${DS_RUNS} separate calls`,
+          figure: median(sepMs),
+          unit: "ms",
+          ceiling: median(dsCeil),
+          ceilingName: "one aggregate scan of the same points",
+          ratio: median(sepMs) / median(dsCeil),
+          target: "none (context: the bulk call's figure is the row above)",
+          verdict: "info",
+          samples: sepMs,
+          ceilingSamples: dsCeil,
+          note: `the bulk call takes ${(median(dsMs) / median(sepMs)).toFixed(2)}x the time of ${DS_RUNS} separate calls; ratio > 1 means slower than the ceiling`
+        })
+        rows.push({
+          name: `downsample ${DS_RUNS} runs, steps ${range.startStep.toLocaleString("en-US")}-${range.endStep.toLocaleString("en-US")} of ${DS_STEPS.toLocaleString("en-US")}, one bulk call`,
+          figure: median(rangedMs),
+          unit: "ms",
+          ceiling: median(dsCeil),
+          ceilingName: "one aggregate scan of the same points (whole series)",
+          ratio: median(rangedMs) / median(dsCeil),
+          target: "< 200 ms",
+          verdict: median(rangedMs) < 200 ? "PASS" : "MISS",
+          samples: rangedMs,
+          ceilingSamples: dsCeil,
+          note: "the buckets the bounds cut through are read from the points; ratio > 1 means slower than the ceiling"
         })
       } finally {
         await model2.close().catch(() => {})

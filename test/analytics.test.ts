@@ -24,7 +24,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
-import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
+import { BLOCK_LEVELS, ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
@@ -52,7 +52,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -747,6 +747,17 @@ describe("downsampledHistory", () => {
     }
   }
 
+  /** The buckets equal the reference's: first and last exactly (sign of zero included); min and max do not promise the sign of a zero. */
+  const expectBuckets = (buckets: ReadonlyArray<MetricBucket>, expected: ReturnType<typeof referenceBuckets>["buckets"], label: string) => {
+    expect(buckets).toHaveLength(expected.length)
+    buckets.forEach((b, i) => {
+      const e = expected[i]
+      expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `${label}bucket ${i}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
+      for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `${label}bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
+      for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `${label}bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
+    })
+  }
+
   it("buckets the effective points exactly as promised, from points or summaries: first and last are real points, n <= maxPoints is whole", async () => {
     let superseded = 0
     let fromPoints = 0
@@ -778,16 +789,9 @@ describe("downsampledHistory", () => {
           const buckets = history.buckets
           expect(history.points).toBe(effective.length)
           const expected = referenceBuckets(effective, s.maxPoints)
-          if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= 4 ? fromSummaries++ : fromPoints++
+          if (effective.length > s.maxPoints) logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0] ? fromSummaries++ : fromPoints++
           expect(buckets.length).toBeLessThanOrEqual(s.maxPoints)
-          expect(buckets).toHaveLength(expected.buckets.length)
-          buckets.forEach((b, i) => {
-            const e = expected.buckets[i]
-            expect({ step: b.step, firstStep: b.firstStep, count: b.count, timestamp: b.timestamp }, `bucket ${i}`).toEqual({ step: e.step, firstStep: e.firstStep, count: e.count, timestamp: e.timestamp })
-            for (const f of ["first", "last"] as const) expect(Object.is(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-            // min and max do not promise the sign of a zero.
-            for (const f of ["min", "max"] as const) expect(sameNumber(b[f], e[f]), `bucket ${i} ${f}: ${b[f]} vs ${e[f]}`).toBe(true)
-          })
+          expectBuckets(buckets, expected.buckets, "")
         }),
         { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 40) }
       )
@@ -799,7 +803,67 @@ describe("downsampledHistory", () => {
     expect(superseded).toBeGreaterThan(0)
     expect(fromPoints).toBeGreaterThan(0)
     expect(fromSummaries).toBeGreaterThan(0)
-  })
+   }, 240_000)
+
+  it("one call for several runs and a step range equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
+    let ranged = 0
+    let fromSummaries = 0
+    let cut = 0
+    const { tracker, store } = await memoryClient()
+    const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { summariseAfter, model, analytics: new Analytics(model, store) }
+    }))
+    const rangeArb = fc.record({ a: fc.option(fc.nat(200_000), { nil: undefined }), b: fc.option(fc.nat(200_000), { nil: undefined }) }).map(({ a, b }) =>
+      a !== undefined && b !== undefined ? { startStep: Math.min(a, b), endStep: Math.max(a, b) } : { ...(a !== undefined ? { startStep: a } : {}), ...(b !== undefined ? { endStep: b } : {}) }
+    )
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(seriesArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 12 }), rangeArb, fc.nat(readers.length - 1), async (runs, maxPoints, range, r) => {
+          const { summariseAfter, analytics } = readers[r]
+          const ids: string[] = []
+          for (const s of runs) {
+            const run = await tracker.startRun({ experiment: "bulk", name: "series" })
+            for (const p of s.points) void run.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
+            await run.end()
+            if (s.resume !== undefined) {
+              const again = await tracker.resumeRun(run.id, { fromStep: s.resume.fromStep })
+              for (const p of s.resume.points) void again.logMetric("loss", p.value, { step: p.step, timestamp: p.timestamp })
+              await again.end()
+            }
+            ids.push(run.id)
+          }
+          // A run without the metric is answered with no buckets, in its place.
+          const bare = await tracker.startRun({ experiment: "bulk", name: "bare" })
+          await bare.end()
+          ids.splice(1, 0, bare.id)
+          const bulk = await analytics.metricHistories(ids, "loss", maxPoints, range)
+          expect(bulk.map((h) => h.runId)).toEqual(ids)
+          for (const [i, id] of ids.entries()) {
+            const [alone] = await analytics.metricHistories([id], "loss", maxPoints, range)
+            expect(bulk[i]).toEqual(alone)
+            const all = await tracker.metricHistory(id, "loss")
+            const effective = all.filter((p) => (range.startStep === undefined || p.step >= range.startStep) && (range.endStep === undefined || p.step <= range.endStep))
+            if (effective.length < all.length) cut++
+            if (range.startStep !== undefined || range.endStep !== undefined) ranged++
+            expect(bulk[i].points).toBe(effective.length)
+            const expected = effective.length === 0 ? { level: 0, buckets: [] } : referenceBuckets(effective, maxPoints)
+            const logged = (await tracker.metricHistory(id, "loss", { all: true })).length
+            if (effective.length > maxPoints && logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0]) fromSummaries++
+            expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
+          }
+        }),
+        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25) }
+      )
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
+    // The generator did reach the interesting cases: ranges that cut series, read partly from the summaries.
+    expect(ranged).toBeGreaterThan(0)
+    expect(cut).toBeGreaterThan(0)
+    expect(fromSummaries).toBeGreaterThan(0)
+  }, 240_000)
 
   describe("through openTracker", () => {
     let tracker: Tracker
@@ -839,6 +903,30 @@ describe("downsampledHistory", () => {
     expect((await tracker.downsampledHistory(wide.id, "x", { maxPoints: 7 })).map((b) => b.step)).toEqual(steps)
     await expect(tracker.downsampledHistory(run.id, "loss", { maxPoints: 0 })).rejects.toThrow(/maxPoints must be a whole number >= 1/)
     await expect(tracker.downsampledHistory("f".repeat(32), "loss", { maxPoints: 10 })).rejects.toMatchObject({ _tag: "NotFound" })
+  })
+
+  it("downsampledHistories takes up to 100 runs in one call and refuses more, a reversed or fractional step range, and unknown runs", async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 101; i++) {
+      const run = await tracker.startRun({ experiment: "bulk-limits", name: `r${i}` })
+      for (let step = 0; step < 300; step++) void run.logMetric("loss", i + step / 1000, { step, timestamp: 1 })
+      await run.end()
+      ids.push(run.id)
+    }
+    const hundred = await tracker.downsampledHistories(ids.slice(0, 100), "loss", { maxPoints: 10, startStep: 100, endStep: 199 })
+    expect(hundred).toHaveLength(100)
+    expect(hundred.every((h, i) => h.runId === ids[i] && h.points === 100 && h.buckets.length > 0 && h.buckets.length <= 10)).toBe(true)
+    // Steps 100-199 in ranges of 16: the first and last ranges are cut by the bounds.
+    expect(hundred[7].buckets.map((b) => [b.firstStep, b.step, b.count])[0]).toEqual([100, 111, 12])
+    expect(hundred[7].buckets.at(-1)).toMatchObject({ firstStep: 192, step: 199, count: 8, last: 7.199, value: 7.199 })
+    // The same run twice counts once.
+    expect(await tracker.downsampledHistories([...ids.slice(0, 100), ids[0]], "loss", { maxPoints: 10 })).toHaveLength(101)
+    await expect(tracker.downsampledHistories(ids, "loss", { maxPoints: 10 })).rejects.toThrow(/At most 100 runs per call, got 101/)
+    await expect(tracker.downsampledHistories([], "loss", { maxPoints: 10 })).rejects.toThrow(/at least one run/)
+    await expect(tracker.downsampledHistories(ids.slice(0, 2), "loss", { maxPoints: 10, startStep: 5, endStep: 4 })).rejects.toThrow(/startStep 5 is after endStep 4/)
+    await expect(tracker.downsampledHistories(ids.slice(0, 2), "loss", { maxPoints: 10, startStep: 0.5 })).rejects.toThrow(/startStep must be a whole number/)
+    await expect(tracker.downsampledHistories(ids.slice(0, 2), "loss", { maxPoints: 0 })).rejects.toThrow(/maxPoints must be a whole number >= 1/)
+    await expect(tracker.downsampledHistories([ids[0], "f".repeat(32)], "loss", { maxPoints: 10 })).rejects.toMatchObject({ _tag: "NotFound" })
   })
   })
 })

@@ -17,7 +17,7 @@
  */
 import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, listValue, VARCHAR } from "@duckdb/node-api"
 import { EXPERIMENTS_STREAM, type EventOf, modelNameOfStream, type RecordedEvent, runIdOfStream } from "@runledger/core"
-import { KeyedRows, type Row } from "./keyed-rows.ts"
+import { appendRows, KeyedRows, type Row } from "./keyed-rows.ts"
 import { BlockSummariser, mergeBlockSummaries, type SummarisedSeries, summariseFromPoints } from "./metric-blocks.ts"
 import { MetricPointWriter } from "./metric-chunks.ts"
 import {
@@ -62,6 +62,8 @@ interface RunEntry {
   /** How many resumes so far: the era of the points logged now. */
   era: number
   readonly series: Map<string, Series>
+  /** Started in this transaction: its rows are in no table yet, so they are appended, not merged (keyed-rows.ts). */
+  fresh: boolean
 }
 
 /**
@@ -124,6 +126,8 @@ const unhandled = (e: never): never => {
 }
 const json = (x: unknown): string => JSON.stringify(x)
 
+const METRIC_SERIES_TYPES = METRIC_SERIES.columns.map((c) => c.type)
+
 const RUN = {
   name: columnIndex(RUNS, "run_name"),
   status: columnIndex(RUNS, "status"),
@@ -145,6 +149,8 @@ export class Ingest {
   private nextRunKey = 1
   private newSeries: Series[] = []
   private dirty: Series[] = []
+  /** The runs started in this transaction (fresh until it commits). */
+  private freshRuns: RunEntry[] = []
   private writer: MetricPointWriter | null = null
   private blocks: BlockSummariser | null = null
   /** Series that reached `summariseAfter` points in this transaction: summarised at commit. */
@@ -194,7 +200,7 @@ export class Ingest {
     ingest.points = toNumber(state[2])
     ingest.firstEventId = state[3] as string | null
     for (const [runId, resumes, key] of await read("SELECT run_id, len(resumed_from), run_key FROM runs")) {
-      ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map() })
+      ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map(), fresh: false })
       ingest.nextRunKey = Math.max(ingest.nextRunKey, toNumber(key) + 1)
     }
     for (const [id, runId, key] of await read(`SELECT series_id, run_id, key FROM ${METRIC_SERIES.name}`)) {
@@ -257,26 +263,19 @@ export class Ingest {
     this.blocks = null
     await this.summariseReached()
     await mergeBlockSummaries(this.stmts, this.conn, this.committed, blocks.tablesWritten)
-    if (this.newSeries.length > 0) {
-      const appender = await this.conn.createAppender(METRIC_SERIES.name)
-      for (const s of this.newSeries) {
-        appender.appendInteger(s.id)
-        appender.appendVarchar(s.runId)
-        appender.appendVarchar(s.key)
-        appender.appendInteger(this.runs.get(s.runId)!.key)
-        appender.endRow()
-      }
-      appender.closeSync()
-      this.newSeries = []
-    }
+    await appendRows(this.conn, METRIC_SERIES, METRIC_SERIES_TYPES, this.newSeries.map((s) => [s.id, s.runId, s.key, this.runs.get(s.runId)!.key]))
+    this.newSeries = []
     for (const s of this.dirty) {
       s.dirty = false
+      const run = this.runs.get(s.runId)!
       if (!s.has) this.latest.remove([s.runId, s.key])
       // -0 is stored as 0 with a flag (see schema.ts).
-      else this.latest.put([s.runId, s.key, s.value === 0 ? 0 : s.value, s.value === 0 && 1 / s.value < 0, BigInt(s.step), BigInt(s.timestamp), this.runs.get(s.runId)!.key])
+      else this.latest.put([s.runId, s.key, s.value === 0 ? 0 : s.value, s.value === 0 && 1 / s.value < 0, BigInt(s.step), BigInt(s.timestamp), run.key], run.fresh)
     }
     this.dirty = []
     for (const t of this.tables) await t.write(this.conn)
+    for (const run of this.freshRuns) run.fresh = false
+    this.freshRuns = []
     await this.stmts.run(
       `UPDATE ${READMODEL_STATE.name} SET position = $1, last_event_id = $2, points = $3, first_event_id = $4`,
       [BIGINT, VARCHAR, BIGINT, VARCHAR],
@@ -371,10 +370,10 @@ export class Ingest {
         this.metricsLogged(runId, run, e)
         return undefined
       case "ParamsLogged":
-        for (const [key, value] of Object.entries(e.data.params)) this.params.put([runId, key, String(value), typeof value, run.key])
+        for (const [key, value] of Object.entries(e.data.params)) this.params.put([runId, key, String(value), typeof value, run.key], run.fresh)
         return undefined
       case "TagsSet":
-        for (const [key, value] of Object.entries(e.data.tags)) this.tags.put([runId, key, value, run.key])
+        for (const [key, value] of Object.entries(e.data.tags)) this.tags.put([runId, key, value, run.key], run.fresh)
         return undefined
       case "TagDeleted":
         this.tags.remove([runId, e.data.key])
@@ -387,7 +386,7 @@ export class Ingest {
       }
       case "ArtifactStored": {
         const d = e.data
-        this.artifacts.put([runId, d.path, d.sha256, BigInt(int64(Math.trunc(d.size), "artifact size")), d.mediaType])
+        this.artifacts.put([runId, d.path, d.sha256, BigInt(int64(Math.trunc(d.size), "artifact size")), d.mediaType], run.fresh)
         return undefined
       }
       case "RunEnded": {
@@ -424,18 +423,19 @@ export class Ingest {
    */
   private runStarted(runId: string, e: EventOf<"RunStarted">): Promise<void> | undefined {
     const d = e.data
-    const start = (key: number) => {
+    const start = (run: RunEntry) => {
       this.runRows.put([
         runId, d.experimentId, d.name, "RUNNING", ms(e.at), null, "active", d.parentRunId, null, null, listValue([]),
-        d.source.git?.commit ?? null, json(d.source), json(d.environment), key
-      ])
-      for (const [tag, value] of Object.entries(d.tags)) this.tags.put([runId, tag, value, key])
+        d.source.git?.commit ?? null, json(d.source), json(d.environment), run.key
+      ], run.fresh)
+      for (const [tag, value] of Object.entries(d.tags)) this.tags.put([runId, tag, value, run.key], run.fresh)
     }
     const run = this.runs.get(runId)
     if (run === undefined) {
-      const key = this.nextRunKey++
-      this.runs.set(runId, { key, era: 0, series: new Map() })
-      start(key)
+      const fresh: RunEntry = { key: this.nextRunKey++, era: 0, series: new Map(), fresh: true }
+      this.runs.set(runId, fresh)
+      this.freshRuns.push(fresh)
+      start(fresh)
       return undefined
     }
     return (async () => {
@@ -445,7 +445,7 @@ export class Ingest {
         await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE run_id = $1`, [VARCHAR], [runId])
         rows.forget(runId)
       }
-      start(run.key)
+      start(run)
     })()
   }
 

@@ -25,8 +25,8 @@ import { BLOCK_LEVELS, loggedOrderSql, METRIC_BLOCK_TABLES, METRIC_POINTS, stepO
 import type { Statements } from "./statements.ts"
 
 /*
- * Levels (schema.ts): every power of two from 16 to 65536 steps, so a chart bucket is one block
- * of some level. A dense series gets 1/8 as many block rows as points; a sparse one (steps >=
+ * Levels (schema.ts): every power of two from 32 to 65536 steps, so a chart bucket is one block
+ * of some level. A dense series gets 1/16 as many block rows as points; a sparse one (steps >=
  * 65536 apart) one row per level per point, which is why a series is summarised only once it has
  * a few hundred points (ingest.ts).
  */

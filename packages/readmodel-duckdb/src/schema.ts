@@ -4,7 +4,7 @@
  * latest_metrics, with (run_id, key) unique in the last three. Each table is described once,
  * here, as data: the DDL and the ingest's column order both come from it.
  *
- * Three storage choices, each for a measured reason:
+ * Four storage choices, each for a measured reason (the fourth: no PRIMARY KEY, see TableDef.key):
  * - Metric values: DuckDB compresses a column segment whose min equals its max as one constant,
  *   and 0 = -0 in its comparisons, so a segment holding only zeros comes back with one sign for
  *   all (RLE merges runs of 0 and -0 the same way; neither can be switched off for one column).
@@ -22,7 +22,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 6
 
 export interface Column {
   readonly name: string
@@ -36,7 +36,13 @@ export interface Column {
 export interface TableDef {
   readonly name: string
   readonly columns: ReadonlyArray<Column>
-  /** The primary key; empty for the bulk tables, which are only appended to. */
+  /**
+   * The columns that identify a row (empty for the bulk tables, which are only appended to). Not
+   * declared as a PRIMARY KEY: the fold keeps them unique (keyed-rows.ts writes a changed key by
+   * DELETE then INSERT, a new one by appending), and DuckDB's index behind a PRIMARY KEY more than
+   * doubled a run-heavy catch-up (every appended row inserted into it, every commit writing it)
+   * and took space on disk; the one lookup by key (a row read back once per catch-up) scans instead.
+   */
   readonly key: ReadonlyArray<string>
 }
 
@@ -147,10 +153,12 @@ export const METRIC_POINTS: TableDef = {
 }
 
 /**
- * Block widths are 2^level steps, every power of two from 16 to 65536 (see metric-blocks.ts):
- * a chart bucket is one block of some level.
+ * Block widths are 2^level steps, every power of two from 32 to 65536 (see metric-blocks.ts):
+ * a chart bucket is one block of some level. Buckets of 16 steps or fewer are read from the
+ * points: blocks of 16 steps were half of all block rows (a 10M-point read model: 25 of 61 MB of
+ * blocks), for charts of series no longer than 16 steps per bucket, whose points are few.
  */
-export const BLOCK_LEVELS: ReadonlyArray<number> = Array.from({ length: 13 }, (_, i) => 4 + i)
+export const BLOCK_LEVELS: ReadonlyArray<number> = Array.from({ length: 12 }, (_, i) => 5 + i)
 
 /**
  * Summaries of the effective points per aligned step range, for charts (metric-blocks.ts): one
@@ -229,7 +237,6 @@ export const TABLES: ReadonlyArray<TableDef> = [
 
 const createTable = (t: TableDef): string => {
   const lines = t.columns.map((c) => `  ${c.name} ${c.sql}`)
-  if (t.key.length > 0) lines.push(`  PRIMARY KEY (${t.key.join(", ")})`)
   const notes = t.columns.filter((c) => c.note !== undefined).map((c) => `-- ${c.name}: ${c.note}`)
   return [...notes, `CREATE TABLE ${t.name} (\n${lines.join(",\n")}\n);`].join("\n")
 }

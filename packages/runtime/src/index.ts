@@ -6,7 +6,7 @@
  *     const tracker = await openTracker({ uri: "runledger" })          // a directory
  *     const other = await openTracker({ uri: "duckdb:runs.duckdb" })   // a DuckDB file
  */
-export { defaultDir, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
+export { defaultDir, type DownsampledHistory, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
 export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
 export { downloadArtifacts } from "./download.ts"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"

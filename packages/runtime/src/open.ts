@@ -4,7 +4,7 @@
  * process, and exit hooks that end the runs left open.
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
-import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow } from "@runledger/readmodel-duckdb"
+import { checkHistoryRequest, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison, type MetricBucket, type RankedRun, type RankRunsOptions, type ReadOnlyOptions, type RowSink, type RunComparison, type SearchRunsOptions, type SqlParam, type SqlRow, type StepRange } from "@runledger/readmodel-duckdb"
 import { ArtifactStore, EventStore, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
 import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
@@ -74,6 +74,14 @@ export interface HistoryBucket extends MetricBucket {
   readonly value: number
 }
 
+/** One run's downsampled history: `points` is its effective point count (within the step range). */
+export interface DownsampledHistory {
+  readonly runId: string
+  readonly key: string
+  readonly points: number
+  readonly buckets: ReadonlyArray<HistoryBucket>
+}
+
 /** The Promise API, plus what needs the local file system and the analytics read model. */
 export interface Tracker extends TrackerClient {
   /** Write the exact bytes behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>` under `dest`; returns the paths written. */
@@ -89,6 +97,12 @@ export interface Tracker extends TrackerClient {
    * most `maxPoints` buckets (aligned ranges of 2^k steps; first, last, min, max, count each).
    */
   downsampledHistory(runId: string, key: string, options: { readonly maxPoints: number }): Promise<ReadonlyArray<HistoryBucket>>
+  /**
+   * The same for up to 100 runs in one call (MLflow's get-history-bulk-interval), optionally of the
+   * steps startStep..endStep only (inclusive), in the order of `runIds`; a run without the metric
+   * has no buckets. More than 100 runs, or an unknown run, is refused.
+   */
+  downsampledHistories(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistory>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
   /**
@@ -160,6 +174,13 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       await client.getRun(runId)
       const [series] = await analytics.use((a) => a.metricHistories([runId], key, o.maxPoints))
       return series.buckets.map((b) => ({ ...b, value: b.last }))
+    },
+    async downsampledHistories(runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) {
+      // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
+      checkHistoryRequest(runIds, o.maxPoints, o)
+      await client.getRuns(runIds)
+      const series = await analytics.use((a) => a.metricHistories(runIds, key, o.maxPoints, o))
+      return series.map((s) => ({ ...s, buckets: s.buckets.map((b) => ({ ...b, value: b.last })) }))
     },
     compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {
       const scope = await scoped(o)

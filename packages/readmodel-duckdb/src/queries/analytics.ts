@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, bucketLevel, checkMaxPoints, type DownsampledSeries, pointBucketsSql, pointSpanSql, type SeriesReading, seriesSql, spanSql, summaryLevel } from "./history.ts"
+import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, pointBucketsSql, pointSpanReadings, pointSpanSql, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -125,38 +125,26 @@ export class Analytics {
     }))
   }
 
-  /** Histories of one metric for several runs, each at most `maxPoints` buckets (history.ts). */
-  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number): Promise<DownsampledSeries[]> {
+  /**
+   * Histories of one metric for up to 100 runs, each at most `maxPoints` buckets, optionally of the
+   * steps in a range only (history.ts): the same few statements for any number of runs.
+   */
+  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}): Promise<DownsampledSeries[]> {
+    const bounds = checkHistoryRequest(runIds, maxPoints, range)
     const s = seriesSql(runIds, key)
-    checkMaxPoints(maxPoints)
     await this.catchUp()
     const series = await this.readModel.select(s.sql, s.params)
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
-    // Spans from the summaries, else (series too short to have them) from the points.
-    const spans = await this.numbers(spanSql(ids))
-    const summarised = new Set(spans.series_id)
-    const short = ids.filter((id) => !summarised.has(id))
-    const pointSpans = short.length > 0 ? await this.numbers(pointSpanSql(short)) : undefined
-    const counts = new Map<number, number>()
-    const fromPoints: SeriesReading[] = []
-    const fromBlocks = new Map<number, SeriesReading[]>()
-    for (const [span, isSummarised] of [[spans, true], [pointSpans, false]] as const) {
-      if (span === undefined) continue
-      for (let i = 0; i < span.series_id.length; i++) {
-        const seriesId = span.series_id[i]
-        const n = span.n[i]
-        counts.set(seriesId, n)
-        const level = n <= maxPoints ? null : bucketLevel(span.lo[i], span.hi[i], maxPoints)
-        const blockLevel = isSummarised && level !== null ? summaryLevel(level) : null
-        if (blockLevel === null) fromPoints.push({ seriesId, level })
-        else fromBlocks.set(blockLevel, [...(fromBlocks.get(blockLevel) ?? []), { seriesId, level }])
-      }
-    }
+    // Spans from the summaries, plus from the points those without summaries and the steps at the bounds.
+    const spans = await this.numbers(spanSql(ids, bounds))
+    const edges = pointSpanReadings(ids, spans, bounds)
+    const pointSpans = edges.length > 0 ? await this.numbers(pointSpanSql(edges)) : undefined
+    const plan = planHistories(spans, pointSpans, bounds, maxPoints)
     const parts: Array<Record<string, Float64Array>> = []
-    if (fromPoints.length > 0) parts.push(await this.numbers(pointBucketsSql(fromPoints)))
-    for (const [blockLevel, readings] of fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
-    return assembleHistories(runIds, key, series, counts, parts)
+    if (plan.fromPoints.length > 0) parts.push(await this.numbers(pointBucketsSql(plan.fromPoints)))
+    for (const [blockLevel, readings] of plan.fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
+    return assembleHistories(runIds, key, series, plan.counts, parts)
   }
 
   private numbers(q: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<Record<string, Float64Array>> {

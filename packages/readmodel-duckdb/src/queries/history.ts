@@ -9,10 +9,15 @@
  * smallest level that cuts the series' step range into at most `maxPoints` of them: between half
  * of `maxPoints` and `maxPoints` buckets, all the same width, and at the same boundaries in every
  * series of that level, so runs compared on one chart are bucketed alike. Those ranges are what
- * the read model summarises at ingest (metric_blocks, levels 4 to 16), so a long series is read
+ * the read model summarises at ingest (metric_blocks, levels 5 to 16), so a long series is read
  * from its summaries, one row per bucket: 100 runs x 100k steps to 1000 buckets reads 78k rows
  * rather than 10M points. Short series (no summaries yet) and narrow buckets are read from the
  * points.
+ *
+ * One call takes up to 100 runs (MLflow's get-history-bulk-interval) and answers them all with the
+ * same few statements, whatever the number of runs. A step range (startStep..endStep) downsamples
+ * the points in it as if they were the whole series: the buckets lying wholly in it come from the
+ * summaries, and only the (at most two) buckets a bound cuts through are read from the points.
  */
 import { BLOCK_LEVELS, metricBlocks, signedZeroSql, stepOrderSql } from "../schema.ts"
 import { SqlParams } from "@runledger/search-syntax"
@@ -44,6 +49,47 @@ export interface DownsampledSeries {
   readonly buckets: ReadonlyArray<MetricBucket>
 }
 
+/**
+ * The most runs one call downsamples: MLflow's get-history-bulk-interval takes at most 100, and a
+ * chart of more runs than that is no longer readable.
+ */
+export const MAX_HISTORY_RUNS = 100
+
+/** Only the points at steps in startStep..endStep (both inclusive; either end may be left open). */
+export interface StepRange {
+  readonly startStep?: number
+  readonly endStep?: number
+}
+
+/** A range of steps as exact integers; null: open on that side. */
+export interface StepBounds {
+  readonly lo: bigint | null
+  readonly hi: bigint | null
+}
+
+export const checkMaxPoints = (maxPoints: number): void => {
+  if (!Number.isSafeInteger(maxPoints) || maxPoints < 1) throw new RangeError(`maxPoints must be a whole number >= 1 (e.g. the chart's width in pixels), got ${maxPoints}.`)
+}
+
+const INT64 = 2 ** 63
+
+/** Checks a downsampling request (before any work): the runs, maxPoints, and the step range as exact bounds. */
+export const checkHistoryRequest = (runIds: ReadonlyArray<string>, maxPoints: number, range: StepRange = {}): StepBounds => {
+  if (runIds.length === 0) throw new RangeError("Give at least one run.")
+  const runs = new Set(runIds).size
+  if (runs > MAX_HISTORY_RUNS) throw new RangeError(`At most ${MAX_HISTORY_RUNS} runs per call, got ${runs}: split them into calls of ${MAX_HISTORY_RUNS} runs or fewer.`)
+  checkMaxPoints(maxPoints)
+  const bound = (name: string, x: number | undefined): bigint | null => {
+    if (x === undefined) return null
+    if (!(Number.isInteger(x) && x >= -INT64 && x < INT64)) throw new RangeError(`${name} must be a whole number (a step, -2^63 to 2^63-1), got ${x}.`)
+    return BigInt(x)
+  }
+  const lo = bound("startStep", range.startStep)
+  const hi = bound("endStep", range.endStep)
+  if (lo !== null && hi !== null && lo > hi) throw new RangeError(`startStep ${lo} is after endStep ${hi}: give startStep <= endStep.`)
+  return { lo, hi }
+}
+
 /** The read model's series dictionary: which (run, key) series to read. */
 export const seriesSql = (runIds: ReadonlyArray<string>, key: string) => {
   if (runIds.length === 0) throw new RangeError("Give at least one run.")
@@ -52,32 +98,131 @@ export const seriesSql = (runIds: ReadonlyArray<string>, key: string) => {
   return { sql: `SELECT series_id, run_id FROM metric_series WHERE run_id IN (${ids}) AND key = ${params.bind(key)}`, params: params.values }
 }
 
-export const checkMaxPoints = (maxPoints: number): void => {
-  if (!Number.isSafeInteger(maxPoints) || maxPoints < 1) throw new RangeError(`maxPoints must be a whole number >= 1 (e.g. the chart's width in pixels), got ${maxPoints}.`)
-}
+/** Series ids are integers the read model assigned (read back from it): listed in the SQL text. */
+const idList = (ids: ReadonlyArray<number>) =>
+  ids.length === 0
+    ? "NULL"
+    : ids.map((id) => {
+      if (!Number.isSafeInteger(id)) throw new RangeError(`A series id is a whole number, got ${id}.`)
+      return String(id)
+    }).join(", ")
 
-const idList = (params: SqlParams, ids: ReadonlyArray<number>) => (ids.length === 0 ? "NULL" : ids.map((id) => params.bind(id)).join(", "))
+// BigInt division truncates towards zero; steps and blocks may be negative.
+const floorDiv = (a: bigint, w: bigint): bigint => (a % w !== 0n && a < 0n ? a / w - 1n : a / w)
+const ceilDiv = (a: bigint, w: bigint): bigint => -floorDiv(-a, w)
+
+/** A range of indices (blocks, buckets); null: open on that side. */
+export interface IndexRange {
+  readonly first: bigint | null
+  readonly last: bigint | null
+}
 
 /**
- * Each series' effective point count and step range, from its widest summaries (a few rows per
- * series). A series without summaries (too short so far) is missing: see `pointSpanSql`.
+ * The aligned ranges of `width` steps (index i: steps i*width .. (i+1)*width-1) lying wholly within
+ * the bounds; undefined when there is none.
  */
-export const spanSql = (seriesIds: ReadonlyArray<number>) => {
-  const params = new SqlParams()
-  const sql = `SELECT series_id::DOUBLE AS series_id, sum(n)::DOUBLE AS n, min(first_step)::DOUBLE AS lo, max(last_step)::DOUBLE AS hi
-FROM ${metricBlocks(WIDEST).name} WHERE series_id IN (${idList(params, seriesIds)}) GROUP BY series_id`
-  return { sql, params: params.values }
+export const wholeRanges = (b: StepBounds, width: bigint): IndexRange | undefined => {
+  const first = b.lo === null ? null : ceilDiv(b.lo, width)
+  const last = b.hi === null ? null : floorDiv(b.hi + 1n, width) - 1n
+  return first !== null && last !== null && first > last ? undefined : { first, last }
 }
 
-/** The same from the points, for series without summaries. */
-export const pointSpanSql = (seriesIds: ReadonlyArray<number>) => {
-  const params = new SqlParams()
-  const sql = `SELECT series_id::DOUBLE AS series_id, count(*)::DOUBLE AS n, min(step)::DOUBLE AS lo, max(step)::DOUBLE AS hi
-FROM metric_points WHERE series_id IN (${idList(params, seriesIds)}) AND NOT superseded GROUP BY series_id`
-  return { sql, params: params.values }
+/**
+ * The steps of the bounds outside those whole ranges (at most one stretch at each end, or the
+ * whole bounds when no range fits): there a range's summary would count points outside the
+ * bounds, so those steps are read from the points.
+ */
+export const partialEdges = (b: StepBounds, width: bigint): StepBounds[] => {
+  const whole = wholeRanges(b, width)
+  if (whole === undefined) return [b]
+  const edges: StepBounds[] = []
+  if (b.lo !== null && b.lo < whole.first! * width) edges.push({ lo: b.lo, hi: whole.first! * width - 1n })
+  if (b.hi !== null && b.hi > (whole.last! + 1n) * width - 1n) edges.push({ lo: (whole.last! + 1n) * width, hi: b.hi })
+  return edges
+}
+
+/** `expr` within an index range, as SQL (whole numbers computed here, so safe in the text). */
+const within = (expr: string, r: IndexRange): string => {
+  const terms = [r.first === null ? null : `${expr} >= ${r.first}`, r.last === null ? null : `${expr} <= ${r.last}`].filter((t) => t !== null)
+  return terms.length === 0 ? "true" : terms.join(" AND ")
 }
 
 const WIDEST = BLOCK_LEVELS[BLOCK_LEVELS.length - 1]
+const widthOf = (level: number): bigint => 1n << BigInt(level)
+
+/**
+ * Each summarised series' effective point count and step range within the bounds, from its
+ * summaries: every series with summaries is listed (n = 0 when none of its blocks lies wholly in
+ * the bounds). The bounds' aligned inside (whole blocks of the narrowest level) is covered by the widest
+ * blocks wholly in it, and, at its two ends, narrower ones whose wider block is not: a few rows
+ * per series and level. The steps left over at the ends are read from the points (`partialEdges`
+ * at the narrowest width). Without bounds this reads the widest level only.
+ */
+export const spanSql = (seriesIds: ReadonlyArray<number>, bounds: StepBounds) => {
+  const ids = idList(seriesIds)
+  const parts: string[] = []
+  BLOCK_LEVELS.forEach((level, i) => {
+    const table = metricBlocks(level).name
+    const whole = wholeRanges(bounds, widthOf(level))
+    if (level === WIDEST) {
+      const inside = whole === undefined ? "false" : within("block", whole)
+      parts.push(`SELECT series_id, CASE WHEN ${inside} THEN n ELSE 0 END AS n, CASE WHEN ${inside} THEN first_step END AS lo, CASE WHEN ${inside} THEN last_step END AS hi
+FROM ${table} WHERE series_id IN (${ids})`)
+      return
+    }
+    if (whole === undefined) return
+    const wider = BLOCK_LEVELS[i + 1]
+    const parent = wholeRanges(bounds, widthOf(wider))
+    // Every block here lies in a wider block wholly within the bounds: counted there.
+    if (parent !== undefined && parent.first === null && parent.last === null) return
+    const notCounted = parent === undefined ? "" : ` AND NOT (${within(`block >> ${wider - level}`, parent)})`
+    parts.push(`SELECT series_id, n, first_step AS lo, last_step AS hi FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", whole)}${notCounted}`)
+  })
+  const sql = `SELECT series_id::DOUBLE AS series_id, sum(n)::DOUBLE AS n, min(lo)::DOUBLE AS lo, max(hi)::DOUBLE AS hi
+FROM (${parts.join("\nUNION ALL ")}) GROUP BY series_id`
+  return { sql, params: [] }
+}
+
+const INT64_MIN = "-9223372036854775808"
+const INT64_MAX = "9223372036854775807"
+
+/** Some steps of one series, read from its points (at a bucket level, or null: each point its own bucket). */
+export interface PointReading extends StepBounds {
+  readonly seriesId: number
+  readonly level: number | null
+}
+
+/** The readings as a constant table r(series_id, lo, hi, level) to join the points on. */
+const readingsTable = (readings: ReadonlyArray<PointReading>): string =>
+  `(VALUES ${readings.map((r) => `(${idList([r.seriesId])}, CAST(${r.lo ?? INT64_MIN} AS BIGINT), CAST(${r.hi ?? INT64_MAX} AS BIGINT), ${r.level ?? -1})`).join(", ")}) r(series_id, lo, hi, level)`
+
+/**
+ * The steps the readings cover, as a filter on the points' step column, when they are a few
+ * distinct ranges (the bounds' ends, shared by every series): DuckDB then skips the row groups
+ * whose steps lie elsewhere, where the join alone would read them all. The join decides.
+ */
+const stepFilter = (readings: ReadonlyArray<PointReading>): string => {
+  const ranges = new Map<string, StepBounds>()
+  for (const r of readings) {
+    if (r.lo === null && r.hi === null) return ""
+    ranges.set(`${r.lo}..${r.hi}`, r)
+  }
+  if (ranges.size > 8) return ""
+  const terms = [...ranges.values()].map((b) => `(${within("p.step", { first: b.lo, last: b.hi })})`)
+  return ` AND (${terms.join(" OR ")})`
+}
+
+const readPoints = (readings: ReadonlyArray<PointReading>) =>
+  `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
+  WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
+
+/** Each series' effective point count and step range within its readings' steps, from the points. */
+export const pointSpanSql = (readings: ReadonlyArray<PointReading>) => {
+  if (readings.length === 0) throw new RangeError("Give at least one series.")
+  const sql = `SELECT p.series_id::DOUBLE AS series_id, count(*)::DOUBLE AS n, min(p.step)::DOUBLE AS lo, max(p.step)::DOUBLE AS hi
+FROM ${readPoints(readings)} GROUP BY p.series_id`
+  return { sql, params: [] }
+}
 
 /**
  * The level a series of more than `maxPoints` points over steps lo..hi is bucketed at: the
@@ -89,39 +234,101 @@ export const bucketLevel = (lo: number, hi: number, maxPoints: number): number =
   return level
 }
 
-/** How a series is read: whole (every point a bucket), or bucketed at a level. */
-export interface SeriesReading {
-  readonly seriesId: number
-  /** null: every point its own bucket (the series has at most maxPoints). */
-  readonly level: number | null
-}
-
 /** The level of summaries a bucket level is read from: null when from the points. */
 export const summaryLevel = (level: number): number | null => (level < BLOCK_LEVELS[0] ? null : Math.min(level, WIDEST))
+
+/** Buckets of a series read from its summaries: `level` the bucket level, `blocks` the summaries' indices to read. */
+export interface BlockReading {
+  readonly seriesId: number
+  readonly level: number
+  readonly blocks: IndexRange
+}
+
+/** How each series is read, and its effective point count within the bounds. */
+export interface HistoryPlan {
+  readonly counts: ReadonlyMap<number, number>
+  readonly fromPoints: ReadonlyArray<PointReading>
+  /** By summary level. */
+  readonly fromBlocks: ReadonlyMap<number, ReadonlyArray<BlockReading>>
+}
+
+type Spans = Readonly<Record<string, ArrayLike<number>>>
+
+/** What to read from the points besides the blocks: series without summaries, and the bounds' partial ends. */
+export const pointSpanReadings = (seriesIds: ReadonlyArray<number>, spans: Spans, bounds: StepBounds): PointReading[] => {
+  const summarised = new Set(Array.from(spans.series_id))
+  const edges = partialEdges(bounds, widthOf(BLOCK_LEVELS[0]))
+  return seriesIds.flatMap((seriesId) => (summarised.has(seriesId) ? edges.map((e) => ({ seriesId, level: null, ...e })) : [{ seriesId, level: null, ...bounds }]))
+}
+
+/**
+ * How to read each series: whole (at most maxPoints points in the bounds), bucketed from its
+ * points, or bucketed from its summaries, with the buckets that straddle a bound from the points.
+ */
+export const planHistories = (spans: Spans, pointSpans: Spans | undefined, bounds: StepBounds, maxPoints: number): HistoryPlan => {
+  const summarised = new Set(Array.from(spans.series_id))
+  const span = new Map<number, { n: number; lo: number; hi: number }>()
+  for (const part of [spans, pointSpans]) {
+    if (part === undefined) continue
+    for (let i = 0; i < part.series_id.length; i++) {
+      const n = part.n[i]
+      if (n === 0) continue
+      const id = part.series_id[i]
+      const s = span.get(id)
+      if (s === undefined) span.set(id, { n, lo: part.lo[i], hi: part.hi[i] })
+      else {
+        s.n += n
+        s.lo = Math.min(s.lo, part.lo[i])
+        s.hi = Math.max(s.hi, part.hi[i])
+      }
+    }
+  }
+  const counts = new Map<number, number>()
+  const fromPoints: PointReading[] = []
+  const fromBlocks = new Map<number, BlockReading[]>()
+  for (const [seriesId, { n, lo, hi }] of span) {
+    counts.set(seriesId, n)
+    if (n <= maxPoints) {
+      fromPoints.push({ seriesId, level: null, ...bounds })
+      continue
+    }
+    const level = bucketLevel(lo, hi, maxPoints)
+    const blockLevel = summarised.has(seriesId) ? summaryLevel(level) : null
+    if (blockLevel === null) {
+      fromPoints.push({ seriesId, level, ...bounds })
+      continue
+    }
+    const width = widthOf(level)
+    const whole = wholeRanges(bounds, width)
+    if (whole !== undefined) {
+      // A bucket above the widest level is several of its blocks.
+      const shift = BigInt(level - blockLevel)
+      const blocks = { first: whole.first === null ? null : whole.first << shift, last: whole.last === null ? null : ((whole.last + 1n) << shift) - 1n }
+      const readings = fromBlocks.get(blockLevel)
+      if (readings === undefined) fromBlocks.set(blockLevel, [{ seriesId, level, blocks }])
+      else readings.push({ seriesId, level, blocks })
+    }
+    for (const edge of partialEdges(bounds, width)) fromPoints.push({ seriesId, level, ...edge })
+  }
+  return { counts, fromPoints, fromBlocks }
+}
 
 const signed = signedZeroSql
 
 /** Points by step, then log order. */
 const ORD = stepOrderSql("p.step", "p.position", "p.idx")
 
-/** A (series id, number) table of constants to join on. */
-const perSeries = (params: SqlParams, rows: ReadonlyArray<readonly [number, number]>, column: string) =>
-  `(VALUES ${rows.map(([id, x]) => `(${params.bind(id)}, ${params.bind(x)})`).join(", ")}) s(series_id, ${column})`
-
 /**
  * The buckets of series read from their points: each point its own bucket (level null) or the
- * points grouped by step >> level. Columns as DOUBLE, in order of series, then steps.
+ * points grouped by step >> level, within each reading's steps. Columns as DOUBLE, in order of
+ * series, then steps.
  */
-export const pointBucketsSql = (readings: ReadonlyArray<SeriesReading>) => {
+export const pointBucketsSql = (readings: ReadonlyArray<PointReading>) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const params = new SqlParams()
   // Level -1: each point its own group (its ord is unique).
-  const levels = perSeries(params, readings.map((r) => [r.seriesId, r.level ?? -1]), "level")
-  const ids = idList(params, readings.map((r) => r.seriesId))
   const sql = `WITH p AS (
-  SELECT p.series_id, p.step, p.timestamp, ${signed("p.value", "p.negative_zero")} AS value, ${ORD} AS ord, s.level
-  FROM metric_points p JOIN ${levels} ON s.series_id = p.series_id
-  WHERE p.series_id IN (${ids}) AND NOT p.superseded
+  SELECT p.series_id, p.step, p.timestamp, ${signed("p.value", "p.negative_zero")} AS value, ${ORD} AS ord, r.level
+  FROM ${readPoints(readings)}
 )
 SELECT series_id::DOUBLE AS series_id, arg_max(step, ord)::DOUBLE AS step, min(step)::DOUBLE AS first_step,
   arg_min(value, ord) AS first, arg_max(value, ord) AS last,
@@ -129,48 +336,51 @@ SELECT series_id::DOUBLE AS series_id, arg_max(step, ord)::DOUBLE AS step, min(s
   count(*)::DOUBLE AS count, arg_max(timestamp, ord)::DOUBLE AS timestamp
 FROM p GROUP BY series_id, CASE WHEN level < 0 THEN ord ELSE step >> level END
 ORDER BY series_id, max(ord)`
-  return { sql, params: params.values }
+  return { sql, params: [] }
 }
 
 /**
  * The buckets of series read from their summaries at one summary level (`summaryLevel` of each
- * series' bucket level): a bucket is one summary, or, above the widest level, several merged. A
- * bucket is then a run of whole blocks, which split the steps in order: its first point is its
- * first block's, its last point its last block's. Columns as `pointBucketsSql`.
+ * series' bucket level), within each reading's blocks: a bucket is one summary, or, above the
+ * widest level, several merged. A bucket is then a run of whole blocks, which split the steps in
+ * order: its first point is its first block's, its last point its last block's. Columns as
+ * `pointBucketsSql`.
  */
-export const blockBucketsSql = (readings: ReadonlyArray<SeriesReading>, blockLevel: number) => {
+export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLevel: number) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const params = new SqlParams()
-  const ids = idList(params, readings.map((r) => r.seriesId))
+  const ids = idList(readings.map((r) => r.seriesId))
   const table = metricBlocks(blockLevel).name
   const columns = (first: string, last: string, firstNegativeZero: string, lastNegativeZero: string) => `
   ${signed(first, firstNegativeZero)} AS first, ${signed(last, lastNegativeZero)} AS last`
-  // One summary a bucket (the common case): no aggregation, which would cost several times the scan.
-  if (readings.every((r) => r.level === blockLevel)) {
+  // One summary a bucket, the same blocks of each (the common case): no aggregation, which would cost several times the scan.
+  const { first, last } = readings[0].blocks
+  if (readings.every((r) => r.level === blockLevel && r.blocks.first === first && r.blocks.last === last)) {
     const sql = `SELECT series_id::DOUBLE AS series_id, last_step::DOUBLE AS step, first_step::DOUBLE AS first_step,${columns("first", "last", "first_negative_zero", "last_negative_zero")},
   coalesce(min, 'NaN'::DOUBLE) AS min, coalesce(max, 'NaN'::DOUBLE) AS max, n::DOUBLE AS count, last_timestamp::DOUBLE AS timestamp
-FROM ${table} WHERE series_id IN (${ids})
+FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", readings[0].blocks)}
 ORDER BY series_id, block`
-    return { sql, params: params.values }
+    return { sql, params: [] }
   }
-  const shifts = perSeries(params, readings.map((r) => [r.seriesId, (r.level ?? blockLevel) - blockLevel]), "shift")
+  const shifts = `(VALUES ${readings.map((r) => `(${idList([r.seriesId])}, ${r.level - blockLevel}, CAST(${r.blocks.first ?? INT64_MIN} AS BIGINT), CAST(${r.blocks.last ?? INT64_MAX} AS BIGINT))`).join(", ")}) s(series_id, shift, first, last)`
   const sql = `SELECT b.series_id::DOUBLE AS series_id, max(b.last_step)::DOUBLE AS step, min(b.first_step)::DOUBLE AS first_step,${columns(
     "arg_min(b.first, b.block)", "arg_max(b.last, b.block)", "arg_min(b.first_negative_zero, b.block)", "arg_max(b.last_negative_zero, b.block)"
   )},
   coalesce(min(b.min), 'NaN'::DOUBLE) AS min, coalesce(max(b.max), 'NaN'::DOUBLE) AS max,
   sum(b.n)::DOUBLE AS count, arg_max(b.last_timestamp, b.block)::DOUBLE AS timestamp
-FROM ${table} b JOIN ${shifts} ON s.series_id = b.series_id
+FROM ${table} b JOIN ${shifts} ON s.series_id = b.series_id AND b.block BETWEEN s.first AND s.last
 WHERE b.series_id IN (${ids})
 GROUP BY b.series_id, b.block >> s.shift
 ORDER BY series_id, step`
-  return { sql, params: params.values }
+  return { sql, params: [] }
 }
 
 type Columns = Record<string, ArrayLike<unknown>>
 
 /**
  * The runs' histories from the series dictionary, each series' point count, and the buckets
- * (one or more result sets of `historySql` / `blockHistorySql`, each ordered by series).
+ * (result sets of `pointBucketsSql` / `blockBucketsSql`, each ordered by series, then steps).
+ * A series read in several parts (its buckets straddling a bound from the points, the others
+ * from the summaries) has its buckets put in step order: they are disjoint step ranges.
  */
 export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, series: Columns, counts: ReadonlyMap<number, number>, parts: ReadonlyArray<Columns>): DownsampledSeries[] => {
   const runOf = new Map<number, string>()
@@ -194,5 +404,6 @@ export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, se
       })
     }
   }
+  if (parts.length > 1) for (const out of byRun.values()) out.buckets.sort((a, b) => a.firstStep - b.firstStep)
   return runIds.map((runId) => ({ runId, key, ...byRun.get(runId)! }))
 }
