@@ -66,6 +66,9 @@ const create: Handler = async (ctx, f) => {
   const state = await run(ctx.tracker.effect.startRun({
     experiment: experiment.name,
     tags,
+    // MLflow's clients never say they are gone: the run is nobody's (never judged dead), not
+    // the server's pid's, so a server restart does not make every RUNNING run look KILLED.
+    unowned: true,
     ...(name ? { name } : {}),
     ...(parent ? { parentRunId: parent } : {})
   }))
