@@ -62,6 +62,9 @@ export const ExperimentRenamed = Schema.Struct({ experimentId: Schema.String, na
 export const ExperimentDeleted = Schema.Struct({ experimentId: Schema.String })
 export const ExperimentRestored = Schema.Struct({ experimentId: Schema.String })
 
+/** Tags set on an existing experiment (MLflow's set-experiment-tag): each key takes its new value. */
+export const ExperimentTagsSet = Schema.Struct({ experimentId: Schema.String, tags: StringMap })
+
 /** A new experiment that records where it came from and which settings it changes (seed 004). */
 export const ExperimentForked = Schema.Struct({
   experimentId: Schema.String,
@@ -239,6 +242,7 @@ export const EVENTS = {
   ExperimentDeleted: v1(ExperimentDeleted),
   ExperimentRestored: v1(ExperimentRestored),
   ExperimentForked: v1(ExperimentForked),
+  ExperimentTagsSet: v1(ExperimentTagsSet),
   RunStarted: v1(RunStarted),
   ParamsLogged: v1(ParamsLogged),
   MetricsLogged: v1(MetricsLogged),

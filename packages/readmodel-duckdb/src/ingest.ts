@@ -96,6 +96,7 @@ const FOLD_OF = {
   ExperimentDeleted: "experiments",
   ExperimentRestored: "experiments",
   ExperimentForked: "experiments",
+  ExperimentTagsSet: "experiments",
   RunStarted: "run",
   ParamsLogged: "run",
   MetricsLogged: "run",
@@ -133,7 +134,7 @@ const RUN = {
   errorStack: columnIndex(RUNS, "error_stack"),
   resumedFrom: columnIndex(RUNS, "resumed_from")
 }
-const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle") }
+const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle"), tags: columnIndex(EXPERIMENTS, "tags") }
 const MODEL = { updatedAt: columnIndex(MODELS, "updated_at") }
 const VERSION = { stage: columnIndex(MODEL_VERSIONS, "stage"), updatedAt: columnIndex(MODEL_VERSIONS, "updated_at") }
 
@@ -345,6 +346,13 @@ export class Ingest {
         const name = e.data.name
         return this.update(this.experimentRows, [e.data.experimentId], (row) => {
           row[EXPERIMENT.name] = name
+        })
+      }
+      case "ExperimentTagsSet": {
+        const tags = e.data.tags
+        return this.update(this.experimentRows, [e.data.experimentId], (row) => {
+          // The row holds the experiment's tags as JSON (see ExperimentCreated above): merged, as core's fold merges them.
+          row[EXPERIMENT.tags] = json({ ...(JSON.parse(row[EXPERIMENT.tags] as string) as Record<string, string>), ...tags })
         })
       }
       case "ExperimentDeleted":

@@ -60,6 +60,7 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   ExperimentRenamed: fc.record({ experimentId: id, name: text }),
   ExperimentDeleted: fc.record({ experimentId: id }),
   ExperimentRestored: fc.record({ experimentId: id }),
+  ExperimentTagsSet: fc.record({ experimentId: id, tags: stringMap }),
   ExperimentForked: fc.record({ experimentId: id, name: text, parentExperimentId: id, overrides: fc.dictionary(key, paramValue, { maxKeys: 3 }), tags: stringMap }),
   RunDeleted: fc.constant({}),
   RunRestored: fc.constant({}),

@@ -428,6 +428,8 @@ export interface TrackerClient {
   getRuns(runIds: ReadonlyArray<string>, options?: ReadOptions): Promise<ReadonlyArray<RunView>>
   listExperiments(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentView>>
   renameExperiment(ref: string, name: string): Promise<ExperimentView>
+  /** Set tags on an experiment (other tags stay; a key set again takes the new value); a deleted experiment refuses. */
+  setExperimentTags(ref: string, tags: Record<string, string>): Promise<ExperimentView>
   deleteExperiment(ref: string): Promise<ExperimentView>
   restoreExperiment(ref: string): Promise<ExperimentView>
   forkExperiment(ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }): Promise<ExperimentView>
@@ -508,6 +510,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     getRuns: (ids, options) => run(tracker.getRuns(ids, options)),
     listExperiments: (options) => run(tracker.listExperiments(options)),
     renameExperiment: (ref, name) => run(tracker.renameExperiment(ref, name)),
+    setExperimentTags: (ref, tags) => run(tracker.setExperimentTags(ref, tags)),
     deleteExperiment: (ref) => run(tracker.deleteExperiment(ref)),
     restoreExperiment: (ref) => run(tracker.restoreExperiment(ref)),
     forkExperiment: (ref, options) => run(tracker.forkExperiment(ref, options)),

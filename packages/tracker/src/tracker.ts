@@ -13,8 +13,10 @@ import {
   decideCreateExperiment,
   decideDeleteExperiment,
   decideForkExperiment,
+  decideNewExperiment,
   decideRenameExperiment,
-  decideRestoreExperiment
+  decideRestoreExperiment,
+  decideSetExperimentTags
 } from "@runledger/core/write"
 import {
   decideCreateModelVersion,
@@ -85,7 +87,11 @@ export interface TrackerShape {
   // experiments
   /** The experiment of that name, created when missing. One name is one experiment, across processes. */
   readonly ensureExperiment: (name: string) => Effect.Effect<ExperimentView, TrackerError>
+  /** A new experiment with these tags; a name in use (by an active or deleted experiment) is refused. */
+  readonly createExperiment: (name: string, options?: { readonly tags?: Record<string, string> }) => Effect.Effect<ExperimentView, TrackerError>
   readonly renameExperiment: (ref: string, name: string) => Effect.Effect<ExperimentView, TrackerError>
+  /** Set tags on an experiment (other tags stay); a deleted experiment refuses. */
+  readonly setExperimentTags: (ref: string, tags: Record<string, string>) => Effect.Effect<ExperimentView, TrackerError>
   readonly deleteExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
   readonly restoreExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
   readonly forkExperiment: (
@@ -232,6 +238,11 @@ export const makeTracker = Effect.gen(function*() {
       const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideCreateExperiment(s, id, name))
       return experimentNamed(state, name)
     })
+
+  const createExperiment = (name: string, options: { readonly tags?: Record<string, string> } = {}) => {
+    const id = ids.newId()
+    return decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideNewExperiment(s, id, name, options.tags ?? {})).pipe(Effect.map((s) => s.byId.get(id)!))
+  }
 
   const renameExperiment = (ref: string, name: string) =>
     decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideRenameExperiment(s, ref, name)).pipe(Effect.map((s) => experimentNamed(s, name)))
@@ -627,7 +638,9 @@ export const makeTracker = Effect.gen(function*() {
 
   return Tracker.of({
     ensureExperiment,
+    createExperiment,
     renameExperiment,
+    setExperimentTags: (ref, tags) => experimentAfter((s, r) => decideSetExperimentTags(s, r, tags))(ref),
     deleteExperiment: experimentAfter(decideDeleteExperiment),
     restoreExperiment: experimentAfter(decideRestoreExperiment),
     forkExperiment,
