@@ -16,7 +16,7 @@ describe("experiment tags", () => {
     for (const s of servers) await s.stop()
   })
 
-  it("are set on create and by set-experiment-tag, shown by get, search, the CLI and the read model; a deleted experiment refuses them", async () => {
+  it("are set on create and by set-experiment-tag, shown by get, search (and filtered by), the CLI and the read model; a deleted experiment refuses them", async () => {
     const dir = storeDir()
     const server = await startServerProcess(dir)
     servers.push(server)
@@ -31,6 +31,11 @@ describe("experiment tags", () => {
     const searched = (await mlflow(server.url, "POST", "experiments/search", {})).json.experiments as Tagged[]
     expect(tagsOf(searched.find((e) => e.experiment_id === id)!)).toEqual({ team: "cv", stage: "prod" })
     expect(tagsOf(searched.find((e) => e.name === "Default")!)).toEqual({ note: "the default" })
+
+    const byTag = await mlflow(server.url, "POST", "experiments/search", { filter: "tags.stage = 'prod' AND name LIKE 'vis%'" })
+    expect((byTag.json.experiments as Tagged[]).map((e) => e.experiment_id)).toEqual([id])
+    const noTag = await mlflow(server.url, "POST", "experiments/search", { filter: "tags.stage != 'prod'" })
+    expect(noTag.json.experiments ?? []).toEqual([])
 
     // Refusals: over MLflow's limit, unknown experiment, deleted experiment. None appends anything.
     const long = await mlflow(server.url, "POST", "experiments/set-experiment-tag", { experiment_id: id, key: "k", value: "x".repeat(8001) })

@@ -53,7 +53,7 @@ const search: Handler = async (ctx, f) => {
   if (stringList(f, "order_by").length > 0) {
     throw invalidParameter("runledger does not order experiments yet; search without order_by (experiments come oldest first).")
   }
-  const all = (await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))).filter((e) => keep(e.name))
+  const all = (await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))).filter(keep)
   const p = page(all, f, 1000)
   return { experiments: p.items.map(experimentJson), ...(p.next ? { next_page_token: p.next } : {}) }
 }

@@ -73,7 +73,7 @@ const getModel: Handler = async (ctx, f) => ({ registered_model: await registere
 const searchModels: Handler = async (ctx, f) => {
   if (stringList(f, "order_by").length > 0) throw invalidParameter("runledger does not order registered models yet; search without order_by (they come by name).")
   const keep = nameFilter(optionalString(f, "filter"), "registered models")
-  const all = (await call(ctx.tracker.listModels())).filter((m) => keep(m.name))
+  const all = (await call(ctx.tracker.listModels())).filter(keep)
   const p = page(all, f, 100)
   const models = []
   for (const m of p.items) models.push(await registeredModelJson(ctx, m))
