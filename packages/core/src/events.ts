@@ -159,6 +159,12 @@ export const StagePromoted = Schema.Struct({
   archived: Schema.Array(Schema.Struct({ version: Schema.Number, from: Stage }))
 })
 
+/** A registered model's description, replaced (MLflow's registered-models/update). */
+export const ModelDescribed = Schema.Struct({ description: Schema.String })
+
+/** A model version's description, replaced (MLflow's model-versions/update); a version has none until set. */
+export const ModelVersionDescribed = Schema.Struct({ version: Schema.Number, description: Schema.String })
+
 export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
 export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
 
@@ -259,7 +265,9 @@ export const EVENTS = {
   ModelVersionCreated: v1(ModelVersionCreated),
   StagePromoted: v1(StagePromoted),
   AliasSet: v1(AliasSet),
-  AliasDeleted: v1(AliasDeleted)
+  AliasDeleted: v1(AliasDeleted),
+  ModelDescribed: v1(ModelDescribed),
+  ModelVersionDescribed: v1(ModelVersionDescribed)
 }
 
 export type EventType = keyof typeof EVENTS

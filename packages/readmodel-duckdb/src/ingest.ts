@@ -113,7 +113,9 @@ const FOLD_OF = {
   ModelVersionCreated: "model",
   StagePromoted: "model",
   AliasSet: "model",
-  AliasDeleted: "model"
+  AliasDeleted: "model",
+  ModelDescribed: "model",
+  ModelVersionDescribed: "model"
 } as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
 type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
 type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
@@ -135,7 +137,7 @@ const RUN = {
   resumedFrom: columnIndex(RUNS, "resumed_from")
 }
 const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle"), tags: columnIndex(EXPERIMENTS, "tags") }
-const MODEL = { updatedAt: columnIndex(MODELS, "updated_at") }
+const MODEL = { updatedAt: columnIndex(MODELS, "updated_at"), description: columnIndex(MODELS, "description") }
 const VERSION = { stage: columnIndex(MODEL_VERSIONS, "stage"), updatedAt: columnIndex(MODEL_VERSIONS, "updated_at") }
 
 export class Ingest {
@@ -618,6 +620,17 @@ export class Ingest {
       case "AliasDeleted":
         this.aliases.remove([name, e.data.alias])
         return undefined
+      case "ModelDescribed": {
+        const description = e.data.description
+        return this.update(this.models, [name], (row) => {
+          row[MODEL.description] = description
+        })
+      }
+      case "ModelVersionDescribed":
+        // model_versions has no description column (core's view has it); the version's updated_at moves, as in evolveModel.
+        return this.update(this.versions, [name, e.data.version], (row) => {
+          row[VERSION.updatedAt] = at
+        })
       default:
         return unhandled(e)
     }

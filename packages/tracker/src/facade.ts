@@ -446,6 +446,10 @@ export interface TrackerClient {
   ): Promise<ModelVersionView>
   transitionStage(name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }): Promise<ModelVersionView>
   setAlias(name: string, alias: string, version: number): Promise<ModelVersionView>
+  /** Replace a registered model's description. */
+  setModelDescription(name: string, description: string): Promise<ModelView>
+  /** Replace a model version's description. */
+  setModelVersionDescription(name: string, version: number, description: string): Promise<ModelVersionView>
   deleteAlias(name: string, alias: string): Promise<void>
   getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
   listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
@@ -522,6 +526,8 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     registerModel: (name, options) => run(tracker.registerModel(name, options)),
     createModelVersion: (name, options) => run(tracker.createModelVersion(name, options)),
     transitionStage: (name, version, stage, options) => run(tracker.transitionStage(name, version, stage, options)),
+    setModelDescription: (name, description) => run(tracker.setModelDescription(name, description)),
+    setModelVersionDescription: (name, version, description) => run(tracker.setModelVersionDescription(name, version, description)),
     setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
     deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
     getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),

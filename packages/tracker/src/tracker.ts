@@ -23,6 +23,8 @@ import {
   decideDeleteAlias,
   decideRegisterModel,
   decideSetAlias,
+  decideDescribeModel,
+  decideDescribeModelVersion,
   decideTransitionStage,
   modelMissing
 } from "@runledger/core/write"
@@ -148,6 +150,10 @@ export interface TrackerShape {
   ) => Effect.Effect<ModelVersionView, TrackerError>
   readonly transitionStage: (name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }) => Effect.Effect<ModelVersionView, TrackerError>
   readonly setAlias: (name: string, alias: string, version: number) => Effect.Effect<ModelVersionView, TrackerError>
+  /** Replace a registered model's description. */
+  readonly setModelDescription: (name: string, description: string) => Effect.Effect<ModelView, TrackerError>
+  /** Replace a model version's description. */
+  readonly setModelVersionDescription: (name: string, version: number, description: string) => Effect.Effect<ModelVersionView, TrackerError>
   readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
   readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
   readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
@@ -589,6 +595,15 @@ export const makeTracker = Effect.gen(function*() {
   const setAlias = (name: string, alias: string, version: number) =>
     decideOn(modelStream(name), foldModel, (m) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
 
+  const setModelDescription = (name: string, description: string) =>
+    decideOn(modelStream(name), foldModel, (m) => decideDescribeModel(m, name, description)).pipe(
+      Effect.flatMap(() => caughtUp),
+      Effect.map((p) => p.listModels().find((m) => m.name === name)!)
+    )
+
+  const setModelVersionDescription = (name: string, version: number, description: string) =>
+    decideOn(modelStream(name), foldModel, (m) => decideDescribeModelVersion(m, name, version, description)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+
   const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
 
   const listModelVersions = (name: string, options: ReadOptions = {}) =>
@@ -664,6 +679,8 @@ export const makeTracker = Effect.gen(function*() {
     registerModel,
     createModelVersion,
     transitionStage,
+    setModelDescription,
+    setModelVersionDescription,
     setAlias,
     deleteAlias,
     getModelVersion,

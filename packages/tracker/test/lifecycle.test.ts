@@ -190,6 +190,24 @@ describe("run and experiment lifecycle", () => {
     expect(await events()).toHaveLength(2)
   })
 
+  it("model and version descriptions: replaced by one event each, the same text again records nothing; unknown models and versions refuse", async () => {
+    const { tracker, store } = await withModelRun()
+    const run = (await tracker.listRuns())[0]
+    await tracker.createModelVersion("clf", { runId: run.id, artifactPath: "model" })
+    expect((await tracker.getModelVersion("clf", { version: 1 })).description).toBe("")
+    expect((await tracker.setModelDescription("clf", "a better classifier")).description).toBe("a better classifier")
+    expect((await tracker.setModelVersionDescription("clf", 1, "trained on v2 data")).description).toBe("trained on v2 data")
+    await tracker.setModelDescription("clf", "a better classifier")
+    await tracker.setModelVersionDescription("clf", 1, "trained on v2 data")
+    const described = async () => (await Effect.runPromise(store.readStream("model-clf"))).filter((e) => e.type === "ModelDescribed" || e.type === "ModelVersionDescribed")
+    expect((await described()).map((e) => [e.type, e.data])).toEqual([["ModelDescribed", { description: "a better classifier" }], ["ModelVersionDescribed", { version: 1, description: "trained on v2 data" }]])
+    expect((await tracker.listModels()).find((m) => m.name === "clf")?.description).toBe("a better classifier")
+    await expect(tracker.setModelVersionDescription("clf", 2, "x")).rejects.toMatchObject({ _tag: "NotFound" })
+    await expect(tracker.setModelDescription("nope", "x")).rejects.toMatchObject({ _tag: "NotFound" })
+    await expect(tracker.setModelDescription("clf", "half \ud83d")).rejects.toMatchObject({ _tag: "InvalidInput" })
+    expect(await described()).toHaveLength(2)
+  })
+
   it("nested runs list under their parent", async () => {
     const { tracker } = await memoryClient()
     const parent = await tracker.startRun({ experiment: "sweep" })

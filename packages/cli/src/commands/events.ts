@@ -54,6 +54,10 @@ export const summary = (e: RecordedEvent): string => {
       return `@${e.data.alias} -> version ${e.data.version}${e.data.previous !== null ? ` (was ${e.data.previous})` : ""}`
     case "AliasDeleted":
       return `@${e.data.alias} (was version ${e.data.version})`
+    case "ModelDescribed":
+      return JSON.stringify(e.data.description)
+    case "ModelVersionDescribed":
+      return `version ${e.data.version}: ${JSON.stringify(e.data.description)}`
   }
 }
 
