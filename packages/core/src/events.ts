@@ -62,6 +62,9 @@ export const ExperimentRenamed = Schema.Struct({ experimentId: Schema.String, na
 export const ExperimentDeleted = Schema.Struct({ experimentId: Schema.String })
 export const ExperimentRestored = Schema.Struct({ experimentId: Schema.String })
 
+/** Tags set on an existing experiment (MLflow's set-experiment-tag): each key takes its new value. */
+export const ExperimentTagsSet = Schema.Struct({ experimentId: Schema.String, tags: StringMap })
+
 /** A new experiment that records where it came from and which settings it changes (seed 004). */
 export const ExperimentForked = Schema.Struct({
   experimentId: Schema.String,
@@ -156,6 +159,12 @@ export const StagePromoted = Schema.Struct({
   archived: Schema.Array(Schema.Struct({ version: Schema.Number, from: Stage }))
 })
 
+/** A registered model's description, replaced (MLflow's registered-models/update). */
+export const ModelDescribed = Schema.Struct({ description: Schema.String })
+
+/** A model version's description, replaced (MLflow's model-versions/update); a version has none until set. */
+export const ModelVersionDescribed = Schema.Struct({ version: Schema.Number, description: Schema.String })
+
 export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
 export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
 
@@ -239,6 +248,7 @@ export const EVENTS = {
   ExperimentDeleted: v1(ExperimentDeleted),
   ExperimentRestored: v1(ExperimentRestored),
   ExperimentForked: v1(ExperimentForked),
+  ExperimentTagsSet: v1(ExperimentTagsSet),
   RunStarted: v1(RunStarted),
   ParamsLogged: v1(ParamsLogged),
   MetricsLogged: v1(MetricsLogged),
@@ -255,7 +265,9 @@ export const EVENTS = {
   ModelVersionCreated: v1(ModelVersionCreated),
   StagePromoted: v1(StagePromoted),
   AliasSet: v1(AliasSet),
-  AliasDeleted: v1(AliasDeleted)
+  AliasDeleted: v1(AliasDeleted),
+  ModelDescribed: v1(ModelDescribed),
+  ModelVersionDescribed: v1(ModelVersionDescribed)
 }
 
 export type EventType = keyof typeof EVENTS

@@ -98,6 +98,7 @@ const FOLD_OF = {
   ExperimentDeleted: "experiments",
   ExperimentRestored: "experiments",
   ExperimentForked: "experiments",
+  ExperimentTagsSet: "experiments",
   RunStarted: "run",
   ParamsLogged: "run",
   MetricsLogged: "run",
@@ -114,7 +115,9 @@ const FOLD_OF = {
   ModelVersionCreated: "model",
   StagePromoted: "model",
   AliasSet: "model",
-  AliasDeleted: "model"
+  AliasDeleted: "model",
+  ModelDescribed: "model",
+  ModelVersionDescribed: "model"
 } as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
 type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
 type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
@@ -137,8 +140,8 @@ const RUN = {
   errorStack: columnIndex(RUNS, "error_stack"),
   resumedFrom: columnIndex(RUNS, "resumed_from")
 }
-const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle") }
-const MODEL = { updatedAt: columnIndex(MODELS, "updated_at") }
+const EXPERIMENT = { name: columnIndex(EXPERIMENTS, "name"), lifecycle: columnIndex(EXPERIMENTS, "lifecycle"), tags: columnIndex(EXPERIMENTS, "tags") }
+const MODEL = { updatedAt: columnIndex(MODELS, "updated_at"), description: columnIndex(MODELS, "description") }
 const VERSION = { stage: columnIndex(MODEL_VERSIONS, "stage"), updatedAt: columnIndex(MODEL_VERSIONS, "updated_at") }
 
 export class Ingest {
@@ -344,6 +347,13 @@ export class Ingest {
         const name = e.data.name
         return this.update(this.experimentRows, [e.data.experimentId], (row) => {
           row[EXPERIMENT.name] = name
+        })
+      }
+      case "ExperimentTagsSet": {
+        const tags = e.data.tags
+        return this.update(this.experimentRows, [e.data.experimentId], (row) => {
+          // The row holds the experiment's tags as JSON (see ExperimentCreated above): merged, as core's fold merges them.
+          row[EXPERIMENT.tags] = json({ ...(JSON.parse(row[EXPERIMENT.tags] as string) as Record<string, string>), ...tags })
         })
       }
       case "ExperimentDeleted":
@@ -610,6 +620,17 @@ export class Ingest {
       case "AliasDeleted":
         this.aliases.remove([name, e.data.alias])
         return undefined
+      case "ModelDescribed": {
+        const description = e.data.description
+        return this.update(this.models, [name], (row) => {
+          row[MODEL.description] = description
+        })
+      }
+      case "ModelVersionDescribed":
+        // model_versions has no description column (core's view has it); the version's updated_at moves, as in evolveModel.
+        return this.update(this.versions, [name, e.data.version], (row) => {
+          row[VERSION.updatedAt] = at
+        })
       default:
         return unhandled(e)
     }

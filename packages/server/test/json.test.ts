@@ -1,4 +1,5 @@
 /** MLflow's JSON conventions: doubles through protobuf JSON and back, and the offset pages. */
+import { likeMatcher } from "@runledger/search-syntax"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { MlflowError } from "../src/mlflow/errors.ts"
@@ -64,27 +65,52 @@ describe("pages of a list held in full", () => {
   })
 })
 
-describe("name filters (experiments/search, registered-models/search)", () => {
+const named = (name: string, tags: Record<string, string> = {}) => ({ name, tags })
+
+describe("name and tag filters (experiments/search, registered-models/search)", () => {
   it("= and LIKE without wildcards match exactly the name, whatever its characters", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (name, other) => {
         const quoted = name.replaceAll("'", "''")
         const literal = !/[%_]/.test(name)
-        expect(nameFilter(`name = '${quoted}'`, "x")(name)).toBe(true)
-        expect(nameFilter(`name = '${quoted}'`, "x")(other)).toBe(other === name)
-        if (literal) expect(nameFilter(`name LIKE '${quoted}'`, "x")(other)).toBe(other === name)
+        expect(nameFilter(`name = '${quoted}'`, "x")(named(name))).toBe(true)
+        expect(nameFilter(`name = '${quoted}'`, "x")(named(other))).toBe(other === name)
+        if (literal) expect(nameFilter(`name LIKE '${quoted}'`, "x")(named(other))).toBe(other === name)
       })
     )
   })
 
   it("takes % and _ as MLflow does, ILIKE ignoring case; refuses any other filter", () => {
-    expect(nameFilter("name LIKE 'exp-%'", "x")("exp-12")).toBe(true)
-    expect(nameFilter("name LIKE 'exp-%'", "x")("Exp-12")).toBe(false)
-    expect(nameFilter("name ILIKE 'exp-%'", "x")("Exp-12")).toBe(true)
-    expect(nameFilter("name LIKE 'a_c'", "x")("abc")).toBe(true)
-    expect(nameFilter("name LIKE 'a_c'", "x")("abbc")).toBe(false)
-    expect(nameFilter("name != 'a'", "x")("b")).toBe(true)
-    expect(nameFilter(undefined, "x")("anything")).toBe(true)
-    expect(() => nameFilter("tags.team = 'a'", "experiments")).toThrow(/filters experiments by name only/)
+    expect(nameFilter("name LIKE 'exp-%'", "x")(named("exp-12"))).toBe(true)
+    expect(nameFilter("name LIKE 'exp-%'", "x")(named("Exp-12"))).toBe(false)
+    expect(nameFilter("name ILIKE 'exp-%'", "x")(named("Exp-12"))).toBe(true)
+    expect(nameFilter("name LIKE 'a_c'", "x")(named("abc"))).toBe(true)
+    expect(nameFilter("name LIKE 'a_c'", "x")(named("abbc"))).toBe(false)
+    expect(nameFilter("name != 'a'", "x")(named("b"))).toBe(true)
+    expect(nameFilter(undefined, "x")(named("anything"))).toBe(true)
+    expect(() => nameFilter("params.lr = 'a'", "experiments")).toThrow(/filters experiments by name and tags only/)
+    expect(() => nameFilter("name = 'a' OR name = 'b'", "experiments")).toThrow(/by name and tags only/)
+    expect(() => nameFilter("name = 'a' AND", "experiments")).toThrow(/by name and tags only/)
+  })
+
+  it("takes tag comparisons joined by AND; a comparison on a missing tag is false", () => {
+    const vision = named("vision", { team: "cv", "my key": "x" })
+    const plain = named("plain")
+    expect(nameFilter("tags.team = 'cv'", "x")(vision)).toBe(true)
+    expect(nameFilter("tags.team != 'cv'", "x")(vision)).toBe(false)
+    expect(nameFilter("tags.team != 'nlp'", "x")(plain)).toBe(false)
+    expect(nameFilter("tags.`my key` LIKE '_'", "x")(vision)).toBe(true)
+    expect(nameFilter("name ILIKE 'VIS%' AND tags.team = 'cv'", "x")(vision)).toBe(true)
+    expect(nameFilter("name ILIKE 'VIS%' and tags.team = 'nlp'", "x")(vision)).toBe(false)
+  })
+
+  it("LIKE is search-syntax's: the same answer as its likeMatcher for any name and pattern", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "b", "%", "_", "'") }), fc.string({ unit: fc.constantFrom("a", "b", "A") }), (pattern, name) => {
+        const quoted = pattern.replaceAll("'", "''")
+        expect(nameFilter(`name LIKE '${quoted}'`, "x")(named(name))).toBe(likeMatcher(pattern, false)(name))
+        expect(nameFilter(`tags.t ILIKE '${quoted}'`, "x")(named("n", { t: name }))).toBe(likeMatcher(pattern, true)(name))
+      })
+    )
   })
 })

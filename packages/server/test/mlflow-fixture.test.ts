@@ -74,7 +74,7 @@ describe("MLflow's fluent client, replayed from MLflow's own test bodies", () =>
     expect((r.json.experiments as Array<{ name: string; experiment_id: string }>).map((e) => [e.name, e.experiment_id])).toEqual([["fluent-replay", vars.EXP]])
     const zero = await mlflow(server.url, "GET", "experiments/get", { experiment_id: "0" })
     expect((zero.json.experiment as { name: string }).name).toBe("Default")
-    const bad = await mlflow(server.url, "POST", "experiments/search", { filter: "tags.x = 'y'" })
+    const bad = await mlflow(server.url, "POST", "experiments/search", { filter: "params.x = 'y'" })
     expect(bad.json.error_code).toBe("INVALID_PARAMETER_VALUE")
   })
 

@@ -3,17 +3,19 @@
  * sends (fixtures/mlflow-registry-requests.json), against a real server over a real store.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { mlflow, type Replayed, replay, type ServerProcess, startServerProcess, steps, storeDir } from "./helpers.ts"
+import { cli, mlflow, type Replayed, replay, type ServerProcess, startServerProcess, steps, storeDir } from "./helpers.ts"
 
 const fixture = steps("mlflow-registry-requests.json")
 
 describe("MLflow's registry calls, replayed", () => {
   let server: ServerProcess
+  let dir = ""
   let vars: Record<string, string> = {}
   let replies: ReadonlyArray<Replayed> = []
 
   beforeAll(async () => {
-    server = await startServerProcess(storeDir())
+    dir = storeDir()
+    server = await startServerProcess(dir)
     ;({ vars, replies } = await replay(server.url, fixture))
   })
 
@@ -48,6 +50,11 @@ describe("MLflow's registry calls, replayed", () => {
       latest_versions: [expect.objectContaining({ version: "1", current_stage: "Production" })]
     })
     expect((reply("search_registered_models by name").registered_models as unknown[]).length).toBe(1)
+    // update_registered_model and update_model_version replace the descriptions: the answers and later reads show them.
+    expect(reply("update_registered_model (UpdateRegisteredModel)").registered_model).toMatchObject({ name: "model_1", description: "test model" })
+    expect(reply("update_model_version (UpdateModelVersion)").model_version).toMatchObject({ version: "1", description: "test model" })
+    expect(reply("get_model_version after the update").model_version).toMatchObject({ version: "1", description: "test model" })
+    expect(reply("get_registered_model after the update").registered_model).toMatchObject({ description: "test model" })
     expect((reply("search_model_versions (SearchModelVersions, as in the test)").model_versions as unknown[]).length).toBe(1)
   })
 
@@ -56,5 +63,11 @@ describe("MLflow's registry calls, replayed", () => {
     const tags = (json.run as { data: { tags: Array<{ key: string; value: string }> } }).data.tags
     const history = JSON.parse(tags.find((t) => t.key === "mlflow.log-model.history")!.value) as Array<{ artifact_path: string; run_id: string }>
     expect(history).toEqual([expect.objectContaining({ artifact_path: "model", run_id: vars.RUN })])
+  })
+
+  it("keeps the model's new description in the read model too", async () => {
+    const sql = await cli(["sql", "SELECT name, description FROM models", "--json", "--dir", dir])
+    expect(sql.status, sql.stderr).toBe(0)
+    expect(JSON.parse(sql.stdout)).toEqual([{ name: "model_1", description: "test model" }])
   })
 })

@@ -60,6 +60,7 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   ExperimentRenamed: fc.record({ experimentId: id, name: text }),
   ExperimentDeleted: fc.record({ experimentId: id }),
   ExperimentRestored: fc.record({ experimentId: id }),
+  ExperimentTagsSet: fc.record({ experimentId: id, tags: stringMap }),
   ExperimentForked: fc.record({ experimentId: id, name: text, parentExperimentId: id, overrides: fc.dictionary(key, paramValue, { maxKeys: 3 }), tags: stringMap }),
   RunDeleted: fc.constant({}),
   RunRestored: fc.constant({}),
@@ -71,6 +72,8 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   StagePromoted: fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage, to: stage, archived: fc.array(fc.record({ version: fc.integer({ min: 1, max: 99 }), from: stage }), { maxLength: 2 }) }),
   AliasSet: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }), previous: fc.option(fc.integer({ min: 1, max: 99 }), { nil: null }) }),
   AliasDeleted: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }) }),
+  ModelDescribed: fc.record({ description: text }),
+  ModelVersionDescribed: fc.record({ version: fc.integer({ min: 1, max: 99 }), description: text }),
   RunStarted: fc.record(
     {
       runId: id,

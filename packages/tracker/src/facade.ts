@@ -428,6 +428,8 @@ export interface TrackerClient {
   getRuns(runIds: ReadonlyArray<string>, options?: ReadOptions): Promise<ReadonlyArray<RunView>>
   listExperiments(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentView>>
   renameExperiment(ref: string, name: string): Promise<ExperimentView>
+  /** Set tags on an experiment (other tags stay; a key set again takes the new value); a deleted experiment refuses. */
+  setExperimentTags(ref: string, tags: Record<string, string>): Promise<ExperimentView>
   deleteExperiment(ref: string): Promise<ExperimentView>
   restoreExperiment(ref: string): Promise<ExperimentView>
   forkExperiment(ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }): Promise<ExperimentView>
@@ -444,6 +446,10 @@ export interface TrackerClient {
   ): Promise<ModelVersionView>
   transitionStage(name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }): Promise<ModelVersionView>
   setAlias(name: string, alias: string, version: number): Promise<ModelVersionView>
+  /** Replace a registered model's description. */
+  setModelDescription(name: string, description: string): Promise<ModelView>
+  /** Replace a model version's description. */
+  setModelVersionDescription(name: string, version: number, description: string): Promise<ModelVersionView>
   deleteAlias(name: string, alias: string): Promise<void>
   getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
   listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
@@ -508,6 +514,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     getRuns: (ids, options) => run(tracker.getRuns(ids, options)),
     listExperiments: (options) => run(tracker.listExperiments(options)),
     renameExperiment: (ref, name) => run(tracker.renameExperiment(ref, name)),
+    setExperimentTags: (ref, tags) => run(tracker.setExperimentTags(ref, tags)),
     deleteExperiment: (ref) => run(tracker.deleteExperiment(ref)),
     restoreExperiment: (ref) => run(tracker.restoreExperiment(ref)),
     forkExperiment: (ref, options) => run(tracker.forkExperiment(ref, options)),
@@ -519,6 +526,8 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     registerModel: (name, options) => run(tracker.registerModel(name, options)),
     createModelVersion: (name, options) => run(tracker.createModelVersion(name, options)),
     transitionStage: (name, version, stage, options) => run(tracker.transitionStage(name, version, stage, options)),
+    setModelDescription: (name, description) => run(tracker.setModelDescription(name, description)),
+    setModelVersionDescription: (name, version, description) => run(tracker.setModelVersionDescription(name, version, description)),
     setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
     deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
     getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),

@@ -13,14 +13,18 @@ import {
   decideCreateExperiment,
   decideDeleteExperiment,
   decideForkExperiment,
+  decideNewExperiment,
   decideRenameExperiment,
-  decideRestoreExperiment
+  decideRestoreExperiment,
+  decideSetExperimentTags
 } from "@runledger/core/write"
 import {
   decideCreateModelVersion,
   decideDeleteAlias,
   decideRegisterModel,
   decideSetAlias,
+  decideDescribeModel,
+  decideDescribeModelVersion,
   decideTransitionStage,
   modelMissing
 } from "@runledger/core/write"
@@ -85,7 +89,11 @@ export interface TrackerShape {
   // experiments
   /** The experiment of that name, created when missing. One name is one experiment, across processes. */
   readonly ensureExperiment: (name: string) => Effect.Effect<ExperimentView, TrackerError>
+  /** A new experiment with these tags; a name in use (by an active or deleted experiment) is refused. */
+  readonly createExperiment: (name: string, options?: { readonly tags?: Record<string, string> }) => Effect.Effect<ExperimentView, TrackerError>
   readonly renameExperiment: (ref: string, name: string) => Effect.Effect<ExperimentView, TrackerError>
+  /** Set tags on an experiment (other tags stay); a deleted experiment refuses. */
+  readonly setExperimentTags: (ref: string, tags: Record<string, string>) => Effect.Effect<ExperimentView, TrackerError>
   readonly deleteExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
   readonly restoreExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
   readonly forkExperiment: (
@@ -142,6 +150,10 @@ export interface TrackerShape {
   ) => Effect.Effect<ModelVersionView, TrackerError>
   readonly transitionStage: (name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }) => Effect.Effect<ModelVersionView, TrackerError>
   readonly setAlias: (name: string, alias: string, version: number) => Effect.Effect<ModelVersionView, TrackerError>
+  /** Replace a registered model's description. */
+  readonly setModelDescription: (name: string, description: string) => Effect.Effect<ModelView, TrackerError>
+  /** Replace a model version's description. */
+  readonly setModelVersionDescription: (name: string, version: number, description: string) => Effect.Effect<ModelVersionView, TrackerError>
   readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
   readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
   readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
@@ -232,6 +244,11 @@ export const makeTracker = Effect.gen(function*() {
       const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideCreateExperiment(s, id, name))
       return experimentNamed(state, name)
     })
+
+  const createExperiment = (name: string, options: { readonly tags?: Record<string, string> } = {}) => {
+    const id = ids.newId()
+    return decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideNewExperiment(s, id, name, options.tags ?? {})).pipe(Effect.map((s) => s.byId.get(id)!))
+  }
 
   const renameExperiment = (ref: string, name: string) =>
     decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideRenameExperiment(s, ref, name)).pipe(Effect.map((s) => experimentNamed(s, name)))
@@ -578,6 +595,15 @@ export const makeTracker = Effect.gen(function*() {
   const setAlias = (name: string, alias: string, version: number) =>
     decideOn(modelStream(name), foldModel, (m) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
 
+  const setModelDescription = (name: string, description: string) =>
+    decideOn(modelStream(name), foldModel, (m) => decideDescribeModel(m, name, description)).pipe(
+      Effect.flatMap(() => caughtUp),
+      Effect.map((p) => p.listModels().find((m) => m.name === name)!)
+    )
+
+  const setModelVersionDescription = (name: string, version: number, description: string) =>
+    decideOn(modelStream(name), foldModel, (m) => decideDescribeModelVersion(m, name, version, description)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+
   const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
 
   const listModelVersions = (name: string, options: ReadOptions = {}) =>
@@ -627,7 +653,9 @@ export const makeTracker = Effect.gen(function*() {
 
   return Tracker.of({
     ensureExperiment,
+    createExperiment,
     renameExperiment,
+    setExperimentTags: (ref, tags) => experimentAfter((s, r) => decideSetExperimentTags(s, r, tags))(ref),
     deleteExperiment: experimentAfter(decideDeleteExperiment),
     restoreExperiment: experimentAfter(decideRestoreExperiment),
     forkExperiment,
@@ -651,6 +679,8 @@ export const makeTracker = Effect.gen(function*() {
     registerModel,
     createModelVersion,
     transitionStage,
+    setModelDescription,
+    setModelVersionDescription,
     setAlias,
     deleteAlias,
     getModelVersion,

@@ -1,4 +1,5 @@
 /** Registry, lifecycle and as-of reads through the Promise API on in-memory stores. */
+import { Effect } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { decodeEvent } from "../../core/src/codec.ts"
@@ -166,6 +167,45 @@ describe("run and experiment lifecycle", () => {
     // "baseline" is free again after the rename and becomes a new experiment.
     await tracker.startRun({ experiment: "baseline" })
     expect((await tracker.listExperiments()).map((e) => e.name).sort()).toEqual(["baseline", "baseline-lr", "baseline-lr-bs", "other"])
+  })
+
+  it("experiment tags: set on create and later, merged, each change one event; a deleted or unknown experiment refuses and nothing is appended", async () => {
+    const { tracker, store } = await memoryClient()
+    const created = await Effect.runPromise(tracker.effect.createExperiment("tagged", { tags: { team: "vision" } }))
+    expect(created.tags).toEqual({ team: "vision" })
+    await expect(Effect.runPromise(tracker.effect.createExperiment("tagged"))).rejects.toMatchObject({ _tag: "InvalidInput", message: expect.stringMatching(/belongs to experiment/) })
+    const tagged = await tracker.setExperimentTags("tagged", { owner: "ana", team: "nlp" })
+    expect(tagged).toMatchObject({ id: created.id, tags: { team: "nlp", owner: "ana" } })
+    const events = async () => (await Effect.runPromise(store.readStream("experiments"))).filter((e) => e.type === "ExperimentTagsSet")
+    // The same values again record nothing; only the keys that change are recorded.
+    await tracker.setExperimentTags(created.id, { owner: "ana", team: "nlp" })
+    await tracker.setExperimentTags(created.id, { owner: "bo", team: "nlp" })
+    expect((await events()).map((e) => e.data)).toEqual([{ experimentId: created.id, tags: { owner: "ana", team: "nlp" } }, { experimentId: created.id, tags: { owner: "bo" } }])
+    expect((await tracker.listExperiments()).find((e) => e.id === created.id)?.tags).toEqual({ team: "nlp", owner: "bo" })
+
+    await tracker.deleteExperiment("tagged")
+    await expect(tracker.setExperimentTags("tagged", { x: "y" })).rejects.toMatchObject({ _tag: "InvalidInput", message: expect.stringMatching(/must be in the 'active' state\. Current state is deleted/) })
+    await expect(tracker.setExperimentTags("nope", { x: "y" })).rejects.toMatchObject({ _tag: "NotFound" })
+    await expect(tracker.setExperimentTags(created.id, { "": "y" })).rejects.toMatchObject({ _tag: "InvalidInput" })
+    expect(await events()).toHaveLength(2)
+  })
+
+  it("model and version descriptions: replaced by one event each, the same text again records nothing; unknown models and versions refuse", async () => {
+    const { tracker, store } = await withModelRun()
+    const run = (await tracker.listRuns())[0]
+    await tracker.createModelVersion("clf", { runId: run.id, artifactPath: "model" })
+    expect((await tracker.getModelVersion("clf", { version: 1 })).description).toBe("")
+    expect((await tracker.setModelDescription("clf", "a better classifier")).description).toBe("a better classifier")
+    expect((await tracker.setModelVersionDescription("clf", 1, "trained on v2 data")).description).toBe("trained on v2 data")
+    await tracker.setModelDescription("clf", "a better classifier")
+    await tracker.setModelVersionDescription("clf", 1, "trained on v2 data")
+    const described = async () => (await Effect.runPromise(store.readStream("model-clf"))).filter((e) => e.type === "ModelDescribed" || e.type === "ModelVersionDescribed")
+    expect((await described()).map((e) => [e.type, e.data])).toEqual([["ModelDescribed", { description: "a better classifier" }], ["ModelVersionDescribed", { version: 1, description: "trained on v2 data" }]])
+    expect((await tracker.listModels()).find((m) => m.name === "clf")?.description).toBe("a better classifier")
+    await expect(tracker.setModelVersionDescription("clf", 2, "x")).rejects.toMatchObject({ _tag: "NotFound" })
+    await expect(tracker.setModelDescription("nope", "x")).rejects.toMatchObject({ _tag: "NotFound" })
+    await expect(tracker.setModelDescription("clf", "half \ud83d")).rejects.toMatchObject({ _tag: "InvalidInput" })
+    expect(await described()).toHaveLength(2)
   })
 
   it("nested runs list under their parent", async () => {

@@ -16,6 +16,8 @@ export const summary = (e: RecordedEvent): string => {
     case "ExperimentDeleted":
     case "ExperimentRestored":
       return e.data.experimentId
+    case "ExperimentTagsSet":
+      return `${e.data.experimentId}: ${Object.entries(e.data.tags).map(([k, v]) => `${k}=${v}`).join(" ")}`
     case "ExperimentForked":
       return `${e.data.name} (${e.data.experimentId}) from ${e.data.parentExperimentId}${Object.keys(e.data.overrides).length > 0 ? ` with ${Object.entries(e.data.overrides).map(([k, v]) => `${k}=${String(v)}`).join(" ")}` : ""}`
     case "RunStarted":
@@ -52,6 +54,10 @@ export const summary = (e: RecordedEvent): string => {
       return `@${e.data.alias} -> version ${e.data.version}${e.data.previous !== null ? ` (was ${e.data.previous})` : ""}`
     case "AliasDeleted":
       return `@${e.data.alias} (was version ${e.data.version})`
+    case "ModelDescribed":
+      return JSON.stringify(e.data.description)
+    case "ModelVersionDescribed":
+      return `version ${e.data.version}: ${JSON.stringify(e.data.description)}`
   }
 }
 

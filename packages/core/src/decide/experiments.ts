@@ -18,6 +18,15 @@ const nameTaken = (state: ExperimentsState, name: string) => {
   )
 }
 
+/** Create a new experiment: a name in use (by an active or a deleted experiment) is refused (MLflow's experiments/create). */
+export const decideNewExperiment = (state: ExperimentsState, experimentId: string, name: string, tags: Record<string, string> = {}): Decision => {
+  const bad = checkName("experiment", name) ?? checkTags(tags)
+  if (bad) return refuse(bad)
+  const taken = nameTaken(state, name)
+  if (taken) return refuse(taken)
+  return ok([{ type: "ExperimentCreated", data: { experimentId, name, tags } }])
+}
+
 /** Create the experiment unless one of that name exists; one name is one experiment. */
 export const decideCreateExperiment = (state: ExperimentsState, experimentId: string, name: string, tags: Record<string, string> = {}): Decision => {
   const bad = checkName("experiment", name) ?? checkTags(tags)
@@ -41,6 +50,24 @@ export const decideRenameExperiment = (state: ExperimentsState, ref: string, nam
   const taken = nameTaken(state, name)
   if (taken) return refuse(taken)
   return ok([{ type: "ExperimentRenamed", data: { experimentId: e.id, name } }])
+}
+
+/**
+ * Set tags on an experiment: each key takes its new value, other tags stay. A deleted experiment
+ * takes no tags (as in MLflow, whose message this keeps). Only the tags that change are recorded.
+ */
+export const decideSetExperimentTags = (state: ExperimentsState, ref: string, tags: Record<string, string>): Decision => {
+  const e = findExperiment(state, ref)
+  if (e === undefined) return refuse(missing(ref))
+  const bad = checkTags(tags)
+  if (bad) return refuse(bad)
+  if (e.lifecycle === "deleted") {
+    return refuse(invalid("experiment", `The experiment ${e.id} must be in the 'active' state. Current state is deleted. Restore it (\`runledger experiments restore ${JSON.stringify(e.name)}\`) before tagging it.`))
+  }
+  const changed: Record<string, string> = {}
+  for (const [key, value] of Object.entries(tags)) if (e.tags[key] !== value) changed[key] = value
+  if (Object.keys(changed).length === 0) return ok([])
+  return ok([{ type: "ExperimentTagsSet", data: { experimentId: e.id, tags: changed } }])
 }
 
 export const decideDeleteExperiment = (state: ExperimentsState, ref: string): Decision => {

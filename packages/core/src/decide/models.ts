@@ -104,3 +104,25 @@ export const decideDeleteAlias = (model: ModelState | undefined, name: string, a
   if (version === undefined) return refuse(new NotFound({ kind: "alias", id: alias, message: `Model ${JSON.stringify(name)} has no alias ${JSON.stringify(alias)}.` }))
   return ok([{ type: "AliasDeleted", data: { alias, version } }])
 }
+
+/** Replace a model's description (MLflow's registered-models/update); the same text again records nothing. */
+export const decideDescribeModel = (model: ModelState | undefined, name: string, description: string): Decision => {
+  if (model === undefined) return refuse(modelMissing(name))
+  if (typeof description !== "string") return refuse(invalid("description", "A model description is a string."))
+  const bad = checkText("description", "model description", description)
+  if (bad) return refuse(bad)
+  if (model.description === description) return ok([])
+  return ok([{ type: "ModelDescribed", data: { description } }])
+}
+
+/** Replace a version's description (MLflow's model-versions/update); the same text again records nothing. */
+export const decideDescribeModelVersion = (model: ModelState | undefined, name: string, version: number, description: string): Decision => {
+  if (model === undefined) return refuse(modelMissing(name))
+  const v = model.versions.get(version)
+  if (v === undefined) return refuse(versionMissing(model, version))
+  if (typeof description !== "string") return refuse(invalid("description", "A model version description is a string."))
+  const bad = checkText("description", "model version description", description)
+  if (bad) return refuse(bad)
+  if (v.description === description) return ok([])
+  return ok([{ type: "ModelVersionDescribed", data: { version, description } }])
+}

@@ -48,6 +48,11 @@ export const evolveExperiments = (state: ExperimentsState, event: Event): Experi
       state.byId.set(e.id, { ...e, name: event.data.name })
       break
     }
+    case "ExperimentTagsSet": {
+      const e = state.byId.get(event.data.experimentId)
+      if (e !== undefined) state.byId.set(e.id, { ...e, tags: { ...e.tags, ...event.data.tags } })
+      break
+    }
     case "ExperimentDeleted":
     case "ExperimentRestored": {
       const e = state.byId.get(event.data.experimentId)

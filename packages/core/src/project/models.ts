@@ -8,6 +8,8 @@ export interface ModelVersionView {
   readonly aliases: ReadonlyArray<string>
   readonly runId: string
   readonly artifactPath: string
+  /** Empty until set (ModelVersionDescribed). */
+  readonly description: string
   readonly createdAt: number
   readonly updatedAt: number
 }
@@ -18,7 +20,7 @@ export interface ModelState {
   tags: Record<string, string>
   createdAt: number
   updatedAt: number
-  versions: Map<number, { version: number; runId: string; artifactPath: string; stage: Stage; createdAt: number; updatedAt: number }>
+  versions: Map<number, { version: number; runId: string; artifactPath: string; description: string; stage: Stage; createdAt: number; updatedAt: number }>
   aliases: Map<string, number>
   /** The model stream's version. */
   version: number
@@ -54,7 +56,7 @@ export const evolveModel = (state: ModelState | undefined, event: Event): ModelS
   state.updatedAt = event.at
   switch (event.type) {
     case "ModelVersionCreated":
-      state.versions.set(event.data.version, { version: event.data.version, runId: event.data.runId, artifactPath: event.data.artifactPath, stage: "None", createdAt: event.at, updatedAt: event.at })
+      state.versions.set(event.data.version, { version: event.data.version, runId: event.data.runId, artifactPath: event.data.artifactPath, description: "", stage: "None", createdAt: event.at, updatedAt: event.at })
       break
     case "StagePromoted": {
       for (const a of event.data.archived) {
@@ -63,6 +65,14 @@ export const evolveModel = (state: ModelState | undefined, event: Event): ModelS
       }
       const v = state.versions.get(event.data.version)
       if (v) state.versions.set(event.data.version, { ...v, stage: event.data.to, updatedAt: event.at })
+      break
+    }
+    case "ModelDescribed":
+      state.description = event.data.description
+      break
+    case "ModelVersionDescribed": {
+      const v = state.versions.get(event.data.version)
+      if (v) state.versions.set(event.data.version, { ...v, description: event.data.description, updatedAt: event.at })
       break
     }
     case "AliasSet":

@@ -1,16 +1,17 @@
 /**
  * MLflow's experiments endpoints over the tracker's experiments.
  *
- * `experiments/search` filters by name only (name-filter.ts) and does not order.
- * runledger experiments carry tags only from their creation (a fork's), so `set-experiment-tag`
- * and tags on `create` are refused with NOT_IMPLEMENTED rather than dropped; an
- * `artifact_location` is refused too, since artifacts live in the store.
+ * `experiments/search` filters by name only (name-filter.ts) and does not order. Tags on `create`
+ * are the new experiment's (one ExperimentCreated); `set-experiment-tag` records ExperimentTagsSet,
+ * which a deleted experiment refuses (core's decide). An `artifact_location` is refused, since
+ * artifacts live in the store.
  */
 import type { ExperimentView } from "@runledger/runtime"
 import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run } from "./context.ts"
 import { experimentJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
-import { type Fields, objectList, optionalString, page, requireString, stringList, viewTypeOf } from "./json.ts"
+import { type Fields, optionalString, page, requireString, stringList, viewTypeOf } from "./json.ts"
+import { checkTag, tagsOf } from "./limits.ts"
 import { nameFilter } from "./name-filter.ts"
 
 const allExperiments = (ctx: MlflowContext) => call(ctx.tracker.listExperiments({ viewType: "all" }))
@@ -30,13 +31,11 @@ const create: Handler = async (ctx, f) => {
   if (optionalString(f, "artifact_location")) {
     throw invalidParameter("runledger keeps artifacts in its store; an experiment's artifact_location cannot be set. Create the experiment without it.")
   }
-  if (objectList(f, "tags").length > 0) {
-    throw new MlflowError("NOT_IMPLEMENTED", "runledger cannot tag an experiment yet; create the experiment without tags (tag its runs instead).")
-  }
+  const tags = tagsOf(f, "tags")
   if ((await allExperiments(ctx)).some((e) => e.name === name)) {
     throw new MlflowError("RESOURCE_ALREADY_EXISTS", `Experiment '${name}' already exists.`)
   }
-  const e = await run(ctx.tracker.effect.ensureExperiment(name))
+  const e = await run(ctx.tracker.effect.createExperiment(name, { tags }))
   return { experiment_id: e.id }
 }
 
@@ -54,7 +53,7 @@ const search: Handler = async (ctx, f) => {
   if (stringList(f, "order_by").length > 0) {
     throw invalidParameter("runledger does not order experiments yet; search without order_by (experiments come oldest first).")
   }
-  const all = (await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))).filter((e) => keep(e.name))
+  const all = (await call(ctx.tracker.listExperiments({ viewType: viewTypeOf(f, "view_type") }))).filter(keep)
   const p = page(all, f, 1000)
   return { experiments: p.items.map(experimentJson), ...(p.next ? { next_page_token: p.next } : {}) }
 }
@@ -72,8 +71,14 @@ const lifecycle = (which: "deleteExperiment" | "restoreExperiment"): Handler => 
   return {}
 }
 
-const setTag: Handler = async () => {
-  throw new MlflowError("NOT_IMPLEMENTED", "runledger cannot tag an existing experiment yet; tag its runs instead.")
+const setTag: Handler = async (ctx, f) => {
+  const id = idField(f)
+  const key = requireString(f, "key")
+  const value = optionalString(f, "value") ?? ""
+  checkTag(key, value)
+  await experimentById(ctx, id)
+  await run(ctx.tracker.effect.setExperimentTags(experimentIdOf(ctx, id), { [key]: value }))
+  return {}
 }
 
 export const EXPERIMENT_ROUTES: ReadonlyArray<Route> = [

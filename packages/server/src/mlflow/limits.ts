@@ -4,6 +4,7 @@
  * with its own words; these give an MLflow client the answer it knows.
  */
 import { invalidParameter } from "./errors.ts"
+import { type Fields, keyValues } from "./json.ts"
 
 export const MAX_METRICS_PER_BATCH = 1000
 export const MAX_PARAMS_PER_BATCH = 100
@@ -45,4 +46,14 @@ export const checkParam = (key: string, value: string): void => {
 export const checkTag = (key: string, value: string): void => {
   lengthLimit("Tag key", MAX_KEY_LENGTH, key)
   lengthLimit("Tag value", MAX_TAG_VALUE_LENGTH, value)
+}
+
+/** A request's list of tags (`name`) as a record, each within MLflow's limits; a key given twice keeps its last value. */
+export const tagsOf = (f: Fields, name: string): Record<string, string> => {
+  const tags: Record<string, string> = {}
+  for (const [key, value] of keyValues(f, name)) {
+    checkTag(key, value)
+    tags[key] = value
+  }
+  return tags
 }

@@ -1,10 +1,10 @@
 /**
  * MLflow's model registry endpoints over the tracker's registry: registered-models create, get,
- * search, get-latest-versions; model-versions create, get, search, transition-stage; aliases set,
- * get, delete.
+ * search, get-latest-versions, update (description); model-versions create, get, search, update
+ * (description), transition-stage; aliases set, get, delete.
  *
- * The tracker's registry has no rename, no description or tag updates and no deletes of models or
- * versions, and versions carry no tags or description: those calls are refused with
+ * The tracker's registry has no rename (a model's stream is named by the model), no tag updates
+ * and no deletes of models or versions, and versions carry no tags: those calls are refused with
  * NOT_IMPLEMENTED rather than answered as if done.
  * A version's `source` must name an artifact the run stored: `runs:/<run>/<path>` or the run's
  * `mlflow-artifacts:/` URI with a path.
@@ -23,7 +23,7 @@ const modelVersionJson = (v: ModelVersionView) => ({
   creation_timestamp: v.createdAt,
   last_updated_timestamp: v.updatedAt,
   current_stage: v.stage,
-  description: "",
+  description: v.description,
   source: `runs:/${v.runId}/${v.artifactPath}`,
   run_id: v.runId,
   status: "READY",
@@ -73,7 +73,7 @@ const getModel: Handler = async (ctx, f) => ({ registered_model: await registere
 const searchModels: Handler = async (ctx, f) => {
   if (stringList(f, "order_by").length > 0) throw invalidParameter("runledger does not order registered models yet; search without order_by (they come by name).")
   const keep = nameFilter(optionalString(f, "filter"), "registered models")
-  const all = (await call(ctx.tracker.listModels())).filter((m) => keep(m.name))
+  const all = (await call(ctx.tracker.listModels())).filter(keep)
   const p = page(all, f, 100)
   const models = []
   for (const m of p.items) models.push(await registeredModelJson(ctx, m))
@@ -115,7 +115,7 @@ const createVersion: Handler = async (ctx, f) => {
   const runId = requireString(f, "run_id")
   const artifactPath = artifactPathOf(requireString(f, "source"), runId)
   if (keyValues(f, "tags").length > 0 || optionalString(f, "description")) {
-    throw new MlflowError("NOT_IMPLEMENTED", "runledger model versions carry no tags or description yet; create the version without them.")
+    throw new MlflowError("NOT_IMPLEMENTED", "runledger model versions carry no tags, and take a description only once created; create the version without them (then set its description with model-versions/update).")
   }
   await modelNamed(ctx, name)
   return { model_version: modelVersionJson(await call(ctx.tracker.createModelVersion(name, { runId, artifactPath }))) }
@@ -167,6 +167,24 @@ const deleteAlias: Handler = async (ctx, f) => {
   return {}
 }
 
+/** MLflow's update: a description given replaces the model's; none changes nothing. */
+const updateModel: Handler = async (ctx, f) => {
+  const name = requireString(f, "name")
+  const description = optionalString(f, "description")
+  const m = description === undefined ? await modelNamed(ctx, name) : await call(ctx.tracker.setModelDescription(name, description))
+  return { registered_model: await registeredModelJson(ctx, m) }
+}
+
+const updateVersion: Handler = async (ctx, f) => {
+  const name = requireString(f, "name")
+  const version = versionField(f)
+  const description = optionalString(f, "description")
+  const v = description === undefined
+    ? await call(ctx.tracker.getModelVersion(name, { version }))
+    : await call(ctx.tracker.setModelVersionDescription(name, version, description))
+  return { model_version: modelVersionJson(v) }
+}
+
 const immutable = (what: string): Handler => async () => {
   throw new MlflowError("NOT_IMPLEMENTED", `runledger's model registry has no such change yet: ${what} is not supported. Register a new model or version instead.`)
 }
@@ -178,7 +196,7 @@ export const REGISTRY_ROUTES: ReadonlyArray<Route> = [
   ["POST", "registered-models/get-latest-versions", latestVersions],
   ["GET", "registered-models/get-latest-versions", latestVersions],
   ["POST", "registered-models/rename", immutable("renaming a model")],
-  ["PATCH", "registered-models/update", immutable("changing a model's description")],
+  ["PATCH", "registered-models/update", updateModel],
   ["DELETE", "registered-models/delete", immutable("deleting a model")],
   ["POST", "registered-models/set-tag", immutable("tagging a model after registration")],
   ["POST", "registered-models/alias", setAlias],
@@ -188,7 +206,7 @@ export const REGISTRY_ROUTES: ReadonlyArray<Route> = [
   ["GET", "model-versions/get", getVersion],
   ["GET", "model-versions/search", searchVersions],
   ["POST", "model-versions/transition-stage", transitionStage],
-  ["PATCH", "model-versions/update", immutable("changing a version's description")],
+  ["PATCH", "model-versions/update", updateVersion],
   ["DELETE", "model-versions/delete", immutable("deleting a model version")],
   ["POST", "model-versions/set-tag", immutable("tagging a model version")]
 ]

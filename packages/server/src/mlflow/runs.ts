@@ -13,7 +13,7 @@ import { runInfoJson, runJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { experimentById } from "./experiments.ts"
 import { type Fields, keyValues, objectList, optionalInt, optionalString, requireDouble, requireInt, requireString, runIdOf, stringList, viewTypeOf } from "./json.ts"
-import { checkBatchSizes, checkMetricKey, checkParam, checkTag } from "./limits.ts"
+import { checkBatchSizes, checkMetricKey, checkParam, checkTag, tagsOf } from "./limits.ts"
 import { deleteTag as deleteRunTag, forgetHandle, logBatch as logRunBatch, recordMlflow, updateStatus } from "./writes.ts"
 
 const RUN_NAME_TAG = "mlflow.runName"
@@ -24,15 +24,6 @@ const USER_TAG = "mlflow.user"
 export const runById = async (ctx: MlflowContext, runId: string) => {
   const [view] = await call(ctx.tracker.getRuns([runId]))
   return view
-}
-
-const tagsOf = (f: Fields, name: string): Record<string, string> => {
-  const tags: Record<string, string> = {}
-  for (const [key, value] of keyValues(f, name)) {
-    checkTag(key, value)
-    tags[key] = value
-  }
-  return tags
 }
 
 const paramsOf = (f: Fields): Record<string, string> => {
@@ -66,6 +57,9 @@ const create: Handler = async (ctx, f) => {
   const state = await run(ctx.tracker.effect.startRun({
     experiment: experiment.name,
     tags,
+    // MLflow's clients never say they are gone: the run is nobody's (never judged dead), not
+    // the server's pid's, so a server restart does not make every RUNNING run look KILLED.
+    unowned: true,
     ...(name ? { name } : {}),
     ...(parent ? { parentRunId: parent } : {})
   }))
