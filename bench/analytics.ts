@@ -14,9 +14,9 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api"
 import { join } from "node:path"
-import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
-import { Analytics } from "../packages/query/src/index.ts"
+import { Analytics } from "../packages/readmodel-duckdb/src/index.ts"
 import { type BenchOptions, median, nowMs, type Row, withTempDir } from "./report.ts"
 
 const T0 = 1_700_000_000_000

@@ -20,7 +20,7 @@
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import { DOUBLE, DuckDBDataChunk, type DuckDBType, DuckDBInstance, INTEGER, VARCHAR } from "@duckdb/node-api"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { type Row, withTempDir } from "./report.ts"

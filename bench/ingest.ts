@@ -21,9 +21,9 @@
  */
 import { closeSync, fdatasyncSync, openSync, statSync, writeSync } from "node:fs"
 import { join } from "node:path"
-import { LOG_FILE } from "../packages/adapters-fs/src/index.ts"
+import { LOG_FILE } from "../packages/store-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
-import type { BatchMetric } from "../packages/core/src/index.ts"
+import type { BatchMetric } from "../packages/tracker/src/index.ts"
 import { type BenchOptions, median, nowMs, pairedRatio, type Row, settle, si, withTempDir } from "./report.ts"
 
 export const KEYS = ["loss", "accuracy", "learning_rate", "grad_norm"] as const

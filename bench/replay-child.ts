@@ -116,7 +116,7 @@ const main = async (): Promise<Result> => {
   }
 
   if (mode === "projection") {
-    const { FsEventLog } = await import("../packages/adapters-fs/src/index.ts")
+    const { FsEventLog } = await import("../packages/store-fs/src/index.ts")
     const { LogProjection } = await import("../packages/core/src/index.ts")
     const t0 = performance.now()
     const log = await FsEventLog.open({ dir })

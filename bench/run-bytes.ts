@@ -12,7 +12,7 @@
  */
 import { statSync } from "node:fs"
 import { join } from "node:path"
-import { FsEventLog, LOG_FILE, type RecordForm } from "../packages/adapters-fs/src/index.ts"
+import { FsEventLog, LOG_FILE, type RecordForm } from "../packages/store-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 import type { NewEvent, RecordedEvent } from "../packages/core/src/index.ts"
 import { type BenchOptions, median, nowMs, type Row, withTempDir } from "./report.ts"

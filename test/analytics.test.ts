@@ -24,31 +24,35 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
-import { ReadModel } from "../packages/adapters-duckdb/src/index.ts"
-import { FsEventLog } from "../packages/adapters-fs/src/index.ts"
+import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
+import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
-import type { TrackerClient } from "../packages/core/src/index.ts"
-import { memoryClient } from "../packages/core/test/memory-client.ts"
+import type { TrackerClient } from "../packages/tracker/src/index.ts"
+import { memoryClient } from "../packages/tracker/test/memory-client.ts"
 import {
   Analytics,
-  bootstrapDifferenceCI,
-  FilterParseError,
   NotEnoughRuns,
+  type RankedRun
+} from "../packages/readmodel-duckdb/src/index.ts"
+import {
+  bootstrapDifferenceCI,
+  significanceVerdict,
+  welchTTest
+} from "../packages/stats/src/index.ts"
+import {
+  FilterParseError,
   OrderByParseError,
   PageTokenError,
   parseFilterSync,
   parseOrderBySync,
   printFilter,
   printOrderBy,
-  type RankedRun,
   toComparator,
-  significanceVerdict,
-  toPredicate,
-  welchTTest
-} from "../packages/query/src/index.ts"
-import { filterArb, keyPool, orderByArb } from "../packages/query/test/arbitraries.ts"
-import { bucketLevel } from "../packages/query/src/queries/history.ts"
+  toPredicate
+} from "../packages/search-syntax/src/index.ts"
+import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
+import { bucketLevel } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------

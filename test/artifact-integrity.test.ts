@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { FsArtifactStore } from "../packages/adapters-fs/src/index.ts"
+import { FsArtifactStore } from "../packages/store-fs/src/index.ts"
 import { openTracker, StoreCorrupted, type Tracker } from "../packages/cli/src/index.ts"
 
 let dir: string

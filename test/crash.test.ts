@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { verifyStore } from "../packages/store-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
 const writer = join(import.meta.dirname, "fixtures", "crash-writer.ts")

@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BLOCK_LEVELS, ReadModel, type SqlRow } from "../packages/adapters-duckdb/src/index.ts"
+import { BLOCK_LEVELS, ReadModel, type SqlRow } from "../packages/readmodel-duckdb/src/index.ts"
 import {
   type EventStoreShape,
   latestMetricsOf,
@@ -20,14 +20,16 @@ import {
   makeMemoryEventStore,
   metricHistoryOf,
   type RecordedEvent,
-  runStream,
+  runStream
+} from "../packages/core/src/index.ts"
+import {
   type Run,
   type TrackerClient
-} from "../packages/core/src/index.ts"
+} from "../packages/tracker/src/index.ts"
 import { anyNumber, sameValue } from "../packages/core/test/arbitraries.ts"
-import { parseFilterSync, parseOrderBySync } from "../packages/query/src/index.ts"
-import { searchSql } from "../packages/query/src/queries/search.ts"
-import { memoryClient } from "../packages/core/test/memory-client.ts"
+import { parseFilterSync, parseOrderBySync } from "../packages/search-syntax/src/index.ts"
+import { searchSql } from "../packages/readmodel-duckdb/src/queries/search.ts"
+import { memoryClient } from "../packages/tracker/test/memory-client.ts"
 
 // -- random command sequences ---------------------------------------------------
 

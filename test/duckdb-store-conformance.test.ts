@@ -4,17 +4,20 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { DuckDBEventStore, duckdbEventStore, DuckDBStoreLayer, ReadModel } from "../packages/adapters-duckdb/src/index.ts"
+import { DuckDBEventStore, duckdbEventStore, DuckDBStoreLayer } from "../packages/store-duckdb/src/index.ts"
+import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import {
   ArtifactStore,
   Liveness,
   makeMemoryArtifactStore,
-  makeTrackerClient,
   RunContext,
-  TrackerLive,
   UNKNOWN_ENVIRONMENT,
   uuidv7
 } from "../packages/core/src/index.ts"
+import {
+  makeTrackerClient,
+  TrackerLive
+} from "../packages/tracker/src/index.ts"
 import { describeEventStore } from "./store-conformance.ts"
 import { FIXED_APPENDS, FIXED_CHAIN } from "./store-fixed-log.ts"
 

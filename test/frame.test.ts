@@ -6,7 +6,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { DEFLATE_MAX, encodeFrameBytes, type RecordForm, recordJson, scanFrame } from "../packages/adapters-fs/src/index.ts"
+import { DEFLATE_MAX, encodeFrameBytes, type RecordForm, recordJson, scanFrame } from "../packages/store-fs/src/index.ts"
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`))
 /** Names as the log has them: uuids and run streams (packed to 16 bytes), and any other text without TAB, CR or LF. */

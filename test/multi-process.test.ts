@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { expect, it } from "vitest"
-import { verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { verifyStore } from "../packages/store-fs/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 
 const worker = join(import.meta.dirname, "fixtures", "sweep-worker.ts")

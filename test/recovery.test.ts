@@ -4,10 +4,10 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { chainAfter, encodeFrame, encodeFrameBytes, FsEventLog, fsEventStore, type RecordForm, type Recovery, sha256, verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { chainAfter, encodeFrame, encodeFrameBytes, FsEventLog, fsEventStore, type RecordForm, type Recovery, sha256, verifyStore } from "../packages/store-fs/src/index.ts"
 import { uuidv7, type NewEvent } from "../packages/core/src/index.ts"
 import { encodeEvent } from "../packages/core/src/store-kit/index.ts"
-import { DirectoryLock, LEASE_MS } from "../packages/adapters-fs/src/lock.ts"
+import { DirectoryLock, LEASE_MS } from "../packages/store-fs/src/lock.ts"
 
 let dir: string
 let file: string

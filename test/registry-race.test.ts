@@ -8,7 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { expect, it } from "vitest"
-import { verifyStore } from "../packages/adapters-fs/src/index.ts"
+import { verifyStore } from "../packages/store-fs/src/index.ts"
 import type { Stage } from "../packages/core/src/index.ts"
 import { openTracker } from "../packages/cli/src/index.ts"
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from "nod
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { verifyStore } from "../../packages/adapters-fs/src/index.ts"
+import { verifyStore } from "../../packages/store-fs/src/index.ts"
 import { openTracker, StorageError } from "../../packages/cli/src/index.ts"
 
 const KB = 1024

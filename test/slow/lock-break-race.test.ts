@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, expect, it } from "vitest"
-import { verifyStore } from "../../packages/adapters-fs/src/index.ts"
+import { verifyStore } from "../../packages/store-fs/src/index.ts"
 import { openTracker } from "../../packages/cli/src/index.ts"
 
 const fixtures = join(import.meta.dirname, "..", "fixtures")

@@ -72,7 +72,7 @@ beforeAll(() => {
   // The README's commands: the tarballs by glob, then the type-checker.
   ok(sh(`npm install --no-audit --no-fund ${packDir}/*.tgz`))
   ok(sh(`npm install --no-audit --no-fund -D typescript@${typescript} @types/node@${major}`))
-  // Six builds, six packs and two npm installs: past the slow suite's 2-minute hook limit on a
+  // Ten builds, ten packs and two npm installs: past the slow suite's 2-minute hook limit on a
   // shared 2-core machine, so it gets the tests' 10 minutes (each command keeps its own 5-minute cap).
 }, 600_000)
 
@@ -84,11 +84,15 @@ describe("the packed tarballs in a fresh npm project", () => {
   it("install built JS and .d.ts only, with real versions, engines, and none of redis, undici or ws", () => {
     expect(tarballs.map((t) => t.slice(packDir.length + 1))).toEqual([
       "runledger-0.1.0.tgz",
-      "runledger-adapters-duckdb-0.1.0.tgz",
-      "runledger-adapters-fs-0.1.0.tgz",
+      "runledger-charts-0.1.0.tgz",
       "runledger-core-0.1.0.tgz",
-      "runledger-query-0.1.0.tgz",
-      "runledger-runtime-0.1.0.tgz"
+      "runledger-readmodel-duckdb-0.1.0.tgz",
+      "runledger-runtime-0.1.0.tgz",
+      "runledger-search-syntax-0.1.0.tgz",
+      "runledger-stats-0.1.0.tgz",
+      "runledger-store-duckdb-0.1.0.tgz",
+      "runledger-store-fs-0.1.0.tgz",
+      "runledger-tracker-0.1.0.tgz"
     ])
     const manifest = JSON.parse(readFileSync(join(project, "node_modules/runledger/package.json"), "utf8"))
     expect(manifest.exports).toEqual({ ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } })

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { FsArtifactStore } from "../../adapters-fs/src/index.ts"
+import { FsArtifactStore } from "../../store-fs/src/index.ts"
 import { openTracker } from "../src/index.ts"
 import { cli, expectOk, freshRoot, lines } from "./harness.ts"
 

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { chainAfter, encodeFrameBytes, recordJson, scanFrame, sha256 } from "../../adapters-fs/src/index.ts"
+import { chainAfter, encodeFrameBytes, recordJson, scanFrame, sha256 } from "../../store-fs/src/index.ts"
 import { openTracker } from "../src/index.ts"
 import { makeCrashedStore, runReads, snapshot } from "./crashed-store.ts"
 import { cli, expectOk, freshRoot, lines } from "./harness.ts"

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process"
 import { appendFileSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect } from "vitest"
-import { chainAfter, encodeFrame, sha256 } from "../../adapters-fs/src/index.ts"
+import { chainAfter, encodeFrame, sha256 } from "../../store-fs/src/index.ts"
 import { openTracker } from "../src/index.ts"
 import { cli, type CliResult, repoRoot } from "./harness.ts"
 

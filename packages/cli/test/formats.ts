@@ -1,5 +1,5 @@
 /** Reading what the CLI and the library write, in tests: CSV files and the event log's records. */
-import { recordJson, scanFrame } from "../../adapters-fs/src/index.ts"
+import { recordJson, scanFrame } from "../../store-fs/src/index.ts"
 
 /** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines). */
 export const parseCsv = (text: string): string[][] => {

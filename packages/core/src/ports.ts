@@ -1,7 +1,7 @@
 /**
  * Ports: what the tracker needs from the outside world (stores, provenance, liveness, time and
  * ids). Adapters implement them
- * (memory.ts here; adapters-fs, adapters-duckdb). The contracts are checked by the
+ * (memory.ts here; store-fs, store-duckdb). The contracts are checked by the
  * shared store conformance suite in test/.
  */
 import { Context, Effect, type Stream } from "effect"

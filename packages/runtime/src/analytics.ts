@@ -19,9 +19,8 @@
  *   model in `$XDG_CACHE_HOME/runledger/<hash of the store's path>/` (default ~/.cache), or in
  *   memory when that is not writable either; said once.
  */
-import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/adapters-duckdb"
-import type { BatchReader, CatchUpOptions } from "@runledger/adapters-duckdb"
-import { Analytics } from "@runledger/query"
+import { ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign } from "@runledger/readmodel-duckdb"
+import { Analytics, type BatchReader, type CatchUpOptions } from "@runledger/readmodel-duckdb"
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
 import { homedir } from "node:os"

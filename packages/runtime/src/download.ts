@@ -2,7 +2,7 @@
  * downloadArtifacts: the exact bytes behind `runs:/<id>/<path>` or
  * `models:/<name>/<version | stage | @alias>`, written under a local destination.
  */
-import type { TrackerClient } from "@runledger/core"
+import type { TrackerClient } from "@runledger/tracker"
 import { promises as fs } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs"
 import { deserialize } from "node:v8"
 import type { Draft } from "@runledger/core"
-import { makeTrackerClient } from "@runledger/core"
+import { makeTrackerClient } from "@runledger/tracker"
 import { Effect } from "effect"
 import { trackerLayer } from "./open.ts"
 

@@ -21,7 +21,8 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { serialize } from "node:v8"
-import type { EndStatus, TrackerClient } from "@runledger/core"
+import type { EndStatus } from "@runledger/core"
+import type { TrackerClient } from "@runledger/tracker"
 import type { StoreLocation } from "./store.ts"
 
 interface Tracked {

@@ -11,23 +11,25 @@ export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
 export { downloadArtifacts } from "./download.ts"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
 export {
-  type BatchMetric,
   ConcurrencyConflict,
-  type AsOf,
   type ExperimentView,
   type ModelVersionView,
   type ModelView,
   type Stage,
   InvalidInput,
-  type MetricOptions,
-  type MetricPoint,
   NotFound,
   ParamConflict,
-  Run,
   RunNotActive,
   type RunView,
-  type StartRunOptions,
   StorageError,
-  StoreCorrupted,
-  type TrackerClient
+  StoreCorrupted
 } from "@runledger/core"
+export {
+  type BatchMetric,
+  type AsOf,
+  type MetricOptions,
+  type MetricPoint,
+  Run,
+  type StartRunOptions,
+  type TrackerClient
+} from "@runledger/tracker"

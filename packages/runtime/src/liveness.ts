@@ -3,7 +3,7 @@
  * (with pid reuse detected by start time) is the store's own, shared with its lock; runs owned by
  * other hosts are never judged here: their own host's runledger does.
  */
-import { isProcessGone } from "@runledger/adapters-fs"
+import { isProcessGone } from "@runledger/store-fs"
 import { Liveness } from "@runledger/core"
 import { Layer } from "effect"
 

@@ -3,11 +3,11 @@
  * the analytics read model share that one open store, with provenance and liveness from this
  * process, and exit hooks that end the runs left open.
  */
-import { type Durability, type Recovery } from "@runledger/adapters-fs"
-import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "@runledger/adapters-duckdb"
-import { ArtifactStore, EventStore, invalid, makeTrackerClient, NotFound, type RunView, type TrackerClient, type TrackerError, TrackerLive } from "@runledger/core"
+import { type Durability, type Recovery } from "@runledger/store-fs"
+import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow } from "@runledger/readmodel-duckdb"
+import { ArtifactStore, EventStore, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
+import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
-import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, RunComparison, SearchRunsOptions } from "@runledger/query"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
 import { downloadArtifacts } from "./download.ts"

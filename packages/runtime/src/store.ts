@@ -9,8 +9,9 @@
  * `openStore`: it hands back the EventStore port, an ArtifactStore, and a batch reader over the
  * same store for the read model's catch-up.
  */
-import { DuckDBEventStore, duckdbEventStore, type BatchReader } from "@runledger/adapters-duckdb"
-import { type Durability, FsArtifactStore, fsArtifactStore, FsEventLog, fsEventStore, type Recovery } from "@runledger/adapters-fs"
+import type { BatchReader } from "@runledger/readmodel-duckdb"
+import { DuckDBEventStore, duckdbEventStore } from "@runledger/store-duckdb"
+import { type Durability, FsArtifactStore, fsArtifactStore, FsEventLog, fsEventStore, type Recovery } from "@runledger/store-fs"
 import { type ArtifactStoreShape, type EventStoreShape, invalid, type InvalidInput } from "@runledger/core"
 import { mkdirSync } from "node:fs"
 import { resolve } from "node:path"

@@ -2,7 +2,8 @@
  * openTracker({ uri }): the store is chosen by the URI (a directory path, a file: URL, duckdb:),
  * and the tracker and its analytics work over the one store it opened. Real stores on disk.
  */
-import { InvalidInput, makeTrackerClient } from "@runledger/core"
+import { InvalidInput } from "@runledger/core"
+import { makeTrackerClient } from "@runledger/tracker"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -4,7 +4,7 @@
  * kept elsewhere catches records removed from the end, or a rewritten end. `verify --anchors FILE`
  * (or --expect-head/--expect-count) checks the log still extends every noted head.
  */
-import { FsEventLog, formatAnchor } from "@runledger/adapters-fs"
+import { FsEventLog, formatAnchor } from "@runledger/store-fs"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { appendFile } from "node:fs/promises"

@@ -1,5 +1,6 @@
 /** What the subcommands share: opening the store, finding a run by id, prefix or name, printing. */
-import { type AsOf, invalid, NotFound, type RunView, type TrackerClient } from "@runledger/core"
+import { invalid, NotFound, type RunView } from "@runledger/core"
+import { type AsOf, type TrackerClient } from "@runledger/tracker"
 import { Option } from "effect"
 import { Flag } from "effect/cli"
 import { Effect } from "effect"

@@ -1,4 +1,4 @@
-import { FsEventLog } from "@runledger/adapters-fs"
+import { FsEventLog } from "@runledger/store-fs"
 import type { RecordedEvent } from "@runledger/core"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"

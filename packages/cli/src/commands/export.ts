@@ -1,5 +1,5 @@
 import { invalid } from "@runledger/core"
-import type { ExportFormat } from "@runledger/query"
+import type { ExportFormat } from "@runledger/readmodel-duckdb"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { extname } from "node:path"

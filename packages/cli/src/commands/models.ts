@@ -1,4 +1,5 @@
-import { invalid, type ModelVersionRef, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
+import { invalid, type ModelVersionView, STAGES, type Stage } from "@runledger/core"
+import { type ModelVersionRef } from "@runledger/tracker"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatTime, listingJson, table, toJson } from "../format.ts"
 import { asOfFlag, out, outExact, parseAsOf, resolveRun, withTracker } from "./common.ts"

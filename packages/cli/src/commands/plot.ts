@@ -1,4 +1,4 @@
-import { lineChartSvg } from "@runledger/query"
+import { lineChartSvg } from "@runledger/charts"
 import { invalid } from "@runledger/core"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"

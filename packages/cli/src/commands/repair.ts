@@ -6,7 +6,7 @@
  * before its first append too; damage (a complete record that fails its checks) is never cut:
  * `verify` names it, and the file is restored from a backup.
  */
-import { FsEventLog, type Recovery } from "@runledger/adapters-fs"
+import { FsEventLog, type Recovery } from "@runledger/store-fs"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { toJson } from "../format.ts"

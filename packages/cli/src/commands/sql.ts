@@ -1,5 +1,5 @@
 import { invalid } from "@runledger/core"
-import { MEMORY_LIMIT, type SqlRow } from "@runledger/adapters-duckdb"
+import { MEMORY_LIMIT, type SqlRow } from "@runledger/readmodel-duckdb"
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table, toJson } from "../format.ts"

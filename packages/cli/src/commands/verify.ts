@@ -1,4 +1,4 @@
-import { type Anchor, anchorProblem, parseAnchors, verifyStore } from "@runledger/adapters-fs"
+import { type Anchor, anchorProblem, parseAnchors, verifyStore } from "@runledger/store-fs"
 import { invalid, NotFound } from "@runledger/core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"

@@ -3,7 +3,7 @@
  * data set, log everything a real training script would (params, per-epoch metrics, weights and a
  * confusion matrix as artifacts) and print a leaderboard. Running it again adds runs.
  */
-import type { TrackerClient } from "@runledger/core"
+import type { TrackerClient } from "@runledger/tracker"
 import { formatDuration, formatNumber, table } from "../format.ts"
 import {
   classificationMetrics,

@@ -1,8 +1,0 @@
-export { DuckDBEventStore, type DuckDBEventStoreOptions } from "./event-store.ts"
-export { duckdbEventStore, DuckDBStoreLayer, openDuckDBEventStore } from "./layer.ts"
-export { type CatchUpOptions, type CatchUpResult, EventNotFoldable, ReadModel, ReadModelBusy, ReadModelDamaged, ReadModelForeign, type ReadModelOptions, MEMORY_LIMIT } from "./read-model.ts"
-export { DEFAULT_TIMEOUT_MS, type ReadOnlyOptions, type RowSink, type SqlParam, type SqlRow } from "./read-only-sql.ts"
-export { SCHEMA_VERSION } from "./schema.ts"
-export type { BatchReader, EventSource } from "./source.ts"
-export { fromBigInt } from "./values.ts"
-export { BLOCK_LEVELS, metricBlocks, signedZeroSql, stepOrderSql } from "./schema.ts"

@@ -1,0 +1,250 @@
+/**
+ * The analytics of a tracker: search, compare, rank, downsampled histories, group statistics,
+ * read-only SQL and export, all over the DuckDB read model, which is caught up with the log
+ * (incrementally, from the position it has folded) before each question.
+ */
+import type { CatchUpOptions, ReadModel } from "../read-model.ts"
+import type { ReadOnlyOptions, RowSink, SqlParam, SqlRow } from "../read-only-sql.ts"
+import type { EventSource } from "../source.ts"
+import { Result } from "effect"
+import { bootstrapDifferenceCI, type BootstrapResult, MIN_RUNS_PER_GROUP, significanceVerdict, type SignificanceVerdict, welchTTest, type WelchTTestResult } from "@runledger/stats"
+import { NotEnoughRuns } from "./errors.ts"
+import { parseFilterResult } from "@runledger/search-syntax"
+import { SqlParams } from "@runledger/search-syntax"
+import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
+import { type ExportFormat, wideTable, writeTable } from "./export.ts"
+import { assembleHistories, blockBucketsSql, bucketLevel, checkMaxPoints, type DownsampledSeries, pointBucketsSql, pointSpanSql, type SeriesReading, seriesSql, spanSql, summaryLevel } from "./history.ts"
+import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
+import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
+import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
+import { compileSearch, searchSql, type SearchRunsOptions } from "./search.ts"
+
+export interface CompareGroupsOptions extends RunScope {
+  /** Filters selecting the two groups (MLflow search syntax). */
+  readonly a: string
+  readonly b: string
+  readonly metric: string
+  readonly by?: ScoreBy
+  readonly confidence?: number
+  readonly resamples?: number
+  readonly seed?: number
+}
+
+export interface GroupComparison {
+  readonly metric: string
+  readonly by: ScoreBy
+  /** `runs`: the runs with a finite value (the ones tested); `excluded`: runs whose value is NaN or infinite. */
+  readonly a: GroupSummary
+  readonly b: GroupSummary
+  readonly welch: WelchTTestResult
+  readonly bootstrap: BootstrapResult
+  /** Each method's verdict at alpha = 1 - confidence, and whether they agree. */
+  readonly verdict: SignificanceVerdict
+  /** E.g. a group with fewer than MIN_RUNS_PER_GROUP runs. */
+  readonly warnings: ReadonlyArray<string>
+}
+
+export interface GroupSummary {
+  readonly filter: string
+  readonly runs: number
+  readonly mean: number
+  readonly excluded: number
+}
+
+export interface ExportRunsOptions extends RunScope {
+  readonly format: ExportFormat
+  readonly out: string
+  readonly filter?: string
+  readonly orderBy?: string | ReadonlyArray<string>
+}
+
+export class Analytics {
+  readonly readModel: ReadModel
+  private readonly source: EventSource
+  private readonly catchUpOptions: CatchUpOptions
+
+  constructor(readModel: ReadModel, source: EventSource, catchUpOptions: CatchUpOptions = {}) {
+    this.readModel = readModel
+    this.source = source
+    this.catchUpOptions = catchUpOptions
+  }
+
+  /** Fold what the log gained since the last question (`options` add to those given at construction). */
+  async catchUp(options: CatchUpOptions = {}) {
+    return this.readModel.catchUp(this.source, { ...this.catchUpOptions, ...options })
+  }
+
+  /** Our own compiled SELECTs (user text only as bound parameters), as rows. */
+  /** Drop the read model's tables and fold the whole log again. */
+  async rebuild(options: CatchUpOptions = {}) {
+    return this.readModel.rebuild(this.source, { ...this.catchUpOptions, ...options })
+  }
+
+  private async query(statement: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<SqlRow[]> {
+    const columns = await this.readModel.select(statement.sql, statement.params)
+    const names = Object.keys(columns)
+    const n = names.length === 0 ? 0 : columns[names[0]].length
+    const rows: SqlRow[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const row: SqlRow = {}
+      for (const name of names) row[name] = columns[name][i]
+      rows[i] = row
+    }
+    return rows
+  }
+
+  /** One page of run ids in order, and the token of the next page (null on the last). */
+  async searchRunIds(options: SearchRunsOptions): Promise<{ runIds: string[]; nextPageToken: string | null }> {
+    const compiled = compileSearch(options)
+    await this.catchUp()
+    const q = searchSql(options, compiled.filter, compiled.orderBy, { limit: compiled.limit, offset: compiled.offset })
+    const ids = (await this.readModel.select(q.sql, q.params)).run_id as string[]
+    return { runIds: ids.slice(0, compiled.limit), nextPageToken: compiled.nextToken(ids.length > compiled.limit) }
+  }
+
+  async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
+    if (runIds.length === 0) throw new RangeError("Give at least one run to compare.")
+    await this.catchUp()
+    const q = compareSql(runIds)
+    const [runs, params, metrics] = [await this.query(q.runs), await this.query(q.params), await this.query(q.metrics)]
+    return assembleComparison(runIds, runs, params, metrics)
+  }
+
+  async rankRuns(options: RankRunsOptions): Promise<RankedRun[]> {
+    const q = rankSql(options)
+    await this.catchUp()
+    const rows = await this.query(q)
+    return rows.map((r) => ({
+      rank: r.rank as number,
+      runId: r.run_id as string,
+      runName: r.run_name as string,
+      experimentId: r.experiment_id as string,
+      status: r.status as string,
+      score: r.score as number,
+      ...(q.normalized ? { normalized: (r.normalized as number | null) ?? null } : {})
+    }))
+  }
+
+  /** Histories of one metric for several runs, each at most `maxPoints` buckets (history.ts). */
+  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number): Promise<DownsampledSeries[]> {
+    const s = seriesSql(runIds, key)
+    checkMaxPoints(maxPoints)
+    await this.catchUp()
+    const series = await this.readModel.select(s.sql, s.params)
+    const ids = series.series_id as number[]
+    if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
+    // Spans from the summaries, else (series too short to have them) from the points.
+    const spans = await this.numbers(spanSql(ids))
+    const summarised = new Set(spans.series_id)
+    const short = ids.filter((id) => !summarised.has(id))
+    const pointSpans = short.length > 0 ? await this.numbers(pointSpanSql(short)) : undefined
+    const counts = new Map<number, number>()
+    const fromPoints: SeriesReading[] = []
+    const fromBlocks = new Map<number, SeriesReading[]>()
+    for (const [span, isSummarised] of [[spans, true], [pointSpans, false]] as const) {
+      if (span === undefined) continue
+      for (let i = 0; i < span.series_id.length; i++) {
+        const seriesId = span.series_id[i]
+        const n = span.n[i]
+        counts.set(seriesId, n)
+        const level = n <= maxPoints ? null : bucketLevel(span.lo[i], span.hi[i], maxPoints)
+        const blockLevel = isSummarised && level !== null ? summaryLevel(level) : null
+        if (blockLevel === null) fromPoints.push({ seriesId, level })
+        else fromBlocks.set(blockLevel, [...(fromBlocks.get(blockLevel) ?? []), { seriesId, level }])
+      }
+    }
+    const parts: Array<Record<string, Float64Array>> = []
+    if (fromPoints.length > 0) parts.push(await this.numbers(pointBucketsSql(fromPoints)))
+    for (const [blockLevel, readings] of fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
+    return assembleHistories(runIds, key, series, counts, parts)
+  }
+
+  private numbers(q: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<Record<string, Float64Array>> {
+    return this.readModel.selectNumbers(q.sql, q.params)
+  }
+
+  /** Each run's score on a metric, for the runs a filter selects. */
+  private async scores(scope: RunScope, filter: string, metric: string, by: ScoreBy): Promise<number[]> {
+    const parsed = parseFilterResult(filter)
+    if (Result.isFailure(parsed)) throw parsed.failure
+    const search = searchSql(scope, parsed.success, [])
+    const params = new SqlParams(search.params.length)
+    const score = scoreSql(metric, by, params)
+    // In the search's order (start time, then id), so a seeded bootstrap sees the same sample order.
+    const rows = await this.query({
+      sql: `SELECT ${score} AS score FROM (SELECT run_id, row_number() OVER () AS ord FROM (${search.sql})) s JOIN runs r ON r.run_id = s.run_id ORDER BY s.ord`,
+      params: [...search.params, ...params.values]
+    })
+    // A diverged run (NaN) stays in: the tests leave it out and report it as excluded.
+    return rows.map((r) => r.score as number | null).filter((x): x is number => x !== null)
+  }
+
+  /** Is group B different from group A on a metric? Welch's t-test and a bootstrap interval of B - A. */
+  async compareGroups(options: CompareGroupsOptions): Promise<GroupComparison> {
+    const by = checkScoreBy(options.by ?? "last")
+    await this.catchUp()
+    const [a, b] = [await this.scores(options, options.a, options.metric, by), await this.scores(options, options.b, options.metric, by)]
+    // The tests use the finite values only (a diverged run's NaN or Infinity is left out and counted).
+    for (const [group, xs, filter] of [["a", a, options.a], ["b", b, options.b]] as const) {
+      const n = xs.filter(Number.isFinite).length
+      const left = xs.length - n
+      if (n < 2) {
+        throw new NotEnoughRuns({
+          group,
+          filter,
+          runs: n,
+          needed: 2,
+          message: `Group ${group} (${JSON.stringify(filter)}) has ${n} run(s) with a value of ${options.metric}${left > 0 ? ` (and ${left} with NaN or Infinity, left out)` : ""}; a test needs at least 2. Widen the filter, or log more runs.`
+        })
+      }
+    }
+    const welch = welchTTest(a, b)
+    const bootstrap = bootstrapDifferenceCI(a, b, {
+      ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+      ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {})
+    })
+    const small = ([["A", welch.nA], ["B", welch.nB]] as const).filter(([, n]) => n < MIN_RUNS_PER_GROUP)
+    return {
+      metric: options.metric,
+      by,
+      a: { filter: options.a, runs: welch.nA, mean: welch.meanA, excluded: welch.excludedA },
+      b: { filter: options.b, runs: welch.nB, mean: welch.meanB, excluded: welch.excludedB },
+      welch,
+      bootstrap,
+      verdict: significanceVerdict(welch, bootstrap),
+      warnings: small.length === 0
+        ? []
+        : [`Fewer than ${MIN_RUNS_PER_GROUP} runs in ${small.map(([g, n]) => `group ${g} (${n})`).join(" and ")}: with so few runs neither result is reliable; log more runs per group.`]
+    }
+  }
+
+  /** Read-only SQL over the read model's tables (see the read model for what is refused). */
+  async sql(query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> {
+    await this.catchUp()
+    return this.readModel.sql(query, params, options)
+  }
+
+  /** Like `sql`, its rows handed to `sink` a chunk at a time (for results of any size). */
+  async sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink) {
+    await this.catchUp()
+    return this.readModel.sqlStream(query, params, options, sink)
+  }
+
+  /** Write the selected runs as one wide table; returns the file written and the row count. */
+  async exportRuns(options: ExportRunsOptions): Promise<{ path: string; rows: number; columns: number }> {
+    const compiled = compileSearch({ ...options, maxResults: 1 })
+    await this.catchUp()
+    const search = searchSql(options, compiled.filter, compiled.orderBy)
+    const ids = (await this.query(search)).map((r) => r.run_id as string)
+    const join = (select: string, table: string) => ({ sql: `SELECT ${select} FROM (${search.sql}) s JOIN ${table}`, params: search.params })
+    const runs = await this.query(join("r.*, e.name AS experiment", "runs r ON r.run_id = s.run_id JOIN experiments e ON e.experiment_id = r.experiment_id"))
+    const params = await this.query(join("p.run_id, p.key, p.value", "params p ON p.run_id = s.run_id"))
+    const metrics = await this.query(join("m.run_id, m.key, m.value", "latest_metrics m ON m.run_id = s.run_id"))
+    const tags = await this.query(join("t.run_id, t.key, t.value", "tags t ON t.run_id = s.run_id"))
+    const table = wideTable(ids, runs, params, metrics, tags)
+    const path = await writeTable(table, options.format, options.out)
+    return { path, rows: table.rows, columns: table.columns.length }
+  }
+}
+

@@ -1,0 +1,606 @@
+/**
+ * The Tracker service: the Effect API. Commands go through `decide` and are appended under the
+ * stream's expected version, re-decided against fresh state when another writer got there first.
+ * Reads come from a projection of the whole log, caught up incrementally, or from a fold that
+ * stops at a past position or time (`asOf`).
+ */
+import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { checkArtifactPath, checkName, decideRun, decideStartRun, type Decision, type Draft, evolveDrafts, makeCommandHandler, type RunCommand, runNameFromId } from "@runledger/core/write"
+import {
+  checkExperimentActive,
+  decideCreateExperiment,
+  decideDeleteExperiment,
+  decideForkExperiment,
+  decideRenameExperiment,
+  decideRestoreExperiment
+} from "@runledger/core/write"
+import {
+  decideCreateModelVersion,
+  decideDeleteAlias,
+  decideRegisterModel,
+  decideSetAlias,
+  decideTransitionStage,
+  modelMissing
+} from "@runledger/core/write"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType } from "@runledger/core"
+import {
+  type ArtifactRef,
+  CURRENT_SCHEMA,
+  type Event,
+  EXPERIMENTS_STREAM,
+  type Meta,
+  modelStream,
+  type NewEvent,
+  type ParamValue,
+  type RecordedEvent,
+  runStream,
+  type Stage
+} from "@runledger/core"
+
+export interface StartRunOptions {
+  readonly experiment: string
+  readonly name?: string
+  readonly tags?: Record<string, string>
+  readonly parentRunId?: string
+}
+
+export type MetricPoint = HistoryPoint
+
+export type ArtifactSource = { readonly bytes: Uint8Array } | { readonly file: string }
+
+/** A past moment: a log position, or a time in epoch milliseconds (events recorded at or before it). */
+export type AsOf = { readonly position: number } | { readonly time: number }
+
+export interface ReadOptions {
+  readonly asOf?: AsOf
+}
+
+export interface ListRunsOptions extends ReadOptions {
+  /** Experiment name or id. */
+  readonly experiment?: string
+  readonly parentRunId?: string
+  readonly viewType?: ViewType
+}
+
+export type ModelVersionRef = { readonly version: number } | { readonly stage: Stage } | { readonly alias: string }
+
+/** One file of a resolved artifact URI: its path below the URI's path, and its content address. */
+export interface ResolvedArtifact {
+  readonly relativePath: string
+  readonly ref: ArtifactRef
+  readonly runId: string
+}
+
+export interface TrackerShape {
+  // experiments
+  /** The experiment of that name, created when missing. One name is one experiment, across processes. */
+  readonly ensureExperiment: (name: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly renameExperiment: (ref: string, name: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly deleteExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly restoreExperiment: (ref: string) => Effect.Effect<ExperimentView, TrackerError>
+  readonly forkExperiment: (
+    ref: string,
+    options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }
+  ) => Effect.Effect<ExperimentView, TrackerError>
+  // runs
+  readonly startRun: (options: StartRunOptions) => Effect.Effect<RunState, TrackerError>
+  /** A run's current state, folded from its stream. */
+  readonly loadRun: (runId: string) => Effect.Effect<RunState, NotFound | StoreError>
+  /**
+   * Append already-decided events to a run's stream under an expected version, deciding nothing
+   * and never retrying: for the exit hand-off, which writes what a handle had queued as it was.
+   */
+  readonly appendRun: (runId: string, drafts: ReadonlyArray<Draft>, expectedVersion: ExpectedVersion) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
+  /** Decide and append commands to a run, atomically, re-deciding on a lost race. */
+  readonly record: (runId: string, commands: ReadonlyArray<RunCommand>) => Effect.Effect<RunState, TrackerError>
+  /**
+   * A run handle's flush: `decided` (its queued calls, decided against its copy of the run at
+   * `decided.version`) is appended at once; if another writer got there first, `commands` are
+   * re-decided against the fresh run, as `record` does. Returns the stream's version after, and
+   * the run after when it was read again (undefined when `decided` went in as it was).
+   */
+  readonly commitRun: (
+    runId: string,
+    commands: ReadonlyArray<RunCommand>,
+    decided: { readonly version: number; readonly drafts: ReadonlyArray<Draft> }
+  ) => Effect.Effect<{ readonly version: number; readonly state: RunState | undefined }, TrackerError>
+  readonly deleteRun: (runId: string) => Effect.Effect<RunState, TrackerError>
+  readonly restoreRun: (runId: string) => Effect.Effect<RunState, TrackerError>
+  /** Resume a run from a step: later points at steps >= fromStep replace the older ones in projections. */
+  readonly resumeRun: (runId: string, fromStep: number) => Effect.Effect<RunState, TrackerError>
+  /** Store bytes or a local file in the artifact store; returns its content address (the event is `record`'s job). */
+  readonly putArtifact: (source: ArtifactSource) => Effect.Effect<{ sha256: string; size: number }, TrackerError>
+  readonly readArtifact: (runId: string, path: string) => Effect.Effect<Uint8Array, TrackerError>
+  /** The bytes of a blob the log points at (from resolveArtifacts); missing or altered bytes are StoreCorrupted. */
+  readonly readBlob: (sha256: string) => Effect.Effect<Uint8Array, TrackerError>
+  /** The files behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>`. */
+  readonly resolveArtifacts: (uri: string) => Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError>
+  // reads
+  /** A run by its full id, a unique id prefix (4+ characters) or its exact name; an ambiguous one is refused, naming the matches. */
+  readonly getRun: (run: string, options?: ReadOptions) => Effect.Effect<RunView, TrackerError>
+  /** Several runs at once, in the order given (the views a search or ranking returns). */
+  readonly getRuns: (runIds: ReadonlyArray<string>, options?: ReadOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
+  readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
+  readonly listRuns: (options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
+  readonly metricHistory: (runId: string, key: string, options?: ReadOptions & { readonly all?: boolean }) => Effect.Effect<ReadonlyArray<MetricPoint>, NotFound | StoreError>
+  // model registry
+  readonly registerModel: (name: string, options?: { readonly description?: string; readonly tags?: Record<string, string> }) => Effect.Effect<ModelView, TrackerError>
+  /** A new version (1, 2, 3, ...) of a run's stored artifact; `register` registers a new model in the same append. */
+  readonly createModelVersion: (
+    name: string,
+    options: { readonly runId: string; readonly artifactPath: string; readonly register?: { readonly description?: string; readonly tags?: Record<string, string> } }
+  ) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly transitionStage: (name: string, version: number, stage: Stage, options?: { readonly archiveExisting?: boolean }) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly setAlias: (name: string, alias: string, version: number) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
+  readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
+  readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
+  readonly listModelVersions: (name: string, options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError>
+  // audit
+  /** Every event of a stream (`run-<id>`, `model-<name>`, `experiments`), oldest first. */
+  readonly streamEvents: (stream: string) => Effect.Effect<ReadonlyArray<RecordedEvent>, StoreError>
+  /** The projection of the whole log, caught up to the store's head (or folded up to `asOf`). */
+  readonly projection: (options?: ReadOptions) => Effect.Effect<LogProjection, StoreError>
+  /**
+   * Record RUNNING runs whose process is gone as KILLED (appends RunEnded); returns the ids marked.
+   * A writer's job (`runledger repair`): reads only show such runs as KILLED, appending nothing.
+   */
+  readonly reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError>
+  /** The clock the tracker stamps events with; run handles take default metric times from it. */
+  readonly clock: ClockShape
+}
+
+export class Tracker extends Context.Service<Tracker, TrackerShape>()("runledger/Tracker") {}
+
+const fromDecision = (d: Decision): Effect.Effect<ReadonlyArray<Draft>, TrackerError> => (d.ok ? Effect.succeed(d.events) : Effect.fail(d.error))
+
+const runMissing = (runId: string) => new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}. List runs with \`runledger runs\`.` })
+
+/**
+ * A run by its full id, a unique id prefix (4+ characters) or its exact name, among every run
+ * (deleted ones too). The one resolver for the library and the CLI.
+ */
+export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunState | NotFound | InvalidInput => {
+  const exact = runs.get(ref)
+  if (exact !== undefined) return exact
+  const matches: RunState[] = []
+  for (const r of runs.values()) if ((ref.length >= 4 && r.id.startsWith(ref)) || r.name === ref) matches.push(r)
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) {
+    return new NotFound({ kind: "run", id: ref, message: `No run with id, id prefix or name ${JSON.stringify(ref)}. List runs with \`runledger runs\`.` })
+  }
+  matches.sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id))
+  return invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
+}
+
+const isCut = (asOf: AsOf | undefined) =>
+  asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
+
+const checkAsOf = (asOf: AsOf | undefined) => {
+  if (asOf === undefined) return undefined
+  const n = "position" in asOf ? asOf.position : asOf.time
+  return Number.isFinite(n) && n >= 0 ? undefined : invalid("asOf", `An as-of position or time must be a number >= 0, not ${String(n)}.`)
+}
+
+export const makeTracker = Effect.gen(function*() {
+  const store = yield* EventStore
+  const artifacts = yield* ArtifactStore
+  const context = yield* RunContext
+  const liveness = yield* Liveness
+  const clock = yield* Clock
+  const ids = yield* Ids
+  const provenance = yield* context.capture
+  const env = provenance.environment
+  const meta: Meta = { host: env.host, pid: env.pid, ...(env.user ? { actor: env.user } : {}) }
+
+  const stamp = (drafts: ReadonlyArray<Draft>, extraMeta?: Partial<Meta>): NewEvent[] => {
+    const at = clock.now()
+    return drafts.map((d) => {
+      const schema = CURRENT_SCHEMA[d.type]
+      return { id: ids.eventId(at), type: d.type, at, data: d.data, meta: extraMeta ? { ...meta, ...extraMeta } : meta, ...(schema ? { schema } : {}) } as NewEvent
+    })
+  }
+
+  const handle = makeCommandHandler(store, stamp)
+  /** Decide on a stream through the command handler; the state after. */
+  const decideOn = <S>(stream: string, fold: (events: ReadonlyArray<Event>) => S, decide: (state: S) => Decision | Effect.Effect<Decision, TrackerError>) =>
+    handle({ stream, fold, decide }).pipe(Effect.map((h) => h.state as S))
+
+  // -- experiments ----------------------------------------------------------
+
+  const foldExperiments = (events: ReadonlyArray<Event>): ExperimentsState => events.reduce(evolveExperiments, emptyExperiments())
+  const experimentNamed = (state: ExperimentsState, name: string) => state.byId.get(state.byName.get(name)!)!
+
+  const ensureExperiment = (name: string) =>
+    Effect.gen(function*() {
+      const bad = checkName("experiment", name)
+      if (bad) return yield* Effect.fail(bad)
+      const id = ids.newId()
+      const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideCreateExperiment(s, id, name))
+      return experimentNamed(state, name)
+    })
+
+  const renameExperiment = (ref: string, name: string) =>
+    decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideRenameExperiment(s, ref, name)).pipe(Effect.map((s) => experimentNamed(s, name)))
+
+  const experimentAfter = (decide: (s: ExperimentsState, ref: string) => Decision) => (ref: string) =>
+    Effect.gen(function*() {
+      let id = ""
+      const state = yield* decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => {
+        id = s.byName.get(ref) ?? ref
+        return decide(s, ref)
+      })
+      return state.byId.get(id)!
+    })
+
+  const forkExperiment = (ref: string, options: { readonly name: string; readonly overrides?: Record<string, ParamValue>; readonly tags?: Record<string, string> }) => {
+    const id = ids.newId()
+    return decideOn(EXPERIMENTS_STREAM, foldExperiments, (s) => decideForkExperiment(s, ref, id, options.name, options.overrides ?? {}, options.tags ?? {})).pipe(
+      Effect.map((s) => s.byId.get(id)!)
+    )
+  }
+
+  // -- runs -------------------------------------------------------------------
+
+  const loadRun = (runId: string): Effect.Effect<RunState, NotFound | StoreError> =>
+    store.readStream(runStream(runId)).pipe(
+      Effect.flatMap((events) => {
+        const state = foldRun(events)
+        return state === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(state)
+      })
+    )
+
+  const startRun = (options: StartRunOptions): Effect.Effect<RunState, TrackerError> =>
+    Effect.gen(function*() {
+      const badName = checkName("experiment", options.experiment) ?? (options.name === undefined ? undefined : checkName("run", options.name))
+      if (badName) return yield* Effect.fail(badName)
+      if (options.parentRunId !== undefined) yield* loadRun(options.parentRunId)
+      const experiment = yield* ensureExperiment(options.experiment)
+      const inactive = checkExperimentActive(experiment)
+      if (inactive) return yield* Effect.fail(inactive)
+      const runId = ids.newId()
+      const drafts = yield* fromDecision(
+        decideStartRun(undefined, {
+          runId,
+          experimentId: experiment.id,
+          name: options.name ?? runNameFromId(runId),
+          parentRunId: options.parentRunId ?? null,
+          tags: options.tags ?? {},
+          source: provenance.source,
+          environment: provenance.environment
+        })
+      )
+      const events = stamp(drafts)
+      yield* store.append(runStream(runId), events, 0)
+      return foldRun(events.map((e, i) => ({ ...e, stream: runStream(runId), version: i + 1 }) as Event))!
+    })
+
+  const appendRun = (runId: string, drafts: ReadonlyArray<Draft>, expected: ExpectedVersion) => store.append(runStream(runId), stamp(drafts), expected)
+
+  /**
+   * Commands decided in order, each against the state the earlier ones make: all or none. The
+   * state is a fresh fold of the stream, so evolving it in place harms nothing.
+   */
+  const decideRunCommands = (runId: string, commands: ReadonlyArray<RunCommand>) => (state: RunState | undefined): Decision => {
+    if (state === undefined) return { ok: false, error: runMissing(runId) }
+    const drafts: Draft[] = []
+    let s: RunState | undefined = state
+    for (const cmd of commands) {
+      const d = decideRun(s, runId, cmd)
+      if (!d.ok) return d
+      for (const e of d.events) drafts.push(e)
+      s = evolveDrafts(evolveRun, s, d.events, clock.now())
+    }
+    return { ok: true, events: drafts }
+  }
+  const record = (runId: string, commands: ReadonlyArray<RunCommand>) =>
+    decideOn(runStream(runId), foldRun, decideRunCommands(runId, commands)).pipe(
+      Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s)))
+    )
+  const commitRun = (runId: string, commands: ReadonlyArray<RunCommand>, decided: { readonly version: number; readonly drafts: ReadonlyArray<Draft> }) =>
+    handle({ stream: runStream(runId), fold: foldRun, decide: decideRunCommands(runId, commands), decided })
+
+  const putArtifact = (source: ArtifactSource) => ("bytes" in source ? artifacts.put(source.bytes) : artifacts.putFile(source.file))
+
+  // -- reads ------------------------------------------------------------------
+
+  const live = new LogProjection()
+  const lock = Semaphore.makeUnsafe(1)
+  // Suspended: every catch-up starts from the projection's position at that moment.
+  const caughtUp: Effect.Effect<LogProjection, StoreError> = lock.withPermit(
+    Effect.suspend(() =>
+      store.readAll(live.position).pipe(
+        Stream.runForEach((e) => Effect.sync(() => live.apply(e))),
+        Effect.as(live)
+      )
+    )
+  )
+
+  const projection = (options: ReadOptions = {}): Effect.Effect<LogProjection, StoreError> => {
+    if (options.asOf === undefined) return caughtUp
+    const keep = isCut(options.asOf)
+    const past = new LogProjection()
+    return store.readAll(0).pipe(
+      Stream.runForEach((e) => Effect.sync(() => (keep(e) ? past.apply(e) : undefined))),
+      Effect.as(past)
+    )
+  }
+
+  /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
+  const withEffectiveMetrics = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
+    const state = p.runs.get(view.id)
+    if (state === undefined || state.staleKeys.size === 0) return Effect.succeed(view)
+    const keep = isCut(asOf)
+    return store.readStream(runStream(view.id)).pipe(
+      Effect.map((events) => {
+        const latest = latestMetricsOf(events.filter(keep), state.staleKeys)
+        const metrics = { ...view.metrics }
+        const metricSteps = { ...view.metricSteps }
+        for (const [k, m] of latest) {
+          const current = metricSteps[k]
+          if (current === undefined || m.step > current.step || (m.step === current.step && m.timestamp >= current.timestamp)) {
+            metrics[k] = m.value
+            metricSteps[k] = { step: m.step, timestamp: m.timestamp }
+          }
+        }
+        return { ...view, metrics, metricSteps }
+      })
+    )
+  }
+
+  const isDead = (s: RunState): boolean => s.status === "RUNNING" && !s.deleted && liveness.isGone(s.owner)
+  const deathOf = (s: RunState) => `process ${s.owner.pid} on ${s.owner.host} exited without ending the run (found gone by a pid check)`
+
+  const reapDeadRuns: Effect.Effect<ReadonlyArray<string>, StoreError> = Effect.gen(function*() {
+    const p = yield* caughtUp
+    const reaped: string[] = []
+    for (const s of p.runs.values()) {
+      if (!isDead(s)) continue
+      const drafts: ReadonlyArray<Draft> = [{ type: "RunEnded", data: { status: "KILLED", error: { message: `${deathOf(s)}.` } } }]
+      // Under the run's version: if the owner wrote meanwhile, it is alive and this is skipped.
+      const appended = yield* Effect.result(store.append(runStream(s.id), stamp(drafts, { actor: "runledger (dead-run check)" }), s.version))
+      if (appended._tag === "Success") reaped.push(s.id)
+      else if (appended.failure._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.failure)
+    }
+    return reaped
+  })
+
+  const readable = (options: ReadOptions = {}) =>
+    Effect.gen(function*() {
+      const bad = checkAsOf(options.asOf)
+      if (bad) return yield* Effect.fail(bad)
+      return yield* projection(options)
+    })
+
+  /**
+   * A run as a read shows it. A read never appends (the store may be read-only, or another
+   * process's), so a live view shows a RUNNING run whose process is gone as KILLED without
+   * recording it; `runledger repair` records it. A past view (`asOf`) shows what was true then.
+   */
+  const present = (p: LogProjection, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
+    const state = p.runs.get(view.id)
+    const shown = asOf === undefined && state !== undefined && isDead(state)
+      ? { ...view, status: "KILLED" as const, error: { message: `${deathOf(state)}; not yet recorded in the log (\`runledger repair\` records it).` } }
+      : view
+    return withEffectiveMetrics(p, shown, asOf)
+  }
+
+  const getRun = (ref: string, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<RunView, TrackerError> => {
+        const found = findRun(p.runs, ref)
+        return "_tag" in found ? Effect.fail(found) : present(p, p.runView(found.id)!, options.asOf)
+      })
+    )
+
+  const getRuns = (runIds: ReadonlyArray<string>, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> =>
+        Effect.forEach(runIds, (id): Effect.Effect<RunView, TrackerError> => {
+          const view = p.runView(id)
+          return view === undefined ? Effect.fail(runMissing(id)) : present(p, view, options.asOf)
+        })
+      )
+    )
+
+  const listRuns = (options: ListRunsOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<RunView>, TrackerError> => {
+        let experimentId: string | undefined
+        if (options.experiment !== undefined) {
+          const e = p.findExperiment(options.experiment)
+          if (e === undefined) {
+            return Effect.fail(new NotFound({ kind: "experiment", id: options.experiment, message: `No experiment named ${JSON.stringify(options.experiment)}. List them with \`runledger experiments\`.` }))
+          }
+          experimentId = e.id
+        }
+        const views = p.listRuns({
+          ...(experimentId !== undefined ? { experimentId } : {}),
+          ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
+          ...(options.viewType !== undefined ? { viewType: options.viewType } : {})
+        })
+        return Effect.forEach(views, (v) => present(p, v, options.asOf))
+      })
+    )
+
+  const metricHistory = (runId: string, key: string, options: ReadOptions & { readonly all?: boolean } = {}) =>
+    store.readStream(runStream(runId)).pipe(
+      Effect.flatMap((events) => {
+        if (events.length === 0) return Effect.fail(runMissing(runId))
+        return Effect.succeed(metricHistoryOf(events.filter(isCut(options.asOf)), key, { all: options.all ?? false }))
+      })
+    )
+
+  /**
+   * The bytes of a blob an event of the log points at. Such a blob missing from the artifact store
+   * is damage (StoreCorrupted), not an unknown thing a caller named: no caller names blobs itself.
+   */
+  const loggedBlob = (sha256: string) =>
+    artifacts.get(sha256).pipe(Effect.catchTag("NotFound", (e) => Effect.fail(new StoreCorrupted({ file: "", offset: 0, message: e.message }))))
+
+  const readArtifact = (runId: string, path: string) =>
+    Effect.gen(function*() {
+      const bad = checkArtifactPath(path)
+      if (bad) return yield* Effect.fail(bad)
+      const run = yield* loadRun(runId)
+      const ref = run.artifacts.get(path)
+      if (ref === undefined) return yield* Effect.fail(new NotFound({ kind: "artifact", id: path, message: `Run ${runId} has no artifact ${JSON.stringify(path)}.` }))
+      return yield* loggedBlob(ref.sha256).pipe(
+        // Name the artifact as the caller knows it, not only by its blob's digest.
+        Effect.catchTag("StoreCorrupted", (e) => Effect.fail(new StoreCorrupted({ file: e.file, offset: e.offset, message: `Artifact ${JSON.stringify(path)} of run ${runId}: ${e.message}` })))
+      )
+    })
+
+  // -- model registry -----------------------------------------------------------
+
+  const foldModel = (events: ReadonlyArray<Event>): ModelState | undefined => {
+    let m: ModelState | undefined
+    for (const e of events) m = evolveModel(m, e)
+    return m
+  }
+
+
+  const getModelVersion = (name: string, ref: ModelVersionRef, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ModelVersionView, TrackerError> => {
+        if (!p.models.has(name)) return Effect.fail(modelMissing(name))
+        const v = p.modelVersion(name, ref)
+        if (v !== undefined) return Effect.succeed(v)
+        const what = "version" in ref ? `has no version ${ref.version}` : "stage" in ref ? `has no version in ${ref.stage}` : `has no alias ${JSON.stringify(ref.alias)}`
+        return Effect.fail(new NotFound({ kind: "model version", id: name, message: `Model ${JSON.stringify(name)} ${what}${options.asOf ? " at that time" : ""}.` }))
+      })
+    )
+
+  const afterModelWrite = (name: string, version: number) => getModelVersion(name, { version })
+
+  const registerModel = (name: string, options: { readonly description?: string; readonly tags?: Record<string, string> } = {}) =>
+    decideOn(modelStream(name), foldModel, (m) => decideRegisterModel(m, name, options.description ?? "", options.tags ?? {})).pipe(
+      Effect.flatMap(() => caughtUp),
+      Effect.map((p) => p.listModels().find((m) => m.name === name)!)
+    )
+
+  /**
+   * A new version; with `register`, a model not registered yet is registered by the same atomic
+   * append, so a refused version leaves no empty model behind.
+   */
+  const createModelVersion = (
+    name: string,
+    options: { readonly runId: string; readonly artifactPath: string; readonly register?: { readonly description?: string; readonly tags?: Record<string, string> } }
+  ) =>
+    Effect.gen(function*() {
+      let created = 0
+      yield* decideOn(modelStream(name), foldModel, (m) =>
+        store.readStream(runStream(options.runId)).pipe(
+          Effect.map((events): Decision => {
+            let model = m
+            const drafts: Draft[] = []
+            if (model === undefined && options.register !== undefined) {
+              const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {})
+              if (!registered.ok) return registered
+              for (const e of registered.events) drafts.push(e)
+              model = evolveDrafts(evolveModel, undefined, registered.events, clock.now())
+            }
+            const d = decideCreateModelVersion(model, name, foldRun(events), options.runId, options.artifactPath)
+            if (!d.ok) return d
+            created = (d.events[0] as Extract<Draft, { type: "ModelVersionCreated" }>).data.version
+            return { ok: true, events: [...drafts, ...d.events] }
+          })
+        ))
+      return yield* afterModelWrite(name, created)
+    })
+
+  const transitionStage = (name: string, version: number, stage: Stage, options: { readonly archiveExisting?: boolean } = {}) =>
+    decideOn(modelStream(name), foldModel, (m) => decideTransitionStage(m, name, version, stage, options.archiveExisting ?? false)).pipe(
+      Effect.flatMap(() => afterModelWrite(name, version))
+    )
+
+  const setAlias = (name: string, alias: string, version: number) =>
+    decideOn(modelStream(name), foldModel, (m) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+
+  const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
+
+  const listModelVersions = (name: string, options: ReadOptions = {}) =>
+    readable(options).pipe(
+      Effect.flatMap((p): Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError> => {
+        const versions = p.listModelVersions(name)
+        return versions === undefined ? Effect.fail(modelMissing(name)) : Effect.succeed(versions)
+      })
+    )
+
+  const resolveArtifacts = (uri: string): Effect.Effect<ReadonlyArray<ResolvedArtifact>, TrackerError> =>
+    Effect.gen(function*() {
+      let runId: string
+      let path: string
+      const runUri = /^runs:\/([^/]+)\/(.+)$/.exec(uri)
+      const modelUri = /^models:\/([^/]+)\/([^/]+)\/?$/.exec(uri)
+      if (runUri) {
+        runId = runUri[1]
+        path = runUri[2].replace(/\/+$/, "")
+      } else if (modelUri) {
+        const [, name, which] = modelUri
+        const ref: ModelVersionRef = /^\d+$/.test(which)
+          ? { version: Number(which) }
+          : which.startsWith("@")
+          ? { alias: which.slice(1) }
+          : { stage: which as Stage }
+        if ("stage" in ref && !["None", "Staging", "Production", "Archived"].includes(ref.stage)) {
+          return yield* Effect.fail(invalid("uri", `${JSON.stringify(which)} in ${uri} is not a version number, a stage (None, Staging, Production, Archived) or an @alias.`))
+        }
+        const v = yield* getModelVersion(name, ref)
+        runId = v.runId
+        path = v.artifactPath
+      } else {
+        return yield* Effect.fail(invalid("uri", `${JSON.stringify(uri)} is not runs:/<run id>/<path> or models:/<name>/<version | stage | @alias>.`))
+      }
+      const bad = checkArtifactPath(path)
+      if (bad) return yield* Effect.fail(bad)
+      const run = yield* loadRun(runId)
+      const out: ResolvedArtifact[] = []
+      for (const [p, ref] of run.artifacts) {
+        if (p === path) out.push({ relativePath: p.slice(p.lastIndexOf("/") + 1), ref, runId })
+        else if (p.startsWith(`${path}/`)) out.push({ relativePath: p.slice(path.length + 1), ref, runId })
+      }
+      if (out.length === 0) return yield* Effect.fail(new NotFound({ kind: "artifact", id: uri, message: `Nothing is stored at ${uri}.` }))
+      return out.sort((a, b) => a.relativePath.localeCompare(b.relativePath))
+    })
+
+  return Tracker.of({
+    ensureExperiment,
+    renameExperiment,
+    deleteExperiment: experimentAfter(decideDeleteExperiment),
+    restoreExperiment: experimentAfter(decideRestoreExperiment),
+    forkExperiment,
+    startRun,
+    loadRun,
+    appendRun,
+    record,
+    commitRun,
+    deleteRun: (runId) => record(runId, [{ _tag: "DeleteRun" }]),
+    restoreRun: (runId) => record(runId, [{ _tag: "RestoreRun" }]),
+    resumeRun: (runId, fromStep) => record(runId, [{ _tag: "ResumeRun", fromStep }]),
+    putArtifact,
+    readArtifact,
+    readBlob: loggedBlob,
+    resolveArtifacts,
+    getRun,
+    getRuns,
+    listExperiments: (options = {}) => readable(options).pipe(Effect.map((p) => p.listExperiments(options.viewType))),
+    listRuns,
+    metricHistory,
+    registerModel,
+    createModelVersion,
+    transitionStage,
+    setAlias,
+    deleteAlias,
+    getModelVersion,
+    listModels: (options = {}) => readable(options).pipe(Effect.map((p) => p.listModels())),
+    listModelVersions,
+    streamEvents: (stream) => store.readStream(stream),
+    projection,
+    reapDeadRuns,
+    clock
+  })
+})
+
+/** The Tracker, given an EventStore, an ArtifactStore, a RunContext and a Liveness. */
+export const TrackerLive = Layer.effect(Tracker, makeTracker)
