@@ -50,9 +50,8 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
     const encode = envelopeOnly === undefined ? checked : (e: Event) => {
       const wire = builtMetricsWire(e.data)
       if (wire === undefined) return checked(e)
-      const out = envelopeOnly(e) as { data: unknown }
-      out.data = wire
-      return out
+      // A copy, the body in its place (the key order is the envelope's): the event itself is never touched.
+      return { ...(envelopeOnly(e) as object), data: wire }
     }
     // The codec writes the version it encodes, the current one, and leaves `schema` out at 1.
     encoders.set(type, current > 1 ? (e) => encode({ ...e, schema: current }) : (e) => {

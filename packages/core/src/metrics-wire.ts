@@ -256,11 +256,7 @@ export class MetricColumns {
   /** Append every point of another builder (already checked, as every pushed point is). */
   pushAll(other: MetricColumns): void {
     this.reserve(other.length)
-    for (let i = 0; i < other.length; i++) other.pushTo(this, i)
-  }
-
-  private pushTo(target: MetricColumns, i: number): void {
-    target.push(this.keys[i], this.values[i], this.steps[i], this.timestamps[i])
+    for (let i = 0; i < other.length; i++) this.push(other.keys[i], other.values[i], other.steps[i], other.timestamps[i])
   }
 
   /** Each name with the largest step pushed for it. */
