@@ -8,7 +8,8 @@
  *
  * The same events are then written again, one run per append with fsync, by the log in each
  * record form: the text form's bytes are the "before" figure, and the time of the two is the cost
- * of compressing on ingest (compact / text, so a ratio above 1 is slower).
+ * of compressing on ingest (compact / text, so a ratio above 1 is slower); reading each log back
+ * whole gives the cost of inflating on replay.
  */
 import { statSync } from "node:fs"
 import { join } from "node:path"
@@ -59,7 +60,13 @@ const rewrite = (runs: Map<string, RecordedEvent[]>, recordForm: RecordForm) =>
     }
     const ms = nowMs() - t0
     await log.close()
-    return { ms, bytes: statSync(join(dir, LOG_FILE)).size }
+    // Reading it all back (open, then every event decoded): what a full replay pays per record.
+    const r0 = nowMs()
+    const reader = await FsEventLog.open({ dir })
+    for await (const batch of reader.readAll()) void batch
+    const readMs = nowMs() - r0
+    await reader.close()
+    return { ms, readMs, bytes: statSync(join(dir, LOG_FILE)).size }
   })
 
 export const benchRunBytes = async (opts: BenchOptions): Promise<Row[]> => {
@@ -72,6 +79,8 @@ export const benchRunBytes = async (opts: BenchOptions): Promise<Row[]> => {
     const events = [...byRun.values()].reduce((n, e) => n + e.length, 0)
     const text: number[] = []
     const compact: number[] = []
+    const textRead: number[] = []
+    const compactRead: number[] = []
     let textBytes = 0
     let compactBytes = 0
     for (let r = 0; r < opts.reps; r++) {
@@ -79,9 +88,11 @@ export const benchRunBytes = async (opts: BenchOptions): Promise<Row[]> => {
       const c = await rewrite(byRun, "compact")
       text.push(t.ms)
       compact.push(c.ms)
+      textRead.push(t.readMs)
+      compactRead.push(c.readMs)
       textBytes = t.bytes
       compactBytes = c.bytes
-      opts.log(`  rep ${r + 1}: text ${t.ms.toFixed(0)} ms, compact ${c.ms.toFixed(0)} ms`)
+      opts.log(`  rep ${r + 1}: write text ${t.ms.toFixed(0)} ms, compact ${c.ms.toFixed(0)} ms; read all text ${t.readMs.toFixed(0)} ms, compact ${c.readMs.toFixed(0)} ms`)
     }
     const perRun = bytes / runs
     const ratio = perRun / MLFLOW_BYTES_PER_RUN
@@ -97,7 +108,9 @@ export const benchRunBytes = async (opts: BenchOptions): Promise<Row[]> => {
       verdict: ratio <= 0.5 ? "PASS" : "MISS",
       note: `${(events / runs).toFixed(0)} events a run, ${(bytes / events).toFixed(0)} B an event. The same events as text records (the form before): ` +
         `${(textBytes / runs).toFixed(0)} B/run; compact ${(compactBytes / runs).toFixed(0)} B/run. Writing them one run per append with fsync: ` +
-        `compact takes ${cost.toFixed(2)}x the time of text (median ${median(compact).toFixed(0)} vs ${median(text).toFixed(0)} ms).`
+        `compact takes ${cost.toFixed(2)}x the time of text (median ${median(compact).toFixed(0)} vs ${median(text).toFixed(0)} ms). ` +
+        `Reading them all back (open + decode every event): compact ${median(compactRead).toFixed(0)} ms, text ${median(textRead).toFixed(0)} ms ` +
+        `(${(median(compactRead) / median(textRead)).toFixed(2)}x: each small record is inflated).`
     }]
   })
 }
