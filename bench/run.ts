@@ -1,5 +1,5 @@
 /**
- * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,unawaited,replay,catchup,analytics,open,server] [--reps N]`
+ * runledger benchmarks: `pnpm bench [--quick] [--json] [--only ingest,run-bytes,unawaited,replay,catchup,analytics,open,server] [--reps N]`
  *
  *   --quick   smaller sizes and one repetition: a smoke run in seconds
  *   --json    print the results as JSON on stdout (progress still goes to stderr)
@@ -19,10 +19,12 @@ import { benchOpen } from "./open.ts"
 import { benchReplay } from "./replay.ts"
 import { benchServer } from "./server.ts"
 import { type BenchOptions, formatTable, machine, type Row } from "./report.ts"
+import { benchRunBytes } from "./run-bytes.ts"
 import { benchUnawaited } from "./unawaited.ts"
 
 const BENCHES: Record<string, (opts: BenchOptions) => Promise<Row[]>> = {
   ingest: benchIngest,
+  "run-bytes": benchRunBytes,
   unawaited: benchUnawaited,
   replay: benchReplay,
   catchup: async (opts) => {

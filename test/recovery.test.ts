@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { chainAfter, encodeFrame, FsEventLog, fsEventStore, type Recovery, sha256, verifyStore } from "../packages/store-fs/src/index.ts"
+import { chainAfter, encodeFrame, encodeFrameBytes, FsEventLog, fsEventStore, type RecordForm, type Recovery, sha256, verifyStore } from "../packages/store-fs/src/index.ts"
 import { uuidv7, type NewEvent } from "../packages/core/src/index.ts"
 import { encodeEvent } from "../packages/core/src/store-kit/index.ts"
 import { DirectoryLock, LEASE_MS } from "../packages/store-fs/src/lock.ts"
@@ -13,8 +13,9 @@ let dir: string
 let file: string
 const ev = (i: number): NewEvent => ({ id: uuidv7(), at: i, type: "TagsSet", data: { tags: { i: String(i) } } })
 
-const seed = async (n: number) => {
-  const log = await FsEventLog.open({ dir })
+/** A log of n events. Text records by default: the tests that edit the file as text lines are about logs written before the compact form. */
+const seed = async (n: number, recordForm: RecordForm = "text") => {
+  const log = await FsEventLog.open({ dir, recordForm })
   for (let i = 0; i < n; i++) await log.append("s", [ev(i)], i)
   await log.close()
 }
@@ -286,5 +287,116 @@ describe("lock lease (locks no pid check can reach)", () => {
     expect(statSync(lockFile()).mtimeMs).toBeGreaterThan(Date.now() - LEASE_MS)
     await lock.release()
     expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+/** The compact form (frame.ts): the same guarantees as the text form, checked on its own bytes. */
+describe("compact records", () => {
+  const compactFrame = (version: number, id = "x") => {
+    const json = Buffer.from(encodeEvent({ ...ev(9), stream: "s", version } as never))
+    const { pieces } = encodeFrameBytes("s", id, json, sha256(json), chainAfter("", sha256(json)), "compact")
+    return Buffer.concat(pieces)
+  }
+  /** Offsets where each record of a compact log starts (from each head's length). */
+  const starts = (bytes: Buffer): number[] => {
+    const out: number[] = []
+    for (let at = 0; at < bytes.length; at += 9 + bytes.readUInt32LE(at + 1)) out.push(at)
+    return out
+  }
+
+  it("a compact log reads back, passes verify, and is smaller than the same log as text", async () => {
+    await seed(6, "compact")
+    const compact = statSync(file).size
+    const log = await FsEventLog.open({ dir })
+    expect((await log.readStream("s")).map((e) => (e.data as { tags: Record<string, string> }).tags.i)).toEqual(["0", "1", "2", "3", "4", "5"])
+    await log.close()
+    expect((await verifyStore(dir)).findings).toEqual([])
+    rmSync(file)
+    await seed(6, "text")
+    expect(compact).toBeLessThan(statSync(file).size)
+  })
+
+  it("an old text log opens and verifies, and grows in compact records: the mixed log reads and verifies", async () => {
+    await seed(3, "text")
+    const text = readFileSync(file)
+    const log = await FsEventLog.open({ dir })
+    await log.append("s", [ev(3), ev(4)], 3)
+    await log.close()
+    const bytes = readFileSync(file)
+    expect(bytes.subarray(0, text.length).equals(text)).toBe(true)
+    expect(bytes[text.length]).toBe(0x7e)
+    const reopened = await FsEventLog.open({ dir })
+    expect((await reopened.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5])
+    await reopened.close()
+    expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it.each([
+    ["its head only", (frame: Buffer) => frame.subarray(0, 5)],
+    ["half a record", (frame: Buffer) => frame.subarray(0, frame.length >> 1)],
+    ["a whole record but its last byte", (frame: Buffer) => frame.subarray(0, -1)]
+  ])("a torn tail of %s: a reader leaves it; the first append cuts it off and the log goes on", async (_name, tear) => {
+    await seed(5, "compact")
+    const good = statSync(file).size
+    appendFileSync(file, tear(compactFrame(6)))
+    const torn = readFileSync(file)
+    expect((await verifyStore(dir)).findings.map((f) => [f.kind, f.offset])).toEqual([["torn-tail", good]])
+    const recovered: Recovery[] = []
+    const log = await FsEventLog.open({ dir, onRecover: (r) => recovered.push(r) })
+    expect(await log.head()).toBe(5)
+    expect(readFileSync(file).equals(torn)).toBe(true)
+    await log.append("s", [ev(6)], 5)
+    expect(recovered).toEqual([expect.objectContaining({ offset: good, bytes: torn.length - good })])
+    expect((await log.readStream("s")).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6])
+    await log.close()
+    expect((await verifyStore(dir)).findings).toEqual([])
+  })
+
+  it.each([
+    ["a byte flipped inside the last record's compressed JSON", (bytes: Buffer) => bytes.length - 3],
+    ["a byte flipped in the last record's length", (_bytes: Buffer, last: number) => last + 2],
+    ["a byte flipped in the last record's hash", (bytes: Buffer, last: number) => last + 14 + 17 + 3 + 5]
+  ])("%s is damage: reported by open, append and verify, and never cut", async (_name, where) => {
+    await seed(5, "compact")
+    const bytes = readFileSync(file)
+    const last = starts(bytes)[4]
+    const at = where(bytes, last)
+    bytes[at] ^= 0x20
+    writeFileSync(file, bytes)
+    const report = await verifyStore(dir)
+    expect(report.findings[0]).toMatchObject({ kind: "damaged-record", offset: last })
+    expect(report.findings.map((f) => f.kind)).not.toContain("torn-tail")
+    await expect(FsEventLog.open({ dir })).rejects.toMatchObject({ _tag: "StoreCorrupted", offset: last })
+    const log = await FsEventLog.open({ dir }).catch(() => null)
+    expect(log).toBe(null)
+    expect(readFileSync(file).equals(bytes)).toBe(true)
+  })
+
+  it("damage in the middle is named by offset; a record forged with its checksum recomputed is caught by its hash", async () => {
+    await seed(4, "compact")
+    const bytes = readFileSync(file)
+    const third = starts(bytes)[2]
+    bytes[third + 20] ^= 0x01
+    writeFileSync(file, bytes)
+    await expect(FsEventLog.open({ dir })).rejects.toMatchObject({ _tag: "StoreCorrupted", offset: third })
+    expect((await verifyStore(dir)).findings[0]).toMatchObject({ kind: "damaged-record", offset: third, position: 3 })
+    bytes[third + 20] ^= 0x01
+    writeFileSync(file, bytes)
+    // Forge record 2: other JSON under the old hash and chain, framed (and checksummed) anew.
+    const at = starts(bytes)
+    const log = await FsEventLog.open({ dir })
+    const [, second] = await log.readStream("s")
+    await log.close()
+    const original = Buffer.from(encodeEvent(second as never))
+    const forged = Buffer.from(original.toString("utf8").replace('"i":"1"', '"i":"X"'))
+    expect(forged.equals(original)).toBe(false)
+    const old = bytes.subarray(at[1], at[2])
+    const hashAt = 14 + 17 + 3 + 1 // head, id (a uuid), the stream "s" as text
+    const hash = old.toString("hex", hashAt, hashAt + 32)
+    const chain = old.toString("hex", hashAt + 32, hashAt + 64)
+    expect(hash).toBe(sha256(original))
+    const reframed = Buffer.concat(encodeFrameBytes("s", second.id, forged, hash, chain, "compact").pieces)
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, at[1]), reframed, bytes.subarray(at[2])]))
+    expect((await verifyStore(dir)).findings[0]).toMatchObject({ kind: "hash-mismatch", position: 2 })
   })
 })

@@ -51,13 +51,27 @@ describeEventStore("fs, two handles on one directory", async () => {
 })
 
 
-it("the directory store writes the bytes it always wrote: existing logs verify, hashes unchanged", async () => {
+it("the directory store in text form writes the bytes it always wrote: existing logs verify, hashes unchanged", async () => {
   const dir = mkdtempSync(join(tmpdir(), "runledger-fixed-"))
-  const log = await FsEventLog.open({ dir, durability: "os" })
+  const log = await FsEventLog.open({ dir, durability: "os", recordForm: "text" })
   try {
     for (const group of FIXED_APPENDS) await Promise.all(group.map((a) => log.append(a.stream, a.events, a.expected)))
     expect(createHash("sha256").update(readFileSync(join(dir, "events.log"))).digest("hex")).toBe(FIXED_LOG_SHA256)
     expect(await log.headChain()).toBe(FIXED_CHAIN)
+  } finally {
+    await log.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+it("the compact form stores the same events under the same hashes and chain as the text form", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "runledger-fixed-compact-"))
+  const log = await FsEventLog.open({ dir, durability: "os" })
+  try {
+    for (const group of FIXED_APPENDS) await Promise.all(group.map((a) => log.append(a.stream, a.events, a.expected)))
+    expect(await log.headChain()).toBe(FIXED_CHAIN)
+    expect(createHash("sha256").update(readFileSync(join(dir, "events.log"))).digest("hex")).not.toBe(FIXED_LOG_SHA256)
+    expect((await verifyStore(dir, { artifacts: false })).findings).toEqual([])
   } finally {
     await log.close()
     rmSync(dir, { recursive: true, force: true })

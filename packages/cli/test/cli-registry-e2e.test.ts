@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
-import { type EventJson, parseListing, recordStarts, type RunJson } from "./formats.ts"
+import { type EventJson, parseListing, recordStarts, type RunJson, storedJson } from "./formats.ts"
 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -65,10 +65,10 @@ const leaderboardRows = (stdout: string) =>
 
 const parseNdjson = (stdout: string): EventJson[] => lines(stdout).map((l) => JSON.parse(l) as EventJson)
 
-/** The events of one stream as stored in an events.log (a record's JSON follows its TAB-separated header fields). */
+/** The events of one stream as stored in an events.log. */
 const storedEvents = (log: Buffer, stream: string): EventJson[] =>
-  lines(log.toString("utf8"))
-    .map((l) => JSON.parse(l.slice(l.indexOf("\t{") + 1)) as EventJson)
+  storedJson(log)
+    .map((json) => JSON.parse(json) as EventJson)
     .filter((e) => e.stream === stream)
 
 /** What `log` prints in its WHO column for an event. */
@@ -150,10 +150,10 @@ describe("the registry and lifecycle commands on one demo store", () => {
     cpSync(store, damaged, { recursive: true })
     const file = join(damaged, "events.log")
     const original = readFileSync(file)
-    let at = original.length >> 1
-    while (!/[0-9A-Za-z]/.test(String.fromCharCode(original[at]))) at++
+    const middle = recordStarts(original).length >> 1
+    const at = recordStarts(original)[middle + 1] - 1 // the last byte of a record in the middle
     const changed = Buffer.from(original)
-    changed[at] = changed[at] === 0x30 ? 0x31 : 0x30 // '0', else '1'
+    changed[at] ^= 0x01
     writeFileSync(file, changed)
 
     const dl = join(root, "dl")
@@ -180,7 +180,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
 
     // The changed byte: verify exits 1 and names the byte offset of the damaged record.
     const starts = recordStarts(original)
-    const recordOffset = original.lastIndexOf(10, at) + 1
+    const recordOffset = starts[middle]
     const record = starts.indexOf(recordOffset) + 1
     expect(record).toBeGreaterThan(1)
     expect(record).toBeLessThan(starts.length)
@@ -427,7 +427,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expect(Number(rows[2].trim().split(/\s+/)[1])).toBeCloseTo(best.metrics.val_accuracy, 5)
 
     // experiments, 6 runs, model-clf (the fork lives in the experiments stream); every blob still checks.
-    const events = lines(log().toString("utf8")).length
+    const events = recordStarts(log()).length
     expect(events).toBe(46 + 2 + 2 + 2 + 4) // + v2 and its promotion, the alias set/deleted, a run deleted/restored, rename/fork/delete/restore
     expect(verified.stdout).toMatch(new RegExp(`^OK: ${events} events in 8 streams \\(.+\\), 18 artifacts checked in ${escape(store)}\\.\\n$`))
   })

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { chainAfter, encodeFrame, sha256 } from "../../store-fs/src/index.ts"
+import { chainAfter, encodeFrameBytes, recordJson, scanFrame, sha256 } from "../../store-fs/src/index.ts"
 import { openTracker } from "../src/index.ts"
 import { makeCrashedStore, runReads, snapshot } from "./crashed-store.ts"
 import { cli, expectOk, freshRoot, lines } from "./harness.ts"
@@ -54,8 +54,7 @@ describe("the end of the log", () => {
     expectOk(repaired)
     const bytes = readFileSync(file)
     const last = recordStarts(bytes).at(-1)!
-    const at = bytes.indexOf('"status":"KILLED"', last) + 11
-    bytes[at] = "F".charCodeAt(0) // KILLED -> FILLED
+    bytes[bytes.length - 1] ^= 0x01 // one bit of the last record's stored JSON
     writeFileSync(file, bytes)
     const [runs, verified, repairedAgain] = await Promise.all([cli(["runs", "--dir", dir]), cli(["verify", "--dir", dir]), cli(["repair", "--dir", dir])])
     for (const r of [runs, repairedAgain]) {
@@ -116,14 +115,15 @@ describe("the end of the log", () => {
 
     // The end rewritten in place, checksums, hashes and chain recomputed: only the anchor tells.
     writeFileSync(file, full)
-    const text = readFileSync(file, "utf8")
-    const records = text.split("\n").filter(Boolean)
-    const [, stream, id, , , json] = records[records.length - 1].split("\t")
+    const [beforeLast, last] = recordStarts(full).slice(-2)
+    const lastFrame = scanFrame(full, last, full.length)
+    const prevFrame = scanFrame(full, beforeLast, full.length)
+    if (!lastFrame.ok || !prevFrame.ok) throw new Error("the log's last records are damaged")
+    const json = recordJson(full, last, lastFrame.end).toString("utf8")
     const forged = json.replace(/"at":\d+/, '"at":1')
     expect(forged).not.toBe(json)
-    const prevChain = records[records.length - 2].split("\t")[4]
-    records[records.length - 1] = encodeFrame(stream, id, forged, sha256(forged), chainAfter(prevChain, sha256(forged))).slice(0, -1)
-    writeFileSync(file, records.map((r) => `${r}\n`).join(""))
+    const reframed = encodeFrameBytes(lastFrame.stream, lastFrame.id, Buffer.from(forged), sha256(forged), chainAfter(prevFrame.chain, sha256(forged)))
+    writeFileSync(file, Buffer.concat([full.subarray(0, last), ...reframed.pieces]))
     expectOk(await cli(["verify", "--dir", dir, "--skip-artifacts"]))
     const rewritten = await cli(["verify", "--dir", dir, "--anchors", anchors])
     expect(rewritten.status).toBe(1)

@@ -1,4 +1,5 @@
 /** Reading what the CLI and the library write, in tests: CSV files and the event log's records. */
+import { recordJson, scanFrame } from "../../store-fs/src/index.ts"
 
 /** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines). */
 export const parseCsv = (text: string): string[][] => {
@@ -32,17 +33,25 @@ export const parseCsv = (text: string): string[][] => {
   return rows
 }
 
-/** Byte offsets where the records of an events.log start (one record per LF-terminated line). */
+/** Byte offsets where the records of an events.log start (either record form: see adapters-fs frame.ts). */
 export const recordStarts = (log: Buffer): number[] => {
   const starts: number[] = []
   for (let at = 0; at < log.length;) {
     starts.push(at)
-    const lf = log.indexOf(10, at)
-    if (lf < 0) break
-    at = lf + 1
+    const frame = scanFrame(log, at, log.length)
+    if (!frame.ok && !frame.complete) break
+    at = frame.end
   }
   return starts
 }
+
+/** The event JSON of every record of a whole, undamaged events.log, in order. */
+export const storedJson = (log: Buffer): string[] =>
+  recordStarts(log).map((start) => {
+    const frame = scanFrame(log, start, log.length)
+    if (!frame.ok) throw new Error(`the record at ${start} is damaged: ${frame.reason}`)
+    return recordJson(log, start, frame.end).toString("utf8")
+  })
 
 /** A run as `runs --json` and `show --json` print it (the fields the tests read). */
 export interface RunJson {

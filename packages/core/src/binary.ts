@@ -48,6 +48,8 @@ const base64ToBytes = (text: string): Uint8Array => {
 
 export const float64sToBase64 = (xs: ArrayLike<number>): string => {
   const n = xs.length
+  // Already the bytes wanted: no copy.
+  if (LITTLE_ENDIAN && xs instanceof Float64Array) return bytesToBase64(new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength))
   if (LITTLE_ENDIAN) {
     const f = new Float64Array(n)
     for (let i = 0; i < n; i++) f[i] = xs[i]

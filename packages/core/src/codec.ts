@@ -10,6 +10,7 @@
  */
 import { Schema } from "effect"
 import { envelope, type Event, EVENTS, type EventSpec } from "./events.ts"
+import { builtMetricsWire } from "./metrics-wire.ts"
 
 export { decodeIntColumn, encodeIntColumn, metricsFromWire, metricsToWire } from "./metrics-wire.ts"
 
@@ -41,7 +42,17 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
     const spec = table[type]
     const current = spec.history.length + 1
     const codecOf = (data: Schema.Top) => envelope(type, data) as unknown as Schema.Codec<Event, unknown>
-    const encode = Schema.encodeSync(codecOf(spec.data))
+    const checked = Schema.encodeSync(codecOf(spec.data))
+    // A metric batch the run session built was checked point by point as it was built: only its
+    // envelope goes through the Schema, and the body is laid out as the builder kept it, so the
+    // columns of a batch are walked once, not again here (see MetricColumns in metrics-wire.ts).
+    const envelopeOnly = type === "MetricsLogged" ? Schema.encodeSync(codecOf(Schema.Unknown)) : undefined
+    const encode = envelopeOnly === undefined ? checked : (e: Event) => {
+      const wire = builtMetricsWire(e.data)
+      if (wire === undefined) return checked(e)
+      // A copy, the body in its place (the key order is the envelope's): the event itself is never touched.
+      return { ...(envelopeOnly(e) as object), data: wire }
+    }
     // The codec writes the version it encodes, the current one, and leaves `schema` out at 1.
     encoders.set(type, current > 1 ? (e) => encode({ ...e, schema: current }) : (e) => {
       if (e.schema === undefined) return encode(e)

@@ -127,6 +127,8 @@ export const decodeIntColumn = (column: IntColumn, n: number, field: string): Nu
 }
 
 export const metricsToWire = (batch: MetricsBatch): MetricsWire => {
+  const checked = built.get(batch)
+  if (checked !== undefined) return wireOf(batch, checked.names, checked.key)
   const n = batch.keys.length
   const names: string[] = []
   const index = new Map<string, number>()
@@ -146,12 +148,133 @@ export const metricsToWire = (batch: MetricsBatch): MetricsWire => {
     if (at !== 0 && key === undefined) key = new Array<number>(i).fill(0)
     if (key !== undefined) key.push(at)
   }
-  return {
-    names,
-    ...(key ? { key } : {}),
-    values: float64sToBase64(batch.values),
-    steps: encodeIntColumn(batch.steps, "steps"),
-    timestamps: encodeIntColumn(batch.timestamps, "timestamps")
+  return wireOf(batch, names, names.length > 1 ? key : undefined)
+}
+
+const wireOf = (batch: MetricsBatch, names: ReadonlyArray<string>, key: ReadonlyArray<number> | undefined): MetricsWire => ({
+  names,
+  ...(key ? { key } : {}),
+  values: float64sToBase64(batch.values),
+  steps: encodeIntColumn(batch.steps, "steps"),
+  timestamps: encodeIntColumn(batch.timestamps, "timestamps")
+})
+
+/** The wire's key index of a batch that MetricColumns built: its distinct names, and each point's index (none with one name). */
+interface Built {
+  readonly names: ReadonlyArray<string>
+  readonly key: ReadonlyArray<number> | undefined
+}
+
+/** Batches MetricColumns built and finished, with their key index: only that class adds to it. */
+const built = new WeakMap<MetricsBatch, Built>()
+
+/**
+ * The wire body of a batch MetricColumns built, without checking its columns again (its builder
+ * checked every point as it took it, and nothing changes a finished batch); undefined for any
+ * other batch, which the Schema checks as usual.
+ */
+export const builtMetricsWire = (batch: unknown): MetricsWire | undefined => {
+  if (typeof batch !== "object" || batch === null) return undefined
+  const checked = built.get(batch as MetricsBatch)
+  return checked === undefined ? undefined : wireOf(batch as MetricsBatch, checked.names, checked.key)
+}
+
+/**
+ * A growing batch of points, laid out as the wire holds them as the points arrive: the distinct
+ * names with each point's index among them, and the values, steps and timestamps as typed
+ * columns. The run session (run-session.ts) checks every point before it pushes it, so the
+ * finished batch is encoded without walking its columns again, and without re-deriving its
+ * names. Only the session pushes: the class checks nothing itself.
+ */
+export class MetricColumns {
+  private readonly names: string[] = []
+  private readonly index = new Map<string, number>()
+  /** Each point's index into `names`; null while every point has the first name (the wire then leaves it out). */
+  private key: number[] | null = null
+  private readonly keys: string[] = []
+  private values: Float64Array
+  private steps: Float64Array
+  private timestamps: Float64Array
+  /** Per name, the largest step pushed (what a run's next default step follows). */
+  private readonly maxSteps: number[] = []
+  private lastName: string | undefined = undefined
+  private lastAt = 0
+  length = 0
+
+  constructor(capacity = 64) {
+    this.values = new Float64Array(capacity)
+    this.steps = new Float64Array(capacity)
+    this.timestamps = new Float64Array(capacity)
+  }
+
+  /** Room for `extra` more points without growing mid-batch. */
+  reserve(extra: number): void {
+    const need = this.length + extra
+    if (need <= this.values.length) return
+    let cap = Math.max(this.values.length * 2, 64)
+    while (cap < need) cap *= 2
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(cap)
+      b.set(a.subarray(0, this.length))
+      return b
+    }
+    this.values = grow(this.values)
+    this.steps = grow(this.steps)
+    this.timestamps = grow(this.timestamps)
+  }
+
+  /** Append one checked point. */
+  push(name: string, value: number, step: number, timestamp: number): void {
+    const i = this.length
+    if (i === this.values.length) this.reserve(1)
+    let at = this.lastAt
+    if (name !== this.lastName) {
+      let found = this.index.get(name)
+      if (found === undefined) {
+        found = this.names.length
+        this.index.set(name, found)
+        this.names.push(name)
+        this.maxSteps.push(step)
+      }
+      at = found
+      this.lastName = name
+      this.lastAt = at
+    }
+    if (this.key !== null) this.key.push(at)
+    else if (at !== 0) {
+      this.key = new Array<number>(i).fill(0)
+      this.key.push(at)
+    }
+    this.keys.push(name)
+    if (step > this.maxSteps[at]) this.maxSteps[at] = step
+    this.values[i] = value
+    this.steps[i] = step
+    this.timestamps[i] = timestamp
+    this.length = i + 1
+  }
+
+  /** Append every point of another builder (already checked, as every pushed point is). */
+  pushAll(other: MetricColumns): void {
+    this.reserve(other.length)
+    for (let i = 0; i < other.length; i++) this.push(other.keys[i], other.values[i], other.steps[i], other.timestamps[i])
+  }
+
+  /** Each name with the largest step pushed for it. */
+  forEachMaxStep(f: (name: string, step: number) => void): void {
+    for (let i = 0; i < this.names.length; i++) f(this.names[i], this.maxSteps[i])
+  }
+
+  /** The batch as every reader takes it; the builder is spent after this (it shares its arrays with the batch). */
+  finish(): MetricsBatch {
+    const n = this.length
+    const batch: MetricsBatch = {
+      keys: this.keys,
+      values: this.values.subarray(0, n),
+      steps: this.steps.subarray(0, n),
+      timestamps: this.timestamps.subarray(0, n)
+    }
+    built.set(batch, { names: this.names, key: this.key ?? undefined })
+    return batch
   }
 }
 

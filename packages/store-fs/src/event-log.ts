@@ -25,10 +25,10 @@
  */
 import { type AppendResult, type Event, type ExpectedVersion, type NewEvent, type RecordedEvent, StorageError, StoreCorrupted } from "@runledger/core"
 import { type AppendRequest, decodeEventValue, GroupCommit, newStreamState, RECENT_IDS, remember, Serial, type Settlement, stageBatch, type StreamState } from "@runledger/core/store-kit"
-import { promises as fs } from "node:fs"
+import { fstatSync, promises as fs, writevSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
-import { encodeFrameBytes, isFrameSafe, jsonStartOf, scanFrame, scanFrames, sha256 } from "./frame.ts"
+import { encodeFrameBytes, isFrameSafe, type RecordForm, recordJson, scanFrame, scanFrames, sha256 } from "./frame.ts"
 import { decodeSnapshot, encodeSnapshot, type IndexSnapshot, readSnapshotFile, snapshotPath, writeSnapshotFile } from "./snapshot.ts"
 
 export type Durability = "fsync" | "os"
@@ -49,6 +49,12 @@ export interface EventLogOptions {
   /** Told when a torn tail is cut off. Default: a line on stderr. */
   readonly onRecover?: (r: Recovery) => void
   readonly lockTimeoutMs?: number
+  /**
+   * How new records are written (frame.ts): "compact" (the default: binary, small records
+   * deflated) or "text" (one line per record, as every log before the compact form). Either way
+   * the log reads records of both forms, so a log keeps what it has and grows in the form asked.
+   */
+  readonly recordForm?: RecordForm
   /**
    * A writer's close writes a snapshot of the index once the log has grown by this many bytes past
    * the snapshot it opened with (default 1 MiB: a tail that size is scanned in milliseconds).
@@ -453,18 +459,21 @@ export class FsEventLog {
    * so reads do not pay for it again; `runledger verify` re-checks everything).
    */
   private decode(buf: Buffer, start: number, end: number, fileOffset: number, position: number): RecordedEvent {
-    let jsonStart: number
     if (position <= this.unchecked) {
       // Indexed from a snapshot, not checked by this process yet: checked now.
       const frame = scanFrame(buf, start, end)
       if (!frame.ok) throw this.corrupted(fileOffset, frame.reason)
       if (frame.end !== end) throw this.corrupted(fileOffset, "the record is shorter than the index snapshot says")
-      jsonStart = frame.jsonStart
-    } else jsonStart = jsonStartOf(buf, start)
-    if (jsonStart < 0 || jsonStart >= end || buf[end - 1] !== 10) throw this.corrupted(fileOffset, "the record changed after it was indexed")
+    }
+    let json: Buffer
+    try {
+      json = recordJson(buf, start, end)
+    } catch (e) {
+      throw this.corrupted(fileOffset, `the record changed after it was indexed: ${e instanceof Error ? e.message : String(e)}`)
+    }
     let event: Event
     try {
-      event = decodeEventValue(JSON.parse(buf.toString("utf8", jsonStart, end - 1)))
+      event = decodeEventValue(JSON.parse(json.toString("utf8")))
     } catch (e) {
       throw this.corrupted(fileOffset, `the record does not decode: ${e instanceof Error ? e.message : String(e)}`)
     }
@@ -484,7 +493,7 @@ export class FsEventLog {
     return new StoreCorrupted({
       file: this.file,
       offset,
-      message: `${this.file} is damaged at byte offset ${offset}: ${reason}. The record is complete (it ends with its newline), so this is not a crash's torn tail, and nothing was cut. Run \`runledger verify\` and restore the file from a backup.`
+      message: `${this.file} is damaged at byte offset ${offset}: ${reason}. The record is complete (all its bytes are there), so this is not a crash's torn tail, and nothing was cut. Run \`runledger verify\` and restore the file from a backup.`
     })
   }
 
@@ -509,7 +518,8 @@ export class FsEventLog {
   private async catchUp(underLock: boolean): Promise<void> {
     this.reader ??= await openReader(this.file)
     if (this.reader === null) return
-    const { size } = await this.reader.stat()
+    // Synchronous for the reason writeAll gives: every append and every read starts here.
+    const { size } = fstatSync(this.reader.fd)
     const { end, tail: torn } = await scanFrames(this.reader, this.end, size, READ_CHUNK, (frame, _buf, base) => {
       if (!frame.ok) throw this.corrupted(base + frame.start, frame.reason)
       this.index(frame.stream, frame.id, frame.hash, frame.chain, base + frame.start, base + frame.end)
@@ -581,14 +591,14 @@ export class FsEventLog {
     const pieces: Uint8Array[] = []
     const sizes: number[] = []
     for (const r of staged.records) {
-      const frame = encodeFrameBytes(r.stream, r.id, r.body, r.hash, r.chain)
+      const frame = encodeFrameBytes(r.stream, r.id, r.body, r.hash, r.chain, this.options.recordForm)
       for (const piece of frame.pieces) pieces.push(piece)
       sizes.push(frame.bytes)
     }
     const before = this.end
     const writer = await this.openWriter()
     try {
-      await writeAll(writer, pieces)
+      writeAll(writer.fd, pieces)
       if ((this.options.durability ?? "fsync") === "fsync") await writer.datasync()
     } catch (e) {
       // Leave no partial record behind: the next append would otherwise find damage, not a tail.
@@ -604,14 +614,19 @@ export class FsEventLog {
   }
 }
 
-/** One gathered write where possible; a short write (rare, e.g. a full disk) is finished piece by piece. */
-const writeAll = async (fh: fs.FileHandle, pieces: Uint8Array[]): Promise<void> => {
+/**
+ * One gathered write where possible; a short write (rare, e.g. a full disk) is finished piece by
+ * piece. Synchronous: handing bytes to the page cache takes microseconds, while an asynchronous
+ * write costs a round trip through libuv's thread pool, a large share of a small append's time.
+ * (The fdatasync that follows, which can take milliseconds on a real disk, stays asynchronous.)
+ */
+const writeAll = (fd: number, pieces: Uint8Array[]): void => {
   const total = pieces.reduce((n, p) => n + p.length, 0)
-  const { bytesWritten } = await fh.writev(pieces)
+  const bytesWritten = writevSync(fd, pieces)
   if (bytesWritten === total) return
   const rest = Buffer.concat(pieces).subarray(bytesWritten)
   let written = 0
-  while (written < rest.length) written += (await fh.write(rest, written, rest.length - written)).bytesWritten
+  while (written < rest.length) written += writeSync(fd, rest, written, rest.length - written)
 }
 
 /** The log opened read-only; null when it does not exist (yet). */

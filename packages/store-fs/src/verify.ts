@@ -19,7 +19,7 @@ import { createReadStream, promises as fs } from "node:fs"
 import { join } from "node:path"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { LOG_FILE } from "./event-log.ts"
-import { scanFrames, sha256 } from "./frame.ts"
+import { recordJson, scanFrames, sha256 } from "./frame.ts"
 
 export interface Finding {
   /** store-kit's audit kinds, and the file's own. */
@@ -141,19 +141,22 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
           // Every complete record counts, damaged or not, so positions match the file.
           events++
           if (!frame.ok) {
-            // Complete (it ends with its newline) yet bad: damage, the last record included; never a torn tail.
+            // Complete (all its bytes are there) yet bad: damage, the last record included; never a torn tail.
             findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset}: ${frame.reason}` })
             return
           }
           let event: Event | null = null
+          // The JSON as hashed: a compact record's is inflated (its checksum passed, so this fails only on a forged record).
+          let json: Buffer = Buffer.alloc(0)
           try {
-            event = decodeEventValue(JSON.parse(buf.toString("utf8", frame.jsonStart, frame.end - 1)))
+            json = recordJson(buf, frame.start, frame.end)
+            event = decodeEventValue(JSON.parse(json.toString("utf8")))
           } catch (e) {
             findings.push({ kind: "damaged-record", file, offset: recordOffset, position: events, message: `record ${events} at byte offset ${recordOffset} does not decode: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` })
           }
           const where = `record ${events} at byte offset ${recordOffset}`
           const inFile = (f: AuditFinding): Finding => ({ ...f, file, offset: recordOffset })
-          for (const finding of trail.record(where, events, buf.subarray(frame.jsonStart, frame.end - 1), frame.hash, frame.chain).map(inFile)) findings.push(finding)
+          for (const finding of trail.record(where, events, json, frame.hash, frame.chain).map(inFile)) findings.push(finding)
           for (const a of anchorsAt.get(events) ?? []) {
             anchorsSeen.add(a)
             if (a.chain !== undefined && a.chain !== frame.chain) {

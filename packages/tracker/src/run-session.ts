@@ -13,8 +13,8 @@
  * next-turn flush scheduling and the "a failure nobody looked at surfaces at flush()/end()" rule.
  */
 import { Deferred, Effect, Semaphore } from "effect"
-import { baseName, checkArtifactPath, checkArtifactPlace, checkKey, checkMetricsBatch, checkMetricValue, checkRunActive, checkStep, checkTimestamp, decideRun, type Draft, evolveDrafts, mediaTypeOf, type RunCommand } from "@runledger/core/write"
-import { type EndStatus, evolveRun, invalid, type InvalidInput, type ParamValue, RunNotActive, type RunState, type TrackerError } from "@runledger/core"
+import { baseName, checkArtifactPath, checkArtifactPlace, checkKey, checkMetricValue, checkRunActive, checkStep, checkTimestamp, decideRun, type Draft, evolveDrafts, isTimestamp, mediaTypeOf, MetricColumns, type RunCommand } from "@runledger/core/write"
+import { type EndStatus, evolveRun, invalid, type InvalidInput, type MetricsBatch, type ParamValue, RunNotActive, type RunState, type TrackerError } from "@runledger/core"
 import { type ArtifactSource, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
 
 export interface MetricOptions {
@@ -43,16 +43,13 @@ export interface EndOptions {
   readonly error?: unknown
 }
 
-interface Columns {
-  keys: string[]
-  values: number[]
-  steps: number[]
-  timestamps: number[]
-}
+type CommandEntry = { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
 
-export type Entry =
-  | { readonly kind: "command"; readonly command: RunCommand; readonly drafts: ReadonlyArray<Draft> }
-  | { readonly kind: "metrics"; readonly batch: Columns }
+/** A queued call, as taken for an append: a command's events, or a finished batch of points. */
+export type Entry = CommandEntry | { readonly kind: "metrics"; readonly batch: MetricsBatch }
+
+/** A call while queued: consecutive metric calls grow one batch, still open to more points. */
+type Queue = CommandEntry | { readonly kind: "metrics"; readonly columns: MetricColumns }
 
 /** An artifact to store: where its bytes come from, the run's path for it, and its media type. */
 export interface ArtifactUpload {
@@ -110,7 +107,7 @@ export class RunSession {
   private state: RunState
   /** The store version of the run's stream after the last successful append. */
   private version: number
-  private entries: Entry[] = []
+  private entries: Queue[] = []
   private readonly nextStep = new Map<string, number>()
   private readonly validKeys = new Set<string>()
   /** Set once the run's end is asked for: every later call is refused. */
@@ -194,7 +191,7 @@ export class RunSession {
       const bad = this.checkPoint(k, metrics[k], step, options?.timestamp)
       if (bad) return bad
     }
-    let acc: Columns | undefined
+    let acc: MetricColumns | undefined
     for (const k in metrics) this.pushPoint((acc ??= this.metricsTail()), k, metrics[k], step, timestamp)
     return acc !== undefined
   }
@@ -207,17 +204,8 @@ export class RunSession {
     if (batch.params) commands.push({ _tag: "LogParams", params: batch.params })
     if (batch.tags) commands.push({ _tag: "SetTags", tags: batch.tags })
     const m = batch.metrics ?? []
-    const n = m.length
-    const columns: Columns = { keys: new Array<string>(n), values: new Array<number>(n), steps: new Array<number>(n), timestamps: new Array<number>(n) }
-    for (let i = 0; i < n; i++) {
-      const p = m[i]
-      columns.keys[i] = p.key
-      columns.values[i] = p.value
-      columns.steps[i] = p.step
-      columns.timestamps[i] = p.timestamp
-    }
-    const badMetrics = checkMetricsBatch(columns)
-    if (badMetrics) return badMetrics
+    const columns = this.checkedColumns(m)
+    if (!(columns instanceof MetricColumns)) return columns
     // Decide everything against a scratch copy first: one bad part refuses the whole batch.
     let scratch = cloneState(this.state)
     const decided: Array<{ command: RunCommand; drafts: ReadonlyArray<Draft> }> = []
@@ -236,7 +224,7 @@ export class RunSession {
         queued = true
       }
     }
-    if (columns.keys.length > 0) {
+    if (columns.length > 0) {
       this.pushMetrics(columns)
       queued = true
     }
@@ -267,6 +255,34 @@ export class RunSession {
     })
   }
 
+  /**
+   * MLflow's point objects, checked and transposed into columns in one pass: each field is read
+   * once, each point checked as `checkMetricsBatch` (decide/runs.ts) checks a columnar batch, with
+   * the same messages, and the first bad point refuses the whole batch before anything is queued.
+   * Keys repeat, so each is checked once per session.
+   */
+  private checkedColumns(points: ReadonlyArray<BatchMetric>): MetricColumns | TrackerError {
+    const n = points.length
+    const columns = new MetricColumns(n)
+    for (let i = 0; i < n; i++) {
+      const p = points[i]
+      const key = p.key
+      const value = p.value
+      const step = p.step
+      const timestamp = p.timestamp
+      if (!this.validKeys.has(key)) {
+        const bad = checkKey("metric", key)
+        if (bad) return bad
+        this.validKeys.add(key)
+      }
+      if (typeof value !== "number") return checkMetricValue(key, value)!
+      if (!(Number.isSafeInteger(step) && step >= 0)) return checkStep(key, step)!
+      if (!isTimestamp(timestamp)) return checkTimestamp(key, timestamp)!
+      columns.push(key, value, step, timestamp)
+    }
+    return columns
+  }
+
   /** Whether the run can end as asked: refused at once, before anything changes. */
   checkEnd(asked: RunCommand): TrackerError | undefined {
     const inactive = this.inactive()
@@ -287,42 +303,27 @@ export class RunSession {
     return timestamp === undefined ? undefined : checkTimestamp(key, timestamp)
   }
 
-  private pushPoint(acc: Columns, key: string, value: number, step: number, timestamp: number): void {
-    acc.keys.push(key)
-    acc.values.push(value)
-    acc.steps.push(step)
-    acc.timestamps.push(timestamp)
+  private pushPoint(acc: MetricColumns, key: string, value: number, step: number, timestamp: number): void {
+    acc.push(key, value, step, timestamp)
     if (step + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, step + 1)
   }
 
-  /** Append checked columns to the queue; a batch that starts a new entry is adopted, not copied. */
-  private pushMetrics(batch: Columns): void {
+  /** Queue checked columns; columns that start a new entry are adopted, not copied. */
+  private pushMetrics(columns: MetricColumns): void {
     const last = this.entries[this.entries.length - 1]
-    if (last === undefined || last.kind !== "metrics") {
-      this.entries.push({ kind: "metrics", batch })
-      for (let i = 0; i < batch.keys.length; i++) {
-        const key = batch.keys[i]
-        if (batch.steps[i] + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, batch.steps[i] + 1)
-      }
-      return
-    }
-    const acc = last.batch
-    for (let i = 0; i < batch.keys.length; i++) {
-      const key = batch.keys[i]
-      acc.keys.push(key)
-      acc.values.push(batch.values[i])
-      acc.steps.push(batch.steps[i])
-      acc.timestamps.push(batch.timestamps[i])
-      if (batch.steps[i] + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, batch.steps[i] + 1)
-    }
+    if (last === undefined || last.kind !== "metrics") this.entries.push({ kind: "metrics", columns })
+    else last.columns.pushAll(columns)
+    columns.forEachMaxStep((key, step) => {
+      if (step + 1 > (this.nextStep.get(key) ?? 0)) this.nextStep.set(key, step + 1)
+    })
   }
 
-  private metricsTail(): Columns {
+  private metricsTail(): MetricColumns {
     const last = this.entries[this.entries.length - 1]
-    if (last !== undefined && last.kind === "metrics") return last.batch
-    const batch: Columns = { keys: [], values: [], steps: [], timestamps: [] }
-    this.entries.push({ kind: "metrics", batch })
-    return batch
+    if (last !== undefined && last.kind === "metrics") return last.columns
+    const columns = new MetricColumns()
+    this.entries.push({ kind: "metrics", columns })
+    return columns
   }
 
   /** The session's state evolved with drafts it decided (in place: the session owns its state). */
@@ -336,7 +337,7 @@ export class RunSession {
   take(): ReadonlyArray<Entry> {
     const entries = this.entries
     this.entries = []
-    return entries
+    return entries.map((e): Entry => (e.kind === "command" ? e : { kind: "metrics", batch: e.columns.finish() }))
   }
 
   /**

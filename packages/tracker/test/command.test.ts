@@ -13,6 +13,7 @@ import {
   Liveness,
   makeMemoryArtifactStore,
   makeMemoryEventStore,
+  type MetricsBatch,
   RunContext,
   runStream,
   UNKNOWN_ENVIRONMENT
@@ -86,7 +87,10 @@ describe("command handler", () => {
       ["event-1700000000005-5", 1_700_000_000_005, "MetricsLogged"],
       ["event-1700000000010-6", 1_700_000_000_010, "RunEnded"]
     ])
-    expect(events[1].data).toEqual({ keys: ["loss"], values: [0.5], steps: [0], timestamps: [1_700_000_000_005] })
+    // Columns may be typed arrays (the run handle builds them so; the directory store decodes them so).
+    const m = events[1].data as MetricsBatch
+    expect({ keys: m.keys, values: Array.from(m.values), steps: Array.from(m.steps), timestamps: Array.from(m.timestamps) })
+      .toEqual({ keys: ["loss"], values: [0.5], steps: [0], timestamps: [1_700_000_000_005] })
     await tracker.close()
   })
 })

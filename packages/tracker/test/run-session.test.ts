@@ -3,13 +3,17 @@
  * by concurrent callers, logBatch as one atomic append, and the end.
  */
 import { Effect, Stream } from "effect"
+import fc from "fast-check"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { type EventStoreShape, makeMemoryEventStore, runStream } from "../../core/src/index.ts"
-import { startRunSession, Tracker } from "../src/index.ts"
+import { encodeEvent } from "../../core/src/codec.ts"
+import { decideRun } from "../../core/src/decide/runs.ts"
+import { type Event, type EventStoreShape, makeMemoryEventStore, MAX_TIMESTAMP_MS, type MetricsBatch, runStream, type TrackerError } from "../../core/src/index.ts"
+import { anyNumber } from "@runledger/store-conformance/arbitraries"
+import { type BatchMetric, startRunSession, Tracker } from "../src/index.ts"
 import { memoryLayer } from "./memory-client.ts"
 
 /** A memory store whose appends take a turn of the scheduler, as a real store's I/O does. */
@@ -144,5 +148,74 @@ describe("run session (Effect API)", () => {
     expect(out.after).toBe(out.before)
     expect(out.ended).toBe("RunNotActive")
     expect(out.final).toEqual(["RunStarted", "ArtifactStored", "RunEnded"])
+  })
+})
+
+/**
+ * logBatch's point objects (MLflow's shape) are checked and transposed by the session in one pass
+ * (queueBatch). The same points as columns go through the command's own check (decideRun's
+ * LogMetrics, checkMetricsBatch). Both must refuse the same batches with the same error, and
+ * otherwise write the same event, byte for byte: the one-pass path changes nothing but speed.
+ */
+describe("logBatch: point objects and columns agree", () => {
+  const goodKey = fc.constantFrom("loss", "acc", "lr", "a/b", "x y", "é")
+  const badKey = fc.constantFrom("", "a/../b", "k".repeat(251), "bad\u0000key", 5, null)
+  const some = <A, B>(good: fc.Arbitrary<A>, bad: fc.Arbitrary<B>) => fc.oneof({ weight: 30, arbitrary: good }, { weight: 1, arbitrary: bad })
+  const point = fc.record({
+    key: some(goodKey, badKey),
+    value: some(anyNumber, fc.constantFrom("1", null, undefined, true)),
+    step: some(fc.oneof(fc.nat({ max: 1_000_000 }), fc.constant(-0)), fc.constantFrom(-1, 1.5, NaN, 2 ** 53, "3", undefined)),
+    timestamp: some(fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }), fc.constantFrom(-1, 0.5, MAX_TIMESTAMP_MS + 1, Infinity, null))
+  })
+  /** A point logged before the batch, in the same queued entry (the batch's points join it). */
+  const before = fc.option(fc.record({ key: goodKey, value: fc.double(), step: fc.nat({ max: 100 }), timestamp: fc.nat({ max: 1e12 }) }), { nil: undefined })
+
+  const json = (data: unknown) => encodeEvent({ id: "e", type: "MetricsLogged", at: 1, stream: "run-x", version: 2, prev: "p", data } as Event)
+  const refusal = (e: { readonly _tag: string; readonly message: string }) => ({ _tag: e._tag, message: e.message })
+
+  it("same refusals, same events, for random batches (bad points included)", async () => {
+    const store = makeMemoryEventStore()
+    await runIn(store, Effect.gen(function*() {
+      const tracker = yield* Tracker
+      yield* Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(fc.array(point, { maxLength: 40 }), before, async (points, first) => {
+            const { session, state } = await Effect.runPromise(Effect.gen(function*() {
+              const session = yield* startRunSession({ experiment: "e" })
+              return { session, state: yield* tracker.loadRun(session.id) }
+            }).pipe(Effect.provideService(Tracker, tracker)))
+            const prior = first === undefined ? [] : [first]
+            if (first !== undefined) expect(session.queueMetric(first.key, first.value, { step: first.step, timestamp: first.timestamp })).toBe(true)
+            const queued = session.queueBatch({ metrics: points as unknown as ReadonlyArray<BatchMetric> })
+            const all = [...prior, ...points]
+            const columns = {
+              keys: all.map((p) => p.key),
+              values: all.map((p) => p.value),
+              steps: all.map((p) => p.step),
+              timestamps: all.map((p) => p.timestamp)
+            } as unknown as MetricsBatch
+            const decided = decideRun(state, session.id, { _tag: "LogMetrics", batch: columns })
+            if (!decided.ok) {
+              expect(typeof queued).toBe("object")
+              expect(refusal(queued as TrackerError)).toEqual(refusal(decided.error))
+              // Refused whole: nothing of the batch is queued (the earlier point still is).
+              expect(session.take().length).toBe(first === undefined ? 0 : 1)
+              return
+            }
+            // True when this call queued something.
+            expect(queued).toBe(points.length > 0)
+            const taken = session.take()
+            expect(taken.length).toBe(all.length > 0 ? 1 : 0)
+            expect(decided.events.length).toBe(taken.length)
+            for (let i = 0; i < taken.length; i++) {
+              const entry = taken[i]
+              expect(entry.kind).toBe("metrics")
+              expect(json(entry.kind === "metrics" ? entry.batch : null)).toBe(json(decided.events[i].data))
+            }
+          }),
+          { numRuns: 300 }
+        )
+      )
+    }))
   })
 })
