@@ -267,27 +267,37 @@ describe("index snapshot", () => {
     expect(existsSync(snapshotPath(dir))).toBe(true)
   })
 
-  it("a record in the middle damaged after the snapshot was written is found when read, not trusted", async () => {
-    const dir = tempDir()
-    const log = await open(dir)
-    for (let i = 0; i < 10; i++) await log.append(i % 2 ? "run-a" : "run-b", [event("d", i)], "any")
-    await log.writeSnapshot()
-    await log.close()
-    const file = join(dir, "events.log")
-    const bytes = readFileSync(file)
-    // Flip a digit inside the JSON of a middle record (the record keeps its length and its LF).
-    const at = bytes.indexOf(Buffer.from('"i":"4"'))
-    bytes[at + 5] = "5".charCodeAt(0)
-    writeFileSync(file, bytes)
-    const opened = await open(dir)
-    try {
-      expect(opened.snapshot.records).toBe(10)
-      await expect(everything(opened)).rejects.toMatchObject({ _tag: "StoreCorrupted" })
-      await expect(opened.readStream("run-b")).rejects.toMatchObject({ _tag: "StoreCorrupted" })
-    } finally {
-      await opened.close()
-    }
-  })
+  /** The byte offset of record `n` (0-based): text records end with LF; a compact one is its 9-byte head plus the length in it. */
+  const recordStart = (bytes: Buffer, n: number): number => {
+    let at = 0
+    for (let i = 0; i < n; i++) at = bytes[at] === 0x7e ? at + 9 + bytes.readUInt32LE(at + 1) : bytes.indexOf(10, at) + 1
+    return at
+  }
+
+  for (const recordForm of ["text", "compact"] as const) {
+    it(`a record in the middle damaged after the snapshot was written is found when read, not trusted (${recordForm} records)`, async () => {
+      const dir = tempDir()
+      const log = await FsEventLog.open({ dir, durability: "os", snapshotEveryBytes: Number.POSITIVE_INFINITY, onRecover: () => {}, recordForm })
+      for (let i = 0; i < 10; i++) await log.append(i % 2 ? "run-a" : "run-b", [event("d", i)], "any")
+      await log.writeSnapshot()
+      await log.close()
+      const file = join(dir, "events.log")
+      const bytes = readFileSync(file)
+      // Flip one bit near the end of the fifth record (the record keeps its length and its end).
+      const next = recordStart(bytes, 5)
+      expect(bytes[recordStart(bytes, 4)] === 0x7e).toBe(recordForm === "compact")
+      bytes[next - 3] ^= 1
+      writeFileSync(file, bytes)
+      const opened = await open(dir)
+      try {
+        expect(opened.snapshot.records).toBe(10)
+        await expect(everything(opened)).rejects.toMatchObject({ _tag: "StoreCorrupted" })
+        await expect(opened.readStream("run-b")).rejects.toMatchObject({ _tag: "StoreCorrupted" })
+      } finally {
+        await opened.close()
+      }
+    })
+  }
 
   it("a snapshots folder that cannot be read as one is ignored (a directory where the file should be)", async () => {
     const dir = tempDir()
