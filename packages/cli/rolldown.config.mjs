@@ -8,16 +8,19 @@
  * (`new URL("./exit-handoff.js", import.meta.url)`), and bundled, "itself" is a chunk in dist/.
  * DuckDB stays external: a native binding, loaded only by the commands that query.
  */
-import { readdirSync, rmSync } from "node:fs"
+import { existsSync, readdirSync, rmSync } from "node:fs"
 import { defineConfig } from "rolldown"
+
+// RUNLEDGER_BUNDLE_DIR: the bundle test builds into a directory of its own, leaving dist/ alone.
+const dir = process.env.RUNLEDGER_BUNDLE_DIR ?? "dist"
 
 // Chunk names carry a content hash: the previous build's chunks would otherwise stay in dist/ and
 // in the packed tarball. (cleanDir would also delete tsc's library files.)
-for (const f of readdirSync("dist", { withFileTypes: true })) if (f.isFile() && f.name.startsWith("chunk-")) rmSync(`dist/${f.name}`)
+if (existsSync(dir)) for (const f of readdirSync(dir, { withFileTypes: true })) if (f.isFile() && f.name.startsWith("chunk-")) rmSync(`${dir}/${f.name}`)
 
 export default defineConfig({
   input: { bin: "src/bin.ts", "exit-handoff": "../runtime/src/exit-handoff.ts" },
   platform: "node",
   external: [/^@duckdb\//, /^node:/],
-  output: { dir: "dist", format: "esm", chunkFileNames: "chunk-[name]-[hash].js", sourcemap: false }
+  output: { dir, format: "esm", chunkFileNames: "chunk-[name]-[hash].js", sourcemap: false }
 })
