@@ -11,6 +11,9 @@
  *   - cold CLI `show RUN` (whole process), beside `node -e 0` in the same run: the figure is the
  *     time beyond Node's own start (target: under 300 ms); `--help` likewise; and `show` on a
  *     100-run store, for "a large store answers as fast as a small one, within 2x";
+ *   - the same cold `--help` and `show RUN` through the published bin (the rolldown bundle that
+ *     `pnpm build` writes to packages/cli/dist/bin.js, built here from the same config into
+ *     packages/cli/.bundle-bench/), which is what users run, each beside `node -e 0`;
  *   - openTracker + getRun (in the child, module loading excluded), beside the same on the
  *     snapshot-less copy (target: under 100 ms);
  *   - peak RSS of that child, beside the snapshot-less one (target: under 200 MB);
@@ -31,6 +34,9 @@ import { type BenchOptions, median, nowMs, pairedRatio, type Row, si } from "./r
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const CHILD = fileURLToPath(new URL("./open-child.ts", import.meta.url))
 const BIN = join(ROOT, "packages/cli/src/bin.ts")
+const CLI_DIR = join(ROOT, "packages/cli")
+/** Inside the package, so the bundle's one external (DuckDB) resolves as it does from dist/. */
+const BUNDLE_DIR = join(CLI_DIR, ".bundle-bench")
 /** Bump when the stored shape changes, so a stale cache is not reused. */
 const CACHE_FORMAT = 1
 const PARALLEL = 64
@@ -105,6 +111,16 @@ const wall = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env)
     })
   })
 
+/** The published bin, bundled from the current source with the package's own rolldown config. */
+const bundleBin = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    rmSync(BUNDLE_DIR, { recursive: true, force: true })
+    mkdirSync(BUNDLE_DIR)
+    execFile(process.execPath, [join(CLI_DIR, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: CLI_DIR, env: { ...process.env, RUNLEDGER_BUNDLE_DIR: BUNDLE_DIR } }, (error, _out, stderr) =>
+      error ? reject(new Error(`bundling the bin failed: ${stderr || error.message}`)) : resolve(join(BUNDLE_DIR, "bin.js"))
+    )
+  })
+
 const child = (dir: string, runId: string): Promise<OpenResult> =>
   new Promise((resolve, reject) => {
     execFile(process.execPath, [CHILD, dir, runId], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
@@ -160,16 +176,21 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
   const scanDir = scanOnly(big)
   opts.log(`  log ${(big.logBytes / 2 ** 20).toFixed(0)} MiB (${si(big.logBytes / big.runs)} B per run); index snapshot ${(big.snapshotBytes / 2 ** 20).toFixed(1)} MiB`)
   try {
+    const BUILT = await bundleBin()
     const cli = (dir: string, ...args: string[]) => [BIN, ...args, "--dir", dir]
+    const built = (dir: string, ...args: string[]) => [BUILT, ...args, "--dir", dir]
     // One untimed pass of each, so the page cache holds what they read.
     await wall(["-e", "0"])
     await wall(cli(big.dir, "show", big.runId))
     await wall(cli(small.dir, "show", small.runId))
+    await wall(built(big.dir, "show", big.runId))
     await child(big.dir, big.runId)
     const e0: number[] = []
     const show: number[] = []
     const showSmall: number[] = []
     const help: number[] = []
+    const builtShow: number[] = []
+    const builtHelp: number[] = []
     const snap: OpenResult[] = []
     const scan: OpenResult[] = []
     for (let r = 0; r < opts.reps; r++) {
@@ -177,16 +198,21 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
       show.push(await wall(cli(big.dir, "show", big.runId)))
       showSmall.push(await wall(cli(small.dir, "show", small.runId)))
       help.push(await wall([BIN, "--help"]))
+      builtShow.push(await wall(built(big.dir, "show", big.runId)))
+      builtHelp.push(await wall([BUILT, "--help"]))
       snap.push(await child(big.dir, big.runId))
       scan.push(await child(scanDir, big.runId))
       opts.log(
         `  rep ${r + 1}: node -e 0 ${e0[r].toFixed(0)} ms; show ${show[r].toFixed(0)} ms (${si(small.runs)}-run store ${showSmall[r].toFixed(0)} ms); --help ${help[r].toFixed(0)} ms; ` +
+          `built bin: show ${builtShow[r].toFixed(0)} ms, --help ${builtHelp[r].toFixed(0)} ms; ` +
           `open+getRun ${snap[r].ms.toFixed(0)} ms (no snapshot ${scan[r].ms.toFixed(0)} ms), peak RSS ${MB(snap[r].peakRssKiB).toFixed(0)} MB (no snapshot ${MB(scan[r].peakRssKiB).toFixed(0)} MB)`
       )
     }
     const beyond = show.map((s, i) => s - e0[i])
     const beyondSmall = showSmall.map((s, i) => s - e0[i])
     const helpBeyond = help.map((s, i) => s - e0[i])
+    const builtBeyond = builtShow.map((s, i) => s - e0[i])
+    const builtHelpBeyond = builtHelp.map((s, i) => s - e0[i])
     const getMs = snap.map((s) => s.ms)
     const scanMs = scan.map((s) => s.ms)
     const rss = snap.map((s) => MB(s.peakRssKiB))
@@ -230,6 +256,30 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
         ceilingSamples: e0
       },
       {
+        name: `built bin: cold show RUN beyond node start (${size})`,
+        figure: median(builtBeyond),
+        unit: "ms",
+        ceiling: median(e0),
+        ceilingName: "node -e 0",
+        ratio: pairedRatio(builtBeyond, e0),
+        target: "< 300 ms beyond node start",
+        verdict: median(builtBeyond) < 300 ? "PASS" : "MISS",
+        samples: builtBeyond,
+        ceilingSamples: e0
+      },
+      {
+        name: "built bin: cold --help beyond node start",
+        figure: median(builtHelpBeyond),
+        unit: "ms",
+        ceiling: median(e0),
+        ceilingName: "node -e 0",
+        ratio: pairedRatio(builtHelpBeyond, e0),
+        target: "< 250 ms in total",
+        verdict: median(builtHelp) < 250 ? "PASS" : "MISS",
+        samples: builtHelpBeyond,
+        ceilingSamples: e0
+      },
+      {
         name: `openTracker + getRun (${size})`,
         figure: median(getMs),
         unit: "ms",
@@ -258,5 +308,6 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
     ]
   } finally {
     rmSync(scanDir, { recursive: true, force: true })
+    rmSync(BUNDLE_DIR, { recursive: true, force: true })
   }
 }

@@ -52,6 +52,8 @@ export interface CliOptions {
   readonly cwd?: string
   /** Extra environment; RUNLEDGER_DIR is unset unless given here. */
   readonly env?: Record<string, string | undefined>
+  /** The bin to run (default: the source's, packages/cli/src/bin.ts). */
+  readonly bin?: string
 }
 
 const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
@@ -61,7 +63,7 @@ const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.Proces
 }
 
 export const startCli = (args: ReadonlyArray<string>, options: CliOptions = {}): ChildProcess =>
-  spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env), stdio: ["ignore", "pipe", "pipe"] })
+  spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env), stdio: ["ignore", "pipe", "pipe"] })
 
 /** Run `runledger ...args` to completion (killed after 30 s, which fails the test). */
 export const cli = (args: ReadonlyArray<string>, options: CliOptions = {}): Promise<CliResult> =>

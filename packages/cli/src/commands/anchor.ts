@@ -4,7 +4,6 @@
  * kept elsewhere catches records removed from the end, or a rewritten end. `verify --anchors FILE`
  * (or --expect-head/--expect-count) checks the log still extends every noted head.
  */
-import { FsEventLog, formatAnchor } from "@runledger/store-fs"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { appendFile } from "node:fs/promises"
@@ -27,6 +26,8 @@ export const anchor = Command.make(
       yield* requireStore(dir)
       const line = yield* task(async () => {
         // Read-only: noting the head changes nothing in the store.
+        // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+        const { FsEventLog, formatAnchor } = await import("@runledger/store-fs")
         const log = await FsEventLog.open({ dir })
         try {
           return formatAnchor({ count: await log.head(), chain: await log.headChain() }, new Date())

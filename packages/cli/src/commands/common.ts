@@ -6,7 +6,7 @@ import { Flag } from "effect/cli"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { openTracker, type OpenTrackerOptions, type Tracker } from "@runledger/runtime"
+import type { OpenTrackerOptions, Tracker } from "@runledger/runtime"
 import { safe } from "../format.ts"
 import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
@@ -47,7 +47,8 @@ export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>,
     const dir = yield* storeDir
     if (!options.create) yield* requireStore(dir)
     return yield* Effect.acquireUseRelease(
-      task(() => openTracker({ ...options.open, dir })),
+      // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+      task(async () => (await import("@runledger/runtime")).openTracker({ ...options.open, dir })),
       (tracker) => task(() => f(tracker, dir)),
       (tracker) => Effect.promise(() => tracker.close().catch(() => {}))
     )

@@ -3,7 +3,6 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
 import { toJson } from "../format.ts"
-import { hint, shellWord } from "../invocation.ts"
 import { err, out, outExact, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
 
@@ -27,6 +26,8 @@ export const demo = Command.make(
         if (json) return outExact(toJson(results))
         out(`\nLeaderboard (${experiment}, this invocation):\n`)
         out(leaderboard(results))
+        // invocation.ts reads the runtime's default store: loaded here, not at start.
+        const { hint, shellWord } = await import("../invocation.ts")
         const best = results[0].runId.slice(0, 12)
         out(`\nNext: ${hint(`runs --experiment ${shellWord(experiment)}`, dir)}  |  ${hint(`show ${best}`, dir)}  |  ${hint(`history ${best} val_accuracy`, dir)}`)
       },

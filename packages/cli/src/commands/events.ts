@@ -1,4 +1,3 @@
-import { FsEventLog } from "@runledger/store-fs"
 import type { RecordedEvent } from "@runledger/core"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -74,6 +73,8 @@ export const events = Command.make(
       yield* requireStore(dir)
       yield* task(async () => {
         if (from < 0) throw new RangeError(`--from must be >= 0, got ${from}.`)
+        // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+        const { FsEventLog } = await import("@runledger/store-fs")
         const log = await FsEventLog.open({ dir })
         // readAll gives the events after a position: --from N starts with event N itself.
         let position = Math.max(0, from - 1)

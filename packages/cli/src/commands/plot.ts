@@ -1,4 +1,3 @@
-import { lineChartSvg } from "@runledger/charts"
 import { invalid } from "@runledger/core"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -35,6 +34,8 @@ export const plot = Command.make(
       }))
       const empty = series.filter((s) => s.points.length === 0).map((s) => s.label)
       if (empty.length === series.length) throw new RangeError(`None of these runs logged ${JSON.stringify(metric)}.`)
+      // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+      const { lineChartSvg } = await import("@runledger/charts")
       const svg = lineChartSvg({ series, title: metric, yLabel: metric, logScale, width, height })
       const missing = empty.length > 0 ? `no ${metric} in ${empty.join(", ")}` : ""
       if (Option.isNone(file) || file.value === "-") {

@@ -6,11 +6,10 @@
  * before its first append too; damage (a complete record that fails its checks) is never cut:
  * `verify` names it, and the file is restored from a backup.
  */
-import { FsEventLog, type Recovery } from "@runledger/store-fs"
+import type { Recovery } from "@runledger/store-fs"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { toJson } from "../format.ts"
-import { openTracker } from "@runledger/runtime"
 import { out, requireStore, task } from "./common.ts"
 import { jsonFlag, storeDir } from "./root.ts"
 
@@ -19,6 +18,8 @@ export const repair = Command.make("repair", { json: jsonFlag }, ({ json }) =>
     const dir = yield* storeDir
     yield* requireStore(dir)
     const { cut, leftovers, killed } = yield* task(async () => {
+      // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+      const [{ FsEventLog }, { openTracker }] = await Promise.all([import("@runledger/store-fs"), import("@runledger/runtime")])
       const log = await FsEventLog.open({ dir, onRecover: () => {} })
       let repaired: { readonly tornTail: Recovery | null; readonly lockLeftovers: number }
       try {

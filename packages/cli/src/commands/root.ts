@@ -2,7 +2,6 @@
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { resolve } from "node:path"
-import { defaultDir } from "@runledger/runtime"
 
 export const root = Command.make("runledger").pipe(
   Command.withSharedFlags({
@@ -31,6 +30,10 @@ export const root = Command.make("runledger").pipe(
 )
 
 /** The store directory for this invocation. */
-export const storeDir = Effect.map(root, (r) => resolve(Option.getOrElse(r.dir, defaultDir)))
+export const storeDir = Effect.flatMap(root, (r) =>
+  Option.isSome(r.dir)
+    ? Effect.succeed(resolve(r.dir.value))
+    // The runtime (the tracker, the stores) is loaded only by commands that open a store: not by --help.
+    : Effect.promise(() => import("@runledger/runtime")).pipe(Effect.map((m) => resolve(m.defaultDir()))))
 
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON for scripts (NaN and Infinity as strings)"), Flag.withDefault(false))

@@ -4,7 +4,6 @@
  * (in-flight requests finish and the store is flushed first); it exits 0 then.
  */
 import { invalid } from "@runledger/core"
-import { startServer } from "@runledger/server"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { resolve } from "node:path"
@@ -28,6 +27,8 @@ export const server = Command.make(
       const { dir } = yield* root
       if (Option.isSome(dir) && Option.isSome(store)) return yield* Effect.fail(invalid("store", "Pass --dir or --store, not both."))
       const secret = Option.getOrUndefined(token) ?? (process.env.RUNLEDGER_TOKEN || undefined)
+      // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+      const { startServer } = yield* task(() => import("@runledger/server"))
       const running = yield* task(() =>
         startServer({
           ...(Option.isSome(store) ? { store: store.value } : { dir: resolve(Option.getOrElse(dir, () => process.env.RUNLEDGER_DIR || "runledger")) }),

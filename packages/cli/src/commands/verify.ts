@@ -1,4 +1,4 @@
-import { type Anchor, anchorProblem, parseAnchors, verifyStore } from "@runledger/store-fs"
+import type { Anchor } from "@runledger/store-fs"
 import { invalid, NotFound } from "@runledger/core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -10,6 +10,8 @@ import { jsonFlag, storeDir } from "./root.ts"
 
 /** The anchors given by flags and files: heads noted earlier that the log must still extend. */
 const anchorsOf = async (expectHead: Option.Option<string>, expectCount: Option.Option<number>, files: ReadonlyArray<string>): Promise<Anchor[]> => {
+  // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+  const { anchorProblem, parseAnchors } = await import("@runledger/store-fs")
   const anchors: Anchor[] = []
   if (Option.isSome(expectHead) || Option.isSome(expectCount)) {
     const flag = {
@@ -51,6 +53,7 @@ export const verify = Command.make(
       yield* requireStore(dir)
       const expected = yield* task(() => anchorsOf(expectHead, expectCount, anchors))
       const progress = !json && process.stderr.isTTY
+      const { verifyStore } = yield* task(() => import("@runledger/store-fs"))
       const report = yield* task(() =>
         verifyStore(dir, {
           artifacts: !skipArtifacts,

@@ -1,0 +1,26 @@
+/**
+ * The published `runledger` bin as pre-linked chunks: `tsc` leaves one file per module, and a cold
+ * `--help` loaded ~430 of them (282 Effect's), which was most of its time. Bundled, the bin loads a
+ * handful of files. `dist/bin.js` (tsc's is overwritten) turns the compile cache on, then imports
+ * the CLI's chunk. The library entry (`dist/index.js`) stays tsc's, one module per file.
+ *
+ * exit-handoff is its own entry because the runtime finds it beside itself
+ * (`new URL("./exit-handoff.js", import.meta.url)`), and bundled, "itself" is a chunk in dist/.
+ * DuckDB stays external: a native binding, loaded only by the commands that query.
+ */
+import { existsSync, readdirSync, rmSync } from "node:fs"
+import { defineConfig } from "rolldown"
+
+// RUNLEDGER_BUNDLE_DIR: the bundle test builds into a directory of its own, leaving dist/ alone.
+const dir = process.env.RUNLEDGER_BUNDLE_DIR ?? "dist"
+
+// Chunk names carry a content hash: the previous build's chunks would otherwise stay in dist/ and
+// in the packed tarball. (cleanDir would also delete tsc's library files.)
+if (existsSync(dir)) for (const f of readdirSync(dir, { withFileTypes: true })) if (f.isFile() && f.name.startsWith("chunk-")) rmSync(`${dir}/${f.name}`)
+
+export default defineConfig({
+  input: { bin: "src/bin.ts", "exit-handoff": "../runtime/src/exit-handoff.ts" },
+  platform: "node",
+  external: [/^@duckdb\//, /^node:/],
+  output: { dir, format: "esm", chunkFileNames: "chunk-[name]-[hash].js", sourcemap: false }
+})
