@@ -128,8 +128,18 @@ describe("metrics/get-history-bulk-interval", () => {
       expect(mine[mine.length - 1].step).toBe(2999)
       expect(mine[mine.length - 1].value).toBe(r === 1 ? "NaN" : 1 / 3000)
     }
-    const ranged = await mlflow(server.url, "GET", "metrics/get-history-bulk-interval", { run_ids: runs, metric_key: "loss", start_step: 10 })
-    expect(ranged.status).toBe(400)
-    expect(ranged.json.error_code).toBe("INVALID_PARAMETER_VALUE")
+    // A step range: every point inside it, the range's last step included.
+    const ranged = await mlflow(server.url, "GET", "metrics/get-history-bulk-interval", { run_ids: runs, metric_key: "loss", start_step: 10, end_step: 1500, max_results: 50 })
+    expect(ranged.status).toBe(200)
+    for (const runId of runs) {
+      const mine = (ranged.json.metrics as Array<{ step: number; run_id: string }>).filter((p) => p.run_id === runId)
+      expect(mine.length).toBeGreaterThan(1)
+      expect(mine.length).toBeLessThanOrEqual(50)
+      expect(mine.every((p) => p.step >= 10 && p.step <= 1500)).toBe(true)
+      expect(mine[mine.length - 1].step).toBe(1500)
+    }
+    const backwards = await mlflow(server.url, "GET", "metrics/get-history-bulk-interval", { run_ids: runs, metric_key: "loss", start_step: 20, end_step: 10 })
+    expect(backwards.status).toBe(400)
+    expect(backwards.json.error_code).toBe("INVALID_PARAMETER_VALUE")
   })
 })

@@ -66,5 +66,8 @@ export const toMlflowError = (e: unknown): MlflowError => {
     const message = "message" in e && typeof e.message === "string" ? e.message : e._tag
     if (code !== undefined) return new MlflowError(code, message)
   }
+  // The runtime and the read model refuse a bad argument (a step range backwards, too many runs)
+  // with a RangeError before touching anything: the client's mistake, not the server's.
+  if (e instanceof RangeError) return new MlflowError("INVALID_PARAMETER_VALUE", e.message)
   return new MlflowError("INTERNAL_ERROR", `Internal error: ${e instanceof Error ? e.message : String(e)}`)
 }

@@ -2,10 +2,10 @@
  * MLflow's metrics/get-history: a metric's points in step order, paged. The points are the ones
  * the run's views use (a resume's set-aside points are left out, as everywhere else).
  *
- * metrics/get-history-bulk-interval: the metric of several runs, downsampled by the read model
- * (the runtime's `downsampledHistory`, one call per run: the runtime has no bulk call yet). Each
- * point is the last of its bucket, so a run's last point is always there. `start_step` /
- * `end_step` are refused for now: the read model downsamples whole series.
+ * metrics/get-history-bulk-interval: the metric of up to 100 runs, downsampled by the read model
+ * in one call (the runtime's `downsampledHistories`, from the per-bucket summaries), optionally
+ * within `start_step`..`end_step` (inclusive). Each point is the last of its bucket, so a run's
+ * last point (in the range) is always there.
  */
 import { call, type Handler, type Route } from "./context.ts"
 import { metricJson } from "./entities.ts"
@@ -33,16 +33,14 @@ const getHistoryBulkInterval: Handler = async (ctx, f) => {
   if (runIds.length === 0) throw invalidParameter("Missing value for required parameter 'run_ids'. See the API docs for more information about request parameters.")
   if (runIds.length > MAX_BULK_RUNS) throw invalidParameter(`GetMetricHistoryBulkInterval takes at most ${MAX_BULK_RUNS} run_ids; got ${runIds.length}. Split the request.`)
   const key = requireString(f, "metric_key")
-  if (f.start_step !== undefined || f.end_step !== undefined) {
-    throw invalidParameter("runledger downsamples whole series: start_step and end_step are not supported yet. Ask without them, or page a run's points with metrics/get-history.")
-  }
   const max = optionalInt(f, "max_results") ?? DEFAULT_BULK_POINTS
   if (max < 1 || max > MAX_BULK_POINTS) throw invalidParameter(`max_results must be from 1 to ${MAX_BULK_POINTS}; got ${max}.`)
+  const startStep = optionalInt(f, "start_step")
+  const endStep = optionalInt(f, "end_step")
+  const series = await call(ctx.tracker.downsampledHistories(runIds, key, { maxPoints: max, ...(startStep !== undefined ? { startStep } : {}), ...(endStep !== undefined ? { endStep } : {}) }))
   const metrics: Array<Record<string, unknown>> = []
-  for (const runId of runIds) {
-    for (const b of await call(ctx.tracker.downsampledHistory(runId, key, { maxPoints: max }))) {
-      metrics.push({ key, value: double(b.value), timestamp: b.timestamp, step: b.step, run_id: runId })
-    }
+  for (const s of series) {
+    for (const b of s.buckets) metrics.push({ key, value: double(b.value), timestamp: b.timestamp, step: b.step, run_id: s.runId })
   }
   return { metrics }
 }
