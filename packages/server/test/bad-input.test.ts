@@ -155,7 +155,9 @@ describe("bad input: MLflow's error, nothing appended", () => {
     })
 
   it("an oversized body is refused early (413): by its Content-Length before it is read, or once 10 MB have come", async () => {
-    await refused(() => partialPost(11 * 1024 * 1024, 64 * 1024), 413, "REQUEST_LIMIT_EXCEEDED", /over the limit of 10485760 bytes/)
+    // Only the headers and the body's first bytes are sent: the answer must come from the Content-Length
+    // alone (a client still writing when the server closes would see EPIPE instead of the answer).
+    await refused(() => partialPost(11 * 1024 * 1024, 0), 413, "REQUEST_LIMIT_EXCEEDED", /over the limit of 10485760 bytes/)
     await refused(() => partialPost(undefined, 11 * 1024 * 1024), 413, "REQUEST_LIMIT_EXCEEDED")
   })
 
