@@ -26,7 +26,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeF
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { FsEventLog } from "../packages/store-fs/src/index.ts"
-import { openTracker } from "../packages/cli/src/index.ts"
+import { LINGER_MS, openTracker } from "../packages/cli/src/index.ts"
 import { pointBatch } from "./ingest.ts"
 import type { OpenResult } from "./open-child.ts"
 import { type BenchOptions, median, nowMs, pairedRatio, type Row, si } from "./report.ts"
@@ -142,7 +142,8 @@ const perCall = async (n: number, f: (i: number) => Promise<unknown>): Promise<n
 /** The small-store fast path: per-call costs once warm, each beside the raw read under it. */
 const smallStore = async (opts: BenchOptions): Promise<Row[]> => {
   const store = await cachedStore(200, 10, opts.log)
-  const tracker = await openTracker({ dir: store.dir })
+  // A long-lived process that owns the store (as the server does) keeps its read model open between calls.
+  const tracker = await openTracker({ dir: store.dir, readModelLingerMs: LINGER_MS })
   const log = await FsEventLog.open({ dir: store.dir })
   try {
     const ids = (await tracker.searchRuns({ maxResults: 200 })).runs.map((r) => r.id)

@@ -5,11 +5,12 @@
  *
  * DuckDB lets one process at a time open a database file (for reading too), so a process holds
  * the read model only while it answers: it is opened for a call, shared by the calls in flight at
- * that moment (in this process, across trackers on the same store), and closed LINGER_MS after the
- * last one (at once when the tracker is closed): a process that asks again within that time (a
- * server, a script searching in a loop) reuses it instead of opening DuckDB for each call, which
- * was most of a search's time on a small store, and a training script that searched once still
- * does not lock the CLI out for longer than that. The fold's state
+ * that moment (in this process, across trackers on the same store), and closed when the last one
+ * is done. A process that owns the store (the server) asks for `lingerMs`: the file then stays open
+ * that long after its last call, and the next call reuses it instead of opening DuckDB again, which
+ * was most of a search's time on a small store. Lingering is off by default because DuckDB's lock
+ * is not fair: a process that asks again within the linger (a script polling every 100 ms) would
+ * keep the file forever and push every other process to a private copy. The fold's state
  * is loaded from the file on each open, so whichever process caught up last, the next one resumes
  * from the position it recorded: no process folds more than what is new.
  *
@@ -51,7 +52,7 @@ export interface AnalyticsOptions extends CatchUpOptions {
   readonly log: BatchReader
   /** DuckDB's memory limit for the read model ("2GB"), when this process opens it. */
   readonly memoryLimit?: string
-  /** How long the read model stays open after the last call (default LINGER_MS; 0: closed at once). */
+  /** How long the read model stays open after the last call (default 0: closed at once; a store's owner, such as the server, passes LINGER_MS). */
   readonly lingerMs?: number
 }
 
@@ -97,7 +98,7 @@ interface Lease {
   users: number
   /** Why the file must be set aside once the last user lets go (damaged, or folded from another log). */
   setAside?: string
-  /** Set while it lingers open with no user (see LINGER_MS). */
+  /** Set while it lingers open with no user (see `lingerMs`). */
   linger?: ReturnType<typeof setTimeout> | undefined
   /** Settles once the last user has closed it. */
   readonly closed: Promise<void>
@@ -232,7 +233,7 @@ const shut = async (file: string, lease: Lease, notice: (line: string) => void):
 }
 
 export const lazyAnalytics = (dir: string, options: AnalyticsOptions): AnalyticsHandle => {
-  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, lingerMs = LINGER_MS, ...catchUp } = options
+  const { onNotice, waitMs = DEFAULT_WAIT_MS, log: source, memoryLimit, lingerMs = 0, ...catchUp } = options
   const memory = memoryLimit !== undefined ? { memoryLimit } : {}
   const notice = onNotice ?? ((l: string) => process.stderr.write(`${l}\n`))
   let located: string | null | undefined

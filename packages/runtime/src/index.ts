@@ -8,6 +8,8 @@
  */
 export { defaultDir, type DownsampledHistory, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
 export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
+/** How long a store's owner (the server) keeps the read model open after its last call: `openTracker({ readModelLingerMs: LINGER_MS })`. */
+export { LINGER_MS } from "./analytics.ts"
 export { downloadArtifacts } from "./download.ts"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
 export {

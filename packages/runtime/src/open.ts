@@ -32,8 +32,9 @@ export interface OpenTrackerOptions {
   readonly readModelMemoryLimit?: string
   /**
    * How long the read model stays open after this process's last analytics call, for the next one
-   * to reuse (default 1000 ms; 0 closes it at once, letting other processes in sooner). Closing the
-   * tracker closes it at once.
+   * to reuse (default 0: closed at once, so other processes get their turn). For a process that owns
+   * the store, such as the server (which passes 1000 ms): other processes asking meanwhile wait.
+   * Closing the tracker closes it at once.
    */
   readonly readModelLingerMs?: number
 }

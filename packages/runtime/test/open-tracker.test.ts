@@ -201,9 +201,9 @@ describe("the read model between calls", () => {
     }
   }
 
-  it("stays open for the next call (LINGER_MS), is let go after it, and at once when the tracker closes or lingering is off", async () => {
+  it("stays open for the next call when asked to linger (LINGER_MS), is let go after it, and at once when the tracker closes or by default", async () => {
     const dir = freshDir()
-    const tracker = await openTracker({ dir, durability: "os" })
+    const tracker = await openTracker({ dir, durability: "os", readModelLingerMs: LINGER_MS })
     await tracker.withRun({ experiment: "e", name: "r" }, async (run) => run.logMetric("m", 1, { step: 0 }))
     await tracker.searchRuns({})
     expect(await free(dir)).toBe(false)
@@ -215,7 +215,7 @@ describe("the read model between calls", () => {
     await tracker.close()
     expect(await free(dir)).toBe(true)
 
-    const eager = await openTracker({ dir, durability: "os", readModelLingerMs: 0 })
+    const eager = await openTracker({ dir, durability: "os" })
     try {
       await eager.searchRuns({})
       expect(await free(dir)).toBe(true)

@@ -7,7 +7,7 @@
  * whether it is allowed is the tracker's.
  */
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server"
-import { openTracker, type Tracker } from "@runledger/runtime"
+import { LINGER_MS, openTracker, type Tracker } from "@runledger/runtime"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
@@ -170,7 +170,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   if (options.dir !== undefined && options.store !== undefined) {
     throw new MlflowError("INVALID_PARAMETER_VALUE", "Pass --dir or --store, not both.")
   }
-  const tracker: Tracker = await openTracker(options.store !== undefined ? { uri: options.store } : options.dir !== undefined ? { dir: options.dir } : {})
+  // The server owns its store: the read model stays open between requests (LINGER_MS) instead of
+  // being opened again for each search.
+  const tracker: Tracker = await openTracker({ ...(options.store !== undefined ? { uri: options.store } : options.dir !== undefined ? { dir: options.dir } : {}), readModelLingerMs: LINGER_MS })
   let server: Server
   try {
     const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
