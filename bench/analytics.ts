@@ -83,6 +83,24 @@ const timeIt = async (reps: number, f: () => Promise<unknown>): Promise<number[]
   return out
 }
 
+/**
+ * A row of milliseconds (lower is better) beside the ceiling's: PASS/MISS against `limitMs` when the
+ * row has a target, "info" when it is context. The note says which way the ratio reads.
+ */
+const msRow = (name: string, ours: ReadonlyArray<number>, ceiling: ReadonlyArray<number>, ceilingName: string, limitMs: number | undefined, target: string, note: string): Row => ({
+  name,
+  figure: median(ours),
+  unit: "ms",
+  ceiling: median(ceiling),
+  ceilingName,
+  ratio: median(ours) / median(ceiling),
+  target,
+  verdict: limitMs === undefined ? "info" : median(ours) < limitMs ? "PASS" : "MISS",
+  samples: ours,
+  ceilingSamples: ceiling,
+  note: `${note}ratio > 1 means slower than the ceiling`
+})
+
 export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
   const SEARCH_RUNS = opts.quick ? 10_000 : 100_000
   const RANK_RUNS = opts.quick ? 1_000 : 10_000
@@ -121,19 +139,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
       const ceiling = await timeIt(opts.quick ? 5 : 20, () => conn.runAndReadAll(handSql))
       conn.closeSync()
       raw.closeSync()
-      rows.push({
-        name: `searchRuns 2 clauses + order, ${SEARCH_RUNS.toLocaleString("en-US")} runs (p50, warm)`,
-        figure: median(ours),
-        unit: "ms",
-        ceiling: median(ceiling),
-        ceilingName: "hand-written join, plain connection",
-        ratio: median(ours) / median(ceiling),
-        target: "p50 < 50 ms",
-        verdict: median(ours) < 50 ? "PASS" : "MISS",
-        samples: ours,
-        ceilingSamples: ceiling,
-        note: `${found.runIds.length} runs on the first page; ratio > 1 means slower than the ceiling`
-      })
+      rows.push(msRow(`searchRuns 2 clauses + order, ${SEARCH_RUNS.toLocaleString("en-US")} runs (p50, warm)`, ours, ceiling, "hand-written join, plain connection", 50, "p50 < 50 ms", `${found.runIds.length} runs on the first page; `))
 
       const model2 = await ReadModel.open({ file })
       try {
@@ -173,58 +179,11 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         )
         c2.closeSync()
         raw2.closeSync()
-        rows.push({
-          name: `rankRuns by min over ${RANK_RUNS.toLocaleString("en-US")} runs x ${RANK_STEPS} steps (+ z-score)`,
-          figure: median(rankMs),
-          unit: "ms",
-          ceiling: median(rankCeil),
-          ceilingName: "bare GROUP BY min() over the same points",
-          ratio: median(rankMs) / median(rankCeil),
-          target: "none (context)",
-          verdict: "info",
-          samples: rankMs,
-          ceilingSamples: rankCeil,
-          note: "ratio > 1 means slower than the ceiling"
-        })
-        rows.push({
-          name: `downsample ${DS_RUNS} runs x ${DS_STEPS.toLocaleString("en-US")} steps to 1000 buckets`,
-          figure: median(dsMs),
-          unit: "ms",
-          ceiling: median(dsCeil),
-          ceilingName: "one aggregate scan of the same points",
-          ratio: median(dsMs) / median(dsCeil),
-          target: "< 200 ms",
-          verdict: median(dsMs) < 200 ? "PASS" : "MISS",
-          samples: dsMs,
-          ceilingSamples: dsCeil,
-          note: `${series.reduce((n, s) => n + s.buckets.length, 0).toLocaleString("en-US")} buckets returned; ratio > 1 means slower than the ceiling`
-        })
-        rows.push({
-          name: `downsample ${DS_RUNS} runs x ${DS_STEPS.toLocaleString("en-US")} steps, ${DS_RUNS} separate calls`,
-          figure: median(sepMs),
-          unit: "ms",
-          ceiling: median(dsCeil),
-          ceilingName: "one aggregate scan of the same points",
-          ratio: median(sepMs) / median(dsCeil),
-          target: "none (context: the bulk call's figure is the row above)",
-          verdict: "info",
-          samples: sepMs,
-          ceilingSamples: dsCeil,
-          note: `the bulk call takes ${(median(dsMs) / median(sepMs)).toFixed(2)}x the time of ${DS_RUNS} separate calls; ratio > 1 means slower than the ceiling`
-        })
-        rows.push({
-          name: `downsample ${DS_RUNS} runs, steps ${range.startStep.toLocaleString("en-US")}-${range.endStep.toLocaleString("en-US")} of ${DS_STEPS.toLocaleString("en-US")}, one bulk call`,
-          figure: median(rangedMs),
-          unit: "ms",
-          ceiling: median(dsCeil),
-          ceilingName: "one aggregate scan of the same points (whole series)",
-          ratio: median(rangedMs) / median(dsCeil),
-          target: "< 200 ms",
-          verdict: median(rangedMs) < 200 ? "PASS" : "MISS",
-          samples: rangedMs,
-          ceilingSamples: dsCeil,
-          note: "the buckets the bounds cut through are read from the points; ratio > 1 means slower than the ceiling"
-        })
+        const steps = DS_STEPS.toLocaleString("en-US")
+        rows.push(msRow(`rankRuns by min over ${RANK_RUNS.toLocaleString("en-US")} runs x ${RANK_STEPS} steps (+ z-score)`, rankMs, rankCeil, "bare GROUP BY min() over the same points", undefined, "none (context)", ""))
+        rows.push(msRow(`downsample ${DS_RUNS} runs x ${steps} steps to 1000 buckets`, dsMs, dsCeil, "one aggregate scan of the same points", 200, "< 200 ms", `${series.reduce((n, s) => n + s.buckets.length, 0).toLocaleString("en-US")} buckets returned; `))
+        rows.push(msRow(`downsample ${DS_RUNS} runs x ${steps} steps, ${DS_RUNS} separate calls`, sepMs, dsCeil, "one aggregate scan of the same points", undefined, "none (context: the bulk call's figure is the row above)", `the bulk call takes ${(median(dsMs) / median(sepMs)).toFixed(2)}x the time of ${DS_RUNS} separate calls; `))
+        rows.push(msRow(`downsample ${DS_RUNS} runs, steps ${range.startStep.toLocaleString("en-US")}-${range.endStep.toLocaleString("en-US")} of ${steps}, one bulk call`, rangedMs, dsCeil, "one aggregate scan of the same points (whole series)", 200, "< 200 ms", "the buckets the bounds cut through are read from the points; "))
       } finally {
         await model2.close().catch(() => {})
       }
