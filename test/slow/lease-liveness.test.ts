@@ -6,10 +6,10 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { cli, freshRoot } from "../packages/cli/test/harness.ts"
-import { openTracker } from "../packages/cli/src/index.ts"
+import { cli, freshRoot } from "../../packages/cli/test/harness.ts"
+import { openTracker } from "../../packages/cli/src/index.ts"
 
-const script = join(import.meta.dirname, "fixtures", "lease-holder.ts")
+const script = join(import.meta.dirname, "..", "fixtures", "lease-holder.ts")
 const TTL = 3000
 const children: ChildProcess[] = []
 afterEach(() => {
