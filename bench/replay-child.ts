@@ -3,9 +3,10 @@
  * JSON line on stdout. Usage: node bench/replay-child.ts <mode> <dir>
  *
  *   projection  FsEventLog.open({ dir }) + readAll(0), every event folded into a LogProjection
- *   raw         the ceiling: sequential fs reads of events.log in 4 MiB chunks, split into lines
- *               (record boundaries found, nothing decoded)
- *   parse       context: like raw, plus JSON.parse of each record's JSON (no checksum, no schema)
+ *   raw         the ceiling: sequential fs reads of events.log in 4 MiB chunks, split into records
+ *               (boundaries found: a text record's LF, a compact record's length; nothing decoded)
+ *   parse       context: like raw, plus JSON.parse of each record's JSON (inflated when a compact
+ *               record holds it deflated; no checksum, no schema)
  *   effect      openTracker({ dir }) + tracker.listRuns() (the Effect path a CLI takes)
  *
  * Module loading is not timed; peak RSS covers the whole process, loading included.
@@ -18,10 +19,13 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs"
 import { join } from "node:path"
+import { recordJson } from "../packages/store-fs/src/frame.ts"
 
 const CHUNK = 4 << 20
 const LF = 10
-const OPEN_BRACE = 0x7b
+/** A compact record's first byte, and its head: that byte and its length twice (frame.ts). */
+const COMPACT = 0x7e
+const COMPACT_HEAD = 9
 
 /** One measurement, printed as a JSON line (the parent reads it; see replay.ts). */
 export interface Result {
@@ -49,7 +53,18 @@ const peak = (): { peakRssKiB: number; maxRssKiB: number } => {
   return { peakRssKiB: maxRssKiB, maxRssKiB }
 }
 
-/** Sequential reads with one reused buffer; calls `line(buf, start, end)` for every complete line. */
+/** Where the record at `at` ends (limit: not all of it is in the buffer yet), in either form. */
+const recordEnd = (buf: Buffer, at: number, limit: number): number => {
+  if (buf[at] !== COMPACT) {
+    const lf = buf.indexOf(LF, at)
+    return lf < 0 || lf >= limit ? -1 : lf + 1
+  }
+  if (limit - at < COMPACT_HEAD) return -1
+  const end = at + COMPACT_HEAD + buf.readUInt32LE(at + 1)
+  return end > limit ? -1 : end
+}
+
+/** Sequential reads with one reused buffer; calls `line(buf, start, end)` for every complete record. */
 const eachLine = (file: string, line: (buf: Buffer, start: number, end: number) => void): { lines: number; bytes: number } => {
   const fd = openSync(file, "r")
   let buf = Buffer.allocUnsafe(CHUNK)
@@ -59,7 +74,7 @@ const eachLine = (file: string, line: (buf: Buffer, start: number, end: number) 
   try {
     for (;;) {
       if (have === buf.length) {
-        // One line longer than the buffer: grow it.
+        // One record longer than the buffer: grow it.
         const bigger = Buffer.allocUnsafe(buf.length * 2)
         buf.copy(bigger, 0, 0, have)
         buf = bigger
@@ -69,12 +84,12 @@ const eachLine = (file: string, line: (buf: Buffer, start: number, end: number) 
       bytes += n
       const limit = have + n
       let at = 0
-      for (;;) {
-        const lf = buf.indexOf(LF, at)
-        if (lf < 0 || lf >= limit) break
-        line(buf, at, lf)
+      while (at < limit) {
+        const end = recordEnd(buf, at, limit)
+        if (end < 0) break
+        line(buf, at, end)
         lines++
-        at = lf + 1
+        at = end
       }
       have = limit - at
       if (have > 0) buf.copy(buf, 0, at, limit)
@@ -105,10 +120,7 @@ const main = async (): Promise<Result> => {
     let points = 0
     const t0 = performance.now()
     const { lines, bytes } = eachLine(file, (buf, start, end) => {
-      // Skip the frame's header fields (checksum, stream, id, ...): the event JSON is the last field
-      // and the only one that contains "{".
-      const json = buf.indexOf(OPEN_BRACE, start)
-      const e = JSON.parse(buf.toString("utf8", json, end)) as { type: string; data: { values?: number[] } }
+      const e = JSON.parse(recordJson(buf, start, end).toString("utf8")) as { type: string; data: { values?: number[] } }
       if (e.type === "MetricsLogged") points += e.data.values!.length
     })
     const ms = performance.now() - t0
