@@ -10,22 +10,20 @@ import { Effect, Option } from "effect"
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { out, outExact, task } from "./common.ts"
-import { jsonFlag } from "./root.ts"
+import { jsonFlag, serverUri } from "./root.ts"
 
 export const sync = Command.make(
   "sync",
   {
     spool: Argument.String("SPOOL").pipe(Argument.withDescription("The spool directory (the remote client names it when it spools: ~/.runledger/spool/<host_port> by default)")),
-    uri: Flag.String("uri").pipe(Flag.withDescription("The server: http(s)://host:port (default: $RUNLEDGER_TRACKING_URI)"), Flag.optional),
     token: Flag.String("token").pipe(Flag.withDescription("The server's token (default: $RUNLEDGER_TOKEN)"), Flag.optional),
     json: jsonFlag
   },
-  ({ spool, uri, token, json }) =>
+  ({ spool, token, json }) =>
     Effect.gen(function*() {
-      const url = Option.getOrUndefined(uri) ?? (process.env.RUNLEDGER_TRACKING_URI || undefined)
-      if (url === undefined || !/^https?:\/\//i.test(url)) {
-        return yield* Effect.fail(invalid("uri", `runledger sync needs the server: --uri http://host:port (or RUNLEDGER_TRACKING_URI)${url !== undefined ? `, not ${JSON.stringify(url)}` : ""}.`))
-      }
+      // The server is the global --uri (or $RUNLEDGER_TRACKING_URI).
+      const url = yield* serverUri
+      if (url === undefined) return yield* Effect.fail(invalid("uri", "runledger sync needs the server: --uri http://host:port (or RUNLEDGER_TRACKING_URI)."))
       const dir = resolve(spool)
       if (!existsSync(dir)) return yield* Effect.fail(invalid("spool", `No spool directory ${dir}.`))
       const secret = Option.getOrUndefined(token) ?? (process.env.RUNLEDGER_TOKEN || undefined)
