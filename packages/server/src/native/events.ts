@@ -179,7 +179,9 @@ export const mountEventRoutes = (app: Hono<any>, store: NativeStore, limit: Midd
   const liveTail = (c: Context, from: number, keep: (e: RecordedEvent) => boolean): Response => {
     const lastId = c.req.header("last-event-id")
     let position = lastId !== undefined && /^\d+$/.test(lastId) ? Number(lastId) : from
-    const gone = AbortSignal.any([shutdown.signal, c.req.raw.signal])
+    // The tail stops when the server closes, the request is aborted, or the response stream is cancelled (the client left).
+    const left = new AbortController()
+    const gone = AbortSignal.any([shutdown.signal, c.req.raw.signal, left.signal])
     const encoder = new TextEncoder()
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -223,6 +225,9 @@ export const mountEventRoutes = (app: Hono<any>, store: NativeStore, limit: Midd
             // already closed by the client
           }
         }
+      },
+      cancel() {
+        left.abort()
       }
     })
     return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } })
