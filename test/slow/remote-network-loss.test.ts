@@ -3,47 +3,12 @@
  * durable in the spool), and everything arrives exactly once when the server is back on the same
  * store and port. Also `runledger sync` of a spool a client left behind. Real server processes.
  */
-import type { ChildProcess } from "node:child_process"
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
-import { createInterface } from "node:readline"
-import { afterEach, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { openTracker, StorageError } from "@runledger/runtime"
-import { cli, freshRoot, startCli } from "../../packages/cli/test/harness.ts"
-
-interface Served {
-  readonly url: string
-  readonly port: number
-  stop(signal?: NodeJS.Signals): Promise<void>
-}
-
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL")
-})
-
-/** `runledger server --dir DIR --port PORT`, resolved once it prints its URL. */
-export const serve = (dir: string, port = 0): Promise<Served> =>
-  new Promise((resolve, reject) => {
-    const child = startCli(["server", "--dir", dir, "--port", String(port)])
-    children.push(child)
-    let stderr = ""
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s))
-    const exited = new Promise<void>((r) => child.once("exit", () => r()))
-    void exited.then(() => reject(new Error(`the server exited before it was ready: ${stderr}`)))
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line)
-      if (m === null) return
-      resolve({
-        url: m[1],
-        port: Number(new URL(m[1]).port),
-        stop: async (signal = "SIGTERM") => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-          await exited
-        }
-      })
-    })
-  })
+import { cli, freshRoot } from "../../packages/cli/test/harness.ts"
+import { serve } from "./remote-harness.ts"
 
 const steps = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i)
 
