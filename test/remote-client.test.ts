@@ -78,6 +78,21 @@ describe.each(targets)("the tracker over %s", (kind, open) => {
     expect((await t.getRun(run.id)).params).toEqual({ p: 1 })
   }))
 
+  it("searches and queries through the same analytics methods", withTracker(async (t) => {
+    const exp = `search-${kind}`
+    for (const acc of [0.2, 0.9, 0.7]) {
+      await t.withRun({ experiment: exp }, async (run) => {
+        await run.logMetric("acc", acc)
+      })
+    }
+    const found = await t.searchRuns({ experiments: [exp], filter: "metrics.acc > 0.5", orderBy: ["metrics.acc DESC"] })
+    expect(found.runs.map((r) => r.metrics.acc)).toEqual([0.9, 0.7])
+    const rows = await t.sql("SELECT count(*)::INTEGER AS n FROM runs WHERE experiment_id = ?", [found.runs[0].experimentId])
+    expect(rows).toEqual([{ n: 3 }])
+    const bad = await t.searchRuns({ filter: "metrics.acc >" }).then(() => undefined, (e: unknown) => e)
+    expect((bad as { _tag?: string })._tag).toBe("FilterParseError")
+  }))
+
   it("registers models, versions, stages and aliases", withTracker(async (t) => {
     const run = await t.startRun({ experiment: `models-${kind}` })
     await run.logBytes(new Uint8Array([1, 2, 3]), "model/weights.bin")

@@ -3,7 +3,7 @@
  * through pushes that randomly fail before sending or lose the server's answer after it appended
  * (so the push sends it again), lands in the store exactly once, in order.
  */
-import { createAdaptorServer } from "@hono/node-server"
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
@@ -16,14 +16,16 @@ import { expect, it } from "vitest"
 import type { NewEvent } from "@runledger/core"
 import { FsArtifactStore, fsArtifactStore, fsEventStore, FsEventLog } from "@runledger/store-fs"
 import { appendBody, pushSpool, send, spoolAppend, Unreachable } from "@runledger/store-http"
-import { mountEventRoutes } from "../packages/server/src/native/events.ts"
+import { eventRoutes } from "../packages/server/src/native/events.ts"
+import { mountRoutes, type NativeContext } from "../packages/server/src/native/route.ts"
 import { newEvent, sameValue } from "../packages/store-conformance/src/arbitraries.ts"
 
 const serveStore = async (dir: string) => {
   const log = await FsEventLog.open({ dir, durability: "os" })
-  const app = new Hono()
+  const app = new Hono<{ Bindings: HttpBindings }>()
   const events = fsEventStore(log)
-  mountEventRoutes(app, { events, artifacts: fsArtifactStore(new FsArtifactStore(dir, false)) }, async (_c, next) => next())
+  const ctx = { tracker: { store: { events, artifacts: fsArtifactStore(new FsArtifactStore(dir, false)) } } } as unknown as NativeContext
+  mountRoutes(app, eventRoutes().routes, ctx)
   const server = createAdaptorServer({ fetch: app.fetch }) as Server
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   return {

@@ -27,8 +27,8 @@ import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
 import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
-import { type EventRoutes, mountEventRoutes, NATIVE_PREFIX, nativeError } from "./native/events.ts"
-import { InvalidInput, NotFound } from "@runledger/core"
+import { eventRoutes, type EventRoutes } from "./native/events.ts"
+import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -163,22 +163,11 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())
 
-  // runledger's native API (API-CONTRACT.md): its errors in its own shape, the body limit included.
-  const nativeLimit = bodyLimit({
-    maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    onError: (c) => {
-      const res = nativeError(c, new InvalidInput({ field: "body", message: `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.` }))
-      res.headers.set("connection", "close")
-      return res
-    }
-  })
-  const events = mountEventRoutes(app, ctx.tracker.store, nativeLimit)
+  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
+  const events = eventRoutes()
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit }, [...NATIVE_ROUTES, ...events.routes])
 
-  app.notFound((c) =>
-    c.req.path.startsWith(`${NATIVE_PREFIX}/`)
-      ? nativeError(c, new NotFound({ kind: "route", id: c.req.path, message: `No endpoint ${c.req.method} ${c.req.path} on this server.` }))
-      : c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404)
-  )
+  app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
   return { app, events }
 }
 

@@ -93,6 +93,14 @@ describe("the native event API", () => {
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes)
   })
 
+  it("is described in the OpenAPI document", async () => {
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> }
+    expect(Object.keys(doc.paths["/api/runledger/events"]).sort()).toEqual(["get", "post"])
+    expect(Object.keys(doc.paths["/api/runledger/blobs/{sha256}"]).sort()).toEqual(["get", "put"])
+    expect(doc.paths["/api/runledger/head"].get).toBeDefined()
+    expect(doc.paths["/api/runledger/streams/{stream}"].get).toBeDefined()
+  })
+
   it("tails the log live over SSE, seeing an append by another process of the store, and resumes after Last-Event-ID", async () => {
     const from = await head()
     const controller = new AbortController()
