@@ -20,7 +20,7 @@
  * handle instead (`handleOf` below), the tracker's own `Run`, so they are decided against the
  * server's copy of the run rather than a fresh read of its stream per request.
  */
-import { Run } from "@runledger/runtime"
+import { MetricColumns, Run } from "@runledger/runtime"
 import { Effect } from "effect"
 import { call, type MlflowContext, run, type RunCommand } from "./context.ts"
 
@@ -79,10 +79,10 @@ const batchCommands = (batch: Batch): RunCommand[] => {
   if (batch.tags && Object.keys(batch.tags).length > 0) commands.push({ _tag: "SetTags", tags: batch.tags })
   const m = batch.metrics ?? []
   if (m.length > 0) {
-    commands.push({
-      _tag: "LogMetrics",
-      batch: { keys: m.map((x) => x.key), values: m.map((x) => x.value), steps: m.map((x) => x.step), timestamps: m.map((x) => x.timestamp) }
-    })
+    // Core's builder, as a run handle's: deciding LogMetrics checks every point it holds.
+    const columns = new MetricColumns(m.length)
+    for (const x of m) columns.push(x.key, x.value, x.step, x.timestamp)
+    commands.push({ _tag: "LogMetrics", batch: columns.finish() })
   }
   return commands
 }
