@@ -27,7 +27,8 @@ import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
 import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
-import { mountNative } from "./native/index.ts"
+import { eventRoutes, type EventRoutes } from "./native/events.ts"
+import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -97,7 +98,7 @@ const jsonFields = async (c: Context): Promise<Fields> => {
 }
 
 /** The Hono app over one open tracker: routes, token, limits. */
-const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }) => {
+const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }): { app: Hono<{ Bindings: HttpBindings }>; events: EventRoutes } => {
   const app = new Hono<{ Bindings: HttpBindings }>()
   const token = options.token
   if (token !== undefined) {
@@ -163,10 +164,11 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   app.delete(`${PROXY}/*`, () => refuseDelete())
 
   // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
-  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
+  const events = eventRoutes()
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit }, [...NATIVE_ROUTES, ...events.routes])
 
   app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
-  return app
+  return { app, events }
 }
 
 /** Open the store, make sure MLflow's Default experiment exists, and listen. */
@@ -181,7 +183,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   try {
     const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
     const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey(), handles: new Map() }
-    const app = makeApp(ctx, options)
+    const { app, events } = makeApp(ctx, options)
     let inflight = 0
     let closing = false
     let drained: (() => void) | undefined
@@ -227,6 +229,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
           // request body is still arriving; so the listener stays up until the requests in flight are
           // done, answering new ones 503 (MLflow's client retries those), and closes after.
           closing = true
+          events.closeTails()
           if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
           // The last responses are still being written (they end their connections: Connection: close);
           // idle keep-alive connections go now, and anything left after 10 s is cut.
