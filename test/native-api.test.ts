@@ -111,7 +111,11 @@ describe("reads", () => {
   it("lists a run's artifacts and serves each with its media type; SVG under a CSP without scripts", async () => {
     const a = seeded.runIds[0]
     const list = (await get(`/api/runledger/runs/${a}/artifacts`)).json.artifacts as Json[]
-    expect(list.map((x) => x.path).sort()).toEqual(["config.json", "notes/readme.txt", "plots/loss.svg"])
+    expect(list.map((x) => x.path).sort()).toEqual(["config.json", "notes/100% done.txt", "notes/readme.txt", "plots/loss.svg"])
+    // The path is percent-decoded once: "%25" is a literal "%", not the start of another escape.
+    const percent = await fetch(url(`/api/runledger/runs/${a}/artifacts/notes/${encodeURIComponent("100% done.txt")}`))
+    expect(percent.status).toBe(200)
+    expect(await percent.text()).toBe("done\n")
     const svg = await fetch(url(`/api/runledger/runs/${a}/artifacts/plots/loss.svg`))
     expect(svg.status).toBe(200)
     expect(svg.headers.get("content-type")).toMatch(/^image\/svg\+xml/)
@@ -167,6 +171,9 @@ describe("analytics", () => {
     expect(mistyped.status).toBe(400)
     expect(mistyped.json.error).toMatchObject({ _tag: "InvalidInput", field: "maxResults" })
     expect(mistyped.json.error.message).toMatch(/maxResults/)
+    const misspelt = await post("/api/runledger/runs/search", { fliter: "params.lr = '0.1'" })
+    expect(misspelt.status).toBe(400)
+    expect(misspelt.json.error).toMatchObject({ _tag: "InvalidInput", field: "fliter" })
     const notAnObject = await post("/api/runledger/runs/compare", [1, 2])
     expect(notAnObject.json.error._tag).toBe("InvalidInput")
     expect(logFiles()).toBe(before)

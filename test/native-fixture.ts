@@ -36,6 +36,8 @@ export const seedStore = async (): Promise<Seeded> => {
       await run.logMetric("train/acc", 0.5 + runIds.length / 10, { step: 0 })
       if (s.name === "a") {
         await run.logText("hello\n", "notes/readme.txt")
+        // A name that is percent-encoded in a URL, with a literal %.
+        await run.logText("done\n", "notes/100% done.txt")
         await run.logJson({ k: 1 }, "config.json")
         await run.logBytes(new TextEncoder().encode(SVG), "plots/loss.svg")
       }

@@ -36,7 +36,7 @@ export interface RawResponse {
 export type QuerySchema = Schema.Struct<Schema.Struct.Fields>
 
 export interface RouteInput<Q, B> {
-  /** The path's `{name}` parameters, percent-decoded. */
+  /** The path's `{name}` parameters, percent-decoded (once). */
   readonly params: Readonly<Record<string, string>>
   readonly query: Q
   readonly body: B
@@ -144,6 +144,16 @@ const fieldOf = (issue: SchemaIssue.Issue, root: string): string => {
 
 /** Decode `input` with `schema`'s JSON codec, or fail with InvalidInput naming the field (`where`: "body" or "query"). */
 export const decodeInput = <S extends Schema.Top>(schema: S, input: unknown, where: "body" | "query"): S["Type"] => {
+  // A body's field the route does not know (a misspelt "fliter") is refused, not ignored: ignored,
+  // it would answer a different question than the one asked. Only the top level: nested values
+  // (events, say) are their Schemas' business. A query's extra parameters (cache busters) pass.
+  if (where === "body" && "fields" in schema && typeof input === "object" && input !== null && !Array.isArray(input)) {
+    const known = schema.fields as Readonly<Record<string, unknown>>
+    const unknown = Object.keys(input).find((k) => !Object.hasOwn(known, k))
+    if (unknown !== undefined) {
+      throw new InvalidInput({ field: unknown, message: `The request's body has a field ${JSON.stringify(unknown)} this route does not take; it takes ${Object.keys(known).join(", ")} (GET /api/openapi.json).` })
+    }
+  }
   try {
     return Schema.decodeUnknownSync(Schema.toCodecJson(schema) as unknown as Schema.Codec<S["Type"], unknown>)(input, { errors: "all", onExcessProperty: "ignore" })
   } catch (e) {
@@ -194,15 +204,9 @@ export const mountRoutes = (app: Hono<{ Bindings: HttpBindings }>, routes: Reado
   for (const r of routes) {
     const handler = async (c: Context): Promise<Response> => {
       try {
+        // Hono has percent-decoded them once already: decoding again would read "%25" as the start of an escape.
         const params: Record<string, string> = {}
-        for (const name of pathParams(r.path)) {
-          const raw = c.req.param(name) ?? ""
-          try {
-            params[name] = decodeURIComponent(raw)
-          } catch {
-            throw new InvalidInput({ field: name, message: `The path's ${name} ${JSON.stringify(raw)} is not valid percent-encoding.` })
-          }
-        }
+        for (const name of pathParams(r.path)) params[name] = c.req.param(name) ?? ""
         const query = r.query === undefined ? {} : decodeInput(r.query, queryFields(c), "query")
         const body = r.body === undefined ? undefined : decodeInput(r.body, await jsonBody(c), "body")
         const out = await r.handle({ params, query, body, request: c.req.raw }, ctx)
