@@ -17,6 +17,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
+import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { execFileSync } from "node:child_process"
 import { randomUUID } from "node:crypto"
@@ -28,6 +29,7 @@ import { BLOCK_LEVELS, ReadModel } from "../packages/readmodel-duckdb/src/index.
 import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
+import { searchInMemory } from "../packages/runtime/src/projection-search.ts"
 import type { TrackerClient } from "../packages/tracker/src/index.ts"
 import { memoryClient } from "../packages/tracker/test/memory-client.ts"
 import {
@@ -340,6 +342,145 @@ describe("searchRuns", () => {
         await expect(tracker.searchRuns({ maxResults })).rejects.toThrow(/maxResults must be a whole number from 1 to 50000/)
       }
     })
+  })
+})
+
+// -- searchRuns in memory (small stores, asOf) -------------------------------------------------------
+
+/** Resumes after a population: a run goes on from a step, logs again and ends (its latest metrics are then stale keys). */
+const resumesArb = fc.array(
+  fc.record({
+    run: fc.nat(8),
+    fromStep: fc.nat(4),
+    points: fc.array(fc.record({ key: runKey, value: metricValue, step: fc.nat(4), timestamp: fc.integer({ min: 1003, max: 1004 }) }), { maxLength: 3 })
+  }),
+  { maxLength: 3 }
+)
+
+const resumeSome = async (tracker: TrackerClient, resumes: ReadonlyArray<{ run: number; fromStep: number; points: ReadonlyArray<{ key: string; value: number; step: number; timestamp: number }> }>) => {
+  const runs = await tracker.listRuns({ viewType: "all" })
+  for (const r of resumes) {
+    if (runs.length === 0) return
+    const run = await tracker.resumeRun(runs[r.run % runs.length].id, { fromStep: r.fromStep }).catch(() => undefined)
+    if (run === undefined) continue // a deleted run, or one of a deleted experiment, refuses
+    for (const p of r.points) void run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
+    await run.end()
+  }
+}
+
+describe("searchRuns in memory (small stores, asOf)", () => {
+  it("the projection's pages and page tokens are the read model's, for random stores (resumes included), filters, orders and pages", async () => {
+    await fc.assert(
+      fc.asyncProperty(populationArb, resumesArb, fc.array(queryArb, { minLength: 1, maxLength: 5 }), async (pop, resumes, queries) => {
+        const { tracker, analytics, close } = await memoryAnalytics(pop)
+        try {
+          await resumeSome(tracker, resumes)
+          const experiments = await tracker.listExperiments({ viewType: "all" })
+          for (const q of queries) {
+            const experimentIds = q.scope.flatMap((i) => experiments.filter((e) => e.name === EXPERIMENTS[i]).map((e) => e.id))
+            const options = { filter: q.filter, orderBy: q.orderBy, viewType: q.viewType, maxResults: q.pageSize, ...(experimentIds.length > 0 ? { experimentIds } : {}) }
+            const what = `filter ${q.filter} order_by ${JSON.stringify(q.orderBy)} ${q.viewType} scope ${q.scope.join(",")}`
+            // Page by page, each path following its own tokens, and the tokens equal.
+            let token: string | undefined
+            for (let pages = 0; pages < 20; pages++) {
+              const paged = { ...options, ...(token ? { pageToken: token } : {}) }
+              const byModel = await analytics.searchRunIds(paged)
+              expect(await searchInMemory(tracker.effect, paged, undefined), what).toEqual(byModel)
+              if (byModel.nextPageToken === null) break
+              token = byModel.nextPageToken
+            }
+          }
+        } finally {
+          await close()
+        }
+      }),
+      { numRuns: Number(process.env.ANALYTICS_RUNS ?? 25) }
+    )
+  })
+
+  it("as of a log position: the read model of the log up to there gives the same pages", async () => {
+    await fc.assert(
+      fc.asyncProperty(populationArb, resumesArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.array(queryArb, { minLength: 1, maxLength: 3 }), async (pop, resumes, cut, queries) => {
+        const { tracker, store } = await memoryClient()
+        await logPopulation(tracker, pop)
+        await resumeSome(tracker, resumes)
+        const events = await Effect.runPromise(Stream.runCollect(store.readAll(0)))
+        const position = Math.floor(cut * events.length)
+        const model = await ReadModel.open({ file: ":memory:", threads: 1 })
+        try {
+          const prefix = new Analytics(model, (async function*() {
+            if (position > 0) yield events.slice(0, position)
+          })())
+          const experiments = await tracker.listExperiments({ viewType: "all" })
+          for (const q of queries) {
+            const experimentIds = q.scope.flatMap((i) => experiments.filter((e) => e.name === EXPERIMENTS[i]).map((e) => e.id))
+            const options = { filter: q.filter, orderBy: q.orderBy, viewType: q.viewType, ...(experimentIds.length > 0 ? { experimentIds } : {}) }
+            expect(await searchInMemory(tracker.effect, options, { position }), `${q.filter} at ${position} of ${events.length}`).toEqual(await prefix.searchRunIds(options))
+          }
+        } finally {
+          await model.close()
+          await tracker.close()
+        }
+      }),
+      { numRuns: Number(process.env.ANALYTICS_RUNS ?? 25) }
+    )
+  })
+
+  it("a search as of an earlier position or time does not see later runs, metrics or tags", async () => {
+    const tracker = await freshTracker()
+    const early = await tracker.startRun({ experiment: "asof", name: "early" })
+    await early.logParams({ lr: 0.1 })
+    early.logMetric("acc", 0.5, { step: 0 })
+    await early.end()
+    const then = await tracker.streamEvents(`run-${early.id}`)
+    const position = then[then.length - 1].position
+    const time = then[then.length - 1].at
+    // Later: a run, a better metric and a tag on the early run.
+    await new Promise((r) => setTimeout(r, 5))
+    const late = await tracker.startRun({ experiment: "asof", name: "late" })
+    late.logMetric("acc", 0.9, { step: 0 })
+    await late.end()
+    const resumed = await tracker.resumeRun(early.id, { fromStep: 1 })
+    resumed.logMetric("acc", 0.95, { step: 1 })
+    await resumed.setTag("note", "later")
+    await resumed.end()
+    const names = async (o: Parameters<Tracker["searchRuns"]>[0]) => (await tracker.searchRuns({ orderBy: "attributes.run_name", ...o })).runs.map((r) => r.name)
+    expect(await names({})).toEqual(["early", "late"])
+    expect(await names({ filter: "metrics.acc > 0.9" })).toEqual(["early"])
+    expect(await names({ filter: "tags.note = 'later'" })).toEqual(["early"])
+    for (const asOf of [{ position }, { time }]) {
+      expect(await names({ asOf })).toEqual(["early"])
+      expect(await names({ asOf, filter: "metrics.acc > 0.9" })).toEqual([])
+      expect(await names({ asOf, filter: "metrics.acc = 0.5" })).toEqual(["early"])
+      expect(await names({ asOf, filter: "tags.note = 'later'" })).toEqual([])
+      // The runs come back as they were then.
+      const [run] = (await tracker.searchRuns({ asOf })).runs
+      expect(run.metrics).toEqual({ acc: 0.5 })
+      expect(run.tags).not.toHaveProperty("note")
+    }
+    await expect(tracker.searchRuns({ asOf: { position: -1 } })).rejects.toThrow(/as-of position or time must be a number >= 0/)
+  })
+
+  it("a resume's set-aside keys are searched by their effective values, now and as of a position", async () => {
+    const tracker = await freshTracker()
+    const run = await tracker.startRun({ experiment: "resumed", name: "r" })
+    run.logMetric("acc", 0.5, { step: 0 })
+    run.logMetric("acc", 0.7, { step: 2 })
+    await run.end()
+    // Resumed from step 1: step 2's 0.7 is superseded, so the latest acc is step 0's 0.5 again.
+    const resumed = await tracker.resumeRun(run.id, { fromStep: 1 })
+    await resumed.flush()
+    const head = await tracker.streamEvents(`run-${run.id}`)
+    const position = head[head.length - 1].position
+    resumed.logMetric("loss", 1, { step: 1 })
+    await resumed.end()
+    for (const asOf of [undefined, { position }]) {
+      const found = async (filter: string) => (await tracker.searchRuns({ filter, ...(asOf ? { asOf } : {}) })).runs.map((r) => r.name)
+      expect(await found("metrics.acc = 0.5")).toEqual(["r"])
+      expect(await found("metrics.acc = 0.7")).toEqual([])
+    }
+    // The read model agrees (one DuckDB query, through sql).
+    expect(await tracker.sql("SELECT value FROM latest_metrics WHERE key = 'acc'")).toEqual([{ value: 0.5 }])
   })
 })
 

@@ -6,7 +6,7 @@
 import { type Durability, type Recovery } from "@runledger/store-fs"
 import { checkHistoryRequest, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison, type MetricBucket, type RankedRun, type RankRunsOptions, type ReadOnlyOptions, type RowSink, type RunComparison, type SearchRunsOptions, type SqlParam, type SqlRow, type StepRange } from "@runledger/readmodel-duckdb"
 import { ArtifactStore, EventStore, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
-import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
+import { type AsOf, makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
@@ -14,6 +14,7 @@ import { downloadArtifacts } from "./download.ts"
 import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
+import { IN_MEMORY_MAX_EVENTS, searchInMemory } from "./projection-search.ts"
 import { directoryStore, type OpenedStore, openStore, parseStoreUri, type StoreLocation } from "./store.ts"
 
 export interface OpenTrackerOptions {
@@ -122,8 +123,10 @@ export interface Tracker extends TrackerClient {
 }
 
 export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> {
-  /** Experiment names or ids; default all. */
+  /** Experiment names or ids (as named now); default all. */
   readonly experiments?: ReadonlyArray<string>
+  /** Search the store as it was at a log position or time: later runs, metrics and tags are not seen. */
+  readonly asOf?: AsOf
 }
 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
@@ -162,9 +165,13 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   return Object.assign(client, {
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async searchRuns(o: SearchOptions) {
-      const scope = await scoped(o)
-      const found = await analytics.use((a) => a.searchRunIds(scope))
-      return { runs: await client.getRuns(found.runIds), nextPageToken: found.nextPageToken }
+      const { asOf, ...rest } = o
+      const scope = await scoped(rest)
+      // A small store, or a past moment, is searched in memory (projection-search.ts says why).
+      const found = asOf !== undefined || (await store.reader.head()) <= IN_MEMORY_MAX_EVENTS
+        ? await searchInMemory(client.effect, scope, asOf)
+        : await analytics.use((a) => a.searchRunIds(scope))
+      return { runs: await client.getRuns(found.runIds, asOf === undefined ? {} : { asOf }), nextPageToken: found.nextPageToken }
     },
     compareRuns: (ids: ReadonlyArray<string>) => analytics.use((a) => a.compareRuns(ids)),
     rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => {

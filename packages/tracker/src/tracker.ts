@@ -201,7 +201,8 @@ export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunSt
 const isCut = (asOf: AsOf | undefined) =>
   asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
 
-const checkAsOf = (asOf: AsOf | undefined) => {
+/** Why an as-of moment is refused (not a number >= 0), or undefined. */
+export const checkAsOf = (asOf: AsOf | undefined) => {
   if (asOf === undefined) return undefined
   const n = "position" in asOf ? asOf.position : asOf.time
   return Number.isFinite(n) && n >= 0 ? undefined : invalid("asOf", `An as-of position or time must be a number >= 0, not ${String(n)}.`)
