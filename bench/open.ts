@@ -92,6 +92,16 @@ export const cachedStore = async (runs: number, points: number, log: (line: stri
   } else log(`open: reusing the store in ${dir}`)
   const { runId } = JSON.parse(readFileSync(marker, "utf8")) as { runId: string }
   const store = join(dir, "store")
+  // A cached store's snapshot may be of an older layout (ignored on open): a writer's repair writes it anew.
+  const index = await FsEventLog.open({ dir: store })
+  try {
+    if (index.snapshot.records === 0) {
+      log(`  its index snapshot was not used (${index.snapshot.ignored ?? "none"}): writing it again`)
+      await index.writeSnapshot()
+    }
+  } finally {
+    await index.close()
+  }
   const snapshot = join(store, "snapshots", "index.bin")
   return { dir: store, runId, runs, logBytes: statSync(join(store, "events.log")).size, snapshotBytes: existsSync(snapshot) ? statSync(snapshot).size : 0 }
 }
