@@ -4,7 +4,7 @@
  * process, and exit hooks that end the runs left open.
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
-import { checkHistoryRequest, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison, type MetricBucket, type RankedRun, type RankRunsOptions, type ReadOnlyOptions, type RowSink, type RunComparison, type SearchRunsOptions, type SqlParam, type SqlRow, type StepRange } from "@runledger/readmodel-duckdb"
+import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow, StepRange } from "@runledger/readmodel-duckdb"
 import { ArtifactStore, EventStore, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
 import { type AsOf, makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
@@ -185,6 +185,8 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     },
     async downsampledHistories(runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) {
       // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
+      // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
+      const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
       checkHistoryRequest(runIds, o.maxPoints, o)
       await client.getRuns(runIds)
       const series = await analytics.use((a) => a.metricHistories(runIds, key, o.maxPoints, o))

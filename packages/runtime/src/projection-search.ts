@@ -13,7 +13,8 @@
  * for a search in the past (`asOf`), which only a fold of the log up to then can answer.
  */
 import type { LogProjection, RunState } from "@runledger/core"
-import { compileSearch, type SearchRunsOptions } from "@runledger/readmodel-duckdb"
+// The search entry alone: the package's main one loads DuckDB, which a small store's search never needs.
+import { compileSearch, type SearchRunsOptions } from "@runledger/readmodel-duckdb/search"
 import { type RunView as SearchView, toComparator, toPredicate } from "@runledger/search-syntax"
 import { type AsOf, checkAsOf, type TrackerShape } from "@runledger/tracker"
 import { Effect } from "effect"

@@ -224,3 +224,34 @@ describe("the read model between calls", () => {
     }
   })
 })
+
+describe.runIf(process.platform === "linux")("DuckDB is loaded by the first analytics call, not with the store", () => {
+  it("opening, getRun and a small store's searchRuns leave DuckDB's library unloaded; sql() loads it", async () => {
+    const dir = freshDir()
+    const script = `
+      import { readFileSync } from "node:fs"
+      const duckdb = () => /duckdb/i.test(readFileSync("/proc/self/maps", "utf8"))
+      const { openTracker } = await import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href)})
+      const tracker = await openTracker({ dir: ${JSON.stringify(dir)} })
+      const run = await tracker.startRun({ experiment: "e", name: "r" })
+      run.logMetric("loss", 0.5, { step: 0 })
+      await run.end()
+      await tracker.getRun(run.id)
+      const found = await tracker.searchRuns({ filter: "metrics.loss < 1" })
+      const before = duckdb()
+      await tracker.sql("SELECT count(*) AS n FROM runs")
+      console.log(JSON.stringify({ found: found.runs.length, before, after: duckdb() }))
+      await tracker.close()
+    `
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+      child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+      child.on("error", reject)
+      child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the script failed (exit ${code}): ${stderr}`))))
+    })
+    expect(JSON.parse(out.trim())).toEqual({ found: 1, before: false, after: true })
+  })
+})
