@@ -92,11 +92,11 @@ export const cachedStore = async (runs: number, points: number, log: (line: stri
   } else log(`open: reusing the store in ${dir}`)
   const { runId } = JSON.parse(readFileSync(marker, "utf8")) as { runId: string }
   const store = join(dir, "store")
-  // A cached store's snapshot may be of an older layout (ignored on open): a writer's repair writes it anew.
+  // A cached store's snapshot may be of an older layout (ignored on open): written anew, as a writer's repair does.
   const index = await FsEventLog.open({ dir: store })
   try {
-    if (index.snapshot.records === 0) {
-      log(`  its index snapshot was not used (${index.snapshot.ignored ?? "none"}): writing it again`)
+    if (index.snapshot.ignored !== null) {
+      log(`  ${index.snapshot.ignored}: writing it again`)
       await index.writeSnapshot()
     }
   } finally {

@@ -459,6 +459,14 @@ describe("searchRuns in memory (small stores, asOf)", () => {
       expect(run.tags).not.toHaveProperty("note")
     }
     await expect(tracker.searchRuns({ asOf: { position: -1 } })).rejects.toThrow(/as-of position or time must be a number >= 0/)
+    // A page token belongs to its moment: it goes on in the same past, and is refused now or at another moment.
+    const first = await tracker.searchRuns({ asOf: { position: position + 100 }, maxResults: 1, orderBy: "attributes.run_name" })
+    expect(first.runs.map((r) => r.name)).toEqual(["early"])
+    const pageToken = first.nextPageToken!
+    expect((await tracker.searchRuns({ asOf: { position: position + 100 }, maxResults: 1, orderBy: "attributes.run_name", pageToken })).runs.map((r) => r.name)).toEqual(["late"])
+    for (const other of [{}, { asOf: { position: position + 99 } }, { asOf: { time: position + 100 } }]) {
+      await expect(tracker.searchRuns({ ...other, maxResults: 1, orderBy: "attributes.run_name", pageToken })).rejects.toMatchObject({ reason: "QueryMismatch" })
+    }
   })
 
   it("a resume's set-aside keys are searched by their effective values, now and as of a position", async () => {

@@ -48,6 +48,9 @@ const searchView = (s: RunState): SearchView => {
   return view
 }
 
+/** What a past search's page tokens carry besides the query: its moment (a live search: nothing, as the read model's). */
+const momentOf = (asOf: AsOf | undefined): string | undefined => (asOf === undefined ? undefined : "position" in asOf ? `as of position ${asOf.position}` : `as of time ${asOf.time}`)
+
 /**
  * One page of run ids from a projection, exactly as the read model's searchRunIds gives it.
  * `effective`: the latest metrics of runs a resume set keys of aside (see the tracker's
@@ -56,9 +59,10 @@ const searchView = (s: RunState): SearchView => {
 export const searchProjection = (
   p: LogProjection,
   options: SearchRunsOptions,
-  effective: ReadonlyMap<string, Readonly<Record<string, number>>> = new Map()
+  effective: ReadonlyMap<string, Readonly<Record<string, number>>> = new Map(),
+  asOf?: AsOf
 ): { runIds: string[]; nextPageToken: string | null } => {
-  const compiled = compileSearch(options)
+  const compiled = compileSearch(options, momentOf(asOf))
   const keep = toPredicate(compiled.filter)
   const matched: SearchView[] = []
   for (const s of inScope(p, options)) {
@@ -99,7 +103,7 @@ function* inScope(p: LogProjection, options: SearchRunsOptions): Generator<RunSt
  */
 export const searchInMemory = async (tracker: TrackerShape, options: SearchRunsOptions, asOf: AsOf | undefined): Promise<{ runIds: string[]; nextPageToken: string | null }> => {
   // Checked before the log is folded: a bad filter, order_by, page token or as-of costs nothing.
-  compileSearch(options)
+  compileSearch(options, momentOf(asOf))
   const bad = checkAsOf(asOf)
   if (bad !== undefined) throw bad
   const read = asOf === undefined ? {} : { asOf }
@@ -108,5 +112,5 @@ export const searchInMemory = async (tracker: TrackerShape, options: SearchRunsO
   for (const s of inScope(p, options)) if (s.staleKeys.size > 0) stale.push(s.id)
   const effective = new Map<string, Readonly<Record<string, number>>>()
   if (stale.length > 0) for (const r of await Effect.runPromise(tracker.getRuns(stale, read))) effective.set(r.id, r.metrics)
-  return searchProjection(p, options, effective)
+  return searchProjection(p, options, effective, asOf)
 }
