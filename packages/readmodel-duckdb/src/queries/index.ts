@@ -5,4 +5,4 @@ export { checkHistoryRequest, type DownsampledSeries, MAX_HISTORY_RUNS, type Met
 export type { Goal, Normalization, RankedRun, RankRunsOptions } from "./rank.ts"
 export type { RunScope, ViewType } from "./scope.ts"
 export type { ScoreBy } from "./score.ts"
-export { compileSearch, DEFAULT_MAX_RESULTS, MAX_MAX_RESULTS, type SearchRunsOptions } from "./search.ts"
+export { DEFAULT_MAX_RESULTS, MAX_MAX_RESULTS, type SearchRunsOptions } from "./search.ts"
