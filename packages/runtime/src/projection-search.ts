@@ -92,7 +92,7 @@ function* inScope(p: LogProjection, options: SearchRunsOptions): Generator<RunSt
     const e = p.experiments.byId.get(s.experimentId)
     if (e === undefined) continue
     const live = !s.deleted && e.lifecycle === "active"
-    if (viewType === "all" || (viewType === "active") === live) yield s
+    if (viewType === "active" ? live : viewType === "deleted" ? !live : true) yield s
   }
 }
 
