@@ -2,7 +2,7 @@
  * searchRuns answered from the tracker's in-memory projection instead of the DuckDB read model:
  * the same filter, order_by and page tokens (search-syntax's predicate and comparator agree with
  * their SQL compilation, and the page is compiled by the read model's own `compileSearch`), so
- * the two give identical pages, tokens included (test/search-paths.test.ts).
+ * the two give identical pages, tokens included (test/analytics.test.ts, "searchRuns in memory").
  *
  * Why: on a small store most of a search's time is DuckDB's own (about 3 ms a query, and opening
  * the file per call unless the read model lingers), while filtering a few hundred runs in memory
@@ -42,7 +42,7 @@ const searchView = (s: RunState): SearchView => {
   if (cached !== undefined && cached.version === s.version) return cached.view
   const metrics: Record<string, number> = {}
   for (const [k, m] of s.latest) metrics[k] = m.value
-  // params and tags are the state's own records: read at once, never kept past this call's scan.
+  // params and tags are the state's own records, not copies: every event gives the state a new version, and so a new view.
   const view: SearchView = { id: s.id, experimentId: s.experimentId, name: s.name, status: s.status, startTime: s.startTime, endTime: s.endTime, params: s.params, tags: s.tags, metrics }
   views.set(s, { version: s.version, view })
   return view
