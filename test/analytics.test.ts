@@ -17,6 +17,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
+import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { execFileSync } from "node:child_process"
 import { randomUUID } from "node:crypto"
@@ -28,6 +29,7 @@ import { BLOCK_LEVELS, ReadModel } from "../packages/readmodel-duckdb/src/index.
 import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
+import { searchInMemory } from "../packages/runtime/src/projection-search.ts"
 import type { TrackerClient } from "../packages/tracker/src/index.ts"
 import { memoryClient } from "../packages/tracker/test/memory-client.ts"
 import {
@@ -340,6 +342,156 @@ describe("searchRuns", () => {
         await expect(tracker.searchRuns({ maxResults })).rejects.toThrow(/maxResults must be a whole number from 1 to 50000/)
       }
     })
+  })
+})
+
+// -- searchRuns in memory (small stores, asOf) -------------------------------------------------------
+
+/** Resumes after a population: a run goes on from a step, logs again and ends (its latest metrics are then stale keys). */
+const resumesArb = fc.array(
+  fc.record({
+    run: fc.nat(8),
+    fromStep: fc.nat(4),
+    points: fc.array(fc.record({ key: runKey, value: metricValue, step: fc.nat(4), timestamp: fc.integer({ min: 1003, max: 1004 }) }), { maxLength: 3 })
+  }),
+  { maxLength: 3 }
+)
+
+const resumeSome = async (tracker: TrackerClient, resumes: ReadonlyArray<{ run: number; fromStep: number; points: ReadonlyArray<{ key: string; value: number; step: number; timestamp: number }> }>) => {
+  const runs = await tracker.listRuns({ viewType: "all" })
+  for (const r of resumes) {
+    if (runs.length === 0) return
+    const run = await tracker.resumeRun(runs[r.run % runs.length].id, { fromStep: r.fromStep }).catch(() => undefined)
+    if (run === undefined) continue // a deleted run, or one of a deleted experiment, refuses
+    for (const p of r.points) void run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
+    await run.end()
+  }
+}
+
+describe("searchRuns in memory (small stores, asOf)", () => {
+  it("the projection's pages and page tokens are the read model's, for random stores (resumes included), filters, orders and pages", async () => {
+    await fc.assert(
+      fc.asyncProperty(populationArb, resumesArb, fc.array(queryArb, { minLength: 1, maxLength: 5 }), async (pop, resumes, queries) => {
+        const { tracker, analytics, close } = await memoryAnalytics(pop)
+        try {
+          await resumeSome(tracker, resumes)
+          const experiments = await tracker.listExperiments({ viewType: "all" })
+          for (const q of queries) {
+            const experimentIds = q.scope.flatMap((i) => experiments.filter((e) => e.name === EXPERIMENTS[i]).map((e) => e.id))
+            const options = { filter: q.filter, orderBy: q.orderBy, viewType: q.viewType, maxResults: q.pageSize, ...(experimentIds.length > 0 ? { experimentIds } : {}) }
+            const what = `filter ${q.filter} order_by ${JSON.stringify(q.orderBy)} ${q.viewType} scope ${q.scope.join(",")}`
+            // Page by page, each path following its own tokens, and the tokens equal.
+            let token: string | undefined
+            for (let pages = 0; pages < 20; pages++) {
+              const paged = { ...options, ...(token ? { pageToken: token } : {}) }
+              const byModel = await analytics.searchRunIds(paged)
+              expect(await searchInMemory(tracker.effect, paged, undefined), what).toEqual(byModel)
+              if (byModel.nextPageToken === null) break
+              token = byModel.nextPageToken
+            }
+          }
+        } finally {
+          await close()
+        }
+      }),
+      { numRuns: Number(process.env.ANALYTICS_RUNS ?? 25) }
+    )
+  })
+
+  it("as of a log position: the read model of the log up to there gives the same pages", async () => {
+    await fc.assert(
+      fc.asyncProperty(populationArb, resumesArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.array(queryArb, { minLength: 1, maxLength: 3 }), async (pop, resumes, cut, queries) => {
+        const { tracker, store } = await memoryClient()
+        await logPopulation(tracker, pop)
+        await resumeSome(tracker, resumes)
+        const events = await Effect.runPromise(Stream.runCollect(store.readAll(0)))
+        const position = Math.floor(cut * events.length)
+        const model = await ReadModel.open({ file: ":memory:", threads: 1 })
+        try {
+          const prefix = new Analytics(model, (async function*() {
+            if (position > 0) yield events.slice(0, position)
+          })())
+          const experiments = await tracker.listExperiments({ viewType: "all" })
+          for (const q of queries) {
+            const experimentIds = q.scope.flatMap((i) => experiments.filter((e) => e.name === EXPERIMENTS[i]).map((e) => e.id))
+            const options = { filter: q.filter, orderBy: q.orderBy, viewType: q.viewType, ...(experimentIds.length > 0 ? { experimentIds } : {}) }
+            expect(await searchInMemory(tracker.effect, options, { position }), `${q.filter} at ${position} of ${events.length}`).toEqual(await prefix.searchRunIds(options))
+          }
+        } finally {
+          await model.close()
+          await tracker.close()
+        }
+      }),
+      { numRuns: Number(process.env.ANALYTICS_RUNS ?? 25) }
+    )
+  })
+
+  it("a search as of an earlier position or time does not see later runs, metrics or tags", async () => {
+    const tracker = await freshTracker()
+    const early = await tracker.startRun({ experiment: "asof", name: "early" })
+    await early.logParams({ lr: 0.1 })
+    early.logMetric("acc", 0.5, { step: 0 })
+    await early.end()
+    const then = await tracker.streamEvents(`run-${early.id}`)
+    const position = then[then.length - 1].position
+    const time = then[then.length - 1].at
+    // A moment past the log's end: what the log holds at the time of each search (a fold kept from one is not reused once the log grows).
+    expect((await tracker.searchRuns({ asOf: { position: position + 100 } })).runs.map((r) => r.name)).toEqual(["early"])
+    // Later: a run, a better metric and a tag on the early run.
+    await new Promise((r) => setTimeout(r, 5))
+    const late = await tracker.startRun({ experiment: "asof", name: "late" })
+    late.logMetric("acc", 0.9, { step: 0 })
+    await late.end()
+    const resumed = await tracker.resumeRun(early.id, { fromStep: 1 })
+    resumed.logMetric("acc", 0.95, { step: 1 })
+    await resumed.setTag("note", "later")
+    await resumed.end()
+    const names = async (o: Parameters<Tracker["searchRuns"]>[0]) => (await tracker.searchRuns({ orderBy: "attributes.run_name", ...o })).runs.map((r) => r.name)
+    expect(await names({ asOf: { position: position + 100 } })).toEqual(["early", "late"])
+    expect(await names({})).toEqual(["early", "late"])
+    expect(await names({ filter: "metrics.acc > 0.9" })).toEqual(["early"])
+    expect(await names({ filter: "tags.note = 'later'" })).toEqual(["early"])
+    for (const asOf of [{ position }, { time }]) {
+      expect(await names({ asOf })).toEqual(["early"])
+      expect(await names({ asOf, filter: "metrics.acc > 0.9" })).toEqual([])
+      expect(await names({ asOf, filter: "metrics.acc = 0.5" })).toEqual(["early"])
+      expect(await names({ asOf, filter: "tags.note = 'later'" })).toEqual([])
+      // The runs come back as they were then.
+      const [run] = (await tracker.searchRuns({ asOf })).runs
+      expect(run.metrics).toEqual({ acc: 0.5 })
+      expect(run.tags).not.toHaveProperty("note")
+    }
+    await expect(tracker.searchRuns({ asOf: { position: -1 } })).rejects.toThrow(/as-of position or time must be a number >= 0/)
+    // A page token belongs to its moment: it goes on in the same past, and is refused now or at another moment.
+    const first = await tracker.searchRuns({ asOf: { position: position + 100 }, maxResults: 1, orderBy: "attributes.run_name" })
+    expect(first.runs.map((r) => r.name)).toEqual(["early"])
+    const pageToken = first.nextPageToken!
+    expect((await tracker.searchRuns({ asOf: { position: position + 100 }, maxResults: 1, orderBy: "attributes.run_name", pageToken })).runs.map((r) => r.name)).toEqual(["late"])
+    for (const other of [{}, { asOf: { position: position + 99 } }, { asOf: { time: position + 100 } }]) {
+      await expect(tracker.searchRuns({ ...other, maxResults: 1, orderBy: "attributes.run_name", pageToken })).rejects.toMatchObject({ reason: "QueryMismatch" })
+    }
+  })
+
+  it("a resume's set-aside keys are searched by their effective values, now and as of a position", async () => {
+    const tracker = await freshTracker()
+    const run = await tracker.startRun({ experiment: "resumed", name: "r" })
+    run.logMetric("acc", 0.5, { step: 0 })
+    run.logMetric("acc", 0.7, { step: 2 })
+    await run.end()
+    // Resumed from step 1: step 2's 0.7 is superseded, so the latest acc is step 0's 0.5 again.
+    const resumed = await tracker.resumeRun(run.id, { fromStep: 1 })
+    await resumed.flush()
+    const head = await tracker.streamEvents(`run-${run.id}`)
+    const position = head[head.length - 1].position
+    resumed.logMetric("loss", 1, { step: 1 })
+    await resumed.end()
+    for (const asOf of [undefined, { position }]) {
+      const found = async (filter: string) => (await tracker.searchRuns({ filter, ...(asOf ? { asOf } : {}) })).runs.map((r) => r.name)
+      expect(await found("metrics.acc = 0.5")).toEqual(["r"])
+      expect(await found("metrics.acc = 0.7")).toEqual([])
+    }
+    // The read model agrees (one DuckDB query, through sql).
+    expect(await tracker.sql("SELECT value FROM latest_metrics WHERE key = 'acc'")).toEqual([{ value: 0.5 }])
   })
 })
 
@@ -1268,6 +1420,8 @@ describe("the read model catches up", () => {
     expect((await tracker.downsampledHistory(second.id, "loss", { maxPoints: 10 })).map((b) => b.value)).toEqual([0.5, 3])
     await tracker.deleteRun(first.id)
     expect((await tracker.searchRuns({})).runs.map((r) => r.name)).toEqual(["second"])
+    // (A small store's search is answered in memory: a question to the read model catches it up.)
+    expect(await tracker.sql("SELECT run_name FROM runs WHERE lifecycle = 'active'")).toEqual([{ run_name: "second" }])
 
     const progress: Array<[number, number | undefined]> = []
     const caught = await tracker.catchUpReadModel({ onProgress: (p, head) => progress.push([p, head]) })
@@ -1327,7 +1481,7 @@ describe("a damaged or foreign read model is set aside and rebuilt, saying so", 
       await run.logMetric("loss", i, { step: 0 })
       await run.end()
     }
-    expect((await tracker.searchRuns({})).runs).toHaveLength(3)
+    expect((await tracker.catchUpReadModel()).position).toBeGreaterThan(0)
     await tracker.close()
     return dir
   }
@@ -1363,17 +1517,19 @@ describe("a damaged or foreign read model is set aside and rebuilt, saying so", 
   const asideNotice = (file: string, why: string) =>
     new RegExp(`^runledger: The read model ${file.replaceAll(".", "\\.")} ${why}\\. Set it aside as ${file.replaceAll(".", "\\.")}\\.broken-[0-9TZ.-]+; rebuilding the read model from the log\\.\\n$`)
 
-  it.each(damages)("%s: the next search and the next rebuild each set it aside, rebuild it and answer", async (_, damage) => {
+  // A ranking, not a search: a small store's search is answered in memory, without the read model.
+  const rank = (t: Tracker) => t.rankRuns({ metric: "loss", goal: "min" }).then((r) => r.length)
+  it.each(damages)("%s: the next analytics call and the next rebuild each set it aside, rebuild it and answer", async (_, damage) => {
     const dir = await storeWithModel("d")
     const file = join(dir, "readmodel.duckdb")
-    for (const act of [(t: Tracker) => t.searchRuns({}).then((r) => r.runs.length), (t: Tracker) => t.rebuildReadModel().then(() => t.searchRuns({})).then((r) => r.runs.length)]) {
+    for (const act of [rank, (t: Tracker) => t.rebuildReadModel().then(() => rank(t))]) {
       damage(file)
       const tracker = await freshTracker(dir)
       let found = 0
       expect(await stderrOf(async () => (found = await act(tracker)))).toMatch(asideNotice(file, "is damaged: .+"))
       expect(found).toBe(3)
       // Said once: the rebuilt file serves the next question.
-      expect(await stderrOf(() => tracker.searchRuns({}))).toBe("")
+      expect(await stderrOf(() => rank(tracker))).toBe("")
       await tracker.close()
     }
     const aside = readdirSync(dir).filter((f) => f.startsWith("readmodel.duckdb.broken-"))
@@ -1386,7 +1542,7 @@ describe("a damaged or foreign read model is set aside and rebuilt, saying so", 
     copyFileSync(join(theirs, "readmodel.duckdb"), file)
     const tracker = await freshTracker(mine)
     let names: string[] = []
-    const said = await stderrOf(async () => (names = (await tracker.searchRuns({ orderBy: "attributes.run_name" })).runs.map((r) => r.name)))
+    const said = await stderrOf(async () => (names = (await tracker.rankRuns({ metric: "loss", goal: "min" })).map((r) => r.runName)))
     expect(names).toEqual(["mine-0", "mine-1", "mine-2"])
     expect(said).toMatch(asideNotice(file, "was built from another log \\(its log begins with event \\S+, this one with \\S+\\)"))
     expect(await tracker.sql("SELECT count(*) AS n FROM runs WHERE run_name LIKE 'theirs%'")).toEqual([{ n: 0 }])
@@ -1501,7 +1657,7 @@ describe("an event the read model cannot fold is an error naming it, never a ski
     }
   }
 
-  it.each([1e19, 1e300, Number.MAX_VALUE, -1e19, 2 ** 63])("a metric timestamp of %d: searchRuns, sql and rebuild fail naming the event and stop before it", async (timestamp) => {
+  it.each([1e19, 1e300, Number.MAX_VALUE, -1e19, 2 ** 63])("a metric timestamp of %d: rankRuns, sql and rebuild fail naming the event and stop before it", async (timestamp) => {
     const dir = freshDir()
     // The test opens the read model's file itself between the tracker's calls: nothing may linger on it.
     const tracker = await freshTracker(dir, { readModelLingerMs: 0 })
@@ -1511,7 +1667,8 @@ describe("an event the read model cannot fold is an error naming it, never a ski
     const id = await appendRaw(dir, run.id, timestamp)
     const position = before + 1
     const named = { _tag: "EventNotFoldable", position, id, type: "MetricsLogged" }
-    const error = await tracker.searchRuns({}).then(() => undefined, (e: unknown) => e as Error)
+    // (Not searchRuns: a small store's search is answered in memory, which folds the event.)
+    const error = await tracker.rankRuns({ metric: "loss", goal: "min" }).then(() => undefined, (e: unknown) => e as Error)
     expect(error).toMatchObject(named)
     expect(error!.message).toBe(
       `The read model cannot fold the event at log position ${position} (id ${id}, MetricsLogged on run-${run.id}): its timestamp (point 0) ${timestamp} is not a whole number the read model's BIGINT column holds (-2^63 to 2^63-1). Analytics stop before it (the read model holds the events up to position ${before}) until it can be folded; the log itself is unchanged, and every command that reads it directly still works.`

@@ -26,7 +26,8 @@ const tempDir = (): string => {
   return d
 }
 
-const STREAMS = ["run-a", "run-b", "experiments", "model-m"] as const
+// Names beyond ASCII (U+FB01 sorts after an astral character by UTF-16 code unit, before it by UTF-8 byte) check the names' byte order.
+const STREAMS = ["run-a", "run-b", "experiments", "model-m", "model-\uFB01", "model-😀"] as const
 interface Op {
   readonly stream: number
   readonly events: number

@@ -4,9 +4,9 @@
  * process, and exit hooks that end the runs left open.
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
-import { checkHistoryRequest, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison, type MetricBucket, type RankedRun, type RankRunsOptions, type ReadOnlyOptions, type RowSink, type RunComparison, type SearchRunsOptions, type SqlParam, type SqlRow, type StepRange } from "@runledger/readmodel-duckdb"
+import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow, StepRange } from "@runledger/readmodel-duckdb"
 import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
-import { makeTrackerClient, Tracker as TrackerService, type TrackerClient, TrackerLive } from "@runledger/tracker"
+import { type AsOf, makeTrackerClient, Tracker as TrackerService, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
@@ -15,6 +15,7 @@ import { downloadArtifacts } from "./download.ts"
 import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
+import { IN_MEMORY_MAX_EVENTS, searchInMemory } from "./projection-search.ts"
 import { directoryStore, type OpenedStore, openStore, parseStoreUri, type StoreLocation } from "./store.ts"
 
 export interface OpenTrackerOptions {
@@ -165,8 +166,10 @@ export interface Tracker extends TrackerClient {
 }
 
 export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> {
-  /** Experiment names or ids; default all. */
+  /** Experiment names or ids (as named now); default all. */
   readonly experiments?: ReadonlyArray<string>
+  /** Search the store as it was at a log position or time: later runs, metrics and tags are not seen. */
+  readonly asOf?: AsOf
 }
 
 export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tracker> => {
@@ -207,9 +210,13 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     store: { events: store.events, artifacts: store.artifacts },
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async searchRuns(o: SearchOptions) {
-      const scope = await scoped(o)
-      const found = await analytics.use((a) => a.searchRunIds(scope))
-      return { runs: await client.getRuns(found.runIds), nextPageToken: found.nextPageToken }
+      const { asOf, ...rest } = o
+      const scope = await scoped(rest)
+      // A small store, or a past moment, is searched in memory (projection-search.ts says why).
+      const found = asOf !== undefined || (await store.reader.head()) <= IN_MEMORY_MAX_EVENTS
+        ? await searchInMemory(client.effect, scope, asOf)
+        : await analytics.use((a) => a.searchRunIds(scope))
+      return { runs: await client.getRuns(found.runIds, asOf === undefined ? {} : { asOf }), nextPageToken: found.nextPageToken }
     },
     compareRuns: (ids: ReadonlyArray<string>) => analytics.use((a) => a.compareRuns(ids)),
     rankRuns: async (o: Parameters<Tracker["rankRuns"]>[0]) => {
@@ -223,6 +230,8 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     },
     async downsampledHistories(runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) {
       // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
+      // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
+      const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
       checkHistoryRequest(runIds, o.maxPoints, o)
       await client.getRuns(runIds)
       const series = await analytics.use((a) => a.metricHistories(runIds, key, o.maxPoints, o))

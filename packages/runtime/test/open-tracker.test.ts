@@ -206,22 +206,55 @@ describe("the read model between calls", () => {
     const dir = freshDir()
     const tracker = await openTracker({ dir, durability: "os", readModelLingerMs: LINGER_MS })
     await tracker.withRun({ experiment: "e", name: "r" }, async (run) => run.logMetric("m", 1, { step: 0 }))
-    await tracker.searchRuns({})
+    // A ranking, not a search: a small store's search is answered in memory, without the read model.
+    const rank = (t: Tracker) => t.rankRuns({ metric: "m", goal: "min" })
+    await rank(tracker)
     expect(await free(dir)).toBe(false)
     // A second call reuses it, and answers as the first.
-    expect((await tracker.searchRuns({})).runs.map((r) => r.name)).toEqual(["r"])
+    expect((await rank(tracker)).map((r) => r.runName)).toEqual(["r"])
     await new Promise((r) => setTimeout(r, LINGER_MS + 500))
     expect(await free(dir)).toBe(true)
-    await tracker.searchRuns({})
+    await rank(tracker)
     await tracker.close()
     expect(await free(dir)).toBe(true)
 
     const eager = await openTracker({ dir, durability: "os" })
     try {
-      await eager.searchRuns({})
+      await rank(eager)
       expect(await free(dir)).toBe(true)
     } finally {
       await eager.close()
     }
+  })
+})
+
+describe.runIf(process.platform === "linux")("DuckDB is loaded by the first analytics call, not with the store", () => {
+  it("opening, getRun and a small store's searchRuns leave DuckDB's library unloaded; sql() loads it", async () => {
+    const dir = freshDir()
+    const script = `
+      import { readFileSync } from "node:fs"
+      const duckdb = () => /duckdb/i.test(readFileSync("/proc/self/maps", "utf8"))
+      const { openTracker } = await import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href)})
+      const tracker = await openTracker({ dir: ${JSON.stringify(dir)} })
+      const run = await tracker.startRun({ experiment: "e", name: "r" })
+      run.logMetric("loss", 0.5, { step: 0 })
+      await run.end()
+      await tracker.getRun(run.id)
+      const found = await tracker.searchRuns({ filter: "metrics.loss < 1" })
+      const before = duckdb()
+      await tracker.sql("SELECT count(*) AS n FROM runs")
+      console.log(JSON.stringify({ found: found.runs.length, before, after: duckdb() }))
+      await tracker.close()
+    `
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+      child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+      child.on("error", reject)
+      child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the script failed (exit ${code}): ${stderr}`))))
+    })
+    expect(JSON.parse(out.trim())).toEqual({ found: 1, before: false, after: true })
   })
 })

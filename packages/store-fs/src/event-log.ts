@@ -29,7 +29,7 @@ import { fstatSync, promises as fs, writevSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import { DirectoryLock } from "./lock.ts"
 import { encodeFrameBytes, isFrameSafe, type RecordForm, recordJson, scanFrame, scanFrames, sha256 } from "./frame.ts"
-import { decodeSnapshot, encodeSnapshot, type IndexSnapshot, readSnapshotFile, snapshotPath, writeSnapshotFile } from "./snapshot.ts"
+import { compareBytes, decodeSnapshot, encodeSnapshot, type IndexSnapshot, readSnapshotFile, snapshotPath, StreamNames, writeSnapshotFile } from "./snapshot.ts"
 
 export type Durability = "fsync" | "os"
 
@@ -94,31 +94,16 @@ interface StreamEntry extends StreamState {
 export const recentLength = (n: number): number => (n <= 2 * RECENT_IDS ? n : RECENT_IDS + ((n - 2 * RECENT_IDS - 1) % (RECENT_IDS + 1)))
 
 /**
- * The streams a snapshot restored, kept compact (typed arrays) until one is used: one object per
- * stream, made at every open, cost a 100k-run store a quarter of a second and as much in garbage.
- * Stream `i`'s positions are order[starts[i]] .. order[starts[i + 1] - 1].
+ * The streams a snapshot restored, kept compact (typed arrays, names as bytes) until one is used:
+ * one object per stream, made at every open, cost a 100k-run store a quarter of a second and as
+ * much in garbage. Stream `i`'s positions are order[starts[i]] .. order[starts[i + 1] - 1].
  */
 interface Restored {
   readonly records: number
-  /** Sorted (snapshot.ts): found by binary search, as a Map of them took longer to build than the rest of an open. */
-  readonly names: ReadonlyArray<string>
-  readonly streamOf: Uint32Array
+  /** Found by binary search over their bytes: a Map of them took longer to build than the rest of an open. */
+  readonly names: StreamNames
   readonly starts: Uint32Array
   readonly order: Uint32Array
-}
-
-/** Where `name` is in sorted `names` (binary search), or -1. */
-const findName = (names: ReadonlyArray<string>, name: string): number => {
-  let lo = 0
-  let hi = names.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const at = names[mid]
-    if (at === name) return mid
-    if (at < name) lo = mid + 1
-    else hi = mid - 1
-  }
-  return -1
 }
 
 /** Byte offsets of records by position, growable; slot `count` holds the end of the last record. */
@@ -333,27 +318,35 @@ export class FsEventLog {
     if (!first.ok) throw this.corrupted(0, first.reason)
     const lengths = new Uint32Array(records)
     for (let p = 1; p <= records; p++) lengths[p - 1] = this.offsets.endOf(p) - this.offsets.startOf(p)
-    // Every stream's name, sorted: the restored ones (sorted already) merged with the new ones.
+    // Every stream, sorted by name: the restored ones (sorted already) merged with the new ones.
+    // A stream in `streams` has all its positions there (entryOf copies a restored one's).
     const restored = this.restored
-    const old = restored?.names ?? []
-    const added: string[] = []
-    for (const name of this.streams.keys()) if (restored === null || findName(old, name) < 0) added.push(name)
-    added.sort()
-    const names: string[] = []
-    const renumber = new Uint32Array(old.length)
-    for (let i = 0, j = 0; i < old.length || j < added.length;) {
-      if (j >= added.length || (i < old.length && old[i] < added[j])) {
-        renumber[i] = names.length
-        names.push(old[i++])
-      } else names.push(added[j++])
+    const added: Array<{ readonly bytes: Buffer; readonly positions: ReadonlyArray<number> }> = []
+    for (const [name, entry] of this.streams) if (restored === null || restored.names.find(name) < 0) added.push({ bytes: Buffer.from(name), positions: entry.positions })
+    added.sort((a, b) => compareBytes(a.bytes, b.bytes))
+    const old = restored?.names
+    const streams = (old?.count ?? 0) + added.length
+    const names: Buffer[] = []
+    const starts = new Uint32Array(streams + 1)
+    const order = new Uint32Array(records)
+    let k = 0
+    const put = (bytes: Buffer, positions: ArrayLike<number>, from = 0, to = positions.length) => {
+      names.push(bytes)
+      for (let i = from; i < to; i++) order[k++] = positions[i]
+      starts[names.length] = k
     }
-    const streamOf = new Uint32Array(records)
-    if (restored !== null) for (let p = 0; p < restored.records; p++) streamOf[p] = renumber[restored.streamOf[p]]
-    for (const [name, entry] of this.streams) {
-      const n = findName(names, name)
-      for (const p of entry.positions) streamOf[p - 1] = n
+    for (let i = 0, j = 0; i < (old?.count ?? 0) || j < added.length;) {
+      if (j >= added.length || (old !== undefined && i < old.count && compareBytes(old.bytesOf(i), added[j].bytes) < 0)) {
+        const entry = this.streams.size === 0 ? undefined : this.streams.get(old!.name(i))
+        if (entry !== undefined) put(old!.bytesOf(i), entry.positions)
+        else put(old!.bytesOf(i), restored!.order, restored!.starts[i], restored!.starts[i + 1])
+        i++
+      } else {
+        put(added[j].bytes, added[j].positions)
+        j++
+      }
     }
-    return { header: { records, end: this.end, chain: this.chain, firstId: first.id, firstChain: first.chain, streams: names.length }, lengths, streamOf, names }
+    return { header: { records, end: this.end, chain: this.chain, firstId: first.id, firstChain: first.chain, streams }, lengths, starts, order, names: StreamNames.of(names) }
   }
 
   /**
@@ -370,32 +363,20 @@ export class FsEventLog {
     if (typeof file === "string") return ignore(file)
     const snapshot = decodeSnapshot(file)
     if (typeof snapshot === "string") return ignore(snapshot)
-    const { header, lengths, streamOf, names } = snapshot
+    const { header, lengths, boundaries, starts, order, names } = snapshot
     const { size } = await this.reader.stat()
     if (size < header.end) return ignore(`the log is shorter (${size} bytes) than the ${header.end} bytes it covers`)
     const first = await this.frameAt(1, 0, lengths[0])
     if (!first.ok || first.end !== lengths[0] || first.id !== header.firstId || first.chain !== header.firstChain) return ignore("it belongs to another log (the first record differs)")
     const lastLength = lengths[header.records - 1]
     const last = await this.frameAt(header.records, header.end - lastLength, lastLength)
-    if (!last.ok || last.end !== lastLength || last.chain !== header.chain || last.stream !== names[streamOf[header.records - 1]]) {
+    // The last record is its stream's last.
+    const lastStream = last.ok ? names.find(last.stream) : -1
+    if (!last.ok || last.end !== lastLength || last.chain !== header.chain || lastStream < 0 || order[starts[lastStream + 1] - 1] !== header.records) {
       return ignore(`the log's record at position ${header.records} does not match it (the log was rewritten, or it is another log's)`)
     }
-    const boundaries = new Float64Array(Math.max(1024, header.records * 2))
-    let at = 0
-    for (let i = 0; i < header.records; i++) {
-      boundaries[i] = at
-      at += lengths[i]
-    }
-    boundaries[header.records] = at
     this.offsets.load(boundaries, header.records)
-    // Positions grouped by stream (a counting sort), in log order within each.
-    const starts = new Uint32Array(names.length + 1)
-    for (let i = 0; i < header.records; i++) starts[streamOf[i] + 1]++
-    for (let s = 0; s < names.length; s++) starts[s + 1] += starts[s]
-    const fill = starts.slice(0, names.length)
-    const order = new Uint32Array(header.records)
-    for (let i = 0; i < header.records; i++) order[fill[streamOf[i]]++] = i + 1
-    this.restored = { records: header.records, names, streamOf, starts, order }
+    this.restored = { records: header.records, names, starts, order }
     this.end = header.end
     this.chain = header.chain
     this.unchecked = header.records
@@ -417,7 +398,7 @@ export class FsEventLog {
   private entryOf(stream: string): StreamEntry | undefined {
     const entry = this.streams.get(stream)
     if (entry !== undefined || this.restored === null) return entry
-    const s = findName(this.restored.names, stream)
+    const s = this.restored.names.find(stream)
     if (s < 0) return undefined
     const { starts, order } = this.restored
     const positions: number[] = []

@@ -3,18 +3,23 @@
  * reads a few megabytes instead of checking every record: the byte length of each record and the
  * stream it belongs to, up to a log position. What it says is checked against the log before it
  * is used (see `FsEventLog`): it is a cache, never a source of truth, and any snapshot that does
- * not match (stale, truncated, altered, another log's) is ignored and the log is scanned instead.
+ * not match (stale, truncated, altered, another log's, an older layout) is ignored and the log is
+ * scanned instead.
  *
  * Layout (numbers little-endian):
  *
- *     "runledger-index1"  (16 bytes)
+ *     "runledger-index2"  (16 bytes)
  *     u32 header length, header JSON (SnapshotHeader), padded with spaces to a multiple of 4
  *     u32 × records       byte length of each record
- *     u32 × records       stream number of each record (streams numbered by first appearance)
- *     stream names        UTF-8, joined by LF (a stream name never holds one), sorted (by UTF-16
- *                         code units, as JavaScript compares strings) so that a reader finds one
- *                         by binary search instead of building a map of them all
+ *     u32 × (streams + 1) starts: stream i's positions are order[starts[i]] .. order[starts[i + 1] - 1]
+ *     u32 × records       order: the positions (1-based), grouped by stream, in log order within each
+ *     u32 × (streams + 1) where each stream's name starts in the names (the last: their end)
+ *     stream names        UTF-8, one after another, sorted by their bytes
  *     32 bytes            sha256 of everything before
+ *
+ * Opening takes these arrays as they are: positions already grouped by stream, and names left as
+ * bytes, found by binary search over the bytes (StreamNames). Building 100k name strings and
+ * grouping 400k positions at every open cost a 100k-run store most of its open (issue 11).
  *
  * A stream's version and recent ids are not stored: the version is its count of records, and the
  * ids and hash a writer needs are read from the stream's last records when it first appends.
@@ -25,7 +30,7 @@ import { join } from "node:path"
 
 export const SNAPSHOT_DIR = "snapshots"
 export const INDEX_SNAPSHOT = "index.bin"
-const MAGIC = Buffer.from("runledger-index1")
+const MAGIC = Buffer.from("runledger-index2")
 const DIGEST_BYTES = 32
 
 export interface SnapshotHeader {
@@ -41,11 +46,70 @@ export interface SnapshotHeader {
   readonly streams: number
 }
 
+/**
+ * Stream names sorted by their UTF-8 bytes, kept as those bytes: a name is found by binary search
+ * comparing bytes, and decoded only when asked for by number.
+ */
+export class StreamNames {
+  readonly bytes: Buffer
+  /** Name i is bytes[offsets[i] .. offsets[i + 1]). */
+  readonly offsets: Uint32Array
+
+  constructor(bytes: Buffer, offsets: Uint32Array) {
+    this.bytes = bytes
+    this.offsets = offsets
+  }
+
+  /** Names given as UTF-8 bytes, sorted by them (compareBytes). */
+  static of(sorted: ReadonlyArray<Uint8Array>): StreamNames {
+    const offsets = new Uint32Array(sorted.length + 1)
+    for (let i = 0; i < sorted.length; i++) offsets[i + 1] = offsets[i] + sorted[i].length
+    return new StreamNames(Buffer.concat(sorted), offsets)
+  }
+
+  get count(): number {
+    return this.offsets.length - 1
+  }
+
+  name(i: number): string {
+    return this.bytes.toString("utf8", this.offsets[i], this.offsets[i + 1])
+  }
+
+  /** Name i's bytes (a view, not a copy). */
+  bytesOf(i: number): Buffer {
+    return this.bytes.subarray(this.offsets[i], this.offsets[i + 1])
+  }
+
+  /** Where `name` is, or -1. */
+  find(name: string): number {
+    const probe = Buffer.from(name)
+    let lo = 0
+    let hi = this.count - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const c = this.bytes.compare(probe, 0, probe.length, this.offsets[mid], this.offsets[mid + 1])
+      if (c === 0) return mid
+      if (c < 0) lo = mid + 1
+      else hi = mid - 1
+    }
+    return -1
+  }
+}
+
+/** The order stream names are kept in: by their UTF-8 bytes. */
+export const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b)
+
 export interface IndexSnapshot {
   readonly header: SnapshotHeader
   readonly lengths: Uint32Array
-  readonly streamOf: Uint32Array
-  readonly names: ReadonlyArray<string>
+  readonly starts: Uint32Array
+  readonly order: Uint32Array
+  readonly names: StreamNames
+}
+
+/** A snapshot as read: also where each record starts (slot `records`: where the last ends), with room to grow (the log's Offsets). */
+export interface DecodedSnapshot extends IndexSnapshot {
+  readonly boundaries: Float64Array
 }
 
 export const snapshotPath = (dir: string): string => join(dir, SNAPSHOT_DIR, INDEX_SNAPSHOT)
@@ -59,10 +123,23 @@ const leBytes = (a: Uint32Array): Buffer => {
 }
 
 const u32s = (buf: Buffer, at: number, count: number): Uint32Array => {
-  // A copy: the file's buffer is not necessarily 4-byte aligned, and the copy is a few megabytes at most.
+  // A view of the file's bytes when they lie 4-byte aligned (a whole file read is: its sections
+  // are multiples of 4 bytes); a copy otherwise, or on a big-endian machine.
+  if (isLittleEndian && (buf.byteOffset + at) % 4 === 0) return new Uint32Array(buf.buffer, buf.byteOffset + at, count)
   const bytes = Buffer.from(buf.subarray(at, at + count * 4))
   if (!isLittleEndian) bytes.swap32()
   return new Uint32Array(bytes.buffer, bytes.byteOffset, count)
+}
+
+/** Whether bytes[a0, a1) sorts strictly before bytes[b0, b1) (a loop: Buffer.compare's checks cost more than the comparison, 100k times). */
+const before = (bytes: Buffer, a0: number, a1: number, b0: number, b1: number): boolean => {
+  const n = Math.min(a1 - a0, b1 - b0)
+  for (let i = 0; i < n; i++) {
+    const x = bytes[a0 + i]
+    const y = bytes[b0 + i]
+    if (x !== y) return x < y
+  }
+  return a1 - a0 < b1 - b0
 }
 
 export const encodeSnapshot = (s: IndexSnapshot): Buffer => {
@@ -71,16 +148,18 @@ export const encodeSnapshot = (s: IndexSnapshot): Buffer => {
   json += " ".repeat((4 - (jsonBytes % 4)) % 4)
   const head = Buffer.alloc(4)
   head.writeUInt32LE(Buffer.byteLength(json))
-  const names = Buffer.from(s.names.join("\n"))
-  const namesLength = Buffer.alloc(4)
-  namesLength.writeUInt32LE(names.length)
-  const body = Buffer.concat([MAGIC, head, Buffer.from(json), leBytes(s.lengths), leBytes(s.streamOf), namesLength, names])
+  const body = Buffer.concat([MAGIC, head, Buffer.from(json), leBytes(s.lengths), leBytes(s.starts), leBytes(s.order), leBytes(s.names.offsets), s.names.bytes])
   return Buffer.concat([body, createHash("sha256").update(body).digest()])
 }
 
-/** The snapshot in `buf`, or why it cannot be one (damaged, truncated, altered, inconsistent). */
-export const decodeSnapshot = (buf: Buffer): IndexSnapshot | string => {
-  if (buf.length < MAGIC.length + 8 + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return "it is not an index snapshot (or it is cut short)"
+/**
+ * The snapshot in `buf`, or why it cannot be one (damaged, truncated, altered, inconsistent). Its
+ * arrays are checked for what reading through them relies on, one pass each: lengths that add up
+ * to its end, every position once and in log order within its stream, names that lie within it,
+ * in order.
+ */
+export const decodeSnapshot = (buf: Buffer): DecodedSnapshot | string => {
+  if (buf.length < MAGIC.length + 8 + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return "it is not an index snapshot of this version (or it is cut short)"
   const body = buf.subarray(0, buf.length - DIGEST_BYTES)
   if (!createHash("sha256").update(body).digest().equals(buf.subarray(buf.length - DIGEST_BYTES))) return "its checksum does not match its bytes (altered or cut short)"
   let at = MAGIC.length
@@ -97,24 +176,45 @@ export const decodeSnapshot = (buf: Buffer): IndexSnapshot | string => {
   const { records, streams, end } = header
   if (!Number.isSafeInteger(records) || records < 1 || !Number.isSafeInteger(streams) || streams < 1 || !Number.isSafeInteger(end)) return "its header is malformed"
   if (typeof header.chain !== "string" || typeof header.firstId !== "string" || typeof header.firstChain !== "string") return "its header is malformed"
-  if (at + records * 8 + 4 > body.length) return "it is shorter than its header says"
+  if (at + (records * 2 + (streams + 1) * 2) * 4 > body.length) return "it is shorter than its header says"
   const lengths = u32s(body, at, records)
   at += records * 4
-  const streamOf = u32s(body, at, records)
+  const starts = u32s(body, at, streams + 1)
+  at += (streams + 1) * 4
+  const order = u32s(body, at, records)
   at += records * 4
-  const namesLength = body.readUInt32LE(at)
-  at += 4
-  if (at + namesLength !== body.length) return "its stream names do not fill it"
-  const names = body.toString("utf8", at, at + namesLength).split("\n")
-  if (names.length !== streams) return "it names a different number of streams than its header says"
-  for (let i = 1; i < names.length; i++) if (!(names[i - 1] < names[i])) return "its stream names are not sorted"
+  const offsets = u32s(body, at, streams + 1)
+  at += (streams + 1) * 4
+  const names = new StreamNames(body.subarray(at), offsets)
+  // Where each record starts, and (in slot `records`) where the last ends: the index's offsets.
+  const boundaries = new Float64Array(Math.max(1024, records * 2))
   let total = 0
   for (let i = 0; i < records; i++) {
+    if (lengths[i] === 0) return "a record in it has no length"
+    boundaries[i] = total
     total += lengths[i]
-    if (streamOf[i] >= streams || lengths[i] === 0) return "a record in it names no stream or has no length"
   }
   if (total !== end) return "its record lengths do not add up to its end"
-  return { header, lengths, streamOf, names }
+  boundaries[records] = total
+  if (starts[0] !== 0 || starts[streams] !== records) return "its streams do not cover its records"
+  const seen = new Uint8Array(records + 1)
+  for (let s = 0; s < streams; s++) {
+    if (!(starts[s] < starts[s + 1])) return "a stream in it has no records"
+    let previous = 0
+    for (let k = starts[s]; k < starts[s + 1]; k++) {
+      const p = order[k]
+      if (p <= previous || p > records || seen[p] === 1) return "its positions are not each record once, in log order within each stream"
+      seen[p] = 1
+      previous = p
+    }
+  }
+  if (offsets[0] !== 0 || offsets[streams] !== names.bytes.length) return "its stream names do not fill it"
+  for (let s = 0; s < streams; s++) {
+    if (!(offsets[s] < offsets[s + 1])) return "a stream name in it is empty"
+    // Sorted, strictly: a lookup by binary search must find every stream.
+    if (s > 0 && !before(names.bytes, offsets[s - 1], offsets[s], offsets[s], offsets[s + 1])) return "its stream names are not sorted"
+  }
+  return { header, lengths, boundaries, starts, order, names }
 }
 
 /**

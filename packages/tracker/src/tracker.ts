@@ -218,7 +218,8 @@ export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunSt
 const isCut = (asOf: AsOf | undefined) =>
   asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
 
-const checkAsOf = (asOf: AsOf | undefined) => {
+/** Why an as-of moment is refused (not a number >= 0), or undefined. */
+export const checkAsOf = (asOf: AsOf | undefined) => {
   if (asOf === undefined) return undefined
   const n = "position" in asOf ? asOf.position : asOf.time
   return Number.isFinite(n) && n >= 0 ? undefined : invalid("asOf", `An as-of position or time must be a number >= 0, not ${String(n)}.`)
@@ -404,14 +405,26 @@ export const makeTracker = Effect.gen(function*() {
     )
   )
 
+  /**
+   * The last fold up to a past moment, kept while the log has not grown: the next read at the same
+   * moment (a search, then the views of the runs it found) takes it instead of folding the log again.
+   * The same events give the same fold, so a moment of either kind is safe to reuse on an unchanged log.
+   */
+  let lastPast: { readonly moment: string; readonly head: number; readonly projection: LogProjection } | undefined
   const projection = (options: ReadOptions = {}): Effect.Effect<LogProjection, StoreError> => {
-    if (options.asOf === undefined) return caughtUp
-    const keep = isCut(options.asOf)
-    const past = new LogProjection()
-    return store.readAll(0).pipe(
-      Stream.runForEach((e) => Effect.sync(() => (keep(e) ? past.apply(e) : undefined))),
-      Effect.as(past)
-    )
+    const asOf = options.asOf
+    if (asOf === undefined) return caughtUp
+    return Effect.gen(function*() {
+      const moment = "position" in asOf ? `position ${asOf.position}` : `time ${asOf.time}`
+      const head = yield* store.head
+      if (lastPast !== undefined && lastPast.moment === moment && lastPast.head === head) return lastPast.projection
+      const keep = isCut(asOf)
+      const past = new LogProjection()
+      yield* store.readAll(0).pipe(Stream.runForEach((e) => Effect.sync(() => (keep(e) ? past.apply(e) : undefined))))
+      // Kept only if nothing was appended meanwhile: then it is the fold of exactly `head` events.
+      if ((yield* store.head) === head) lastPast = { moment, head, projection: past }
+      return past
+    })
   }
 
   /**

@@ -35,8 +35,12 @@ export interface CompiledSearch {
   readonly nextToken: (more: boolean) => string | null
 }
 
-/** Parse and check everything before any SQL runs: errors name the position and what was expected. */
-export const compileSearch = (options: SearchRunsOptions): CompiledSearch => {
+/**
+ * Parse and check everything before any SQL runs: errors name the position and what was expected.
+ * `moment`: what else the pages depend on (a search in the past: its moment), so that their tokens
+ * are refused for any other.
+ */
+export const compileSearch = (options: SearchRunsOptions, moment?: string): CompiledSearch => {
   const parsed = parseFilterResult(options.filter ?? "")
   if (Result.isFailure(parsed)) throw parsed.failure
   const order = parseOrderByResult(options.orderBy ?? [])
@@ -45,7 +49,7 @@ export const compileSearch = (options: SearchRunsOptions): CompiledSearch => {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_MAX_RESULTS) {
     throw new RangeError(`maxResults must be a whole number from 1 to ${MAX_MAX_RESULTS}, got ${limit}.`)
   }
-  const identity = { filter: parsed.success, orderBy: order.success, scope: scopeKey(options) }
+  const identity = { filter: parsed.success, orderBy: order.success, scope: moment === undefined ? scopeKey(options) : `${scopeKey(options)}|${moment}` }
   const offset = decodePageTokenResult(options.pageToken, identity)
   if (Result.isFailure(offset)) throw offset.failure
   return {
