@@ -151,8 +151,8 @@ describe("runs/log-batch reads MLflow's JSON forms", () => {
   })
 
   it("metrics already typed and metrics in MLflow's other forms (a NaN or Infinity as a string, int64 strings, no step) are stored alike, as MLflow reads them", async () => {
-    server = await startServerProcess(storeDir())
-    const runId = await createRun(server.url, "0", "forms")
+    const s = (server = await startServerProcess(storeDir()))
+    const runId = await createRun(s.url, "0", "forms")
     const metrics = [
       { key: "m", value: 0.5, timestamp: 1_700_000_000_000, step: 3 },
       { key: "m", value: "NaN", timestamp: 1_700_000_000_001, step: 4 },
@@ -160,9 +160,9 @@ describe("runs/log-batch reads MLflow's JSON forms", () => {
       { key: "m", value: -2, timestamp: 1_700_000_000_003, step: 6, extra: "ignored" },
       { key: "unstepped", value: -1.25, timestamp: 1_700_000_000_004 }
     ]
-    expect((await mlflow(server.url, "POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200)
+    expect((await mlflow(s.url, "POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200)
     const history = async (key: string) =>
-      ((await mlflow(server.url, "GET", "metrics/get-history", { run_id: runId, metric_key: key })).json.metrics as Array<{ value: unknown; timestamp: unknown; step: unknown }>)
+      ((await mlflow(s.url, "GET", "metrics/get-history", { run_id: runId, metric_key: key })).json.metrics as Array<{ value: unknown; timestamp: unknown; step: unknown }>)
         .map(({ value, timestamp, step }) => ({ value, timestamp, step }))
     expect(await history("m")).toEqual([
       { value: 0.5, timestamp: 1_700_000_000_000, step: 3 },
