@@ -12,6 +12,8 @@
  *   - hono: Hono on @hono/node-server;
  *   - effect: Effect 4's HttpApi (schema-decoded payload) on @effect/platform-node;
  *   - server: the real `@runledger/server` (MLflow mapping, token check, limits).
+ * And the issue's ceiling for the server's rate: the same appends in process, without HTTP
+ * (`inProcess`), in the same run; target >= 0.5x.
  *
  * Also: the native API's `POST /api/runledger/runs/search` over a store of 100k runs (bench/open.ts's
  * cached store, copied: the server writes its Default experiment and read model), p50 of one warm
@@ -210,6 +212,38 @@ const measure = async (stack: Stack, work: Work, requests: number, log: (line: s
     }
   })
 
+/**
+ * The issue's ceiling for the server's rate: the same appends in one process, no HTTP. CLIENTS
+ * writers at once, each awaiting logBatch of its request's 1000 metrics (parsed from the very
+ * body a client sends) into its own run, durable (fsync), on a fresh store. Returns points/s.
+ */
+const inProcess = (requests: number, log: (line: string) => void): Promise<number> =>
+  withTempDir("server-in-process", async (dir) => {
+    const { openTracker } = await import("../packages/runtime/src/index.ts")
+    const tracker = await openTracker({ dir })
+    try {
+      const runs: Run[] = []
+      for (let i = 0; i < CLIENTS; i++) runs.push(await tracker.startRun({ experiment: "bench", name: `writer-${i}` }))
+      const batches = runs.map((r) => (JSON.parse(bodyFor(r.id)) as { metrics: WireMetric[] }).metrics)
+      // Warm-up: every writer once, as every client is warmed up against the servers.
+      await Promise.all(runs.map((r, i) => r.logBatch({ metrics: batches[i] })))
+      let next = 0
+      const t0 = nowMs()
+      await Promise.all(runs.map(async (r, i) => {
+        while (next < requests) {
+          next++
+          await r.logBatch({ metrics: batches[i] })
+        }
+      }))
+      const pointsPerSecond = (requests * POINTS_PER_REQUEST) / ((nowMs() - t0) / 1000)
+      log(`  in process (${CLIENTS} writers, no HTTP): ${si(pointsPerSecond)} points/s`)
+      for (const r of runs) await r.end()
+      return pointsPerSecond
+    } finally {
+      await tracker.close()
+    }
+  })
+
 const WORKS: ReadonlyArray<Work> = ["parse", "append"]
 
 export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stack> = STACKS): Promise<Row[]> => {
@@ -220,8 +254,28 @@ export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stac
     // The real server always appends: it is measured once, against the append ceiling.
     const here = stacks.filter((s) => work === "append" || s !== "server")
     const samples: Record<Stack, Measured[]> = { raw: [], hono: [], effect: [], server: [] }
+    const inProcessRates: number[] = []
     for (let r = 0; r < opts.reps; r++) {
       for (const stack of here) samples[stack].push(await measure(stack, work, requests, opts.log))
+      if (work === "append" && here.includes("server")) inProcessRates.push(await inProcess(requests, opts.log))
+    }
+    if (inProcessRates.length > 0) {
+      const pps = samples.server.map((m) => m.pointsPerSecond)
+      const ratio = pairedRatio(pps, inProcessRates)
+      rows.push({
+        name: "server log-batch vs the same appends in process",
+        figure: median(pps),
+        unit: "points/s",
+        ceiling: median(inProcessRates),
+        ceilingName: `in process, ${CLIENTS} writers awaiting logBatch(${POINTS_PER_REQUEST}), fsync`,
+        ratio,
+        target: ">= 0.5x ceiling",
+        verdict: ratio >= 0.5 ? "PASS" : "MISS",
+        samples: pps,
+        ceilingSamples: inProcessRates,
+        note: `${CLIENTS} clients, each waiting for its answer before its next request: a request's latency is about ${CLIENTS} / (requests per second), ` +
+          `so p50 < 5 ms would take ${si((CLIENTS / 0.005) * POINTS_PER_REQUEST)} points/s.`
+      })
     }
     const raw = samples.raw.map((m) => m.pointsPerSecond)
     const rawP50 = median(samples.raw.map((m) => m.p50))

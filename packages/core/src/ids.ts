@@ -4,10 +4,30 @@
  */
 const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 
+/**
+ * Random bytes drawn POOL bytes at a time: every event gets an id, and one draw per id (a call
+ * through Web Crypto's argument checks) cost as much as the rest of stamping a batch's events.
+ * Each id takes fresh bytes of the pool; none is used twice.
+ */
+const POOL = 4096
+let pool = new Uint8Array(0)
+let taken = 0
+
+/** 16 fresh random bytes, copied out of the pool (the caller may change them). */
+const random16 = (): Uint8Array => {
+  if (taken + 16 > pool.length) {
+    pool = new Uint8Array(POOL)
+    globalThis.crypto.getRandomValues(pool)
+    taken = 0
+  }
+  const b = pool.slice(taken, taken + 16)
+  taken += 16
+  return b
+}
+
 /** A UUIDv7 as 32 lowercase hex digits with dashes (8-4-4-4-12). */
 export const uuidv7 = (now: number = Date.now()): string => {
-  const b = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(b)
+  const b = random16()
   let ms = Math.floor(now)
   for (let i = 5; i >= 0; i--) {
     b[i] = ms % 256
@@ -29,8 +49,7 @@ export const uuidv7 = (now: number = Date.now()): string => {
  * for runs started in the same millisecond.
  */
 export const newId = (): string => {
-  const b = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(b)
+  const b = random16()
   b[6] = (b[6] & 0x0f) | 0x40
   b[8] = (b[8] & 0x3f) | 0x80
   let s = ""

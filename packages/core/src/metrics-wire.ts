@@ -202,9 +202,17 @@ export class MetricColumns {
   length = 0
 
   constructor(capacity = 64) {
-    this.values = new Float64Array(capacity)
-    this.steps = new Float64Array(capacity)
-    this.timestamps = new Float64Array(capacity)
+    ;[this.values, this.steps, this.timestamps] = MetricColumns.columns(capacity)
+  }
+
+  /**
+   * Three columns of `capacity` in one allocation: a batch of MLflow's size is built per request,
+   * and each typed array is memory outside the heap, whose allocation and release the garbage
+   * collector tracks one by one.
+   */
+  private static columns(capacity: number): [Float64Array, Float64Array, Float64Array] {
+    const all = new Float64Array(capacity * 3)
+    return [all.subarray(0, capacity), all.subarray(capacity, capacity * 2), all.subarray(capacity * 2)]
   }
 
   /** Room for `extra` more points without growing mid-batch. */
@@ -213,14 +221,13 @@ export class MetricColumns {
     if (need <= this.values.length) return
     let cap = Math.max(this.values.length * 2, 64)
     while (cap < need) cap *= 2
-    const grow = (a: Float64Array) => {
-      const b = new Float64Array(cap)
-      b.set(a.subarray(0, this.length))
-      return b
-    }
-    this.values = grow(this.values)
-    this.steps = grow(this.steps)
-    this.timestamps = grow(this.timestamps)
+    const [values, steps, timestamps] = MetricColumns.columns(cap)
+    values.set(this.values.subarray(0, this.length))
+    steps.set(this.steps.subarray(0, this.length))
+    timestamps.set(this.timestamps.subarray(0, this.length))
+    this.values = values
+    this.steps = steps
+    this.timestamps = timestamps
   }
 
   /** Append one checked point. */

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { type Context, Hono } from "hono"
+import { type Context, Hono, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { ARTIFACT_ROUTES, checkUpload, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
 import { DEFAULT_EXPERIMENT_NAME, type MlflowContext, type Route, run, serialByKey } from "./mlflow/context.ts"
@@ -118,12 +118,24 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
       return next()
     })
   }
-  const limit = bodyLimit({
-    maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
-    onError: (c) =>
-      c.json(new MlflowError("REQUEST_LIMIT_EXCEEDED", `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.`).toJSON(), 413, { connection: "close" })
-  })
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
+  const overLimit = (c: Context) =>
+    c.json(new MlflowError("REQUEST_LIMIT_EXCEEDED", `The request body is over the limit of ${maxBody} bytes; split it into smaller requests.`).toJSON(), 413, { connection: "close" })
+  const counted = bodyLimit({ maxSize: maxBody, onError: overLimit })
+  /**
+   * A body that says its length (what MLflow's clients send) is judged by that header alone, as
+   * Hono's bodyLimit judges it (Node's parser holds a body to its Content-Length). Unlike Hono's,
+   * this never touches the request's web stream, so the body is then read straight from Node's
+   * request: building the web Request and streaming 80 kB through it cost about a third of a
+   * log-batch's time in the server. A chunked body is counted as it streams (Hono's bodyLimit).
+   */
+  const limit: MiddlewareHandler = async (c, next) => {
+    const length = c.req.header("content-length")
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return counted(c, next)
+    if (Number(length) > maxBody) return overLimit(c)
+    await next()
+  }
   app.onError((e, c) => errorResponse(c, e))
   app.get("/health", (c) => c.text("OK"))
 

@@ -143,3 +143,33 @@ describe("metrics/get-history-bulk-interval", () => {
     expect(backwards.json.error_code).toBe("INVALID_PARAMETER_VALUE")
   })
 })
+
+describe("runs/log-batch reads MLflow's JSON forms", () => {
+  let server: ServerProcess | undefined
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("metrics already typed and metrics in MLflow's other forms (a NaN or Infinity as a string, int64 strings, no step) are stored alike, as MLflow reads them", async () => {
+    const s = (server = await startServerProcess(storeDir()))
+    const runId = await createRun(s.url, "0", "forms")
+    const metrics = [
+      { key: "m", value: 0.5, timestamp: 1_700_000_000_000, step: 3 },
+      { key: "m", value: "NaN", timestamp: 1_700_000_000_001, step: 4 },
+      { key: "m", value: "Infinity", timestamp: "1700000000002", step: "5" },
+      { key: "m", value: -2, timestamp: 1_700_000_000_003, step: 6, extra: "ignored" },
+      { key: "unstepped", value: -1.25, timestamp: 1_700_000_000_004 }
+    ]
+    expect((await mlflow(s.url, "POST", "runs/log-batch", { run_id: runId, metrics })).status).toBe(200)
+    const history = async (key: string) =>
+      ((await mlflow(s.url, "GET", "metrics/get-history", { run_id: runId, metric_key: key })).json.metrics as Array<{ value: unknown; timestamp: unknown; step: unknown }>)
+        .map(({ value, timestamp, step }) => ({ value, timestamp, step }))
+    expect(await history("m")).toEqual([
+      { value: 0.5, timestamp: 1_700_000_000_000, step: 3 },
+      { value: "NaN", timestamp: 1_700_000_000_001, step: 4 },
+      { value: "Infinity", timestamp: 1_700_000_000_002, step: 5 },
+      { value: -2, timestamp: 1_700_000_000_003, step: 6 }
+    ])
+    expect(await history("unstepped")).toEqual([{ value: -1.25, timestamp: 1_700_000_000_004, step: 0 }])
+  })
+})

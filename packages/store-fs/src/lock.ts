@@ -99,6 +99,17 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const unlinkQuietly = (path: string) => fs.unlink(path).catch(() => {})
 
+/** Random once per process: with a counter it makes every nonce and temporary name unique (see `unique`). */
+const PROCESS_TOKEN = randomBytes(8).toString("hex")
+let issued = 0
+
+/**
+ * A fresh lowercase-hex token, never repeated: this process's random token and a counter. Every
+ * append takes the lock with a new nonce and temporary name, and drawing random bytes for each
+ * (two calls into the crypto module) cost more than the rest of taking the lock.
+ */
+const unique = (): string => `${PROCESS_TOKEN}${(issued++).toString(16)}`
+
 /**
  * Create `path` holding `content`, only if no file has that name. Written to a temporary file and
  * linked into place: the file appears whole or not at all. Returns the open file descriptor (for
@@ -110,7 +121,7 @@ const unlinkQuietly = (path: string) => fs.unlink(path).catch(() => {})
  * small awaited batches those round trips, not the writing, were most of an append's time.
  */
 const createExclusive = (path: string, content: string): number | null => {
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`
+  const temp = `${path}.${unique()}.tmp`
   const fd = openSync(temp, "wx")
   try {
     writeAllSync(fd, content)
@@ -181,7 +192,7 @@ export class DirectoryLock {
     const started = Date.now()
     let wait = 1
     for (;;) {
-      const nonce = randomBytes(12).toString("hex")
+      const nonce = unique()
       let fd: number | null
       try {
         fd = createExclusive(this.path, JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() } satisfies Holder))
@@ -260,7 +271,7 @@ export class DirectoryLock {
       const claim = `${this.path}.break-${judged.key}-${slot}`
       let fd: number | null
       try {
-        fd = createExclusive(claim, JSON.stringify({ pid: process.pid, host: HOST, nonce: randomBytes(12).toString("hex"), at: Date.now() } satisfies Holder))
+        fd = createExclusive(claim, JSON.stringify({ pid: process.pid, host: HOST, nonce: unique(), at: Date.now() } satisfies Holder))
       } catch {
         return // Cannot even claim (a full or read-only disk): the caller waits and tries again.
       }
@@ -274,7 +285,7 @@ export class DirectoryLock {
         closeSync(fd)
         const now = await look(this.path)
         if (now === null || now.key !== judged.key) return // Already broken (and maybe taken anew).
-        const aside = `${this.path}.stale-${randomBytes(6).toString("hex")}`
+        const aside = `${this.path}.stale-${unique()}`
         try {
           await fs.rename(this.path, aside)
         } catch (e) {

@@ -23,6 +23,23 @@ export const remember = (info: StreamInfo, id: string, position: number): void =
   if (info.recent.length > RECENT_IDS * 2) info.recent.splice(0, info.recent.length - RECENT_IDS)
 }
 
+/**
+ * Where `id` is among `recent`, or -1. Every append looks its first id up among up to
+ * 2 x RECENT_IDS, and is almost always new: time-ordered ids (uuidv7) of one stream share their
+ * first dozen characters, so a plain comparison reads that far each time, while their last
+ * character (random) tells most of them apart at once.
+ */
+const indexOfId = (recent: StreamInfo["recent"], id: string): number => {
+  const n = id.length
+  if (n === 0) return recent.findIndex((r) => r.id === id)
+  const last = id.charCodeAt(n - 1)
+  for (let i = 0; i < recent.length; i++) {
+    const other = recent[i].id
+    if (other.length === n && other.charCodeAt(n - 1) === last && other === id) return i
+  }
+  return -1
+}
+
 export type AppendVerdict =
   | { readonly _tag: "Append" }
   | { readonly _tag: "Duplicate"; readonly version: number; readonly position: number }
@@ -40,7 +57,7 @@ export const judgeAppend = (
 ): AppendVerdict => {
   const version = info?.version ?? 0
   if (info !== undefined && events.length > 0) {
-    const at = info.recent.findIndex((r) => r.id === events[0].id)
+    const at = indexOfId(info.recent, events[0].id)
     if (at >= 0) {
       const same = events.every((e, i) => info.recent[at + i]?.id === e.id)
       if (same) {

@@ -13,7 +13,7 @@ import { runInfoJson, runJson } from "./entities.ts"
 import { invalidParameter, MlflowError } from "./errors.ts"
 import { experimentById } from "./experiments.ts"
 import { type Fields, keyValues, objectList, optionalInt, optionalString, requireDouble, requireInt, requireString, runIdOf, stringList, viewTypeOf } from "./json.ts"
-import { checkBatchSizes, checkMetricKey, checkParam, checkTag, tagsOf } from "./limits.ts"
+import { checkBatchSizes, checkMetricKey, checkParam, checkTag, MAX_KEY_LENGTH, tagsOf } from "./limits.ts"
 import { deleteTag as deleteRunTag, forgetHandle, logBatch as logRunBatch, recordMlflow, updateStatus } from "./writes.ts"
 
 const RUN_NAME_TAG = "mlflow.runName"
@@ -38,13 +38,32 @@ const paramsOf = (f: Fields): Record<string, string> => {
   return params
 }
 
-/** MLflow metrics as the tracker's batch points; a missing step is 0, as in MLflow. */
-const metricsOf = (metrics: ReadonlyArray<Fields>): BatchMetric[] =>
-  metrics.map((m) => {
-    const key = requireString(m, "key")
-    checkMetricKey(key)
-    return { key, value: requireDouble(m, "value"), timestamp: requireInt(m, "timestamp"), step: optionalInt(m, "step") ?? 0 }
-  })
+/** One MLflow metric as a batch point, read field by field; a missing step is 0, as in MLflow. */
+const metricOf = (m: Fields): BatchMetric => {
+  const key = requireString(m, "key")
+  checkMetricKey(key)
+  return { key, value: requireDouble(m, "value"), timestamp: requireInt(m, "timestamp"), step: optionalInt(m, "step") ?? 0 }
+}
+
+/**
+ * MLflow metrics as the tracker's batch points. A metric whose fields already have the types the
+ * tracker takes (what MLflow's clients send: a finite or NaN value as a number, int64s as
+ * numbers) is passed on as it was parsed, not copied: a log-batch holds up to 1000 of them, and
+ * the run session reads each field once as it queues the batch. Any other is read by `metricOf`,
+ * which converts what MLflow's JSON allows ("NaN", int64 strings) and refuses the rest.
+ */
+const metricsOf = (metrics: ReadonlyArray<Fields>): BatchMetric[] => {
+  const points = new Array<BatchMetric>(metrics.length)
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i]
+    const key = m.key
+    points[i] = typeof key === "string" && key !== "" && key.length <= MAX_KEY_LENGTH && typeof m.value === "number" && Number.isSafeInteger(m.timestamp) &&
+        Number.isSafeInteger(m.step)
+      ? (m as unknown as BatchMetric)
+      : metricOf(m)
+  }
+  return points
+}
 
 const create: Handler = async (ctx, f) => {
   const experiment = await experimentById(ctx, optionalString(f, "experiment_id") || "0")
