@@ -50,6 +50,8 @@ const ask = async (t: Analytics, out: string) => {
   return {
     search: await t.searchRuns({ experiments: ["vision"], filter: "metrics.loss < 1 or params.lr = '0.01'", orderBy: ["attributes.run_name DESC"] }),
     page: await t.searchRuns({ maxResults: 2, orderBy: "attributes.run_name" }),
+    // Time travel: the search as of the first run's start sees that run only, as it was then.
+    past: await t.searchRuns({ asOf: { position: seeded.firstRunStarted } }),
     compare: await t.compareRuns([a, b, c]),
     rank: await t.rankRuns({ metric: "loss", goal: "min", normalize: "zscore", includeAllStatuses: true }),
     stats: await t.compareGroups({ a: "params.lr = '0.1'", b: "params.lr = '0.01'", metric: "train/acc", resamples: 300, seed: 7 }),
@@ -83,6 +85,8 @@ describe("remoteAnalytics", () => {
     expect(remote.search).toEqual(local.search)
     expect(remote.search.runs.length).toBeGreaterThan(0)
     expect(remote.page).toEqual(local.page)
+    expect(local.past.runs.map((r) => r.status)).toEqual(["RUNNING"])
+    expect(remote.past).toEqual(local.past)
     expect(remote.page.nextPageToken).not.toBeNull()
     expect(remote.compare).toEqual(local.compare)
     expect(remote.rank).toEqual(local.rank)

@@ -12,6 +12,7 @@ import { Schema } from "effect"
 import { createWriteStream } from "node:fs"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
+import { asOfText } from "../as-of.ts"
 import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
 import type { Tracker } from "../open.ts"
 
@@ -118,8 +119,8 @@ export const remoteAnalytics = (request: JsonRequest, stream: StreamRequest, opt
 
   return {
     searchRuns: async (o) => {
-      const { orderBy: order, ...rest } = o
-      return search(await request("POST", `${API}/runs/search`, { ...rest, ...orderBy(order) }))
+      const { orderBy: order, asOf, ...rest } = o
+      return search(await request("POST", `${API}/runs/search`, { ...rest, ...orderBy(order), ...(asOf === undefined ? {} : { asOf: asOfText(asOf) }) }))
     },
     compareRuns: async (runIds) => compare(await request("POST", `${API}/runs/compare`, { runIds })).comparison,
     rankRuns: async (o) => rank(await request("POST", `${API}/runs/rank`, o)).runs,

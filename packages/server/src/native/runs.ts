@@ -2,7 +2,7 @@
  * Runs: one run (time travel with asOf), search, compare, rank and the group statistics; each a
  * thin mapping onto the runtime's Tracker (API-CONTRACT.md "Reads and analytics").
  */
-import { CompareGroupsResponse, CompareRunsResponse, InvalidInput, parseAsOf, RankRunsResponse, RunResponse, SearchRunsResponse } from "@runledger/runtime"
+import { CompareGroupsResponse, CompareRunsResponse, parseAsOf, RankRunsResponse, RunResponse, SearchRunsResponse } from "@runledger/runtime"
 import { Schema } from "effect"
 import { route } from "./route.ts"
 import { AsOfText, RankBody, SearchBody, StatsBody } from "./schemas.ts"
@@ -24,14 +24,12 @@ export const RUN_ROUTES = [
   route({
     method: "POST",
     path: "/api/runledger/runs/search",
-    summary: "MLflow's search (filter with OR/NOT/parentheses, orderBy, pages) over the read model.",
+    summary: "MLflow's search (filter with OR/NOT/parentheses, orderBy, pages), as it is now or as it was at asOf.",
     body: SearchBody,
     response: SearchRunsResponse,
     handle: async ({ body }, { tracker }) => {
       const { asOf, ...options } = body
-      // The runtime's searchRuns answers the present only; refusing beats answering the present for a past asOf.
-      if (asOf !== undefined) throw new InvalidInput({ field: "asOf", message: "Search with asOf is not available on this server yet; search without it, or read single runs with GET /api/runledger/runs/{runId}?asOf=." })
-      return tracker.searchRuns(options)
+      return tracker.searchRuns({ ...options, ...readOptions(asOf) })
     }
   }),
   route({
