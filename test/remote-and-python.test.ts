@@ -3,28 +3,16 @@
  * script on the remote client both log to one server (with a token), and `runledger runs --uri`
  * lists both runs.
  */
-import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, expect, it } from "vitest"
 import { openTracker } from "@runledger/runtime"
 import { cli, freshRoot } from "../packages/cli/test/harness.ts"
-import { type ServerProcess, startServerProcess } from "../packages/server/test/helpers.ts"
+import { python, type ServerProcess, startServerProcess } from "../packages/server/test/helpers.ts"
 
 let server: ServerProcess | undefined
 afterAll(async () => {
   await server?.stop()
 })
-
-const python = (script: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("python3", [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
-    child.on("error", reject)
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
 
 it("a Python MLflow-style script and a TypeScript remote client log to one server; runledger runs --uri lists both", async () => {
   const root = freshRoot()

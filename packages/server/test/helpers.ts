@@ -2,7 +2,7 @@
  * The server tests' harness: a real `runledger server` child process on loopback over a real store
  * in a temp dir (the CLI's e2e harness spawns it), and plain fetch calls in MLflow's shape.
  */
-import type { ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
@@ -135,3 +135,15 @@ export const replay = async (url: string, list: ReadonlyArray<Step>): Promise<{ 
   }
   return { vars, replies }
 }
+
+/** A Python script (standard library only) run to its end: its exit status and output. */
+export const python = (script: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn("python3", [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
+    child.on("error", reject)
+    child.on("close", (status) => resolve({ status, stdout, stderr }))
+  })

@@ -2,21 +2,9 @@
  * A Python training script, standard library only, sending what MLflow's client sends, run as a
  * child process against a real server (with a token); then `runledger runs` shows what it logged.
  */
-import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { cli, type ServerProcess, startServerProcess, storeDir } from "./helpers.ts"
-
-const python = (script: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("python3", [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s))
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s))
-    child.on("error", reject)
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
+import { cli, python, type ServerProcess, startServerProcess, storeDir } from "./helpers.ts"
 
 describe("an MLflow-style Python training script", () => {
   let server: ServerProcess | undefined
