@@ -27,6 +27,7 @@ import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
 import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
+import { findUi, mountUi } from "./static-ui.ts"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -160,6 +161,8 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     return c.json({})
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())
+  // The web UI at /, after every API route: it answers the GETs none of them took.
+  mountUi(app, findUi())
 
   app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
   return app
