@@ -27,6 +27,7 @@ import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
 import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
+import { mountNative } from "./native/index.ts"
 import { findUi, mountUi } from "./static-ui.ts"
 
 export interface ServerOptions {
@@ -161,6 +162,8 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     return c.json({})
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())
+  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 

@@ -1,0 +1,19 @@
+/**
+ * runledger's native API (`/api/runledger/*`) and its OpenAPI document: every route module's list,
+ * mounted on the server's app. A route module added here is served and documented.
+ */
+import type { HttpBindings } from "@hono/node-server"
+import { readFileSync } from "node:fs"
+import type { Hono } from "hono"
+import { openApiRoute } from "./openapi.ts"
+import { type AnyRoute, type MountOptions, mountRoutes, type NativeContext } from "./route.ts"
+
+/** Every native route (the document's own route is added by `mountNative`). */
+export const NATIVE_ROUTES: ReadonlyArray<AnyRoute> = []
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { readonly version: string }).version
+
+/** Mount `routes` (default: all of them) and `GET /api/openapi.json` describing them. */
+export const mountNative = (app: Hono<{ Bindings: HttpBindings }>, ctx: NativeContext, options: MountOptions = {}, routes: ReadonlyArray<AnyRoute> = NATIVE_ROUTES): void => {
+  mountRoutes(app, [...routes, openApiRoute(() => routes, VERSION)], ctx, options)
+}
