@@ -5,11 +5,12 @@
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
 import { checkHistoryRequest, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison, type MetricBucket, type RankedRun, type RankRunsOptions, type ReadOnlyOptions, type RowSink, type RunComparison, type SearchRunsOptions, type SqlParam, type SqlRow, type StepRange } from "@runledger/readmodel-duckdb"
-import { ArtifactStore, EventStore, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
-import { makeTrackerClient, type TrackerClient, TrackerLive } from "@runledger/tracker"
+import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
+import { makeTrackerClient, Tracker as TrackerService, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
+import { remoteTracker } from "./remote/tracker.ts"
 import { downloadArtifacts } from "./download.ts"
 import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
@@ -37,7 +38,22 @@ export interface OpenTrackerOptions {
    * Closing the tracker closes it at once.
    */
   readonly readModelLingerMs?: number
+  /** A server's token (`uri: "http://..."`): sent as `Authorization: Bearer <token>`. Default: $RUNLEDGER_TOKEN. */
+  readonly token?: string
+  /**
+   * Where a server's appends wait while it is unreachable (`uri: "http://..."`); default
+   * `~/.runledger/spool/<host_port>`. See @runledger/store-http.
+   */
+  readonly spoolDir?: string
+  /**
+   * A remote client's runs are held by a lease, renewed by its heartbeats: a client gone for this
+   * long shows its runs as KILLED (no pid check across machines). Default 60 s.
+   */
+  readonly leaseMs?: number
 }
+
+/** How long a remote client's run outlives its last heartbeat. */
+export const DEFAULT_REMOTE_LEASE_MS = 60_000
 
 export const defaultDir = (): string => process.env.RUNLEDGER_DIR || "runledger"
 
@@ -56,6 +72,23 @@ const trackerOn = (store: OpenedStore) =>
     Layer.provide(Layer.mergeAll(Layer.succeed(EventStore, store.events), Layer.succeed(ArtifactStore, store.artifacts), NodeRunContext, NodeLiveness))
   )
 
+/**
+ * A remote client's runs are leased (the server cannot see the client's process): a start that
+ * names no owner takes a lease; one that passes `lease` or `unowned` keeps it.
+ */
+const leasedByDefault = (layer: Layer.Layer<TrackerService, TrackerError>, ttlMs: number): Layer.Layer<TrackerService, TrackerError> =>
+  Layer.effect(
+    TrackerService,
+    Effect.gen(function*() {
+      const tracker = yield* TrackerService
+      return TrackerService.of({ ...tracker, startRun: (o) => tracker.startRun(o.lease !== undefined || o.unowned === true ? o : { ...o, lease: { ttlMs } }) })
+    })
+  ).pipe(Layer.provide(layer))
+
+/** The tracker over an open store: leased runs when the store is a server's. */
+const trackerFor = (store: OpenedStore, options: OpenTrackerOptions) =>
+  store.location.kind === "http" ? leasedByDefault(trackerOn(store), options.leaseMs ?? DEFAULT_REMOTE_LEASE_MS) : trackerOn(store)
+
 /** The tracker as an Effect layer (for the Effect API): the store is opened with the layer and closed with it. */
 export const trackerLayer = (options: OpenTrackerOptions = {}) =>
   Layer.unwrap(
@@ -65,10 +98,18 @@ export const trackerLayer = (options: OpenTrackerOptions = {}) =>
         catch: passTagged<TrackerError>(`Opening the store ${options.uri ?? options.dir ?? defaultDir()}`)
       }),
       (store) => Effect.promise(() => store.close())
-    ).pipe(Effect.map(trackerOn))
+    ).pipe(Effect.map((store) => trackerFor(store, options)))
   )
 
-const storeOptions = (options: OpenTrackerOptions) => ({ durability: options.durability ?? "fsync", ...(options.onRecover ? { onRecover: options.onRecover } : {}) })
+const storeOptions = (options: OpenTrackerOptions) => {
+  const token = options.token ?? process.env.RUNLEDGER_TOKEN
+  return {
+    durability: options.durability ?? "fsync",
+    ...(options.onRecover ? { onRecover: options.onRecover } : {}),
+    ...(token !== undefined && token !== "" ? { token } : {}),
+    ...(options.spoolDir !== undefined ? { spoolDir: options.spoolDir } : {})
+  }
+}
 
 /** A metric's history downsampled for charts: per bucket, `value` is the last point's. */
 export interface HistoryBucket extends MetricBucket {
@@ -85,6 +126,8 @@ export interface DownsampledHistory {
 
 /** The Promise API, plus what needs the local file system and the analytics read model. */
 export interface Tracker extends TrackerClient {
+  /** The open store's ports, read-only: a server serves them over HTTP (its native event API). */
+  readonly store: { readonly events: EventStoreShape; readonly artifacts: ArtifactStoreShape }
   /** Write the exact bytes behind `runs:/<id>/<path>` or `models:/<name>/<version | stage | @alias>` under `dest`; returns the paths written. */
   downloadArtifacts(uri: string, dest: string): Promise<string[]>
   /** MLflow's search: filter (plus OR, NOT, parentheses), order_by, pages. `experiments` by name or id. */
@@ -130,13 +173,14 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   const store = await openStore(storeLocation(options), storeOptions(options))
   let client: TrackerClient
   try {
-    client = await makeTrackerClient(trackerOn(store))
+    client = await makeTrackerClient(trackerFor(store, options))
   } catch (e) {
     await store.close()
     throw e
   }
   // Runs left open when the process ends are ended and written (see exit.ts).
   const unfollow = followAtExit(client, store.location, options.durability ?? "fsync")
+  if (store.location.kind === "http") return remoteTracker(client, store, unfollow, storeOptions(options).token)
   // The read model catches up from the very store object the tracker appends through.
   const analytics = lazyAnalytics(store.location.dir, {
     log: store.reader,
@@ -160,6 +204,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   }
   const close = client.close.bind(client)
   return Object.assign(client, {
+    store: { events: store.events, artifacts: store.artifacts },
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async searchRuns(o: SearchOptions) {
       const scope = await scoped(o)

@@ -12,15 +12,18 @@
 import type { BatchReader } from "@runledger/readmodel-duckdb"
 import { type Durability, FsArtifactStore, fsArtifactStore, FsEventLog, fsEventStore, type Recovery } from "@runledger/store-fs"
 import { type ArtifactStoreShape, type EventStoreShape, invalid, type InvalidInput } from "@runledger/core"
+import { defaultSpoolDir } from "@runledger/store-http"
 import { mkdirSync } from "node:fs"
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export type StoreLocation =
   | { readonly kind: "fs"; readonly uri: string; readonly dir: string }
+  /** A runledger server; `dir` is the local spool (appends wait there while the server is unreachable). */
+  | { readonly kind: "http"; readonly uri: string; readonly url: string; readonly dir: string }
   | { readonly kind: "duckdb"; readonly uri: string; readonly file: string; readonly dir: string }
 
-export const SUPPORTED_STORES = "a directory path, a file: URL (file:///path/to/store) or duckdb:<path to a .duckdb file>"
+export const SUPPORTED_STORES = "a directory path, a file: URL (file:///path/to/store), duckdb:<path to a .duckdb file> or a server's http(s)://host:port"
 
 // Two letters at least, so that a Windows drive (C:\runs) reads as a path.
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/
@@ -51,7 +54,17 @@ export const parseStoreUri = (uri: string): StoreLocation => {
     const file = resolve(path)
     return { kind: "duckdb", uri, file, dir: `${file}.d` }
   }
-  throw refuse(uri, `the scheme ${scheme}: is not supported${scheme === "postgres" || scheme === "postgresql" || scheme === "http" || scheme === "https" ? " yet" : ""}`)
+  if (scheme === "http" || scheme === "https") {
+    let url: URL
+    try {
+      url = new URL(uri)
+    } catch (e) {
+      throw refuse(uri, `it is not a valid URL (${e instanceof Error ? e.message : String(e)})`)
+    }
+    if (url.hostname === "") throw refuse(uri, "it names no host")
+    return { kind: "http", uri, url: url.origin + url.pathname.replace(/\/$/, ""), dir: defaultSpoolDir(url.origin) }
+  }
+  throw refuse(uri, `the scheme ${scheme}: is not supported${scheme === "postgres" || scheme === "postgresql" ? " yet" : ""}`)
 }
 
 export interface StoreOptions {
@@ -59,6 +72,10 @@ export interface StoreOptions {
   readonly durability?: Durability
   /** Told when a write cut off a torn tail left by a crash (the directory store). */
   readonly onRecover?: (r: Recovery) => void
+  /** A server's token (http stores). */
+  readonly token?: string
+  /** Where a server's appends wait while it is unreachable (http stores; default location.dir). */
+  readonly spoolDir?: string
 }
 
 /** One open store: the ports the tracker writes through, and the same store read in batches. */
@@ -72,6 +89,12 @@ export interface OpenedStore {
 }
 
 export const openStore = async (location: StoreLocation, options: StoreOptions = {}): Promise<OpenedStore> => {
+  if (location.kind === "http") {
+    // The server's store through its native API; the server owns the store, its files and its read model.
+    const { openHttpStore } = await import("@runledger/store-http")
+    const store = await openHttpStore({ url: location.url, spoolDir: options.spoolDir ?? location.dir, ...(options.token !== undefined ? { token: options.token } : {}) })
+    return { location: { ...location, dir: store.spoolDir }, events: store.events, artifacts: store.artifacts, reader: store.log, close: async () => void (await store.close()) }
+  }
   const fsync = (options.durability ?? "fsync") === "fsync"
   const artifacts = fsArtifactStore(new FsArtifactStore(location.dir, fsync))
   switch (location.kind) {

@@ -29,6 +29,8 @@ import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { mountNative } from "./native/index.ts"
 import { findUi, mountUi } from "./static-ui.ts"
+import { type EventRoutes, mountEventRoutes, NATIVE_PREFIX, nativeError } from "./native/events.ts"
+import { InvalidInput, NotFound } from "@runledger/core"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -98,7 +100,7 @@ const jsonFields = async (c: Context): Promise<Fields> => {
 }
 
 /** The Hono app over one open tracker: routes, token, limits. */
-const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }) => {
+const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }): { app: Hono<{ Bindings: HttpBindings }>; events: EventRoutes } => {
   const app = new Hono<{ Bindings: HttpBindings }>()
   const token = options.token
   if (token !== undefined) {
@@ -164,11 +166,26 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   app.delete(`${PROXY}/*`, () => refuseDelete())
   // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
   mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
+
+  // runledger's native API (API-CONTRACT.md): its errors in its own shape, the body limit included.
+  const nativeLimit = bodyLimit({
+    maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    onError: (c) => {
+      const res = nativeError(c, new InvalidInput({ field: "body", message: `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.` }))
+      res.headers.set("connection", "close")
+      return res
+    }
+  })
+  const events = mountEventRoutes(app, ctx.tracker.store, nativeLimit)
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 
-  app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
-  return app
+  app.notFound((c) =>
+    c.req.path.startsWith(`${NATIVE_PREFIX}/`)
+      ? nativeError(c, new NotFound({ kind: "route", id: c.req.path, message: `No endpoint ${c.req.method} ${c.req.path} on this server.` }))
+      : c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404)
+  )
+  return { app, events }
 }
 
 /** Open the store, make sure MLflow's Default experiment exists, and listen. */
@@ -183,7 +200,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   try {
     const defaultExperiment = await run(tracker.effect.ensureExperiment(DEFAULT_EXPERIMENT_NAME))
     const ctx: MlflowContext = { tracker, defaultExperimentId: defaultExperiment.id, serial: serialByKey(), handles: new Map() }
-    const app = makeApp(ctx, options)
+    const { app, events } = makeApp(ctx, options)
     let inflight = 0
     let closing = false
     let drained: (() => void) | undefined
@@ -229,6 +246,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
           // request body is still arriving; so the listener stays up until the requests in flight are
           // done, answering new ones 503 (MLflow's client retries those), and closes after.
           closing = true
+          events.closeTails()
           if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
           // The last responses are still being written (they end their connections: Connection: close);
           // idle keep-alive connections go now, and anything left after 10 s is cut.

@@ -1,0 +1,97 @@
+/**
+ * Remote-client conformance: the same tracker behaviours against a directory and against a real
+ * server on loopback (`openTracker({ uri: "http://..." })`): writes, reads, artifacts, the
+ * registry, and refusals as the same tagged errors.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { NotFound, openTracker, ParamConflict, RunNotActive, type Tracker } from "@runledger/runtime"
+import { type RunningServer, startServer } from "@runledger/server"
+
+const root = mkdtempSync(join(tmpdir(), "runledger-remote-"))
+let server: RunningServer
+beforeAll(async () => {
+  server = await startServer({ dir: join(root, "served"), port: 0 })
+})
+afterAll(async () => {
+  await server.close()
+  rmSync(root, { recursive: true, force: true })
+})
+
+const targets: ReadonlyArray<readonly [string, () => Promise<Tracker>]> = [
+  ["a directory", () => openTracker({ dir: join(root, "local") })],
+  ["a server", () => openTracker({ uri: server.url, spoolDir: join(root, "spool") })]
+]
+
+describe.each(targets)("the tracker over %s", (kind, open) => {
+  const withTracker = (f: (t: Tracker) => Promise<void>) => async () => {
+    const t = await open()
+    try {
+      await f(t)
+    } finally {
+      await t.close()
+    }
+  }
+
+  it("starts, logs params, tags, metrics and artifacts, ends, and reads it all back", withTracker(async (t) => {
+    const run = await t.startRun({ experiment: `exp-${kind}`, name: "r1" })
+    await run.logParam("lr", 0.1)
+    // Un-awaited: grouped into a few appends (one request each), not one per point.
+    for (let i = 0; i < 5000; i++) void run.logMetric("loss", i === 7 ? Number.NaN : 1 / (i + 1), { step: i })
+    await run.setTags({ a: "b" })
+    await run.logText("hello", "notes/hello.txt")
+    await run.end()
+    const view = await t.getRun(run.id)
+    expect(view.status).toBe("FINISHED")
+    expect(view.params).toEqual({ lr: 0.1 })
+    expect(view.tags.a).toBe("b")
+    expect(view.metrics.loss).toBe(1 / 5000)
+    const history = await t.metricHistory(run.id, "loss")
+    expect(history.length).toBe(5000)
+    expect(Number.isNaN(history[7].value)).toBe(true)
+    expect(history.map((p) => p.step)).toEqual(Array.from({ length: 5000 }, (_, i) => i))
+    expect(new TextDecoder().decode(await t.readArtifact(run.id, "notes/hello.txt"))).toBe("hello")
+    expect((await t.listRuns({ experiment: `exp-${kind}` })).map((r) => r.id)).toEqual([run.id])
+    const events = await t.streamEvents(`run-${run.id}`)
+    const batches = events.filter((e) => e.type === "MetricsLogged").length
+    expect(batches).toBeGreaterThan(0)
+    expect(batches).toBeLessThan(100)
+    // Who holds the run: this process over a directory; a lease (renewed by heartbeats) over a server.
+    const started = events[0].data as { owner?: { kind: string } }
+    expect(started.owner?.kind).toBe(kind === "a server" ? "lease" : undefined)
+  }))
+
+  it("refuses with the same tagged errors", withTracker(async (t) => {
+    const run = await t.startRun({ experiment: `errors-${kind}` })
+    await run.logParam("p", 1)
+    const conflict = await run.logParam("p", 2).then(() => undefined, (e: unknown) => e)
+    expect(conflict).toBeInstanceOf(ParamConflict)
+    expect((conflict as ParamConflict).key).toBe("p")
+    await run.end()
+    const ended = await run.logMetric("m", 1).then(() => undefined, (e: unknown) => e)
+    expect(ended).toBeInstanceOf(RunNotActive)
+    const missing = await t.getRun("0000000000000000000000000000dead").then(() => undefined, (e: unknown) => e)
+    expect(missing).toBeInstanceOf(NotFound)
+    expect((await t.getRun(run.id)).params).toEqual({ p: 1 })
+  }))
+
+  it("registers models, versions, stages and aliases", withTracker(async (t) => {
+    const run = await t.startRun({ experiment: `models-${kind}` })
+    await run.logBytes(new Uint8Array([1, 2, 3]), "model/weights.bin")
+    await run.end()
+    const name = `m-${kind.replace(/ /g, "-")}`
+    await t.registerModel(name, { description: "d" })
+    const v = await t.createModelVersion(name, { runId: run.id, artifactPath: "model" })
+    expect(v.version).toBe(1)
+    await t.transitionStage(name, 1, "Production")
+    await t.setAlias(name, "champion", 1)
+    const byAlias = await t.getModelVersion(name, { alias: "champion" })
+    expect(byAlias.stage).toBe("Production")
+    const files = await t.readArtifacts(`models:/${name}/@champion`)
+    expect(files.map((f) => [...f.bytes])).toEqual([[1, 2, 3]])
+    const dup = await t.registerModel(name).then(() => undefined, (e: unknown) => e)
+    expect((dup as { _tag?: string })._tag).toBeDefined()
+  }))
+})
