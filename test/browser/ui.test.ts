@@ -1,0 +1,210 @@
+/**
+ * The web UI's flows, each as a user sees them: Debian's Chromium on the UI that a real server
+ * serves on loopback over a real store, seeded through the Promise API (and, for the live flow, a
+ * remote tracker logging through the server's API while the page is open). Any console or page
+ * error fails a flow; every page's screenshot goes to .tmp/screenshots/. The harness also prints
+ * (never asserts) three timings: the first rows of a 10,000-run table, a 100-run compare chart and a
+ * zoom re-query.
+ */
+import { openTracker, type Tracker } from "@runledger/runtime"
+import { type RunningServer, startServer } from "@runledger/server"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { expected, launch, type Session, shot, watch, type Watched } from "./harness.ts"
+
+let dir: string
+let server: RunningServer
+let session: Session
+let beforeThird: string
+const ids: Record<string, string> = {}
+let current: Watched | undefined
+
+const seedRun = async (tracker: Tracker, experiment: string, name: string, params: Record<string, string | number>, scale: number, parentRunId?: string) => {
+  const run = await tracker.startRun({ experiment, name, tags: { model: String(params.model ?? "none") }, ...(parentRunId ? { parentRunId } : {}) })
+  await run.logParams(params)
+  for (let step = 0; step < 200; step++) {
+    run.logMetric("loss", scale / (step + 1), { step })
+    run.logMetric("accuracy", 1 - scale / (step + 2), { step })
+  }
+  await run.logJson({ lr: params.lr, notes: "seeded" }, "config.json")
+  await run.logText("epoch,loss\n0,1.5\n1,0.75\n", "curve.csv")
+  await run.end()
+  ids[name] = run.id
+  return run.id
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "runledger-ui-"))
+  const tracker = await openTracker({ dir })
+  try {
+    await seedRun(tracker, "vision", "cnn-a", { lr: 0.01, layers: 2, model: "cnn" }, 1)
+    await seedRun(tracker, "vision", "cnn-b", { lr: 0.1, layers: 3, model: "cnn" }, 2)
+    await new Promise((r) => setTimeout(r, 50))
+    beforeThird = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 50))
+    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp" }, 3)
+    await seedRun(tracker, "vision", "fold-1", { lr: 0.01, layers: 2, model: "cnn" }, 1.5, ids["cnn-a"])
+    await seedRun(tracker, "old-stuff", "ancient", { lr: 1 }, 5)
+    await tracker.deleteExperiment("old-stuff")
+    await tracker.createModelVersion("classifier", { runId: ids["cnn-a"], artifactPath: "config.json", register: {} })
+    await tracker.createModelVersion("classifier", { runId: ids["cnn-b"], artifactPath: "config.json" })
+  } finally {
+    await tracker.close()
+  }
+  server = await startServer({ dir, port: 0 })
+  session = await launch()
+}, 180_000)
+
+afterAll(async () => {
+  await session?.close()
+  await server?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+const open = async (path: string): Promise<Watched> => {
+  current = await watch(session)
+  await current.page.goto(`${server.url}${path}`)
+  return current
+}
+
+afterEach(async () => {
+  const w = current
+  current = undefined
+  if (!w) return
+  await w.page.close()
+  expect(w.errors, "console or page errors").toEqual([])
+})
+
+/** The names in the runs table, top to bottom. */
+const runNames = (w: Watched) => w.page.locator('.tbody [role="row"] a').allInnerTexts()
+
+describe("the web UI in Chromium", () => {
+  it("the experiments page lists names, run counts and last activity; deleted ones behind the toggle", async () => {
+    const w = await open("/")
+    const table = w.page.getByRole("table", { name: "Experiments" })
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(2) // vision and MLflow's Default
+    const vision = table.locator("tr", { hasText: "vision" })
+    await expect.poll(() => vision.locator("td.num").innerText()).toBe("4")
+    expect(await table.innerText()).not.toContain("old-stuff")
+    await shot(w, "experiments")
+    await w.page.getByLabel("Show deleted").check()
+    await expect.poll(() => table.innerText()).toContain("old-stuff")
+    expect(w.page.url()).toContain("deleted=1")
+    await shot(w, "experiments-deleted")
+  })
+
+  it("the runs table filters (OR, NOT, parentheses), shows a malformed filter's error at its position, and sorts by a header click", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    await box.fill(`params.layers = "3" OR (NOT tags.model = "cnn")`)
+    await box.press("Enter")
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-b", "mlp-c"])
+    expect(decodeURIComponent(w.page.url())).toContain(`filter=params.layers = "3" OR (NOT tags.model = "cnn")`.replace(/ /g, "+"))
+    await shot(w, "runs-filtered")
+
+    await box.fill(`metrics.loss <`)
+    await box.press("Enter")
+    const err = w.page.getByTestId("filter-error")
+    await expect.poll(() => err.isVisible()).toBe(true)
+    const caret = await err.locator("pre.caret").innerText()
+    const [input, marker] = caret.split("\n")
+    expect(input).toBe("metrics.loss <")
+    expect(marker.indexOf("^")).toBe(14)
+    expect(await err.innerText()).toMatch(/position 14/)
+    expected(w, /status of 400/)
+    await shot(w, "runs-filter-error")
+
+    await w.page.getByRole("button", { name: "Clear", exact: true }).click()
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    // Sorting by the loss column: ascending, then descending on a second click.
+    await w.page.getByRole("columnheader", { name: "loss" }).getByRole("button").click()
+    await expect.poll(() => w.page.getByRole("columnheader", { name: "loss" }).getAttribute("aria-sort")).toBe("ascending")
+    // The child run (fold-1) stays under its parent (cnn-a) in the tree.
+    await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
+    await w.page.getByRole("columnheader", { name: "loss" }).getByRole("button").click()
+    await expect.poll(() => w.page.getByRole("columnheader", { name: "loss" }).getAttribute("aria-sort")).toBe("descending")
+    await expect.poll(() => runNames(w)).toEqual(["mlp-c", "cnn-b", "cnn-a", "fold-1"])
+    expect(w.page.url()).toContain("sort=metrics.loss+DESC")
+    await shot(w, "runs-sorted")
+  })
+
+  it("a run's page shows its overview, a drawn chart per metric, its artifacts and its event history", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}`)
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
+    expect(await w.page.getByRole("table", { name: "Params" }).innerText()).toContain("0.1")
+    await shot(w, "run-overview")
+    await w.page.getByRole("link", { name: "Charts" }).click()
+    const hosts = w.page.locator(".chart-host[data-metric]")
+    await expect.poll(() => w.page.locator(".chart-host canvas").count()).toBe(2)
+    expect((await hosts.evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.metric, (e as HTMLElement).dataset.series]))).sort()).toEqual([
+      ["accuracy", "1"],
+      ["loss", "1"]
+    ])
+    await shot(w, "run-charts")
+    await w.page.getByRole("link", { name: "Artifacts" }).click()
+    await w.page.getByRole("button", { name: "curve.csv" }).click()
+    await expect.poll(() => w.page.getByRole("table", { name: "curve.csv as a table" }).innerText()).toContain("0.75")
+    await shot(w, "run-artifacts")
+    await w.page.getByRole("link", { name: "History" }).click()
+    const history = w.page.getByRole("list", { name: `History of run-${ids["cnn-b"]}` })
+    await expect.poll(() => history.innerText()).toContain("RunStarted")
+    expect(await history.innerText()).toContain("ArtifactStored")
+    await shot(w, "run-history")
+  })
+
+  it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    await w.page.getByLabel("Select cnn-a").check()
+    await w.page.getByLabel("Select mlp-c").check()
+    await w.page.getByRole("button", { name: "Compare 2 selected" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toBe("Compare 2 runs")
+    const params = w.page.getByRole("table", { name: "Params side by side" })
+    const layers = params.locator("tr", { hasText: "layers" })
+    expect(await layers.innerText()).toContain("differs")
+    expect(await params.locator("tr", { hasText: /^lr/ }).innerText()).not.toContain("differs")
+    await expect.poll(() => w.page.locator(".chart-host[data-series='2'] canvas").count()).toBeGreaterThan(0)
+    await shot(w, "compare")
+  })
+
+  it("promotes a model version, and the promotion is in the stage history", async () => {
+    const w = await open("/models/classifier")
+    const versions = w.page.getByRole("table", { name: "Versions" })
+    await expect.poll(() => versions.locator("tbody tr").count()).toBe(2)
+    await w.page.getByLabel("Stage of version 2").selectOption("Production")
+    await expect.poll(() => versions.locator("tr[data-version='2'] .stage").innerText()).toBe("Production")
+    await expect.poll(() => w.page.getByRole("list", { name: "History of model-classifier" }).innerText()).toContain("version 2 → Production")
+    await shot(w, "model")
+  })
+
+  it("time travel: the runs table as of a moment before the third run", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    await w.page.getByLabel("As of").fill(beforeThird)
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain("asOf=")
+    await shot(w, "runs-as-of")
+  })
+
+  it("a live metric appears on the run page while a remote client logs it", async () => {
+    const remote = await openTracker({ uri: server.url })
+    try {
+      const run = await remote.startRun({ experiment: "vision", name: "live-run" })
+      run.logMetric("seed", 1, { step: 0 })
+      await run.flush()
+      const w = await open(`/runs/${run.id}?tab=charts`)
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='seed'] canvas").count()).toBe(1)
+      for (let step = 0; step < 20; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
+      await run.flush()
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='live_loss'] canvas").count(), { timeout: 10_000 }).toBe(1)
+      await shot(w, "run-live")
+      await run.end()
+    } finally {
+      await remote.close()
+    }
+  })
+})

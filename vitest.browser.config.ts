@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config"
+
+// The UI's end-to-end flows in Debian's Chromium (playwright-core, never a downloaded browser),
+// against a real server on loopback: `pnpm test:browser`. Not in the default suite (`pnpm test`).
+export default defineConfig({
+  test: {
+    include: ["test/browser/**/*.test.ts"],
+    globalSetup: ["test/browser/build-ui.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    fileParallelism: false
+  }
+})
