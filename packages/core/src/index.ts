@@ -12,6 +12,7 @@ export { ConcurrencyConflict, invalid, InvalidInput, NotFound, ParamConflict, Ru
 export * from "./events.ts"
 export { uuidv7 } from "./ids.ts"
 export * from "./memory.ts"
+export { MetricValue } from "./metric-value.ts"
 export * from "./ports.ts"
 export * from "./project/index.ts"
 export { MAX_TIMESTAMP_MS } from "./validate.ts"

@@ -10,19 +10,23 @@ export { defaultDir, type DownsampledHistory, openTracker, type OpenTrackerOptio
 export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
 /** How long a store's owner (the server) keeps the read model open after its last call: `openTracker({ readModelLingerMs: LINGER_MS })`. */
 export { LINGER_MS } from "./analytics.ts"
+export { asOfText, parseAsOf } from "./as-of.ts"
 export { downloadArtifacts } from "./download.ts"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
 export {
   ConcurrencyConflict,
-  type ExperimentView,
-  type ModelVersionView,
-  type ModelView,
+  ExperimentSummary,
+  ExperimentView,
+  HistoryPoint,
+  MetricValue,
+  ModelVersionView,
+  ModelView,
   type Stage,
   InvalidInput,
   NotFound,
   ParamConflict,
   RunNotActive,
-  type RunView,
+  RunView,
   StorageError,
   StoreCorrupted
 } from "@runledger/core"

@@ -17,7 +17,7 @@
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import { type Draft, type RunCommand } from "@runledger/core/write"
-import { type EndStatus, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
+import { type EndStatus, type ExperimentSummary, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
 import { type ArtifactUpload, artifactUpload, endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
 import {
   type ListRunsOptions,
@@ -427,6 +427,8 @@ export interface TrackerClient {
   /** Several runs, in the order given. */
   getRuns(runIds: ReadonlyArray<string>, options?: ReadOptions): Promise<ReadonlyArray<RunView>>
   listExperiments(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentView>>
+  /** listExperiments with each one's run count (runs not deleted) and the time of its runs' newest event. */
+  listExperimentSummaries(options?: ReadOptions & { readonly viewType?: ViewType }): Promise<ReadonlyArray<ExperimentSummary>>
   renameExperiment(ref: string, name: string): Promise<ExperimentView>
   /** Set tags on an experiment (other tags stay; a key set again takes the new value); a deleted experiment refuses. */
   setExperimentTags(ref: string, tags: Record<string, string>): Promise<ExperimentView>
@@ -513,6 +515,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     getRun: (id, options) => run(tracker.getRun(id, options)),
     getRuns: (ids, options) => run(tracker.getRuns(ids, options)),
     listExperiments: (options) => run(tracker.listExperiments(options)),
+    listExperimentSummaries: (options) => run(tracker.listExperimentSummaries(options)),
     renameExperiment: (ref, name) => run(tracker.renameExperiment(ref, name)),
     setExperimentTags: (ref, tags) => run(tracker.setExperimentTags(ref, tags)),
     deleteExperiment: (ref) => run(tracker.deleteExperiment(ref)),

@@ -28,7 +28,7 @@ import {
   decideTransitionStage,
   modelMissing
 } from "@runledger/core/write"
-import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -139,6 +139,8 @@ export interface TrackerShape {
   /** Several runs at once, in the order given (the views a search or ranking returns). */
   readonly getRuns: (runIds: ReadonlyArray<string>, options?: ReadOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly listExperiments: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentView>, TrackerError>
+  /** listExperiments with each experiment's run count and last activity (the UI's experiment list). */
+  readonly listExperimentSummaries: (options?: ReadOptions & { readonly viewType?: ViewType }) => Effect.Effect<ReadonlyArray<ExperimentSummary>, TrackerError>
   readonly listRuns: (options?: ListRunsOptions) => Effect.Effect<ReadonlyArray<RunView>, TrackerError>
   readonly metricHistory: (runId: string, key: string, options?: ReadOptions & { readonly all?: boolean }) => Effect.Effect<ReadonlyArray<MetricPoint>, NotFound | StoreError>
   // model registry
@@ -674,6 +676,7 @@ export const makeTracker = Effect.gen(function*() {
     getRun,
     getRuns,
     listExperiments: (options = {}) => readable(options).pipe(Effect.map((p) => p.listExperiments(options.viewType))),
+    listExperimentSummaries: (options = {}) => readable(options).pipe(Effect.map((p) => p.listExperimentSummaries(options.viewType))),
     listRuns,
     metricHistory,
     registerModel,

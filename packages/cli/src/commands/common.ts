@@ -1,12 +1,12 @@
 /** What the subcommands share: opening the store, finding a run by id, prefix or name, printing. */
-import { invalid, NotFound, type RunView } from "@runledger/core"
+import { NotFound, type RunView } from "@runledger/core"
 import { type AsOf, type TrackerClient } from "@runledger/tracker"
 import { Option } from "effect"
 import { Flag } from "effect/cli"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import type { OpenTrackerOptions, Tracker } from "@runledger/runtime"
+import { type OpenTrackerOptions, parseAsOf as parseAsOfText, type Tracker } from "@runledger/runtime"
 import { safe } from "../format.ts"
 import { progressBar } from "../progress.ts"
 import { storeDir } from "./root.ts"
@@ -63,14 +63,7 @@ export const asOfFlag = Flag.String("as-of").pipe(
 )
 
 /** `--as-of`: digits are a log position; anything else must parse as a date and time. */
-export const parseAsOf = (flag: Option.Option<string>): AsOf | undefined => {
-  if (Option.isNone(flag)) return undefined
-  const text = flag.value.trim()
-  if (/^\d+$/.test(text)) return { position: Number(text) }
-  const time = Date.parse(text)
-  if (Number.isNaN(time)) throw invalid("as-of", `--as-of ${JSON.stringify(text)} is neither a log position (a whole number) nor a date/time such as 2026-11-16 or 2026-11-16T09:30.`)
-  return { time }
-}
+export const parseAsOf = (flag: Option.Option<string>): AsOf | undefined => (Option.isNone(flag) ? undefined : parseAsOfText(flag.value, "--as-of"))
 
 export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe(
   Flag.withDescription("Which to list: active (default), deleted, or all"),

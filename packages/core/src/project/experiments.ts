@@ -1,16 +1,29 @@
 /** The experiment registry, folded from the `experiments` stream. */
-import type { Event, ParamValue } from "../events.ts"
+import { Schema } from "effect"
+import { type Event, ParamValue } from "../events.ts"
 
-export interface ExperimentView {
-  readonly id: string
-  readonly name: string
-  readonly createdAt: number
-  readonly tags: Readonly<Record<string, string>>
-  readonly lifecycle: "active" | "deleted"
+/** An experiment as reads return it (the Schema is what the server's API sends and documents). */
+export const ExperimentView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  createdAt: Schema.Number,
+  tags: Schema.Record(Schema.String, Schema.String),
+  lifecycle: Schema.Literals(["active", "deleted"]),
   /** For a fork: the experiment it came from and the settings it changes. */
-  readonly parentId: string | null
-  readonly overrides: Readonly<Record<string, ParamValue>>
-}
+  parentId: Schema.NullOr(Schema.String),
+  overrides: Schema.Record(Schema.String, ParamValue)
+}).annotate({ identifier: "ExperimentView" })
+export type ExperimentView = typeof ExperimentView.Type
+
+/** An experiment with its runs' count and the time of their newest event (null without runs): a listing's row. */
+export const ExperimentSummary = Schema.Struct({
+  ...ExperimentView.fields,
+  /** Its runs that are not deleted. */
+  runCount: Schema.Number,
+  /** Epoch ms of the newest event of any of its runs; null while it has none. */
+  lastActivity: Schema.NullOr(Schema.Number)
+}).annotate({ identifier: "ExperimentSummary" })
+export type ExperimentSummary = typeof ExperimentSummary.Type
 
 export interface ExperimentsState {
   readonly byId: Map<string, ExperimentView>

@@ -3,15 +3,18 @@
  * before it at steps >= fromStep: projections take the newer points instead. Nothing is deleted:
  * `all` returns every point with `superseded` marked, as `runledger history --all` shows.
  */
+import { Schema } from "effect"
 import type { Event } from "../events.ts"
+import { MetricValue } from "../metric-value.ts"
 
-export interface HistoryPoint {
-  readonly step: number
-  readonly value: number
-  readonly timestamp: number
+export const HistoryPoint = Schema.Struct({
+  step: Schema.Number,
+  value: MetricValue,
+  timestamp: Schema.Number,
   /** Set aside by a later resume (only reported with `all`). */
-  readonly superseded?: boolean
-}
+  superseded: Schema.optionalKey(Schema.Boolean)
+}).annotate({ identifier: "MetricPoint" })
+export type HistoryPoint = typeof HistoryPoint.Type
 
 /**
  * A point logged after `era` resumes is superseded when some later resume starts at or below its

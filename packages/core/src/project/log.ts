@@ -5,7 +5,7 @@
  */
 import type { Event, Stage } from "../events.ts"
 import { modelNameOfStream, runIdOfStream } from "../events.ts"
-import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentView, findExperiment } from "./experiments.ts"
+import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentSummary, type ExperimentView, findExperiment } from "./experiments.ts"
 import { evolveModel, type ModelState, type ModelVersionView, type ModelView, toModelView, versionView } from "./models.ts"
 import { evolveRun, type RunState, type RunView, toRunView } from "./runs.ts"
 
@@ -86,6 +86,18 @@ export class LogProjection {
     return [...this.experiments.byId.values()]
       .filter((e) => visible(e.lifecycle === "deleted", viewType))
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+  }
+
+  /** `listExperiments` with each one's run count (runs not deleted) and the newest event of any of its runs. */
+  listExperimentSummaries(viewType: ViewType = "active"): ExperimentSummary[] {
+    const activity = new Map<string, { runCount: number; lastActivity: number | null }>()
+    for (const s of this.runs.values()) {
+      const a = activity.get(s.experimentId) ?? { runCount: 0, lastActivity: null }
+      if (!s.deleted) a.runCount++
+      a.lastActivity = a.lastActivity === null ? s.lastActivity : Math.max(a.lastActivity, s.lastActivity)
+      activity.set(s.experimentId, a)
+    }
+    return this.listExperiments(viewType).map((e) => ({ ...e, ...(activity.get(e.id) ?? { runCount: 0, lastActivity: null }) }))
   }
 
   /** Runs, newest first. A run counts as deleted when it or its experiment is. */

@@ -1,18 +1,20 @@
 /** The model registry, folded from `model-<name>` streams. */
-import type { Event, Stage } from "../events.ts"
+import { Schema } from "effect"
+import { type Event, Stage } from "../events.ts"
 
-export interface ModelVersionView {
-  readonly name: string
-  readonly version: number
-  readonly stage: Stage
-  readonly aliases: ReadonlyArray<string>
-  readonly runId: string
-  readonly artifactPath: string
+export const ModelVersionView = Schema.Struct({
+  name: Schema.String,
+  version: Schema.Number,
+  stage: Stage,
+  aliases: Schema.Array(Schema.String),
+  runId: Schema.String,
+  artifactPath: Schema.String,
   /** Empty until set (ModelVersionDescribed). */
-  readonly description: string
-  readonly createdAt: number
-  readonly updatedAt: number
-}
+  description: Schema.String,
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number
+}).annotate({ identifier: "ModelVersionView" })
+export type ModelVersionView = typeof ModelVersionView.Type
 
 export interface ModelState {
   name: string
@@ -26,17 +28,18 @@ export interface ModelState {
   version: number
 }
 
-export interface ModelView {
-  readonly name: string
-  readonly description: string
-  readonly tags: Readonly<Record<string, string>>
-  readonly createdAt: number
-  readonly updatedAt: number
-  readonly versions: number
+export const ModelView = Schema.Struct({
+  name: Schema.String,
+  description: Schema.String,
+  tags: Schema.Record(Schema.String, Schema.String),
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number,
+  versions: Schema.Number,
   /** The newest version in each stage that has one. */
-  readonly latest: Readonly<Partial<Record<Stage, number>>>
-  readonly aliases: Readonly<Record<string, number>>
-}
+  latest: Schema.Struct({ None: Schema.optionalKey(Schema.Number), Staging: Schema.optionalKey(Schema.Number), Production: Schema.optionalKey(Schema.Number), Archived: Schema.optionalKey(Schema.Number) }),
+  aliases: Schema.Record(Schema.String, Schema.Number)
+}).annotate({ identifier: "ModelView" })
+export type ModelView = typeof ModelView.Type
 
 export const evolveModel = (state: ModelState | undefined, event: Event): ModelState | undefined => {
   if (event.type === "ModelRegistered") {

@@ -2,7 +2,9 @@
  * A run, folded from its stream; also what `decide` checks run commands against.
  * Folds mutate state they own, for speed on replay; views handed out are copies.
  */
-import type { ArtifactRef, Environment, Event, ParamValue, RunOwner, RunStatus, Source } from "../events.ts"
+import { Schema } from "effect"
+import { type ArtifactRef, ArtifactStored, Environment, type Event, ParamValue, type RunOwner, RunStatus, Source } from "../events.ts"
+import { MetricValue } from "../metric-value.ts"
 
 /** A process on a host, since it took the run (a live pid that started later is a reused pid). */
 export interface ProcessOwner {
@@ -56,29 +58,30 @@ export interface RunState {
 }
 
 /** What `getRun` returns. */
-export interface RunView {
-  readonly id: string
-  readonly experimentId: string
-  readonly experiment: string
-  readonly name: string
-  readonly status: RunStatus
-  readonly startTime: number
-  readonly endTime: number | null
-  readonly parentRunId: string | null
-  readonly params: Readonly<Record<string, ParamValue>>
-  readonly tags: Readonly<Record<string, string>>
+export const RunView = Schema.Struct({
+  id: Schema.String,
+  experimentId: Schema.String,
+  experiment: Schema.String,
+  name: Schema.String,
+  status: RunStatus,
+  startTime: Schema.Number,
+  endTime: Schema.NullOr(Schema.Number),
+  parentRunId: Schema.NullOr(Schema.String),
+  params: Schema.Record(Schema.String, ParamValue),
+  tags: Schema.Record(Schema.String, Schema.String),
   /** The latest value per key: the point with the highest step (then the latest timestamp). */
-  readonly metrics: Readonly<Record<string, number>>
+  metrics: Schema.Record(Schema.String, MetricValue),
   /** The step and timestamp of each key's latest value. */
-  readonly metricSteps: Readonly<Record<string, { readonly step: number; readonly timestamp: number }>>
-  readonly artifacts: ReadonlyArray<ArtifactRef>
-  readonly source: Source
-  readonly environment: Environment
-  readonly error: { readonly message: string; readonly stack?: string } | null
-  readonly lifecycle: "active" | "deleted"
+  metricSteps: Schema.Record(Schema.String, Schema.Struct({ step: Schema.Number, timestamp: Schema.Number })),
+  artifacts: Schema.Array(ArtifactStored),
+  source: Source,
+  environment: Environment,
+  error: Schema.NullOr(Schema.Struct({ message: Schema.String, stack: Schema.optionalKey(Schema.String) })),
+  lifecycle: Schema.Literals(["active", "deleted"]),
   /** The fromStep of each resume of this run, in order. */
-  readonly resumedFrom: ReadonlyArray<number>
-}
+  resumedFrom: Schema.Array(Schema.Number)
+}).annotate({ identifier: "RunView" })
+export type RunView = typeof RunView.Type
 
 /** A later point replaces the latest value when its step is higher, or equal with a timestamp not older. */
 const isLater = (step: number, timestamp: number, than: LatestMetric): boolean =>

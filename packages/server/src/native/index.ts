@@ -5,11 +5,20 @@
 import type { HttpBindings } from "@hono/node-server"
 import { readFileSync } from "node:fs"
 import type { Hono } from "hono"
+import { ARTIFACT_ROUTES } from "./artifacts.ts"
+import { EXPERIMENT_ROUTES } from "./experiments.ts"
+import { METRIC_ROUTES } from "./metrics.ts"
 import { openApiRoute } from "./openapi.ts"
+import { REGISTRY_ROUTES } from "./registry.ts"
 import { type AnyRoute, type MountOptions, mountRoutes, type NativeContext } from "./route.ts"
+import { RUN_ROUTES } from "./runs.ts"
+import { SQL_ROUTES } from "./sql.ts"
 
-/** Every native route (the document's own route is added by `mountNative`). */
-export const NATIVE_ROUTES: ReadonlyArray<AnyRoute> = []
+/**
+ * Every native route (the document's own route is added by `mountNative`). Order matters where
+ * paths overlap: `runs/search` and friends before `runs/{runId}` (they are POSTs, it is a GET).
+ */
+export const NATIVE_ROUTES: ReadonlyArray<AnyRoute> = [...EXPERIMENT_ROUTES, ...RUN_ROUTES, ...METRIC_ROUTES, ...REGISTRY_ROUTES, ...ARTIFACT_ROUTES, ...SQL_ROUTES]
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { readonly version: string }).version
 

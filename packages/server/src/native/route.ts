@@ -9,14 +9,14 @@
  *   from JSON through its JSON codec (`Schema.toCodecJson`). A request that does not decode, a body
  *   that is not JSON, or a wrong content type is refused with 400 `InvalidInput` naming the field,
  *   before the handler runs: nothing is appended.
- * - A JSON response is encoded through its Schema's JSON codec: NaN and ±Infinity become the
- *   strings "NaN", "Infinity", "-Infinity", and `MetricValue` also writes -0 as "-0" (API-CONTRACT.md).
+ * - A JSON response is encoded through its Schema's JSON codec: a metric value (core's
+ *   `MetricValue`) that is NaN, ±Infinity or -0 is written as "NaN", "Infinity", "-Infinity", "-0".
  * - A `RawResponse` route (NDJSON, a file, an artifact's bytes) returns its own `Response`.
  * - Errors: `{ error: { _tag, message, ...the error's fields } }`, the status by tag (`STATUS_OF_TAG`).
  */
 import type { HttpBindings } from "@hono/node-server"
 import { InvalidInput, type Tracker } from "@runledger/runtime"
-import { Schema, SchemaGetter, SchemaIssue } from "effect"
+import { Schema, type SchemaIssue } from "effect"
 import type { Context, Hono, MiddlewareHandler } from "hono"
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE"
@@ -78,25 +78,6 @@ export const route = <
 }): AnyRoute => r as unknown as AnyRoute
 
 export const isRaw = (r: AnyRoute["response"]): r is RawResponse => "contentType" in r && typeof (r as RawResponse).contentType === "string"
-
-// -- numbers JSON cannot hold --------------------------------------------------------------------
-
-const NON_FINITE = Schema.Literals(["NaN", "Infinity", "-Infinity", "-0"])
-
-/**
- * A metric value: any double, written to JSON as a number or, for NaN, ±Infinity and -0, as the
- * strings "NaN", "Infinity", "-Infinity", "-0" (protobuf JSON's convention, which keeps -0 too).
- */
-export const MetricValue = Schema.Number.pipe(
-  Schema.encodeTo(Schema.Union([Schema.Finite, NON_FINITE]), {
-    decode: SchemaGetter.transform((x: number | "NaN" | "Infinity" | "-Infinity" | "-0") =>
-      x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : x === "-0" ? -0 : x
-    ),
-    encode: SchemaGetter.transform((x: number) =>
-      Number.isNaN(x) ? "NaN" as const : x === Infinity ? "Infinity" as const : x === -Infinity ? "-Infinity" as const : Object.is(x, -0) ? "-0" as const : x
-    )
-  })
-).annotate({ identifier: "MetricValue", description: "A double; NaN, Infinity, -Infinity and -0 are the strings \"NaN\", \"Infinity\", \"-Infinity\", \"-0\"." })
 
 // -- errors ---------------------------------------------------------------------------------------
 

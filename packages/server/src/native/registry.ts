@@ -1,0 +1,24 @@
+/** The model registry's reads; its writes are MLflow's endpoints (transition-stage, aliases). */
+import { ModelVersionView, ModelView } from "@runledger/runtime"
+import { Schema } from "effect"
+import { route } from "./route.ts"
+import { AsOfQuery, readOptions } from "./runs.ts"
+
+export const REGISTRY_ROUTES = [
+  route({
+    method: "GET",
+    path: "/api/runledger/models",
+    summary: "Registered models, by name.",
+    query: AsOfQuery,
+    response: Schema.Struct({ models: Schema.Array(ModelView) }),
+    handle: async ({ query }, { tracker }) => ({ models: await tracker.listModels(readOptions(query.asOf)) })
+  }),
+  route({
+    method: "GET",
+    path: "/api/runledger/models/{name}/versions",
+    summary: "A registered model's versions, oldest first.",
+    query: AsOfQuery,
+    response: Schema.Struct({ versions: Schema.Array(ModelVersionView) }),
+    handle: async ({ params, query }, { tracker }) => ({ versions: await tracker.listModelVersions(params.name, readOptions(query.asOf)) })
+  })
+]
