@@ -164,9 +164,6 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     return c.json({})
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())
-  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
-  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
-
   // runledger's native API (API-CONTRACT.md): its errors in its own shape, the body limit included.
   const nativeLimit = bodyLimit({
     maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
@@ -177,6 +174,9 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     }
   })
   const events = mountEventRoutes(app, ctx.tracker.store, nativeLimit)
+  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404 (a
+  // catch-all of the prefix, so after the event routes).
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 
