@@ -246,7 +246,7 @@ const describe = (e: RecordedEvent): string => {
     case "RunEnded":
       return String(d.status ?? "")
     case "StagePromoted":
-      return `version ${d.version as number} → ${d.stage as string}`
+      return `version ${d.version as number}: ${d.from as string} → ${d.to as string}${(d.archived as ReadonlyArray<{ version: number }>).length ? ` (archived ${(d.archived as ReadonlyArray<{ version: number }>).map((a) => a.version).join(", ")})` : ""}`
     case "AliasSet":
       return `@${d.alias as string} → version ${d.version as number}`
     case "AliasDeleted":
