@@ -3,24 +3,27 @@
  * two MLflow REST writes the UI makes (promote a version, set or delete an alias). The types are the
  * server's own (imported, never copied): what the runtime's Promise API returns, as JSON.
  */
-import type { ExperimentView, ModelVersionView, ModelView, RecordedEvent, RunView } from "@runledger/core"
-import type { GroupComparison, RunComparison } from "@runledger/readmodel-duckdb"
-import type { DownsampledHistory } from "@runledger/runtime"
+import type { ExperimentView, ModelVersionView as ModelVersionSchema, ModelView as ModelSchema, RecordedEvent, RunView as RunSchema } from "@runledger/core"
+import type { ExperimentSummary } from "@runledger/runtime"
+import type { Api } from "@runledger/server"
 
-export type { ExperimentView, ModelVersionView, ModelView, RecordedEvent, RunView }
-export type { DownsampledHistory, GroupComparison, RunComparison }
+// The wire forms (`Encoded`) of the server's own Schemas: metric values may be "NaN", "Infinity",
+// "-Infinity" or "-0" there, which `num` reads back.
+export type RunView = typeof RunSchema.Encoded
+export type ModelView = typeof ModelSchema.Encoded
+export type ModelVersionView = typeof ModelVersionSchema.Encoded
+/** An experiment as the experiments route lists it: with its run count and newest event of its runs. */
+export type ExperimentRow = typeof ExperimentSummary.Encoded
+export type DownsampledHistory = typeof Api.DownsampledHistory.Encoded
+export type RunComparison = typeof Api.RunComparison.Encoded
+export type GroupComparison = typeof Api.GroupComparison.Encoded
+export type ArtifactEntry = typeof Api.ArtifactEntry.Encoded
+export type SearchBody = typeof Api.SearchBody.Encoded
+export type HistoriesBody = typeof Api.HistoriesBody.Encoded
+export type StatsBody = typeof Api.StatsBody.Encoded
+export type { ExperimentView, RecordedEvent }
 
 export const API = "/api/runledger"
-
-/** An experiment as the experiments route lists it: with its run count and newest event of its runs. */
-export type ExperimentRow = ExperimentView & { readonly runCount: number; readonly lastActivity: number | null }
-
-export interface ArtifactEntry {
-  readonly path: string
-  readonly size: number
-  readonly sha256: string
-  readonly mediaType: string
-}
 
 /** The error body of every route: `{ error: { _tag, message, ...fields } }`. */
 export class ApiError extends Error {
@@ -81,32 +84,8 @@ export const num = (v: unknown): number => {
   return Number(v)
 }
 
-export interface SearchBody {
-  readonly experiments?: ReadonlyArray<string>
-  readonly filter?: string
-  readonly orderBy?: ReadonlyArray<string>
-  readonly maxResults?: number
-  readonly pageToken?: string
-  readonly viewType?: "active" | "deleted" | "all"
-  readonly asOf?: string
-}
 
-export interface HistoriesBody {
-  readonly runIds: ReadonlyArray<string>
-  readonly key: string
-  readonly maxPoints: number
-  readonly startStep?: number
-  readonly endStep?: number
-}
 
-export interface StatsBody {
-  readonly experiments?: ReadonlyArray<string>
-  readonly a: string
-  readonly b: string
-  readonly metric: string
-  readonly by?: "last" | "min" | "max"
-  readonly confidence?: number
-}
 
 const enc = encodeURIComponent
 

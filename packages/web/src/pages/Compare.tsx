@@ -172,7 +172,7 @@ function Parallel({ cmp, metric }: { readonly cmp: RunComparison; readonly metri
     return vs.map((v) => (v === null || !Number.isFinite(v) ? null : hi === lo ? H / 2 : H - pad - ((v - lo) / (hi - lo)) * (H - 2 * pad)))
   })
   return (
-    <svg class="parallel" viewBox={`0 0 ${W} ${H + 20}`} role="img" aria-label={`Parallel coordinates of the params and ${metric}`}>
+    <svg class="parallel" width={W} height={H + 20} viewBox={`0 0 ${W} ${H + 20}`} role="img" aria-label={`Parallel coordinates of the params and ${metric}`}>
       {axes.map((a, k) => (
         <g key={a.label}>
           <line x1={xOf(k)} x2={xOf(k)} y1={pad} y2={H - pad} class="axis" />

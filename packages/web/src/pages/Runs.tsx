@@ -189,6 +189,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const chosenCols: ReadonlyArray<string> =
     colParam !== null ? colParam.split(",").filter((s) => s !== "") : [...keys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...keys.params.slice(0, 3).map((k) => `params.${k}`)]
   const columns = [...BASE, ...chosenCols.map(columnOf).filter((c): c is Column => c !== null)]
+  // Fixed widths: the header and the (absolutely placed) rows share one grid, and wide tables scroll sideways.
+  const template = `40px ${columns.map((c) => (c.id === "name" ? "220px" : c.id === "start" ? "190px" : c.id === "status" || c.id === "duration" ? "100px" : "140px")).join(" ")}`
   const rows = useMemo(() => treeOrder(runs, collapsed), [runs, collapsed])
 
   const viewport = 18
@@ -367,12 +369,12 @@ export function Runs({ loc }: { readonly loc: Location }) {
         </span>
       </div>
       <div class="table" role="grid" aria-label="Runs" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 1}>
-        <div class="thead" role="row" style={{ gridTemplateColumns: `40px repeat(${columns.length}, minmax(110px, 1fr))` }}>
+        <div class="thead" role="row" style={{ gridTemplateColumns: template }}>
           <span role="columnheader">
             <span class="sr-only">Selected</span>
           </span>
           {columns.map((c) => (
-            <span role="columnheader" key={c.id} aria-sort={sortState(c)}>
+            <span role="columnheader" key={c.id} aria-sort={sortState(c)} class={c.num ? "num" : ""}>
               {c.sort ? (
                 <button type="button" class="sort" onClick={() => sortBy(c)}>
                   {c.label}
@@ -404,7 +406,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
                   aria-rowindex={i + 2}
                   aria-selected={selected.has(r.id)}
                   class={`tr${i === active ? " active" : ""}${selected.has(r.id) ? " selected" : ""}`}
-                  style={{ top: `${i * ROW}px`, gridTemplateColumns: `40px repeat(${columns.length}, minmax(110px, 1fr))` }}
+                  style={{ top: `${i * ROW}px`, gridTemplateColumns: template }}
                   onClick={() => setActive(i)}
                 >
                   <span role="gridcell">
