@@ -8,6 +8,8 @@ export default defineConfig({
     globalSetup: ["test/browser/build-ui.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    fileParallelism: false
+    fileParallelism: false,
+    // What a user sees arrives when it arrives: on a loaded 2-core machine, a second or more.
+    expect: { poll: { timeout: 20_000, interval: 50 } }
   }
 })

@@ -94,6 +94,8 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => table.innerText()).toContain("old-stuff")
     expect(w.page.url()).toContain("deleted=1")
     await shot(w, "experiments-deleted")
+    await w.page.emulateMedia({ colorScheme: "dark" })
+    await shot(w, "experiments-dark")
   })
 
   it("the runs table filters (OR, NOT, parentheses), shows a malformed filter's error at its position, and sorts by a header click", async () => {
@@ -169,6 +171,29 @@ describe("the web UI in Chromium", () => {
     expect(await params.locator("tr", { hasText: /^lr/ }).innerText()).not.toContain("differs")
     await expect.poll(() => w.page.locator(".chart-host[data-series='2'] canvas").count()).toBeGreaterThan(0)
     await shot(w, "compare")
+    // Two filter-defined groups: the interval, the p-value and the small-sample warning.
+    await w.page.getByLabel("Group A filter").fill(`params.layers = "2"`)
+    await w.page.getByLabel("Group B filter").fill(`params.layers != "2"`)
+    await w.page.locator("form.stats select").selectOption("loss")
+    await w.page.getByRole("button", { name: "Compare groups" }).click()
+    const result = w.page.locator(".stats-result")
+    await expect.poll(() => result.innerText()).toMatch(/A: 2 runs.*B: 2 runs/s)
+    expect(await result.innerText()).toMatch(/interval \[.*\]; Welch's t-test p = /)
+    expect(await result.getByRole("note").count()).toBeGreaterThan(0)
+    await shot(w, "compare-stats")
+  })
+
+  it("the runs table answers the keyboard: arrows move, space selects, enter opens", async () => {
+    const w = await open("/runs?exp=vision&sort=attributes.run_name+ASC")
+    await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
+    await w.page.locator(".tbody").focus()
+    await w.page.keyboard.press("ArrowDown")
+    await w.page.keyboard.press("ArrowDown")
+    await w.page.keyboard.press(" ")
+    await expect.poll(() => w.page.getByRole("button", { name: /Compare 1 selected/ }).count()).toBe(1)
+    expect(w.page.url()).toContain(`sel=${ids["cnn-b"]}`)
+    await w.page.keyboard.press("Enter")
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
   })
 
   it("promotes a model version, and the promotion is in the stage history", async () => {
@@ -179,6 +204,16 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => versions.locator("tr[data-version='2'] .stage").innerText()).toBe("Production")
     await expect.poll(() => w.page.getByRole("list", { name: "History of model-classifier" }).innerText()).toContain("version 2: None → Production")
     await shot(w, "model")
+    // An alias set, then deleted: each an event in the history.
+    await w.page.getByLabel("Alias", { exact: true }).fill("champion")
+    await w.page.getByLabel("on version").selectOption("2")
+    await w.page.getByRole("button", { name: "Set alias" }).click()
+    await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).toContain("@champion")
+    await w.page.getByRole("button", { name: "Delete alias champion" }).click()
+    await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).not.toContain("@champion")
+    const history = await w.page.getByRole("list", { name: "History of model-classifier" }).innerText()
+    expect(history).toContain("@champion → version 2")
+    expect(history).toContain("@champion removed")
   })
 
   it("time travel: the registry as of a moment before version 1 went to Staging", async () => {
