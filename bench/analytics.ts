@@ -18,7 +18,7 @@ import { join } from "node:path"
 import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { Analytics } from "../packages/readmodel-duckdb/src/index.ts"
-import { type BenchOptions, median, nowMs, type Row, withTempDir } from "./report.ts"
+import { type BenchOptions, median, msRow, nowMs, type Row, timeIt, withTempDir } from "./report.ts"
 
 const T0 = 1_700_000_000_000
 const environment = { runtime: "node", os: "linux", arch: "x64", cpu: "bench", cpus: 2, memoryBytes: 0, host: "h", pid: 1 }
@@ -71,34 +71,6 @@ const upTo = (log: ReadonlyArray<RecordedEvent>) => ({
   readAll: async function*(from = 0): AsyncGenerator<RecordedEvent[]> {
     if (from < log.length) yield log.slice(from)
   }
-})
-
-const timeIt = async (reps: number, f: () => Promise<unknown>): Promise<number[]> => {
-  const out: number[] = []
-  for (let i = 0; i < reps; i++) {
-    const t = nowMs()
-    await f()
-    out.push(nowMs() - t)
-  }
-  return out
-}
-
-/**
- * A row of milliseconds (lower is better) beside the ceiling's: PASS/MISS against `limitMs` when the
- * row has a target, "info" when it is context. The note says which way the ratio reads.
- */
-const msRow = (name: string, ours: ReadonlyArray<number>, ceiling: ReadonlyArray<number>, ceilingName: string, limitMs: number | undefined, target: string, note: string): Row => ({
-  name,
-  figure: median(ours),
-  unit: "ms",
-  ceiling: median(ceiling),
-  ceilingName,
-  ratio: median(ours) / median(ceiling),
-  target,
-  verdict: limitMs === undefined ? "info" : median(ours) < limitMs ? "PASS" : "MISS",
-  samples: ours,
-  ceilingSamples: ceiling,
-  note: `${note}ratio > 1 means slower than the ceiling`
 })
 
 export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {

@@ -75,7 +75,7 @@ const buildStore = async (dir: string, runs: number, points: number, log: (line:
 }
 
 /** The store for these parameters: from the cache, or built now and cached. */
-const cachedStore = async (runs: number, points: number, log: (line: string) => void): Promise<Built> => {
+export const cachedStore = async (runs: number, points: number, log: (line: string) => void): Promise<Built> => {
   const dir = resolve(ROOT, ".tmp/bench-cache", `open-v${CACHE_FORMAT}-${runs}runs-${points}points`)
   const marker = join(dir, "built.json")
   if (!existsSync(marker)) {

@@ -109,3 +109,32 @@ export const formatTable = (rows: ReadonlyArray<Row>): string => {
   const notes = rows.filter((r) => r.note).map((r) => `  * ${r.name}: ${r.note}`)
   return [line(header), sep, ...body.map(line), ...(notes.length ? ["", "notes:", ...notes] : [])].join("\n")
 }
+
+/** Each of `reps` calls of `f`, timed (ms). */
+export const timeIt = async (reps: number, f: () => Promise<unknown>): Promise<number[]> => {
+  const out: number[] = []
+  for (let i = 0; i < reps; i++) {
+    const t = nowMs()
+    await f()
+    out.push(nowMs() - t)
+  }
+  return out
+}
+
+/**
+ * A row of milliseconds (lower is better) beside the ceiling's: PASS/MISS against `limitMs` when the
+ * row has a target, "info" when it is context. The note says which way the ratio reads.
+ */
+export const msRow = (name: string, ours: ReadonlyArray<number>, ceiling: ReadonlyArray<number>, ceilingName: string, limitMs: number | undefined, target: string, note: string): Row => ({
+  name,
+  figure: median(ours),
+  unit: "ms",
+  ceiling: median(ceiling),
+  ceilingName,
+  ratio: median(ours) / median(ceiling),
+  target,
+  verdict: limitMs === undefined ? "info" : median(ours) < limitMs ? "PASS" : "MISS",
+  samples: ours,
+  ceilingSamples: ceiling,
+  note: `${note}ratio > 1 means slower than the ceiling`
+})

@@ -13,6 +13,11 @@
  *   - effect: Effect 4's HttpApi (schema-decoded payload) on @effect/platform-node;
  *   - server: the real `@runledger/server` (MLflow mapping, token check, limits).
  *
+ * Also: the native API's `POST /api/runledger/runs/search` over a store of 100k runs (bench/open.ts's
+ * cached store, copied: the server writes its Default experiment and read model), p50 of one warm
+ * client, beside the in-process `searchRuns` of the same query on the same store as the ceiling
+ * (the same read model answers both; the difference is HTTP, JSON and the Schema encoding).
+ *
  * Run: `node bench/server.ts` (or `pnpm bench --only server`). Child mode: `node bench/server.ts --serve STACK DIR`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -20,7 +25,10 @@ import { Agent, createServer, request } from "node:http"
 import { createServer as netServer } from "node:net"
 import { createInterface } from "node:readline"
 import type { Run } from "../packages/runtime/src/index.ts"
-import { type BenchOptions, median, nowMs, pairedRatio, type Row, si, withTempDir } from "./report.ts"
+import { cpSync } from "node:fs"
+import { join } from "node:path"
+import { cachedStore } from "./open.ts"
+import { type BenchOptions, median, msRow, nowMs, pairedRatio, type Row, si, timeIt, withTempDir } from "./report.ts"
 
 const CLIENTS = 20
 const POINTS_PER_REQUEST = 1000
@@ -239,6 +247,45 @@ export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stac
     }
   }
   return rows
+}
+
+/** runs/search through HTTP over a large store, beside the in-process searchRuns of the same query. */
+export const benchSearchHttp = async (opts: BenchOptions): Promise<Row[]> => {
+  const runs = opts.quick ? 2_000 : 100_000
+  const built = await cachedStore(runs, opts.quick ? 10 : 100, opts.log)
+  return withTempDir("search-http", async (tmp) => {
+    const dir = join(tmp, "store")
+    cpSync(built.dir, dir, { recursive: true })
+    const { LINGER_MS, openTracker } = await import("../packages/runtime/src/index.ts")
+    const { startServer } = await import("../packages/server/src/index.ts")
+    // bench/open.ts's runs: 10 experiments, params lr and layers, tags group, four metrics.
+    const query = { experiments: ["exp-3"], filter: "params.layers = '2' and tags.group != '0'", orderBy: ["metrics.loss DESC"], maxResults: 100 }
+    const reps = opts.quick ? 5 : 20
+    opts.log(`server: runs/search over ${si(runs)} runs, in-process then through HTTP (the first call folds the read model)`)
+    const tracker = await openTracker({ dir, readModelLingerMs: LINGER_MS })
+    let ceiling: number[]
+    let found: number
+    try {
+      found = (await tracker.searchRuns(query)).runs.length
+      await timeIt(3, () => tracker.searchRuns(query))
+      ceiling = await timeIt(reps, () => tracker.searchRuns(query))
+    } finally {
+      await tracker.close()
+    }
+    const server = await startServer({ dir, port: 0 })
+    try {
+      const search = async () => {
+        const res = await fetch(`${server.url}/api/runledger/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(query) })
+        const body = (await res.json()) as { runs?: unknown[] }
+        if (res.status !== 200 || body.runs?.length !== found) throw new Error(`runs/search answered ${res.status} with ${body.runs?.length} runs, in-process ${found}`)
+      }
+      await timeIt(3, search)
+      const ours = await timeIt(reps, search)
+      return [msRow(`runs/search through HTTP, ${si(runs)} runs (p50, warm)`, ours, ceiling, "in-process searchRuns, same store", 60, "p50 < 60 ms", `${found} runs a page; `)]
+    } finally {
+      await server.close()
+    }
+  })
 }
 
 if (process.argv[2] === "--serve") {

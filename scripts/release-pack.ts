@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url"
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 export const packDir = join(root, ".tmp", "pack")
 /** In dependency order: each package's build reads the types of the ones before it. */
-const packages = ["core", "store-conformance", "tracker", "store-fs", "store-duckdb", "search-syntax", "stats", "charts", "readmodel-duckdb", "runtime", "cli"]
+const packages = ["core", "store-conformance", "tracker", "store-fs", "store-duckdb", "store-http", "search-syntax", "stats", "charts", "readmodel-duckdb", "runtime", "cli"]
 
 const run = (file: string, args: ReadonlyArray<string>, options: ExecFileSyncOptions = {}): string =>
   execFileSync(file, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], ...options }) as string

@@ -9,6 +9,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { NotFound, openTracker, ParamConflict, RunNotActive, type Tracker } from "@runledger/runtime"
 import { type RunningServer, startServer } from "@runledger/server"
+import { cli } from "../packages/cli/test/harness.ts"
 
 const root = mkdtempSync(join(tmpdir(), "runledger-remote-"))
 let server: RunningServer
@@ -77,6 +78,21 @@ describe.each(targets)("the tracker over %s", (kind, open) => {
     expect((await t.getRun(run.id)).params).toEqual({ p: 1 })
   }))
 
+  it("searches and queries through the same analytics methods", withTracker(async (t) => {
+    const exp = `search-${kind}`
+    for (const acc of [0.2, 0.9, 0.7]) {
+      await t.withRun({ experiment: exp }, async (run) => {
+        await run.logMetric("acc", acc)
+      })
+    }
+    const found = await t.searchRuns({ experiments: [exp], filter: "metrics.acc > 0.5", orderBy: ["metrics.acc DESC"] })
+    expect(found.runs.map((r) => r.metrics.acc)).toEqual([0.9, 0.7])
+    const rows = await t.sql("SELECT count(*)::INTEGER AS n FROM runs WHERE experiment_id = ?", [found.runs[0].experimentId])
+    expect(rows).toEqual([{ n: 3 }])
+    const bad = await t.searchRuns({ filter: "metrics.acc >" }).then(() => undefined, (e: unknown) => e)
+    expect((bad as { _tag?: string })._tag).toBe("FilterParseError")
+  }))
+
   it("registers models, versions, stages and aliases", withTracker(async (t) => {
     const run = await t.startRun({ experiment: `models-${kind}` })
     await run.logBytes(new Uint8Array([1, 2, 3]), "model/weights.bin")
@@ -94,4 +110,31 @@ describe.each(targets)("the tracker over %s", (kind, open) => {
     const dup = await t.registerModel(name).then(() => undefined, (e: unknown) => e)
     expect((dup as { _tag?: string })._tag).toBeDefined()
   }))
+})
+
+describe("the CLI with --uri", () => {
+  it("lists and shows a server's runs; a command that reads the store's files refuses a server", async () => {
+    const t = await openTracker({ uri: server.url, spoolDir: join(root, "cli-spool") })
+    let runId: string
+    try {
+      const run = await t.startRun({ experiment: "cli-remote", name: "over-http" })
+      await run.logMetric("acc", 0.5)
+      await run.end()
+      runId = run.id
+    } finally {
+      await t.close()
+    }
+    const listed = await cli(["runs", "--uri", server.url, "--experiment", "cli-remote", "--json"], { env: { HOME: root } })
+    expect(listed.status, listed.stderr).toBe(0)
+    expect(listed.stdout).toContain(runId)
+    const viaEnv = await cli(["show", runId, "--json"], { env: { RUNLEDGER_TRACKING_URI: server.url, HOME: root } })
+    expect(viaEnv.status, viaEnv.stderr).toBe(0)
+    expect(viaEnv.stdout).toContain("over-http")
+    const verify = await cli(["verify", "--uri", server.url])
+    expect(verify.status).toBe(2)
+    expect(verify.stderr).toContain("--dir")
+    const both = await cli(["runs", "--uri", server.url, "--dir", root])
+    expect(both.status).toBe(2)
+    expect(both.stderr).toContain("not both")
+  })
 })

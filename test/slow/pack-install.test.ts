@@ -93,6 +93,7 @@ describe("the packed tarballs in a fresh npm project", () => {
       "runledger-store-conformance-0.1.0.tgz",
       "runledger-store-duckdb-0.1.0.tgz",
       "runledger-store-fs-0.1.0.tgz",
+      "runledger-store-http-0.1.0.tgz",
       "runledger-tracker-0.1.0.tgz"
     ])
     const manifest = JSON.parse(readFileSync(join(project, "node_modules/runledger/package.json"), "utf8"))

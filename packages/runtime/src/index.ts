@@ -11,7 +11,10 @@ export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
 /** How long a store's owner (the server) keeps the read model open after its last call: `openTracker({ readModelLingerMs: LINGER_MS })`. */
 export { LINGER_MS } from "./analytics.ts"
 export { asOfText, parseAsOf } from "./as-of.ts"
+export * from "./api-schemas.ts"
 export { downloadArtifacts } from "./download.ts"
+/** The columnar metric batch builder (a server builds `LogMetrics` commands with it; the tracker checks what it holds). */
+export { MetricColumns } from "@runledger/core/write"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
 export {
   ConcurrencyConflict,

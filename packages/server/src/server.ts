@@ -27,10 +27,9 @@ import type { Fields } from "./mlflow/json.ts"
 import { METRIC_ROUTES } from "./mlflow/metrics.ts"
 import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
-import { mountNative } from "./native/index.ts"
+import { eventRoutes, type EventRoutes } from "./native/events.ts"
+import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
 import { findUi, mountUi } from "./static-ui.ts"
-import { type EventRoutes, mountEventRoutes, NATIVE_PREFIX, nativeError } from "./native/events.ts"
-import { InvalidInput, NotFound } from "@runledger/core"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -164,27 +163,14 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     return c.json({})
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())
-  // runledger's native API (API-CONTRACT.md): its errors in its own shape, the body limit included.
-  const nativeLimit = bodyLimit({
-    maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    onError: (c) => {
-      const res = nativeError(c, new InvalidInput({ field: "body", message: `The request body is over the limit of ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes; split it into smaller requests.` }))
-      res.headers.set("connection", "close")
-      return res
-    }
-  })
-  const events = mountEventRoutes(app, ctx.tracker.store, nativeLimit)
-  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404 (a
-  // catch-all of the prefix, so after the event routes).
-  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit })
+
+  // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
+  const events = eventRoutes()
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit }, [...NATIVE_ROUTES, ...events.routes])
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 
-  app.notFound((c) =>
-    c.req.path.startsWith(`${NATIVE_PREFIX}/`)
-      ? nativeError(c, new NotFound({ kind: "route", id: c.req.path, message: `No endpoint ${c.req.method} ${c.req.path} on this server.` }))
-      : c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404)
-  )
+  app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
   return { app, events }
 }
 

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { eventRoutes } from "../src/native/events.ts"
 import { NATIVE_ROUTES } from "../src/native/index.ts"
 import { openApiDocument } from "../src/native/openapi.ts"
 import { MetricValue } from "@runledger/runtime"
@@ -54,11 +55,12 @@ describe("the OpenAPI document", () => {
   })
   afterAll(() => server?.close())
 
-  it("is served at /api/openapi.json with every native route, and every schema resolves", async () => {
+  it("is served at /api/openapi.json with every native route (the reads' and the events'), and every schema resolves", async () => {
     const res = await fetch(`${server.url}/api/openapi.json`)
     expect(res.status).toBe(200)
     const doc = (await res.json()) as Json
-    checkDocument(doc, NATIVE_ROUTES)
+    checkDocument(doc, [...NATIVE_ROUTES, ...eventRoutes().routes])
+    expect((doc.paths as Json)["/api/runledger/events"]).toBeDefined()
     expect((doc.paths as Json)["/api/openapi.json"]).toBeDefined()
   })
 

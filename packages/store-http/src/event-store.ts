@@ -142,9 +142,12 @@ export class HttpEventLog implements AsyncEventLog {
 
   /** Reads see the server's log: what is spooled is pushed first, else they fail saying where it waits. */
   private async online(): Promise<void> {
-    if (!this.spooling) return
-    const report = await this.push()
-    if (report.remaining > 0) throw this.offline(report.stoppedBy ?? "unreachable", report.remaining)
+    // Appends spooled during a pass are sent by the next one; a pass that could not reach the server ends it.
+    while (this.spooling) {
+      const report = await this.push()
+      if (report.stoppedBy !== undefined) throw this.offline(report.stoppedBy, report.remaining)
+      if (report.remaining === 0 && report.sent + report.alreadyPresent + report.rejected.length === 0) return
+    }
   }
 
   private offline(why: string, spooled: number): StorageError {

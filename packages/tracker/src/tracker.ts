@@ -28,7 +28,7 @@ import {
   decideTransitionStage,
   modelMissing
 } from "@runledger/core/write"
-import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunStatus, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -111,6 +111,21 @@ export interface TrackerShape {
   readonly appendRun: (runId: string, drafts: ReadonlyArray<Draft>, expectedVersion: ExpectedVersion) => Effect.Effect<AppendResult, ConcurrencyConflict | StoreError>
   /** Decide and append commands to a run, atomically, re-deciding on a lost race. */
   readonly record: (runId: string, commands: ReadonlyArray<RunCommand>) => Effect.Effect<RunState, TrackerError>
+  /**
+   * Record commands on a run even when it has ended (MLflow's post-hoc writes), without lying in
+   * the audit: an ended run is reopened around them, in one append of RunResumed (one past its
+   * highest step, so nothing is set aside) -> the commands -> RunEnded with the status and error it
+   * had. A running run takes them as `record` does; a deleted one refuses (RunNotActive). `commands`
+   * may be computed from the run (a tag appended to), decided again on a lost race.
+   */
+  readonly recordReopening: (runId: string, commands: ReadonlyArray<RunCommand> | ((state: RunState) => ReadonlyArray<RunCommand>)) => Effect.Effect<RunState, TrackerError>
+  /**
+   * Set a run's status as MLflow's runs/update does, with `extra` commands in the same append:
+   * RUNNING reopens an ended run (RunResumed); an end status ends a running run, or changes an
+   * ended run's status (reopened, then ended with it); the status it already has records `extra`
+   * alone (reopening around them when it has ended).
+   */
+  readonly setRunStatus: (runId: string, status: RunStatus, extra?: ReadonlyArray<RunCommand>) => Effect.Effect<RunState, TrackerError>
   /**
    * A run handle's flush: `decided` (its queued calls, decided against its copy of the run at
    * `decided.version`) is appended at once; if another writer got there first, `commands` are
@@ -341,6 +356,35 @@ export const makeTracker = Effect.gen(function*() {
     decideOn(runStream(runId), foldRun, decideRunCommands(runId, commands)).pipe(
       Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s)))
     )
+  /** One past the highest step logged: a resume from there sets nothing aside. */
+  const reopen = (state: RunState): RunCommand => {
+    let max = -1
+    for (const m of state.latest.values()) if (m.step > max) max = m.step
+    return { _tag: "ResumeRun", fromStep: max + 1 }
+  }
+  const endAgain = (state: RunState): RunCommand => {
+    const status = state.status === "RUNNING" ? "FINISHED" : state.status
+    return state.error ? { _tag: "EndRun", status, error: state.error } : { _tag: "EndRun", status }
+  }
+  /** `commands`, reopened around when the run has ended; nothing to record stays nothing. */
+  const reopening = (state: RunState, commands: ReadonlyArray<RunCommand>): ReadonlyArray<RunCommand> =>
+    commands.length > 0 && !state.deleted && state.status !== "RUNNING" ? [reopen(state), ...commands, endAgain(state)] : commands
+  const decideWith = (runId: string, commandsOf: (state: RunState) => ReadonlyArray<RunCommand>) => (state: RunState | undefined): Decision =>
+    state === undefined ? { ok: false, error: runMissing(runId) } : decideRunCommands(runId, commandsOf(state))(state)
+  const recordOn = (runId: string, commandsOf: (state: RunState) => ReadonlyArray<RunCommand>) =>
+    decideOn(runStream(runId), foldRun, decideWith(runId, commandsOf)).pipe(
+      Effect.flatMap((s) => (s === undefined ? Effect.fail(runMissing(runId)) : Effect.succeed(s)))
+    )
+  const recordReopening = (runId: string, commands: ReadonlyArray<RunCommand> | ((state: RunState) => ReadonlyArray<RunCommand>)) =>
+    recordOn(runId, (state) => reopening(state, typeof commands === "function" ? commands(state) : commands))
+  const setRunStatus = (runId: string, status: RunStatus, extra: ReadonlyArray<RunCommand> = []) =>
+    recordOn(runId, (state): ReadonlyArray<RunCommand> => {
+      // A deleted run is handed on too: deciding refuses it (deleted runs take no writes).
+      if (status === "RUNNING") return state.status !== "RUNNING" || state.deleted ? [reopen(state), ...extra] : extra
+      if (state.status === "RUNNING" || state.deleted) return [...extra, { _tag: "EndRun", status }]
+      if (state.status !== status) return [reopen(state), ...extra, { _tag: "EndRun", status }]
+      return reopening(state, extra)
+    })
   const commitRun = (runId: string, commands: ReadonlyArray<RunCommand>, decided: { readonly version: number; readonly drafts: ReadonlyArray<Draft> }) =>
     handle({ stream: runStream(runId), fold: foldRun, decide: decideRunCommands(runId, commands), decided })
 
@@ -665,6 +709,8 @@ export const makeTracker = Effect.gen(function*() {
     loadRun,
     appendRun,
     record,
+    recordReopening,
+    setRunStatus,
     commitRun,
     deleteRun: (runId) => record(runId, [{ _tag: "DeleteRun" }]),
     restoreRun: (runId) => record(runId, [{ _tag: "RestoreRun" }]),

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { type OpenTrackerOptions, parseAsOf as parseAsOfText, type Tracker } from "@runledger/runtime"
 import { safe } from "../format.ts"
 import { progressBar } from "../progress.ts"
-import { storeDir } from "./root.ts"
+import { serverUri, storeDir } from "./root.ts"
 
 /**
  * Text for people on stdout: every line made safe for a terminal (format.ts `safe`: control
@@ -44,11 +44,13 @@ export const requireStore = (dir: string): Effect.Effect<void, unknown> =>
 /** Run `f` with a tracker on this invocation's store, closing it afterwards. */
 export const withTracker = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, options: { readonly create?: boolean; readonly open?: Omit<OpenTrackerOptions, "dir"> } = {}) =>
   Effect.gen(function*() {
-    const dir = yield* storeDir
-    if (!options.create) yield* requireStore(dir)
+    const uri = yield* serverUri
+    // Through a server (--uri): `dir` is its URL, for the messages that name the store.
+    const dir = uri ?? (yield* storeDir)
+    if (!options.create && uri === undefined) yield* requireStore(dir)
     return yield* Effect.acquireUseRelease(
       // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
-      task(async () => (await import("@runledger/runtime")).openTracker({ ...options.open, dir })),
+      task(async () => (await import("@runledger/runtime")).openTracker(uri !== undefined ? { ...options.open, uri } : { ...options.open, dir })),
       (tracker) => task(() => f(tracker, dir)),
       (tracker) => Effect.promise(() => tracker.close().catch(() => {}))
     )
@@ -73,6 +75,8 @@ export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe
 /** Bring the read model up to the log with a progress bar, then run `f` (the analytics commands). */
 export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, open: Omit<OpenTrackerOptions, "dir"> = {}) =>
   withTracker(async (tracker, dir) => {
+    // A server's read model is the server's to keep up.
+    if (/^https?:\/\//i.test(dir)) return f(tracker, dir)
     const bar = progressBar("catching up the read model")
     try {
       await tracker.catchUpReadModel({ onProgress: (position, head) => bar.update(position, head) })

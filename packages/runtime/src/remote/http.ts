@@ -7,14 +7,11 @@
  * The HTTP itself is @runledger/store-http's (the event store over HTTP uses the same requests).
  */
 import { FilterParseError, OrderByParseError, PageTokenError } from "@runledger/search-syntax"
-import { CORE_ERRORS, type ErrorClasses, send, sendJson, type ServerOptions, Unreachable } from "@runledger/store-http"
+import { CORE_ERRORS, type ErrorClasses, errorFromBody, send, sendJson, type ServerOptions, Unreachable } from "@runledger/store-http"
 import { StorageError } from "@runledger/core"
+import type { JsonRequest, StreamRequest } from "./analytics.ts"
 
-/** Resolves the parsed JSON body of a 2xx; rejects with the tagged error of the error body. */
-export type JsonRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<unknown>
-
-/** For NDJSON and file routes: the raw Response of a 2xx; rejects like JsonRequest. */
-export type StreamRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<Response>
+export type { JsonRequest, StreamRequest }
 
 /** Every tag a server's error body can name, each to its class. */
 export const REMOTE_ERRORS: ErrorClasses = { ...CORE_ERRORS, FilterParseError, OrderByParseError, PageTokenError }
@@ -35,3 +32,6 @@ export const streamRequest = (server: ServerOptions): StreamRequest => (method, 
     ...(body !== undefined ? { body: () => JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
     classes: REMOTE_ERRORS
   }).catch(unreachable)
+
+/** An error body met inside a streamed answer (an NDJSON line `{ "error": ... }`): its tagged error. */
+export const errorOf = (error: Record<string, unknown>): Error => errorFromBody(500, JSON.stringify({ error }), REMOTE_ERRORS)

@@ -5,22 +5,17 @@
  * model: they are the server's analytics routes.
  */
 import type { TrackerClient } from "@runledger/tracker"
-import { InvalidInput } from "@runledger/core"
 import { downloadArtifacts } from "../download.ts"
 import type { Tracker } from "../open.ts"
 import type { OpenedStore } from "../store.ts"
+import { remoteAnalytics } from "./analytics.ts"
+import { errorOf, jsonRequest, streamRequest } from "./http.ts"
 
-const ANALYTICS = ["searchRuns", "compareRuns", "rankRuns", "downsampledHistory", "downsampledHistories", "compareGroups", "sql", "sqlStream", "exportRuns", "rebuildReadModel", "catchUpReadModel"] as const
-
-/** Analytics refused with a clear error, until the server's analytics routes are wired in. */
-const refusedAnalytics = (url: string) =>
-  Object.fromEntries(ANALYTICS.map((name) => [name, () =>
-    Promise.reject(new InvalidInput({ field: "uri", message: `${name} needs the read model, which a remote client does not have: run it where the store is (runledger --dir DIR), or against ${url} when its server offers analytics.` }))]))
-
-export const remoteTracker = (client: TrackerClient, store: OpenedStore, unfollow: () => void, _token: string | undefined): Tracker => {
+export const remoteTracker = (client: TrackerClient, store: OpenedStore, unfollow: () => void, token: string | undefined): Tracker => {
   const url = store.location.kind === "http" ? store.location.url : store.location.uri
+  const server = { url, ...(token !== undefined ? { token } : {}) }
   const close = client.close.bind(client)
-  return Object.assign(client, refusedAnalytics(url) as unknown as Pick<Tracker, (typeof ANALYTICS)[number]>, {
+  return Object.assign(client, remoteAnalytics(jsonRequest(server), streamRequest(server), { toError: errorOf }), {
     store: { events: store.events, artifacts: store.artifacts },
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
     async close() {

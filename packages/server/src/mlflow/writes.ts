@@ -12,74 +12,33 @@
  * shows the status it had (its end time becomes the time of that write). The resume step is one
  * past the run's highest step, so nothing logged before is set aside. A reopen by
  * `runs/update status=RUNNING` records RunResumed alone, leaving the run RUNNING. Deleted runs
- * still refuse (the tracker's RunNotActive, INVALID_PARAMETER_VALUE). The commands go through the
- * tracker's `record`, so every write is decided by the tracker's rules and re-decided on a race.
+ * still refuse (the tracker's RunNotActive, INVALID_PARAMETER_VALUE). The composition is the
+ * tracker's (`recordReopening`, `setRunStatus`): decided against the fresh run in one append, and
+ * decided again on a lost race. This file only queues a run's writes and keeps writer handles.
  *
  * Writes to a RUNNING run (the common case: a training loop's log-batch) go through a writer
  * handle instead (`handleOf` below), the tracker's own `Run`, so they are decided against the
  * server's copy of the run rather than a fresh read of its stream per request.
  */
-import { Run } from "@runledger/runtime"
+import { MetricColumns, Run } from "@runledger/runtime"
 import { Effect } from "effect"
 import { call, type MlflowContext, run, type RunCommand } from "./context.ts"
 
 export type RunState = Effect.Success<ReturnType<MlflowContext["tracker"]["effect"]["loadRun"]>>
 
-/** One past the highest step logged: a resume from there sets nothing aside. */
-const nextStep = (state: RunState): number => {
-  let max = -1
-  for (const m of state.latest.values()) if (m.step > max) max = m.step
-  return max + 1
-}
-
-const reopen = (state: RunState): RunCommand => ({ _tag: "ResumeRun", fromStep: nextStep(state) })
-
-const endAgain = (state: RunState): RunCommand => {
-  const status = state.status === "RUNNING" ? "FINISHED" : state.status
-  return state.error ? { _tag: "EndRun", status, error: state.error } : { _tag: "EndRun", status }
-}
-
-/** Record `commands` on a run the way MLflow allows: an ended run is reopened around them. */
+/** Record `commands` on a run the way MLflow allows: the tracker reopens an ended run around them. */
 export const recordMlflow = (ctx: MlflowContext, runId: string, commands: ReadonlyArray<RunCommand> | ((state: RunState) => ReadonlyArray<RunCommand>)): Promise<void> =>
   ctx.serial(runId, async () => {
-    const state = await run(ctx.tracker.effect.loadRun(runId))
-    const ended = !state.deleted && state.status !== "RUNNING"
-    // A write that depends on the run (a tag appended to) is computed here, in the run's turn.
-    if (typeof commands === "function") commands = commands(state)
     forgetHandle(ctx, runId)
-    await run(ctx.tracker.effect.record(runId, ended ? [reopen(state), ...commands, endAgain(state)] : commands))
+    await run(ctx.tracker.effect.recordReopening(runId, commands))
   })
 
-/**
- * `runs/update`: RUNNING reopens an ended run; an end status ends a running run, or changes an
- * ended run's status (reopen, then end with the new one); the run's own status again is a no-op.
- */
-export const updateStatus = async (ctx: MlflowContext, runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", extra: ReadonlyArray<RunCommand>): Promise<void> => {
-  const commands = await ctx.serial(runId, () => updateCommands(ctx, runId, status, extra))
-  if (commands === "same") await recordMlflow(ctx, runId, extra)
-}
-
-const updateCommands = async (ctx: MlflowContext, runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", extra: ReadonlyArray<RunCommand>): Promise<"same" | RunCommand[]> => {
-  const state = await run(ctx.tracker.effect.loadRun(runId))
-  const commands: RunCommand[] = []
-  if (status === "RUNNING") {
-    // A deleted run is handed to the tracker too, which refuses it (deleted runs take no writes).
-    if (state.status !== "RUNNING" || state.deleted) commands.push(reopen(state))
-    for (const c of extra) commands.push(c)
-  } else if (state.status === "RUNNING" || state.deleted) {
-    for (const c of extra) commands.push(c)
-    commands.push({ _tag: "EndRun", status })
-  } else if (state.status !== status) {
-    commands.push(reopen(state))
-    for (const c of extra) commands.push(c)
-    commands.push({ _tag: "EndRun", status })
-  } else {
-    return "same"
-  }
-  forgetHandle(ctx, runId)
-  if (commands.length > 0) await run(ctx.tracker.effect.record(runId, commands))
-  return commands
-}
+/** `runs/update`'s status, with `extra` (a rename) in the same append: the tracker's setRunStatus. */
+export const updateStatus = (ctx: MlflowContext, runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", extra: ReadonlyArray<RunCommand>): Promise<void> =>
+  ctx.serial(runId, async () => {
+    forgetHandle(ctx, runId)
+    await run(ctx.tracker.effect.setRunStatus(runId, status, extra))
+  })
 
 /** How many runs keep a writer handle at once; the oldest is let go beyond that (it reloads on its next write). */
 const MAX_HANDLES = 1000
@@ -120,10 +79,10 @@ const batchCommands = (batch: Batch): RunCommand[] => {
   if (batch.tags && Object.keys(batch.tags).length > 0) commands.push({ _tag: "SetTags", tags: batch.tags })
   const m = batch.metrics ?? []
   if (m.length > 0) {
-    commands.push({
-      _tag: "LogMetrics",
-      batch: { keys: m.map((x) => x.key), values: m.map((x) => x.value), steps: m.map((x) => x.step), timestamps: m.map((x) => x.timestamp) }
-    })
+    // Core's builder, as a run handle's: deciding LogMetrics checks every point it holds.
+    const columns = new MetricColumns(m.length)
+    for (const x of m) columns.push(x.key, x.value, x.step, x.timestamp)
+    commands.push({ _tag: "LogMetrics", batch: columns.finish() })
   }
   return commands
 }

@@ -2,9 +2,10 @@
  * The native event API (API-CONTRACT.md, "Events"): the store's own EventStore and ArtifactStore
  * ports over HTTP, for runledger's remote client (@runledger/store-http) and the web UI's live tail.
  * Every rule (expected versions, idempotent ids, content addresses) is the store's: a handler only
- * decodes the request, calls the port, and writes its answer.
+ * decodes the request, calls the port, and writes its answer. Routes as data (route.ts), so they
+ * are in the OpenAPI document.
  */
-import type { ArtifactStoreShape, EventStoreShape, NewEvent, RecordedEvent } from "@runledger/core"
+import type { NewEvent, RecordedEvent } from "@runledger/core"
 import { decodeEventValue, encodeEvent } from "@runledger/core/store-kit"
 import { InvalidInput, NotFound } from "@runledger/core"
 import { Effect, Schema, Stream } from "effect"
@@ -15,9 +16,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable, Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import type { Context, Hono, MiddlewareHandler } from "hono"
-
-export const NATIVE_PREFIX = "/api/runledger"
+import type { ArtifactStoreShape, EventStoreShape } from "@runledger/core"
+import { type AnyRoute, type NativeContext, route } from "./route.ts"
 
 /** What the routes need from the open store: its two ports. */
 export interface NativeStore {
@@ -35,33 +35,6 @@ export const AppendBody = Schema.Struct({
 export const AppendReply = Schema.Struct({ version: Schema.Number, position: Schema.Number })
 export const HeadReply = Schema.Struct({ position: Schema.Number })
 export const BlobReply = Schema.Struct({ sha256: Schema.String, size: Schema.Number })
-
-// -- errors: the contract's body and status by tag ------------------------------------------------
-
-const STATUS: Record<string, number> = {
-  InvalidInput: 400,
-  ParamConflict: 400,
-  RunNotActive: 400,
-  FilterParseError: 400,
-  OrderByParseError: 400,
-  PageTokenError: 400,
-  NotFound: 404,
-  ConcurrencyConflict: 409,
-  StorageError: 500,
-  StoreCorrupted: 500
-}
-
-/** `{ error: { _tag, message, ...fields } }` with the status of its tag; an untagged error is a 500 StorageError. */
-export const nativeError = (c: Context, e: unknown): Response => {
-  const tagged = typeof e === "object" && e !== null && "_tag" in e && typeof (e as { _tag: unknown })._tag === "string"
-  if (!tagged) process.stderr.write(`runledger's server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
-  const body: Record<string, unknown> = tagged
-    ? Object.fromEntries(Object.entries(e as object).filter(([k, v]) => k !== "cause" && k !== "stack" && typeof v !== "function"))
-    : { _tag: "StorageError" }
-  body._tag = tagged ? (e as { _tag: string })._tag : "StorageError"
-  body.message = e instanceof Error ? e.message : String(e)
-  return c.json({ error: body }, (STATUS[body._tag as string] ?? 500) as 400)
-}
 
 const badRequest = (message: string) => new InvalidInput({ field: "body", message })
 
@@ -93,23 +66,25 @@ const fromParam = (raw: string | undefined, name: string): number => {
   return Number(raw)
 }
 
+const EventsQuery = Schema.Struct({
+  from: Schema.optionalKey(Schema.String.annotate({ description: "A log position: events after it (default 0)." })),
+  stream: Schema.optionalKey(Schema.String.annotate({ description: "Only this stream's events (run-<id>, model-<name>, experiments)." })),
+  streamPrefix: Schema.optionalKey(Schema.String.annotate({ description: "Only the events of streams starting with this (run-)." }))
+})
+
 /** The events a `stream=` or `streamPrefix=` query narrows to. */
-const narrowing = (c: Context): ((e: RecordedEvent) => boolean) => {
-  const stream = c.req.query("stream")
-  const prefix = c.req.query("streamPrefix")
+const narrowing = (q: typeof EventsQuery.Type): ((e: RecordedEvent) => boolean) => {
+  const { stream, streamPrefix } = q
   if (stream !== undefined) return (e) => e.stream === stream
-  if (prefix !== undefined) return (e) => e.stream.startsWith(prefix)
+  if (streamPrefix !== undefined) return (e) => e.stream.startsWith(streamPrefix)
   return () => true
 }
 
-/** The events after `from` up to `to` (inclusive), a batch at a time. */
+/** The events after `from` up to `to` (inclusive). */
 const eventsBetween = (store: NativeStore, from: number, to: number) =>
   Stream.toAsyncIterable(store.events.readAll(from).pipe(Stream.takeWhile((e) => e.position <= to)))
 
-export interface EventRoutes {
-  /** Ends every live tail (the server is closing): their responses finish, so the drain is not held up. */
-  readonly closeTails: () => void
-}
+const storeOf = (ctx: NativeContext): NativeStore => ctx.tracker.store
 
 export interface EventRouteOptions {
   /** How often a live tail looks at the store's head while it is connected. */
@@ -118,68 +93,25 @@ export interface EventRouteOptions {
   readonly keepAliveMs?: number
 }
 
-export const mountEventRoutes = (app: Hono<any>, store: NativeStore, limit: MiddlewareHandler, options: EventRouteOptions = {}): EventRoutes => {
+export interface EventRoutes {
+  readonly routes: ReadonlyArray<AnyRoute>
+  /** Ends every live tail (the server is closing): their responses finish, so the drain is not held up. */
+  readonly closeTails: () => void
+}
+
+/** The Events routes of one server (its live tails end together when it closes). */
+export const eventRoutes = (options: EventRouteOptions = {}): EventRoutes => {
   const pollMs = options.pollMs ?? 250
   const keepAliveMs = options.keepAliveMs ?? 15_000
   const shutdown = new AbortController()
-  const guarded = (handler: (c: Context) => Promise<Response>) => async (c: Context) => {
-    try {
-      return await handler(c)
-    } catch (e) {
-      return nativeError(c, e)
-    }
-  }
-
-  app.get(`${NATIVE_PREFIX}/head`, guarded(async (c) => c.json({ position: await run(store.events.head) })))
-
-  app.post(`${NATIVE_PREFIX}/events`, limit, guarded(async (c) => {
-    const type = c.req.header("content-type")
-    if (type === undefined || type.split(";")[0].trim().toLowerCase() !== "application/json") {
-      throw badRequest(`Send the events as JSON (Content-Type: application/json), not ${JSON.stringify(type ?? "no content type")}.`)
-    }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(await c.req.text())
-    } catch (e) {
-      throw badRequest(`Malformed JSON in the request body: ${(e as Error).message}`)
-    }
-    let body: typeof AppendBody.Type
-    try {
-      body = Schema.decodeUnknownSync(AppendBody)(parsed)
-    } catch (e) {
-      throw badRequest(`The body must be { stream, expectedVersion: number | "any", events: [...] }: ${e instanceof Error ? e.message : String(e)}`)
-    }
-    const events = body.events.map((u, i) => decodeNewEvent(u, body.stream, i))
-    return c.json(await run(store.events.append(body.stream, events, body.expectedVersion)))
-  }))
-
-  app.get(`${NATIVE_PREFIX}/events`, guarded(async (c) => {
-    const from = fromParam(c.req.query("from"), "from")
-    const keep = narrowing(c)
-    if ((c.req.header("accept") ?? "").includes("text/event-stream")) return liveTail(c, from, keep)
-    // NDJSON up to the head as of the request.
-    const head = await run(store.events.head)
-    const encoder = new TextEncoder()
-    const lines = async function*() {
-      let chunk = ""
-      for await (const e of eventsBetween(store, from, head)) {
-        if (!keep(e)) continue
-        chunk += `${recordedJson(e)}\n`
-        if (chunk.length >= 64 * 1024) {
-          yield encoder.encode(chunk)
-          chunk = ""
-        }
-      }
-      if (chunk !== "") yield encoder.encode(chunk)
-    }
-    return new Response(Readable.toWeb(Readable.from(lines())) as ReadableStream, { headers: { "content-type": "application/x-ndjson" } })
-  }))
 
   /** Server-Sent Events from `Last-Event-ID` (a reconnect) or `from`, following the head until the client or the server leaves. */
-  const liveTail = (c: Context, from: number, keep: (e: RecordedEvent) => boolean): Response => {
-    const lastId = c.req.header("last-event-id")
+  const liveTail = (store: NativeStore, request: Request, from: number, keep: (e: RecordedEvent) => boolean): Response => {
+    const lastId = request.headers.get("last-event-id") ?? undefined
     let position = lastId !== undefined && /^\d+$/.test(lastId) ? Number(lastId) : from
-    const gone = AbortSignal.any([shutdown.signal, c.req.raw.signal])
+    // The tail stops when the server closes, the request is aborted, or the response stream is cancelled (the client left).
+    const left = new AbortController()
+    const gone = AbortSignal.any([shutdown.signal, request.signal, left.signal])
     const encoder = new TextEncoder()
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -223,47 +155,112 @@ export const mountEventRoutes = (app: Hono<any>, store: NativeStore, limit: Midd
             // already closed by the client
           }
         }
+      },
+      cancel() {
+        left.abort()
       }
     })
     return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } })
   }
 
-  app.get(`${NATIVE_PREFIX}/streams/:stream`, guarded(async (c) => {
-    const events = await run(store.events.readStream(c.req.param("stream") ?? ""))
-    const text = `{"events":[${events.map(recordedJson).join(",")}]}`
-    return c.body(text, 200, { "content-type": "application/json" })
-  }))
-
-  app.put(`${NATIVE_PREFIX}/blobs/:sha256`, guarded(async (c) => {
-    const expected = c.req.param("sha256") ?? ""
-    if (!SHA256.test(expected)) throw new InvalidInput({ field: "sha256", message: `${JSON.stringify(expected)} is not a sha256 (64 lowercase hex digits).` })
-    // Streamed to a temp file and hashed on the way; stored only when the bytes hash to the name.
-    const dir = await mkdtemp(join(tmpdir(), "runledger-blob-"))
-    try {
-      const file = join(dir, "body")
-      const hash = createHash("sha256")
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, next) {
-          hash.update(chunk)
-          next(null, chunk)
+  const routes: ReadonlyArray<AnyRoute> = [
+    route({
+      method: "GET",
+      path: "/api/runledger/head",
+      summary: "The log position of the last event (0 when the store is empty).",
+      response: HeadReply,
+      handle: async (_input, ctx) => ({ position: await run(storeOf(ctx).events.head) })
+    }),
+    route({
+      method: "POST",
+      path: "/api/runledger/events",
+      summary: "Append events to one stream with an expected version, once durable. Idempotent by event id: a repeat answers as the first did; a stale version is 409.",
+      body: AppendBody,
+      response: AppendReply,
+      handle: async ({ body }, ctx) => {
+        const events = body.events.map((u, i) => decodeNewEvent(u, body.stream, i))
+        return run(storeOf(ctx).events.append(body.stream, events, body.expectedVersion))
+      }
+    }),
+    route({
+      method: "GET",
+      path: "/api/runledger/events",
+      summary: "The log after `from` as NDJSON (one recorded event per line, up to the head as of the request); with Accept: text/event-stream, a live tail as Server-Sent Events (resumes after Last-Event-ID).",
+      query: EventsQuery,
+      response: { contentType: "application/x-ndjson", description: "One recorded event per line (the codec's JSON plus position); or text/event-stream: `id: <position>`, `data: <the same JSON>`." },
+      handle: async ({ query, request }, ctx) => {
+        const store = storeOf(ctx)
+        const from = fromParam(query.from, "from")
+        const keep = narrowing(query)
+        if ((request.headers.get("accept") ?? "").includes("text/event-stream")) return liveTail(store, request, from, keep)
+        const head = await run(store.events.head)
+        const encoder = new TextEncoder()
+        const lines = async function*() {
+          let chunk = ""
+          for await (const e of eventsBetween(store, from, head)) {
+            if (!keep(e)) continue
+            chunk += `${recordedJson(e)}\n`
+            if (chunk.length >= 64 * 1024) {
+              yield encoder.encode(chunk)
+              chunk = ""
+            }
+          }
+          if (chunk !== "") yield encoder.encode(chunk)
         }
-      })
-      const raw = c.req.raw.body
-      await pipeline(raw === null ? Readable.from([]) : Readable.fromWeb(raw as import("node:stream/web").ReadableStream<Uint8Array>), tap, createWriteStream(file))
-      const actual = hash.digest("hex")
-      if (actual !== expected) throw new InvalidInput({ field: "body", message: `The bytes hash to ${actual}, not ${expected}: nothing was stored. Send the bytes whose sha256 is in the path.` })
-      return c.json(await run(store.artifacts.putFile(file)))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  }))
-
-  app.get(`${NATIVE_PREFIX}/blobs/:sha256`, guarded(async (c) => {
-    const sha = c.req.param("sha256") ?? ""
-    if (!SHA256.test(sha)) throw new NotFound({ kind: "blob", id: sha, message: `${JSON.stringify(sha)} is not a sha256 (64 lowercase hex digits).` })
-    const bytes = await run(store.artifacts.get(sha))
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/octet-stream" })
-  }))
-
-  return { closeTails: () => shutdown.abort() }
+        return new Response(Readable.toWeb(Readable.from(lines())) as ReadableStream, { headers: { "content-type": "application/x-ndjson" } })
+      }
+    }),
+    route({
+      method: "GET",
+      path: "/api/runledger/streams/{stream}",
+      summary: "One stream's events, oldest first: the audit trail of a run (run-<id>), a model (model-<name>) or `experiments`.",
+      response: { contentType: "application/json", description: "{ events: [recorded event...] }, each the codec's JSON plus position." },
+      handle: async ({ params }, ctx) => {
+        const events = await run(storeOf(ctx).events.readStream(params.stream))
+        return new Response(`{"events":[${events.map(recordedJson).join(",")}]}`, { headers: { "content-type": "application/json" } })
+      }
+    }),
+    route({
+      method: "PUT",
+      path: "/api/runledger/blobs/{sha256}",
+      summary: "Store bytes by content (streamed, no body limit); bytes that do not hash to the sha256 are refused and nothing is stored.",
+      response: BlobReply,
+      handle: async ({ params, request }, ctx) => {
+        const expected = params.sha256
+        if (!SHA256.test(expected)) throw new InvalidInput({ field: "sha256", message: `${JSON.stringify(expected)} is not a sha256 (64 lowercase hex digits).` })
+        // Streamed to a temp file and hashed on the way; stored only when the bytes hash to the name.
+        const dir = await mkdtemp(join(tmpdir(), "runledger-blob-"))
+        try {
+          const file = join(dir, "body")
+          const hash = createHash("sha256")
+          const tap = new Transform({
+            transform(chunk: Buffer, _enc, next) {
+              hash.update(chunk)
+              next(null, chunk)
+            }
+          })
+          const raw = request.body
+          await pipeline(raw === null ? Readable.from([]) : Readable.fromWeb(raw as import("node:stream/web").ReadableStream<Uint8Array>), tap, createWriteStream(file))
+          const actual = hash.digest("hex")
+          if (actual !== expected) throw new InvalidInput({ field: "body", message: `The bytes hash to ${actual}, not ${expected}: nothing was stored. Send the bytes whose sha256 is in the path.` })
+          return run(storeOf(ctx).artifacts.putFile(file))
+        } finally {
+          await rm(dir, { recursive: true, force: true })
+        }
+      }
+    }),
+    route({
+      method: "GET",
+      path: "/api/runledger/blobs/{sha256}",
+      summary: "The bytes stored under a sha256; 404 if absent.",
+      response: { contentType: "application/octet-stream", description: "The blob's bytes." },
+      handle: async ({ params }, ctx) => {
+        const sha = params.sha256
+        if (!SHA256.test(sha)) throw new NotFound({ kind: "blob", id: sha, message: `${JSON.stringify(sha)} is not a sha256 (64 lowercase hex digits).` })
+        const bytes = await run(storeOf(ctx).artifacts.get(sha))
+        return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": "application/octet-stream" } })
+      }
+    })
+  ]
+  return { routes, closeTails: () => shutdown.abort() }
 }

@@ -1,9 +1,8 @@
 /** A metric's whole history, and downsampled histories of many runs (the charts; re-asked on zoom). */
-import { HistoryPoint } from "@runledger/runtime"
-import { Schema } from "effect"
+import { HistoriesResponse, MetricHistoryResponse } from "@runledger/runtime"
 import { route } from "./route.ts"
 import { AsOfQuery, readOptions } from "./runs.ts"
-import { DownsampledHistory, HistoriesBody } from "./schemas.ts"
+import { HistoriesBody } from "./schemas.ts"
 
 export const METRIC_ROUTES = [
   route({
@@ -12,7 +11,7 @@ export const METRIC_ROUTES = [
     path: "/api/runledger/runs/{runId}/metrics/{key+}",
     summary: "A metric's whole history of one run, oldest step first.",
     query: AsOfQuery,
-    response: Schema.Struct({ points: Schema.Array(HistoryPoint) }),
+    response: MetricHistoryResponse,
     handle: async ({ params, query }, { tracker }) => ({ points: await tracker.metricHistory(params.runId, params.key, readOptions(query.asOf)) })
   }),
   route({
@@ -20,7 +19,7 @@ export const METRIC_ROUTES = [
     path: "/api/runledger/metrics/histories",
     summary: "A metric's history of up to 100 runs, downsampled to at most maxPoints buckets each, optionally of steps startStep..endStep.",
     body: HistoriesBody,
-    response: Schema.Struct({ series: Schema.Array(DownsampledHistory) }),
+    response: HistoriesResponse,
     handle: async ({ body }, { tracker }) => {
       const { runIds, key, ...options } = body
       return { series: await tracker.downsampledHistories(runIds, key, options) }

@@ -1,6 +1,5 @@
 /** The model registry's reads; its writes are MLflow's endpoints (transition-stage, aliases). */
-import { ModelVersionView, ModelView } from "@runledger/runtime"
-import { Schema } from "effect"
+import { ModelsResponse, ModelVersionsResponse } from "@runledger/runtime"
 import { route } from "./route.ts"
 import { AsOfQuery, readOptions } from "./runs.ts"
 
@@ -10,7 +9,7 @@ export const REGISTRY_ROUTES = [
     path: "/api/runledger/models",
     summary: "Registered models, by name.",
     query: AsOfQuery,
-    response: Schema.Struct({ models: Schema.Array(ModelView) }),
+    response: ModelsResponse,
     handle: async ({ query }, { tracker }) => ({ models: await tracker.listModels(readOptions(query.asOf)) })
   }),
   route({
@@ -18,7 +17,7 @@ export const REGISTRY_ROUTES = [
     path: "/api/runledger/models/{name}/versions",
     summary: "A registered model's versions, oldest first.",
     query: AsOfQuery,
-    response: Schema.Struct({ versions: Schema.Array(ModelVersionView) }),
+    response: ModelVersionsResponse,
     handle: async ({ params, query }, { tracker }) => ({ versions: await tracker.listModelVersions(params.name, readOptions(query.asOf)) })
   })
 ]

@@ -36,7 +36,7 @@ export interface RawResponse {
 export type QuerySchema = Schema.Struct<Schema.Struct.Fields>
 
 export interface RouteInput<Q, B> {
-  /** The path's `{name}` parameters, percent-decoded. */
+  /** The path's `{name}` parameters, percent-decoded (once). */
   readonly params: Readonly<Record<string, string>>
   readonly query: Q
   readonly body: B
@@ -194,15 +194,9 @@ export const mountRoutes = (app: Hono<{ Bindings: HttpBindings }>, routes: Reado
   for (const r of routes) {
     const handler = async (c: Context): Promise<Response> => {
       try {
+        // Hono has percent-decoded them once already: decoding again would read "%25" as the start of an escape.
         const params: Record<string, string> = {}
-        for (const name of pathParams(r.path)) {
-          const raw = c.req.param(name) ?? ""
-          try {
-            params[name] = decodeURIComponent(raw)
-          } catch {
-            throw new InvalidInput({ field: name, message: `The path's ${name} ${JSON.stringify(raw)} is not valid percent-encoding.` })
-          }
-        }
+        for (const name of pathParams(r.path)) params[name] = c.req.param(name) ?? ""
         const query = r.query === undefined ? {} : decodeInput(r.query, queryFields(c), "query")
         const body = r.body === undefined ? undefined : decodeInput(r.body, await jsonBody(c), "body")
         const out = await r.handle({ params, query, body, request: c.req.raw }, ctx)

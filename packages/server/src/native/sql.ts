@@ -95,19 +95,19 @@ export const SQL_ROUTES = [
     path: "/api/runledger/export",
     summary: "The selected runs as one wide table (attributes, params.*, metrics.*, tags.*) in Parquet, Arrow IPC or CSV, streamed.",
     body: ExportBody,
-    response: { contentType: "application/octet-stream", description: "The file: application/vnd.apache.parquet, application/vnd.apache.arrow.file or text/csv." },
+    response: { contentType: "application/octet-stream", description: "The file: application/vnd.apache.parquet, application/vnd.apache.arrow.file or text/csv; the headers x-runledger-rows and x-runledger-columns give its size." },
     handle: async ({ body }, { tracker }) => {
       const dir = await mkdtemp(join(tmpdir(), "runledger-export-"))
       const cleanup = () => rm(dir, { recursive: true, force: true })
       try {
         const file = join(dir, `runs.${body.format}`)
-        await tracker.exportRuns({ ...body, out: file })
+        const written = await tracker.exportRuns({ ...body, out: file })
         const size = (await stat(file)).size
         const source = createReadStream(file)
         // Whether the response ends, fails or is abandoned, the file goes.
         source.once("close", () => void cleanup())
         return new Response(Readable.toWeb(source) as ReadableStream<Uint8Array>, {
-          headers: { "content-type": CONTENT_TYPE_OF_FORMAT[body.format], "content-length": String(size), "content-disposition": `attachment; filename="runs.${body.format}"` }
+          headers: { "content-type": CONTENT_TYPE_OF_FORMAT[body.format], "content-length": String(size), "content-disposition": `attachment; filename="runs.${body.format}"`, "x-runledger-rows": String(written.rows), "x-runledger-columns": String(written.columns) }
         })
       } catch (e) {
         await cleanup()

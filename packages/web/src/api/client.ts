@@ -4,7 +4,7 @@
  * server's own (imported, never copied): what the runtime's Promise API returns, as JSON.
  */
 import type { ExperimentView, ModelVersionView as ModelVersionSchema, ModelView as ModelSchema, RecordedEvent, RunView as RunSchema } from "@runledger/core"
-import type { ExperimentSummary } from "@runledger/runtime"
+import type { ExperimentSummary, HistoriesResponse, GroupComparison as GroupSchema, RunComparison as ComparisonSchema } from "@runledger/runtime"
 import type { Api } from "@runledger/server"
 
 // The wire forms (`Encoded`) of the server's own Schemas: metric values may be "NaN", "Infinity",
@@ -14,9 +14,9 @@ export type ModelView = typeof ModelSchema.Encoded
 export type ModelVersionView = typeof ModelVersionSchema.Encoded
 /** An experiment as the experiments route lists it: with its run count and newest event of its runs. */
 export type ExperimentRow = typeof ExperimentSummary.Encoded
-export type DownsampledHistory = typeof Api.DownsampledHistory.Encoded
-export type RunComparison = typeof Api.RunComparison.Encoded
-export type GroupComparison = typeof Api.GroupComparison.Encoded
+export type DownsampledHistory = (typeof HistoriesResponse.Encoded)["series"][number]
+export type RunComparison = typeof ComparisonSchema.Encoded
+export type GroupComparison = typeof GroupSchema.Encoded
 export type ArtifactEntry = typeof Api.ArtifactEntry.Encoded
 export type SearchBody = typeof Api.SearchBody.Encoded
 export type HistoriesBody = typeof Api.HistoriesBody.Encoded

@@ -1,0 +1,123 @@
+/**
+ * The Schemas of the analytics answers the Tracker returns (RunComparison, RankedRun,
+ * GroupComparison, DownsampledHistory) and of the native HTTP API's answers built from them. The
+ * answers' TypeScript types are the read model's and this package's; each Schema here is checked at
+ * compile time to describe exactly that type (`exact` below), so a field added to one and not the
+ * other fails the type-check. The server encodes its answers with them and the remote client
+ * decodes them with the same ones (the web UI imports them from here too).
+ *
+ * Doubles that may be NaN, infinite or -0 (metric values, statistics) are `MetricValue`s.
+ */
+import { ExperimentSummary, HistoryPoint, MetricValue, ModelVersionView, ModelView, RunView } from "@runledger/core"
+import { Schema } from "effect"
+import type { Tracker } from "./open.ts"
+
+/** Compiles only when A and B are the same type. */
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
+const exact = <A, B>(_: Exact<A, B>): void => {}
+
+type RunComparisonType = Awaited<ReturnType<Tracker["compareRuns"]>>
+type RankedRunType = Awaited<ReturnType<Tracker["rankRuns"]>>[number]
+type GroupComparisonType = Awaited<ReturnType<Tracker["compareGroups"]>>
+type DownsampledHistoryType = Awaited<ReturnType<Tracker["downsampledHistories"]>>[number]
+
+export const ViewType = Schema.Literals(["active", "deleted", "all"])
+
+export const MetricSummary = Schema.Struct({
+  last: MetricValue,
+  step: Schema.Number,
+  min: Schema.NullOr(MetricValue),
+  max: Schema.NullOr(MetricValue),
+  points: Schema.Number
+}).annotate({ identifier: "MetricSummary" })
+
+export const RunComparison = Schema.Struct({
+  runs: Schema.Array(Schema.Struct({ runId: Schema.String, runName: Schema.String, experimentId: Schema.String, status: Schema.String })),
+  /** Every param any of the runs has; `values[i]` is run i's (null when it has none). */
+  params: Schema.Array(Schema.Struct({ key: Schema.String, values: Schema.Array(Schema.NullOr(Schema.String)), differs: Schema.Boolean })),
+  metrics: Schema.Array(Schema.Struct({ key: Schema.String, values: Schema.Array(Schema.NullOr(MetricSummary)) }))
+}).annotate({ identifier: "RunComparison" })
+exact<typeof RunComparison.Type, RunComparisonType>(true)
+
+export const RankedRun = Schema.Struct({
+  rank: Schema.Number,
+  runId: Schema.String,
+  runName: Schema.String,
+  experimentId: Schema.String,
+  status: Schema.String,
+  score: MetricValue,
+  normalized: Schema.optionalKey(Schema.NullOr(MetricValue))
+}).annotate({ identifier: "RankedRun" })
+exact<typeof RankedRun.Type, RankedRunType>(true)
+
+export const ScoreBy = Schema.Literals(["last", "min", "max"])
+
+const GroupSummary = Schema.Struct({ filter: Schema.String, runs: Schema.Number, mean: MetricValue, excluded: Schema.Number })
+
+export const GroupComparison = Schema.Struct({
+  metric: Schema.String,
+  by: ScoreBy,
+  a: GroupSummary,
+  b: GroupSummary,
+  welch: Schema.Struct({
+    meanA: MetricValue,
+    meanB: MetricValue,
+    difference: MetricValue,
+    varianceA: MetricValue,
+    varianceB: MetricValue,
+    t: MetricValue,
+    df: MetricValue,
+    pValue: MetricValue,
+    nA: Schema.Number,
+    nB: Schema.Number,
+    excludedA: Schema.Number,
+    excludedB: Schema.Number
+  }),
+  bootstrap: Schema.Struct({
+    difference: MetricValue,
+    lower: MetricValue,
+    upper: MetricValue,
+    confidence: Schema.Number,
+    resamples: Schema.Number,
+    seed: Schema.Number,
+    nA: Schema.Number,
+    nB: Schema.Number,
+    excludedA: Schema.Number,
+    excludedB: Schema.Number
+  }),
+  verdict: Schema.Struct({ alpha: Schema.Number, welchSignificant: Schema.Boolean, intervalExcludesZero: Schema.Boolean, agree: Schema.Boolean }),
+  warnings: Schema.Array(Schema.String)
+}).annotate({ identifier: "GroupComparison" })
+exact<typeof GroupComparison.Type, GroupComparisonType>(true)
+
+export const HistoryBucket = Schema.Struct({
+  step: Schema.Number,
+  firstStep: Schema.Number,
+  first: MetricValue,
+  last: MetricValue,
+  min: MetricValue,
+  max: MetricValue,
+  count: Schema.Number,
+  timestamp: Schema.Number,
+  value: MetricValue
+}).annotate({ identifier: "HistoryBucket" })
+
+export const DownsampledHistory = Schema.Struct({
+  runId: Schema.String,
+  key: Schema.String,
+  points: Schema.Number,
+  buckets: Schema.Array(HistoryBucket)
+}).annotate({ identifier: "DownsampledHistory" })
+exact<typeof DownsampledHistory.Type, DownsampledHistoryType>(true)
+
+/** The native API's answers (API-CONTRACT.md "Reads and analytics"), for the server and the remote client. */
+export const ExperimentsResponse = Schema.Struct({ experiments: Schema.Array(ExperimentSummary) })
+export const RunResponse = Schema.Struct({ run: RunView })
+export const SearchRunsResponse = Schema.Struct({ runs: Schema.Array(RunView), nextPageToken: Schema.NullOr(Schema.String) })
+export const MetricHistoryResponse = Schema.Struct({ points: Schema.Array(HistoryPoint) })
+export const HistoriesResponse = Schema.Struct({ series: Schema.Array(DownsampledHistory) })
+export const CompareRunsResponse = Schema.Struct({ comparison: RunComparison })
+export const RankRunsResponse = Schema.Struct({ runs: Schema.Array(RankedRun) })
+export const CompareGroupsResponse = Schema.Struct({ comparison: GroupComparison })
+export const ModelsResponse = Schema.Struct({ models: Schema.Array(ModelView) })
+export const ModelVersionsResponse = Schema.Struct({ versions: Schema.Array(ModelVersionView) })
