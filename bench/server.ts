@@ -23,10 +23,10 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { Agent, createServer, request } from "node:http"
 import { createServer as netServer } from "node:net"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 import type { Run } from "../packages/runtime/src/index.ts"
 import { cpSync } from "node:fs"
-import { join } from "node:path"
 import { cachedStore } from "./open.ts"
 import { type BenchOptions, median, msRow, nowMs, pairedRatio, type Row, si, timeIt, withTempDir } from "./report.ts"
 
@@ -246,6 +246,7 @@ export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stac
       })
     }
   }
+  if (stacks.includes("server")) rows.push(await benchRemoteUnawaited(opts))
   return rows
 }
 
@@ -287,6 +288,84 @@ export const benchSearchHttp = async (opts: BenchOptions): Promise<Row[]> => {
     }
   })
 }
+
+
+// ---------------------------------------------------------------------------
+// The remote client: un-awaited logMetric calls through a real `runledger server` child process.
+
+/** `runledger server --dir DIR --port 0` as a child; its URL once it listens. */
+const startRealServer = (dir: string): Promise<{ url: string; stop: () => Promise<void> }> =>
+  new Promise((resolve, reject) => {
+    const bin = new URL("../packages/cli/src/bin.ts", import.meta.url).pathname
+    const child = spawn(process.execPath, [bin, "server", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] })
+    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before it listened`)))
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = /listening on (http:\/\/\S+)/.exec(line)
+      if (m !== null) {
+        resolve({
+          url: m[1],
+          stop: () => new Promise((r) => {
+            child.removeAllListeners("exit")
+            child.once("exit", () => r())
+            child.kill("SIGTERM")
+          })
+        })
+      }
+    })
+  })
+
+/** n un-awaited `logMetric` calls (4 keys) then `await run.flush()`, over `uri`: calls/s, flush included. */
+const unawaitedRate = async (uri: { uri: string; spoolDir: string } | { dir: string }, n: number): Promise<number> => {
+  const { openTracker } = await import("../packages/runtime/src/index.ts")
+  const keys = ["loss", "accuracy", "learning_rate", "grad_norm"]
+  const tracker = await openTracker(uri)
+  try {
+    const run = await tracker.startRun({ experiment: "bench", name: "unawaited" })
+    const t0 = nowMs()
+    for (let i = 0; i < n; i++) void run.logMetric(keys[i & 3], i / n, { step: i >> 2 })
+    await run.flush()
+    const ms = nowMs() - t0
+    await run.end()
+    return n / (ms / 1000)
+  } finally {
+    await tracker.close()
+  }
+}
+
+/** Remote un-awaited logMetric (target >= 200k calls/s), beside the same loop in-process on a directory as the ceiling. */
+export const benchRemoteUnawaited = (opts: BenchOptions): Promise<Row> =>
+  withTempDir("remote-unawaited", async (dir) => {
+    const n = opts.quick ? 200_000 : 1_000_000
+    opts.log(`server: remote un-awaited logMetric, ${si(n)} calls + flush, against in-process`)
+    const server = await startRealServer(join(dir, "served"))
+    try {
+      const remote: number[] = []
+      const local: number[] = []
+      // A warm-up of each, not measured.
+      await unawaitedRate({ uri: server.url, spoolDir: join(dir, "spool") }, 20_000)
+      await unawaitedRate({ dir: join(dir, "local") }, 20_000)
+      for (let r = 0; r < opts.reps; r++) {
+        remote.push(await unawaitedRate({ uri: server.url, spoolDir: join(dir, "spool") }, n))
+        local.push(await unawaitedRate({ dir: join(dir, "local") }, n))
+        opts.log(`  rep ${r + 1}: remote ${si(remote[r])} calls/s, in-process ${si(local[r])} calls/s`)
+      }
+      const figure = median(remote)
+      return {
+        name: `remote un-awaited logMetric (${si(n)} calls + flush, over HTTP)`,
+        figure,
+        unit: "calls/s",
+        ceiling: median(local),
+        ceilingName: "the same loop in-process on a directory",
+        ratio: pairedRatio(remote, local),
+        target: ">= 200k calls/s",
+        verdict: figure >= 200_000 ? "PASS" : "MISS",
+        samples: remote,
+        ceilingSamples: local
+      }
+    } finally {
+      await server.stop()
+    }
+  })
 
 if (process.argv[2] === "--serve") {
   await serve(process.argv[3] as Stack, process.argv[4], process.argv[5] as Work)

@@ -138,3 +138,52 @@ describe("the CLI with --uri", () => {
     expect(both.stderr).toContain("not both")
   })
 })
+
+describe("the remote client's edges", () => {
+  it("the Effect API runs over a server through trackerLayer, its runs leased", async () => {
+    const { Effect } = await import("effect")
+    const { Tracker } = await import("@runledger/tracker")
+    const { trackerLayer } = await import("@runledger/runtime")
+    const program = Effect.gen(function*() {
+      const tracker = yield* Tracker
+      const run = yield* tracker.startRun({ experiment: "effect-remote" })
+      return yield* tracker.getRun(run.id)
+    })
+    const view = await Effect.runPromise(program.pipe(Effect.provide(trackerLayer({ uri: server.url, spoolDir: join(root, "effect-spool") }))))
+    expect(view.status).toBe("RUNNING")
+    expect(view.experiment).toBe("effect-remote")
+    const t = await openTracker({ uri: server.url, spoolDir: join(root, "effect-spool") })
+    try {
+      const started = (await t.streamEvents(`run-${view.id}`))[0].data as { owner?: { kind: string } }
+      expect(started.owner?.kind).toBe("lease")
+    } finally {
+      await t.close()
+    }
+  })
+
+  it("sends the token; a wrong or missing one is refused with a clear error and nothing is spooled", async () => {
+    const guarded = await startServer({ dir: join(root, "guarded"), port: 0, token: "s3cret" })
+    try {
+      const ok = await openTracker({ uri: guarded.url, token: "s3cret", spoolDir: join(root, "token-spool") })
+      try {
+        const run = await ok.startRun({ experiment: "tokens" })
+        await run.end()
+        expect((await ok.getRun(run.id)).status).toBe("FINISHED")
+      } finally {
+        await ok.close()
+      }
+      for (const token of ["wrong", undefined]) {
+        const bad = await openTracker({ uri: guarded.url, spoolDir: join(root, "token-spool"), ...(token !== undefined ? { token } : {}) })
+        try {
+          const refused = await bad.startRun({ experiment: "tokens" }).then(() => undefined, (e: unknown) => e)
+          expect((refused as { _tag?: string })._tag).toBe("StorageError")
+          expect((refused as Error).message).toMatch(/401|token/)
+        } finally {
+          await bad.close()
+        }
+      }
+    } finally {
+      await guarded.close()
+    }
+  })
+})

@@ -70,7 +70,9 @@ const handOff = (code: number) => {
     }
     if (runs.length === 0) continue
     if (t.store.kind !== "fs") {
-      say(`process.exit() came with ${runs.length} run(s) open on ${t.store.uri} (${runs.map((r) => r.runId).join(", ")}), whose file this process holds: their latest calls are not written. Await tracker.close() before process.exit().`)
+      // A server is reached over the network, which process.exit() allows no time for; a leased run shows KILLED once its lease runs out.
+      const why = t.store.kind === "http" ? "a server, which process.exit() leaves no time to reach" : "whose file this process holds"
+      say(`process.exit() came with ${runs.length} run(s) open on ${t.store.uri} (${runs.map((r) => r.runId).join(", ")}), ${why}: their latest calls are not written. Await tracker.close() before process.exit().`)
       continue
     }
     // A store removed meanwhile (a test's temporary directory) is not created again.

@@ -44,6 +44,11 @@ export interface ServerOptions {
   readonly token?: string
   /** The largest request body outside artifact uploads (which stream); default 10 MB. */
   readonly maxBodyBytes?: number
+  /**
+   * The largest `POST /api/runledger/events` body (default 128 MB): a remote client's flush carries
+   * every point its un-awaited calls queued since the last one, in one atomic append.
+   */
+  readonly maxEventBodyBytes?: number
 }
 
 export interface RunningServer {
@@ -57,6 +62,8 @@ export interface RunningServer {
 
 export const DEFAULT_PORT = 5000
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024
+export const DEFAULT_MAX_EVENT_BODY = 128 * 1024 * 1024
+const EVENTS_PATH = "/api/runledger/events"
 
 /** The API's prefixes: MLflow's client uses the first, its web UI the second. */
 const PREFIXES = ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"]
@@ -99,7 +106,7 @@ const jsonFields = async (c: Context): Promise<Fields> => {
 }
 
 /** The Hono app over one open tracker: routes, token, limits. */
-const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number }): { app: Hono<{ Bindings: HttpBindings }>; events: EventRoutes } => {
+const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number; readonly maxEventBodyBytes?: number }): { app: Hono<{ Bindings: HttpBindings }>; events: EventRoutes } => {
   const app = new Hono<{ Bindings: HttpBindings }>()
   const token = options.token
   if (token !== undefined) {
@@ -166,7 +173,12 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
 
   // runledger's own API (/api/runledger/*, /api/openapi.json): its own error shape and 404.
   const events = eventRoutes()
-  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: limit }, [...NATIVE_ROUTES, ...events.routes])
+  const eventLimit = bodyLimit({
+    maxSize: options.maxEventBodyBytes ?? DEFAULT_MAX_EVENT_BODY,
+    onError: (c) =>
+      c.json({ error: { _tag: "InvalidInput", field: "body", message: `The events are over the limit of ${options.maxEventBodyBytes ?? DEFAULT_MAX_EVENT_BODY} bytes in one append; flush (await) more often.` } }, 413, { connection: "close" })
+  })
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: (c, next) => (c.req.path === EVENTS_PATH ? eventLimit(c, next) : limit(c, next)) }, [...NATIVE_ROUTES, ...events.routes])
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 
