@@ -19,7 +19,7 @@ let server: RunningServer
 let session: Session
 let beforeStaging: string
 const ids: Record<string, string> = {}
-let current: Watched | undefined
+let pages: Watched[] = []
 
 const seedRun = async (tracker: Tracker, experiment: string, name: string, params: Record<string, string | number>, scale: number, parentRunId?: string) => {
   const run = await tracker.startRun({ experiment, name, tags: { model: String(params.model ?? "none") }, ...(parentRunId ? { parentRunId } : {}) })
@@ -65,17 +65,17 @@ afterAll(async () => {
 })
 
 const open = async (path: string): Promise<Watched> => {
-  current = await watch(session)
-  await current.page.goto(`${server.url}${path}`)
-  return current
+  const w = await watch(session)
+  pages.push(w)
+  await w.page.goto(`${server.url}${path}`)
+  return w
 }
 
 afterEach(async () => {
-  const w = current
-  current = undefined
-  if (!w) return
-  await w.page.close()
-  expect(w.errors, "console or page errors").toEqual([])
+  const opened = pages
+  pages = []
+  for (const w of opened) await w.page.close()
+  expect(opened.flatMap((w) => w.errors), "console or page errors").toEqual([])
 })
 
 /** The names in the runs table, top to bottom. */
@@ -231,19 +231,26 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
   })
 
-  it("a live metric appears on the run page while a remote client logs it", async () => {
+  it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
+    const table = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(table)).toHaveLength(4)
     const remote = await openTracker({ uri: server.url })
     try {
       const run = await remote.startRun({ experiment: "vision", name: "live-run" })
       run.logMetric("seed", 1, { step: 0 })
       await run.flush()
+      await expect.poll(() => runNames(table)).toContain("live-run")
+      expect(await table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("RUNNING")
+      await shot(table, "runs-live")
       const w = await open(`/runs/${run.id}?tab=charts`)
       await expect.poll(() => w.page.locator(".chart-host[data-metric='seed'] canvas").count()).toBe(1)
       for (let step = 0; step < 20; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
       await run.flush()
-      await expect.poll(() => w.page.locator(".chart-host[data-metric='live_loss'] canvas").count(), { timeout: 10_000 }).toBe(1)
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='live_loss'] canvas").count()).toBe(1)
       await shot(w, "run-live")
       await run.end()
+      // The table's row follows the run's end (one row fetched again, not the table).
+      await expect.poll(() => table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("FINISHED")
     } finally {
       await remote.close()
     }
