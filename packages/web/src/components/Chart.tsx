@@ -112,7 +112,7 @@ export function Chart(props: ChartProps) {
       .histories({ runIds, key: metric, maxPoints: Math.max(200, Math.min(4000, Math.round(width * 2))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
       .then((series) => {
         requested.current = performance.now() - t0
-        if (host.current && range) host.current.dataset.requeryMs = requested.current.toFixed(1)
+        if (host.current) host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
         setState({ series, error: null, loading: false })
       })
       .catch((e: unknown) => {
