@@ -138,10 +138,13 @@ export function Chart(props: ChartProps) {
     const data: Array<ReadonlyArray<number | null>> = [cols.xs]
     // min/max bands only where they stay readable: a few runs.
     const withBands = cols.runs.length <= 8
+    // The band's edges are series to uPlot, but not lines to a reader: kept out of the legend.
+    const edges: number[] = []
     cols.runs.forEach((r, i) => {
       const name = names[r.runId] ?? r.runId.slice(0, 8)
       if (withBands) {
         const base = data.length
+        edges.push(base, base + 1)
         data.push(r.max, r.min)
         series.push({ label: `${name} max`, stroke: "transparent", show: true, points: { show: false }, spanGaps: true }, { label: `${name} min`, stroke: "transparent", points: { show: false }, spanGaps: true })
         bands.push({ series: [base, base + 1], fill: color(i, 0.12) })
@@ -193,6 +196,8 @@ export function Chart(props: ChartProps) {
     // Log scales need positive values: non-positive ones are gaps there, not errors.
     const drawn = logY ? data.map((col, k) => (k === 0 ? col : col.map((v) => (v !== null && v > 0 ? v : null)))) : data
     plot.current = new uPlot(opts, drawn as uPlot.AlignedData, el)
+    const rows = plot.current.root.querySelectorAll<HTMLElement>(".u-legend .u-series")
+    for (const i of edges) if (rows[i]) rows[i].style.display = "none"
     el.dataset.drawMs = (performance.now() - t0).toFixed(1)
     el.dataset.series = String(cols.runs.length)
     el.dataset.points = String(cols.xs.length)
