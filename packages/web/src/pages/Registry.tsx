@@ -150,7 +150,7 @@ export function Model({ name, loc }: { readonly name: string; readonly loc: Loca
           <label>Alias <input name="alias" value={alias} required pattern="[A-Za-z0-9_\-]+" onInput={(e) => setAlias((e.currentTarget as HTMLInputElement).value)} /></label>
           <label>
             on version{" "}
-            <select name="aliasVersion" value={aliasVersion} onChange={(e) => setAliasVersion((e.currentTarget as HTMLSelectElement).value)}>
+            <select name="aliasVersion" value={aliasVersion || String(versions[versions.length - 1].version)} onChange={(e) => setAliasVersion((e.currentTarget as HTMLSelectElement).value)}>
               {versions.map((v) => <option key={v.version} value={String(v.version)}>{v.version}</option>).reverse()}
             </select>
           </label>

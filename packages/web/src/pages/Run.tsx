@@ -251,6 +251,8 @@ const describe = (e: RecordedEvent): string => {
       return `@${d.alias as string} → version ${d.version as number}`
     case "AliasDeleted":
       return `@${d.alias as string} removed`
+    case "ModelRegistered":
+      return `model ${d.name as string} registered`
     case "ModelVersionCreated":
       return `version ${d.version as number} from run ${d.runId as string}`
     default:
