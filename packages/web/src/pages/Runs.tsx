@@ -12,6 +12,8 @@ import { duration, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 const ROW = 30
+/** The first page fills the view quickly; later pages, fetched while scrolling, are larger. */
+const FIRST_PAGE = 100
 const PAGE = 500
 
 /** A key as MLflow's syntax writes it: backquoted when it is not a plain identifier. */
@@ -117,7 +119,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     setError(null)
     t0.current = performance.now()
     api
-      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: PAGE, ...(asOf ? { asOf } : {}) }, ctl.signal)
+      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: FIRST_PAGE, ...(asOf ? { asOf } : {}) }, ctl.signal)
       .then((r) => {
         setRuns(r.runs)
         setToken(r.nextPageToken)
