@@ -111,19 +111,32 @@ export const api = {
 
 /**
  * The server's event tail (Server-Sent Events) narrowed to one stream or a prefix: `onEvent` gets
- * each new event. The browser's EventSource reconnects by itself, sending Last-Event-ID. Returns
- * the closer.
+ * each event appended from now on (after the log's head when called: the past is what the page
+ * already read, and replaying a big store's whole log would flood the page). The browser's
+ * EventSource reconnects by itself, sending Last-Event-ID. Returns the closer.
  */
-export const tail = (scope: { readonly stream?: string; readonly streamPrefix?: string; readonly from?: number }, onEvent: (e: RecordedEvent) => void): (() => void) => {
-  const source = new EventSource(`${API}/events${qs({ stream: scope.stream, streamPrefix: scope.streamPrefix, from: scope.from === undefined ? undefined : String(scope.from) })}`)
-  source.onmessage = (m: MessageEvent<string>) => {
-    try {
-      onEvent(JSON.parse(m.data) as RecordedEvent)
-    } catch {
-      // A line that is not an event (never sent by our server) is skipped, not fatal.
-    }
+export const tail = (scope: { readonly stream?: string; readonly streamPrefix?: string }, onEvent: (e: RecordedEvent) => void): (() => void) => {
+  let source: EventSource | undefined
+  let closed = false
+  head().then(
+    (from) => {
+      if (closed) return
+      source = new EventSource(`${API}/events${qs({ stream: scope.stream, streamPrefix: scope.streamPrefix, from: String(from) })}`)
+      source.onmessage = (m: MessageEvent<string>) => {
+        try {
+          onEvent(JSON.parse(m.data) as RecordedEvent)
+        } catch {
+          // A line that is not an event (never sent by our server) is skipped, not fatal.
+        }
+      }
+    },
+    // No head, no tail: the page still shows what it read, it just does not follow.
+    () => undefined
+  )
+  return () => {
+    closed = true
+    source?.close()
   }
-  return () => source.close()
 }
 
 /** The log's head position: where a live tail starts. */

@@ -148,7 +148,9 @@ export function Runs({ loc }: { readonly loc: Location }) {
       .finally(() => (loadingMore.current = false))
   }
 
-  // Live: only the rows an event touches are fetched again; a new run refreshes the first page.
+  // Live: only the loaded rows an event touches are fetched again; a new run refreshes the first page.
+  const loaded = useRef<ReadonlySet<string>>(new Set())
+  loaded.current = useMemo(() => new Set(runs.map((r) => r.id)), [runs])
   useEffect(() => {
     if (asOf !== undefined) return
     const pending = new Map<string, ReturnType<typeof setTimeout>>()
@@ -160,7 +162,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
         return
       }
       const id = e.stream.slice("run-".length)
-      if (pending.has(id)) return
+      if (pending.has(id) || !loaded.current.has(id)) return
       pending.set(
         id,
         setTimeout(() => {
