@@ -23,10 +23,10 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { Agent, createServer, request } from "node:http"
 import { createServer as netServer } from "node:net"
-import { join } from "node:path"
 import { createInterface } from "node:readline"
 import type { Run } from "../packages/runtime/src/index.ts"
 import { cpSync } from "node:fs"
+import { join } from "node:path"
 import { cachedStore } from "./open.ts"
 import { type BenchOptions, median, msRow, nowMs, pairedRatio, type Row, si, timeIt, withTempDir } from "./report.ts"
 
@@ -250,46 +250,6 @@ export const benchServer = async (opts: BenchOptions, stacks: ReadonlyArray<Stac
   return rows
 }
 
-/** runs/search through HTTP over a large store, beside the in-process searchRuns of the same query. */
-export const benchSearchHttp = async (opts: BenchOptions): Promise<Row[]> => {
-  const runs = opts.quick ? 2_000 : 100_000
-  const built = await cachedStore(runs, opts.quick ? 10 : 100, opts.log)
-  return withTempDir("search-http", async (tmp) => {
-    const dir = join(tmp, "store")
-    cpSync(built.dir, dir, { recursive: true })
-    const { LINGER_MS, openTracker } = await import("../packages/runtime/src/index.ts")
-    const { startServer } = await import("../packages/server/src/index.ts")
-    // bench/open.ts's runs: 10 experiments, params lr and layers, tags group, four metrics.
-    const query = { experiments: ["exp-3"], filter: "params.layers = '2' and tags.group != '0'", orderBy: ["metrics.loss DESC"], maxResults: 100 }
-    const reps = opts.quick ? 5 : 20
-    opts.log(`server: runs/search over ${si(runs)} runs, in-process then through HTTP (the first call folds the read model)`)
-    const tracker = await openTracker({ dir, readModelLingerMs: LINGER_MS })
-    let ceiling: number[]
-    let found: number
-    try {
-      found = (await tracker.searchRuns(query)).runs.length
-      await timeIt(3, () => tracker.searchRuns(query))
-      ceiling = await timeIt(reps, () => tracker.searchRuns(query))
-    } finally {
-      await tracker.close()
-    }
-    const server = await startServer({ dir, port: 0 })
-    try {
-      const search = async () => {
-        const res = await fetch(`${server.url}/api/runledger/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(query) })
-        const body = (await res.json()) as { runs?: unknown[] }
-        if (res.status !== 200 || body.runs?.length !== found) throw new Error(`runs/search answered ${res.status} with ${body.runs?.length} runs, in-process ${found}`)
-      }
-      await timeIt(3, search)
-      const ours = await timeIt(reps, search)
-      return [msRow(`runs/search through HTTP, ${si(runs)} runs (p50, warm)`, ours, ceiling, "in-process searchRuns, same store", 60, "p50 < 60 ms", `${found} runs a page; `)]
-    } finally {
-      await server.close()
-    }
-  })
-}
-
-
 // ---------------------------------------------------------------------------
 // The remote client: un-awaited logMetric calls through a real `runledger server` child process.
 
@@ -366,6 +326,45 @@ export const benchRemoteUnawaited = (opts: BenchOptions): Promise<Row> =>
       await server.stop()
     }
   })
+
+/** runs/search through HTTP over a large store, beside the in-process searchRuns of the same query. */
+export const benchSearchHttp = async (opts: BenchOptions): Promise<Row[]> => {
+  const runs = opts.quick ? 2_000 : 100_000
+  const built = await cachedStore(runs, opts.quick ? 10 : 100, opts.log)
+  return withTempDir("search-http", async (tmp) => {
+    const dir = join(tmp, "store")
+    cpSync(built.dir, dir, { recursive: true })
+    const { LINGER_MS, openTracker } = await import("../packages/runtime/src/index.ts")
+    const { startServer } = await import("../packages/server/src/index.ts")
+    // bench/open.ts's runs: 10 experiments, params lr and layers, tags group, four metrics.
+    const query = { experiments: ["exp-3"], filter: "params.layers = '2' and tags.group != '0'", orderBy: ["metrics.loss DESC"], maxResults: 100 }
+    const reps = opts.quick ? 5 : 20
+    opts.log(`server: runs/search over ${si(runs)} runs, in-process then through HTTP (the first call folds the read model)`)
+    const tracker = await openTracker({ dir, readModelLingerMs: LINGER_MS })
+    let ceiling: number[]
+    let found: number
+    try {
+      found = (await tracker.searchRuns(query)).runs.length
+      await timeIt(3, () => tracker.searchRuns(query))
+      ceiling = await timeIt(reps, () => tracker.searchRuns(query))
+    } finally {
+      await tracker.close()
+    }
+    const server = await startServer({ dir, port: 0 })
+    try {
+      const search = async () => {
+        const res = await fetch(`${server.url}/api/runledger/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(query) })
+        const body = (await res.json()) as { runs?: unknown[] }
+        if (res.status !== 200 || body.runs?.length !== found) throw new Error(`runs/search answered ${res.status} with ${body.runs?.length} runs, in-process ${found}`)
+      }
+      await timeIt(3, search)
+      const ours = await timeIt(reps, search)
+      return [msRow(`runs/search through HTTP, ${si(runs)} runs (p50, warm)`, ours, ceiling, "in-process searchRuns, same store", 60, "p50 < 60 ms", `${found} runs a page; `)]
+    } finally {
+      await server.close()
+    }
+  })
+}
 
 if (process.argv[2] === "--serve") {
   await serve(process.argv[3] as Stack, process.argv[4], process.argv[5] as Work)

@@ -99,7 +99,8 @@ describe("openTracker({ uri }) picks the store by URI", () => {
     expect(await runNames({ uri: `duckdb:${file}` })).toEqual(["baseline", "wide"])
   })
 
-  it.each(["postgres://localhost/runs", "http://tracker.example:5000", "https://tracker.example", "s3://bucket/runs"])(
+  // http(s) names a server (the remote client: test/remote-client.test.ts).
+  it.each(["postgres://localhost/runs", "s3://bucket/runs"])(
     "an unsupported scheme is refused, naming the supported ones, and nothing is created: %s",
     async (uri) => {
       const cwd = process.cwd()
@@ -109,7 +110,7 @@ describe("openTracker({ uri }) picks the store by URI", () => {
       const message = (refused as InvalidInput).message
       expect(message).toContain(JSON.stringify(uri))
       expect(message).toContain(`the scheme ${uri.slice(0, uri.indexOf(":"))}: is not supported`)
-      expect(message).toContain("a directory path, a file: URL (file:///path/to/store) or duckdb:<path to a .duckdb file>")
+      expect(message).toContain("a directory path, a file: URL (file:///path/to/store), duckdb:<path to a .duckdb file> or a server's http(s)://host:port")
       expect(readdirSync(cwd)).toEqual(before)
     }
   )

@@ -85,11 +85,14 @@ export class HttpEventLog implements AsyncEventLog {
       // The version after it is the server's to know: the caller would be told a made-up one.
       throw new StorageError({ message: `${this.server.url} is unreachable (${why}), and an append to ${stream} with no expected version cannot be spooled: retry when the server is back.`, cause: undefined })
     }
-    await this.gate.run(async () => {
+    const first = await this.gate.run(async () => {
       await spoolAppend(this.spoolDir, body)
+      const was = this.spooling
       this.spooling = true
+      return !was
     })
-    this.onSpool(`runledger: ${this.server.url} is unreachable (${why}); the append to ${stream} is spooled in ${this.spoolDir}.`)
+    // Said once per outage, not once per append.
+    if (first) this.onSpool(`runledger: ${this.server.url} is unreachable (${why}); appends are spooled in ${this.spoolDir} until it is back.`)
     this.schedulePush(this.backoffMs)
     // Durable in the spool: the version it will have once pushed (its expected version held when it was made).
     return { version: expected + events.length, position: 0 }
@@ -122,6 +125,7 @@ export class HttpEventLog implements AsyncEventLog {
           head: () => this.head(true),
           unreachable: (e) => e instanceof Unreachable
         })
+        if (report.sent + report.alreadyPresent > 0) this.onSpool(`runledger: ${report.sent + report.alreadyPresent} spooled append(s) sent to ${this.server.url}${report.remaining > 0 ? `; ${report.remaining} remain` : ""}.`)
         for (const r of report.rejected) this.onSpool(`runledger: the server refused a spooled append (${r.reason}); it is kept in ${this.spoolDir}/rejected/${r.file}.`)
         // Everything sent: new appends go straight to the server again (checked under the gate, so none was spooled meanwhile).
         await this.gate.run(async () => {

@@ -243,7 +243,8 @@ export const eventRoutes = (options: EventRouteOptions = {}): EventRoutes => {
           await pipeline(raw === null ? Readable.from([]) : Readable.fromWeb(raw as import("node:stream/web").ReadableStream<Uint8Array>), tap, createWriteStream(file))
           const actual = hash.digest("hex")
           if (actual !== expected) throw new InvalidInput({ field: "body", message: `The bytes hash to ${actual}, not ${expected}: nothing was stored. Send the bytes whose sha256 is in the path.` })
-          return run(storeOf(ctx).artifacts.putFile(file))
+          // Awaited here: the finally below removes the file, which putFile must read first.
+          return await run(storeOf(ctx).artifacts.putFile(file))
         } finally {
           await rm(dir, { recursive: true, force: true })
         }

@@ -144,6 +144,16 @@ const fieldOf = (issue: SchemaIssue.Issue, root: string): string => {
 
 /** Decode `input` with `schema`'s JSON codec, or fail with InvalidInput naming the field (`where`: "body" or "query"). */
 export const decodeInput = <S extends Schema.Top>(schema: S, input: unknown, where: "body" | "query"): S["Type"] => {
+  // A body's field the route does not know (a misspelt "fliter") is refused, not ignored: ignored,
+  // it would answer a different question than the one asked. Only the top level: nested values
+  // (events, say) are their Schemas' business. A query's extra parameters (cache busters) pass.
+  if (where === "body" && "fields" in schema && typeof input === "object" && input !== null && !Array.isArray(input)) {
+    const known = schema.fields as Readonly<Record<string, unknown>>
+    const unknown = Object.keys(input).find((k) => !Object.hasOwn(known, k))
+    if (unknown !== undefined) {
+      throw new InvalidInput({ field: unknown, message: `The request's body has a field ${JSON.stringify(unknown)} this route does not take; it takes ${Object.keys(known).join(", ")} (GET /api/openapi.json).` })
+    }
+  }
   try {
     return Schema.decodeUnknownSync(Schema.toCodecJson(schema) as unknown as Schema.Codec<S["Type"], unknown>)(input, { errors: "all", onExcessProperty: "ignore" })
   } catch (e) {
