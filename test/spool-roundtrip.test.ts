@@ -103,3 +103,33 @@ it("spooled appends pushed through failing, repeating pushes land exactly once, 
     { numRuns: 25 }
   )
 })
+
+it("a server that takes the connection but never answers: the append times out once and is spooled, then synced exactly once", async () => {
+  const { createServer } = await import("node:net")
+  const { openHttpStore, spooledFiles, syncSpool } = await import("@runledger/store-http")
+  const { uuidv7 } = await import("@runledger/core")
+  const root = mkdtempSync(join(tmpdir(), "runledger-spool-hang-"))
+  const sockets: import("node:net").Socket[] = []
+  const hanging = createServer((s) => void sockets.push(s))
+  await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve))
+  const spool = join(root, "spool")
+  const served = await serveStore(join(root, "store"))
+  try {
+    const store = await openHttpStore({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, timeoutMs: 300, spoolDir: spool, onSpool: () => {} })
+    const events: NewEvent[] = [1, 2].map((i) => ({ id: uuidv7(), at: i, type: "TagsSet", data: { tags: { i: String(i) } } }) as NewEvent)
+    expect(await Effect.runPromise(store.events.append("run-h", events, 0))).toEqual({ version: 2, position: 0 })
+    expect(await spooledFiles(spool)).toHaveLength(1)
+    // The server that does answer gets it, once, however often it is synced.
+    expect(await syncSpool(spool, { url: served.url })).toMatchObject({ sent: 1, alreadyPresent: 0, remaining: 0 })
+    expect(await syncSpool(spool, { url: served.url })).toMatchObject({ sent: 0, remaining: 0 })
+    const stored = await Effect.runPromise(Stream.runCollect(served.events.readAll(0)))
+    expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    for (const s of sockets) s.destroy()
+    await store.close()
+  } finally {
+    for (const s of sockets) s.destroy()
+    hanging.close()
+    await served.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+})

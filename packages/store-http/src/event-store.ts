@@ -77,13 +77,13 @@ export class HttpEventLog implements AsyncEventLog {
         return this.spool(body, stream, events, expected, e.message)
       }
     }
-    return this.spool(body, stream, events, expected, "earlier appends are spooled")
+    return this.spool(body, stream, events, expected, `earlier appends to ${this.server.url} are spooled`)
   }
 
   private async spool(body: string, stream: string, events: ReadonlyArray<NewEvent>, expected: ExpectedVersion, why: string): Promise<AppendResult> {
     if (expected === "any") {
       // The version after it is the server's to know: the caller would be told a made-up one.
-      throw new StorageError({ message: `${this.server.url} is unreachable (${why}), and an append to ${stream} with no expected version cannot be spooled: retry when the server is back.`, cause: undefined })
+      throw new StorageError({ message: `${why}, and an append to ${stream} with no expected version cannot be spooled: retry when the server is back.`, cause: undefined })
     }
     const first = await this.gate.run(async () => {
       await spoolAppend(this.spoolDir, body)
@@ -92,7 +92,7 @@ export class HttpEventLog implements AsyncEventLog {
       return !was
     })
     // Said once per outage, not once per append.
-    if (first) this.onSpool(`runledger: ${this.server.url} is unreachable (${why}); appends are spooled in ${this.spoolDir} until it is back.`)
+    if (first) this.onSpool(`runledger: ${why}; appends are spooled in ${this.spoolDir} until it is back.`)
     this.schedulePush(this.backoffMs)
     // Durable in the spool: the version it will have once pushed (its expected version held when it was made).
     return { version: expected + events.length, position: 0 }
@@ -139,6 +139,25 @@ export class HttpEventLog implements AsyncEventLog {
     return this.pushing
   }
 
+  /**
+   * Push until the spool is empty, the server cannot be reached, or a pass sends nothing. A pass
+   * joined while under way (or one that ran while appends were being spooled) may leave appends
+   * made during it: the next pass sends them.
+   */
+  private async drain(): Promise<PushReport> {
+    let sent = 0
+    let alreadyPresent = 0
+    const rejected: Array<PushReport["rejected"][number]> = []
+    for (;;) {
+      const r = await this.push()
+      sent += r.sent
+      alreadyPresent += r.alreadyPresent
+      for (const x of r.rejected) rejected.push(x)
+      const done = r.stoppedBy !== undefined || r.remaining === 0 || r.sent + r.alreadyPresent + r.rejected.length === 0
+      if (done) return { sent, alreadyPresent, rejected, remaining: r.remaining, ...(r.stoppedBy !== undefined ? { stoppedBy: r.stoppedBy } : {}) }
+    }
+  }
+
   private async postBody(body: string, retries = 1): Promise<AppendResult> {
     const res = await send(this.server, { method: "POST", path: `${NATIVE}/events`, body: () => body, headers: { "content-type": "application/json" }, retries })
     return (await res.json()) as AppendResult
@@ -146,17 +165,14 @@ export class HttpEventLog implements AsyncEventLog {
 
   /** Reads see the server's log: what is spooled is pushed first, else they fail saying where it waits. */
   private async online(): Promise<void> {
-    // Appends spooled during a pass are sent by the next one; a pass that could not reach the server ends it.
-    while (this.spooling) {
-      const report = await this.push()
-      if (report.stoppedBy !== undefined) throw this.offline(report.stoppedBy, report.remaining)
-      if (report.remaining === 0 && report.sent + report.alreadyPresent + report.rejected.length === 0) return
-    }
+    if (!this.spooling) return
+    const report = await this.drain()
+    if (report.remaining > 0) throw this.offline(report.stoppedBy ?? `${this.server.url} is unreachable`, report.remaining)
   }
 
   private offline(why: string, spooled: number): StorageError {
     return new StorageError({
-      message: `${this.server.url} is unreachable (${why}); ${spooled} append(s) are spooled in ${this.spoolDir}; they will be sent when it is back, or run \`runledger sync ${this.spoolDir} --uri ${this.server.url}\`.`,
+      message: `${why}; ${spooled} append(s) are spooled in ${this.spoolDir}; they will be sent when it is back, or run \`runledger sync ${this.spoolDir} --uri ${this.server.url}\`.`,
       cause: undefined
     })
   }
@@ -214,9 +230,9 @@ export class HttpEventLog implements AsyncEventLog {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     this.retryTimer = undefined
     if (!this.spooling) return { sent: 0, alreadyPresent: 0, rejected: [], remaining: 0 }
-    const report = await this.push().catch((e): PushReport => ({ sent: 0, alreadyPresent: 0, rejected: [], remaining: -1, stoppedBy: e instanceof Error ? e.message : String(e) }))
+    const report = await this.drain().catch((e): PushReport => ({ sent: 0, alreadyPresent: 0, rejected: [], remaining: -1, stoppedBy: e instanceof Error ? e.message : String(e) }))
     if (report.remaining !== 0) {
-      this.onSpool(`runledger: ${report.remaining < 0 ? "appends" : `${report.remaining} append(s)`} remain spooled in ${this.spoolDir} (${report.stoppedBy ?? "unreachable"}); they are sent by the next client of ${this.server.url}, or run \`runledger sync ${this.spoolDir} --uri ${this.server.url}\`.`)
+      this.onSpool(`runledger: ${report.remaining < 0 ? "appends" : `${report.remaining} append(s)`} remain spooled in ${this.spoolDir} (${report.stoppedBy ?? `${this.server.url} is unreachable`}); they are sent by the next client of ${this.server.url}, or run \`runledger sync ${this.spoolDir} --uri ${this.server.url}\`.`)
     }
     return report
   }

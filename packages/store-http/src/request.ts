@@ -88,7 +88,9 @@ export const send = async (server: ServerOptions, o: SendOptions): Promise<Respo
         signal: AbortSignal.timeout(server.timeoutMs ?? 30_000)
       } as RequestInit)
     } catch (e) {
-      if (attempt >= retries) throw new Unreachable(`${server.url} is unreachable (${why(e)})`)
+      // A timeout already waited its full length: not again (an append then goes to the spool at once).
+      const timedOut = e instanceof Error && e.name === "TimeoutError"
+      if (attempt >= retries || timedOut) throw new Unreachable(`${server.url} is unreachable (${timedOut ? `no answer within ${server.timeoutMs ?? 30_000} ms` : why(e)})`)
       await sleep(delay)
       delay *= 4
       continue
