@@ -3,11 +3,11 @@
  * DOM; pages of `runs/search` are fetched as the view nears the end, by nextPageToken), sorted and
  * filtered by the server (MLflow's syntax plus OR, NOT, parentheses), nested runs as a tree, rows
  * picked for compare, and the whole view in the URL. Live: the run events of the tail patch the
- * rows they touch (one run fetched again), and a new run refreshes the first page.
+ * rows they touch (one run fetched again), and a new run refreshes the first page. It has no as-of
+ * control: the server's search does not answer the past yet (runs/search refuses asOf).
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunView, tail } from "../api/client.ts"
-import { AsOf } from "../components/AsOf.tsx"
 import { duration, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
@@ -83,7 +83,6 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const experiments = (q.get("exp") ?? "").split(",").filter((s) => s !== "")
   const filter = q.get("filter") ?? ""
   const sort = q.get("sort") ?? ""
-  const asOf = q.get("asOf") ?? undefined
   const selected = new Set((q.get("sel") ?? "").split(",").filter((s) => s !== ""))
   const colParam = q.get("cols")
 
@@ -109,7 +108,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const loadingMore = useRef(false)
   const t0 = useRef(performance.now())
 
-  const query = { experiments, filter, orderBy: sort ? [sort] : [], asOf }
+  const query = { experiments, filter, orderBy: sort ? [sort] : [] }
   const queryKey = JSON.stringify(query)
   useEffect(() => setDraft(filter), [filter])
 
@@ -119,7 +118,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     setError(null)
     t0.current = performance.now()
     api
-      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: FIRST_PAGE, ...(asOf ? { asOf } : {}) }, ctl.signal)
+      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: FIRST_PAGE }, ctl.signal)
       .then((r) => {
         setRuns(r.runs)
         setToken(r.nextPageToken)
@@ -140,7 +139,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     if (token === null || loadingMore.current) return
     loadingMore.current = true
     api
-      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: PAGE, pageToken: token, ...(asOf ? { asOf } : {}) })
+      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: PAGE, pageToken: token })
       .then((r) => {
         setRuns((prev) => prev.concat(r.runs))
         setToken(r.nextPageToken)
@@ -152,7 +151,6 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const loaded = useRef<ReadonlySet<string>>(new Set())
   loaded.current = useMemo(() => new Set(runs.map((r) => r.id)), [runs])
   useEffect(() => {
-    if (asOf !== undefined) return
     const pending = new Map<string, ReturnType<typeof setTimeout>>()
     let fresh: ReturnType<typeof setTimeout> | undefined
     const close = tail({ streamPrefix: "run-" }, (e) => {
@@ -176,7 +174,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
       clearTimeout(fresh)
       for (const t of pending.values()) clearTimeout(t)
     }
-  }, [asOf])
+  }, [])
 
   const keys = useMemo(() => {
     const params = new Set<string>()
@@ -238,7 +236,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     else if (e.key === "Home") moveTo(0)
     else if (e.key === "End") moveTo(rows.length - 1)
     else if (e.key === " " && r) toggle(r.run.id)
-    else if (e.key === "Enter" && r) navigate(href(`/runs/${encodeURIComponent(r.run.id)}`, { asOf }))
+    else if (e.key === "Enter" && r) navigate(`/runs/${encodeURIComponent(r.run.id)}`)
     else return
     e.preventDefault()
   }
@@ -338,7 +336,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <p class="error" role="alert">{error.message}</p>
       ) : null}
       <div class="toolbar">
-        <button type="button" disabled={selected.size < 2 || selected.size > 100} onClick={() => navigate(href("/compare", { runs: [...selected].join(","), asOf }))}>
+        <button type="button" disabled={selected.size < 2 || selected.size > 100} onClick={() => navigate(href("/compare", { runs: [...selected].join(",") }))}>
           Compare {selected.size} selected
         </button>
         {selected.size > 0 ? (
@@ -367,7 +365,6 @@ export function Runs({ loc }: { readonly loc: Location }) {
             </fieldset>
           ))}
         </details>
-        <AsOf value={asOf} onChange={(v) => set({ asOf: v })} />
         <span class="hint" aria-live="polite">
           {loading ? "Loading…" : `${runs.length}${token ? "+" : ""} runs`}
         </span>
@@ -437,7 +434,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
                               {collapsed.has(r.id) ? "▸" : "▾"}
                             </button>
                           ) : null}
-                          <a href={href(`/runs/${encodeURIComponent(r.id)}`, { asOf })} tabIndex={-1}>
+                          <a href={`/runs/${encodeURIComponent(r.id)}`} tabIndex={-1}>
                             {r.name}
                           </a>
                         </span>
