@@ -231,6 +231,40 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
   })
 
+  it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["cnn-a"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const started = events.find((e) => e.type === "RunStarted")!.position
+    const w = await open(`/runs/${ids["cnn-a"]}`)
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("FINISHED")
+    await w.page.getByLabel("As of").fill(String(started))
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
+    expect(await w.page.getByRole("table", { name: "Params" }).count()).toBe(0)
+    await shot(w, "run-as-of")
+  })
+
+  it("zooming a chart fetches the selected steps again", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}?tab=charts`)
+    const host = w.page.locator(".chart-host[data-metric='loss']")
+    await host.locator("canvas").waitFor()
+    const over = host.locator(".u-over")
+    const box = (await over.boundingBox())!
+    await w.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+    await w.page.mouse.down()
+    await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
+    await w.page.mouse.up()
+    const reset = w.page.getByRole("button", { name: /Reset zoom \(steps \d+–\d+\)/ }).first()
+    await expect.poll(() => reset.count()).toBe(1)
+    const [, from, to] = /steps (\d+)–(\d+)/.exec(await reset.innerText())!
+    expect(Number(from)).toBeGreaterThan(50)
+    expect(Number(to)).toBeLessThan(199)
+    await expect.poll(() => host.getAttribute("data-requery-ms")).not.toBeNull()
+    // The x scale now spans the selection only.
+    const ticks = await host.locator(".u-axis").first().innerText()
+    expect(ticks).not.toMatch(/^0$/m)
+    await shot(w, "run-zoomed")
+  })
+
   it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
     const table = await open("/runs?exp=vision")
     await expect.poll(() => runNames(table)).toHaveLength(4)
