@@ -73,6 +73,12 @@ export const releasePack = (): string[] => {
     rmSync(join(dir, "dist"), { recursive: true, force: true })
     run(tsc, ["-p", join(dir, "tsconfig.build.json")])
   }
+  // The published bin is the CLI's rolldown bundle (its server included), with the web UI's build
+  // copied beside it (dist/ui/): `runledger ui` works from the tarball alone.
+  const web = join(root, "packages", "web")
+  run(process.execPath, [join(web, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: web })
+  const cli = join(root, "packages", "cli")
+  run(process.execPath, [join(cli, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: cli })
   rmSync(packDir, { recursive: true, force: true })
   mkdirSync(packDir, { recursive: true })
   for (const name of packages) pnpm(["pack", "--pack-destination", packDir], join(root, "packages", name))

@@ -7,8 +7,11 @@
  * exit-handoff is its own entry because the runtime finds it beside itself
  * (`new URL("./exit-handoff.js", import.meta.url)`), and bundled, "itself" is a chunk in dist/.
  * DuckDB stays external: a native binding, loaded only by the commands that query.
+ *
+ * The web UI's build (@runledger/web's dist/) is copied to `ui/` beside the chunks: the bundled
+ * server finds it there (static-ui.ts), so the published package serves the UI with no other package.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs"
+import { cpSync, existsSync, readdirSync, rmSync } from "node:fs"
 import { defineConfig } from "rolldown"
 
 // RUNLEDGER_BUNDLE_DIR: the bundle test builds into a directory of its own, leaving dist/ alone.
@@ -18,7 +21,20 @@ const dir = process.env.RUNLEDGER_BUNDLE_DIR ?? "dist"
 // in the packed tarball. (cleanDir would also delete tsc's library files.)
 if (existsSync(dir)) for (const f of readdirSync(dir, { withFileTypes: true })) if (f.isFile() && f.name.startsWith("chunk-")) rmSync(`${dir}/${f.name}`)
 
+const web = new URL("../web/dist/", import.meta.url)
+
+/** Copy the UI's build next to the bundle; without one, say how to make it. */
+const copyUi = {
+  name: "runledger-web-ui",
+  writeBundle() {
+    if (!existsSync(new URL("index.html", web))) throw new Error("The web UI is not built (packages/web/dist): run `npx -y pnpm@10 --filter @runledger/web build` first.")
+    rmSync(`${dir}/ui`, { recursive: true, force: true })
+    cpSync(web, `${dir}/ui`, { recursive: true })
+  }
+}
+
 export default defineConfig({
+  plugins: [copyUi],
   input: { bin: "src/bin.ts", "exit-handoff": "../runtime/src/exit-handoff.ts" },
   platform: "node",
   external: [/^@duckdb\//, /^node:/],

@@ -147,6 +147,42 @@ describe("the packed tarballs in a fresh npm project", () => {
   })
 })
 
+describe("the web UI from the installed bin", () => {
+  it("`runledger ui` serves the UI's page at / and its assets, over the store the quick start made", async () => {
+    const { spawn } = await import("node:child_process")
+        // The installed bin itself (not through npx), so the signal below reaches the server's process.
+    const child = spawn(join(project, "node_modules/.bin/runledger"), ["ui", "--port", "0"], { cwd: project, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ""
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString()
+          const m = /(http:\/\/[^\s/]+)\//.exec(out)
+          if (m) resolve(m[1])
+        })
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()))
+        child.once("exit", (code) => reject(new Error(`runledger ui exited (${code}) before printing its URL: ${out}`)))
+      })
+      const page = await fetch(`${url}/`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get("content-type")).toMatch(/^text\/html/)
+      const html = await page.text()
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)
+      expect(script, html).not.toBeNull()
+      const asset = await fetch(`${url}${script![1]}`)
+      expect(asset.status).toBe(200)
+      expect(asset.headers.get("content-type")).toMatch(/javascript/)
+      // A deep link gets the same page; the API beside it answers JSON.
+      expect(await (await fetch(`${url}/runs/x?tab=charts`)).text()).toBe(html)
+      const experiments = (await (await fetch(`${url}/api/runledger/experiments`)).json()) as { experiments: ReadonlyArray<{ name: string }> }
+      expect(experiments.experiments.map((e) => e.name)).toContain("mnist")
+    } finally {
+      child.kill("SIGTERM")
+      await new Promise((resolve) => child.once("exit", resolve))
+    }
+  })
+})
+
 describe("from a checkout", () => {
   it("`pnpm -s runledger ... --json` prints only JSON, and the demo's hints name a command that works", () => {
     const store = join(project, "checkout-store")

@@ -16,10 +16,11 @@ import { repair } from "./commands/repair.ts"
 import { root } from "./commands/root.ts"
 import { runs } from "./commands/runs.ts"
 import { server } from "./commands/server.ts"
+import { ui } from "./commands/ui.ts"
 import { sync } from "./commands/sync.ts"
 import { show } from "./commands/show.ts"
 import { sql } from "./commands/sql.ts"
 import { stats } from "./commands/stats.ts"
 import { verify } from "./commands/verify.ts"
 
-export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, anchor, events, rebuild, repair, server, sync]))
+export const cli = root.pipe(Command.withSubcommands([demo, experiments, runs, show, history, compare, rank, stats, plot, sql, exportRuns, models, log, verify, anchor, events, rebuild, repair, server, sync, ui]))

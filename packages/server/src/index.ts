@@ -9,3 +9,5 @@
  */
 export { DEFAULT_MAX_BODY, DEFAULT_PORT, type RunningServer, type ServerOptions, startServer } from "./server.ts"
 export { MlflowError, STATUS as MLFLOW_STATUS } from "./mlflow/errors.ts"
+/** The native API's request and answer Schemas, as types: the web UI reads them (their `.Encoded` is the wire JSON). */
+export type * as Api from "./native/schemas.ts"

@@ -29,6 +29,7 @@ import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { eventRoutes, type EventRoutes } from "./native/events.ts"
 import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
+import { findUi, mountUi } from "./static-ui.ts"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -190,6 +191,8 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
       c.json({ error: { _tag: "InvalidInput", field: "body", message: `The events are over the limit of ${options.maxEventBodyBytes ?? DEFAULT_MAX_EVENT_BODY} bytes in one append; flush (await) more often.` } }, 413, { connection: "close" })
   })
   mountNative(app, { tracker: ctx.tracker }, { bodyLimit: (c, next) => (c.req.path === EVENTS_PATH ? eventLimit(c, next) : limit(c, next)) }, [...NATIVE_ROUTES, ...events.routes])
+  // The web UI at /, after every API route: it answers the GETs none of them took.
+  mountUi(app, findUi())
 
   app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
   return { app, events }

@@ -30,6 +30,7 @@ export const demo = Command.make(
         const { hint, shellWord } = await import("../invocation.ts")
         const best = results[0].runId.slice(0, 12)
         out(`\nNext: ${hint(`runs --experiment ${shellWord(experiment)}`, dir)}  |  ${hint(`show ${best}`, dir)}  |  ${hint(`history ${best} val_accuracy`, dir)}`)
+        out(`The web UI: ${hint("ui", dir)}  then open http://127.0.0.1:5000/ in a browser`)
       },
       { create: true }
     )))

@@ -3,7 +3,7 @@
  * mounted on the server's app. A route module added here is served and documented.
  */
 import type { HttpBindings } from "@hono/node-server"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import type { Hono } from "hono"
 import { ARTIFACT_ROUTES } from "./artifacts.ts"
 import { EXPERIMENT_ROUTES } from "./experiments.ts"
@@ -20,7 +20,9 @@ import { SQL_ROUTES } from "./sql.ts"
  */
 export const NATIVE_ROUTES: ReadonlyArray<AnyRoute> = [...EXPERIMENT_ROUTES, ...RUN_ROUTES, ...METRIC_ROUTES, ...REGISTRY_ROUTES, ...ARTIFACT_ROUTES, ...SQL_ROUTES]
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { readonly version: string }).version
+// The package this code ships in: the server's own (src/native/ → ../../), or, bundled into the
+// published CLI (dist/chunk-*.js), the CLI's (dist/ → ../), which carries the same version.
+const VERSION = (JSON.parse(readFileSync([new URL("../../package.json", import.meta.url), new URL("../package.json", import.meta.url)].find((u) => existsSync(u))!, "utf8")) as { readonly version: string }).version
 
 /** Mount `routes` (default: all of them) and `GET /api/openapi.json` describing them. */
 export const mountNative = (app: Hono<{ Bindings: HttpBindings }>, ctx: NativeContext, options: MountOptions = {}, routes: ReadonlyArray<AnyRoute> = NATIVE_ROUTES): void => {

@@ -1,0 +1,259 @@
+/**
+ * One metric of one or more runs, drawn by uPlot from the server's per-bucket summaries
+ * (`POST /api/runledger/metrics/histories`): the last value of each bucket as the line, its min/max as
+ * a faint band, and, on zoom, the visible step range fetched again at full detail (uPlot's
+ * zoom-fetch recipe: the selection does not rescale by itself, the new data does). No aggregation
+ * happens here: the columns go to uPlot as the server sent them, merged on x only when runs differ.
+ */
+import { useEffect, useRef, useState } from "preact/hooks"
+import uPlot from "uplot"
+import { api, type DownsampledHistory, num } from "../api/client.ts"
+
+export type XMode = "step" | "wall" | "relative"
+
+export interface ChartProps {
+  readonly runIds: ReadonlyArray<string>
+  readonly metric: string
+  readonly names: Readonly<Record<string, string>>
+  readonly xMode: XMode
+  readonly logY: boolean
+  /** EMA weight in [0, 1): 0 draws the raw values only. */
+  readonly smoothing: number
+  /** Changes when the runs gained points (the live tail): the chart fetches again. */
+  readonly version?: number
+  readonly height?: number
+}
+
+/** Distinct hues, far apart (golden angle), readable on light and dark backgrounds. */
+export const color = (i: number, alpha = 1): string => `hsla(${(i * 137.508) % 360}, 70%, 50%, ${alpha})`
+
+const ema = (ys: ReadonlyArray<number | null>, weight: number): Array<number | null> => {
+  const out: Array<number | null> = new Array(ys.length)
+  let acc: number | null = null
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i]
+    if (y === null || !Number.isFinite(y)) {
+      out[i] = acc
+      continue
+    }
+    acc = acc === null ? y : acc * weight + y * (1 - weight)
+    out[i] = acc
+  }
+  return out
+}
+
+interface Columns {
+  readonly xs: number[]
+  /** Per run: last values, mins, maxs, aligned to xs (null where the run has no bucket). */
+  readonly runs: ReadonlyArray<{ readonly runId: string; readonly last: Array<number | null>; readonly min: Array<number | null>; readonly max: Array<number | null> }>
+  /** x value → the step it stands for (zoom in time modes maps the selection back to steps). */
+  readonly stepOf: Map<number, number>
+}
+
+/** The series' x values, merged when runs differ (the same steps for every run, the usual case, need no merge). */
+const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Columns => {
+  const xOf = (s: DownsampledHistory) => {
+    const t0 = s.buckets.length > 0 ? s.buckets[0].timestamp : 0
+    return (b: DownsampledHistory["buckets"][number]) => (xMode === "step" ? b.step : xMode === "wall" ? b.timestamp / 1000 : (b.timestamp - t0) / 1000)
+  }
+  const stepOf = new Map<number, number>()
+  const perRun = series.map((s) => {
+    const f = xOf(s)
+    return s.buckets.map((b) => {
+      const x = f(b)
+      stepOf.set(x, b.step)
+      return x
+    })
+  })
+  let xs: number[]
+  const first = perRun[0] ?? []
+  const same = perRun.every((p) => p.length === first.length && p.every((x, i) => x === first[i]))
+  if (same) xs = first.slice()
+  else {
+    const all = new Set<number>()
+    for (const p of perRun) for (const x of p) all.add(x)
+    xs = Array.from(all).sort((a, b) => a - b)
+  }
+  const index = same ? null : new Map(xs.map((x, i) => [x, i]))
+  const runs = series.map((s, r) => {
+    const last: Array<number | null> = new Array(xs.length).fill(null)
+    const min: Array<number | null> = new Array(xs.length).fill(null)
+    const max: Array<number | null> = new Array(xs.length).fill(null)
+    const p = perRun[r]
+    for (let i = 0; i < s.buckets.length; i++) {
+      const j = index === null ? i : index.get(p[i])!
+      const b = s.buckets[i]
+      last[j] = num(b.value)
+      min[j] = num(b.min)
+      max[j] = num(b.max)
+    }
+    return { runId: s.runId, last, min, max }
+  })
+  return { xs, runs, stepOf }
+}
+
+const cssVar = (name: string, fallback: string): string => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
+
+export function Chart(props: ChartProps) {
+  const { runIds, metric, names, xMode, logY, smoothing, version = 0, height = 260 } = props
+  const host = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+  const [range, setRange] = useState<{ start: number; end: number } | null>(null)
+  const [state, setState] = useState<{ series: ReadonlyArray<DownsampledHistory>; error: string | null; loading: boolean }>({ series: [], error: null, loading: true })
+  const requested = useRef(0)
+  const runKey = runIds.join(",")
+
+  // Fetch: the whole history at ~2 points per pixel, or the zoomed step range at full detail.
+  useEffect(() => {
+    const ctl = new AbortController()
+    const width = host.current?.clientWidth ?? 800
+    const t0 = performance.now()
+    api
+      .histories({ runIds, key: metric, maxPoints: Math.max(200, Math.min(4000, Math.round(width * 2))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
+      .then((series) => {
+        requested.current = performance.now() - t0
+        if (host.current) host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
+        setState({ series, error: null, loading: false })
+      })
+      .catch((e: unknown) => {
+        if (ctl.signal.aborted) return
+        setState({ series: [], error: e instanceof Error ? e.message : String(e), loading: false })
+      })
+    return () => ctl.abort()
+  }, [runKey, metric, range?.start, range?.end, version])
+
+  // Draw (again) when the data or the view options change.
+  useEffect(() => {
+    const el = host.current
+    if (!el) return
+    plot.current?.destroy()
+    plot.current = null
+    if (state.series.length === 0) return
+    const t0 = performance.now()
+    const cols = columns(state.series, xMode)
+    const fg = cssVar("--fg", "#111")
+    const grid = cssVar("--grid", "rgba(128,128,128,0.2)")
+    const bands: uPlot.Band[] = []
+    const series: uPlot.Series[] = [{ label: xMode === "step" ? "step" : xMode === "wall" ? "time" : "seconds" }]
+    const data: Array<ReadonlyArray<number | null>> = [cols.xs]
+    // min/max bands only where they stay readable: a few runs.
+    const withBands = cols.runs.length <= 8
+    // The band's edges are series to uPlot, but not lines to a reader: kept out of the legend.
+    const edges: number[] = []
+    cols.runs.forEach((r, i) => {
+      const name = names[r.runId] ?? r.runId.slice(0, 8)
+      if (withBands) {
+        const base = data.length
+        edges.push(base, base + 1)
+        data.push(r.max, r.min)
+        series.push({ label: `${name} max`, stroke: "transparent", show: true, points: { show: false }, spanGaps: true }, { label: `${name} min`, stroke: "transparent", points: { show: false }, spanGaps: true })
+        bands.push({ series: [base, base + 1], fill: color(i, 0.12) })
+      }
+      if (smoothing > 0) {
+        data.push(r.last)
+        series.push({ label: `${name} raw`, stroke: color(i, 0.25), width: 1, points: { show: false }, spanGaps: true })
+        data.push(ema(r.last, smoothing))
+        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true })
+      } else {
+        data.push(r.last)
+        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true })
+      }
+    })
+    const opts: uPlot.Options = {
+      title: metric,
+      width: Math.max(300, el.clientWidth),
+      height,
+      series,
+      bands,
+      scales: { x: { time: xMode === "wall" }, y: logY ? { distr: 3 } : {} },
+      axes: [
+        { label: series[0].label as string, stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { label: metric, stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } }
+      ],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width < 2) return
+            const lo = u.posToVal(u.select.left, "x")
+            const hi = u.posToVal(u.select.left + u.select.width, "x")
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false)
+            // The selection in x becomes a step range: direct by step, through the buckets' steps in time modes.
+            let start = lo
+            let end = hi
+            if (xMode !== "step") {
+              const inside = cols.xs.filter((x) => x >= lo && x <= hi).map((x) => cols.stepOf.get(x)!)
+              if (inside.length === 0) return
+              start = inside.reduce((a, b) => Math.min(a, b), Infinity)
+              end = inside.reduce((a, b) => Math.max(a, b), -Infinity)
+            }
+            setRange({ start, end })
+          }
+        ]
+      }
+    }
+    // Log scales need positive values: non-positive ones are gaps there, not errors.
+    const drawn = logY ? data.map((col, k) => (k === 0 ? col : col.map((v) => (v !== null && v > 0 ? v : null)))) : data
+    plot.current = new uPlot(opts, drawn as uPlot.AlignedData, el)
+    const rows = plot.current.root.querySelectorAll<HTMLElement>(".u-legend .u-series")
+    for (const i of edges) if (rows[i]) rows[i].style.display = "none"
+    el.dataset.drawMs = (performance.now() - t0).toFixed(1)
+    el.dataset.series = String(cols.runs.length)
+    el.dataset.points = String(cols.xs.length)
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(300, el.clientWidth), height }))
+    resize.observe(el)
+    return () => {
+      resize.disconnect()
+      plot.current?.destroy()
+      plot.current = null
+    }
+  }, [state.series, xMode, logY, smoothing, height, names])
+
+  return (
+    <figure class="chart" aria-label={`Chart of ${metric}`}>
+      <div class="chart-bar">
+        {range ? (
+          <button type="button" onClick={() => setRange(null)}>
+            Reset zoom (steps {Math.floor(range.start)}–{Math.ceil(range.end)})
+          </button>
+        ) : (
+          <span class="hint">Drag across the chart to zoom; the range is fetched again at full detail.</span>
+        )}
+        {state.loading ? <span class="hint"> loading…</span> : null}
+      </div>
+      {state.error ? <p class="error" role="alert">{state.error}</p> : null}
+      {!state.loading && !state.error && state.series.every((s) => s.buckets.length === 0) ? <p class="hint">No points for {metric}.</p> : null}
+      <div ref={host} class="chart-host" data-metric={metric} />
+    </figure>
+  )
+}
+
+/** The controls every chart group shares: x axis, log y, smoothing. */
+export function ChartControls(props: {
+  readonly xMode: XMode
+  readonly logY: boolean
+  readonly smoothing: number
+  readonly onChange: (next: { xMode: XMode; logY: boolean; smoothing: number }) => void
+}) {
+  const { xMode, logY, smoothing, onChange } = props
+  return (
+    <div class="controls" role="group" aria-label="Chart options">
+      <label>
+        x axis{" "}
+        <select value={xMode} onChange={(e) => onChange({ xMode: (e.currentTarget as HTMLSelectElement).value as XMode, logY, smoothing })}>
+          <option value="step">step</option>
+          <option value="wall">wall time</option>
+          <option value="relative">relative time</option>
+        </select>
+      </label>
+      <label>
+        <input type="checkbox" checked={logY} onChange={(e) => onChange({ xMode, logY: (e.currentTarget as HTMLInputElement).checked, smoothing })} /> log y
+      </label>
+      <label>
+        smoothing{" "}
+        <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onInput={(e) => onChange({ xMode, logY, smoothing: Number((e.currentTarget as HTMLInputElement).value) })} /> {smoothing.toFixed(2)}
+      </label>
+    </div>
+  )
+}

@@ -1,0 +1,80 @@
+/** The experiments: names, run counts, last activity; deleted ones behind a toggle; several can be opened together. */
+import { useEffect, useState } from "preact/hooks"
+import { api, type ExperimentRow } from "../api/client.ts"
+import { AsOf } from "../components/AsOf.tsx"
+import { time } from "../format.ts"
+import { href, type Location, navigate } from "../router.ts"
+
+export function Experiments({ loc }: { readonly loc: Location }) {
+  const showDeleted = loc.query.get("deleted") === "1"
+  const asOf = loc.query.get("asOf") ?? undefined
+  const [rows, setRows] = useState<ReadonlyArray<ExperimentRow> | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set())
+  useEffect(() => {
+    setError(null)
+    api.experiments(showDeleted ? "all" : "active", asOf).then(setRows, (e: Error) => setError(e.message))
+  }, [showDeleted, asOf])
+  const go = (p: { deleted?: boolean; asOf?: string | undefined }) =>
+    navigate(href("/", { deleted: (p.deleted ?? showDeleted) ? "1" : undefined, asOf: "asOf" in p ? p.asOf : asOf }))
+  return (
+    <section>
+      <h1>Experiments</h1>
+      <div class="toolbar">
+        <label>
+          <input type="checkbox" checked={showDeleted} onChange={(e) => go({ deleted: (e.currentTarget as HTMLInputElement).checked })} /> Show deleted
+        </label>
+        <button type="button" disabled={chosen.size === 0} onClick={() => navigate(href("/runs", { exp: [...chosen].join(",") }))}>
+          Open runs of {chosen.size} selected
+        </button>
+        <AsOf value={asOf} onChange={(v) => go({ asOf: v })} />
+      </div>
+      {error ? <p class="error" role="alert">{error}</p> : null}
+      {rows === null && !error ? <p class="hint">Loading…</p> : null}
+      {rows !== null ? (
+        rows.length === 0 ? (
+          <p>No experiments yet: log a run (`runledger demo` makes some).</p>
+        ) : (
+          <table class="grid" aria-label="Experiments">
+            <thead>
+              <tr>
+                <th scope="col"><span class="sr-only">Select</span></th>
+                <th scope="col">Name</th>
+                <th scope="col">Runs</th>
+                <th scope="col">Last activity</th>
+                <th scope="col">Created</th>
+                {showDeleted ? <th scope="col">State</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((x) => (
+                <tr key={x.id} class={x.lifecycle === "deleted" ? "deleted" : ""}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${x.name}`}
+                      checked={chosen.has(x.name)}
+                      onChange={(e) => {
+                        const next = new Set(chosen)
+                        if ((e.currentTarget as HTMLInputElement).checked) next.add(x.name)
+                        else next.delete(x.name)
+                        setChosen(next)
+                      }}
+                    />
+                  </td>
+                  <td>
+                    <a href={href("/runs", { exp: x.name })}>{x.name}</a>
+                  </td>
+                  <td class="num">{x.runCount}</td>
+                  <td>{time(x.lastActivity)}</td>
+                  <td>{time(x.createdAt)}</td>
+                  {showDeleted ? <td>{x.lifecycle}</td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      ) : null}
+    </section>
+  )
+}

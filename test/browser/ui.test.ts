@@ -1,0 +1,292 @@
+/**
+ * The web UI's flows, each as a user sees them: Debian's Chromium on the UI that a real server
+ * serves on loopback over a real store, seeded through the Promise API (and, for the live flow, a
+ * remote tracker logging through the server's API while the page is open). Any console or page
+ * error fails a flow; every page's screenshot goes to .tmp/screenshots/. The harness also prints
+ * (never asserts) three timings: the first rows of a 10,000-run table, a 100-run compare chart and a
+ * zoom re-query.
+ */
+import { openTracker, type Tracker } from "@runledger/runtime"
+import { type RunningServer, startServer } from "@runledger/server"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { expected, launch, type Session, shot, watch, type Watched } from "./harness.ts"
+
+let dir: string
+let server: RunningServer
+let session: Session
+let beforeStaging: string
+const ids: Record<string, string> = {}
+let pages: Watched[] = []
+
+const seedRun = async (tracker: Tracker, experiment: string, name: string, params: Record<string, string | number>, scale: number, parentRunId?: string) => {
+  const run = await tracker.startRun({ experiment, name, tags: { model: String(params.model ?? "none") }, ...(parentRunId ? { parentRunId } : {}) })
+  await run.logParams(params)
+  for (let step = 0; step < 200; step++) {
+    run.logMetric("loss", scale / (step + 1), { step })
+    run.logMetric("accuracy", 1 - scale / (step + 2), { step })
+  }
+  await run.logJson({ lr: params.lr, notes: "seeded" }, "config.json")
+  await run.logText("epoch,loss\n0,1.5\n1,0.75\n", "curve.csv")
+  await run.end()
+  ids[name] = run.id
+  return run.id
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "runledger-ui-"))
+  const tracker = await openTracker({ dir })
+  try {
+    await seedRun(tracker, "vision", "cnn-a", { lr: 0.01, layers: 2, model: "cnn" }, 1)
+    await seedRun(tracker, "vision", "cnn-b", { lr: 0.1, layers: 3, model: "cnn" }, 2)
+    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp" }, 3)
+    await seedRun(tracker, "vision", "fold-1", { lr: 0.01, layers: 2, model: "cnn" }, 1.5, ids["cnn-a"])
+    await seedRun(tracker, "old-stuff", "ancient", { lr: 1 }, 5)
+    await tracker.deleteExperiment("old-stuff")
+    await tracker.createModelVersion("classifier", { runId: ids["cnn-a"], artifactPath: "config.json", register: {} })
+    await tracker.createModelVersion("classifier", { runId: ids["cnn-b"], artifactPath: "config.json" })
+    await new Promise((r) => setTimeout(r, 50))
+    beforeStaging = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 50))
+    await tracker.transitionStage("classifier", 1, "Staging")
+  } finally {
+    await tracker.close()
+  }
+  server = await startServer({ dir, port: 0 })
+  session = await launch()
+}, 180_000)
+
+afterAll(async () => {
+  await session?.close()
+  await server?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+const open = async (path: string): Promise<Watched> => {
+  const w = await watch(session)
+  pages.push(w)
+  await w.page.goto(`${server.url}${path}`)
+  return w
+}
+
+afterEach(async () => {
+  const opened = pages
+  pages = []
+  for (const w of opened) await w.page.close()
+  expect(opened.flatMap((w) => w.errors), "console or page errors").toEqual([])
+})
+
+/** The names in the runs table, top to bottom. */
+const runNames = (w: Watched) => w.page.locator('.tbody [role="row"] a').allInnerTexts()
+
+describe("the web UI in Chromium", () => {
+  it("the experiments page lists names, run counts and last activity; deleted ones behind the toggle", async () => {
+    const w = await open("/")
+    const table = w.page.getByRole("table", { name: "Experiments" })
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(2) // vision and MLflow's Default
+    const vision = table.locator("tr", { hasText: "vision" })
+    await expect.poll(() => vision.locator("td.num").innerText()).toBe("4")
+    expect(await table.innerText()).not.toContain("old-stuff")
+    await shot(w, "experiments")
+    await w.page.getByLabel("Show deleted").check()
+    await expect.poll(() => table.innerText()).toContain("old-stuff")
+    expect(w.page.url()).toContain("deleted=1")
+    await shot(w, "experiments-deleted")
+    await w.page.emulateMedia({ colorScheme: "dark" })
+    await shot(w, "experiments-dark")
+  })
+
+  it("the runs table filters (OR, NOT, parentheses), shows a malformed filter's error at its position, and sorts by a header click", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    await box.fill(`params.layers = "3" OR (NOT tags.model = "cnn")`)
+    await box.press("Enter")
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-b", "mlp-c"])
+    expect(decodeURIComponent(w.page.url())).toContain(`filter=params.layers = "3" OR (NOT tags.model = "cnn")`.replace(/ /g, "+"))
+    await shot(w, "runs-filtered")
+
+    await box.fill(`metrics.loss <`)
+    await box.press("Enter")
+    const err = w.page.getByTestId("filter-error")
+    await expect.poll(() => err.isVisible()).toBe(true)
+    const caret = await err.locator("pre.caret").innerText()
+    const [input, marker] = caret.split("\n")
+    expect(input).toBe("metrics.loss <")
+    expect(marker.indexOf("^")).toBe(14)
+    expect(await err.innerText()).toMatch(/position 14/)
+    expected(w, /status of 400/)
+    await shot(w, "runs-filter-error")
+
+    await w.page.getByRole("button", { name: "Clear", exact: true }).click()
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    // Sorting by the loss column: ascending, then descending on a second click.
+    await w.page.getByRole("columnheader", { name: "loss" }).getByRole("button").click()
+    await expect.poll(() => w.page.getByRole("columnheader", { name: "loss" }).getAttribute("aria-sort")).toBe("ascending")
+    // The child run (fold-1) stays under its parent (cnn-a) in the tree.
+    await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
+    await w.page.getByRole("columnheader", { name: "loss" }).getByRole("button").click()
+    await expect.poll(() => w.page.getByRole("columnheader", { name: "loss" }).getAttribute("aria-sort")).toBe("descending")
+    await expect.poll(() => runNames(w)).toEqual(["mlp-c", "cnn-b", "cnn-a", "fold-1"])
+    expect(w.page.url()).toContain("sort=metrics.loss+DESC")
+    await shot(w, "runs-sorted")
+  })
+
+  it("a run's page shows its overview, a drawn chart per metric, its artifacts and its event history", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}`)
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
+    expect(await w.page.getByRole("table", { name: "Params" }).innerText()).toContain("0.1")
+    await shot(w, "run-overview")
+    await w.page.getByRole("link", { name: "Charts" }).click()
+    const hosts = w.page.locator(".chart-host[data-metric]")
+    await expect.poll(() => w.page.locator(".chart-host canvas").count()).toBe(2)
+    expect((await hosts.evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.metric, (e as HTMLElement).dataset.series]))).sort()).toEqual([
+      ["accuracy", "1"],
+      ["loss", "1"]
+    ])
+    await shot(w, "run-charts")
+    await w.page.getByRole("link", { name: "Artifacts" }).click()
+    await w.page.getByRole("button", { name: "curve.csv" }).click()
+    await expect.poll(() => w.page.getByRole("table", { name: "curve.csv as a table" }).innerText()).toContain("0.75")
+    await shot(w, "run-artifacts")
+    await w.page.getByRole("link", { name: "History" }).click()
+    const history = w.page.getByRole("list", { name: `History of run-${ids["cnn-b"]}` })
+    await expect.poll(() => history.innerText()).toContain("RunStarted")
+    expect(await history.innerText()).toContain("ArtifactStored")
+    await shot(w, "run-history")
+  })
+
+  it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    await w.page.getByLabel("Select cnn-a").check()
+    await w.page.getByLabel("Select mlp-c").check()
+    await w.page.getByRole("button", { name: "Compare 2 selected" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toBe("Compare 2 runs")
+    const params = w.page.getByRole("table", { name: "Params side by side" })
+    const layers = params.locator("tr", { hasText: "layers" })
+    expect(await layers.innerText()).toContain("differs")
+    expect(await params.locator("tr", { hasText: /^lr/ }).innerText()).not.toContain("differs")
+    await expect.poll(() => w.page.locator(".chart-host[data-series='2'] canvas").count()).toBeGreaterThan(0)
+    await shot(w, "compare")
+    // Two filter-defined groups: the interval, the p-value and the small-sample warning.
+    await w.page.getByLabel("Group A filter").fill(`params.layers = "2"`)
+    await w.page.getByLabel("Group B filter").fill(`params.layers != "2"`)
+    await w.page.locator("form.stats select").selectOption("loss")
+    await w.page.getByRole("button", { name: "Compare groups" }).click()
+    const result = w.page.locator(".stats-result")
+    await expect.poll(() => result.innerText()).toMatch(/A: 2 runs.*B: 2 runs/s)
+    expect(await result.innerText()).toMatch(/interval \[.*\]; Welch's t-test p = /)
+    expect(await result.getByRole("note").count()).toBeGreaterThan(0)
+    await shot(w, "compare-stats")
+  })
+
+  it("the runs table answers the keyboard: arrows move, space selects, enter opens", async () => {
+    const w = await open("/runs?exp=vision&sort=attributes.run_name+ASC")
+    await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
+    await w.page.locator(".tbody").focus()
+    await w.page.keyboard.press("ArrowDown")
+    await w.page.keyboard.press("ArrowDown")
+    await w.page.keyboard.press(" ")
+    await expect.poll(() => w.page.getByRole("button", { name: /Compare 1 selected/ }).count()).toBe(1)
+    expect(w.page.url()).toContain(`sel=${ids["cnn-b"]}`)
+    await w.page.keyboard.press("Enter")
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
+  })
+
+  it("promotes a model version, and the promotion is in the stage history", async () => {
+    const w = await open("/models/classifier")
+    const versions = w.page.getByRole("table", { name: "Versions" })
+    await expect.poll(() => versions.locator("tbody tr").count()).toBe(2)
+    await w.page.getByLabel("Stage of version 2").selectOption("Production")
+    await expect.poll(() => versions.locator("tr[data-version='2'] .stage").innerText()).toBe("Production")
+    await expect.poll(() => w.page.getByRole("list", { name: "History of model-classifier" }).innerText()).toContain("version 2: None → Production")
+    await shot(w, "model")
+    // An alias set, then deleted: each an event in the history.
+    await w.page.getByLabel("Alias", { exact: true }).fill("champion")
+    await w.page.getByLabel("on version").selectOption("2")
+    await w.page.getByRole("button", { name: "Set alias" }).click()
+    await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).toContain("@champion")
+    await w.page.getByRole("button", { name: "Delete alias champion" }).click()
+    await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).not.toContain("@champion")
+    const history = await w.page.getByRole("list", { name: "History of model-classifier" }).innerText()
+    expect(history).toContain("@champion → version 2")
+    expect(history).toContain("@champion removed")
+  })
+
+  it("time travel: the registry as of a moment before version 1 went to Staging", async () => {
+    const w = await open("/models/classifier")
+    const stageOf1 = w.page.locator("tr[data-version='1'] .stage")
+    await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+    await w.page.getByLabel("As of").fill(beforeStaging)
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => stageOf1.innerText()).toBe("None")
+    expect(w.page.url()).toContain("asOf=")
+    // The past is read-only: no promote control while time travelling.
+    expect(await w.page.getByLabel("Stage of version 1").count()).toBe(0)
+    await shot(w, "model-as-of")
+    await w.page.getByRole("button", { name: "Now" }).click()
+    await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+  })
+
+  it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["cnn-a"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const started = events.find((e) => e.type === "RunStarted")!.position
+    const w = await open(`/runs/${ids["cnn-a"]}`)
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("FINISHED")
+    await w.page.getByLabel("As of").fill(String(started))
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
+    expect(await w.page.getByRole("table", { name: "Params" }).count()).toBe(0)
+    await shot(w, "run-as-of")
+  })
+
+  it("zooming a chart fetches the selected steps again", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}?tab=charts`)
+    const host = w.page.locator(".chart-host[data-metric='loss']")
+    await host.locator("canvas").waitFor()
+    const over = host.locator(".u-over")
+    const box = (await over.boundingBox())!
+    await w.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+    await w.page.mouse.down()
+    await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
+    await w.page.mouse.up()
+    const reset = w.page.getByRole("button", { name: /Reset zoom \(steps \d+–\d+\)/ }).first()
+    await expect.poll(() => reset.count()).toBe(1)
+    const [, from, to] = /steps (\d+)–(\d+)/.exec(await reset.innerText())!
+    expect(Number(from)).toBeGreaterThan(50)
+    expect(Number(to)).toBeLessThan(199)
+    await expect.poll(() => host.getAttribute("data-requery-ms")).not.toBeNull()
+    // The x scale now spans the selection only.
+    const ticks = await host.locator(".u-axis").first().innerText()
+    expect(ticks).not.toMatch(/^0$/m)
+    await shot(w, "run-zoomed")
+  })
+
+  it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
+    const table = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(table)).toHaveLength(4)
+    const remote = await openTracker({ uri: server.url })
+    try {
+      const run = await remote.startRun({ experiment: "vision", name: "live-run" })
+      run.logMetric("seed", 1, { step: 0 })
+      await run.flush()
+      await expect.poll(() => runNames(table)).toContain("live-run")
+      expect(await table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("RUNNING")
+      await shot(table, "runs-live")
+      const w = await open(`/runs/${run.id}?tab=charts`)
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='seed'] canvas").count()).toBe(1)
+      for (let step = 0; step < 20; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
+      await run.flush()
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='live_loss'] canvas").count()).toBe(1)
+      await shot(w, "run-live")
+      await run.end()
+      // The table's row follows the run's end (one row fetched again, not the table).
+      await expect.poll(() => table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("FINISHED")
+    } finally {
+      await remote.close()
+    }
+  })
+})
