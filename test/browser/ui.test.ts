@@ -243,6 +243,20 @@ describe("the web UI in Chromium", () => {
     await shot(w, "run-as-of")
   })
 
+  it("time travel: the runs table as of the log position before mlp-c started lists only the runs started before it", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["mlp-c"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const before = events.find((e) => e.type === "RunStarted")!.position - 1
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    await w.page.getByLabel("As of").fill(String(before))
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain(`asOf=${before}`)
+    await shot(w, "runs-as-of")
+    await w.page.getByRole("button", { name: "Now" }).click()
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+  })
+
   it("zooming a chart fetches the selected steps again", async () => {
     const w = await open(`/runs/${ids["cnn-b"]}?tab=charts`)
     const host = w.page.locator(".chart-host[data-metric='loss']")

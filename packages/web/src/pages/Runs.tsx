@@ -3,11 +3,12 @@
  * DOM; pages of `runs/search` are fetched as the view nears the end, by nextPageToken), sorted and
  * filtered by the server (MLflow's syntax plus OR, NOT, parentheses), nested runs as a tree, rows
  * picked for compare, and the whole view in the URL. Live: the run events of the tail patch the
- * rows they touch (one run fetched again), and a new run refreshes the first page. It has no as-of
- * control: the server's search does not answer the past yet (runs/search refuses asOf).
+ * rows they touch (one run fetched again), and a new run refreshes the first page. Time travel:
+ * with `asOf` the search answers the runs as they were then (read-only, so the live tail is ignored).
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunView, tail } from "../api/client.ts"
+import { AsOf } from "../components/AsOf.tsx"
 import { duration, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
@@ -85,6 +86,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const sort = q.get("sort") ?? ""
   const selected = new Set((q.get("sel") ?? "").split(",").filter((s) => s !== ""))
   const colParam = q.get("cols")
+  const asOf = q.get("asOf") ?? undefined
 
   const set = (patch: Record<string, string | undefined>, replace = false) => {
     const next: Record<string, string | undefined> = {}
@@ -108,8 +110,10 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const loadingMore = useRef(false)
   const t0 = useRef(performance.now())
 
-  const query = { experiments, filter, orderBy: sort ? [sort] : [] }
+  const query = { experiments, filter, orderBy: sort ? [sort] : [], asOf }
   const queryKey = JSON.stringify(query)
+  /** The search's scope, the same for every page (a page token goes on only in the search that made it). */
+  const scope = { ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), ...(asOf ? { asOf } : {}) }
   useEffect(() => setDraft(filter), [filter])
 
   useEffect(() => {
@@ -118,7 +122,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     setError(null)
     t0.current = performance.now()
     api
-      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: FIRST_PAGE }, ctl.signal)
+      .searchRuns({ ...scope, maxResults: FIRST_PAGE }, ctl.signal)
       .then((r) => {
         setRuns(r.runs)
         setToken(r.nextPageToken)
@@ -139,7 +143,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     if (token === null || loadingMore.current) return
     loadingMore.current = true
     api
-      .searchRuns({ ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), maxResults: PAGE, pageToken: token })
+      .searchRuns({ ...scope, maxResults: PAGE, pageToken: token })
       .then((r) => {
         setRuns((prev) => prev.concat(r.runs))
         setToken(r.nextPageToken)
@@ -149,11 +153,15 @@ export function Runs({ loc }: { readonly loc: Location }) {
 
   // Live: only the loaded rows an event touches are fetched again; a new run refreshes the first page.
   const loaded = useRef<ReadonlySet<string>>(new Set())
+  const past = useRef(asOf)
+  past.current = asOf
   loaded.current = useMemo(() => new Set(runs.map((r) => r.id)), [runs])
   useEffect(() => {
     const pending = new Map<string, ReturnType<typeof setTimeout>>()
     let fresh: ReturnType<typeof setTimeout> | undefined
     const close = tail({ streamPrefix: "run-" }, (e) => {
+      // The past does not change: a table as of a moment ignores what happens now.
+      if (past.current !== undefined) return
       if (e.type === "RunStarted") {
         clearTimeout(fresh)
         fresh = setTimeout(() => setGeneration((g) => g + 1), 200)
@@ -236,7 +244,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
     else if (e.key === "Home") moveTo(0)
     else if (e.key === "End") moveTo(rows.length - 1)
     else if (e.key === " " && r) toggle(r.run.id)
-    else if (e.key === "Enter" && r) navigate(`/runs/${encodeURIComponent(r.run.id)}`)
+    else if (e.key === "Enter" && r) navigate(href(`/runs/${encodeURIComponent(r.run.id)}`, { asOf }))
     else return
     e.preventDefault()
   }
@@ -267,6 +275,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
   return (
     <section>
       <h1>Runs{experiments.length ? ` of ${experiments.join(", ")}` : ""}</h1>
+      <AsOf value={asOf} onChange={(v) => set({ asOf: v })} />
       <form
         class="filter"
         role="search"
@@ -434,7 +443,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
                               {collapsed.has(r.id) ? "▸" : "▾"}
                             </button>
                           ) : null}
-                          <a href={`/runs/${encodeURIComponent(r.id)}`} tabIndex={-1}>
+                          <a href={href(`/runs/${encodeURIComponent(r.id)}`, { asOf })} tabIndex={-1}>
                             {r.name}
                           </a>
                         </span>
