@@ -459,7 +459,8 @@ export const makeTracker = Effect.gen(function*() {
         const metrics = { ...view.metrics }
         const metricSteps = { ...view.metricSteps }
         for (const [k, m] of latest) {
-          const current = metricSteps[k]
+          // Own keys only: a metric may be named "constructor" or "toString".
+          const current = Object.hasOwn(metricSteps, k) ? metricSteps[k] : undefined
           if (current === undefined || m.step > current.step || (m.step === current.step && m.timestamp >= current.timestamp)) {
             metrics[k] = m.value
             metricSteps[k] = { step: m.step, timestamp: m.timestamp }

@@ -237,6 +237,19 @@ describe("run and experiment lifecycle", () => {
     await again.end()
     expect((await tracker.getRun(first.id)).status).toBe("FINISHED")
   })
+
+  it("a resumed run's effective metrics hold for keys named like Object's own properties (constructor, toString)", async () => {
+    const { tracker } = await memoryClient()
+    const first = await tracker.startRun({ experiment: "e" })
+    for (const key of ["constructor", "toString"]) {
+      await first.logMetric(key, -1, { step: 0 })
+      await first.logMetric(key, 0, { step: 1 })
+    }
+    await first.end()
+    await tracker.resumeRun(first.id, { fromStep: 1 })
+    // Step 1 is set aside: each key's effective value is step 0's.
+    expect((await tracker.getRun(first.id)).metrics).toEqual({ constructor: -1, toString: -1 })
+  })
 })
 
 describe("as-of replay", () => {
