@@ -110,6 +110,24 @@ export const TagDeleted = Schema.Struct({ key: Schema.String })
 /** The run's name changes (MLflow: setting the tag `mlflow.runName`); written beside that TagsSet. */
 export const RunRenamed = Schema.Struct({ name: Schema.String })
 
+/**
+ * A dataset the run used (MLflow's runs/log-inputs): what identifies it (name and digest), where
+ * it came from (source type and source, as the client describes them), its schema and profile as
+ * the client sent them (JSON text, kept verbatim), and the input's tags, such as
+ * `mlflow.data.context` ("train", "eval"). One event per dataset; a log-inputs call of several is
+ * one append.
+ */
+export const InputLogged = Schema.Struct({
+  name: Schema.String,
+  digest: Schema.String,
+  sourceType: Schema.String,
+  source: Schema.String,
+  schema: Schema.optionalKey(Schema.String),
+  profile: Schema.optionalKey(Schema.String),
+  tags: StringMap
+})
+export type DatasetInput = typeof InputLogged.Type
+
 export const ArtifactStored = Schema.Struct({
   path: Schema.String,
   sha256: Schema.String,
@@ -256,6 +274,7 @@ export const EVENTS = {
   TagDeleted: v1(TagDeleted),
   RunRenamed: v1(RunRenamed),
   ArtifactStored: v1(ArtifactStored),
+  InputLogged: v1(InputLogged),
   RunEnded: v1(RunEnded),
   RunDeleted: v1(RunDeleted),
   RunRestored: v1(RunRestored),

@@ -17,7 +17,7 @@
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import { type Draft, type RunCommand } from "@runledger/core/write"
-import { type EndStatus, type ExperimentSummary, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
+import { type DatasetInput, type EndStatus, type ExperimentSummary, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
 import { type ArtifactUpload, artifactUpload, endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
 import {
   type ListRunsOptions,
@@ -174,6 +174,16 @@ export class Run {
 
   deleteTag(key: string): Promise<void> {
     return this.command({ _tag: "DeleteTag", key })
+  }
+
+  /** Record a dataset the run used (name, digest, source; tags such as `mlflow.data.context`); the same input again is a no-op. */
+  logInput(input: DatasetInput): Promise<void> {
+    return this.command({ _tag: "LogInputs", inputs: [input] })
+  }
+
+  /** Several dataset inputs, all or none. */
+  logInputs(inputs: ReadonlyArray<DatasetInput>): Promise<void> {
+    return this.command({ _tag: "LogInputs", inputs })
   }
 
   // -- metrics --------------------------------------------------------------
