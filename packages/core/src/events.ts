@@ -183,6 +183,13 @@ export const ModelDescribed = Schema.Struct({ description: Schema.String })
 /** A model version's description, replaced (MLflow's model-versions/update); a version has none until set. */
 export const ModelVersionDescribed = Schema.Struct({ version: Schema.Number, description: Schema.String })
 
+/**
+ * The registered model is deleted (MLflow's registered-models/delete): its stream keeps every
+ * event (the audit), but reads no longer show it or its versions, and `models:/<name>/...` no
+ * longer resolves. The name is free again: a later ModelRegistered on the stream starts a new model.
+ */
+export const ModelDeleted = Schema.Struct({})
+
 export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
 export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
 
@@ -286,7 +293,8 @@ export const EVENTS = {
   AliasSet: v1(AliasSet),
   AliasDeleted: v1(AliasDeleted),
   ModelDescribed: v1(ModelDescribed),
-  ModelVersionDescribed: v1(ModelVersionDescribed)
+  ModelVersionDescribed: v1(ModelVersionDescribed),
+  ModelDeleted: v1(ModelDeleted)
 }
 
 export type EventType = keyof typeof EVENTS

@@ -119,7 +119,8 @@ const FOLD_OF = {
   AliasSet: "model",
   AliasDeleted: "model",
   ModelDescribed: "model",
-  ModelVersionDescribed: "model"
+  ModelVersionDescribed: "model",
+  ModelDeleted: "model"
 } as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
 type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
 type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
@@ -604,6 +605,16 @@ export class Ingest {
     const known = this.models.peek([name])
     if (known === undefined) return this.models.load(this.stmts, [name]).then(() => this.modelEvent(name, e))
     if (known === null) return undefined
+    if (e.type === "ModelDeleted") {
+      // Like evolveModel: the model and its versions and aliases are gone from reads (the log keeps them).
+      return (async () => {
+        for (const rows of [this.versions, this.aliases]) {
+          await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE name = $1`, [VARCHAR], [name])
+          rows.forget(name)
+        }
+        this.models.remove([name])
+      })()
+    }
     this.update(this.models, [name], (row) => {
       row[MODEL.updatedAt] = at
     })

@@ -73,6 +73,7 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   AliasSet: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }), previous: fc.option(fc.integer({ min: 1, max: 99 }), { nil: null }) }),
   AliasDeleted: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }) }),
   ModelDescribed: fc.record({ description: text }),
+  ModelDeleted: fc.constant({}),
   ModelVersionDescribed: fc.record({ version: fc.integer({ min: 1, max: 99 }), description: text }),
   RunStarted: fc.record(
     {

@@ -463,6 +463,8 @@ export interface TrackerClient {
   /** Replace a model version's description. */
   setModelVersionDescription(name: string, version: number, description: string): Promise<ModelVersionView>
   deleteAlias(name: string, alias: string): Promise<void>
+  /** Delete a registered model: the log keeps its events; reads and models:/ URIs no longer find it. */
+  deleteModel(name: string): Promise<void>
   getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
   listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
   listModelVersions(name: string, options?: ReadOptions): Promise<ReadonlyArray<ModelVersionView>>
@@ -543,6 +545,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     setModelVersionDescription: (name, version, description) => run(tracker.setModelVersionDescription(name, version, description)),
     setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
     deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
+    deleteModel: (name) => run(tracker.deleteModel(name)),
     getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),
     listModels: (options) => run(tracker.listModels(options)),
     listModelVersions: (name, options) => run(tracker.listModelVersions(name, options)),

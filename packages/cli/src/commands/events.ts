@@ -43,6 +43,7 @@ export const summary = (e: RecordedEvent): string => {
       return `${e.data.status}${e.data.error ? `: ${e.data.error.message}` : ""}`
     case "RunDeleted":
     case "RunRestored":
+    case "ModelDeleted":
     case "RunHeartbeat":
       return ""
     case "RunResumed":
