@@ -445,9 +445,40 @@ describe("the registry and lifecycle commands on one demo store", () => {
       expect(appended).toEqual([]) // today: ["ModelRegistered"], and `runledger models` lists "ghost" with 0 versions
     })
 
+    it("models delete hides the model (listing, show, models:/ download) but not its log or an --as-of read; a second delete exits 2; the name registers again", async () => {
+      const copy = join(root, "copy-delete")
+      cpSync(store, copy, { recursive: true })
+      const at = (...args: string[]) => cli([...args, "--dir", copy])
+      const before = await at("models", "--json")
+      expectOk(before)
+      // The position of the model's last event before the delete: a moment it existed.
+      const pre = await at("log", "clf", "--json")
+      expectOk(pre)
+      const position = String(parseNdjson(pre.stdout).slice(-1)[0].position)
+      const deleted = await at("models", "delete", "clf")
+      expectOk(deleted)
+      expect(deleted.stdout).toContain("Deleted model clf")
+      const [listed, shown, download, again, history, then] = await Promise.all([
+        at("models", "--json"),
+        at("models", "show", "clf", "Production"),
+        at("models", "download", "models:/clf/Production", "--out", join(root, "deleted-download")),
+        at("models", "delete", "clf"),
+        at("log", "clf", "--json"),
+        at("models", "--as-of", position, "--json")
+      ])
+      expect(parseListing<ModelJson>(listed.stdout, "models")).toEqual([])
+      for (const r of [shown, download, again]) expectUsageError(r, `No registered model "clf"`)
+      expectOk(history)
+      expect(parseNdjson(history.stdout).map((e) => e.type).slice(-1)).toEqual(["ModelDeleted"])
+      expect(parseListing<ModelJson>(then.stdout, "models")).toEqual(parseListing<ModelJson>(before.stdout, "models"))
+      const registered = await at("models", "register", "clf", "--run", prefix(best), "--path", "model")
+      expectOk(registered)
+      expect(parseListing<ModelJson>((await at("models", "--json")).stdout, "models")).toMatchObject([{ name: "clf", versions: 1 }])
+    })
+
     it("models, runs and experiments --help list their subcommands (exit 0)", async () => {
       const groups: Array<[string, string[]]> = [
-        ["models", ["list", "show", "versions", "register", "promote", "alias", "download"]],
+        ["models", ["list", "show", "versions", "register", "promote", "alias", "delete", "download"]],
         ["runs", ["delete", "restore"]],
         ["experiments", ["rename", "delete", "restore", "fork"]]
       ]

@@ -110,6 +110,24 @@ export const TagDeleted = Schema.Struct({ key: Schema.String })
 /** The run's name changes (MLflow: setting the tag `mlflow.runName`); written beside that TagsSet. */
 export const RunRenamed = Schema.Struct({ name: Schema.String })
 
+/**
+ * A dataset the run used (MLflow's runs/log-inputs): what identifies it (name and digest), where
+ * it came from (source type and source, as the client describes them), its schema and profile as
+ * the client sent them (JSON text, kept verbatim), and the input's tags, such as
+ * `mlflow.data.context` ("train", "eval"). One event per dataset; a log-inputs call of several is
+ * one append.
+ */
+export const InputLogged = Schema.Struct({
+  name: Schema.String,
+  digest: Schema.String,
+  sourceType: Schema.String,
+  source: Schema.String,
+  schema: Schema.optionalKey(Schema.String),
+  profile: Schema.optionalKey(Schema.String),
+  tags: StringMap
+})
+export type DatasetInput = typeof InputLogged.Type
+
 export const ArtifactStored = Schema.Struct({
   path: Schema.String,
   sha256: Schema.String,
@@ -164,6 +182,13 @@ export const ModelDescribed = Schema.Struct({ description: Schema.String })
 
 /** A model version's description, replaced (MLflow's model-versions/update); a version has none until set. */
 export const ModelVersionDescribed = Schema.Struct({ version: Schema.Number, description: Schema.String })
+
+/**
+ * The registered model is deleted (MLflow's registered-models/delete): its stream keeps every
+ * event (the audit), but reads no longer show it or its versions, and `models:/<name>/...` no
+ * longer resolves. The name is free again: a later ModelRegistered on the stream starts a new model.
+ */
+export const ModelDeleted = Schema.Struct({})
 
 export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
 export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
@@ -256,6 +281,7 @@ export const EVENTS = {
   TagDeleted: v1(TagDeleted),
   RunRenamed: v1(RunRenamed),
   ArtifactStored: v1(ArtifactStored),
+  InputLogged: v1(InputLogged),
   RunEnded: v1(RunEnded),
   RunDeleted: v1(RunDeleted),
   RunRestored: v1(RunRestored),
@@ -267,7 +293,8 @@ export const EVENTS = {
   AliasSet: v1(AliasSet),
   AliasDeleted: v1(AliasDeleted),
   ModelDescribed: v1(ModelDescribed),
-  ModelVersionDescribed: v1(ModelVersionDescribed)
+  ModelVersionDescribed: v1(ModelVersionDescribed),
+  ModelDeleted: v1(ModelDeleted)
 }
 
 export type EventType = keyof typeof EVENTS

@@ -3,7 +3,7 @@
  * Each check returns an InvalidInput whose message says what was wrong and what to do.
  */
 import { invalid, type InvalidInput } from "./errors.ts"
-import type { ParamValue } from "./events.ts"
+import type { DatasetInput, ParamValue } from "./events.ts"
 
 export const MAX_KEY_LENGTH = 250
 export const MAX_PARAM_LENGTH = 6000
@@ -192,3 +192,50 @@ export const checkTags = (tags: Record<string, unknown>): InvalidInput | undefin
 }
 
 export const sameParam = (a: ParamValue, b: ParamValue): boolean => Object.is(a, b)
+
+/**
+ * The sizes MLflow's tracking store holds for a dataset input; a client that logs within them to
+ * MLflow logs within them here. Schema and profile are JSON text the client computed, kept verbatim.
+ */
+export const DATASET_LIMITS = {
+  name: 500,
+  digest: 36,
+  sourceType: 36,
+  source: 65535,
+  schema: 1048575,
+  profile: 16777215,
+  tagValue: 500
+} as const
+
+const checkDatasetField = (input: DatasetInput, field: keyof typeof DATASET_LIMITS, value: unknown, required: boolean): InvalidInput | undefined => {
+  const what = `dataset ${field}`
+  if (value === undefined && !required) return undefined
+  if (typeof value !== "string") return invalid(what, `The ${what} must be a string, got ${value === null ? "null" : typeof value}.`)
+  if (required && value.length === 0) return invalid(what, `The ${what} must not be empty; say what the dataset is and where it came from.`)
+  const limit = DATASET_LIMITS[field]
+  if (value.length > limit) {
+    return invalid(what, `The ${what}${field === "name" ? "" : ` of dataset ${show(String(input.name))}`} has ${value.length} characters; the limit is ${limit}.`)
+  }
+  return checkText(what, what, value)
+}
+
+/** A dataset input: name, digest, source type and source given; every field and tag within its limit. */
+export const checkDatasetInput = (input: DatasetInput): InvalidInput | undefined => {
+  if (typeof input !== "object" || input === null) return invalid("dataset", "A dataset input must be an object with name, digest, sourceType and source.")
+  const bad = checkDatasetField(input, "name", input.name, true) ??
+    checkDatasetField(input, "digest", input.digest, true) ??
+    checkDatasetField(input, "sourceType", input.sourceType, true) ??
+    checkDatasetField(input, "source", input.source, true) ??
+    checkDatasetField(input, "schema", input.schema, false) ??
+    checkDatasetField(input, "profile", input.profile, false)
+  if (bad) return bad
+  if (typeof input.tags !== "object" || input.tags === null) return invalid("dataset tags", "A dataset input's tags must be an object of key -> string.")
+  for (const [k, v] of Object.entries(input.tags)) {
+    const badTag = checkKey("input tag", k) ?? checkTagValue(k, v)
+    if (badTag) return badTag
+    if ((v as string).length > DATASET_LIMITS.tagValue) {
+      return invalid("input tag value", `The value of input tag ${show(k)} has ${(v as string).length} characters; the limit is ${DATASET_LIMITS.tagValue}.`)
+    }
+  }
+  return undefined
+}

@@ -22,6 +22,7 @@ import { BlockSummariser, mergeBlockSummaries, type SummarisedSeries, summariseF
 import { MetricPointWriter } from "./metric-chunks.ts"
 import {
   ARTIFACTS,
+  RUN_INPUTS,
   columnIndex,
   EXPERIMENTS,
   LATEST_METRIC_VALUES,
@@ -106,6 +107,7 @@ const FOLD_OF = {
   TagDeleted: "run",
   RunRenamed: "run",
   ArtifactStored: "run",
+  InputLogged: "run",
   RunEnded: "run",
   RunDeleted: "run",
   RunRestored: "run",
@@ -117,7 +119,8 @@ const FOLD_OF = {
   AliasSet: "model",
   AliasDeleted: "model",
   ModelDescribed: "model",
-  ModelVersionDescribed: "model"
+  ModelVersionDescribed: "model",
+  ModelDeleted: "model"
 } as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
 type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
 type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
@@ -164,11 +167,12 @@ export class Ingest {
   private readonly params = new KeyedRows(PARAMS, { cacheRows: false })
   private readonly tags = new KeyedRows(TAGS, { cacheRows: false })
   private readonly artifacts = new KeyedRows(ARTIFACTS, { cacheRows: false })
+  private readonly inputs = new KeyedRows(RUN_INPUTS, { cacheRows: false })
   private readonly latest = new KeyedRows(LATEST_METRIC_VALUES, { cacheRows: false })
   private readonly models = new KeyedRows(MODELS, { cacheRows: true })
   private readonly versions = new KeyedRows(MODEL_VERSIONS, { cacheRows: true })
   private readonly aliases = new KeyedRows(MODEL_ALIASES, { cacheRows: false })
-  private readonly tables = [this.experimentRows, this.runRows, this.params, this.tags, this.artifacts, this.latest, this.models, this.versions, this.aliases]
+  private readonly tables = [this.experimentRows, this.runRows, this.params, this.tags, this.artifacts, this.inputs, this.latest, this.models, this.versions, this.aliases]
   /** The last position applied (committed or not), the id of its event, and points so far. */
   position = 0
   /** The position committed when the open transaction began. */
@@ -399,6 +403,14 @@ export class Ingest {
         this.artifacts.put([runId, d.path, d.sha256, BigInt(int64(Math.trunc(d.size), "artifact size")), d.mediaType], run.fresh)
         return undefined
       }
+      case "InputLogged": {
+        const d = e.data
+        this.inputs.put([
+          runId, BigInt(e.position), d.name, d.digest, d.sourceType, d.source, d.schema ?? null, d.profile ?? null,
+          Object.hasOwn(d.tags, "mlflow.data.context") ? d.tags["mlflow.data.context"] : null, json(d.tags)
+        ], run.fresh)
+        return undefined
+      }
       case "RunEnded": {
         const { status, error } = e.data
         const end = ms(e.at)
@@ -428,7 +440,7 @@ export class Ingest {
 
   /**
    * A run starts: its row and tags. A second RunStarted on a stream (the tracker never writes one)
-   * starts the fold's state afresh, as evolveRun does: params, tags, artifacts and latest values
+   * starts the fold's state afresh, as evolveRun does: params, tags, artifacts, inputs and latest values
    * go, and the points logged so far are set aside (the log, and `metrics`, keep them).
    */
   private runStarted(runId: string, e: EventOf<"RunStarted">): Promise<void> | undefined {
@@ -451,7 +463,7 @@ export class Ingest {
     return (async () => {
       await this.supersede(run, 0)
       run.era = 0
-      for (const rows of [this.params, this.tags, this.artifacts]) {
+      for (const rows of [this.params, this.tags, this.artifacts, this.inputs]) {
         await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE run_id = $1`, [VARCHAR], [runId])
         rows.forget(runId)
       }
@@ -593,6 +605,16 @@ export class Ingest {
     const known = this.models.peek([name])
     if (known === undefined) return this.models.load(this.stmts, [name]).then(() => this.modelEvent(name, e))
     if (known === null) return undefined
+    if (e.type === "ModelDeleted") {
+      // Like evolveModel: the model and its versions and aliases are gone from reads (the log keeps them).
+      return (async () => {
+        for (const rows of [this.versions, this.aliases]) {
+          await this.stmts.run(`DELETE FROM ${rows.def.name} WHERE name = $1`, [VARCHAR], [name])
+          rows.forget(name)
+        }
+        this.models.remove([name])
+      })()
+    }
     this.update(this.models, [name], (row) => {
       row[MODEL.updatedAt] = at
     })

@@ -47,7 +47,7 @@ export const bindable = (value: SqlParam): [DuckDBValue, DuckDBType] => {
 }
 
 /** What users query (the views and tables schema.ts documents; the block tables are internal). */
-const READ_MODEL_TABLES = "experiments, runs, params, tags, metrics, latest_metrics, metric_blocks, artifacts, models, model_versions, model_aliases"
+const READ_MODEL_TABLES = "experiments, runs, params, tags, metrics, latest_metrics, metric_blocks, artifacts, run_inputs, models, model_versions, model_aliases"
 
 const typeName = (t: StatementType): string => (StatementType as unknown as Record<number, string>)[t] ?? `type ${t}`
 

@@ -22,7 +22,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 export interface Column {
   readonly name: string
@@ -130,6 +130,23 @@ export const ARTIFACTS: TableDef = {
   columns: [text("run_id"), text("path"), text("sha256"), col("size", "BIGINT NOT NULL", BIGINT, "bytes"), text("media_type")]
 }
 
+export const RUN_INPUTS: TableDef = {
+  name: "run_inputs",
+  key: ["run_id", "position"],
+  columns: [
+    text("run_id"),
+    col("position", "BIGINT NOT NULL", BIGINT, "the log position of its InputLogged event: the order the run's inputs were logged in"),
+    text("name", "the dataset's name"),
+    text("digest"),
+    text("source_type", "'local', 'http', 'delta_table', ... as the client says"),
+    text("source", "where the dataset came from, as the client describes it (often JSON)"),
+    textOrNull("schema", "the dataset's schema as the client sent it (JSON text), if it did"),
+    textOrNull("profile", "the dataset's profile as the client sent it (JSON text), if it did"),
+    textOrNull("context", "the input's tag mlflow.data.context ('train', 'eval', ...), if set"),
+    text("tags", "JSON object: all of the input's tags")
+  ]
+}
+
 export const METRIC_SERIES: TableDef = {
   name: "metric_series",
   key: ["series_id"],
@@ -232,7 +249,7 @@ export const MODEL_ALIASES: TableDef = {
 }
 
 export const TABLES: ReadonlyArray<TableDef> = [
-  READMODEL_STATE, EXPERIMENTS, RUNS, PARAMS, TAGS, ARTIFACTS, METRIC_SERIES, METRIC_POINTS, ...METRIC_BLOCK_TABLES, LATEST_METRIC_VALUES, MODELS, MODEL_VERSIONS, MODEL_ALIASES
+  READMODEL_STATE, EXPERIMENTS, RUNS, PARAMS, TAGS, ARTIFACTS, RUN_INPUTS, METRIC_SERIES, METRIC_POINTS, ...METRIC_BLOCK_TABLES, LATEST_METRIC_VALUES, MODELS, MODEL_VERSIONS, MODEL_ALIASES
 ]
 
 const createTable = (t: TableDef): string => {

@@ -18,6 +18,7 @@ export { MetricColumns } from "@runledger/core/write"
 export { captureEnvironment, captureSource, NodeRunContext } from "./provenance.ts"
 export {
   ConcurrencyConflict,
+  type DatasetInput,
   ExperimentSummary,
   ExperimentView,
   HistoryPoint,

@@ -39,6 +39,10 @@ describe("MLflow's fluent client, replayed from MLflow's own test bodies", () =>
     expect(Object.fromEntries(run.data.params.map((p) => [p.key, p.value]))).toEqual({ k1: "v1", p1: "p1val", p2: "p2val" })
     const tags = Object.fromEntries(run.data.tags.map((t) => [t.key, t.value]))
     expect(tags).toMatchObject({ "mlflow.source.name": "rest test", "mlflow.source.type": "LOCAL", "mlflow.user": "mock user", "mlflow.runName": "my name", t1: "t1val", t2: "t2val" })
+    // log_inputs' dataset, as MLflow's runs/get returns it.
+    expect((json.run as { inputs: unknown }).inputs).toEqual({
+      dataset_inputs: [{ tags: [{ key: "k1", value: "v1" }], dataset: { name: "name", digest: "digest", source_type: "st", source: "source" } }]
+    })
     // m1 latest is the step-3 point; m2 only from the accepted batch (step 1), never the refused step -1.
     expect(run.data.metrics.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
       { key: "m1", value: 0.87, timestamp: 12345, step: 3 },

@@ -65,9 +65,18 @@ describe("MLflow's registry calls, replayed", () => {
     expect(history).toEqual([expect.objectContaining({ artifact_path: "model", run_id: vars.RUN })])
   })
 
-  it("keeps the model's new description in the read model too", async () => {
-    const sql = await cli(["sql", "SELECT name, description FROM models", "--json", "--dir", dir])
+  it("delete_registered_model leaves the model's events in the log, and no row of it in the read model", async () => {
+    const sql = await cli(["sql", "SELECT (SELECT count(*) FROM models) AS models, (SELECT count(*) FROM model_versions) AS versions, (SELECT count(*) FROM model_aliases) AS aliases", "--json", "--dir", dir])
     expect(sql.status, sql.stderr).toBe(0)
-    expect(JSON.parse(sql.stdout)).toEqual([{ name: "model_1", description: "test model" }])
+    expect(JSON.parse(sql.stdout)).toEqual([{ models: 0, versions: 0, aliases: 0 }])
+    const text = await (await fetch(`${server.url}/api/runledger/events?stream=model-model_1`)).text()
+    const types = text.trim().split("\n").map((l) => (JSON.parse(l) as { type: string }).type)
+    expect(types[0]).toBe("ModelRegistered")
+    expect(types[types.length - 1]).toBe("ModelDeleted")
+    expect(types).toContain("ModelDescribed")
+    // Its models:/ URI no longer resolves.
+    const download = await cli(["models", "download", "models:/model_1/1", "--out", `${dir}-download`, "--dir", dir])
+    expect(download.status).not.toBe(0)
+    expect(download.stderr).toContain('No registered model "model_1"')
   })
 })

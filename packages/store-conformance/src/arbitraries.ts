@@ -73,6 +73,7 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   AliasSet: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }), previous: fc.option(fc.integer({ min: 1, max: 99 }), { nil: null }) }),
   AliasDeleted: fc.record({ alias: fc.constantFrom("champion", "b"), version: fc.integer({ min: 1, max: 99 }) }),
   ModelDescribed: fc.record({ description: text }),
+  ModelDeleted: fc.constant({}),
   ModelVersionDescribed: fc.record({ version: fc.integer({ min: 1, max: 99 }), description: text }),
   RunStarted: fc.record(
     {
@@ -92,6 +93,10 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   TagsSet: fc.record({ tags: stringMap }),
   TagDeleted: fc.record({ key }),
   ArtifactStored: fc.record({ path: fc.constantFrom("a.txt", "model/w.json"), sha256: fc.stringMatching(/^[0-9a-f]{64}$/), size: fc.nat(), mediaType: text }),
+  InputLogged: fc.record(
+    { name: text, digest: fc.stringMatching(/^[0-9a-f]{8}$/), sourceType: fc.constantFrom("local", "http", "delta_table"), source: text, schema: text, profile: text, tags: stringMap },
+    { requiredKeys: ["name", "digest", "sourceType", "source", "tags"] }
+  ),
   RunEnded: fc.record(
     { status: fc.constantFrom("FINISHED" as const, "FAILED" as const, "KILLED" as const), error: fc.record({ message: text }) },
     { requiredKeys: ["status"] }

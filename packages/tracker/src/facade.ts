@@ -17,7 +17,7 @@
  */
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import { type Draft, type RunCommand } from "@runledger/core/write"
-import { type EndStatus, type ExperimentSummary, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
+import { type DatasetInput, type EndStatus, type ExperimentSummary, type ExperimentView, type InvalidInput, type ModelVersionView, type ModelView, NotFound, type ParamValue, type RecordedEvent, type RunState, type RunStatus, type RunView, type Stage, type TrackerError, type ViewType } from "@runledger/core"
 import { type ArtifactUpload, artifactUpload, endCommand, type EndOptions, type LogBatch, type MetricOptions, type Queued, RunSession } from "./run-session.ts"
 import {
   type ListRunsOptions,
@@ -174,6 +174,16 @@ export class Run {
 
   deleteTag(key: string): Promise<void> {
     return this.command({ _tag: "DeleteTag", key })
+  }
+
+  /** Record a dataset the run used (name, digest, source; tags such as `mlflow.data.context`); the same input again is a no-op. */
+  logInput(input: DatasetInput): Promise<void> {
+    return this.command({ _tag: "LogInputs", inputs: [input] })
+  }
+
+  /** Several dataset inputs, all or none. */
+  logInputs(inputs: ReadonlyArray<DatasetInput>): Promise<void> {
+    return this.command({ _tag: "LogInputs", inputs })
   }
 
   // -- metrics --------------------------------------------------------------
@@ -453,6 +463,8 @@ export interface TrackerClient {
   /** Replace a model version's description. */
   setModelVersionDescription(name: string, version: number, description: string): Promise<ModelVersionView>
   deleteAlias(name: string, alias: string): Promise<void>
+  /** Delete a registered model: the log keeps its events; reads and models:/ URIs no longer find it. */
+  deleteModel(name: string): Promise<void>
   getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
   listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
   listModelVersions(name: string, options?: ReadOptions): Promise<ReadonlyArray<ModelVersionView>>
@@ -533,6 +545,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     setModelVersionDescription: (name, version, description) => run(tracker.setModelVersionDescription(name, version, description)),
     setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
     deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
+    deleteModel: (name) => run(tracker.deleteModel(name)),
     getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),
     listModels: (options) => run(tracker.listModels(options)),
     listModelVersions: (name, options) => run(tracker.listModelVersions(name, options)),

@@ -14,7 +14,7 @@
  */
 import { Deferred, Effect, Semaphore } from "effect"
 import { baseName, checkArtifactPath, checkArtifactPlace, checkKey, checkMetricValue, checkRunActive, checkStep, checkTimestamp, decideRun, type Draft, evolveDrafts, isTimestamp, mediaTypeOf, MetricColumns, type RunCommand } from "@runledger/core/write"
-import { type EndStatus, evolveRun, invalid, type InvalidInput, type MetricsBatch, type ParamValue, RunNotActive, type RunState, type TrackerError } from "@runledger/core"
+import { type DatasetInput, type EndStatus, evolveRun, invalid, type InvalidInput, type MetricsBatch, type ParamValue, RunNotActive, type RunState, type TrackerError } from "@runledger/core"
 import { type ArtifactSource, type StartRunOptions, Tracker, type TrackerShape } from "./tracker.ts"
 
 export interface MetricOptions {
@@ -80,7 +80,8 @@ const cloneState = (s: RunState): RunState => ({
   params: { ...s.params },
   tags: { ...s.tags },
   latest: new Map(s.latest),
-  artifacts: new Map(s.artifacts)
+  artifacts: new Map(s.artifacts),
+  inputs: [...s.inputs]
 })
 
 export const describeError = (e: unknown): { message: string; stack?: string } => {
@@ -416,6 +417,16 @@ export class RunSession {
 
   deleteTag(key: string): Effect.Effect<void, TrackerError> {
     return this.call(() => this.queueCommand({ _tag: "DeleteTag", key }))
+  }
+
+  /** Record a dataset the run used (name, digest, source; tags such as `mlflow.data.context`); the same input again is a no-op. */
+  logInput(input: DatasetInput): Effect.Effect<void, TrackerError> {
+    return this.call(() => this.queueCommand({ _tag: "LogInputs", inputs: [input] }))
+  }
+
+  /** Several dataset inputs, all or none. */
+  logInputs(inputs: ReadonlyArray<DatasetInput>): Effect.Effect<void, TrackerError> {
+    return this.call(() => this.queueCommand({ _tag: "LogInputs", inputs }))
   }
 
   logMetric(key: string, value: number, options?: MetricOptions): Effect.Effect<void, TrackerError> {

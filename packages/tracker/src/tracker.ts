@@ -21,6 +21,7 @@ import {
 import {
   decideCreateModelVersion,
   decideDeleteAlias,
+  decideDeleteModel,
   decideRegisterModel,
   decideSetAlias,
   decideDescribeModel,
@@ -172,6 +173,12 @@ export interface TrackerShape {
   /** Replace a model version's description. */
   readonly setModelVersionDescription: (name: string, version: number, description: string) => Effect.Effect<ModelVersionView, TrackerError>
   readonly deleteAlias: (name: string, alias: string) => Effect.Effect<void, TrackerError>
+  /**
+   * Delete a registered model: its events stay in the log (audit, and reads as of an earlier
+   * moment still show it), but reads no longer find it or its versions and `models:/<name>/...`
+   * no longer resolves. The name may be registered again, as a new model from version 1.
+   */
+  readonly deleteModel: (name: string) => Effect.Effect<void, TrackerError>
   readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
   readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
   readonly listModelVersions: (name: string, options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError>
@@ -666,6 +673,8 @@ export const makeTracker = Effect.gen(function*() {
 
   const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
 
+  const deleteModel = (name: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteModel(m, name)).pipe(Effect.asVoid)
+
   const listModelVersions = (name: string, options: ReadOptions = {}) =>
     readable(options).pipe(
       Effect.flatMap((p): Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError> => {
@@ -746,6 +755,7 @@ export const makeTracker = Effect.gen(function*() {
     setModelVersionDescription,
     setAlias,
     deleteAlias,
+    deleteModel,
     getModelVersion,
     listModels: (options = {}) => readable(options).pipe(Effect.map((p) => p.listModels())),
     listModelVersions,

@@ -92,7 +92,7 @@ describe("Promise API", () => {
     await a.end()
     const view = await tracker.getRun(a.id)
     expect(Object.keys(view).sort()).toEqual(
-      ["id", "experimentId", "experiment", "name", "status", "startTime", "endTime", "parentRunId", "params", "tags", "metrics", "metricSteps", "artifacts", "source", "environment", "error", "lifecycle", "resumedFrom"].sort()
+      ["id", "experimentId", "experiment", "name", "status", "startTime", "endTime", "parentRunId", "params", "tags", "metrics", "metricSteps", "artifacts", "inputs", "source", "environment", "error", "lifecycle", "resumedFrom"].sort()
     )
     expect(view).toMatchObject({ id: a.id, experiment: "shared", name: "a", status: "FINISHED", tags: { team: "x" }, params: { lr: 0.1 }, source: { cwd: "/x" } })
     expect(view.endTime).toBeGreaterThanOrEqual(view.startTime)

@@ -35,10 +35,15 @@ export const summary = (e: RecordedEvent): string => {
       return `-> ${e.data.name}`
     case "ArtifactStored":
       return `${e.data.path} (${e.data.size} bytes, sha256 ${e.data.sha256.slice(0, 12)})`
+    case "InputLogged": {
+      const context = e.data.tags["mlflow.data.context"]
+      return `dataset ${e.data.name} (digest ${e.data.digest}) from ${e.data.sourceType}${context !== undefined ? `, ${context}` : ""}`
+    }
     case "RunEnded":
       return `${e.data.status}${e.data.error ? `: ${e.data.error.message}` : ""}`
     case "RunDeleted":
     case "RunRestored":
+    case "ModelDeleted":
     case "RunHeartbeat":
       return ""
     case "RunResumed":

@@ -10,7 +10,8 @@ export const log = Command.make(
   { target: Argument.String("run-or-model").pipe(Argument.withDescription("A run (id, prefix or name), a registered model's name, or `experiments`")), json: jsonFlag },
   ({ target, json }) =>
     withTracker(async (tracker) => {
-      const isModel = (await tracker.listModels()).some((m) => m.name === target)
+      // A model's stream, deleted models' too: `log` is where a deleted model's audit trail is read.
+      const isModel = target !== "experiments" && (await tracker.streamEvents(modelStream(target))).length > 0
       let stream: string
       if (target === "experiments") stream = "experiments"
       else if (isModel) stream = modelStream(target)

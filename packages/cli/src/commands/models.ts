@@ -111,6 +111,16 @@ const alias = Command.make(
     })
 ).pipe(Command.withDescription("Point an alias (@champion) at a version, or --delete it"))
 
+const remove = Command.make(
+  "delete",
+  { model: nameArg },
+  ({ model }) =>
+    withTracker(async (tracker) => {
+      await tracker.deleteModel(model)
+      out(`Deleted model ${model}: it and its versions no longer show, and models:/${model}/... no longer resolves. Its events stay in the log; reads --as-of an earlier time still show it.`)
+    })
+).pipe(Command.withDescription("Delete a registered model (its events stay in the log; the name can be registered again)"))
+
 const download = Command.make(
   "download",
   {
@@ -158,6 +168,6 @@ const listModels = ({ asOf, json }: { readonly asOf: Parameters<typeof parseAsOf
   })
 
 export const models = Command.make("models", list, listModels).pipe(
-  Command.withDescription("The model registry: list models; show, versions, register, promote, alias, download"),
-  Command.withSubcommands([Command.make("list", list, listModels).pipe(Command.withDescription("List registered models")), show, versions, register, promote, alias, download])
+  Command.withDescription("The model registry: list models; show, versions, register, promote, alias, delete, download"),
+  Command.withSubcommands([Command.make("list", list, listModels).pipe(Command.withDescription("List registered models")), show, versions, register, promote, alias, remove, download])
 )

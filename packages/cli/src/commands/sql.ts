@@ -16,7 +16,7 @@ const write = (text: string): Promise<void> | void => {
 export const sql = Command.make(
   "sql",
   {
-    query: Argument.String("query").pipe(Argument.withDescription("One SELECT over experiments, runs, params, tags, metrics, latest_metrics, artifacts, models, model_versions")),
+    query: Argument.String("query").pipe(Argument.withDescription("One SELECT over experiments, runs, params, tags, metrics, latest_metrics, artifacts, run_inputs, models, model_versions")),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print every row as JSON: one array, streamed as rows arrive (a result of any size)"), Flag.withDefault(false)),
     timeout: Flag.Finite("timeout").pipe(Flag.withDescription("Stop the query after DuckDB has worked on it this many seconds (time spent writing rows out does not count)"), Flag.withDefault(60)),
     maxMemory: Flag.String("max-memory").pipe(Flag.withDescription("The most memory DuckDB may use, e.g. 512MB or 4GB; a query needing more fails"), Flag.withDefault("2GB")),

@@ -126,3 +126,7 @@ export const decideDescribeModelVersion = (model: ModelState | undefined, name: 
   if (v.description === description) return ok([])
   return ok([{ type: "ModelVersionDescribed", data: { version, description } }])
 }
+
+/** Delete a registered model: the events stay (audit); reads and `models:/` URIs no longer find it or its versions. */
+export const decideDeleteModel = (model: ModelState | undefined, name: string): Decision =>
+  model === undefined ? refuse(modelMissing(name)) : ok([{ type: "ModelDeleted", data: {} }])

@@ -3,11 +3,12 @@
  * the same answer, and a refused command yields no events at all.
  */
 import { invalid, NotFound, ParamConflict, RunNotActive, type InvalidInput } from "../errors.ts"
-import type { EndStatus, Environment, MetricsBatch, ParamValue, RunOwner, Source } from "../events.ts"
+import type { DatasetInput, EndStatus, Environment, MetricsBatch, ParamValue, RunOwner, Source } from "../events.ts"
 import type { RunState } from "../project/runs.ts"
 import {
   checkArtifactPath,
   checkArtifactPlace,
+  checkDatasetInput,
   checkKey,
   checkMetricValue,
   checkName,
@@ -72,6 +73,7 @@ export type RunCommand =
     readonly size: number
     readonly mediaType: string
   }
+  | { readonly _tag: "LogInputs"; readonly inputs: ReadonlyArray<DatasetInput> }
   | { readonly _tag: "EndRun"; readonly status: EndStatus; readonly error?: { readonly message: string; readonly stack?: string } }
   | { readonly _tag: "DeleteRun" }
   | { readonly _tag: "RestoreRun" }
@@ -121,6 +123,16 @@ export const checkRunActive = (state: RunState): RunNotActive | undefined =>
       status: state.status,
       message: `Run ${state.id} has ended (${state.status}); nothing more can be logged to it. Start a new run, or resume this one.`
     })
+
+const sameTags = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
+}
+
+/** The same dataset input: every field and tag equal (field order and absent vs. undefined aside). */
+export const sameInput = (a: DatasetInput, b: DatasetInput): boolean =>
+  a.name === b.name && a.digest === b.digest && a.sourceType === b.sourceType && a.source === b.source &&
+  a.schema === b.schema && a.profile === b.profile && sameTags(a.tags, b.tags)
 
 export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCommand): Decision => {
   if (state === undefined) return refuse(new NotFound({ kind: "run", id: runId, message: `No run with id ${runId}.` }))
@@ -194,6 +206,17 @@ export const decideRun = (state: RunState | undefined, runId: string, cmd: RunCo
       const bad = checkArtifactPath(cmd.path) ?? checkArtifactPlace(state.artifacts, cmd.path)
       if (bad) return refuse(bad)
       return ok([{ type: "ArtifactStored", data: { path: cmd.path, sha256: cmd.sha256, size: cmd.size, mediaType: cmd.mediaType } }])
+    }
+    case "LogInputs": {
+      const fresh: DatasetInput[] = []
+      for (const input of cmd.inputs) {
+        const bad = checkDatasetInput(input)
+        if (bad) return refuse(bad)
+        // Logging the very same input again (a retried request) is a no-op, as for a param; an
+        // input that differs in anything (another context tag, say) is kept beside the first.
+        if (!state.inputs.some((logged) => sameInput(logged, input)) && !fresh.some((f) => sameInput(f, input))) fresh.push(input)
+      }
+      return ok(fresh.map((data) => ({ type: "InputLogged", data })))
     }
     case "EndRun": {
       if (!END_STATUSES.includes(cmd.status)) {

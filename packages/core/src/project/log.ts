@@ -56,7 +56,9 @@ export class LogProjection {
     const model = modelNameOfStream(event.stream)
     if (model !== undefined) {
       const next = evolveModel(this.models.get(model), event)
+      // A deleted model is gone from every read (its events stay in the log).
       if (next !== undefined) this.models.set(model, next)
+      else this.models.delete(model)
     }
   }
 

@@ -41,6 +41,7 @@ export const ModelView = Schema.Struct({
 }).annotate({ identifier: "ModelView" })
 export type ModelView = typeof ModelView.Type
 
+/** Fold one event of a model's stream. ModelRegistered starts the model; ModelDeleted ends it (undefined: no such model). */
 export const evolveModel = (state: ModelState | undefined, event: Event): ModelState | undefined => {
   if (event.type === "ModelRegistered") {
     return {
@@ -54,7 +55,7 @@ export const evolveModel = (state: ModelState | undefined, event: Event): ModelS
       version: event.version
     }
   }
-  if (state === undefined) return undefined
+  if (state === undefined || event.type === "ModelDeleted") return undefined
   state.version = event.version
   state.updatedAt = event.at
   switch (event.type) {

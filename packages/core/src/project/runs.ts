@@ -3,7 +3,7 @@
  * Folds mutate state they own, for speed on replay; views handed out are copies.
  */
 import { Schema } from "effect"
-import { type ArtifactRef, ArtifactStored, Environment, type Event, ParamValue, type RunOwner, RunStatus, Source } from "../events.ts"
+import { type ArtifactRef, ArtifactStored, type DatasetInput, Environment, type Event, InputLogged, ParamValue, type RunOwner, RunStatus, Source } from "../events.ts"
 import { MetricValue } from "../metric-value.ts"
 
 /** A process on a host, since it took the run (a live pid that started later is a reused pid). */
@@ -35,6 +35,8 @@ export interface RunState {
   tags: Record<string, string>
   latest: Map<string, LatestMetric>
   artifacts: Map<string, ArtifactRef>
+  /** The datasets the run used, in the order logged (MLflow's run inputs). */
+  inputs: DatasetInput[]
   source: Source
   environment: Environment
   error: { readonly message: string; readonly stack?: string } | null
@@ -74,6 +76,8 @@ export const RunView = Schema.Struct({
   /** The step and timestamp of each key's latest value. */
   metricSteps: Schema.Record(Schema.String, Schema.Struct({ step: Schema.Number, timestamp: Schema.Number })),
   artifacts: Schema.Array(ArtifactStored),
+  /** The datasets the run used, in the order logged, each with its tags (`mlflow.data.context`). */
+  inputs: Schema.Array(InputLogged),
   source: Source,
   environment: Environment,
   error: Schema.NullOr(Schema.Struct({ message: Schema.String, stack: Schema.optionalKey(Schema.String) })),
@@ -103,6 +107,7 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       tags: { ...d.tags },
       latest: new Map(),
       artifacts: new Map(),
+      inputs: [],
       source: d.source,
       environment: d.environment,
       error: null,
@@ -155,6 +160,9 @@ export const evolveRun = (state: RunState | undefined, event: Event): RunState |
       break
     case "ArtifactStored":
       state.artifacts.set(event.data.path, event.data)
+      break
+    case "InputLogged":
+      state.inputs.push(event.data)
       break
     case "RunEnded":
       state.status = event.data.status
@@ -242,6 +250,7 @@ export const toRunView = (s: RunState, experimentName: string): RunView => {
     metrics,
     metricSteps,
     artifacts: [...s.artifacts.values()],
+    inputs: [...s.inputs],
     source: s.source,
     environment: s.environment,
     error: s.error,

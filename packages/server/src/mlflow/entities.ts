@@ -48,7 +48,21 @@ export const runJson = (r: RunView) => ({
     params: pairs(r.params),
     tags: pairs(r.tags)
   },
-  inputs: {}
+  // Protobuf JSON leaves an empty repeated field out, as MLflow's server does.
+  inputs: r.inputs.length > 0 ? { dataset_inputs: r.inputs.map(datasetInputJson) } : {}
+})
+
+/** A run input as MLflow's DatasetInput: its tags, and the dataset (schema and profile only when logged). */
+export const datasetInputJson = (i: RunView["inputs"][number]) => ({
+  tags: pairs(i.tags),
+  dataset: {
+    name: i.name,
+    digest: i.digest,
+    source_type: i.sourceType,
+    source: i.source,
+    ...(i.schema !== undefined ? { schema: i.schema } : {}),
+    ...(i.profile !== undefined ? { profile: i.profile } : {})
+  }
 })
 
 export const metricJson = (key: string, p: MetricPoint) => ({ key, value: double(p.value), timestamp: p.timestamp, step: p.step })

@@ -96,6 +96,14 @@ export const objectList = (f: Fields, name: string): ReadonlyArray<Fields> => {
   return v as ReadonlyArray<Fields>
 }
 
+/** A required message field: one object. */
+export const requireObject = (f: Fields, name: string): Fields => {
+  const v = f[name]
+  if (absent(v)) throw missing(name)
+  if (typeof v !== "object" || Array.isArray(v)) throw badValue(name, v, "an object")
+  return v as Fields
+}
+
 /** `[{ key, value }]` (params, tags) as entries, in order; each value a string as MLflow sends it. */
 export const keyValues = (f: Fields, name: string): ReadonlyArray<readonly [string, string]> =>
   objectList(f, name).map((kv) => [requireString(kv, "key"), optionalString(kv, "value") ?? ""] as const)

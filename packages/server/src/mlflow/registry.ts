@@ -1,10 +1,10 @@
 /**
  * MLflow's model registry endpoints over the tracker's registry: registered-models create, get,
- * search, get-latest-versions, update (description); model-versions create, get, search, update
- * (description), transition-stage; aliases set, get, delete.
+ * search, get-latest-versions, update (description), delete; model-versions create, get, search,
+ * update (description), transition-stage; aliases set, get, delete.
  *
  * The tracker's registry has no rename (a model's stream is named by the model), no tag updates
- * and no deletes of models or versions, and versions carry no tags: those calls are refused with
+ * and no deletes of versions, and versions carry no tags: those calls are refused with
  * NOT_IMPLEMENTED rather than answered as if done.
  * A version's `source` must name an artifact the run stored: `runs:/<run>/<path>` or the run's
  * `mlflow-artifacts:/` URI with a path.
@@ -167,6 +167,12 @@ const deleteAlias: Handler = async (ctx, f) => {
   return {}
 }
 
+/** MLflow's delete: the model and its versions are gone from reads; the log keeps their events. */
+const deleteModel: Handler = async (ctx, f) => {
+  await call(ctx.tracker.deleteModel(requireString(f, "name")))
+  return {}
+}
+
 /** MLflow's update: a description given replaces the model's; none changes nothing. */
 const updateModel: Handler = async (ctx, f) => {
   const name = requireString(f, "name")
@@ -197,7 +203,7 @@ export const REGISTRY_ROUTES: ReadonlyArray<Route> = [
   ["GET", "registered-models/get-latest-versions", latestVersions],
   ["POST", "registered-models/rename", immutable("renaming a model")],
   ["PATCH", "registered-models/update", updateModel],
-  ["DELETE", "registered-models/delete", immutable("deleting a model")],
+  ["DELETE", "registered-models/delete", deleteModel],
   ["POST", "registered-models/set-tag", immutable("tagging a model after registration")],
   ["POST", "registered-models/alias", setAlias],
   ["GET", "registered-models/alias", getAlias],

@@ -1,20 +1,19 @@
 /**
  * MLflow's runs endpoints: create, get, update, delete, restore, search, and the logging calls
- * (log-batch, log-metric, log-parameter, set-tag, delete-tag), each one atomic `record` of
- * tracker commands (see writes.ts for writes to ended runs).
+ * (log-batch, log-metric, log-parameter, set-tag, delete-tag, log-inputs), each one atomic `record`
+ * of tracker commands (see writes.ts for writes to ended runs).
  *
  * Not mapped: `start_time` and `end_time` from the client (the tracker stamps events with its own
- * clock, so the log's times stay in order), and `runs/log-inputs` (runledger has no datasets yet:
- * refused with NOT_IMPLEMENTED rather than stored as something it is not).
+ * clock, so the log's times stay in order).
  */
-import type { BatchMetric } from "@runledger/runtime"
+import type { BatchMetric, DatasetInput } from "@runledger/runtime"
 import { call, experimentIdOf, type Handler, type MlflowContext, type Route, run, type RunCommand } from "./context.ts"
 import { runInfoJson, runJson } from "./entities.ts"
-import { invalidParameter, MlflowError } from "./errors.ts"
+import { invalidParameter } from "./errors.ts"
 import { experimentById } from "./experiments.ts"
-import { type Fields, keyValues, objectList, optionalInt, optionalString, requireDouble, requireInt, requireString, runIdOf, stringList, viewTypeOf } from "./json.ts"
+import { type Fields, keyValues, objectList, optionalInt, optionalString, requireDouble, requireInt, requireObject, requireString, runIdOf, stringList, viewTypeOf } from "./json.ts"
 import { checkBatchSizes, checkMetricKey, checkParam, checkTag, MAX_KEY_LENGTH, tagsOf } from "./limits.ts"
-import { deleteTag as deleteRunTag, forgetHandle, logBatch as logRunBatch, recordMlflow, updateStatus } from "./writes.ts"
+import { deleteTag as deleteRunTag, forgetHandle, logBatch as logRunBatch, logInputs as logRunInputs, recordMlflow, updateStatus } from "./writes.ts"
 
 const RUN_NAME_TAG = "mlflow.runName"
 const PARENT_RUN_TAG = "mlflow.parentRunId"
@@ -195,8 +194,31 @@ const logModel: Handler = async (ctx, f) => {
   return {}
 }
 
-const logInputs: Handler = async () => {
-  throw new MlflowError("NOT_IMPLEMENTED", "runledger has no datasets yet, so runs/log-inputs is not supported; log the dataset's name and digest as params or tags instead.")
+/** One MLflow DatasetInput (`{ tags, dataset: { name, digest, source_type, source, schema?, profile? } }`) as the tracker's. */
+const datasetInputOf = (f: Fields): DatasetInput => {
+  const d = requireObject(f, "dataset")
+  const schema = optionalString(d, "schema")
+  const profile = optionalString(d, "profile")
+  const tags: Record<string, string> = {}
+  for (const [key, value] of keyValues(f, "tags")) tags[key] = value
+  return {
+    name: requireString(d, "name"),
+    digest: requireString(d, "digest"),
+    sourceType: requireString(d, "source_type"),
+    source: requireString(d, "source"),
+    ...(schema ? { schema } : {}),
+    ...(profile ? { profile } : {}),
+    tags
+  }
+}
+
+/** MLflow's log-inputs: the datasets a run used, each with its tags (`mlflow.data.context`). */
+const logInputs: Handler = async (ctx, f) => {
+  const runId = requireString(f, "run_id")
+  const inputs = objectList(f, "datasets").map(datasetInputOf)
+  if (inputs.length > 0) await logRunInputs(ctx, runId, inputs)
+  else await runById(ctx, runId)
+  return {}
 }
 
 /** MLflow's search, plus runledger's OR, NOT and parentheses in `filter`. */

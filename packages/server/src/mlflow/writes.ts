@@ -20,7 +20,7 @@
  * handle instead (`handleOf` below), the tracker's own `Run`, so they are decided against the
  * server's copy of the run rather than a fresh read of its stream per request.
  */
-import { MetricColumns, Run } from "@runledger/runtime"
+import { type DatasetInput, MetricColumns, Run } from "@runledger/runtime"
 import { Effect } from "effect"
 import { call, type MlflowContext, run, type RunCommand } from "./context.ts"
 
@@ -98,4 +98,11 @@ export const deleteTag = async (ctx: MlflowContext, runId: string, key: string):
   const h = await handleOf(ctx, runId)
   if (h !== undefined) return call(h.deleteTag(key))
   return recordMlflow(ctx, runId, [{ _tag: "DeleteTag", key }])
+}
+
+/** MLflow's log-inputs: every dataset in one append, through the run's handle while it runs. */
+export const logInputs = async (ctx: MlflowContext, runId: string, inputs: ReadonlyArray<DatasetInput>): Promise<void> => {
+  const h = await handleOf(ctx, runId)
+  if (h !== undefined) return call(h.logInputs(inputs))
+  return recordMlflow(ctx, runId, [{ _tag: "LogInputs", inputs }])
 }
