@@ -12,7 +12,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import type { Server } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
@@ -44,6 +44,8 @@ export interface ServerOptions {
   readonly token?: string
   /** The largest request body outside artifact uploads (which stream); default 10 MB. */
   readonly maxBodyBytes?: number
+  /** How long a socket may send nothing before it is closed (a stalled upload, a half-open client); default 60 s. */
+  readonly idleTimeoutMs?: number
   /**
    * The largest `POST /api/runledger/events` body (default 128 MB): a remote client's flush carries
    * every point its un-awaited calls queued since the last one, in one atomic append.
@@ -62,6 +64,7 @@ export interface RunningServer {
 
 export const DEFAULT_PORT = 5000
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024
+export const DEFAULT_IDLE_TIMEOUT = 60_000
 export const DEFAULT_MAX_EVENT_BODY = 128 * 1024 * 1024
 const EVENTS_PATH = "/api/runledger/events"
 
@@ -214,17 +217,24 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     let inflight = 0
     let closing = false
     let drained: (() => void) | undefined
+    // The request each socket is being answered for: the idle cut below spares a socket whose
+    // request has fully arrived, because then the silence is the server's (a first search folding
+    // a big log into the read model can take minutes), not a stalled client's.
+    const answering = new WeakMap<Socket, HttpBindings["incoming"]>()
     const fetch = async (req: Request, env: HttpBindings): Promise<Response> => {
       if (closing) {
         return Response.json(new MlflowError("TEMPORARILY_UNAVAILABLE", "The server is shutting down; retry against its next start.").toJSON(), { status: 503, headers: { connection: "close", "retry-after": "1" } })
       }
       inflight++
+      const socket = env.incoming.socket
+      answering.set(socket, env.incoming)
       try {
         const res = await app.fetch(req, env)
         // While draining, tell keep-alive clients this connection ends with this response.
         if (closing) res.headers.set("connection", "close")
         return res
       } finally {
+        if (answering.get(socket) === env.incoming) answering.delete(socket)
         inflight--
         if (closing && inflight === 0) drained?.()
       }
@@ -234,8 +244,12 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       // A slow or half-open client holds only its own socket, and not for long.
       serverOptions: { headersTimeout: 15_000, requestTimeout: 10 * 60_000, keepAliveTimeout: 5_000 }
     }) as Server
-    // No byte for this long on a socket (a stalled upload, a half-open client): it is closed.
-    server.setTimeout(60_000, (socket) => socket.destroy())
+    // No byte for this long on a socket (a stalled upload, a half-open client): it is closed,
+    // unless its request is complete and the server is still working on the answer.
+    server.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT, (socket) => {
+      if (answering.get(socket)?.complete === true) return
+      socket.destroy()
+    })
     const host = options.host ?? "127.0.0.1"
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
