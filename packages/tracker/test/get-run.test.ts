@@ -73,3 +73,39 @@ describe("a run whose process is gone", () => {
     expect(recorded.error?.message).not.toContain("not yet recorded")
   })
 })
+
+describe("listExperiments before the log is folded", () => {
+  it("property: the experiments stream alone lists what the folded log lists, for every view type", async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("create" as const), name: fc.constantFrom("a", "b", "c", "d") }),
+      fc.record({ kind: fc.constant("rename" as const), from: fc.constantFrom("a", "b", "c", "d"), to: fc.constantFrom("a", "b", "c", "d", "e") }),
+      fc.record({ kind: fc.constant("delete" as const), name: fc.constantFrom("a", "b", "c", "d", "e") }),
+      fc.record({ kind: fc.constant("restore" as const), name: fc.constantFrom("a", "b", "c", "d", "e") }),
+      fc.record({ kind: fc.constant("tag" as const), name: fc.constantFrom("a", "b", "c", "d", "e"), value: fc.constantFrom("x", "y") })
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        const { tracker } = await memoryClient()
+        for (const o of ops) {
+          // Refusals (a name taken, an experiment missing or already deleted) are part of the sequence.
+          const done =
+            o.kind === "create" ? tracker.startRun({ experiment: o.name }).then((r) => r.end())
+            : o.kind === "rename" ? tracker.renameExperiment(o.from, o.to)
+            : o.kind === "delete" ? tracker.deleteExperiment(o.name)
+            : o.kind === "restore" ? tracker.restoreExperiment(o.name)
+            : tracker.setExperimentTags(o.name, { team: o.value })
+          await done.then(() => undefined, () => undefined)
+        }
+        const views = ["active", "deleted", "all"] as const
+        const unfolded = []
+        for (const viewType of views) unfolded.push(await tracker.listExperiments({ viewType }))
+        await tracker.listRuns({ viewType: "all" }) // folds the log into the projection
+        const folded = []
+        for (const viewType of views) folded.push(await tracker.listExperiments({ viewType }))
+        expect(unfolded).toEqual(folded)
+        await tracker.close()
+      }),
+      { numRuns: 40 }
+    )
+  })
+})

@@ -22,6 +22,12 @@ export interface RunFilter {
 const visible = (deleted: boolean, viewType: ViewType): boolean =>
   viewType === "all" || (viewType === "deleted" ? deleted : !deleted)
 
+/** The experiments a list shows, oldest first: the experiments stream's fold is all it needs. */
+export const experimentsList = (state: ExperimentsState, viewType: ViewType = "active"): ExperimentView[] =>
+  [...state.byId.values()]
+    .filter((e) => visible(e.lifecycle === "deleted", viewType))
+    .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+
 /**
  * A run as reads show it, given the experiments (its experiment's name; a run counts as deleted
  * when it or its experiment is). The projection's views, and a single run read from its stream.
@@ -85,9 +91,7 @@ export class LogProjection {
   }
 
   listExperiments(viewType: ViewType = "active"): ExperimentView[] {
-    return [...this.experiments.byId.values()]
-      .filter((e) => visible(e.lifecycle === "deleted", viewType))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    return experimentsList(this.experiments, viewType)
   }
 
   /** `listExperiments` with each one's run count (runs not deleted) and the newest event of any of its runs. */
