@@ -111,7 +111,11 @@ const width = (s: string): number => {
   return n
 }
 
-const NUMERIC_CELL = /^-?[\d.,e+-]+%?$|^NaN$|^-?Infinity$|^-$/
+// An exponent always has its sign, as JavaScript writes one ("1.5e-7", "1e+21"): a hex id such as
+// 0193e4567890 is not a number.
+const NUMERIC_CELL = /^-?[\d.,]+(e[+-]\d+)?%?$|^NaN$|^-?Infinity$|^-$/
+/** Columns of identifiers stay left-aligned even when every id in view happens to be all digits. */
+const ID_HEADERS = new Set(["ID", "RUN ID"])
 
 /** Aligned columns; numeric-looking columns (judged on `rows`) are right-aligned. */
 const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArray<string>): string => {
@@ -126,7 +130,7 @@ const align = (rows: ReadonlyArray<ReadonlyArray<string>>, header?: ReadonlyArra
     }
   }
   for (let i = 0; i < widths.length; i++) {
-    let every = rows.length > 0
+    let every = rows.length > 0 && !(header !== undefined && ID_HEADERS.has(header[i] ?? ""))
     for (const r of rows) {
       if (!NUMERIC_CELL.test(r[i] ?? "")) {
         every = false

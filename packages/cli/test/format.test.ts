@@ -56,4 +56,9 @@ describe("safe and toJson: no terminal control character reaches the terminal; J
       { numRuns: 300 }
     )
   })
+  it("keeps an id column left-aligned, even of all-digit ids, and never reads a hex id as a number", () => {
+    expect(table(["ID", "RUNS"], [["123456789012", "3"], ["0193e4567890", "12"]]).split("\n")).toEqual(["ID            RUNS", "123456789012     3", "0193e4567890    12"])
+    expect(table(["NAME", "VALUE"], [["a", "0193e4567890"], ["b", "1"]]).split("\n")).toEqual(["NAME  VALUE", "a     0193e4567890", "b     1"])
+    expect(table(["NAME", "VALUE"], [["a", "1.5e-7"], ["b", "1e+21"], ["c", "-2"]]).split("\n")).toEqual(["NAME   VALUE", "a     1.5e-7", "b      1e+21", "c         -2"])
+  })
 })
