@@ -9,14 +9,10 @@
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server"
 import { LINGER_MS, openTracker, type Tracker } from "@runledger/runtime"
 import { createHash, timingSafeEqual } from "node:crypto"
-import { createWriteStream } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
 import type { Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
-import { pipeline } from "node:stream/promises"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { ARTIFACT_ROUTES, checkUpload, download, proxyList, proxyTarget, refuseDelete, storeUpload } from "./mlflow/artifacts.ts"
@@ -30,6 +26,7 @@ import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { eventRoutes, type EventRoutes } from "./native/events.ts"
 import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
 import { findUi, mountUi } from "./static-ui.ts"
+import { withBodyFile } from "./body-file.ts"
 
 export interface ServerOptions {
   /** The store's directory (a path). */
@@ -172,16 +169,8 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   app.put(`${PROXY}/*`, async (c) => {
     const target = await proxyTarget(ctx, proxyPath(c))
     checkUpload(target)
-    const dir = await mkdtemp(join(tmpdir(), "runledger-upload-"))
-    try {
-      const file = join(dir, "body")
-      const body = c.req.raw.body
-      await pipeline(body === null ? Readable.from([]) : Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>), createWriteStream(file))
-      const type = c.req.header("content-type")
-      await storeUpload(ctx, target, file, type && type !== "" ? type.split(";")[0].trim() : "application/octet-stream")
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const type = c.req.header("content-type")
+    await withBodyFile(c.req.raw.body, (file) => storeUpload(ctx, target, file, type && type !== "" ? type.split(";")[0].trim() : "application/octet-stream"))
     return c.json({})
   })
   app.delete(`${PROXY}/*`, () => refuseDelete())

@@ -9,14 +9,9 @@ import type { NewEvent, RecordedEvent } from "@runledger/core"
 import { decodeEventValue, encodeEvent } from "@runledger/core/store-kit"
 import { InvalidInput, NotFound } from "@runledger/core"
 import { Effect, Schema, Stream } from "effect"
-import { createHash } from "node:crypto"
-import { createWriteStream } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { Readable, Transform } from "node:stream"
-import { pipeline } from "node:stream/promises"
+import { Readable } from "node:stream"
 import type { ArtifactStoreShape, EventStoreShape } from "@runledger/core"
+import { withBodyFile } from "../body-file.ts"
 import { type AnyRoute, type NativeContext, route } from "./route.ts"
 
 /** What the routes need from the open store: its two ports. */
@@ -228,26 +223,11 @@ export const eventRoutes = (options: EventRouteOptions = {}): EventRoutes => {
       handle: async ({ params, request }, ctx) => {
         const expected = params.sha256
         if (!SHA256.test(expected)) throw new InvalidInput({ field: "sha256", message: `${JSON.stringify(expected)} is not a sha256 (64 lowercase hex digits).` })
-        // Streamed to a temp file and hashed on the way; stored only when the bytes hash to the name.
-        const dir = await mkdtemp(join(tmpdir(), "runledger-blob-"))
-        try {
-          const file = join(dir, "body")
-          const hash = createHash("sha256")
-          const tap = new Transform({
-            transform(chunk: Buffer, _enc, next) {
-              hash.update(chunk)
-              next(null, chunk)
-            }
-          })
-          const raw = request.body
-          await pipeline(raw === null ? Readable.from([]) : Readable.fromWeb(raw as import("node:stream/web").ReadableStream<Uint8Array>), tap, createWriteStream(file))
-          const actual = hash.digest("hex")
+        // Stored only when the bytes hash to the name.
+        return withBodyFile(request.body, async (file, actual) => {
           if (actual !== expected) throw new InvalidInput({ field: "body", message: `The bytes hash to ${actual}, not ${expected}: nothing was stored. Send the bytes whose sha256 is in the path.` })
-          // Awaited here: the finally below removes the file, which putFile must read first.
-          return await run(storeOf(ctx).artifacts.putFile(file))
-        } finally {
-          await rm(dir, { recursive: true, force: true })
-        }
+          return run(storeOf(ctx).artifacts.putFile(file))
+        })
       }
     }),
     route({
