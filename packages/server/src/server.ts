@@ -2,13 +2,12 @@
  * The tracking server: one process owns one store (its tracker and read model) and serves MLflow's
  * REST API 2.0 over it, on Hono with @hono/node-server (chosen by bench/server.ts: see the README).
  *
- * The HTTP edge only: a token check, a body limit, MLflow's content-type and JSON rules, timeouts,
+ * The HTTP edge only: a token check (or the UI's session cookie: native/session.ts), a body limit, MLflow's content-type and JSON rules, timeouts,
  * routing, and the drain on close. What a request means is the mapping's (src/mlflow/*), and
  * whether it is allowed is the tracker's.
  */
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server"
 import { LINGER_MS, openTracker, type Tracker } from "@runledger/runtime"
-import { createHash, timingSafeEqual } from "node:crypto"
 import type { Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { join } from "node:path"
@@ -25,7 +24,8 @@ import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { eventRoutes, type EventRoutes } from "./native/events.ts"
 import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
-import { findUi, mountUi } from "./static-ui.ts"
+import { mountSession, requireToken, SESSION_PATH, Sessions } from "./native/session.ts"
+import { API_PATH, findUi, mountUi } from "./static-ui.ts"
 import { withBodyFile } from "./body-file.ts"
 
 export interface ServerOptions {
@@ -37,7 +37,7 @@ export interface ServerOptions {
   readonly host?: string
   /** Default 5000 (MLflow's); 0 picks a free port. */
   readonly port?: number
-  /** When set, every request needs `Authorization: Bearer <token>`. */
+  /** When set, every API request needs `Authorization: Bearer <token>` (or the UI's session cookie, got by signing in with it). */
   readonly token?: string
   /** The largest request body outside artifact uploads (which stream); default 10 MB. */
   readonly maxBodyBytes?: number
@@ -75,10 +75,6 @@ const errorResponse = (c: Context, e: unknown): Response => {
   return c.json(err.toJSON(), err.status as 400)
 }
 
-/** Constant-time, whatever the lengths: both sides are hashed first. */
-const sameToken = (given: string, expected: string): boolean =>
-  timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest())
-
 /** A GET's query string as fields: one value as a string, a repeated one as a list. */
 const queryFields = (c: Context): Fields => {
   const fields: Record<string, unknown> = {}
@@ -109,16 +105,11 @@ const jsonFields = async (c: Context): Promise<Fields> => {
 const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonly maxBodyBytes?: number; readonly maxEventBodyBytes?: number }): { app: Hono<{ Bindings: HttpBindings }>; events: EventRoutes } => {
   const app = new Hono<{ Bindings: HttpBindings }>()
   const token = options.token
-  if (token !== undefined) {
-    app.use("*", async (c, next) => {
-      const header = c.req.header("authorization") ?? ""
-      const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined
-      if (given === undefined || !sameToken(given, token)) {
-        return c.json(new MlflowError("UNAUTHENTICATED", given === undefined ? "This server needs a token: send Authorization: Bearer <token> (MLflow: set MLFLOW_TRACKING_TOKEN)." : "The token is wrong.").toJSON(), 401)
-      }
-      return next()
-    })
-  }
+  const sessions = new Sessions()
+  // Only the API (and /health) is behind the token: the UI's own files are the public build, and
+  // the page must load to show its sign-in; the session routes check the token themselves.
+  if (token !== undefined) app.use("*", requireToken(token, sessions, (c) => c.req.path === SESSION_PATH || (c.req.path !== "/health" && !API_PATH.test(c.req.path))))
+  mountSession(app, token, sessions)
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
   const overLimit = (c: Context) =>

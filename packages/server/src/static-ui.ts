@@ -25,7 +25,7 @@ const TYPES: Readonly<Record<string, string>> = {
 }
 
 /** Paths that belong to an API: never answered with the UI's page. */
-const API_PATH = /^\/(api|ajax-api)(\/|$)/
+export const API_PATH = /^\/(api|ajax-api)(\/|$)/
 
 /**
  * Where the built UI is: beside this module as `ui/` (the published CLI bundles the server into its
