@@ -61,18 +61,20 @@ describe("signing in to the UI with the server's token", () => {
   })
 
   it("a wrong token, or none, is 401 and sets no cookie; the right one (Bearer or JSON body) sets an HttpOnly, SameSite=Strict cookie that is not the token", async () => {
-    for (const init of [
+    const wrong: ReadonlyArray<RequestInit> = [
       { headers: { authorization: "Bearer correct horse battery stapl" } },
       { headers: { "content-type": "application/json" }, body: JSON.stringify({ token: "nope" }) },
       { headers: { "content-type": "application/json" }, body: "{" },
       {}
-    ]) {
+    ]
+    for (const init of wrong) {
       const res = await signIn(server.url, init)
       expect(res.status).toBe(401)
       expect(res.headers.getSetCookie()).toEqual([])
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/token/)
     }
-    for (const init of [{ headers: { authorization: `Bearer ${TOKEN}` } }, { headers: { "content-type": "application/json" }, body: JSON.stringify({ token: TOKEN }) }]) {
+    const right: ReadonlyArray<RequestInit> = [{ headers: { authorization: `Bearer ${TOKEN}` } }, { headers: { "content-type": "application/json" }, body: JSON.stringify({ token: TOKEN }) }]
+    for (const init of right) {
       const res = await signIn(server.url, init)
       expect(res.status).toBe(200)
       const [set] = res.headers.getSetCookie()
