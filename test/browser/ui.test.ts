@@ -8,9 +8,10 @@
  */
 import { openTracker, type Tracker } from "@runledger/runtime"
 import { type RunningServer, startServer } from "@runledger/server"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { crc32, deflateSync } from "node:zlib"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { expected, launch, type Session, shot, watch, type Watched } from "./harness.ts"
 
@@ -170,7 +171,23 @@ describe("the web UI in Chromium", () => {
     expect(await layers.innerText()).toContain("differs")
     expect(await params.locator("tr", { hasText: /^lr/ }).innerText()).not.toContain("differs")
     await expect.poll(() => w.page.locator(".chart-host[data-series='2'] canvas").count()).toBeGreaterThan(0)
+    // Parallel coordinates: each axis labelled with its min, middle and max; the metric's axis named.
+    await w.page.getByRole("heading", { name: "A param against a metric" }).locator("..").locator("select").nth(1).selectOption("loss")
+    const parallel = w.page.getByRole("img", { name: "Parallel coordinates of the params and loss" })
+    const ticks = (axis: string) => parallel.locator(`g.ticks[data-axis="${axis}"] text.tick`)
+    await expect.poll(() => ticks("layers").allTextContents()).toEqual(["1", "1.5", "2"]) // mlp-c has 1 layer, cnn-a 2
+    expect(await ticks("lr").allTextContents()).toEqual(["0.01"]) // one value: one tick
+    expect(await ticks("model").allTextContents()).toEqual(["cnn", "mlp"]) // a categorical axis: its first and last category
+    expect(await ticks("loss (last)").allTextContents()).toEqual(["0.005", "0.01", "0.015"]) // the last losses: 1/200 and 3/200
+    expect(await parallel.locator("text.axis-label.metric").textContent()).toBe("loss (last)")
+    for (const t of await parallel.locator("text.tick").all()) expect(await t.isVisible()).toBe(true)
+    await parallel.scrollIntoViewIfNeeded()
     await shot(w, "compare")
+    await w.page.emulateMedia({ colorScheme: "dark" })
+    // In dark mode the labels take the dark theme's foreground (light on dark).
+    await expect.poll(() => parallel.locator("text.tick").first().evaluate((e) => getComputedStyle(e).fill)).toBe("rgb(230, 232, 236)")
+    await shot(w, "compare-dark")
+    await w.page.emulateMedia({ colorScheme: "light" })
     // Two filter-defined groups: the interval, the p-value and the small-sample warning.
     await w.page.getByLabel("Group A filter").fill(`params.layers = "2"`)
     await w.page.getByLabel("Group B filter").fill(`params.layers != "2"`)
@@ -302,5 +319,108 @@ describe("the web UI in Chromium", () => {
     } finally {
       await remote.close()
     }
+  })
+})
+
+/** A small valid PNG (a w×h image of one color), made here so the preview has real bytes to decode. */
+const png = (w: number, h: number): Uint8Array => {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data])
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc32(body), 8 + data.length)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(w, 0)
+  header.writeUInt32BE(h, 4)
+  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB
+  const rows = Buffer.alloc(h * (1 + 3 * w))
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rows.set([30, 120, 200], y * (1 + 3 * w) + 1 + 3 * x)
+  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]))
+}
+
+describe("the web UI against a server with --token", () => {
+  const TOKEN = "ui-token-5f2c"
+  let tokenDir: string
+  let guarded: RunningServer
+  let pictureRun: string
+  beforeAll(async () => {
+    tokenDir = mkdtempSync(join(tmpdir(), "runledger-ui-token-"))
+    const tracker = await openTracker({ dir: tokenDir })
+    try {
+      const run = await tracker.startRun({ experiment: "guarded", name: "with-picture" })
+      await run.logParams({ lr: 0.5 })
+      await run.logBytes(png(40, 20), "plots/picture.png")
+      await run.end()
+      pictureRun = run.id
+    } finally {
+      await tracker.close()
+    }
+    guarded = await startServer({ dir: tokenDir, port: 0, token: TOKEN })
+  }, 120_000)
+  afterAll(async () => {
+    await guarded?.close()
+    if (tokenDir) rmSync(tokenDir, { recursive: true, force: true })
+  })
+
+  it("signs in (a wrong token is refused clearly), then shows experiments, an image preview, a download and the live tail; signs out", async () => {
+    const w = await watch(session)
+    pages.push(w)
+    await w.page.goto(`${guarded.url}/`)
+    await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
+    // No section is reachable before signing in, and the first look asked the server nothing it refused.
+    expect(await w.page.getByRole("navigation", { name: "Sections" }).count()).toBe(0)
+    await shot(w, "signin")
+
+    const box = w.page.getByLabel("Token")
+    await box.fill("not-the-token")
+    await w.page.getByRole("button", { name: "Sign in" }).click()
+    await expect.poll(() => w.page.getByRole("alert").innerText()).toMatch(/token is wrong/)
+    // Chromium logs every 4xx fetch as a console error; this one is the refusal the step asked for.
+    expected(w, /status of 401/)
+    await shot(w, "signin-wrong")
+
+    await box.fill(TOKEN)
+    await w.page.getByRole("button", { name: "Sign in" }).click()
+    const table = w.page.getByRole("table", { name: "Experiments" })
+    await expect.poll(() => table.innerText()).toContain("guarded")
+    // The cookie is HttpOnly: the page's script cannot read it (nor the token, which it never kept).
+    expect(await w.page.evaluate(() => document.cookie)).toBe("")
+
+    // An image artifact's preview is an <img src>: it loads by the cookie.
+    await w.page.goto(`${guarded.url}/runs/${pictureRun}?tab=artifacts`)
+    await w.page.getByRole("button", { name: "plots/picture.png" }).click()
+    const img = w.page.getByRole("img", { name: "plots/picture.png" })
+    await expect.poll(() => img.evaluate((e) => (e as HTMLImageElement).naturalWidth)).toBe(40)
+    await shot(w, "token-run-image")
+    // The download link too.
+    const [download] = await Promise.all([w.page.waitForEvent("download"), w.page.getByRole("link", { name: "download" }).click()])
+    expect(await download.failure()).toBeNull()
+    expect(readFileSync((await download.path())!).subarray(1, 4).toString("latin1")).toBe("PNG")
+
+    // The live tail (an EventSource, which cannot send a header) follows a run a remote client logs.
+    const remote = await openTracker({ uri: guarded.url, token: TOKEN })
+    try {
+      const run = await remote.startRun({ experiment: "guarded", name: "live-guarded" })
+      run.logMetric("seed", 1, { step: 0 })
+      await run.flush()
+      await w.page.goto(`${guarded.url}/runs/${run.id}?tab=charts`)
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='seed'] canvas").count()).toBe(1)
+      for (let step = 0; step < 10; step++) run.logMetric("tail_loss", 1 / (step + 1), { step })
+      await run.flush()
+      await expect.poll(() => w.page.locator(".chart-host[data-metric='tail_loss'] canvas").count()).toBe(1)
+      await run.end()
+      await expect.poll(() => w.page.locator("h1").innerText()).toContain("FINISHED")
+    } finally {
+      await remote.close()
+    }
+
+    await w.page.getByRole("button", { name: "Sign out" }).click()
+    await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
+    await w.page.reload()
+    await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
+    expect(await w.page.getByRole("navigation", { name: "Sections" }).count()).toBe(0)
   })
 })

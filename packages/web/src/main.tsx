@@ -1,5 +1,9 @@
-/** The UI's entry: a header with the sections, and the page the path names. */
+/**
+ * The UI's entry: a header with the sections, and the page the path names; against a server with a
+ * token, the sign-in page first (and again whenever the server answers 401).
+ */
 import { render } from "preact"
+import { useEffect, useState } from "preact/hooks"
 import "uplot/dist/uPlot.min.css"
 import "./style.css"
 import { Compare } from "./pages/Compare.tsx"
@@ -7,6 +11,8 @@ import { Experiments } from "./pages/Experiments.tsx"
 import { Model, Models } from "./pages/Registry.tsx"
 import { Run } from "./pages/Run.tsx"
 import { Runs } from "./pages/Runs.tsx"
+import { SignIn } from "./pages/SignIn.tsx"
+import { onSignedOut, session } from "./api/client.ts"
 import { type Location, onLinkClick, useLocation } from "./router.ts"
 
 function Page({ loc }: { readonly loc: Location }) {
@@ -25,21 +31,47 @@ function Page({ loc }: { readonly loc: Location }) {
   )
 }
 
+/** Where the sign-in stands: asking the server, needed (with why, when a sign-in ended), or done. */
+type Auth = { readonly state: "probing" } | { readonly state: "signin"; readonly notice: string | null } | { readonly state: "in"; readonly tokenRequired: boolean } | { readonly state: "error"; readonly message: string }
+
 function App() {
   const loc = useLocation()
+  const [auth, setAuth] = useState<Auth>({ state: "probing" })
+  const probe = () =>
+    session.probe().then(
+      (s) => setAuth(s.tokenRequired && !s.signedIn ? { state: "signin", notice: null } : { state: "in", tokenRequired: s.tokenRequired }),
+      (e: Error) => setAuth({ state: "error", message: `The server did not answer: ${e.message}` })
+    )
+  // The probe never answers 401, so a first visit shows the sign-in without a failed request.
+  useEffect(() => {
+    void probe()
+    return onSignedOut((message) => setAuth({ state: "signin", notice: message }))
+  }, [])
+  const signOut = () => session.signOut().then(() => setAuth({ state: "signin", notice: "Signed out." }), (e: Error) => setAuth({ state: "error", message: e.message }))
   const section = loc.path.startsWith("/models") ? "models" : loc.path.startsWith("/runs") || loc.path.startsWith("/compare") ? "runs" : "experiments"
   return (
     <div onClick={(e) => onLinkClick(e as unknown as MouseEvent)}>
       <header class="top">
         <a href="/" class="brand">runledger</a>
-        <nav aria-label="Sections">
-          <a href="/" aria-current={section === "experiments" ? "page" : undefined}>Experiments</a>
-          <a href="/runs" aria-current={section === "runs" ? "page" : undefined}>Runs</a>
-          <a href="/models" aria-current={section === "models" ? "page" : undefined}>Models</a>
-        </nav>
+        {auth.state === "in" ? (
+          <nav aria-label="Sections">
+            <a href="/" aria-current={section === "experiments" ? "page" : undefined}>Experiments</a>
+            <a href="/runs" aria-current={section === "runs" ? "page" : undefined}>Runs</a>
+            <a href="/models" aria-current={section === "models" ? "page" : undefined}>Models</a>
+          </nav>
+        ) : null}
+        {auth.state === "in" && auth.tokenRequired ? <button type="button" class="signout" onClick={() => void signOut()}>Sign out</button> : null}
       </header>
       <main>
-        <Page loc={loc} />
+        {auth.state === "in" ? (
+          <Page loc={loc} />
+        ) : auth.state === "signin" ? (
+          <SignIn notice={auth.notice} onSignedIn={() => void probe()} />
+        ) : auth.state === "error" ? (
+          <p class="error" role="alert">{auth.message}</p>
+        ) : (
+          <p class="hint">Loading…</p>
+        )}
       </main>
     </div>
   )

@@ -24,6 +24,7 @@ export type StatsBody = typeof Api.StatsBody.Encoded
 export type { ExperimentView, RecordedEvent }
 
 export const API = "/api/runledger"
+const SESSION = `${API}/session`
 
 /** The error body of every route: `{ error: { _tag, message, ...fields } }`. */
 export class ApiError extends Error {
@@ -55,14 +56,32 @@ const errorOf = async (res: Response): Promise<ApiError> => {
   return new ApiError(res.status, "HttpError", `${res.status} ${res.statusText}: ${text.slice(0, 300)}`, {})
 }
 
+/**
+ * Every request of the UI says it is the UI: against a server with a token, a write signed in by
+ * the session cookie needs this header (the server's guard against other pages writing through the
+ * cookie; see the server's native/session.ts).
+ */
+const UI_HEADERS: Readonly<Record<string, string>> = { "x-runledger-ui": "1" }
+
+/** Who to tell when the server answers 401: the sign-in has ended (a restart, a sign-out elsewhere). */
+const signedOutListeners = new Set<(message: string) => void>()
+export const onSignedOut = (listener: (message: string) => void): (() => void) => {
+  signedOutListeners.add(listener)
+  return () => void signedOutListeners.delete(listener)
+}
+
 const request = async <T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> => {
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? UI_HEADERS : { ...UI_HEADERS, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal ? { signal } : {})
   })
-  if (!res.ok) throw await errorOf(res)
+  if (!res.ok) {
+    const error = await errorOf(res)
+    if (res.status === 401 && path !== SESSION) for (const l of signedOutListeners) l(error.message)
+    throw error
+  }
   return (await res.json()) as T
 }
 
@@ -88,6 +107,14 @@ export const num = (v: unknown): number => {
 
 
 const enc = encodeURIComponent
+
+/** Signing in to a server started with `--token`: the server answers a session cookie (HttpOnly: this script never sees it). */
+export const session = {
+  /** Never 401: whether a token is needed, and whether this browser is signed in. */
+  probe: () => request<{ tokenRequired: boolean; signedIn: boolean }>("GET", SESSION),
+  signIn: (token: string) => request<{ signedIn: boolean }>("POST", SESSION, { token }),
+  signOut: () => request<{ signedIn: boolean }>("DELETE", SESSION)
+}
 
 export const api = {
   experiments: (viewType: "active" | "deleted" | "all", asOf?: string) =>

@@ -152,37 +152,79 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
   )
 }
 
-/** Every param as a vertical axis and the chosen metric last; one line per run (SVG: uPlot has no parallel axes). */
+/** A tick's label, cut to fit between two axes (the whole text stays in its tooltip). */
+const tickText = (s: string): string => (s.length > 12 ? `${s.slice(0, 11)}…` : s)
+
+/**
+ * An axis's ticks: its min, middle and max. A numeric axis labels the values there; a categorical
+ * one (ranks of the sorted distinct values) labels its first, middle and last category at their
+ * own positions. One distinct value is one tick, in the middle.
+ */
+const ticksOf = (lo: number, hi: number, labels: ReadonlyArray<string> | null): ReadonlyArray<{ readonly at: number; readonly text: string }> => {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return []
+  if (labels !== null) {
+    const ranks = [...new Set([lo, Math.round((lo + hi) / 2), hi])]
+    return ranks.map((r) => ({ at: r, text: labels[r] ?? "" }))
+  }
+  if (hi === lo) return [{ at: lo, text: value(lo) }]
+  return [lo, (lo + hi) / 2, hi].map((v) => ({ at: v, text: value(v) }))
+}
+
+/**
+ * Every param as a vertical axis and the chosen metric last; one line per run (SVG: uPlot has no
+ * parallel axes). Each axis is labelled with its min, middle and max to its left, so a line's
+ * height reads as a value; the metric's axis is named as the metric's last value.
+ */
 function Parallel({ cmp, metric }: { readonly cmp: RunComparison; readonly metric: string }) {
   const m = cmp.metrics.find((x) => x.key === metric)
   if (!m) return null
   const axes = [
-    ...cmp.params.map((p) => ({ label: p.key, ...axisOf(p.values), values: p.values as ReadonlyArray<string | null> })),
-    { label: metric, at: (v: string | null) => (v === null ? null : Number(v)), labels: null, values: m.values.map((v) => (v ? String(num(v.last)) : null)) }
+    ...cmp.params.map((p) => ({ label: p.key, metric: false, ...axisOf(p.values), values: p.values as ReadonlyArray<string | null> })),
+    { label: `${metric} (last)`, metric: true, at: (v: string | null) => (v === null ? null : Number(v)), labels: null, values: m.values.map((v) => (v ? String(num(v.last)) : null)) }
   ]
-  const W = Math.max(320, axes.length * 120)
+  // Room on the left of each axis for its tick labels (the first axis's too), and at either end for
+  // half of the first and last axis names, which are centred under their axes (about 6.5 px a character).
+  const halfName = (label: string) => Math.ceil(label.length * 3.3) + 4
+  const left = Math.max(80, halfName(axes[0].label))
+  const right = Math.max(24, halfName(axes[axes.length - 1].label))
+  const W = Math.max(320, left + right + (axes.length - 1) * 130)
   const H = 240
   const pad = 24
-  const xOf = (k: number) => pad + (k * (W - 2 * pad)) / Math.max(1, axes.length - 1)
-  const scaled = axes.map((a) => {
-    const vs = a.values.map((v) => a.at(v))
-    const finite = vs.filter((v): v is number => v !== null && Number.isFinite(v))
+  const xOf = (k: number) => left + (k * (W - left - right)) / Math.max(1, axes.length - 1)
+  const scales = axes.map((a) => {
+    const finite = a.values.map((v) => a.at(v)).filter((v): v is number => v !== null && Number.isFinite(v))
     const lo = finite.reduce((x, y) => Math.min(x, y), Infinity)
     const hi = finite.reduce((x, y) => Math.max(x, y), -Infinity)
-    return vs.map((v) => (v === null || !Number.isFinite(v) ? null : hi === lo ? H / 2 : H - pad - ((v - lo) / (hi - lo)) * (H - 2 * pad)))
+    const y = (v: number) => (hi === lo ? H / 2 : H - pad - ((v - lo) / (hi - lo)) * (H - 2 * pad))
+    return { y, ticks: ticksOf(lo, hi, a.labels) }
   })
+  const scaled = axes.map((a, k) => a.values.map((v) => a.at(v)).map((v) => (v === null || !Number.isFinite(v) ? null : scales[k].y(v))))
   return (
     <svg class="parallel" width={W} height={H + 20} viewBox={`0 0 ${W} ${H + 20}`} role="img" aria-label={`Parallel coordinates of the params and ${metric}`}>
       {axes.map((a, k) => (
         <g key={a.label}>
           <line x1={xOf(k)} x2={xOf(k)} y1={pad} y2={H - pad} class="axis" />
-          <text x={xOf(k)} y={H + 12} text-anchor="middle" class="axis-label">{a.label}</text>
+          <text x={xOf(k)} y={H + 12} text-anchor="middle" class={a.metric ? "axis-label metric" : "axis-label"}>{a.label}</text>
         </g>
       ))}
       {cmp.runs.map((r, i) => {
         const pts = axes.map((_, k) => (scaled[k][i] === null ? null : `${xOf(k)},${scaled[k][i]}`)).filter((s) => s !== null)
         return <polyline key={r.runId + i} points={pts.join(" ")} fill="none" stroke={color(i)} stroke-width="1.5"><title>{r.runName}</title></polyline>
       })}
+      {/* The ticks last, over the lines: each label has a halo of the background, so it stays readable where lines cross it. */}
+      {axes.map((a, k) => (
+        <g key={a.label} class="ticks" data-axis={a.label}>
+          {scales[k].ticks.map((t) => (
+            <g key={t.at}>
+              <line x1={xOf(k) - 4} x2={xOf(k)} y1={scales[k].y(t.at)} y2={scales[k].y(t.at)} class="axis" />
+              <text x={xOf(k) - 6} y={scales[k].y(t.at)} dy="0.32em" text-anchor="end" class="tick">
+                {tickText(t.text)}
+                {tickText(t.text) === t.text ? null : <title>{t.text}</title>}
+              </text>
+            </g>
+          ))}
+        </g>
+      ))}
     </svg>
   )
 }
