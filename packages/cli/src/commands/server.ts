@@ -61,7 +61,7 @@ export const server = Command.make(
     host: hostFlag,
     port: portFlag,
     token: Flag.String("token").pipe(
-      Flag.withDescription("Require Authorization: Bearer <token> on every request (default: $RUNLEDGER_TOKEN; MLflow clients send $MLFLOW_TRACKING_TOKEN)"),
+      Flag.withDescription("Require Authorization: Bearer <token> on every API request; the web UI asks for it once and signs in (default: $RUNLEDGER_TOKEN; MLflow clients send $MLFLOW_TRACKING_TOKEN)"),
       Flag.optional
     )
   },

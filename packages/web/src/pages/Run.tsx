@@ -201,7 +201,8 @@ function Preview({ runId, artifact }: { readonly runId: string; readonly artifac
   useEffect(() => {
     setText(null)
     if (!textual || type === "image/svg+xml" || artifact.size > PREVIEW_LIMIT) return
-    fetch(url).then((r) => r.text()).then(setText, (e: Error) => setText(`Could not read it: ${e.message}`))
+    // A refusal (a sign-in that ended: 401) is said as such, not previewed as the file's text.
+    fetch(url).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${r.status} ${r.statusText}`)))).then(setText, (e: Error) => setText(`Could not read it: ${e.message}`))
   }, [url])
   // SVG goes in an <img>: scripts inside it never run (and the server sends it with a CSP too).
   if (type.startsWith("image/")) return <figure class="preview"><img src={url} alt={artifact.path} /></figure>
