@@ -24,7 +24,7 @@ import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { eventRoutes, type EventRoutes } from "./native/events.ts"
 import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
-import { mountSession, requireToken, SESSION_PATH, Sessions } from "./native/session.ts"
+import { requireToken, SESSION_PATH, sessionRoutes, Sessions } from "./native/session.ts"
 import { API_PATH, findUi, mountUi } from "./static-ui.ts"
 import { withBodyFile } from "./body-file.ts"
 
@@ -109,7 +109,6 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   // Only the API (and /health) is behind the token: the UI's own files are the public build, and
   // the page must load to show its sign-in; the session routes check the token themselves.
   if (token !== undefined) app.use("*", requireToken(token, sessions, (c) => c.req.path === SESSION_PATH || (c.req.path !== "/health" && !API_PATH.test(c.req.path))))
-  mountSession(app, token, sessions)
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   // The rest of the body is not read: the connection closes after this answer, so no client reuses it mid-body.
   const overLimit = (c: Context) =>
@@ -173,7 +172,7 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
     onError: (c) =>
       c.json({ error: { _tag: "InvalidInput", field: "body", message: `The events are over the limit of ${options.maxEventBodyBytes ?? DEFAULT_MAX_EVENT_BODY} bytes in one append; flush (await) more often.` } }, 413, { connection: "close" })
   })
-  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: (c, next) => (c.req.path === EVENTS_PATH ? eventLimit(c, next) : limit(c, next)) }, [...NATIVE_ROUTES, ...events.routes])
+  mountNative(app, { tracker: ctx.tracker }, { bodyLimit: (c, next) => (c.req.path === EVENTS_PATH ? eventLimit(c, next) : limit(c, next)) }, [...NATIVE_ROUTES, ...events.routes, ...sessionRoutes(token, sessions)])
   // The web UI at /, after every API route: it answers the GETs none of them took.
   mountUi(app, findUi())
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { MAX_SESSIONS, SESSION_TTL_MS, Sessions } from "../src/native/session.ts"
+import { MAX_SESSIONS, MAX_SIGN_IN_BYTES, SESSION_TTL_MS, Sessions } from "../src/native/session.ts"
 import { type RunningServer, startServer } from "../src/index.ts"
 
 const TOKEN = "correct horse battery staple"
@@ -44,6 +44,11 @@ const create = (name: string, headers: Record<string, string>) =>
   fetch(`${server.url}/api/2.0/mlflow/experiments/create`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ name }) })
 
 describe("signing in to the UI with the server's token", () => {
+  it("the session routes are in the OpenAPI document", async () => {
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { paths: Record<string, Record<string, unknown>> }
+    expect(Object.keys(doc.paths["/api/runledger/session"]).sort()).toEqual(["delete", "get", "post"])
+  })
+
   it("the probe never answers 401: it says a token is needed and whether this browser is signed in", async () => {
     const res = await fetch(`${server.url}/api/runledger/session`)
     expect(res.status).toBe(200)
@@ -65,6 +70,8 @@ describe("signing in to the UI with the server's token", () => {
       { headers: { authorization: "Bearer correct horse battery stapl" } },
       { headers: { "content-type": "application/json" }, body: JSON.stringify({ token: "nope" }) },
       { headers: { "content-type": "application/json" }, body: "{" },
+      // A body past the limit is not read on, whatever it holds.
+      { headers: { "content-type": "application/json" }, body: JSON.stringify({ token: TOKEN, pad: "x".repeat(MAX_SIGN_IN_BYTES) }) },
       {}
     ]
     for (const init of wrong) {

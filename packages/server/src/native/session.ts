@@ -23,9 +23,11 @@
  * but it breaks behind a proxy that rewrites Host, and old browsers omit it on same-origin POSTs.)
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import type { Context, Env, Hono, MiddlewareHandler } from "hono"
-import { deleteCookie, getCookie, setCookie } from "hono/cookie"
+import { Schema } from "effect"
+import type { Context, MiddlewareHandler } from "hono"
+import { parse, serialize } from "hono/utils/cookie"
 import { MlflowError } from "../mlflow/errors.ts"
+import { type AnyRoute, route } from "./route.ts"
 
 export const SESSION_PATH = "/api/runledger/session"
 export const SESSION_COOKIE = "runledger_session"
@@ -88,10 +90,16 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
 
 const unauthenticated = (c: Context, message: string) => c.json(new MlflowError("UNAUTHENTICATED", message).toJSON(), 401)
 
+/** The session cookie of a request, if it has one. */
+const cookieOf = (request: Request): string | undefined => {
+  const header = request.headers.get("cookie")
+  return header === null ? undefined : parse(header, SESSION_COOKIE)[SESSION_COOKIE]
+}
+
 /** The Bearer token of a request: undefined without one, "" for a malformed header (refused as wrong). */
-const bearer = (c: Context): string | undefined => {
-  const header = c.req.header("authorization")
-  if (header === undefined) return undefined
+const bearerOf = (request: Request): string | undefined => {
+  const header = request.headers.get("authorization")
+  if (header === null) return undefined
   return header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
 }
 
@@ -103,12 +111,12 @@ const bearer = (c: Context): string | undefined => {
  */
 export const requireToken = (token: string, sessions: Sessions, isPublic: (c: Context) => boolean): MiddlewareHandler => async (c, next) => {
   if (isPublic(c)) return next()
-  const given = bearer(c)
+  const given = bearerOf(c.req.raw)
   if (given !== undefined) {
     if (!sameSecret(given, token)) return unauthenticated(c, "The token is wrong.")
     return next()
   }
-  const cookie = getCookie(c, SESSION_COOKIE)
+  const cookie = cookieOf(c.req.raw)
   if (cookie !== undefined && sessions.valid(cookie)) {
     if (!SAFE_METHODS.has(c.req.method) && c.req.header(UI_HEADER) !== "1") {
       return c.json(
@@ -126,13 +134,37 @@ export const requireToken = (token: string, sessions: Sessions, isPublic: (c: Co
   )
 }
 
+/** A sign-in body is a token in JSON: anything longer is no sign-in, and is not read on (the route needs no token to reach). */
+export const MAX_SIGN_IN_BYTES = 16 * 1024
+
+/** The body as text, or undefined once it passes `max` bytes (the rest is never read). */
+const smallText = async (request: Request, max: number): Promise<string | undefined> => {
+  if (request.body === null) return ""
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel()
+      return undefined
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString("utf8")
+}
+
 /** The token a sign-in request offers: Bearer, else a JSON body's `token`. */
-const offeredToken = async (c: Context): Promise<string | undefined> => {
-  const given = bearer(c)
+const offeredToken = async (request: Request): Promise<string | undefined> => {
+  const given = bearerOf(request)
   if (given !== undefined) return given
-  if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) return undefined
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) return undefined
+  const text = await smallText(request, MAX_SIGN_IN_BYTES)
+  if (text === undefined) return undefined
   try {
-    const body = (await c.req.json()) as unknown
+    const body = JSON.parse(text) as unknown
     return typeof body === "object" && body !== null && typeof (body as { token?: unknown }).token === "string" ? (body as { token: string }).token : undefined
   } catch {
     return undefined
@@ -140,39 +172,60 @@ const offeredToken = async (c: Context): Promise<string | undefined> => {
 }
 
 /** `Secure` when the page came over HTTPS (directly, or through a proxy that says so). */
-const secure = (c: Context): boolean => new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https"
+const secure = (request: Request): boolean => new URL(request.url).protocol === "https:" || request.headers.get("x-forwarded-proto") === "https"
+
+const refusal = (status: number, tag: string, message: string, headers: Record<string, string> = {}): Response => Response.json({ error: { _tag: tag, message } }, { status, headers })
+
+const SessionState = Schema.Struct({ tokenRequired: Schema.Boolean, signedIn: Schema.Boolean }).annotate({ identifier: "SessionState" })
+/** POST and DELETE write their cookie header themselves: their answer is described, not encoded. */
+const signedIn = (what: string) => ({ contentType: "application/json", description: `{"signedIn": boolean}, with ${what}.` })
 
 /**
- * The session routes (mounted before the native API's catch-all):
+ * The session routes, as native routes (so /api/openapi.json lists them):
  * - `GET` says whether this server needs a token and whether this browser is signed in. It never
  *   answers 401, so the UI's first probe leaves no failed request in the console.
  * - `POST` signs in: 200 and the cookie for the right token; 401, and no cookie, otherwise.
  * - `DELETE` signs out: the session is closed and the cookie cleared.
  */
-export const mountSession = <E extends Env>(app: Hono<E>, token: string | undefined, sessions: Sessions): void => {
-  app.get(SESSION_PATH, (c) => {
-    if (token === undefined) return c.json({ tokenRequired: false, signedIn: true })
-    const cookie = getCookie(c, SESSION_COOKIE)
-    const given = bearer(c)
-    const signedIn = given !== undefined ? sameSecret(given, token) : cookie !== undefined && sessions.valid(cookie)
-    return c.json({ tokenRequired: true, signedIn })
-  })
-  app.post(SESSION_PATH, async (c) => {
-    if (token === undefined) return c.json({ error: { _tag: "InvalidInput", field: "token", message: "This server was started without --token: there is nothing to sign in to." } }, 400)
-    const given = await offeredToken(c)
-    if (given === undefined) return c.json({ error: { _tag: "Unauthenticated", message: `Send the server's token: Authorization: Bearer <token>, or a JSON body {"token": "..."}.` } }, 401)
-    if (!sameSecret(given, token)) return c.json({ error: { _tag: "Unauthenticated", message: "That token is wrong: use the one the server was started with (--token or $RUNLEDGER_TOKEN)." } }, 401)
-    setCookie(c, SESSION_COOKIE, sessions.open(), { httpOnly: true, sameSite: "Strict", path: "/", secure: secure(c), maxAge: SESSION_TTL_MS / 1000 })
-    return c.json({ signedIn: true })
-  })
-  app.delete(SESSION_PATH, (c) => {
-    // Signing out is cookie-authenticated and unsafe: the same cross-site rule as any other write.
-    if (c.req.header(UI_HEADER) !== "1") {
-      return c.json({ error: { _tag: "Forbidden", message: "Sign out from the UI (it sends X-Runledger-UI: 1)." } }, 403)
+export const sessionRoutes = (token: string | undefined, sessions: Sessions): ReadonlyArray<AnyRoute> => [
+  route({
+    method: "GET",
+    path: SESSION_PATH,
+    summary: "Whether this server needs a token, and whether this request is signed in (by Bearer or the UI's session cookie). Never 401.",
+    response: SessionState,
+    handle: async ({ request }) => {
+      if (token === undefined) return { tokenRequired: false, signedIn: true }
+      const given = bearerOf(request)
+      const cookie = cookieOf(request)
+      return { tokenRequired: true, signedIn: given !== undefined ? sameSecret(given, token) : cookie !== undefined && sessions.valid(cookie) }
     }
-    const cookie = getCookie(c, SESSION_COOKIE)
-    if (cookie !== undefined) sessions.close(cookie)
-    deleteCookie(c, SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "Strict", secure: secure(c) })
-    return c.json({ signedIn: false })
+  }),
+  route({
+    method: "POST",
+    path: SESSION_PATH,
+    summary: `Sign in with the server's token (Authorization: Bearer <token>, or a JSON body {"token": "..."}): answers an HttpOnly, SameSite=Strict session cookie (not the token); 401 and no cookie for a wrong or missing token.`,
+    response: signedIn("the session cookie in Set-Cookie"),
+    handle: async ({ request }) => {
+      if (token === undefined) return refusal(400, "InvalidInput", "This server was started without --token: there is nothing to sign in to.")
+      const given = await offeredToken(request)
+      if (given === undefined) return refusal(401, "Unauthenticated", `Send the server's token: Authorization: Bearer <token>, or a JSON body {"token": "..."}.`)
+      if (!sameSecret(given, token)) return refusal(401, "Unauthenticated", "That token is wrong: use the one the server was started with (--token or $RUNLEDGER_TOKEN).")
+      const cookie = serialize(SESSION_COOKIE, sessions.open(), { httpOnly: true, sameSite: "Strict", path: "/", secure: secure(request), maxAge: SESSION_TTL_MS / 1000 })
+      return Response.json({ signedIn: true }, { headers: { "set-cookie": cookie } })
+    }
+  }),
+  route({
+    method: "DELETE",
+    path: SESSION_PATH,
+    summary: "Sign out: the session ends (a copy of its cookie is refused from now on) and the cookie is cleared. Needs X-Runledger-UI: 1.",
+    response: signedIn("Set-Cookie clearing the session cookie"),
+    handle: async ({ request }) => {
+      // Signing out is cookie-authenticated and unsafe: the same cross-site rule as any other write.
+      if (request.headers.get(UI_HEADER) !== "1") return refusal(403, "Forbidden", "Sign out from the UI (it sends X-Runledger-UI: 1).")
+      const cookie = cookieOf(request)
+      if (cookie !== undefined) sessions.close(cookie)
+      const cleared = serialize(SESSION_COOKIE, "", { httpOnly: true, sameSite: "Strict", path: "/", secure: secure(request), maxAge: 0 })
+      return Response.json({ signedIn: false }, { headers: { "set-cookie": cleared } })
+    }
   })
-}
+]
