@@ -373,6 +373,9 @@ describe("the web UI against a server with --token", () => {
     // No section is reachable before signing in, and the first look asked the server nothing it refused.
     expect(await w.page.getByRole("navigation", { name: "Sections" }).count()).toBe(0)
     await shot(w, "signin")
+    await w.page.emulateMedia({ colorScheme: "dark" })
+    await shot(w, "signin-dark")
+    await w.page.emulateMedia({ colorScheme: "light" })
 
     const box = w.page.getByLabel("Token")
     await box.fill("not-the-token")

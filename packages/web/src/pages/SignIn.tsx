@@ -34,7 +34,7 @@ export function SignIn({ notice, onSignedIn }: { readonly notice: string | null;
       >
         <label>
           Token{" "}
-          <input type="password" name="token" autoComplete="current-password" required value={token} onInput={(e) => setToken((e.currentTarget as HTMLInputElement).value)} />
+          <input type="password" name="token" autoComplete="current-password" autoFocus required value={token} onInput={(e) => setToken((e.currentTarget as HTMLInputElement).value)} />
         </label>{" "}
         <button type="submit" disabled={busy || token === ""}>Sign in</button>
       </form>
