@@ -420,8 +420,22 @@ describe("the web UI against a server with --token", () => {
       await remote.close()
     }
 
+    // The session ends behind the page's back (signed out from elsewhere): the next request's 401 brings the sign-in back, saying why.
+    const cookie = (await session.context.cookies(guarded.url)).find((c) => c.name === "runledger_session")!
+    const ended = await fetch(`${guarded.url}/api/runledger/session`, { method: "DELETE", headers: { cookie: `${cookie.name}=${cookie.value}`, "x-runledger-ui": "1" } })
+    expect(ended.status).toBe(200)
+    await w.page.getByRole("link", { name: "Experiments" }).click()
+    await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
+    expect(await w.page.getByRole("note").innerText()).toMatch(/sign-in has ended/)
+    // The experiments page's one request, refused on purpose above.
+    expected(w, /status of 401/)
+    await w.page.getByLabel("Token").fill(TOKEN)
+    await w.page.getByRole("button", { name: "Sign in" }).click()
+    await expect.poll(() => w.page.getByRole("table", { name: "Experiments" }).innerText()).toContain("guarded")
+
     await w.page.getByRole("button", { name: "Sign out" }).click()
     await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
+    expect(await session.context.cookies(guarded.url)).toEqual([])
     await w.page.reload()
     await expect.poll(() => w.page.getByRole("heading", { name: "Sign in" }).isVisible()).toBe(true)
     expect(await w.page.getByRole("navigation", { name: "Sections" }).count()).toBe(0)
