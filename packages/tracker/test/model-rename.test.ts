@@ -24,6 +24,16 @@ const withModel = async (store?: EventStoreShape) => {
   return { tracker, run }
 }
 
+/** A memory store whose append of a rename's second step (ModelRenamed) fails while `failing()`, as a crash or a full disk would. */
+const failingSecondStep = (failing: () => boolean): EventStoreShape => {
+  const inner = makeMemoryEventStore()
+  return {
+    ...inner,
+    append: (stream, events, expected) =>
+      failing() && events.some((e) => e.type === "ModelRenamed") ? Effect.fail(new StorageError({ message: "disk gone (test)" })) : inner.append(stream, events, expected)
+  }
+}
+
 describe("renameModel", () => {
   it("moves the model with its versions, stages, aliases and tags; frees the old name; as-of reads show the old name", async () => {
     const { tracker, run } = await withModel()
@@ -105,16 +115,8 @@ describe("renameModel", () => {
   })
 
   it("a rename interrupted after its claim reads consistently, reserves the name, and repair abandons it", async () => {
-    // A store whose append of the rename's second step fails, as a crash or a full disk would.
-    const inner = makeMemoryEventStore()
     let failRenamed = true
-    const store: EventStoreShape = {
-      ...inner,
-      append: (stream, events, expected) =>
-        failRenamed && events.some((e) => e.type === "ModelRenamed")
-          ? Effect.fail(new StorageError({ message: "disk gone (test)" }))
-          : inner.append(stream, events, expected)
-    }
+    const store = failingSecondStep(() => failRenamed)
     const { tracker } = await withModel(store)
     expect(await failure(tracker.renameModel("clf", "new"))).toMatchObject({ _tag: "StorageError" })
     // The model is live under its old name, the new name shows nothing, and it stays reserved.
@@ -139,13 +141,8 @@ describe("renameModel", () => {
   })
 
   it("the same rename asked again after an interruption completes it", async () => {
-    const inner = makeMemoryEventStore()
     let failRenamed = true
-    const store: EventStoreShape = {
-      ...inner,
-      append: (stream, events, expected) =>
-        failRenamed && events.some((e) => e.type === "ModelRenamed") ? Effect.fail(new StorageError({ message: "disk gone (test)" })) : inner.append(stream, events, expected)
-    }
+    const store = failingSecondStep(() => failRenamed)
     const { tracker } = await withModel(store)
     await failure(tracker.renameModel("clf", "new"))
     failRenamed = false
