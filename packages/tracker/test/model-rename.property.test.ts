@@ -128,6 +128,8 @@ describe("model registry with renames (property)", () => {
             })
             expect([o, done]).toEqual([o, expected])
           }
+          // No rename was interrupted: none is left pending for repair.
+          expect((await Effect.runPromise(tracker.effect.projection())).pendingRenames.size).toBe(0)
           const incremental = await registryOf(tracker)
           expect(incremental).toEqual(refData(ref))
           const replay = await makeTrackerClient(memoryLayer(store))

@@ -173,4 +173,27 @@ describe("renameModel", () => {
     expect((await tracker.streamEvents(modelStream("new"))).map((e) => e.type)).toEqual(["ModelRenameClaimed", "ModelRenameClaimed"])
     expect((await tracker.listModels()).map((m) => m.name)).toEqual(["new"])
   })
+  it("a claim raced by a delete of the model before it lands is dead: nothing pending, the name free", async () => {
+    const inner = makeMemoryEventStore()
+    let raced = false
+    let tracker!: Awaited<ReturnType<typeof withModel>>["tracker"]
+    const store: EventStoreShape = {
+      ...inner,
+      append: (stream, events, expected) =>
+        Effect.gen(function*() {
+          if (!raced && events.some((e) => e.type === "ModelRenameClaimed")) {
+            raced = true
+            // Another writer deletes the model after the rename read it, before its claim lands.
+            yield* Effect.promise(() => tracker.deleteModel("clf"))
+          }
+          return yield* inner.append(stream, events, expected)
+        })
+    }
+    ;({ tracker } = await withModel(store))
+    expect(await failure(tracker.renameModel("clf", "new"))).toMatchObject({ _tag: "NotFound" })
+    expect((await tracker.streamEvents(modelStream("new"))).map((e) => e.type)).toEqual(["ModelRenameClaimed"])
+    expect([...(await Effect.runPromise(tracker.effect.projection())).pendingRenames.keys()]).toEqual([])
+    expect(await Effect.runPromise(tracker.effect.abandonPendingRenames)).toEqual([])
+    expect((await tracker.registerModel("new")).name).toBe("new")
+  })
 })

@@ -225,7 +225,8 @@ export const applyModelEvent = (models: Map<string, ModelState>, pending: Map<st
   // The old stream's event after a claim's fromVersion decides the claim, whatever it is.
   for (const [to, p] of pending) if (p.from === name && event.version === p.fromVersion + 1) pending.delete(to)
   if (event.type === "ModelRenameClaimed") {
-    pending.set(name, { from: event.data.from, fromVersion: event.data.fromVersion, to: name, toVersion: event.version, at: event.at, actor: event.meta?.actor })
+    // A claim whose old stream had already moved past fromVersion (a write raced the claim) is dead from the start.
+    if (models.get(event.data.from)?.version === event.data.fromVersion) pending.set(name, { from: event.data.from, fromVersion: event.data.fromVersion, to: name, toVersion: event.version, at: event.at, actor: event.meta?.actor })
   } else if (event.type === "ModelRegistered") {
     pending.delete(name)
   }
