@@ -31,7 +31,7 @@ import {
   MAX_RETRIES,
   modelMissing
 } from "@runledger/core/write"
-import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, claimOutcome, evolveModel, evolveRun, foldModelStream, modelOrigin, type PendingRename, type RenameClaim, type ExpectedVersion, experimentsList, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunStatus, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, claimOutcome, evolveModel, evolveRun, foldModelStream, modelOrigin, type PendingRename, type RenameClaim, type ExpectedVersion, experimentsList, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, StorageError, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunStatus, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -727,23 +727,33 @@ export const makeTracker = Effect.gen(function*() {
   const renameModel = (name: string, newName: string) =>
     Effect.gen(function*() {
       for (let attempt = 0; ; attempt++) {
-        // Step 1: the claim on the new name's stream (a no-op when this same rename's claim is pending).
-        let fromVersion = 0
-        const claimed = yield* handle({
-          stream: modelStream(newName),
-          fold: (events: ReadonlyArray<Event>) => events,
-          decide: (events) =>
-            Effect.gen(function*() {
-              const target = yield* modelLife(newName, events)
-              const fromEvents = yield* store.readStream(modelStream(name))
-              const from = yield* modelLife(name, fromEvents)
-              fromVersion = fromEvents.length
-              return decideClaimModelName(target, newName, from.model, name, fromVersion)
-            })
-        })
+        // Step 1: the claim on the new name's stream, decided on both streams as read now (nothing
+        // to append when this same rename's claim is pending: only its step 2 is left).
+        const events = yield* store.readStream(modelStream(newName))
+        const target = yield* modelLife(newName, events)
+        const fromEvents = yield* store.readStream(modelStream(name))
+        const from = yield* modelLife(name, fromEvents)
+        const fromVersion = fromEvents.length
+        const d = decideClaimModelName(target, newName, from.model, name, fromVersion)
+        if (!d.ok) return yield* Effect.fail(d.error)
+        let toVersion = events.length
+        if (d.events.length > 0) {
+          const claimed = yield* Effect.result(store.append(modelStream(newName), stamp(d.events), events.length))
+          if (claimed._tag === "Failure") {
+            if (claimed.failure._tag === "ConcurrencyConflict" && attempt < MAX_RETRIES) continue
+            return yield* Effect.fail(claimed.failure)
+          }
+          // Position 0: a remote client spooled the claim while its server is away (store-http).
+          // Step 2 must not be spooled behind it: if the server refused the claim when it comes
+          // back, a ModelRenamed landing anyway would point at a name the model never got.
+          if (claimed.success.position === 0) {
+            return yield* Effect.fail(new StorageError({ message: `Renaming model ${JSON.stringify(name)}: the server is unreachable, so the new name ${JSON.stringify(newName)} is only claimed in the local spool and the model keeps its name. Run the rename again once the server is back: it completes this one.` }))
+          }
+          toVersion = claimed.success.version
+        }
         // Step 2: the old stream at exactly the version the claim names. A conflict means the model
         // was written meanwhile: this claim is dead (its name is free again), so start over.
-        const renamed: Draft = { type: "ModelRenamed", data: { to: newName, toVersion: claimed.version } }
+        const renamed: Draft = { type: "ModelRenamed", data: { to: newName, toVersion } }
         const appended = yield* Effect.result(store.append(modelStream(name), stamp([renamed]), fromVersion))
         if (appended._tag === "Success") break
         if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)

@@ -196,4 +196,19 @@ describe("renameModel", () => {
     expect(await Effect.runPromise(tracker.effect.abandonPendingRenames)).toEqual([])
     expect((await tracker.registerModel("new")).name).toBe("new")
   })
+  it("a claim only spooled (a remote client whose server is away) stops the rename before its second step", async () => {
+    // store-http's contract for an append it spools: the version it will have, at position 0 (not in the log yet).
+    const inner = makeMemoryEventStore()
+    const store: EventStoreShape = {
+      ...inner,
+      append: (stream, events, expected) =>
+        events.some((e) => e.type === "ModelRenameClaimed") && typeof expected === "number"
+          ? Effect.succeed({ version: expected + events.length, position: 0 })
+          : inner.append(stream, events, expected)
+    }
+    const { tracker } = await withModel(store)
+    expect(await failure(tracker.renameModel("clf", "new"))).toMatchObject({ _tag: "StorageError", message: expect.stringContaining("server is unreachable") })
+    expect((await tracker.streamEvents(modelStream("clf"))).some((e) => e.type === "ModelRenamed")).toBe(false)
+    expect((await tracker.listModels()).map((m) => m.name)).toEqual(["clf"])
+  })
 })
