@@ -755,7 +755,13 @@ export const makeTracker = Effect.gen(function*() {
         // was written meanwhile: this claim is dead (its name is free again), so start over.
         const renamed: Draft = { type: "ModelRenamed", data: { to: newName, toVersion } }
         const appended = yield* Effect.result(store.append(modelStream(name), stamp([renamed]), fromVersion))
-        if (appended._tag === "Success") break
+        if (appended._tag === "Success") {
+          // Spooled (position 0): it takes effect when the server accepts it, unless the model changed meanwhile.
+          if (appended.success.position === 0) {
+            return yield* Effect.fail(new StorageError({ message: `Renaming model ${JSON.stringify(name)}: the server went away before the rename's last step, which is spooled; it takes effect when the server accepts it, unless the model is written meanwhile (then it keeps its name). \`runledger models\` shows which, once the server is back.` }))
+          }
+          break
+        }
         if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)
       }
       const p = yield* caughtUp
