@@ -45,7 +45,7 @@ type Op =
   | { op: "delete"; run: number }
   | { op: "restore"; run: number }
   | { op: "experiment"; action: "rename" | "delete" | "restore" | "fork" }
-  | { op: "model"; action: "register" | "version" | "stage" | "alias" | "unalias" | "delete"; run: number; n: number }
+  | { op: "model"; action: "register" | "version" | "stage" | "alias" | "unalias" | "delete" | "rename"; run: number; n: number }
   | { op: "start" }
   | { op: "await" }
 
@@ -68,7 +68,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("experiment" as const), action: fc.constantFrom("rename" as const, "delete" as const, "restore" as const, "fork" as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constant("model" as const), action: fc.constantFrom("register" as const, "version" as const, "stage" as const, "alias" as const, "unalias" as const, "delete" as const), run, n: fc.integer({ min: 1, max: 3 }) })
+    arbitrary: fc.record({ op: fc.constant("model" as const), action: fc.constantFrom("register" as const, "version" as const, "stage" as const, "alias" as const, "unalias" as const, "delete" as const, "rename" as const), run, n: fc.integer({ min: 1, max: 3 }) })
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("start" as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("await" as const) }) }
@@ -144,12 +144,14 @@ const makeLog = async (ops: ReadonlyArray<Op>): Promise<Log> => {
       }
       case "model": {
         await Promise.all(pending)
-        const name = `m${o.n % 2}`
+        // Three names, so renames move models between them (and back).
+        const name = `m${o.n % 3}`
         if (o.action === "register") await tracker.registerModel(name, { description: "d", tags: { k: "v" } }).catch(() => {})
         else if (o.action === "version") await tracker.createModelVersion(name, { runId: runIds[at(o.run)], artifactPath: "a.txt" }).catch(() => {})
         else if (o.action === "stage") await tracker.transitionStage(name, o.n, (["Staging", "Production", "Archived"] as const)[stages++ % 3], { archiveExisting: true }).catch(() => {})
         else if (o.action === "alias") await tracker.setAlias(name, "champion", o.n).catch(() => {})
         else if (o.action === "delete") await tracker.deleteModel(name).catch(() => {})
+        else if (o.action === "rename") await tracker.renameModel(name, `m${(o.n + o.run + 1) % 3}`).catch(() => {})
         else await tracker.deleteAlias(name, "champion").catch(() => {})
         break
       }
@@ -373,6 +375,14 @@ describe("DuckDB read model", () => {
             { op: "model", action: "version", run: 0, n: 2 }, { op: "model", action: "alias", run: 0, n: 1 },
             { op: "model", action: "delete", run: 0, n: 2 }, { op: "model", action: "register", run: 0, n: 1 }, { op: "model", action: "version", run: 0, n: 1 },
             { op: "model", action: "delete", run: 0, n: 1 }, { op: "model", action: "register", run: 0, n: 1 }
+          ], 2], [[
+            // Renames: m1 -> m2 -> m0 -> m2 with versions and aliases made in the same transactions,
+            // m1 registered again once free, then renames refused (same name, taken name).
+            { op: "artifact", run: 0, path: "a.txt", text: "x" }, { op: "await" },
+            { op: "model", action: "register", run: 0, n: 1 }, { op: "model", action: "version", run: 0, n: 1 }, { op: "model", action: "alias", run: 0, n: 1 },
+            { op: "model", action: "rename", run: 0, n: 1 }, { op: "model", action: "version", run: 0, n: 2 }, { op: "model", action: "alias", run: 0, n: 2 },
+            { op: "model", action: "rename", run: 0, n: 2 }, { op: "model", action: "version", run: 0, n: 3 }, { op: "model", action: "rename", run: 1, n: 3 },
+            { op: "model", action: "register", run: 0, n: 1 }, { op: "model", action: "rename", run: 2, n: 2 }, { op: "model", action: "rename", run: 1, n: 2 }
           ], 2]]
         }
       )

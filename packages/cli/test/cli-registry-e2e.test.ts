@@ -478,7 +478,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
 
     it("models, runs and experiments --help list their subcommands (exit 0)", async () => {
       const groups: Array<[string, string[]]> = [
-        ["models", ["list", "show", "versions", "register", "promote", "alias", "delete", "download"]],
+        ["models", ["list", "show", "versions", "register", "promote", "alias", "rename", "delete", "download"]],
         ["runs", ["delete", "restore"]],
         ["experiments", ["rename", "delete", "restore", "fork"]]
       ]

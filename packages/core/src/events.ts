@@ -190,6 +190,30 @@ export const ModelVersionDescribed = Schema.Struct({ version: Schema.Number, des
  */
 export const ModelDeleted = Schema.Struct({})
 
+/**
+ * Renaming a model moves it from stream `model-<from>` to `model-<to>`, two streams the store
+ * appends to one at a time; see project/models.ts for the protocol. First this claim goes on the
+ * NEW name's stream (decided against it: refused if a model lives there, so two renames racing
+ * to one name meet on that stream's expected version). It names the old stream and the version
+ * the rename read it at. It makes nothing visible by itself.
+ */
+export const ModelRenameClaimed = Schema.Struct({ from: Schema.String, fromVersion: Schema.Number })
+
+/**
+ * Then this goes on the OLD stream, appended at exactly the claim's `fromVersion`: the rename is
+ * done when it lands at `fromVersion + 1`. `toVersion` is the claim's version in the new stream,
+ * so each side names the other. Reads then show the model (versions, stages, aliases, tags) under
+ * `to`; the old name is free.
+ */
+export const ModelRenamed = Schema.Struct({ to: Schema.String, toVersion: Schema.Number })
+
+/**
+ * `runledger repair` ends a rename interrupted between its two appends: this goes on the old
+ * stream at the claim's `fromVersion`, where the ModelRenamed would have gone, so the claim can
+ * never take effect and its name is free again. The model stays under its old name, unchanged.
+ */
+export const ModelRenameAbandoned = Schema.Struct({ to: Schema.String, toVersion: Schema.Number })
+
 export const AliasSet = Schema.Struct({ alias: Schema.String, version: Schema.Number, previous: Schema.NullOr(Schema.Number) })
 export const AliasDeleted = Schema.Struct({ alias: Schema.String, version: Schema.Number })
 
@@ -294,7 +318,10 @@ export const EVENTS = {
   AliasDeleted: v1(AliasDeleted),
   ModelDescribed: v1(ModelDescribed),
   ModelVersionDescribed: v1(ModelVersionDescribed),
-  ModelDeleted: v1(ModelDeleted)
+  ModelDeleted: v1(ModelDeleted),
+  ModelRenameClaimed: v1(ModelRenameClaimed),
+  ModelRenamed: v1(ModelRenamed),
+  ModelRenameAbandoned: v1(ModelRenameAbandoned)
 }
 
 export type EventType = keyof typeof EVENTS

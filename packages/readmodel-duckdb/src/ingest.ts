@@ -120,7 +120,10 @@ const FOLD_OF = {
   AliasDeleted: "model",
   ModelDescribed: "model",
   ModelVersionDescribed: "model",
-  ModelDeleted: "model"
+  ModelDeleted: "model",
+  ModelRenameClaimed: "model",
+  ModelRenamed: "model",
+  ModelRenameAbandoned: "model"
 } as const satisfies { readonly [T in RecordedEvent["type"]]: "experiments" | "run" | "model" }
 type Fold = (typeof FOLD_OF)[RecordedEvent["type"]]
 type EventOfFold<F extends Fold> = Extract<RecordedEvent, { readonly type: { [T in keyof typeof FOLD_OF]: (typeof FOLD_OF)[T] extends F ? T : never }[keyof typeof FOLD_OF] }>
@@ -589,6 +592,24 @@ export class Ingest {
 
   // -- models -----------------------------------------------------------------
 
+  /**
+   * Like core's renamedModel: the model's rows, its versions' and its aliases' move to the new name
+   * (which holds none: a rename claims only a free name), and its updated_at is the rename's time.
+   * This catch-up's pending rows of those tables are written first, so the UPDATEs see them all;
+   * the caches of both names are then dropped, to be loaded again if needed.
+   */
+  private async renameModel(name: string, to: string, at: DuckDBValue): Promise<void> {
+    for (const rows of [this.models, this.versions, this.aliases]) await rows.write(this.conn)
+    for (const rows of [this.versions, this.aliases]) {
+      await this.stmts.run(`UPDATE ${rows.def.name} SET name = $2 WHERE name = $1`, [VARCHAR, VARCHAR], [name, to])
+    }
+    await this.stmts.run(`UPDATE ${MODELS.name} SET name = $2, updated_at = $3 WHERE name = $1`, [VARCHAR, VARCHAR, MODELS.columns[MODEL.updatedAt].type], [name, to, at])
+    for (const rows of [this.models, this.versions, this.aliases]) {
+      rows.forget(name)
+      rows.forget(to)
+    }
+  }
+
   private modelEvent(name: string, e: RecordedEvent): Promise<void> | undefined {
     const at = ms(e.at)
     if (e.type === "ModelRegistered") {
@@ -602,9 +623,13 @@ export class Ingest {
         this.models.put([name, d.description, json(d.tags), at, at])
       })()
     }
+    // Like evolveModel: a claim shows nothing by itself (the ModelRenamed on the old stream moves
+    // the model), and an abandoned rename changes nothing about the model.
+    if (e.type === "ModelRenameClaimed" || e.type === "ModelRenameAbandoned") return undefined
     const known = this.models.peek([name])
     if (known === undefined) return this.models.load(this.stmts, [name]).then(() => this.modelEvent(name, e))
     if (known === null) return undefined
+    if (e.type === "ModelRenamed") return this.renameModel(name, e.data.to, at)
     if (e.type === "ModelDeleted") {
       // Like evolveModel: the model and its versions and aliases are gone from reads (the log keeps them).
       return (async () => {

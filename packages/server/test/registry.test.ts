@@ -56,6 +56,15 @@ describe("MLflow's registry calls, replayed", () => {
     expect(reply("get_model_version after the update").model_version).toMatchObject({ version: "1", description: "test model" })
     expect(reply("get_registered_model after the update").registered_model).toMatchObject({ description: "test model" })
     expect((reply("search_model_versions (SearchModelVersions, as in the test)").model_versions as unknown[]).length).toBe(1)
+    // The rename moves the model with its versions and stages; renamed back, it is the same model again.
+    expect(reply("rename_registered_model (RenameRegisteredModel)").registered_model).toMatchObject({
+      name: "model_2",
+      description: "best model ever",
+      tags: [{ key: "key", value: "value" }, { key: "anotherKey", value: "some other value" }],
+      latest_versions: [expect.objectContaining({ name: "model_2", version: "1", current_stage: "Production" })]
+    })
+    expect(reply("get_model_version by the new name after the rename").model_version).toMatchObject({ name: "model_2", version: "1", run_id: vars.RUN })
+    expect(reply("rename_registered_model back to the old name").registered_model).toMatchObject({ name: "model_1", latest_versions: [expect.objectContaining({ version: "1", current_stage: "Production" })] })
   })
 
   it("records runs/log-model as MLflow's server does: the model's JSON in the run's mlflow.log-model.history tag", async () => {

@@ -75,6 +75,9 @@ const bodies: { readonly [T in EventType]: fc.Arbitrary<EventData<T>> } = {
   ModelDescribed: fc.record({ description: text }),
   ModelDeleted: fc.constant({}),
   ModelVersionDescribed: fc.record({ version: fc.integer({ min: 1, max: 99 }), description: text }),
+  ModelRenameClaimed: fc.record({ from: text, fromVersion: fc.nat(1000) }),
+  ModelRenamed: fc.record({ to: text, toVersion: fc.integer({ min: 1, max: 1000 }) }),
+  ModelRenameAbandoned: fc.record({ to: text, toVersion: fc.integer({ min: 1, max: 1000 }) }),
   RunStarted: fc.record(
     {
       runId: id,

@@ -465,6 +465,8 @@ export interface TrackerClient {
   deleteAlias(name: string, alias: string): Promise<void>
   /** Delete a registered model: the log keeps its events; reads and models:/ URIs no longer find it. */
   deleteModel(name: string): Promise<void>
+  /** Rename a registered model; its versions, stages, aliases and tags go with it, and the old name is free. */
+  renameModel(name: string, newName: string): Promise<ModelView>
   getModelVersion(name: string, ref: ModelVersionRef, options?: ReadOptions): Promise<ModelVersionView>
   listModels(options?: ReadOptions): Promise<ReadonlyArray<ModelView>>
   listModelVersions(name: string, options?: ReadOptions): Promise<ReadonlyArray<ModelVersionView>>
@@ -546,6 +548,7 @@ export const makeTrackerClient = async (layer: Layer.Layer<Tracker, TrackerError
     setAlias: (name, alias, version) => run(tracker.setAlias(name, alias, version)),
     deleteAlias: (name, alias) => run(tracker.deleteAlias(name, alias)),
     deleteModel: (name) => run(tracker.deleteModel(name)),
+    renameModel: (name, newName) => run(tracker.renameModel(name, newName)),
     getModelVersion: (name, ref, options) => run(tracker.getModelVersion(name, ref, options)),
     listModels: (options) => run(tracker.listModels(options)),
     listModelVersions: (name, options) => run(tracker.listModelVersions(name, options)),

@@ -19,6 +19,7 @@ import {
   decideSetExperimentTags
 } from "@runledger/core/write"
 import {
+  decideClaimModelName,
   decideCreateModelVersion,
   decideDeleteAlias,
   decideDeleteModel,
@@ -27,9 +28,10 @@ import {
   decideDescribeModel,
   decideDescribeModelVersion,
   decideTransitionStage,
+  MAX_RETRIES,
   modelMissing
 } from "@runledger/core/write"
-import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, evolveModel, evolveRun, type ExpectedVersion, experimentsList, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunStatus, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
+import { type AppendResult, ArtifactStore, Clock, type ClockShape, type ConcurrencyConflict, emptyExperiments, EventStore, evolveExperiments, claimOutcome, evolveModel, evolveRun, foldModelStream, modelOrigin, type PendingRename, type RenameClaim, type ExpectedVersion, experimentsList, type ExperimentsState, type ExperimentSummary, type ExperimentView, foldRun, type HistoryPoint, Ids, invalid, type InvalidInput, latestMetricsOf, Liveness, LogProjection, metricHistoryOf, StorageError, runViewOf, type ModelState, type ModelVersionView, type ModelView, NotFound, RunContext, type RunState, type RunStatus, type RunView, StoreCorrupted, type StoreError, type TrackerError, type ViewType, whyGone } from "@runledger/core"
 import {
   type ArtifactRef,
   CURRENT_SCHEMA,
@@ -179,6 +181,18 @@ export interface TrackerShape {
    * no longer resolves. The name may be registered again, as a new model from version 1.
    */
   readonly deleteModel: (name: string) => Effect.Effect<void, TrackerError>
+  /**
+   * Rename a registered model: its versions, stages, aliases and tags go with it; the old name is
+   * free and no longer found; reads as of before the rename show the old name. Refused when the
+   * new name is taken or reserved by another unfinished rename. Crash-safe across the two streams
+   * it writes (the protocol is in core's project/models.ts).
+   */
+  readonly renameModel: (name: string, newName: string) => Effect.Effect<ModelView, TrackerError>
+  /**
+   * Abandon renames interrupted between their two appends (`runledger repair`): each model keeps
+   * its old name and the claimed name is free again. Returns the renames abandoned.
+   */
+  readonly abandonPendingRenames: Effect.Effect<ReadonlyArray<PendingRename>, StoreError>
   readonly getModelVersion: (name: string, ref: ModelVersionRef, options?: ReadOptions) => Effect.Effect<ModelVersionView, TrackerError>
   readonly listModels: (options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelView>, TrackerError>
   readonly listModelVersions: (name: string, options?: ReadOptions) => Effect.Effect<ReadonlyArray<ModelVersionView>, TrackerError>
@@ -598,11 +612,46 @@ export const makeTracker = Effect.gen(function*() {
 
   // -- model registry -----------------------------------------------------------
 
-  const foldModel = (events: ReadonlyArray<Event>): ModelState | undefined => {
-    let m: ModelState | undefined
-    for (const e of events) m = evolveModel(m, e)
-    return m
+  /** A model name's state: the model living under it, or the unfinished rename that reserves it. */
+  interface ModelLife {
+    readonly model: ModelState | undefined
+    readonly pending?: RenameClaim
   }
+
+  /**
+   * The model on a stream, given its events. A model that came by a rename goes on from the old
+   * stream's model (read, and judged, here: see core's project/models.ts); a chain of renames
+   * reads each stream once, back to the registration.
+   */
+  const modelLife = (name: string, events: ReadonlyArray<Event>): Effect.Effect<ModelLife, StoreError> =>
+    Effect.suspend(() => {
+      const origin = modelOrigin(events)
+      if (origin.kind !== "claimed") return Effect.succeed({ model: foldModelStream(events) })
+      const { from, fromVersion } = origin.claim.data
+      return store.readStream(modelStream(from)).pipe(
+        Effect.flatMap((old): Effect.Effect<ModelLife, StoreError> => {
+          const outcome = claimOutcome(name, origin.claim, old)
+          if (outcome === "pending") return Effect.succeed({ model: undefined, pending: origin.claim })
+          if (outcome === "abandoned") return Effect.succeed({ model: undefined })
+          const renamed = old[fromVersion] as Extract<Event, { type: "ModelRenamed" }>
+          return modelLife(from, old.slice(0, fromVersion)).pipe(
+            Effect.map(({ model }) => ({ model: model === undefined ? undefined : foldModelStream(events, { model, renamed }) }))
+          )
+        })
+      )
+    })
+
+  /** A command on a model's stream, decided on its state (folded across renames). */
+  const onModel = (name: string, decide: (life: ModelLife) => Decision | Effect.Effect<Decision, TrackerError>) =>
+    handle({
+      stream: modelStream(name),
+      fold: (events: ReadonlyArray<Event>) => events,
+      decide: (events) =>
+        modelLife(name, events).pipe(Effect.flatMap((life) => {
+          const d = decide(life)
+          return Effect.isEffect(d) ? d : Effect.succeed(d)
+        }))
+    })
 
 
   const getModelVersion = (name: string, ref: ModelVersionRef, options: ReadOptions = {}) =>
@@ -619,7 +668,7 @@ export const makeTracker = Effect.gen(function*() {
   const afterModelWrite = (name: string, version: number) => getModelVersion(name, { version })
 
   const registerModel = (name: string, options: { readonly description?: string; readonly tags?: Record<string, string> } = {}) =>
-    decideOn(modelStream(name), foldModel, (m) => decideRegisterModel(m, name, options.description ?? "", options.tags ?? {})).pipe(
+    onModel(name, ({ model, pending }) => decideRegisterModel(model, name, options.description ?? "", options.tags ?? {}, pending)).pipe(
       Effect.flatMap(() => caughtUp),
       Effect.map((p) => p.listModels().find((m) => m.name === name)!)
     )
@@ -634,13 +683,13 @@ export const makeTracker = Effect.gen(function*() {
   ) =>
     Effect.gen(function*() {
       let created = 0
-      yield* decideOn(modelStream(name), foldModel, (m) =>
+      yield* onModel(name, (life) =>
         store.readStream(runStream(options.runId)).pipe(
           Effect.map((events): Decision => {
-            let model = m
+            let model = life.model
             const drafts: Draft[] = []
             if (model === undefined && options.register !== undefined) {
-              const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {})
+              const registered = decideRegisterModel(undefined, name, options.register.description ?? "", options.register.tags ?? {}, life.pending)
               if (!registered.ok) return registered
               for (const e of registered.events) drafts.push(e)
               model = evolveDrafts(evolveModel, undefined, registered.events, clock.now())
@@ -655,25 +704,82 @@ export const makeTracker = Effect.gen(function*() {
     })
 
   const transitionStage = (name: string, version: number, stage: Stage, options: { readonly archiveExisting?: boolean } = {}) =>
-    decideOn(modelStream(name), foldModel, (m) => decideTransitionStage(m, name, version, stage, options.archiveExisting ?? false)).pipe(
+    onModel(name, ({ model: m }) => decideTransitionStage(m, name, version, stage, options.archiveExisting ?? false)).pipe(
       Effect.flatMap(() => afterModelWrite(name, version))
     )
 
   const setAlias = (name: string, alias: string, version: number) =>
-    decideOn(modelStream(name), foldModel, (m) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+    onModel(name, ({ model: m }) => decideSetAlias(m, name, alias, version)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
 
   const setModelDescription = (name: string, description: string) =>
-    decideOn(modelStream(name), foldModel, (m) => decideDescribeModel(m, name, description)).pipe(
+    onModel(name, ({ model: m }) => decideDescribeModel(m, name, description)).pipe(
       Effect.flatMap(() => caughtUp),
       Effect.map((p) => p.listModels().find((m) => m.name === name)!)
     )
 
   const setModelVersionDescription = (name: string, version: number, description: string) =>
-    decideOn(modelStream(name), foldModel, (m) => decideDescribeModelVersion(m, name, version, description)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
+    onModel(name, ({ model: m }) => decideDescribeModelVersion(m, name, version, description)).pipe(Effect.flatMap(() => afterModelWrite(name, version)))
 
-  const deleteAlias = (name: string, alias: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
+  const deleteAlias = (name: string, alias: string) => onModel(name, ({ model: m }) => decideDeleteAlias(m, name, alias)).pipe(Effect.asVoid)
 
-  const deleteModel = (name: string) => decideOn(modelStream(name), foldModel, (m) => decideDeleteModel(m, name)).pipe(Effect.asVoid)
+  const deleteModel = (name: string) => onModel(name, ({ model: m }) => decideDeleteModel(m, name)).pipe(Effect.asVoid)
+
+  const renameModel = (name: string, newName: string) =>
+    Effect.gen(function*() {
+      for (let attempt = 0; ; attempt++) {
+        // Step 1: the claim on the new name's stream, decided on both streams as read now (nothing
+        // to append when this same rename's claim is pending: only its step 2 is left).
+        const events = yield* store.readStream(modelStream(newName))
+        const target = yield* modelLife(newName, events)
+        const fromEvents = yield* store.readStream(modelStream(name))
+        const from = yield* modelLife(name, fromEvents)
+        const fromVersion = fromEvents.length
+        const d = decideClaimModelName(target, newName, from.model, name, fromVersion)
+        if (!d.ok) return yield* Effect.fail(d.error)
+        let toVersion = events.length
+        if (d.events.length > 0) {
+          const claimed = yield* Effect.result(store.append(modelStream(newName), stamp(d.events), events.length))
+          if (claimed._tag === "Failure") {
+            if (claimed.failure._tag === "ConcurrencyConflict" && attempt < MAX_RETRIES) continue
+            return yield* Effect.fail(claimed.failure)
+          }
+          // Position 0: a remote client spooled the claim while its server is away (store-http).
+          // Step 2 must not be spooled behind it: if the server refused the claim when it comes
+          // back, a ModelRenamed landing anyway would point at a name the model never got.
+          if (claimed.success.position === 0) {
+            return yield* Effect.fail(new StorageError({ message: `Renaming model ${JSON.stringify(name)}: the server is unreachable, so the new name ${JSON.stringify(newName)} is only claimed in the local spool and the model keeps its name. Run the rename again once the server is back: it completes this one.` }))
+          }
+          toVersion = claimed.success.version
+        }
+        // Step 2: the old stream at exactly the version the claim names. A conflict means the model
+        // was written meanwhile: this claim is dead (its name is free again), so start over.
+        const renamed: Draft = { type: "ModelRenamed", data: { to: newName, toVersion } }
+        const appended = yield* Effect.result(store.append(modelStream(name), stamp([renamed]), fromVersion))
+        if (appended._tag === "Success") {
+          // Spooled (position 0): it takes effect when the server accepts it, unless the model changed meanwhile.
+          if (appended.success.position === 0) {
+            return yield* Effect.fail(new StorageError({ message: `Renaming model ${JSON.stringify(name)}: the server went away before the rename's last step, which is spooled; it takes effect when the server accepts it, unless the model is written meanwhile (then it keeps its name). \`runledger models\` shows which, once the server is back.` }))
+          }
+          break
+        }
+        if (appended.failure._tag !== "ConcurrencyConflict" || attempt >= MAX_RETRIES) return yield* Effect.fail(appended.failure)
+      }
+      const p = yield* caughtUp
+      return p.listModels().find((m) => m.name === newName)!
+    })
+
+  const abandonPendingRenames: Effect.Effect<ReadonlyArray<PendingRename>, StoreError> = Effect.gen(function*() {
+    const p = yield* caughtUp
+    const abandoned: PendingRename[] = []
+    for (const r of [...p.pendingRenames.values()]) {
+      const drafts: ReadonlyArray<Draft> = [{ type: "ModelRenameAbandoned", data: { to: r.to, toVersion: r.toVersion } }]
+      // Where the rename's own step 2 would go: if it lands first (a rename still in flight), this is skipped.
+      const appended = yield* Effect.result(store.append(modelStream(r.from), stamp(drafts, { actor: "runledger repair" }), r.fromVersion))
+      if (appended._tag === "Success") abandoned.push(r)
+      else if (appended.failure._tag !== "ConcurrencyConflict") return yield* Effect.fail(appended.failure)
+    }
+    return abandoned
+  })
 
   const listModelVersions = (name: string, options: ReadOptions = {}) =>
     readable(options).pipe(
@@ -761,6 +867,8 @@ export const makeTracker = Effect.gen(function*() {
     setAlias,
     deleteAlias,
     deleteModel,
+    renameModel,
+    abandonPendingRenames,
     getModelVersion,
     listModels: (options = {}) => readable(options).pipe(Effect.map((p) => p.listModels())),
     listModelVersions,

@@ -58,6 +58,12 @@ export const summary = (e: RecordedEvent): string => {
       return `@${e.data.alias} -> version ${e.data.version}${e.data.previous !== null ? ` (was ${e.data.previous})` : ""}`
     case "AliasDeleted":
       return `@${e.data.alias} (was version ${e.data.version})`
+    case "ModelRenameClaimed":
+      return `name claimed for model ${e.data.from} (its stream at version ${e.data.fromVersion})`
+    case "ModelRenamed":
+      return `-> ${e.data.to}`
+    case "ModelRenameAbandoned":
+      return `rename to ${e.data.to} abandoned (by repair)`
     case "ModelDescribed":
       return JSON.stringify(e.data.description)
     case "ModelVersionDescribed":

@@ -121,6 +121,21 @@ const remove = Command.make(
     })
 ).pipe(Command.withDescription("Delete a registered model (its events stay in the log; the name can be registered again)"))
 
+const rename = Command.make(
+  "rename",
+  {
+    model: nameArg,
+    newName: Argument.String("new-name").pipe(Argument.withDescription("The model's new name (free: no model has it)")),
+    json: jsonFlag
+  },
+  ({ model, newName, json }) =>
+    withTracker(async (tracker) => {
+      const m = await tracker.renameModel(model, newName)
+      if (json) return outExact(toJson(m))
+      out(`Renamed model ${model} to ${m.name}, with its ${m.versions} version(s), stages and aliases: use models:/${m.name}/...; the name ${model} is free. Reads --as-of an earlier time show the old name.`)
+    })
+).pipe(Command.withDescription("Rename a registered model; its versions, stages and aliases go with it, and the old name is free"))
+
 const download = Command.make(
   "download",
   {
@@ -168,6 +183,6 @@ const listModels = ({ asOf, json }: { readonly asOf: Parameters<typeof parseAsOf
   })
 
 export const models = Command.make("models", list, listModels).pipe(
-  Command.withDescription("The model registry: list models; show, versions, register, promote, alias, delete, download"),
-  Command.withSubcommands([Command.make("list", list, listModels).pipe(Command.withDescription("List registered models")), show, versions, register, promote, alias, remove, download])
+  Command.withDescription("The model registry: list models; show, versions, register, promote, alias, rename, delete, download"),
+  Command.withSubcommands([Command.make("list", list, listModels).pipe(Command.withDescription("List registered models")), show, versions, register, promote, alias, rename, remove, download])
 )

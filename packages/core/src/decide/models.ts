@@ -5,7 +5,7 @@
  */
 import { invalid, NotFound } from "../errors.ts"
 import { type Stage, STAGES } from "../events.ts"
-import { type ModelState, versionsInStage } from "../project/models.ts"
+import { type ModelState, type RenameClaim, versionsInStage } from "../project/models.ts"
 import type { RunState } from "../project/runs.ts"
 import { checkArtifactPath, checkTags, checkText } from "../validate.ts"
 import { type Decision, ok, refuse } from "./common.ts"
@@ -36,9 +36,17 @@ export const modelMissing = (name: string) =>
 const versionMissing = (m: ModelState, version: number) =>
   new NotFound({ kind: "model version", id: `${m.name}/${version}`, message: `Model ${JSON.stringify(m.name)} has no version ${version} (it has ${m.versions.size === 0 ? "none" : `1..${m.versions.size}`}).` })
 
-export const decideRegisterModel = (model: ModelState | undefined, name: string, description = "", tags: Record<string, string> = {}): Decision => {
+/** A name another model's rename has claimed and not yet finished (see project/models.ts): refused until that ends. */
+const reserved = (name: string, claim: RenameClaim) =>
+  invalid(
+    "model name",
+    `Model name ${JSON.stringify(name)} is reserved by an unfinished rename of model ${JSON.stringify(claim.data.from)}${claim.meta?.actor ? ` by ${claim.meta.actor}` : ""} at ${new Date(claim.at).toISOString()}. If that rename was interrupted, \`runledger repair\` abandons it (the model keeps its old name); then try again.`
+  )
+
+export const decideRegisterModel = (model: ModelState | undefined, name: string, description = "", tags: Record<string, string> = {}, pending?: RenameClaim): Decision => {
   const bad = checkModelName(name) ?? checkTags(tags)
   if (bad) return refuse(bad)
+  if (pending !== undefined) return refuse(reserved(name, pending))
   if (typeof description !== "string") return refuse(invalid("description", "A model description is a string."))
   const badText = checkText("description", "model description", description)
   if (badText) return refuse(badText)
@@ -130,3 +138,28 @@ export const decideDescribeModelVersion = (model: ModelState | undefined, name: 
 /** Delete a registered model: the events stay (audit); reads and `models:/` URIs no longer find it or its versions. */
 export const decideDeleteModel = (model: ModelState | undefined, name: string): Decision =>
   model === undefined ? refuse(modelMissing(name)) : ok([{ type: "ModelDeleted", data: {} }])
+
+/**
+ * Step 1 of a rename (protocol in project/models.ts): the claim on the new name's stream. `target`
+ * is the model under `to` and its pending claim, if any; `from` the model under `name`, read at
+ * `fromVersion`. The same rename asked again while its claim is pending (same model, same
+ * version) appends nothing: its step 2 is still to do.
+ */
+export const decideClaimModelName = (
+  target: { readonly model: ModelState | undefined; readonly pending?: RenameClaim | undefined },
+  to: string,
+  from: ModelState | undefined,
+  name: string,
+  fromVersion: number
+): Decision => {
+  const bad = checkModelName(to)
+  if (bad) return refuse(bad)
+  if (from === undefined) return refuse(modelMissing(name))
+  if (to === name) return refuse(invalid("new name", `Model ${JSON.stringify(name)} already has that name; give a different new name.`))
+  if (target.model !== undefined) return refuse(invalid("new name", `Model ${JSON.stringify(to)} is already registered; pick another name (or delete that model first).`))
+  if (target.pending !== undefined) {
+    if (target.pending.data.from === name && target.pending.data.fromVersion === fromVersion) return ok([])
+    return refuse(reserved(to, target.pending))
+  }
+  return ok([{ type: "ModelRenameClaimed", data: { from: name, fromVersion } }])
+}

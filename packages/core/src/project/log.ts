@@ -6,7 +6,7 @@
 import type { Event, Stage } from "../events.ts"
 import { modelNameOfStream, runIdOfStream } from "../events.ts"
 import { emptyExperiments, evolveExperiments, type ExperimentsState, type ExperimentSummary, type ExperimentView, findExperiment } from "./experiments.ts"
-import { evolveModel, type ModelState, type ModelVersionView, type ModelView, toModelView, versionView } from "./models.ts"
+import { applyModelEvent, type ModelState, type ModelVersionView, type ModelView, type PendingRename, toModelView, versionView } from "./models.ts"
 import { evolveRun, type RunState, type RunView, toRunView } from "./runs.ts"
 
 export type ViewType = "active" | "deleted" | "all"
@@ -45,6 +45,8 @@ export class LogProjection {
   readonly experiments = emptyExperiments()
   readonly runs = new Map<string, RunState>()
   readonly models = new Map<string, ModelState>()
+  /** Renames whose claim is on the new name's stream and whose old stream has not moved since: by new name. */
+  readonly pendingRenames = new Map<string, PendingRename>()
 
   apply(event: Event & { readonly position?: number }): void {
     this.position = event.position ?? this.position + 1
@@ -60,12 +62,7 @@ export class LogProjection {
       return
     }
     const model = modelNameOfStream(event.stream)
-    if (model !== undefined) {
-      const next = evolveModel(this.models.get(model), event)
-      // A deleted model is gone from every read (its events stay in the log).
-      if (next !== undefined) this.models.set(model, next)
-      else this.models.delete(model)
-    }
+    if (model !== undefined) applyModelEvent(this.models, this.pendingRenames, model, event)
   }
 
   experimentName(id: string): string {

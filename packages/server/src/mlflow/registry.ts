@@ -1,11 +1,10 @@
 /**
  * MLflow's model registry endpoints over the tracker's registry: registered-models create, get,
- * search, get-latest-versions, update (description), delete; model-versions create, get, search,
- * update (description), transition-stage; aliases set, get, delete.
+ * search, get-latest-versions, rename, update (description), delete; model-versions create, get,
+ * search, update (description), transition-stage; aliases set, get, delete.
  *
- * The tracker's registry has no rename (a model's stream is named by the model), no tag updates
- * and no deletes of versions, and versions carry no tags: those calls are refused with
- * NOT_IMPLEMENTED rather than answered as if done.
+ * The tracker's registry has no tag updates and no deletes of versions, and versions carry no
+ * tags: those calls are refused with NOT_IMPLEMENTED rather than answered as if done.
  * A version's `source` must name an artifact the run stored: `runs:/<run>/<path>` or the run's
  * `mlflow-artifacts:/` URI with a path.
  */
@@ -191,6 +190,21 @@ const updateVersion: Handler = async (ctx, f) => {
   return { model_version: modelVersionJson(v) }
 }
 
+/**
+ * MLflow's rename: the model goes on under `new_name` with its versions, stages and aliases; the
+ * old name is then RESOURCE_DOES_NOT_EXIST. The tracker decides (and refuses a taken name under
+ * the new name's stream version, so racing renames cannot both win); the reads before it only
+ * give MLflow's codes for an unknown model and a taken name.
+ */
+const renameModel: Handler = async (ctx, f) => {
+  const name = requireString(f, "name")
+  const newName = requireString(f, "new_name")
+  const models = await call(ctx.tracker.listModels())
+  if (!models.some((m) => m.name === name)) throw new MlflowError("RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`)
+  if (models.some((m) => m.name === newName)) throw new MlflowError("RESOURCE_ALREADY_EXISTS", `Registered Model (name=${newName}) already exists.`)
+  return { registered_model: await registeredModelJson(ctx, await call(ctx.tracker.renameModel(name, newName))) }
+}
+
 const immutable = (what: string): Handler => async () => {
   throw new MlflowError("NOT_IMPLEMENTED", `runledger's model registry has no such change yet: ${what} is not supported. Register a new model or version instead.`)
 }
@@ -201,7 +215,7 @@ export const REGISTRY_ROUTES: ReadonlyArray<Route> = [
   ["GET", "registered-models/search", searchModels],
   ["POST", "registered-models/get-latest-versions", latestVersions],
   ["GET", "registered-models/get-latest-versions", latestVersions],
-  ["POST", "registered-models/rename", immutable("renaming a model")],
+  ["POST", "registered-models/rename", renameModel],
   ["PATCH", "registered-models/update", updateModel],
   ["DELETE", "registered-models/delete", deleteModel],
   ["POST", "registered-models/set-tag", immutable("tagging a model after registration")],

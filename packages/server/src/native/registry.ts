@@ -1,5 +1,5 @@
-/** The model registry's reads; its writes are MLflow's endpoints (transition-stage, aliases). */
-import { ModelsResponse, ModelVersionsResponse } from "@runledger/runtime"
+/** The model registry's reads, and its rename; its other writes are MLflow's endpoints (transition-stage, aliases). */
+import { ModelResponse, ModelsResponse, ModelVersionsResponse, RenameModelBody } from "@runledger/runtime"
 import { route } from "./route.ts"
 import { AsOfQuery, readOptions } from "./runs.ts"
 
@@ -19,5 +19,13 @@ export const REGISTRY_ROUTES = [
     query: AsOfQuery,
     response: ModelVersionsResponse,
     handle: async ({ params, query }, { tracker }) => ({ versions: await tracker.listModelVersions(params.name, readOptions(query.asOf)) })
+  }),
+  route({
+    method: "POST",
+    path: "/api/runledger/models/{name}/rename",
+    summary: "Rename a registered model: its versions, stages, aliases and tags go with it; the old name is free (400 when the new name is taken or invalid, 404 for an unknown model).",
+    body: RenameModelBody,
+    response: ModelResponse,
+    handle: async ({ params, body }, { tracker }) => ({ model: await tracker.renameModel(params.name, body.newName) })
   })
 ]
