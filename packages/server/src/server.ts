@@ -82,14 +82,68 @@ const queryFields = (c: Context): Fields => {
   return fields
 }
 
+/**
+ * Spare buffers for bodies of a stated length, reused once their text is decoded. A log-batch body
+ * is about 80 kB, above Node's buffer pool: a fresh buffer per request (what collecting the chunks
+ * and concatenating them made) is a fresh allocation outside the heap, first touched by the copy,
+ * then left to the collector; concatenating them cost about 4% of the server's CPU under bench/server.ts.
+ */
+const spareBodies: Buffer[] = []
+const SPARE_BODIES = 32
+const SPARE_BODY_MAX = 1024 * 1024
+
+/**
+ * A body that says its length, read from Node's request into one buffer of that length and decoded
+ * as UTF-8. Settles on every outcome: a client gone mid-body rejects it (the answer then goes
+ * nowhere). Node's parser holds the body to its Content-Length, so the chunks fill the buffer exactly.
+ */
+const readStatedBody = (incoming: HttpBindings["incoming"], length: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let spare: Buffer | undefined
+    for (let i = spareBodies.length - 1; i >= 0; i--) {
+      if (spareBodies[i].length >= length) {
+        spare = spareBodies[i]
+        spareBodies.splice(i, 1)
+        break
+      }
+    }
+    const body = spare ?? Buffer.allocUnsafe(length <= SPARE_BODY_MAX ? Math.max(length, 128 * 1024) : length)
+    let at = 0
+    const done = (f: () => void) => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      incoming.off("close", onClose)
+      f()
+      if (body.length <= SPARE_BODY_MAX && spareBodies.length < SPARE_BODIES) spareBodies.push(body)
+    }
+    const onData = (chunk: Buffer) => {
+      const n = Math.min(chunk.length, length - at)
+      chunk.copy(body, at, 0, n)
+      at += n
+    }
+    const onEnd = () =>
+      done(() => (at === length ? resolve(body.toString("utf8", 0, length)) : reject(new MlflowError("MALFORMED_REQUEST", `The request body ended after ${at} of the ${length} bytes its Content-Length says.`))))
+    // The client is gone: its answer goes nowhere, but the request settles (and is no server fault to log).
+    const gone = () => done(() => reject(new MlflowError("MALFORMED_REQUEST", `The client closed the connection after ${at} of the ${length} bytes of its request body.`)))
+    const onError = gone
+    const onClose = gone
+    incoming.on("data", onData)
+    incoming.once("end", onEnd)
+    incoming.once("error", onError)
+    incoming.once("close", onClose)
+  })
+
 /** A POST's JSON body, with MLflow's content-type rule; an empty body is `{}`. */
-const jsonFields = async (c: Context): Promise<Fields> => {
+const jsonFields = async (c: Context<{ Bindings: HttpBindings }>): Promise<Fields> => {
   const type = c.req.header("content-type")
   if (type === undefined) throw new MlflowError("INVALID_PARAMETER_VALUE", "Bad Request. Content-Type header is missing.")
   if (type.split(";")[0].trim().toLowerCase() !== "application/json") {
     throw new MlflowError("INVALID_PARAMETER_VALUE", `Bad Request. Content-Type must be one of ['application/json'], not ${JSON.stringify(type)}.`)
   }
-  const text = await c.req.text()
+  // A chunked body (no length) has been counted against the limit through the web stream: read it there.
+  const length = c.req.header("transfer-encoding") === undefined ? c.req.header("content-length") : undefined
+  const text = length !== undefined && !c.env.incoming.readableDidRead ? await readStatedBody(c.env.incoming, Number(length)) : await c.req.text()
   if (text.trim() === "") return {}
   let body: unknown
   try {

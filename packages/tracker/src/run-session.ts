@@ -207,16 +207,19 @@ export class RunSession {
     const m = batch.metrics ?? []
     const columns = this.checkedColumns(m)
     if (!(columns instanceof MetricColumns)) return columns
-    // Decide everything against a scratch copy first: one bad part refuses the whole batch.
-    let scratch = cloneState(this.state)
+    // Decide everything against a scratch copy first: one bad part refuses the whole batch. A
+    // batch of metrics alone (a training loop's log-batch) decides nothing, so copies nothing.
     const decided: Array<{ command: RunCommand; drafts: ReadonlyArray<Draft> }> = []
-    for (const command of commands) {
-      const d = decideRun(scratch, this.id, command)
-      if (!d.ok) return d.error
-      scratch = this.apply(scratch, d.events)
-      decided.push({ command, drafts: d.events })
+    if (commands.length > 0) {
+      let scratch = cloneState(this.state)
+      for (const command of commands) {
+        const d = decideRun(scratch, this.id, command)
+        if (!d.ok) return d.error
+        scratch = this.apply(scratch, d.events)
+        decided.push({ command, drafts: d.events })
+      }
+      this.state = scratch
     }
-    this.state = scratch
     let queued = false
     // A part that decided no events (a param logged again with its value) queues nothing.
     for (const d of decided) {
