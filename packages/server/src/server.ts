@@ -83,31 +83,13 @@ const queryFields = (c: Context): Fields => {
 }
 
 /**
- * Spare buffers for bodies of a stated length, reused once their text is decoded. A log-batch body
- * is about 80 kB, above Node's buffer pool: a fresh buffer per request (what collecting the chunks
- * and concatenating them made) is a fresh allocation outside the heap, first touched by the copy,
- * then left to the collector; concatenating them cost about 4% of the server's CPU under bench/server.ts.
- */
-const spareBodies: Buffer[] = []
-const SPARE_BODIES = 32
-const SPARE_BODY_MAX = 1024 * 1024
-
-/**
  * A body that says its length, read from Node's request into one buffer of that length and decoded
- * as UTF-8. Settles on every outcome: a client gone mid-body rejects it (the answer then goes
- * nowhere). Node's parser holds the body to its Content-Length, so the chunks fill the buffer exactly.
+ * as UTF-8 (collecting the chunks and concatenating them copied each body twice). Settles on every
+ * outcome: a client gone mid-body rejects it (the answer then goes nowhere). Node's parser holds the body to its Content-Length, so the chunks fill the buffer exactly.
  */
 const readStatedBody = (incoming: HttpBindings["incoming"], length: number): Promise<string> =>
   new Promise((resolve, reject) => {
-    let spare: Buffer | undefined
-    for (let i = spareBodies.length - 1; i >= 0; i--) {
-      if (spareBodies[i].length >= length) {
-        spare = spareBodies[i]
-        spareBodies.splice(i, 1)
-        break
-      }
-    }
-    const body = spare ?? Buffer.allocUnsafe(length <= SPARE_BODY_MAX ? Math.max(length, 128 * 1024) : length)
+    const body = Buffer.allocUnsafe(length)
     let at = 0
     const done = (f: () => void) => {
       incoming.off("data", onData)
@@ -115,7 +97,6 @@ const readStatedBody = (incoming: HttpBindings["incoming"], length: number): Pro
       incoming.off("error", onError)
       incoming.off("close", onClose)
       f()
-      if (body.length <= SPARE_BODY_MAX && spareBodies.length < SPARE_BODIES) spareBodies.push(body)
     }
     const onData = (chunk: Buffer) => {
       const n = Math.min(chunk.length, length - at)
