@@ -6,7 +6,7 @@
  * folded the log yet, is read from its own stream (and the experiments stream) through the store's
  * index instead: a CLI's `show RUN` on a large store must not fold the whole log.
  */
-import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { Cause, Context, Effect, Layer, Scope, Semaphore, Stream } from "effect"
 import { checkArtifactPath, checkName, checkOwner, decideRun, decideStartRun, type Decision, type Draft, evolveDrafts, makeCommandHandler, type RunCommand, runNameFromId } from "@runledger/core/write"
 import {
   checkExperimentActive,
@@ -244,6 +244,8 @@ export const makeTracker = Effect.gen(function*() {
   const liveness = yield* Liveness
   const clock = yield* Clock
   const ids = yield* Ids
+  /** The tracker's lifetime: a background fold runs in it, and closing the tracker stops it. */
+  const lifetime = yield* Scope.Scope
   const provenance = yield* context.capture
   const env = provenance.environment
   const meta: Meta = { host: env.host, pid: env.pid, ...(env.user ? { actor: env.user } : {}) }
@@ -416,6 +418,12 @@ export const makeTracker = Effect.gen(function*() {
         Effect.as(live)
       )
     )
+  ).pipe(
+    Effect.tap(() =>
+      Effect.sync(() => {
+        firstFold = "done"
+      })
+    )
   )
 
   /**
@@ -451,6 +459,7 @@ export const makeTracker = Effect.gen(function*() {
   const runsById = (runIds: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly state: RunState; readonly view: RunView } | undefined>, StoreError> =>
     Effect.gen(function*() {
       pointReads += runIds.length
+      if (pointReads >= FOLD_AFTER && firstFold === "none") yield* foldInBackground
       // Several streams read at once: each is a few small reads far apart in the log.
       const states = yield* Effect.forEach(runIds, (id) => store.readStream(runStream(id)).pipe(Effect.map((events) => foldRun(events))), { concurrency: 8 })
       if (states.every((s) => s === undefined)) return states.map(() => undefined)
@@ -459,8 +468,37 @@ export const makeTracker = Effect.gen(function*() {
     })
 
   let pointReads = 0
+  /**
+   * This process's first fold of the whole log: not started, running in the background, or done
+   * (by the background fold, or by a read that needs every run, such as listRuns).
+   */
+  let firstFold: "none" | "running" | "done" = "none"
   /** Whether live reads go through the projection: once this process has folded the log, catching up is cheap. */
-  const folded = () => live.position > 0 || pointReads >= FOLD_AFTER
+  const folded = () => firstFold === "done"
+
+  /**
+   * The first fold, started when FOLD_AFTER runs have been read by id, and run in the background:
+   * a server must not fold a large log (seconds) inside the request that crossed the threshold.
+   * Reads by id go on from the runs' streams until it is done, then switch to the projection. A
+   * failure is logged and changes nothing for reads: they go on from the streams, and the fold is
+   * tried again after another FOLD_AFTER of them. Closing the tracker interrupts it.
+   */
+  const foldInBackground: Effect.Effect<void> = Effect.suspend(() => {
+    firstFold = "running"
+    return caughtUp.pipe(
+      Effect.asVoid,
+      Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          if (firstFold === "running") firstFold = "none"
+          pointReads = 0
+        }).pipe(
+          Effect.andThen(Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("Folding the log in the background failed; runs are read from their own streams meanwhile, and the fold is tried again later.", cause))
+        )
+      ),
+      Effect.forkIn(lifetime),
+      Effect.asVoid
+    )
+  })
 
   /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
   const withEffectiveMetrics = (state: RunState | undefined, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {
