@@ -37,6 +37,29 @@ interface Model {
 
 const all = (events: Stream.Stream<RecordedEvent, unknown>) => Effect.runPromise(Stream.runCollect(events))
 
+/** Record random ops on three runs, then maybe delete one: the store a read test starts from. */
+const recordOps = async (tracker: Awaited<ReturnType<typeof memoryClient>>["tracker"], ops: ReadonlyArray<Op>, deleteRun: number | undefined) => {
+  const runs = await Promise.all([0, 1, 2].map((i) => tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` })))
+  for (const [i, o] of ops.entries()) {
+    const run = runs[o.run]
+    const done = o.op === "metric"
+      ? run.logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i })
+      : o.op === "param"
+      ? run.logParam(o.key, o.value)
+      : o.op === "tag"
+      ? run.setTag(o.key, o.value)
+      : o.op === "untag"
+      ? run.deleteTag(o.key)
+      : o.op === "end"
+      ? run.end({ status: o.status })
+      : run.flush()
+    await done.catch(() => {})
+  }
+  await Promise.all(runs.map((r) => r.flush().catch(() => {})))
+  if (deleteRun !== undefined) await tracker.deleteRun(runs[deleteRun].id)
+  return runs.map((r) => r.id)
+}
+
 describe("replay", () => {
   it("live state = replay of the log = the model of the rules, for random command sequences", async () => {
     await fc.assert(
@@ -125,28 +148,10 @@ describe("replay", () => {
         fc.record({ deleteRun: fc.option(fc.nat(2), { nil: undefined }), deleteOther: fc.boolean(), restoreOther: fc.boolean(), resumeAt: fc.option(fc.nat(10), { nil: undefined }) }),
         async (ops, late) => {
           const { tracker, store } = await memoryClient()
-          const runs = await Promise.all([0, 1, 2].map((i) => tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` })))
-          for (const [i, o] of ops.entries()) {
-            const run = runs[o.run]
-            const done = o.op === "metric"
-              ? run.logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i })
-              : o.op === "param"
-              ? run.logParam(o.key, o.value)
-              : o.op === "tag"
-              ? run.setTag(o.key, o.value)
-              : o.op === "untag"
-              ? run.deleteTag(o.key)
-              : o.op === "end"
-              ? run.end({ status: o.status })
-              : run.flush()
-            await done.catch(() => {})
-          }
-          await Promise.all(runs.map((r) => r.flush().catch(() => {})))
-          if (late.deleteRun !== undefined) await tracker.deleteRun(runs[late.deleteRun].id)
+          const ids = await recordOps(tracker, ops, late.deleteRun)
           if (late.deleteOther) await tracker.deleteExperiment("other")
           if (late.deleteOther && late.restoreOther) await tracker.restoreExperiment("other")
-          if (late.resumeAt !== undefined) await tracker.resumeRun(runs[0].id, { fromStep: late.resumeAt }).catch(() => {})
-          const ids = runs.map((r) => r.id)
+          if (late.resumeAt !== undefined) await tracker.resumeRun(ids[0], { fromStep: late.resumeAt }).catch(() => {})
           // This client has not folded the log yet: reads by id go to the runs' streams.
           const byStream = await Promise.all(ids.map((id) => tracker.getRun(id)))
           const manyByStream = await tracker.getRuns(ids)
@@ -184,29 +189,6 @@ describe("replay", () => {
     expect(h.map((p) => [p.step, p.value])).toEqual([[0, 0], [1, 10], [1, 10], [3, 30], [5, 50]])
     expect((await tracker.getRun(run.id)).metrics.m).toBe(50)
   })
-
-  /** Record random ops on three runs, then maybe delete one: the store a read test starts from. */
-  const recordOps = async (tracker: Awaited<ReturnType<typeof memoryClient>>["tracker"], ops: ReadonlyArray<Op>, deleteRun: number | undefined) => {
-    const runs = await Promise.all([0, 1, 2].map((i) => tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` })))
-    for (const [i, o] of ops.entries()) {
-      const run = runs[o.run]
-      const done = o.op === "metric"
-        ? run.logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i })
-        : o.op === "param"
-        ? run.logParam(o.key, o.value)
-        : o.op === "tag"
-        ? run.setTag(o.key, o.value)
-        : o.op === "untag"
-        ? run.deleteTag(o.key)
-        : o.op === "end"
-        ? run.end({ status: o.status })
-        : run.flush()
-      await done.catch(() => {})
-    }
-    await Promise.all(runs.map((r) => r.flush().catch(() => {})))
-    if (deleteRun !== undefined) await tracker.deleteRun(runs[deleteRun].id)
-    return runs.map((r) => r.id)
-  }
 
   /** The store, its whole-log reads held at a gate half way (or failing), and its stream reads counted. */
   const heldStore = (inner: EventStoreShape, mode: "gate" | "fail") => {
