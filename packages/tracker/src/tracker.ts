@@ -453,8 +453,8 @@ export const makeTracker = Effect.gen(function*() {
    * whether it is deleted), read through the store's index. Undefined for an id with no run. Used
    * while this process has no projection yet; once it has one, catching that up costs only the
    * events since, and the two give the same views (replay.test.ts). A process that keeps asking (a
-   * server, a script) folds the log once after FOLD_AFTER runs read this way: from then on each
-   * read costs a lookup, not a read of the run's records.
+   * server, a script) folds the log once, in the background, after FOLD_AFTER runs read this way:
+   * once that is done each read costs a lookup, not a read of the run's records.
    */
   const runsById = (runIds: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly state: RunState; readonly view: RunView } | undefined>, StoreError> =>
     Effect.gen(function*() {
