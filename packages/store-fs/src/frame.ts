@@ -151,7 +151,7 @@ export const recordJson = (buf: Buffer, start: number, end: number): Buffer => {
     const body = buf.subarray(r.jsonStart, end)
     if (!r.deflated) return body
     try {
-      return inflateWith(dictionaryFor(r.stream, r.id), body)
+      return inflateWith(PRESET, body, dictionaryTail(r.stream, r.id))
     } catch (e) {
       throw new Error(`the record's compressed JSON does not inflate (${e instanceof Error ? e.message : String(e)})`)
     }
@@ -208,12 +208,18 @@ const makeEngine = (): InflateEngine | null => {
 /** The shared engine; null once it is known this Node has no handle to reuse. */
 let engine: InflateEngine | null | undefined
 
-/** The JSON of a record deflated with `dictionary`: the reused handle when it can, else `inflateRawSync`. */
-export const inflateWith = (dictionary: Buffer, body: Buffer): Buffer => {
+/**
+ * The JSON of a record deflated with the dictionary `dictionary` followed by the UTF-8 of `tail`:
+ * the reused handle when it can, else `inflateRawSync`. The two parts go into the engine's input
+ * as they are, so a record's dictionary is never built as a buffer of its own.
+ */
+export const inflateWith = (dictionary: Buffer, body: Buffer, tail = ""): Buffer => {
   if (engine === undefined) engine = makeEngine()
   const e = engine
-  if (e === null || dictionary.length > WINDOW) return inflateRawSync(body, { dictionary })
-  const n = dictionary.length
+  const tailBytes = Buffer.byteLength(tail)
+  const n = dictionary.length + tailBytes
+  const whole = () => (tailBytes === 0 ? dictionary : Buffer.concat([dictionary, Buffer.from(tail)]))
+  if (e === null || n > WINDOW) return inflateRawSync(body, { dictionary: whole() })
   // A stored block: BFINAL 0, BTYPE 00 (one byte with its padding), LEN and its complement NLEN.
   // The engine's input buffer is reused: a new one per record was garbage of several KiB each.
   const length = 5 + n + body.length
@@ -223,6 +229,7 @@ export const inflateWith = (dictionary: Buffer, body: Buffer): Buffer => {
   input.writeUInt16LE(n, 1)
   input.writeUInt16LE(~n & 0xffff, 3)
   dictionary.copy(input, 5)
+  if (tailBytes > 0) input.write(tail, 5 + dictionary.length, tailBytes, "utf8")
   body.copy(input, 5 + n)
   e.handle.reset()
   e.error = false
@@ -232,9 +239,9 @@ export const inflateWith = (dictionary: Buffer, body: Buffer): Buffer => {
   if (e.error) {
     // A handle that reported an error is not trusted again; the error itself is inflateRawSync's to tell.
     engine = undefined
-    return inflateRawSync(body, { dictionary })
+    return inflateRawSync(body, { dictionary: whole() })
   }
-  if (free === 0 || unread !== 0) return inflateRawSync(body, { dictionary })
+  if (free === 0 || unread !== 0) return inflateRawSync(body, { dictionary: whole() })
   return Buffer.from(e.out.subarray(n, e.out.length - free))
 }
 
@@ -284,8 +291,11 @@ const PRESET = Buffer.from(
     '{"id":"","type":"RunEnded","at":17,"data":{"status":"FINISHED"},"meta":{"host":"","pid":,"actor":"root"},"stream":"run-","version":5,"prev":"'
 )
 
-/** A record's dictionary: the preset, then its own stream and id, which its JSON repeats. */
-const dictionaryFor = (stream: string, id: string): Buffer => Buffer.concat([PRESET, Buffer.from(`"id":"${id}","stream":"${stream}"`)])
+/** What a record's dictionary adds to the preset: its own stream and id, which its JSON repeats. */
+const dictionaryTail = (stream: string, id: string): string => `"id":"${id}","stream":"${stream}"`
+
+/** A record's dictionary: the preset, then its own stream and id. */
+const dictionaryFor = (stream: string, id: string): Buffer => Buffer.concat([PRESET, Buffer.from(dictionaryTail(stream, id))])
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const RUN_STREAM = /^run-[0-9a-f]{32}$/
