@@ -32,10 +32,12 @@ import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
 import { IN_MEMORY_MAX_EVENTS, searchInMemory } from "../packages/runtime/src/projection-search.ts"
 import { pointBatch } from "./ingest.ts"
 import type { OpenResult } from "./open-child.ts"
+import type { Result as ReplayResult } from "./replay-child.ts"
 import { type BenchOptions, median, nowMs, pairedRatio, type Row, si } from "./report.ts"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const CHILD = fileURLToPath(new URL("./open-child.ts", import.meta.url))
+const REPLAY_CHILD = fileURLToPath(new URL("./replay-child.ts", import.meta.url))
 const BIN = join(ROOT, "packages/cli/src/bin.ts")
 const CLI_DIR = join(ROOT, "packages/cli")
 /** Inside the package, so the bundle's one external (DuckDB) resolves as it does from dist/. */
@@ -142,6 +144,15 @@ const child = (dir: string, runId: string): Promise<OpenResult> =>
     })
   })
 
+/** One measurement of replay-child.ts (a fold of the whole log, or the raw read under it) in a fresh process. */
+const replayChild = (mode: "projection" | "raw", dir: string): Promise<ReplayResult> =>
+  new Promise((resolve, reject) => {
+    execFile(process.execPath, [REPLAY_CHILD, mode, dir], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`replay child ${mode} failed: ${stderr || error.message}`))
+      else resolve(JSON.parse(stdout.trim().split("\n").pop()!) as ReplayResult)
+    })
+  })
+
 const MB = (kib: number) => kib / 1024
 
 /** Mean milliseconds per call of `f` over `n` calls, after a warm-up. */
@@ -230,7 +241,11 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
     await wall(cli(big.dir, "show", big.runId))
     await wall(cli(small.dir, "show", small.runId))
     await wall(built(big.dir, "show", big.runId))
+    // `runs --max 20` searches: on the large store, through the read model, caught up here once (untimed).
+    await wall(cli(big.dir, "runs", "--max", "20"))
+    await wall(cli(small.dir, "runs", "--max", "20"))
     await child(big.dir, big.runId)
+    await replayChild("raw", big.dir)
     const e0: number[] = []
     const show: number[] = []
     const showSmall: number[] = []
@@ -239,6 +254,12 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
     const builtHelp: number[] = []
     const snap: OpenResult[] = []
     const scan: OpenResult[] = []
+    const runsBig: number[] = []
+    const runsSmall: number[] = []
+    const builtRunsBig: number[] = []
+    const builtRunsSmall: number[] = []
+    const fold: ReplayResult[] = []
+    const raw: ReplayResult[] = []
     for (let r = 0; r < opts.reps; r++) {
       e0.push(await wall(["-e", "0"]))
       show.push(await wall(cli(big.dir, "show", big.runId)))
@@ -248,6 +269,17 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
       builtHelp.push(await wall([BUILT, "--help"]))
       snap.push(await child(big.dir, big.runId))
       scan.push(await child(scanDir, big.runId))
+      runsBig.push(await wall(cli(big.dir, "runs", "--max", "20")))
+      runsSmall.push(await wall(cli(small.dir, "runs", "--max", "20")))
+      builtRunsBig.push(await wall(built(big.dir, "runs", "--max", "20")))
+      builtRunsSmall.push(await wall(built(small.dir, "runs", "--max", "20")))
+      fold.push(await replayChild("projection", big.dir))
+      raw.push(await replayChild("raw", big.dir))
+      if (fold[r].runs !== big.runs) throw new Error(`the fold found ${fold[r].runs} runs, expected ${big.runs}`)
+      opts.log(
+        `  rep ${r + 1}: runs --max 20 ${runsBig[r].toFixed(0)} ms (${si(small.runs)}-run store ${runsSmall[r].toFixed(0)} ms); built bin ${builtRunsBig[r].toFixed(0)} ms (${builtRunsSmall[r].toFixed(0)} ms); ` +
+          `fold of the log ${fold[r].ms.toFixed(0)} ms (raw read ${raw[r].ms.toFixed(0)} ms)`
+      )
       opts.log(
         `  rep ${r + 1}: node -e 0 ${e0[r].toFixed(0)} ms; show ${show[r].toFixed(0)} ms (${si(small.runs)}-run store ${showSmall[r].toFixed(0)} ms); --help ${help[r].toFixed(0)} ms; ` +
           `built bin: show ${builtShow[r].toFixed(0)} ms, --help ${builtHelp[r].toFixed(0)} ms; ` +
@@ -264,7 +296,54 @@ export const benchOpen = async (opts: BenchOptions): Promise<Row[]> => {
     const rss = snap.map((s) => MB(s.peakRssKiB))
     const scanRss = scan.map((s) => MB(s.peakRssKiB))
     const size = `${si(runs)} runs x ${si(points)} points`
+    const runsBeyond = runsBig.map((s, i) => s - e0[i])
+    const runsSmallBeyond = runsSmall.map((s, i) => s - e0[i])
+    const builtRunsBeyond = builtRunsBig.map((s, i) => s - e0[i])
+    const builtRunsSmallBeyond = builtRunsSmall.map((s, i) => s - e0[i])
+    const foldMs = fold.map((f) => f.ms)
+    const rawMs = raw.map((f) => f.ms)
+    // Before the fold's rework (one zlib stream per record, the Schema's walk over every metric
+    // batch, an effect per event) the fold of 100k runs took 45-57 s; the aim is at least 5x under
+    // that, per run as many (the quick run's smaller store gets its share).
+    const FOLD_TARGET_MS = (9_000 * runs) / 100_000
     return [
+      {
+        name: `runs --max 20, ${size} vs ${si(small.runs)} runs (both beyond node start)`,
+        figure: median(runsBeyond),
+        unit: "ms",
+        ceiling: median(runsSmallBeyond),
+        ceilingName: `runs --max 20 on a ${small.runs}-run store`,
+        ratio: pairedRatio(runsBeyond, runsSmallBeyond),
+        target: "<= 2x",
+        verdict: pairedRatio(runsBeyond, runsSmallBeyond) <= 2 ? "PASS" : "MISS",
+        samples: runsBeyond,
+        ceilingSamples: runsSmallBeyond
+      },
+      {
+        name: `built bin: runs --max 20, ${size} vs ${si(small.runs)} runs (both beyond node start)`,
+        figure: median(builtRunsBeyond),
+        unit: "ms",
+        ceiling: median(builtRunsSmallBeyond),
+        ceilingName: `runs --max 20 on a ${small.runs}-run store`,
+        ratio: pairedRatio(builtRunsBeyond, builtRunsSmallBeyond),
+        target: "<= 2x",
+        verdict: pairedRatio(builtRunsBeyond, builtRunsSmallBeyond) <= 2 ? "PASS" : "MISS",
+        samples: builtRunsBeyond,
+        ceilingSamples: builtRunsSmallBeyond
+      },
+      {
+        name: `fold of the whole log into the projection (${size})`,
+        figure: median(foldMs),
+        unit: "ms",
+        ceiling: median(rawMs),
+        ceilingName: "a raw read of the same log (records split, nothing decoded)",
+        ratio: pairedRatio(foldMs, rawMs),
+        target: `< ${(FOLD_TARGET_MS / 1000).toFixed(1)} s (5x under 45 s per 100k runs before)`,
+        verdict: median(foldMs) < FOLD_TARGET_MS ? "PASS" : "MISS",
+        samples: foldMs,
+        ceilingSamples: rawMs,
+        note: `${fold[0]?.events ?? 0} events; open (index) ${median(fold.map((f) => f.openMs ?? 0)).toFixed(0)} ms of it`
+      },
       {
         name: `cold CLI show RUN beyond node start (${size})`,
         figure: median(beyond),

@@ -6,7 +6,9 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { deflateRawSync, inflateRawSync } from "node:zlib"
 import { DEFLATE_MAX, encodeFrameBytes, type RecordForm, recordJson, scanFrame } from "../packages/store-fs/src/index.ts"
+import { inflateWith } from "../packages/store-fs/src/frame.ts"
 
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`))
 /** Names as the log has them: uuids and run streams (packed to 16 bytes), and any other text without TAB, CR or LF. */
@@ -72,6 +74,37 @@ describe("record framing", () => {
         expect(frame).toMatchObject({ ok: false, complete: true })
       }),
       { numRuns: 500 }
+    )
+  })
+
+  /** What inflating gives: the bytes, or that it failed. */
+  const outcome = (f: () => Buffer): { ok: true; text: string } | { ok: false } => {
+    try {
+      return { ok: true, text: f().toString("latin1") }
+    } catch {
+      return { ok: false }
+    }
+  }
+
+  it("inflating through the reused handle gives what inflateRawSync gives, on good and damaged bytes alike", () => {
+    const dictionary = fc.uint8Array({ minLength: 0, maxLength: 40_000, size: "max" }).map((b) => Buffer.from(b))
+    const text = fc.oneof(fc.string({ maxLength: 3 * DEFLATE_MAX }), fc.uint8Array({ maxLength: 20_000, size: "max" }).map((b) => Buffer.from(b).toString("latin1")))
+    fc.assert(
+      fc.property(dictionary, fc.string({ maxLength: 80, unit: "grapheme" }), text, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 3 }), fc.nat(), (head, tail, t, flips, cutAt) => {
+        // The dictionary comes in two parts, as a record's does: a buffer, then text.
+        const dict = Buffer.concat([head, Buffer.from(tail)])
+        const plain = Buffer.from(t, "latin1")
+        const body = deflateRawSync(plain, dict.length > 0 ? { dictionary: dict } : {})
+        expect(inflateWith(head, body, tail).equals(plain)).toBe(true)
+        // Damage: bytes flipped, cut short, or extra bytes after the end.
+        const damaged = Buffer.from(body)
+        for (const [at, xor] of flips) if (damaged.length > 0) damaged[at % damaged.length] ^= xor
+        const variants = [damaged, body.subarray(0, cutAt % (body.length + 1)), Buffer.concat([body, Buffer.of(1, 2, 3)])]
+        for (const v of variants) expect(outcome(() => inflateWith(head, v, tail))).toEqual(outcome(() => inflateRawSync(v, { dictionary: dict })))
+        // The handle is fine after damage: the good record inflates again.
+        expect(inflateWith(head, body, tail).equals(plain)).toBe(true)
+      }),
+      { numRuns: 150 }
     )
   })
 })

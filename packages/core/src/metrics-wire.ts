@@ -110,9 +110,9 @@ export const decodeIntColumn = (column: IntColumn, n: number, field: string): Nu
   if (n === 0) return out
   let x = (column as { from: number }).from
   out[0] = x
-  if ("by" in column) {
-    const by = column.by
-    if (typeof by !== "number") throw bad()
+  // { from, by } when `by` is a number, else { from, delta }: the order the IntColumn union tries them in.
+  const by = (column as { by?: unknown }).by
+  if (typeof by === "number") {
     for (let i = 1; i < n; i++) out[i] = x += by
     return out
   }
@@ -310,6 +310,37 @@ export const metricsFromWire = (w: MetricsWire): MetricsBatch => {
     }
   }
   return { keys, values, steps: decodeIntColumn(w.steps, n, "steps"), timestamps: decodeIntColumn(w.timestamps, n, "timestamps") }
+}
+
+const isFiniteNumber = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
+
+/** Whether `u` has the shape of an IntColumn (its array elements are checked where they are read, in decodeIntColumn). */
+const isIntColumn = (u: unknown): boolean => {
+  if (typeof u === "number") return Number.isFinite(u)
+  if (Array.isArray(u)) return true
+  if (typeof u !== "object" || u === null) return false
+  const c = u as { from?: unknown; by?: unknown; delta?: unknown }
+  if (!isFiniteNumber(c.from)) return false
+  return isFiniteNumber(c.by) || Array.isArray(c.delta)
+}
+
+/**
+ * The points of a wire body as JSON.parse gave it, checked as the MetricsLogged Schema checks it
+ * (the shape of MetricsWire, then every column while metricsFromWire reads it), without the
+ * Schema's machinery: a replay of a log of many small runs decodes one batch per run, and the
+ * Schema's walk over the wire object cost several times the reading of its columns. The codec
+ * uses it for the current MetricsLogged (codec.ts); a property test holds it to the Schema's
+ * answer on good and malformed bodies alike. Throws a RangeError saying what is malformed.
+ */
+export const metricsFromWireValue = (u: unknown): MetricsBatch => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) throw new RangeError("MetricsLogged.data must be an object")
+  const w = u as { names?: unknown; key?: unknown; values?: unknown; steps?: unknown; timestamps?: unknown }
+  if (!isStringColumn(w.names)) throw new RangeError("MetricsLogged.names must be an array of strings")
+  if ("key" in w && !Array.isArray(w.key)) throw new RangeError("MetricsLogged.key must be an array of numbers")
+  if (typeof w.values !== "string") throw new RangeError("MetricsLogged.values must be a string (base64)")
+  if (!isIntColumn(w.steps)) throw new RangeError("MetricsLogged.steps must be a number, { from, by }, { from, delta } or an array")
+  if (!isIntColumn(w.timestamps)) throw new RangeError("MetricsLogged.timestamps must be a number, { from, by }, { from, delta } or an array")
+  return metricsFromWire(w as MetricsWire)
 }
 
 /** Run a conversion that throws RangeError on bad input, as a Schema transformation step. */

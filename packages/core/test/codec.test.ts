@@ -5,6 +5,8 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { CodecError, decodeEvent, decodeIntColumn, encodeEvent, encodeIntColumn, makeCodec, metricsFromWire, metricsToWire } from "../src/codec.ts"
 import { type Event, EVENT_TYPES, EVENTS, evolve, MetricsLogged, v1 } from "../src/index.ts"
+import { base64ToFloat64s } from "../src/binary.ts"
+import { metricsFromWireValue } from "../src/metrics-wire.ts"
 import { anyNumber, event, sameValue } from "@runledger/store-conformance/arbitraries"
 
 /** The same event with the keys of its envelope, its body and its meta in reverse order (maps such as tags keep theirs: their order is data). */
@@ -114,6 +116,62 @@ describe("event codec", () => {
     const e = decodeEvent(line)
     expect(e).toMatchObject({ schema: 2, data: { experimentId: "e1", name: "exp", tags: {} } })
     expect(encodeEvent(e)).toBe(line.replace('"name":"exp"}', '"name":"exp","tags":{}}').replace('"stream"', '"schema":2,"stream"'))
+  })
+
+  it("a MetricsLogged body read without the Schema's machinery gives the Schema's answer, on good and malformed bodies alike", () => {
+    const bySchema = Schema.decodeUnknownSync(MetricsLogged)
+    const outcome = (f: () => unknown): { ok: true; value: unknown } | { ok: false } => {
+      try {
+        return { ok: true, value: f() }
+      } catch {
+        return { ok: false }
+      }
+    }
+    const good = fc.array(fc.record({ key: fc.constantFrom("loss", "acc", "lr"), value: anyNumber, step: fc.nat(), timestamp: fc.nat() }), { maxLength: 20 }).map((points) =>
+      metricsToWire({ keys: points.map((p) => p.key), values: points.map((p) => p.value), steps: points.map((p) => p.step), timestamps: points.map((p) => p.timestamp) })
+    )
+    const column = fc.oneof(
+      fc.integer(),
+      fc.constantFrom(Number.NaN, Infinity, 1.5),
+      fc.record({ from: fc.oneof(fc.integer(), fc.constant("0")), by: fc.oneof(fc.integer(), fc.constant("1")) }, { requiredKeys: ["from"] }),
+      fc.record({ from: fc.integer(), by: fc.constant("x"), delta: fc.array(fc.oneof(fc.integer(), fc.constant("1")), { maxLength: 20 }) }, { requiredKeys: ["from", "delta"] }),
+      fc.array(fc.oneof(fc.integer(), fc.constant(null)), { maxLength: 20 }),
+      fc.constant(null),
+      fc.string()
+    )
+    // Good bodies, and good bodies with one field replaced by something of another shape.
+    const body = fc.oneof(
+      good,
+      fc.tuple(good, fc.constantFrom("names", "key", "values", "steps", "timestamps"), fc.oneof(column, fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 20 }), fc.base64String(), fc.constant(undefined)))
+        .map(([w, field, v]) => ({ ...w, [field]: v })),
+      fc.anything()
+    )
+    fc.assert(
+      fc.property(body, (w) => {
+        const fast = outcome(() => metricsFromWireValue(w))
+        const slow = outcome(() => bySchema(w))
+        expect(fast.ok).toBe(slow.ok)
+        if (fast.ok && slow.ok) expect(sameValue(fast.value, slow.value)).toBe(true)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it("base64 of metric values is refused exactly when it is not the alphabet, up to two '=', in groups of four", () => {
+    const strict = (t: string) => /^[A-Za-z0-9+/]*={0,2}$/.test(t) && t.length % 4 === 0
+    const text = fc.oneof(fc.base64String(), fc.string({ unit: fc.constantFrom("A", "z", "0", "+", "/", "=", "-", "_", " ", "é", "\n") }))
+    fc.assert(
+      fc.property(text, (t) => {
+        let refused = false
+        try {
+          base64ToFloat64s(t)
+        } catch (e) {
+          refused = e instanceof RangeError && e.message === "not base64"
+        }
+        expect(refused).toBe(!strict(t))
+      }),
+      { numRuns: 3000 }
+    )
   })
 
   it("an older MetricsLogged goes through the same upcasting path as every other type", () => {

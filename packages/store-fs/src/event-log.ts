@@ -73,6 +73,13 @@ export interface SnapshotUse {
 export const LOG_FILE = "events.log"
 const LOCK_FILE = "events.lock"
 const READ_CHUNK = 4 << 20
+/**
+ * A full read hands out at most this many events at a time, and lets the event loop run between
+ * them: a 4 MiB chunk of small records takes hundreds of milliseconds to decode, and a process
+ * that folds its log in the background (a server, see the tracker's FOLD_AFTER) must go on
+ * answering requests meanwhile.
+ */
+const DECODE_BATCH = 128
 const SNAPSHOT_EVERY_BYTES = 1 << 20
 /** Reads of one stream's records in flight at once. */
 const READ_AHEAD = 32
@@ -257,14 +264,17 @@ export class FsEventLog {
       const buf = pool.subarray(0, end - start)
       const { bytesRead } = await this.reader!.read(buf, 0, buf.length, start)
       if (bytesRead !== buf.length) throw new StorageError({ message: `${this.file} ended early at offset ${start + bytesRead}; was it truncated by hand?` })
-      const batch: RecordedEvent[] = []
-      for (let p = position; p <= upTo; p++) {
-        const a = this.offsets.startOf(p) - start
-        const b = this.offsets.endOf(p) - start
-        batch.push(this.decode(buf, a, b, start + a, p))
+      for (let from = position; from <= upTo; from += DECODE_BATCH) {
+        if (from > position) await new Promise<void>((resolve) => setImmediate(resolve))
+        const batch: RecordedEvent[] = []
+        for (let p = from; p <= Math.min(upTo, from + DECODE_BATCH - 1); p++) {
+          const a = this.offsets.startOf(p) - start
+          const b = this.offsets.endOf(p) - start
+          batch.push(this.decode(buf, a, b, start + a, p))
+        }
+        yield batch
       }
       position = upTo + 1
-      yield batch
     }
   }
 

@@ -37,7 +37,7 @@
 import { chainAfter as chainAfterWith, type Sha256 } from "@runledger/core/store-kit"
 import { createHash } from "node:crypto"
 import type { FileHandle } from "node:fs/promises"
-import { crc32, deflateRawSync, inflateRawSync } from "node:zlib"
+import { constants, crc32, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib"
 
 const TAB = 9
 const LF = 10
@@ -151,7 +151,7 @@ export const recordJson = (buf: Buffer, start: number, end: number): Buffer => {
     const body = buf.subarray(r.jsonStart, end)
     if (!r.deflated) return body
     try {
-      return inflateRawSync(body, { dictionary: dictionaryFor(r.stream, r.id) })
+      return inflateWith(PRESET, body, dictionaryTail(r.stream, r.id))
     } catch (e) {
       throw new Error(`the record's compressed JSON does not inflate (${e instanceof Error ? e.message : String(e)})`)
     }
@@ -159,6 +159,90 @@ export const recordJson = (buf: Buffer, start: number, end: number): Buffer => {
   const jsonStart = jsonStartOf(buf, start)
   if (jsonStart < 0 || jsonStart >= end || buf[end - 1] !== LF) throw new Error("the record is not a whole text record")
   return buf.subarray(jsonStart, end - 1)
+}
+
+// -- inflating small records ----------------------------------------------------
+//
+// `inflateRawSync` builds a zlib stream object and a native handle for every call, and that costs
+// several times the inflating of a small record: a full replay of a log of many small runs spent
+// most of its time there. Node has no public way to reuse one handle synchronously, so this keeps
+// one (the handle under a `createInflateRaw()` stream, used as Node's own sync path uses it) and
+// resets it per record. A preset dictionary is only what the window holds before the data, so the
+// record's dictionary goes in as a stored (uncompressed) deflate block ahead of its bytes, and the
+// output after it is the record's JSON: the same bytes `inflateRawSync` with that dictionary gives
+// (a property test holds the two paths to the same answer, on good and on damaged input).
+// Anything off the fast path (a Node without these internals, a dictionary too large for one
+// stored block or the window, an error, output that does not fit, bytes after the end of the
+// stream) is handed to `inflateRawSync`, whose answer or error stands.
+
+interface InflateEngine {
+  readonly handle: {
+    reset(): void
+    writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void
+  }
+  /** After a write: the output bytes left free, then the input bytes left unread. */
+  readonly state: Uint32Array
+  readonly out: Buffer
+  input: Buffer
+  error: boolean
+}
+
+/** zlib's window: a longer dictionary keeps only its last 32 KiB, which a stored block would not mirror. */
+const WINDOW = 32768
+/** Room for the dictionary and 16 times the largest JSON a record deflates (DEFLATE_MAX, declared below). */
+const ENGINE_OUT = WINDOW + 16 * 4096
+
+const makeEngine = (): InflateEngine | null => {
+  const stream = createInflateRaw() as unknown as { _handle?: Record<string, unknown>; _writeState?: unknown }
+  const handle = stream._handle
+  const state = stream._writeState
+  if (handle === undefined || typeof handle.reset !== "function" || typeof handle.writeSync !== "function" || !(state instanceof Uint32Array) || state.length < 2) return null
+  const engine: InflateEngine = { handle: handle as unknown as InflateEngine["handle"], state, out: Buffer.allocUnsafe(ENGINE_OUT), input: Buffer.allocUnsafe(8192), error: false }
+  // Called synchronously, within writeSync, when zlib reports an error.
+  handle.onerror = () => {
+    engine.error = true
+  }
+  return engine
+}
+
+/** The shared engine; null once it is known this Node has no handle to reuse. */
+let engine: InflateEngine | null | undefined
+
+/**
+ * The JSON of a record deflated with the dictionary `dictionary` followed by the UTF-8 of `tail`:
+ * the reused handle when it can, else `inflateRawSync`. The two parts go into the engine's input
+ * as they are, so a record's dictionary is never built as a buffer of its own.
+ */
+export const inflateWith = (dictionary: Buffer, body: Buffer, tail = ""): Buffer => {
+  if (engine === undefined) engine = makeEngine()
+  const e = engine
+  const tailBytes = Buffer.byteLength(tail)
+  const n = dictionary.length + tailBytes
+  const whole = () => (tailBytes === 0 ? dictionary : Buffer.concat([dictionary, Buffer.from(tail)]))
+  if (e === null || n > WINDOW) return inflateRawSync(body, { dictionary: whole() })
+  // A stored block: BFINAL 0, BTYPE 00 (one byte with its padding), LEN and its complement NLEN.
+  // The engine's input buffer is reused: a new one per record was garbage of several KiB each.
+  const length = 5 + n + body.length
+  if (e.input.length < length) e.input = Buffer.allocUnsafe(Math.max(length, 2 * e.input.length))
+  const input = e.input
+  input[0] = 0
+  input.writeUInt16LE(n, 1)
+  input.writeUInt16LE(~n & 0xffff, 3)
+  dictionary.copy(input, 5)
+  if (tailBytes > 0) input.write(tail, 5 + dictionary.length, tailBytes, "utf8")
+  body.copy(input, 5 + n)
+  e.handle.reset()
+  e.error = false
+  e.handle.writeSync(constants.Z_FINISH, input, 0, length, e.out, 0, e.out.length)
+  const free = e.state[0]
+  const unread = e.state[1]
+  if (e.error) {
+    // A handle that reported an error is not trusted again; the error itself is inflateRawSync's to tell.
+    engine = undefined
+    return inflateRawSync(body, { dictionary: whole() })
+  }
+  if (free === 0 || unread !== 0) return inflateRawSync(body, { dictionary: whole() })
+  return Buffer.from(e.out.subarray(n, e.out.length - free))
 }
 
 // -- the compact form ------------------------------------------------------------
@@ -207,8 +291,11 @@ const PRESET = Buffer.from(
     '{"id":"","type":"RunEnded","at":17,"data":{"status":"FINISHED"},"meta":{"host":"","pid":,"actor":"root"},"stream":"run-","version":5,"prev":"'
 )
 
-/** A record's dictionary: the preset, then its own stream and id, which its JSON repeats. */
-const dictionaryFor = (stream: string, id: string): Buffer => Buffer.concat([PRESET, Buffer.from(`"id":"${id}","stream":"${stream}"`)])
+/** What a record's dictionary adds to the preset: its own stream and id, which its JSON repeats. */
+const dictionaryTail = (stream: string, id: string): string => `"id":"${id}","stream":"${stream}"`
+
+/** A record's dictionary: the preset, then its own stream and id. */
+const dictionaryFor = (stream: string, id: string): Buffer => Buffer.concat([PRESET, Buffer.from(dictionaryTail(stream, id))])
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const RUN_STREAM = /^run-[0-9a-f]{32}$/

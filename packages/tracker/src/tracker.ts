@@ -6,7 +6,7 @@
  * folded the log yet, is read from its own stream (and the experiments stream) through the store's
  * index instead: a CLI's `show RUN` on a large store must not fold the whole log.
  */
-import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { Cause, Context, Effect, Layer, Scope, Semaphore, Stream } from "effect"
 import { checkArtifactPath, checkName, checkOwner, decideRun, decideStartRun, type Decision, type Draft, evolveDrafts, makeCommandHandler, type RunCommand, runNameFromId } from "@runledger/core/write"
 import {
   checkExperimentActive,
@@ -236,6 +236,11 @@ export const findRun = (runs: ReadonlyMap<string, RunState>, ref: string): RunSt
   return invalid("run", `${JSON.stringify(ref)} matches ${matches.length} runs (${matches.slice(0, 5).map((r) => r.id.slice(0, 12)).join(", ")}${matches.length > 5 ? ", ..." : ""}); give more of the id.`)
 }
 
+/** Fold a chunk of the log's events into a projection, those `keep` takes (all by default). */
+const applyAll = (p: LogProjection, events: ReadonlyArray<RecordedEvent>, keep?: (e: RecordedEvent) => boolean): void => {
+  for (const e of events) if (keep === undefined || keep(e)) p.apply(e)
+}
+
 const isCut = (asOf: AsOf | undefined) =>
   asOf === undefined ? () => true : "position" in asOf ? (e: RecordedEvent) => e.position <= asOf.position : (e: RecordedEvent) => e.at <= asOf.time
 
@@ -253,6 +258,8 @@ export const makeTracker = Effect.gen(function*() {
   const liveness = yield* Liveness
   const clock = yield* Clock
   const ids = yield* Ids
+  /** The tracker's lifetime: a background fold runs in it, and closing the tracker stops it. */
+  const lifetime = yield* Scope.Scope
   const provenance = yield* context.capture
   const env = provenance.environment
   const meta: Meta = { host: env.host, pid: env.pid, ...(env.user ? { actor: env.user } : {}) }
@@ -420,9 +427,16 @@ export const makeTracker = Effect.gen(function*() {
   const caughtUp: Effect.Effect<LogProjection, StoreError> = lock.withPermit(
     Effect.suspend(() =>
       store.readAll(live.position).pipe(
-        Stream.runForEach((e) => Effect.sync(() => live.apply(e))),
+        // A chunk at a time: one effect per event cost more than folding the event.
+        Stream.runForEachArray((events) => Effect.sync(() => applyAll(live, events))),
         Effect.as(live)
       )
+    )
+  ).pipe(
+    Effect.tap(() =>
+      Effect.sync(() => {
+        firstFold = "done"
+      })
     )
   )
 
@@ -441,7 +455,7 @@ export const makeTracker = Effect.gen(function*() {
       if (lastPast !== undefined && lastPast.moment === moment && lastPast.head === head) return lastPast.projection
       const keep = isCut(asOf)
       const past = new LogProjection()
-      yield* store.readAll(0).pipe(Stream.runForEach((e) => Effect.sync(() => (keep(e) ? past.apply(e) : undefined))))
+      yield* store.readAll(0).pipe(Stream.runForEachArray((events) => Effect.sync(() => applyAll(past, events, keep))))
       // Kept only if nothing was appended meanwhile: then it is the fold of exactly `head` events.
       if ((yield* store.head) === head) lastPast = { moment, head, projection: past }
       return past
@@ -453,12 +467,13 @@ export const makeTracker = Effect.gen(function*() {
    * whether it is deleted), read through the store's index. Undefined for an id with no run. Used
    * while this process has no projection yet; once it has one, catching that up costs only the
    * events since, and the two give the same views (replay.test.ts). A process that keeps asking (a
-   * server, a script) folds the log once after FOLD_AFTER runs read this way: from then on each
-   * read costs a lookup, not a read of the run's records.
+   * server, a script) folds the log once, in the background, after FOLD_AFTER runs read this way:
+   * once that is done each read costs a lookup, not a read of the run's records.
    */
   const runsById = (runIds: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<{ readonly state: RunState; readonly view: RunView } | undefined>, StoreError> =>
     Effect.gen(function*() {
       pointReads += runIds.length
+      if (pointReads >= FOLD_AFTER && firstFold === "none") yield* foldInBackground
       // Several streams read at once: each is a few small reads far apart in the log.
       const states = yield* Effect.forEach(runIds, (id) => store.readStream(runStream(id)).pipe(Effect.map((events) => foldRun(events))), { concurrency: 8 })
       if (states.every((s) => s === undefined)) return states.map(() => undefined)
@@ -467,8 +482,37 @@ export const makeTracker = Effect.gen(function*() {
     })
 
   let pointReads = 0
+  /**
+   * This process's first fold of the whole log: not started, running in the background, or done
+   * (by the background fold, or by a read that needs every run, such as listRuns).
+   */
+  let firstFold: "none" | "running" | "done" = "none"
   /** Whether live reads go through the projection: once this process has folded the log, catching up is cheap. */
-  const folded = () => live.position > 0 || pointReads >= FOLD_AFTER
+  const folded = () => firstFold === "done"
+
+  /**
+   * The first fold, started when FOLD_AFTER runs have been read by id, and run in the background:
+   * a server must not fold a large log (seconds) inside the request that crossed the threshold.
+   * Reads by id go on from the runs' streams until it is done, then switch to the projection. A
+   * failure is logged and changes nothing for reads: they go on from the streams, and the fold is
+   * tried again after another FOLD_AFTER of them. Closing the tracker interrupts it.
+   */
+  const foldInBackground: Effect.Effect<void> = Effect.suspend(() => {
+    firstFold = "running"
+    return caughtUp.pipe(
+      Effect.asVoid,
+      Effect.catchCause((cause) =>
+        Effect.sync(() => {
+          if (firstFold === "running") firstFold = "none"
+          pointReads = 0
+        }).pipe(
+          Effect.andThen(Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("Folding the log in the background failed; runs are read from their own streams meanwhile, and the fold is tried again later.", cause))
+        )
+      ),
+      Effect.forkIn(lifetime),
+      Effect.asVoid
+    )
+  })
 
   /** A resume set aside some keys' latest values; recompute those from the stream (rare, so cheap overall). */
   const withEffectiveMetrics = (state: RunState | undefined, view: RunView, asOf: AsOf | undefined): Effect.Effect<RunView, StoreError> => {

@@ -5,7 +5,7 @@
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { foldRun, LogProjection, type RecordedEvent, runStream, toRunView } from "../../core/src/index.ts"
+import { type EventStoreShape, foldRun, LogProjection, type RecordedEvent, runStream, StorageError, toRunView } from "../../core/src/index.ts"
 import { anyNumber, sameValue } from "@runledger/store-conformance/arbitraries"
 import { memoryClient } from "./memory-client.ts"
 
@@ -36,6 +36,29 @@ interface Model {
 }
 
 const all = (events: Stream.Stream<RecordedEvent, unknown>) => Effect.runPromise(Stream.runCollect(events))
+
+/** Record random ops on three runs, then maybe delete one: the store a read test starts from. */
+const recordOps = async (tracker: Awaited<ReturnType<typeof memoryClient>>["tracker"], ops: ReadonlyArray<Op>, deleteRun: number | undefined) => {
+  const runs = await Promise.all([0, 1, 2].map((i) => tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` })))
+  for (const [i, o] of ops.entries()) {
+    const run = runs[o.run]
+    const done = o.op === "metric"
+      ? run.logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i })
+      : o.op === "param"
+      ? run.logParam(o.key, o.value)
+      : o.op === "tag"
+      ? run.setTag(o.key, o.value)
+      : o.op === "untag"
+      ? run.deleteTag(o.key)
+      : o.op === "end"
+      ? run.end({ status: o.status })
+      : run.flush()
+    await done.catch(() => {})
+  }
+  await Promise.all(runs.map((r) => r.flush().catch(() => {})))
+  if (deleteRun !== undefined) await tracker.deleteRun(runs[deleteRun].id)
+  return runs.map((r) => r.id)
+}
 
 describe("replay", () => {
   it("live state = replay of the log = the model of the rules, for random command sequences", async () => {
@@ -125,28 +148,10 @@ describe("replay", () => {
         fc.record({ deleteRun: fc.option(fc.nat(2), { nil: undefined }), deleteOther: fc.boolean(), restoreOther: fc.boolean(), resumeAt: fc.option(fc.nat(10), { nil: undefined }) }),
         async (ops, late) => {
           const { tracker, store } = await memoryClient()
-          const runs = await Promise.all([0, 1, 2].map((i) => tracker.startRun({ experiment: i === 2 ? "other" : "exp", name: `r${i}` })))
-          for (const [i, o] of ops.entries()) {
-            const run = runs[o.run]
-            const done = o.op === "metric"
-              ? run.logMetric(o.key, o.value, { step: o.step, timestamp: 1000 + i })
-              : o.op === "param"
-              ? run.logParam(o.key, o.value)
-              : o.op === "tag"
-              ? run.setTag(o.key, o.value)
-              : o.op === "untag"
-              ? run.deleteTag(o.key)
-              : o.op === "end"
-              ? run.end({ status: o.status })
-              : run.flush()
-            await done.catch(() => {})
-          }
-          await Promise.all(runs.map((r) => r.flush().catch(() => {})))
-          if (late.deleteRun !== undefined) await tracker.deleteRun(runs[late.deleteRun].id)
+          const ids = await recordOps(tracker, ops, late.deleteRun)
           if (late.deleteOther) await tracker.deleteExperiment("other")
           if (late.deleteOther && late.restoreOther) await tracker.restoreExperiment("other")
-          if (late.resumeAt !== undefined) await tracker.resumeRun(runs[0].id, { fromStep: late.resumeAt }).catch(() => {})
-          const ids = runs.map((r) => r.id)
+          if (late.resumeAt !== undefined) await tracker.resumeRun(ids[0], { fromStep: late.resumeAt }).catch(() => {})
           // This client has not folded the log yet: reads by id go to the runs' streams.
           const byStream = await Promise.all(ids.map((id) => tracker.getRun(id)))
           const manyByStream = await tracker.getRuns(ids)
@@ -183,5 +188,83 @@ describe("replay", () => {
     const h = await tracker.metricHistory(run.id, "m")
     expect(h.map((p) => [p.step, p.value])).toEqual([[0, 0], [1, 10], [1, 10], [3, 30], [5, 50]])
     expect((await tracker.getRun(run.id)).metrics.m).toBe(50)
+  })
+
+  /** The store, its whole-log reads held at a gate half way (or failing), and its stream reads counted. */
+  const heldStore = (inner: EventStoreShape, mode: "gate" | "fail") => {
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let streamReads = 0
+    const store: EventStoreShape = {
+      ...inner,
+      readStream: (stream) => Effect.suspend(() => {
+        streamReads++
+        return inner.readStream(stream)
+      }),
+      readAll: (from) =>
+        mode === "fail"
+          ? Stream.fail(new StorageError({ message: "the log cannot be read whole (a test's store)" }))
+          : Stream.concat(inner.readAll(from).pipe(Stream.take(3)), Stream.unwrap(Effect.promise(() => gate).pipe(Effect.as(inner.readAll(from).pipe(Stream.drop(3))))))
+    }
+    return { store, release, streamReads: () => streamReads }
+  }
+
+  it("the first fold runs in the background: reads by id answer while it is held, equal a full replay before, during and after, then come from the projection", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { maxLength: 30 }), fc.option(fc.nat(2), { nil: undefined }), async (ops, deleteRun) => {
+        const base = await memoryClient()
+        const ids = await recordOps(base.tracker, ops, deleteRun)
+        await base.tracker.close()
+        const replay = new LogProjection()
+        for (const e of await all(base.store.readAll(0))) replay.apply(e)
+        const held = heldStore(base.store, "gate")
+        const { tracker } = await memoryClient(held.store)
+        // Past the threshold (64 runs read by id) while the fold cannot finish: every read still answers.
+        for (let i = 0; i < 80; i++) {
+          const id = ids[i % ids.length]
+          expect(sameValue(await tracker.getRun(id), replay.runView(id))).toBe(true)
+        }
+        const many = await tracker.getRuns(ids)
+        for (const [i, id] of ids.entries()) expect(sameValue(many[i], replay.runView(id))).toBe(true)
+        held.release()
+        // Once the fold is done, reads by id stop reading the runs' streams.
+        let switched = false
+        for (let tries = 0; tries < 200 && !switched; tries++) {
+          const before = held.streamReads()
+          const view = await tracker.getRun(ids[0])
+          expect(sameValue(view, replay.runView(ids[0]))).toBe(true)
+          switched = held.streamReads() === before
+          if (!switched) await new Promise((r) => setTimeout(r, 5))
+        }
+        expect(switched).toBe(true)
+        for (const id of ids) expect(sameValue(await tracker.getRun(id), replay.runView(id))).toBe(true)
+        await tracker.close()
+      }),
+      { numRuns: 15 }
+    )
+  })
+
+  it("a background fold that fails breaks no read: reads by id go on from the runs' streams, equal to a full replay", async () => {
+    const base = await memoryClient()
+    const ids = await recordOps(base.tracker, [
+      { op: "metric", run: 0, key: "loss", value: 1, step: 3 },
+      { op: "param", run: 1, key: "lr", value: 2 },
+      { op: "tag", run: 2, key: "a/b", value: "u" }
+    ], 1)
+    await base.tracker.close()
+    const replay = new LogProjection()
+    for (const e of await all(base.store.readAll(0))) replay.apply(e)
+    const held = heldStore(base.store, "fail")
+    const { tracker } = await memoryClient(held.store)
+    // Two thresholds crossed: the fold is tried, fails, and is tried again; no read fails meanwhile.
+    for (let i = 0; i < 200; i++) {
+      const id = ids[i % ids.length]
+      expect(sameValue(await tracker.getRun(id), replay.runView(id))).toBe(true)
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1))
+    }
+    // A read that needs the whole log reports the failure to its caller, as it always did.
+    await expect(tracker.listRuns()).rejects.toMatchObject({ _tag: "StorageError" })
+    expect(sameValue(await tracker.getRun(ids[0]), replay.runView(ids[0]))).toBe(true)
+    await tracker.close()
   })
 })
