@@ -34,6 +34,7 @@ export const serve = (
         ...(Option.isSome(store) ? { store: store.value } : { dir: resolve(Option.getOrElse(dir, () => process.env.RUNLEDGER_DIR || "runledger")) }),
         host,
         port,
+        warm: true,
         ...(secret !== undefined ? { token: secret } : {})
       })
     )
