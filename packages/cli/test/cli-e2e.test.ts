@@ -796,7 +796,7 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     const sources = execFileSync("git", ["grep", "-hoE", "`runledger [a-z][^`$]*", "--", "packages/*/src/**"], { cwd: repoRoot, encoding: "utf8" })
     const hints = [...new Set(lines(sources).map((l) => l.slice(1).replace(/\\$/, "").trim()))]
     expect(hints.length).toBeGreaterThan(5)
-    const subcommands = new Set(["demo", "experiments", "runs", "show", "history", "compare", "rank", "stats", "plot", "sql", "export", "models", "log", "verify", "events", "rebuild", "repair", "anchor", "sync", "server", "rename", "delete", "restore", "fork", "list", "versions", "register", "promote", "alias", "download"])
+    const subcommands = new Set(["demo", "experiments", "runs", "show", "history", "compare", "rank", "stats", "plot", "sql", "export", "models", "log", "verify", "events", "rebuild", "repair", "anchor", "sync", "server", "ui", "rename", "delete", "restore", "fork", "list", "versions", "register", "promote", "alias", "download"])
     const checks = hints.map((hint) => {
       const words = hint.split(/\s+/).slice(1)
       const path: string[] = []

@@ -51,7 +51,7 @@ export interface ServerOptions {
   /**
    * Load the read model in the background once listening (DuckDB's modules, then its catch-up with
    * the log), so the first search does not wait for them; about a second of CPU, which a test
-   * server starting by the dozen does without. `runledger server` and `runledger ui` turn it on.
+   * server starting by the dozen does without. The CLI's server and ui commands turn it on.
    */
   readonly warm?: boolean
 }
