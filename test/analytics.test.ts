@@ -54,7 +54,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -957,18 +957,24 @@ describe("downsampledHistory", () => {
     expect(fromSummaries).toBeGreaterThan(0)
    }, 240_000)
 
-  it("one call for several runs and a step range equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
+  it("one call for several runs and a step range (wide, or a zoom's few steps) equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
     let ranged = 0
     let fromSummaries = 0
     let cut = 0
+    let narrowRead = 0
     const { tracker, store } = await memoryClient()
     const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
       return { summariseAfter, model, analytics: new Analytics(model, store) }
     }))
-    const rangeArb = fc.record({ a: fc.option(fc.nat(200_000), { nil: undefined }), b: fc.option(fc.nat(200_000), { nil: undefined }) }).map(({ a, b }) =>
+    const wideArb = fc.record({ a: fc.option(fc.nat(200_000), { nil: undefined }), b: fc.option(fc.nat(200_000), { nil: undefined }) }).map(({ a, b }) =>
       a !== undefined && b !== undefined ? { startStep: Math.min(a, b), endStep: Math.max(a, b) } : { ...(a !== undefined ? { startStep: a } : {}), ...(b !== undefined ? { endStep: b } : {}) }
     )
+    // A chart's zoom: a few dozen steps, mostly where the series' points are (read from the points alone).
+    const narrowArb = fc
+      .record({ a: fc.oneof({ arbitrary: fc.nat(5), weight: 6 }, { arbitrary: fc.nat(3_000), weight: 1 }, { arbitrary: fc.nat(200_000), weight: 1 }), width: fc.integer({ min: 16, max: 40 }) })
+      .map(({ a, width }) => ({ startStep: a, endStep: a + width }))
+    const rangeArb = fc.oneof(wideArb, narrowArb)
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(seriesArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 12 }), rangeArb, fc.nat(readers.length - 1), async (runs, maxPoints, range, r) => {
@@ -991,6 +997,8 @@ describe("downsampledHistory", () => {
           ids.splice(1, 0, bare.id)
           const bulk = await analytics.metricHistories(ids, "loss", maxPoints, range)
           expect(bulk.map((h) => h.runId)).toEqual(ids)
+          const onlyPoints = fromPointsOnly(checkHistoryRequest(ids, maxPoints, range), maxPoints)
+          if (onlyPoints && bulk.some((h) => h.points > 0)) narrowRead++
           for (const [i, id] of ids.entries()) {
             const [alone] = await analytics.metricHistories([id], "loss", maxPoints, range)
             expect(bulk[i]).toEqual(alone)
@@ -1015,6 +1023,8 @@ describe("downsampledHistory", () => {
     expect(ranged).toBeGreaterThan(0)
     expect(cut).toBeGreaterThan(0)
     expect(fromSummaries).toBeGreaterThan(0)
+    // And narrow ranges read from the points of the range alone.
+    expect(narrowRead).toBeGreaterThan(0)
   }, 240_000)
 
   describe("through openTracker", () => {

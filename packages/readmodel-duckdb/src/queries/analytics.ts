@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, pointBucketsSql, pointSpanReadings, pointSpanSql, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, pointSpanSql, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -136,13 +136,18 @@ export class Analytics {
     const series = await this.readModel.select(s.sql, s.params)
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
+    if (fromPointsOnly(bounds, maxPoints)) {
+      const rows = await this.numbers(pointRowsSql(ids.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
+      const counts = planFromPoints(rows, maxPoints)
+      return assembleHistories(runIds, key, series, counts, [bucketPoints(rows)])
+    }
     // Spans from the summaries, plus from the points those without summaries and the steps at the bounds.
     const spans = await this.numbers(spanSql(ids, bounds))
     const edges = pointSpanReadings(ids, spans, bounds)
     const pointSpans = edges.length > 0 ? await this.numbers(pointSpanSql(edges)) : undefined
     const plan = planHistories(spans, pointSpans, bounds, maxPoints)
     const parts: Array<Record<string, Float64Array>> = []
-    if (plan.fromPoints.length > 0) parts.push(await this.numbers(pointBucketsSql(plan.fromPoints)))
+    if (plan.fromPoints.length > 0) parts.push(bucketPoints(await this.numbers(pointRowsSql(plan.fromPoints))))
     for (const [blockLevel, readings] of plan.fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
     return assembleHistories(runIds, key, series, plan.counts, parts)
   }
