@@ -962,6 +962,7 @@ describe("downsampledHistory", () => {
     let fromSummaries = 0
     let cut = 0
     let narrowRead = 0
+    let narrowBucketed = 0
     const { tracker, store } = await memoryClient()
     const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
@@ -999,6 +1000,7 @@ describe("downsampledHistory", () => {
           expect(bulk.map((h) => h.runId)).toEqual(ids)
           const onlyPoints = fromPointsOnly(checkHistoryRequest(ids, maxPoints, range), maxPoints)
           if (onlyPoints && bulk.some((h) => h.points > 0)) narrowRead++
+          if (onlyPoints && bulk.some((h) => h.points > maxPoints)) narrowBucketed++
           for (const [i, id] of ids.entries()) {
             const [alone] = await analytics.metricHistories([id], "loss", maxPoints, range)
             expect(bulk[i]).toEqual(alone)
@@ -1013,7 +1015,11 @@ describe("downsampledHistory", () => {
             expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
           }
         }),
-        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25) }
+        {
+          numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25),
+          // A zoom into a dense series, bucketed from the range's points: random ranges seldom hold more than maxPoints of them.
+          examples: [[[{ points: Array.from({ length: 40 }, (_, i) => ({ step: i, value: i % 7 === 0 ? Number.NaN : Math.sin(i), timestamp: 1000 + (i % 4) })), resume: undefined, maxPoints: 5 }], 5, { startStep: 3, endStep: 30 }, 0]]
+        }
       )
     } finally {
       for (const { model } of readers) await model.close()
@@ -1023,8 +1029,9 @@ describe("downsampledHistory", () => {
     expect(ranged).toBeGreaterThan(0)
     expect(cut).toBeGreaterThan(0)
     expect(fromSummaries).toBeGreaterThan(0)
-    // And narrow ranges read from the points of the range alone.
+    // And narrow ranges read from the points of the range alone, bucketed when they hold more than maxPoints.
     expect(narrowRead).toBeGreaterThan(0)
+    expect(narrowBucketed).toBeGreaterThan(0)
   }, 240_000)
 
   describe("through openTracker", () => {
