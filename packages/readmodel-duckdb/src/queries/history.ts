@@ -17,7 +17,10 @@
  * One call takes up to 100 runs (MLflow's get-history-bulk-interval) and answers them all with the
  * same few statements, whatever the number of runs. A step range (startStep..endStep) downsamples
  * the points in it as if they were the whole series: the buckets lying wholly in it come from the
- * summaries, and only the (at most two) buckets a bound cuts through are read from the points.
+ * summaries, and only the (at most two) buckets a bound cuts through are read from the points, in
+ * the same scan as the points the span needs when those buckets are narrow. A range whose buckets
+ * are narrower than any summary (a chart's zoom) is read from its points in one scan. Points are
+ * bucketed in JS (`bucketPoints`), which costs a fraction of DuckDB's hash aggregate here.
  */
 import { BLOCK_LEVELS, metricBlocks, signedZeroSql } from "../schema.ts"
 import { SqlParams } from "@runledger/search-syntax"
@@ -216,14 +219,6 @@ const readPoints = (readings: ReadonlyArray<PointReading>) =>
   `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
   WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
 
-/** Each series' effective point count and step range within its readings' steps, from the points. */
-export const pointSpanSql = (readings: ReadonlyArray<PointReading>) => {
-  if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const sql = `SELECT p.series_id::DOUBLE AS series_id, count(*)::DOUBLE AS n, min(p.step)::DOUBLE AS lo, max(p.step)::DOUBLE AS hi
-FROM ${readPoints(readings)} GROUP BY p.series_id`
-  return { sql, params: [] }
-}
-
 /**
  * The level a series of more than `maxPoints` points over steps lo..hi is bucketed at: the
  * smallest whose aligned ranges of 2^level steps cut lo..hi into at most `maxPoints`.
@@ -254,11 +249,86 @@ export interface HistoryPlan {
 
 type Spans = Readonly<Record<string, ArrayLike<number>>>
 
-/** What to read from the points besides the blocks: series without summaries, and the bounds' partial ends. */
-export const pointSpanReadings = (seriesIds: ReadonlyArray<number>, spans: Spans, bounds: StepBounds): PointReading[] => {
+/**
+ * What to read from the points besides the blocks: series without summaries, and the bounds'
+ * partial ends, at `width` (default: the narrowest summaries', what the span needs).
+ */
+export const pointSpanReadings = (seriesIds: ReadonlyArray<number>, spans: Spans, bounds: StepBounds, width = widthOf(BLOCK_LEVELS[0])): PointReading[] => {
   const summarised = new Set(Array.from(spans.series_id))
-  const edges = partialEdges(bounds, widthOf(BLOCK_LEVELS[0]))
+  const edges = partialEdges(bounds, width)
   return seriesIds.flatMap((seriesId) => (summarised.has(seriesId) ? edges.map((e) => ({ seriesId, level: null, ...e })) : [{ seriesId, level: null, ...bounds }]))
+}
+
+/** The widest ends of the bounds read ahead (steps each): a few hundred points per series at most. */
+const READ_AHEAD_STEPS = 1024n
+
+/**
+ * The width at which to read the bounds' ends once, for both the spans and the buckets that a
+ * bound cuts through: the buckets of the widest level the bounds allow (no series in them is
+ * bucketed wider: its steps lie within the bounds), when that is at most READ_AHEAD_STEPS; else
+ * the narrowest summaries' (the ends are then read again for the buckets).
+ */
+export const readAheadWidth = (bounds: StepBounds, maxPoints: number): bigint => {
+  const narrowest = widthOf(BLOCK_LEVELS[0])
+  if (bounds.lo === null || bounds.hi === null) return narrowest
+  const widest = widthOf(bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints))
+  return widest > narrowest && widest <= READ_AHEAD_STEPS ? widest : narrowest
+}
+
+/** Does reading `outer` hold every step of `inner` (same series)? */
+const holds = (outer: StepBounds, inner: StepBounds): boolean =>
+  (outer.lo === null || (inner.lo !== null && outer.lo <= inner.lo)) && (outer.hi === null || (inner.hi !== null && inner.hi <= outer.hi))
+
+/** Whether the rows read for `read` hold every point `wanted` asks for. */
+export const readingsHold = (read: ReadonlyArray<PointReading>, wanted: ReadonlyArray<PointReading>): boolean =>
+  wanted.every((w) => read.some((r) => r.seriesId === w.seriesId && holds(r, w)))
+
+/**
+ * The rows (`pointRowsSql`) at the steps of `readings`, each with its reading's level: the
+ * readings of one series are disjoint, so a row is taken once at most.
+ */
+export const rowsOf = (c: Readonly<Record<string, Float64Array>>, readings: ReadonlyArray<PointReading>): Record<string, Float64Array> => {
+  const bySeries = new Map<number, PointReading[]>()
+  for (const r of readings) {
+    const list = bySeries.get(r.seriesId)
+    if (list === undefined) bySeries.set(r.seriesId, [r])
+    else list.push(r)
+  }
+  const take: number[] = []
+  const levels: number[] = []
+  for (let i = 0; i < c.series_id.length; i++) {
+    const step = c.step[i]
+    const r = bySeries.get(c.series_id[i])?.find((r) => (r.lo === null || Number(r.lo) <= step) && (r.hi === null || step <= Number(r.hi)))
+    if (r === undefined) continue
+    take.push(i)
+    levels.push(r.level ?? -1)
+  }
+  const out: Record<string, Float64Array> = {}
+  for (const [name, col] of Object.entries(c)) out[name] = Float64Array.from(take, (i) => col[i])
+  out.level = Float64Array.from(levels)
+  return out
+}
+
+/** Each series' effective point count and step range in the rows: one row a series that has any. */
+export const spansOfRows = (c: Readonly<Record<string, Float64Array>>): Record<string, Float64Array> => {
+  const span = new Map<number, { n: number; lo: number; hi: number }>()
+  for (let i = 0; i < c.series_id.length; i++) {
+    const step = c.step[i]
+    const s = span.get(c.series_id[i])
+    if (s === undefined) span.set(c.series_id[i], { n: 1, lo: step, hi: step })
+    else {
+      s.n++
+      if (step < s.lo) s.lo = step
+      if (step > s.hi) s.hi = step
+    }
+  }
+  const ids = Array.from(span.keys())
+  return {
+    series_id: Float64Array.from(ids),
+    n: Float64Array.from(ids, (id) => span.get(id)!.n),
+    lo: Float64Array.from(ids, (id) => span.get(id)!.lo),
+    hi: Float64Array.from(ids, (id) => span.get(id)!.hi)
+  }
 }
 
 /**
