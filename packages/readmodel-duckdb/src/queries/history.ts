@@ -312,22 +312,27 @@ export const rowsOf = (c: Readonly<Record<string, Float64Array>>, readings: Read
 /** Each series' effective point count and step range in the rows: one row a series that has any. */
 export const spansOfRows = (c: Readonly<Record<string, Float64Array>>): Record<string, Float64Array> => {
   const span = new Map<number, { n: number; lo: number; hi: number }>()
-  for (let i = 0; i < c.series_id.length; i++) {
-    const step = c.step[i]
-    const s = span.get(c.series_id[i])
-    if (s === undefined) span.set(c.series_id[i], { n: 1, lo: step, hi: step })
-    else {
-      s.n++
-      if (step < s.lo) s.lo = step
-      if (step > s.hi) s.hi = step
+  const { series_id: ids, step: steps } = c
+  // The rows of a series mostly come together: the span of the row before is usually this one's.
+  let s: { n: number; lo: number; hi: number } | undefined
+  let id = Number.NaN
+  for (let i = 0; i < ids.length; i++) {
+    const step = steps[i]
+    if (ids[i] !== id) {
+      id = ids[i]
+      s = span.get(id)
+      if (s === undefined) span.set(id, (s = { n: 0, lo: step, hi: step }))
     }
+    s!.n++
+    if (step < s!.lo) s!.lo = step
+    if (step > s!.hi) s!.hi = step
   }
-  const ids = Array.from(span.keys())
+  const keys = Array.from(span.keys())
   return {
-    series_id: Float64Array.from(ids),
-    n: Float64Array.from(ids, (id) => span.get(id)!.n),
-    lo: Float64Array.from(ids, (id) => span.get(id)!.lo),
-    hi: Float64Array.from(ids, (id) => span.get(id)!.hi)
+    series_id: Float64Array.from(keys),
+    n: Float64Array.from(keys, (k) => span.get(k)!.n),
+    lo: Float64Array.from(keys, (k) => span.get(k)!.lo),
+    hi: Float64Array.from(keys, (k) => span.get(k)!.hi)
   }
 }
 
@@ -414,42 +419,23 @@ export const fromPointsOnly = (bounds: StepBounds, maxPoints: number): boolean =
  * points, each its own bucket), as `planHistories` would choose it.
  */
 export const planFromPoints = (c: Readonly<Record<string, Float64Array>>, maxPoints: number): Map<number, number> => {
-  const ids = c.series_id
-  const steps = c.step
-  const n = ids.length
-  const span = new Map<number, { n: number; lo: number; hi: number; level: number }>()
-  // The rows of a series mostly come together: the span of the row before is usually this one's.
-  let s: { n: number; lo: number; hi: number; level: number } | undefined
-  let sId = Number.NaN
-  for (let i = 0; i < n; i++) {
-    const id = ids[i]
-    const step = steps[i]
-    if (id !== sId) {
-      sId = id
-      s = span.get(id)
-      if (s === undefined) {
-        s = { n: 0, lo: step, hi: step, level: -1 }
-        span.set(id, s)
-      }
-    }
-    s!.n++
-    if (step < s!.lo) s!.lo = step
-    if (step > s!.hi) s!.hi = step
-  }
+  const spans = spansOfRows(c)
   const counts = new Map<number, number>()
-  for (const [id, t] of span) {
-    counts.set(id, t.n)
-    t.level = t.n <= maxPoints ? -1 : bucketLevel(t.lo, t.hi, maxPoints)
+  const levels = new Map<number, number>()
+  for (let k = 0; k < spans.series_id.length; k++) {
+    const n = spans.n[k]
+    counts.set(spans.series_id[k], n)
+    levels.set(spans.series_id[k], n <= maxPoints ? -1 : bucketLevel(spans.lo[k], spans.hi[k], maxPoints))
   }
-  const levels = c.level
-  sId = Number.NaN
+  const { series_id: ids, level: rowLevels } = c
+  let id = Number.NaN
   let level = -1
-  for (let i = 0; i < n; i++) {
-    if (ids[i] !== sId) {
-      sId = ids[i]
-      level = span.get(sId)!.level
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] !== id) {
+      id = ids[i]
+      level = levels.get(id)!
     }
-    levels[i] = level
+    rowLevels[i] = level
   }
   return counts
 }
