@@ -684,6 +684,47 @@ describe("compareRuns", () => {
     await expect(tracker.compareRuns([a.id, "0".repeat(32)])).rejects.toThrow(`No run with id ${"0".repeat(32)}`)
   })
 
+  it("a metric's point count, min and max are its effective points', read from its summaries or its points alike", async () => {
+    let summarised = 0
+    const { tracker, store } = await memoryClient()
+    // One log, read by a read model that summarises every series and by one that summarises none.
+    const readers = await Promise.all([1, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { summariseAfter, model, analytics: new Analytics(model, store) }
+    }))
+    const valueArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY), fc.double({ noNaN: true }))
+    const pointsArb = fc.array(fc.record({ step: fc.oneof(fc.nat(40), fc.nat(200_000)), value: valueArb }), { minLength: 1, maxLength: 60 })
+    const min = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => (b < a ? b : a)))
+    const max = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => (b > a ? b : a)))
+    try {
+      await fc.assert(
+        fc.asyncProperty(pointsArb, fc.option(fc.record({ fromStep: fc.nat(200_000), points: pointsArb }), { nil: undefined }), fc.nat(readers.length - 1), async (points, resume, r) => {
+          const run = await tracker.startRun({ experiment: "cmp", name: "series" })
+          for (const p of points) void run.logMetric("loss", p.value, { step: p.step })
+          await run.end()
+          if (resume !== undefined) {
+            const again = await tracker.resumeRun(run.id, { fromStep: resume.fromStep })
+            for (const p of resume.points) void again.logMetric("loss", p.value, { step: p.step })
+            await again.end()
+          }
+          const { summariseAfter, analytics } = readers[r]
+          const summary = (await analytics.compareRuns([run.id])).metrics.find((m) => m.key === "loss")!.values[0]!
+          const history = await tracker.metricHistory(run.id, "loss")
+          if (summariseAfter === 1 && history.length > 0) summarised++
+          const finite = history.map((p) => p.value).filter((x) => !Number.isNaN(x))
+          expect(summary.points).toBe(history.length)
+          expect(sameNumber(summary.min, min(finite)), `min ${summary.min} vs ${min(finite)}`).toBe(true)
+          expect(sameNumber(summary.max, max(finite)), `max ${summary.max} vs ${max(finite)}`).toBe(true)
+        }),
+        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 40) }
+      )
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
+    expect(summarised).toBeGreaterThan(0)
+  }, 240_000)
+
   it("a run compared with itself differs in nothing and has its values in every column", async () => {
     const tracker = await freshTracker()
     const run = await tracker.startRun({ experiment: "cmp", name: "self" })
