@@ -461,20 +461,29 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
   const min = new Float64Array(n)
   const max = new Float64Array(n)
   let buckets = 0
-  // By series, then bucket index (step >> level); level -1 needs none: each point is a new bucket.
+  // The rows come in the table's order: usually each series' together, by step. Then a bucket's
+  // points are next to each other, and a point starts a new bucket unless it is in the one before.
+  let grouped = true
+  for (let i = 1; i < n && grouped; i++) grouped = ids[i] > ids[i - 1] || (ids[i] === ids[i - 1] && steps[i] >= steps[i - 1])
+  // Else: the buckets by series, then bucket index (step >> level); level -1 needs none: each point is a new bucket.
   const bucketOf = new Map<number, Map<number, number>>()
-  // The rows come mostly in step order: a point usually falls in the bucket of the one before.
   let prevSeries = Number.NaN
   let prevIndex = Number.NaN
   let b = -1
+  let width = 1
+  let widthLevel = 0
   for (let i = 0; i < n; i++) {
     const series = ids[i]
     const level = levels[i]
     const v = values[i]
-    const index = level < 0 ? -1 : Math.floor(steps[i] / 2 ** level)
+    if (level !== widthLevel) {
+      widthLevel = level
+      width = 2 ** level
+    }
+    const index = level < 0 ? -1 : Math.floor(steps[i] / width)
     if (level < 0 || series !== prevSeries || index !== prevIndex) {
       let found: number | undefined
-      if (level >= 0) {
+      if (level >= 0 && !grouped) {
         let of = bucketOf.get(series)
         if (of === undefined) bucketOf.set(series, (of = new Map()))
         found = of.get(index)
