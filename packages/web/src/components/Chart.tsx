@@ -14,7 +14,8 @@ export type XMode = "step" | "wall" | "relative"
 export interface ChartProps {
   readonly runIds: ReadonlyArray<string>
   readonly metric: string
-  readonly names: Readonly<Record<string, string>>
+  /** The runs' names for the legend; undefined while they load: the histories are fetched, and drawn once the names are in (drawing twice would replace the plot under the user's pointer). */
+  readonly names: Readonly<Record<string, string>> | undefined
   readonly xMode: XMode
   readonly logY: boolean
   /** EMA weight in [0, 1): 0 draws the raw values only. */
@@ -127,7 +128,7 @@ export function Chart(props: ChartProps) {
     if (!el) return
     plot.current?.destroy()
     plot.current = null
-    if (state.series.length === 0) return
+    if (state.series.length === 0 || names === undefined) return
     const t0 = performance.now()
     const cols = columns(state.series, xMode)
     const fg = cssVar("--fg", "#111")

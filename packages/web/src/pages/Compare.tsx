@@ -21,11 +21,11 @@ export function Compare({ loc }: { readonly loc: Location }) {
     if (ids.length < 2 || ids.length > 100) return
     api.compare(ids).then(setCmp, (e: Error) => setError(e.message))
   }, [ids.join(",")])
-  const names = useMemo(() => (cmp ? Object.fromEntries(cmp.runs.map((r) => [r.runId, r.runName])) : {}), [cmp])
+  const names = useMemo(() => (cmp ? Object.fromEntries(cmp.runs.map((r) => [r.runId, r.runName])) : undefined), [cmp])
   if (ids.length < 2 || ids.length > 100) return <p class="error" role="alert">Compare takes 2 to 100 runs (got {ids.length}): select them in the runs table.</p>
   if (error) return <p class="error" role="alert">{error}</p>
-  // A metric named in the URL is charted while the comparison loads (its histories and the
-  // comparison are fetched side by side, not one after the other): the legend's run names follow.
+  // A metric named in the URL is fetched while the comparison loads (its histories and the
+  // comparison side by side, not one after the other); it is drawn once the run names are in.
   if (!cmp && !metricParam) return <p class="hint">Loading…</p>
   const metricKeys = cmp ? cmp.metrics.map((m) => m.key) : []
   const shown = metricParam && (!cmp || metricKeys.includes(metricParam)) ? [metricParam] : metricKeys.slice(0, 4)
