@@ -10,6 +10,8 @@
  * - Downsampling DS_RUNS runs x DS_STEPS steps to 1000 buckets each (Analytics.metricHistories):
  *   one bulk call, DS_RUNS separate calls, and one bulk call over a step range cut mid-block.
  *   Ceiling: one aggregate scan of the same points (count, min, max per series). Target: < 200 ms.
+ *   And a chart's zoom (5% of the steps at 2400 buckets: from the points), beside one aggregate
+ *   scan of the points in that range.
  *
  * The read model is filled by catch-up from generated events (not timed here: catchup.ts measures it).
  */
@@ -140,6 +142,11 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         const ranged = () => a2.metricHistories(ids, "loss", 1000, range)
         await ranged()
         const rangedMs = await timeIt(opts.quick ? 2 : 5, ranged)
+        // A chart's zoom: 5% of the steps at ~2400 buckets, narrower than any summary, so from the points.
+        const zoom = { startStep: Math.floor(DS_STEPS * 0.4) + 3, endStep: Math.floor(DS_STEPS * 0.45) + 17 }
+        const zoomed = () => a2.metricHistories(ids, "loss", 2400, zoom)
+        const zoomSeries = await zoomed()
+        const zoomMs = await timeIt(opts.quick ? 2 : 5, zoomed)
         await model2.close()
         const raw2 = await DuckDBInstance.create(file)
         const c2 = await raw2.connect()
@@ -149,6 +156,9 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         const dsCeil = await timeIt(opts.quick ? 2 : 5, () =>
           c2.runAndReadAll(`SELECT s.run_id, count(*), min(p.value), max(p.value) FROM metric_points p JOIN metric_series s USING (series_id) JOIN runs r ON r.run_id = s.run_id WHERE r.experiment_id = 'down' AND s.key = 'loss' GROUP BY s.run_id`)
         )
+        const zoomCeil = await timeIt(opts.quick ? 2 : 5, () =>
+          c2.runAndReadAll(`SELECT s.run_id, count(*), min(p.value), max(p.value) FROM metric_points p JOIN metric_series s USING (series_id) JOIN runs r ON r.run_id = s.run_id WHERE r.experiment_id = 'down' AND s.key = 'loss' AND p.step BETWEEN ${zoom.startStep} AND ${zoom.endStep} GROUP BY s.run_id`)
+        )
         c2.closeSync()
         raw2.closeSync()
         const steps = DS_STEPS.toLocaleString("en-US")
@@ -156,6 +166,7 @@ export const benchAnalytics = async (opts: BenchOptions): Promise<Row[]> => {
         rows.push(msRow(`downsample ${DS_RUNS} runs x ${steps} steps to 1000 buckets`, dsMs, dsCeil, "one aggregate scan of the same points", 200, "< 200 ms", `${series.reduce((n, s) => n + s.buckets.length, 0).toLocaleString("en-US")} buckets returned; `))
         rows.push(msRow(`downsample ${DS_RUNS} runs x ${steps} steps, ${DS_RUNS} separate calls`, sepMs, dsCeil, "one aggregate scan of the same points", undefined, "none (context: the bulk call's figure is the row above)", `the bulk call takes ${(median(dsMs) / median(sepMs)).toFixed(2)}x the time of ${DS_RUNS} separate calls; `))
         rows.push(msRow(`downsample ${DS_RUNS} runs, steps ${range.startStep.toLocaleString("en-US")}-${range.endStep.toLocaleString("en-US")} of ${steps}, one bulk call`, rangedMs, dsCeil, "one aggregate scan of the same points (whole series)", 200, "< 200 ms", "the buckets the bounds cut through are read from the points; "))
+        rows.push(msRow(`downsample ${DS_RUNS} runs, steps ${zoom.startStep.toLocaleString("en-US")}-${zoom.endStep.toLocaleString("en-US")} to 2400 buckets (a chart's zoom)`, zoomMs, zoomCeil, "one aggregate scan of the same points (count, min, max per run)", 200, "< 200 ms", `${zoomSeries.reduce((n, s) => n + s.buckets.length, 0).toLocaleString("en-US")} buckets, narrower than any summary: read from the points; `))
       } finally {
         await model2.close().catch(() => {})
       }

@@ -17,7 +17,7 @@ import { benchCatchupRuns } from "./catchup-runs.ts"
 import { benchIngest } from "./ingest.ts"
 import { benchOpen } from "./open.ts"
 import { benchReplay } from "./replay.ts"
-import { benchSearchHttp, benchServer } from "./server.ts"
+import { benchHistoriesHttp, benchSearchHttp, benchServer } from "./server.ts"
 import { type BenchOptions, formatTable, machine, type Row } from "./report.ts"
 import { benchRunBytes } from "./run-bytes.ts"
 import { benchUnawaited } from "./unawaited.ts"
@@ -34,7 +34,7 @@ const BENCHES: Record<string, (opts: BenchOptions) => Promise<Row[]>> = {
   },
   analytics: benchAnalytics,
   open: benchOpen,
-  server: async (opts) => [...(await benchServer(opts)), ...(await benchSearchHttp(opts))]
+  server: async (opts) => [...(await benchServer(opts)), ...(await benchSearchHttp(opts)), ...(await benchHistoriesHttp(opts))]
 }
 
 const { values } = parseArgs({

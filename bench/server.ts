@@ -20,6 +20,9 @@
  * client, beside the in-process `searchRuns` of the same query on the same store as the ceiling
  * (the same read model answers both; the difference is HTTP, JSON and the Schema encoding).
  *
+ * And the native API's metrics/histories for a compare chart of 100 runs x 100k steps, beside the
+ * same call in process (`benchHistoriesHttp`).
+ *
  * Run: `node bench/server.ts` (or `pnpm bench --only server`). Child mode: `node bench/server.ts --serve STACK DIR`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -414,6 +417,58 @@ export const benchSearchHttp = async (opts: BenchOptions): Promise<Row[]> => {
       await timeIt(3, search)
       const ours = await timeIt(reps, search)
       return [msRow(`runs/search through HTTP, ${si(runs)} runs (p50, warm)`, ours, ceiling, "in-process searchRuns, same store", 60, "p50 < 60 ms", `${found} runs a page; `)]
+    } finally {
+      await server.close()
+    }
+  })
+}
+
+/**
+ * The native API's `POST /api/runledger/metrics/histories` for a compare chart: RUNS runs x STEPS
+ * steps (logged through the Promise API), downsampled to 1500 buckets each (the UI's one bucket
+ * per pixel), p50 of one warm client that also parses the JSON, beside the in-process
+ * `downsampledHistories` of the same call on the same store as the ceiling: the difference is
+ * HTTP, the JSON writing and parsing.
+ */
+export const benchHistoriesHttp = async (opts: BenchOptions): Promise<Row[]> => {
+  const runs = opts.quick ? 10 : 100
+  const steps = opts.quick ? 10_000 : 100_000
+  const maxPoints = 1500
+  return withTempDir("histories-http", async (dir) => {
+    const { LINGER_MS, openTracker } = await import("../packages/runtime/src/index.ts")
+    const { startServer } = await import("../packages/server/src/index.ts")
+    opts.log(`server: metrics/histories of ${runs} runs x ${si(steps)} steps, in-process then through HTTP (the first call folds the read model)`)
+    const tracker = await openTracker({ dir, durability: "os", readModelLingerMs: LINGER_MS })
+    const ids: string[] = []
+    const reps = opts.quick ? 3 : 10
+    let ceiling: number[]
+    let buckets: number
+    try {
+      for (let r = 0; r < runs; r++) {
+        const run = await tracker.startRun({ experiment: "long", name: `long-${r}` })
+        for (let step = 0; step < steps; step++) run.logMetric("loss", (1 + r / runs) / (1 + step / 1000) + 0.01 * Math.sin(step / 50), { step })
+        await run.end()
+        ids.push(run.id)
+      }
+      const call = () => tracker.downsampledHistories(ids, "loss", { maxPoints })
+      buckets = (await call()).reduce((n, s) => n + s.buckets.length, 0)
+      await timeIt(2, call)
+      ceiling = await timeIt(reps, call)
+    } finally {
+      await tracker.close()
+    }
+    const server = await startServer({ dir, port: 0 })
+    try {
+      const body = JSON.stringify({ runIds: ids, key: "loss", maxPoints })
+      const fetchHistories = async () => {
+        const res = await fetch(`${server.url}/api/runledger/metrics/histories`, { method: "POST", headers: { "content-type": "application/json" }, body })
+        const json = (await res.json()) as { series?: Array<{ step: unknown[] }> }
+        const got = json.series?.reduce((n, s) => n + s.step.length, 0)
+        if (res.status !== 200 || got !== buckets) throw new Error(`metrics/histories answered ${res.status} with ${got} buckets, in-process ${buckets}`)
+      }
+      await timeIt(2, fetchHistories)
+      const ours = await timeIt(reps, fetchHistories)
+      return [msRow(`metrics/histories through HTTP, ${runs} runs x ${si(steps)} steps to ${maxPoints} buckets (p50, warm)`, ours, ceiling, "in-process downsampledHistories, same store", undefined, "near the ceiling (compare chart < 1 s in the UI)", `${buckets.toLocaleString("en-US")} buckets, parsed by the client; `)]
     } finally {
       await server.close()
     }

@@ -54,7 +54,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -684,6 +684,47 @@ describe("compareRuns", () => {
     await expect(tracker.compareRuns([a.id, "0".repeat(32)])).rejects.toThrow(`No run with id ${"0".repeat(32)}`)
   })
 
+  it("a metric's point count, min and max are its effective points', read from its summaries or its points alike", async () => {
+    let summarised = 0
+    const { tracker, store } = await memoryClient()
+    // One log, read by a read model that summarises every series and by one that summarises none.
+    const readers = await Promise.all([1, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { summariseAfter, model, analytics: new Analytics(model, store) }
+    }))
+    const valueArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY), fc.double({ noNaN: true }))
+    const pointsArb = fc.array(fc.record({ step: fc.oneof(fc.nat(40), fc.nat(200_000)), value: valueArb }), { minLength: 1, maxLength: 60 })
+    const min = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => (b < a ? b : a)))
+    const max = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => (b > a ? b : a)))
+    try {
+      await fc.assert(
+        fc.asyncProperty(pointsArb, fc.option(fc.record({ fromStep: fc.nat(200_000), points: pointsArb }), { nil: undefined }), fc.nat(readers.length - 1), async (points, resume, r) => {
+          const run = await tracker.startRun({ experiment: "cmp", name: "series" })
+          for (const p of points) void run.logMetric("loss", p.value, { step: p.step })
+          await run.end()
+          if (resume !== undefined) {
+            const again = await tracker.resumeRun(run.id, { fromStep: resume.fromStep })
+            for (const p of resume.points) void again.logMetric("loss", p.value, { step: p.step })
+            await again.end()
+          }
+          const { summariseAfter, analytics } = readers[r]
+          const summary = (await analytics.compareRuns([run.id])).metrics.find((m) => m.key === "loss")!.values[0]!
+          const history = await tracker.metricHistory(run.id, "loss")
+          if (summariseAfter === 1 && history.length > 0) summarised++
+          const finite = history.map((p) => p.value).filter((x) => !Number.isNaN(x))
+          expect(summary.points).toBe(history.length)
+          expect(sameNumber(summary.min, min(finite)), `min ${summary.min} vs ${min(finite)}`).toBe(true)
+          expect(sameNumber(summary.max, max(finite)), `max ${summary.max} vs ${max(finite)}`).toBe(true)
+        }),
+        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 40) }
+      )
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
+    expect(summarised).toBeGreaterThan(0)
+  }, 240_000)
+
   it("a run compared with itself differs in nothing and has its values in every column", async () => {
     const tracker = await freshTracker()
     const run = await tracker.startRun({ experiment: "cmp", name: "self" })
@@ -957,18 +998,25 @@ describe("downsampledHistory", () => {
     expect(fromSummaries).toBeGreaterThan(0)
    }, 240_000)
 
-  it("one call for several runs and a step range equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
+  it("one call for several runs and a step range (wide, or a zoom's few steps) equals each run downsampled alone, and the promised buckets of the points in the range", async () => {
     let ranged = 0
     let fromSummaries = 0
     let cut = 0
+    let narrowRead = 0
+    let narrowBucketed = 0
     const { tracker, store } = await memoryClient()
     const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
       return { summariseAfter, model, analytics: new Analytics(model, store) }
     }))
-    const rangeArb = fc.record({ a: fc.option(fc.nat(200_000), { nil: undefined }), b: fc.option(fc.nat(200_000), { nil: undefined }) }).map(({ a, b }) =>
+    const wideArb = fc.record({ a: fc.option(fc.nat(200_000), { nil: undefined }), b: fc.option(fc.nat(200_000), { nil: undefined }) }).map(({ a, b }) =>
       a !== undefined && b !== undefined ? { startStep: Math.min(a, b), endStep: Math.max(a, b) } : { ...(a !== undefined ? { startStep: a } : {}), ...(b !== undefined ? { endStep: b } : {}) }
     )
+    // A chart's zoom: a few dozen steps, mostly where the series' points are (read from the points alone).
+    const narrowArb = fc
+      .record({ a: fc.oneof({ arbitrary: fc.nat(5), weight: 6 }, { arbitrary: fc.nat(3_000), weight: 1 }, { arbitrary: fc.nat(200_000), weight: 1 }), width: fc.integer({ min: 16, max: 40 }) })
+      .map(({ a, width }) => ({ startStep: a, endStep: a + width }))
+    const rangeArb = fc.oneof(wideArb, narrowArb)
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(seriesArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 12 }), rangeArb, fc.nat(readers.length - 1), async (runs, maxPoints, range, r) => {
@@ -991,6 +1039,9 @@ describe("downsampledHistory", () => {
           ids.splice(1, 0, bare.id)
           const bulk = await analytics.metricHistories(ids, "loss", maxPoints, range)
           expect(bulk.map((h) => h.runId)).toEqual(ids)
+          const onlyPoints = fromPointsOnly(checkHistoryRequest(ids, maxPoints, range), maxPoints)
+          if (onlyPoints && bulk.some((h) => h.points > 0)) narrowRead++
+          if (onlyPoints && bulk.some((h) => h.points > maxPoints)) narrowBucketed++
           for (const [i, id] of ids.entries()) {
             const [alone] = await analytics.metricHistories([id], "loss", maxPoints, range)
             expect(bulk[i]).toEqual(alone)
@@ -1005,7 +1056,11 @@ describe("downsampledHistory", () => {
             expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
           }
         }),
-        { numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25) }
+        {
+          numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25),
+          // A zoom into a dense series, bucketed from the range's points: random ranges seldom hold more than maxPoints of them.
+          examples: [[[{ points: Array.from({ length: 40 }, (_, i) => ({ step: i, value: i % 7 === 0 ? Number.NaN : Math.sin(i), timestamp: 1000 + (i % 4) })), resume: undefined, maxPoints: 5 }], 5, { startStep: 3, endStep: 30 }, 0]]
+        }
       )
     } finally {
       for (const { model } of readers) await model.close()
@@ -1015,6 +1070,9 @@ describe("downsampledHistory", () => {
     expect(ranged).toBeGreaterThan(0)
     expect(cut).toBeGreaterThan(0)
     expect(fromSummaries).toBeGreaterThan(0)
+    // And narrow ranges read from the points of the range alone, bucketed when they hold more than maxPoints.
+    expect(narrowRead).toBeGreaterThan(0)
+    expect(narrowBucketed).toBeGreaterThan(0)
   }, 240_000)
 
   describe("through openTracker", () => {

@@ -93,7 +93,9 @@ describe("reads", () => {
     const { status, json } = await post("/api/runledger/metrics/histories", { runIds: [a, b], key: "loss", maxPoints: 100 })
     expect(status).toBe(200)
     expect(json.series.map((s: Json) => [s.runId, s.points])).toEqual([[a, 3], [b, 3]])
-    expect(json.series[1].buckets[2].value).toBe("NaN")
+    // Columns, one per bucket field; a NaN value as its string.
+    expect(json.series[1].last[2]).toBe("NaN")
+    for (const s of json.series) for (const f of ["firstStep", "first", "last", "min", "max", "count", "timestamp"]) expect(s[f]).toHaveLength(s.step.length)
     const before = logFiles()
     const missing = await post("/api/runledger/metrics/histories", { runIds: [a], maxPoints: 100 })
     expect(missing.status).toBe(400)

@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, pointBucketsSql, pointSpanReadings, pointSpanSql, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -136,13 +136,24 @@ export class Analytics {
     const series = await this.readModel.select(s.sql, s.params)
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
-    // Spans from the summaries, plus from the points those without summaries and the steps at the bounds.
+    if (fromPointsOnly(bounds, maxPoints)) {
+      const rows = await this.numbers(pointRowsSql(ids.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
+      const counts = planFromPoints(rows, maxPoints)
+      return assembleHistories(runIds, key, series, counts, [bucketPoints(rows)])
+    }
+    // Spans from the summaries, plus from the points those without summaries and the steps at the
+    // bounds: read at the width of the widest buckets the bounds allow, when narrow enough, so the
+    // buckets a bound cuts through are usually among these rows and need no second scan.
     const spans = await this.numbers(spanSql(ids, bounds))
-    const edges = pointSpanReadings(ids, spans, bounds)
-    const pointSpans = edges.length > 0 ? await this.numbers(pointSpanSql(edges)) : undefined
+    const ahead = pointSpanReadings(ids, spans, bounds, readAheadWidth(bounds, maxPoints))
+    const aheadRows = ahead.length > 0 ? await this.numbers(pointRowsSql(ahead)) : undefined
+    const pointSpans = aheadRows === undefined ? undefined : spansOfRows(rowsOf(aheadRows, pointSpanReadings(ids, spans, bounds)))
     const plan = planHistories(spans, pointSpans, bounds, maxPoints)
     const parts: Array<Record<string, Float64Array>> = []
-    if (plan.fromPoints.length > 0) parts.push(await this.numbers(pointBucketsSql(plan.fromPoints)))
+    if (plan.fromPoints.length > 0) {
+      const held = aheadRows !== undefined && readingsHold(ahead, plan.fromPoints)
+      parts.push(bucketPoints(held ? rowsOf(aheadRows, plan.fromPoints) : await this.numbers(pointRowsSql(plan.fromPoints))))
+    }
     for (const [blockLevel, readings] of plan.fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
     return assembleHistories(runIds, key, series, plan.counts, parts)
   }

@@ -3,6 +3,7 @@
  * max per run.
  */
 import { SqlParams } from "@runledger/search-syntax"
+import { BLOCK_LEVELS, metricBlocks, signedZeroSql } from "../schema.ts"
 
 export interface MetricSummary {
   readonly last: number
@@ -22,15 +23,25 @@ export interface RunComparison {
 export const compareSql = (runIds: ReadonlyArray<string>) => {
   const params = new SqlParams()
   const ids = runIds.map((id) => params.bind(id)).join(", ")
+  const widest = metricBlocks(BLOCK_LEVELS[BLOCK_LEVELS.length - 1]).name
   return {
     runs: { sql: `SELECT run_id, run_name, experiment_id, status FROM runs WHERE run_id IN (${ids})`, params: params.values },
     params: { sql: `SELECT run_id, key, value FROM params WHERE run_id IN (${ids}) ORDER BY key`, params: params.values },
+    // A summarised series' count, min and max come from its widest summaries (a row or two; they
+    // hold its effective points, NaN left out of min and max, as history.ts reads them); only the
+    // others are read from their points. Over every point, 100 runs of 100k steps took seconds.
     metrics: {
-      sql: `SELECT l.run_id, l.key, l.value AS last, l.step,
-  (SELECT min(m.value) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key AND NOT m.superseded AND NOT isnan(m.value)) AS min,
-  (SELECT max(m.value) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key AND NOT m.superseded AND NOT isnan(m.value)) AS max,
-  (SELECT count(*) FROM metrics m WHERE m.run_id = l.run_id AND m.key = l.key AND NOT m.superseded) AS points
-FROM latest_metrics l WHERE l.run_id IN (${ids}) ORDER BY l.key`,
+      sql: `WITH s AS (SELECT series_id, run_id, key FROM metric_series WHERE run_id IN (${ids})),
+summarised AS (SELECT series_id, sum(n)::BIGINT AS points, min(min) AS min, max(max) AS max FROM ${widest} WHERE series_id IN (SELECT series_id FROM s) GROUP BY series_id),
+counted AS (
+  SELECT * FROM summarised
+  UNION ALL
+  SELECT series_id, count(*)::BIGINT, min(${signedZeroSql("value", "negative_zero")}) FILTER (WHERE NOT isnan(value)), max(${signedZeroSql("value", "negative_zero")}) FILTER (WHERE NOT isnan(value))
+  FROM metric_points WHERE series_id IN (SELECT series_id FROM s) AND series_id NOT IN (SELECT series_id FROM summarised) AND NOT superseded GROUP BY series_id
+)
+SELECT l.run_id, l.key, l.value AS last, l.step, c.min, c.max, coalesce(c.points, 0) AS points
+FROM latest_metrics l JOIN s ON s.run_id = l.run_id AND s.key = l.key LEFT JOIN counted c ON c.series_id = s.series_id
+WHERE l.run_id IN (${ids}) ORDER BY l.key`,
       params: params.values
     }
   }

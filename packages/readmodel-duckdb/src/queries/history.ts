@@ -17,9 +17,12 @@
  * One call takes up to 100 runs (MLflow's get-history-bulk-interval) and answers them all with the
  * same few statements, whatever the number of runs. A step range (startStep..endStep) downsamples
  * the points in it as if they were the whole series: the buckets lying wholly in it come from the
- * summaries, and only the (at most two) buckets a bound cuts through are read from the points.
+ * summaries, and only the (at most two) buckets a bound cuts through are read from the points, in
+ * the same scan as the points the span needs when those buckets are narrow. A range whose buckets
+ * are narrower than any summary (a chart's zoom) is read from its points in one scan. Points are
+ * bucketed in JS (`bucketPoints`), which costs a fraction of DuckDB's hash aggregate here.
  */
-import { BLOCK_LEVELS, metricBlocks, signedZeroSql, stepOrderSql } from "../schema.ts"
+import { BLOCK_LEVELS, metricBlocks, signedZeroSql } from "../schema.ts"
 import { SqlParams } from "@runledger/search-syntax"
 
 /** One chart bucket of a series: charts draw the line through (step, last) and a min/max band. */
@@ -216,14 +219,6 @@ const readPoints = (readings: ReadonlyArray<PointReading>) =>
   `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
   WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
 
-/** Each series' effective point count and step range within its readings' steps, from the points. */
-export const pointSpanSql = (readings: ReadonlyArray<PointReading>) => {
-  if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const sql = `SELECT p.series_id::DOUBLE AS series_id, count(*)::DOUBLE AS n, min(p.step)::DOUBLE AS lo, max(p.step)::DOUBLE AS hi
-FROM ${readPoints(readings)} GROUP BY p.series_id`
-  return { sql, params: [] }
-}
-
 /**
  * The level a series of more than `maxPoints` points over steps lo..hi is bucketed at: the
  * smallest whose aligned ranges of 2^level steps cut lo..hi into at most `maxPoints`.
@@ -254,11 +249,91 @@ export interface HistoryPlan {
 
 type Spans = Readonly<Record<string, ArrayLike<number>>>
 
-/** What to read from the points besides the blocks: series without summaries, and the bounds' partial ends. */
-export const pointSpanReadings = (seriesIds: ReadonlyArray<number>, spans: Spans, bounds: StepBounds): PointReading[] => {
+/**
+ * What to read from the points besides the blocks: series without summaries, and the bounds'
+ * partial ends, at `width` (default: the narrowest summaries', what the span needs).
+ */
+export const pointSpanReadings = (seriesIds: ReadonlyArray<number>, spans: Spans, bounds: StepBounds, width = widthOf(BLOCK_LEVELS[0])): PointReading[] => {
   const summarised = new Set(Array.from(spans.series_id))
-  const edges = partialEdges(bounds, widthOf(BLOCK_LEVELS[0]))
+  const edges = partialEdges(bounds, width)
   return seriesIds.flatMap((seriesId) => (summarised.has(seriesId) ? edges.map((e) => ({ seriesId, level: null, ...e })) : [{ seriesId, level: null, ...bounds }]))
+}
+
+/** The widest ends of the bounds read ahead (steps each): a few hundred points per series at most. */
+const READ_AHEAD_STEPS = 1024n
+
+/**
+ * The width at which to read the bounds' ends once, for both the spans and the buckets that a
+ * bound cuts through: the buckets of the widest level the bounds allow (no series in them is
+ * bucketed wider: its steps lie within the bounds), when that is at most READ_AHEAD_STEPS; else
+ * the narrowest summaries' (the ends are then read again for the buckets).
+ */
+export const readAheadWidth = (bounds: StepBounds, maxPoints: number): bigint => {
+  const narrowest = widthOf(BLOCK_LEVELS[0])
+  if (bounds.lo === null || bounds.hi === null) return narrowest
+  const widest = widthOf(bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints))
+  return widest > narrowest && widest <= READ_AHEAD_STEPS ? widest : narrowest
+}
+
+/** Does reading `outer` hold every step of `inner` (same series)? */
+const holds = (outer: StepBounds, inner: StepBounds): boolean =>
+  (outer.lo === null || (inner.lo !== null && outer.lo <= inner.lo)) && (outer.hi === null || (inner.hi !== null && inner.hi <= outer.hi))
+
+/** Whether the rows read for `read` hold every point `wanted` asks for. */
+export const readingsHold = (read: ReadonlyArray<PointReading>, wanted: ReadonlyArray<PointReading>): boolean =>
+  wanted.every((w) => read.some((r) => r.seriesId === w.seriesId && holds(r, w)))
+
+/**
+ * The rows (`pointRowsSql`) at the steps of `readings`, each with its reading's level: the
+ * readings of one series are disjoint, so a row is taken once at most.
+ */
+export const rowsOf = (c: Readonly<Record<string, Float64Array>>, readings: ReadonlyArray<PointReading>): Record<string, Float64Array> => {
+  const bySeries = new Map<number, PointReading[]>()
+  for (const r of readings) {
+    const list = bySeries.get(r.seriesId)
+    if (list === undefined) bySeries.set(r.seriesId, [r])
+    else list.push(r)
+  }
+  const take: number[] = []
+  const levels: number[] = []
+  for (let i = 0; i < c.series_id.length; i++) {
+    const step = c.step[i]
+    const r = bySeries.get(c.series_id[i])?.find((r) => (r.lo === null || Number(r.lo) <= step) && (r.hi === null || step <= Number(r.hi)))
+    if (r === undefined) continue
+    take.push(i)
+    levels.push(r.level ?? -1)
+  }
+  const out: Record<string, Float64Array> = {}
+  for (const [name, col] of Object.entries(c)) out[name] = Float64Array.from(take, (i) => col[i])
+  out.level = Float64Array.from(levels)
+  return out
+}
+
+/** Each series' effective point count and step range in the rows: one row a series that has any. */
+export const spansOfRows = (c: Readonly<Record<string, Float64Array>>): Record<string, Float64Array> => {
+  const span = new Map<number, { n: number; lo: number; hi: number }>()
+  const { series_id: ids, step: steps } = c
+  // The rows of a series mostly come together: the span of the row before is usually this one's.
+  let s: { n: number; lo: number; hi: number } | undefined
+  let id = Number.NaN
+  for (let i = 0; i < ids.length; i++) {
+    const step = steps[i]
+    if (ids[i] !== id) {
+      id = ids[i]
+      s = span.get(id)
+      if (s === undefined) span.set(id, (s = { n: 0, lo: step, hi: step }))
+    }
+    s!.n++
+    if (step < s!.lo) s!.lo = step
+    if (step > s!.hi) s!.hi = step
+  }
+  const keys = Array.from(span.keys())
+  return {
+    series_id: Float64Array.from(keys),
+    n: Float64Array.from(keys, (k) => span.get(k)!.n),
+    lo: Float64Array.from(keys, (k) => span.get(k)!.lo),
+    hi: Float64Array.from(keys, (k) => span.get(k)!.hi)
+  }
 }
 
 /**
@@ -315,28 +390,156 @@ export const planHistories = (spans: Spans, pointSpans: Spans | undefined, bound
 
 const signed = signedZeroSql
 
-/** Points by step, then log order. */
-const ORD = stepOrderSql("p.step", "p.position", "p.idx")
+/**
+ * The points of the readings' steps, one row each, with their reading's level: bucketed in JS by
+ * `bucketPoints`. Grouping them in SQL (a hash aggregate of arg_min/arg_max over a 128-bit order)
+ * cost several times the scan itself: 0.6 s for a zoom of 100 runs to 125k buckets of 4 steps.
+ * Steps, positions and indices are whole numbers below 2^53, exact as doubles.
+ */
+export const pointRowsSql = (readings: ReadonlyArray<PointReading>) => {
+  if (readings.length === 0) throw new RangeError("Give at least one series.")
+  const sql = `SELECT p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp,
+  p.position::DOUBLE AS position, p.idx::DOUBLE AS idx, r.level::DOUBLE AS level
+FROM ${readPoints(readings)}`
+  return { sql, params: [] }
+}
 
 /**
- * The buckets of series read from their points: each point its own bucket (level null) or the
- * points grouped by step >> level, within each reading's steps. Columns as DOUBLE, in order of
- * series, then steps.
+ * Whether every series is surely bucketed from its points over these bounds: a narrow range (a
+ * chart's zoom), cut into at most maxPoints buckets narrower than the narrowest summary. Then the
+ * points of the range are read once, and each series planned from them (`planFromPoints`): no
+ * summaries to consult, and no second scan for the span.
  */
-export const pointBucketsSql = (readings: ReadonlyArray<PointReading>) => {
-  if (readings.length === 0) throw new RangeError("Give at least one series.")
-  // Level -1: each point its own group (its ord is unique).
-  const sql = `WITH p AS (
-  SELECT p.series_id, p.step, p.timestamp, ${signed("p.value", "p.negative_zero")} AS value, ${ORD} AS ord, r.level
-  FROM ${readPoints(readings)}
-)
-SELECT series_id::DOUBLE AS series_id, arg_max(step, ord)::DOUBLE AS step, min(step)::DOUBLE AS first_step,
-  arg_min(value, ord) AS first, arg_max(value, ord) AS last,
-  coalesce(min(value) FILTER (WHERE NOT isnan(value)), 'NaN'::DOUBLE) AS min, coalesce(max(value) FILTER (WHERE NOT isnan(value)), 'NaN'::DOUBLE) AS max,
-  count(*)::DOUBLE AS count, arg_max(timestamp, ord)::DOUBLE AS timestamp
-FROM p GROUP BY series_id, CASE WHEN level < 0 THEN ord ELSE step >> level END
-ORDER BY series_id, max(ord)`
-  return { sql, params: [] }
+export const fromPointsOnly = (bounds: StepBounds, maxPoints: number): boolean =>
+  bounds.lo !== null && bounds.hi !== null && bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints) < BLOCK_LEVELS[0]
+
+/**
+ * Plan series from all their points in the bounds (`pointRowsSql` of whole bounds): each series'
+ * point count, and its bucket level written into the rows' level column (-1: at most maxPoints
+ * points, each its own bucket), as `planHistories` would choose it.
+ */
+export const planFromPoints = (c: Readonly<Record<string, Float64Array>>, maxPoints: number): Map<number, number> => {
+  const spans = spansOfRows(c)
+  const counts = new Map<number, number>()
+  const levels = new Map<number, number>()
+  for (let k = 0; k < spans.series_id.length; k++) {
+    const n = spans.n[k]
+    counts.set(spans.series_id[k], n)
+    levels.set(spans.series_id[k], n <= maxPoints ? -1 : bucketLevel(spans.lo[k], spans.hi[k], maxPoints))
+  }
+  const { series_id: ids, level: rowLevels } = c
+  let id = Number.NaN
+  let level = -1
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] !== id) {
+      id = ids[i]
+      level = levels.get(id)!
+    }
+    rowLevels[i] = level
+  }
+  return counts
+}
+
+/** Whether point i comes after point j by step, then log order (its event's position, then its index in the event). */
+const laterPoint = (steps: Float64Array, positions: Float64Array, idx: Float64Array) => (i: number, j: number): boolean =>
+  steps[i] !== steps[j] ? steps[i] > steps[j] : positions[i] !== positions[j] ? positions[i] > positions[j] : idx[i] > idx[j]
+
+/**
+ * The buckets of the points `pointRowsSql` read: each point its own bucket (level -1), or the
+ * points grouped by series and step >> level. A bucket's first point is its earliest by step, then
+ * log order, its last the latest; min and max skip NaN (NaN when every value is). Columns as
+ * `blockBucketsSql`'s, in order of series, then steps.
+ */
+export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<string, Float64Array> => {
+  const { series_id: ids, step: steps, value: values, level: levels } = c
+  const after = laterPoint(steps, c.position, c.idx)
+  const n = ids.length
+  // Per bucket (at most one a point): its first and last point (row indices), count, min, max.
+  const firstRow = new Int32Array(n)
+  const lastRow = new Int32Array(n)
+  const count = new Float64Array(n)
+  const min = new Float64Array(n)
+  const max = new Float64Array(n)
+  let buckets = 0
+  // The rows come in the table's order: usually each series' together, by step. Then a bucket's
+  // points are next to each other, and a point starts a new bucket unless it is in the one before.
+  let grouped = true
+  for (let i = 1; i < n && grouped; i++) grouped = ids[i] > ids[i - 1] || (ids[i] === ids[i - 1] && steps[i] >= steps[i - 1])
+  // Else: the buckets by series, then bucket index (step >> level); level -1 needs none: each point is a new bucket.
+  const bucketOf = new Map<number, Map<number, number>>()
+  let prevSeries = Number.NaN
+  let prevIndex = Number.NaN
+  let b = -1
+  let width = 1
+  let widthLevel = 0
+  for (let i = 0; i < n; i++) {
+    const series = ids[i]
+    const level = levels[i]
+    const v = values[i]
+    if (level !== widthLevel) {
+      widthLevel = level
+      width = 2 ** level
+    }
+    const index = level < 0 ? -1 : Math.floor(steps[i] / width)
+    if (level < 0 || series !== prevSeries || index !== prevIndex) {
+      let found: number | undefined
+      if (level >= 0 && !grouped) {
+        let of = bucketOf.get(series)
+        if (of === undefined) bucketOf.set(series, (of = new Map()))
+        found = of.get(index)
+        if (found === undefined) of.set(index, buckets)
+      }
+      prevSeries = series
+      prevIndex = index
+      if (found === undefined) {
+        b = buckets++
+        firstRow[b] = lastRow[b] = i
+        count[b] = 1
+        // NaN is skipped: min and max stay NaN until the first other value.
+        min[b] = max[b] = v
+        continue
+      }
+      b = found
+    }
+    count[b]++
+    if (after(firstRow[b], i)) firstRow[b] = i
+    if (after(i, lastRow[b])) lastRow[b] = i
+    if (v === v) {
+      if (!(v >= min[b])) min[b] = v
+      if (!(v <= max[b])) max[b] = v
+    }
+  }
+  // By series, then by the last point (buckets are disjoint step ranges, so this is step order).
+  const compare = (a: number, b: number): number => {
+    const s = ids[lastRow[a]] - ids[lastRow[b]]
+    if (s !== 0 || a === b) return s
+    return after(lastRow[a], lastRow[b]) ? 1 : -1
+  }
+  const order = new Int32Array(buckets)
+  for (let k = 0; k < buckets; k++) order[k] = k
+  // Usually already in order (the rows came in step order): then no sort.
+  let sorted = true
+  for (let k = 1; k < buckets && sorted; k++) sorted = compare(order[k - 1], order[k]) < 0
+  if (!sorted) order.sort(compare)
+  const out: Record<string, Float64Array> = {}
+  for (const name of ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"]) out[name] = new Float64Array(buckets)
+  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
+  for (let k = 0; k < buckets; k++) {
+    const b = order[k]
+    const f = firstRow[b]
+    const l = lastRow[b]
+    series_id[k] = ids[l]
+    step[k] = steps[l]
+    first_step[k] = steps[f]
+    first[k] = values[f]
+    last[k] = values[l]
+    // No sign of zero promised for min and max (the summaries store -0 as 0).
+    outMin[k] = min[b] === 0 ? 0 : min[b]
+    outMax[k] = max[b] === 0 ? 0 : max[b]
+    outCount[k] = count[b]
+    timestamp[k] = c.timestamp[l]
+  }
+  return out
 }
 
 /**
@@ -344,7 +547,7 @@ ORDER BY series_id, max(ord)`
  * series' bucket level), within each reading's blocks: a bucket is one summary, or, above the
  * widest level, several merged. A bucket is then a run of whole blocks, which split the steps in
  * order: its first point is its first block's, its last point its last block's. Columns as
- * `pointBucketsSql`.
+ * those of `bucketPoints`.
  */
 export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLevel: number) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
@@ -378,7 +581,7 @@ type Columns = Record<string, ArrayLike<unknown>>
 
 /**
  * The runs' histories from the series dictionary, each series' point count, and the buckets
- * (result sets of `pointBucketsSql` / `blockBucketsSql`, each ordered by series, then steps).
+ * (from `bucketPoints` / `blockBucketsSql`, each ordered by series, then steps).
  * A series read in several parts (its buckets straddling a bound from the points, the others
  * from the summaries) has its buckets put in step order: they are disjoint step ranges.
  */

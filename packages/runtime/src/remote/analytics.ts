@@ -13,7 +13,7 @@ import { createWriteStream } from "node:fs"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { asOfText } from "../as-of.ts"
-import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
+import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, historyOfColumns, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
 import type { Tracker } from "../open.ts"
 
 export type JsonRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<unknown>
@@ -38,6 +38,8 @@ const compare = decoder(CompareRunsResponse)
 const rank = decoder(RankRunsResponse)
 const groups = decoder(CompareGroupsResponse)
 const histories = decoder(HistoriesResponse)
+/** The server sends histories as columns (api-schemas.ts); the Tracker answers with buckets. */
+const historiesOf = (json: unknown) => histories(json).series.map(historyOfColumns)
 
 /** The strings the server writes for the numbers JSON cannot hold. */
 const NUMBER_OF: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 }
@@ -124,8 +126,8 @@ export const remoteAnalytics = (request: JsonRequest, stream: StreamRequest, opt
     },
     compareRuns: async (runIds) => compare(await request("POST", `${API}/runs/compare`, { runIds })).comparison,
     rankRuns: async (o) => rank(await request("POST", `${API}/runs/rank`, o)).runs,
-    downsampledHistory: async (runId, key, o) => histories(await request("POST", `${API}/metrics/histories`, { runIds: [runId], key, maxPoints: o.maxPoints })).series[0]?.buckets ?? [],
-    downsampledHistories: async (runIds, key, o) => histories(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })).series,
+    downsampledHistory: async (runId, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds: [runId], key, maxPoints: o.maxPoints }))[0]?.buckets ?? [],
+    downsampledHistories: async (runIds, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })),
     compareGroups: async (o) => groups(await request("POST", `${API}/stats`, o)).comparison,
     sql: async (query, params, o) => {
       const out: SqlRow[] = []

@@ -1,5 +1,5 @@
 /** A metric's whole history, and downsampled histories of many runs (the charts; re-asked on zoom). */
-import { HistoriesResponse, MetricHistoryResponse } from "@runledger/runtime"
+import { HistoriesResponse, historiesJson, historyColumns, MetricHistoryResponse } from "@runledger/runtime"
 import { route } from "./route.ts"
 import { AsOfQuery, readOptions } from "./runs.ts"
 import { HistoriesBody } from "./schemas.ts"
@@ -20,9 +20,11 @@ export const METRIC_ROUTES = [
     summary: "A metric's history of up to 100 runs, downsampled to at most maxPoints buckets each, optionally of steps startStep..endStep.",
     body: HistoriesBody,
     response: HistoriesResponse,
+    // Columns, written in one pass: 100 runs of 1,500 buckets took a second through the Schema.
+    encode: historiesJson,
     handle: async ({ body }, { tracker }) => {
       const { runIds, key, ...options } = body
-      return { series: await tracker.downsampledHistories(runIds, key, options) }
+      return { series: (await tracker.downsampledHistories(runIds, key, options)).map(historyColumns) }
     }
   })
 ]

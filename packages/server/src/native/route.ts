@@ -52,6 +52,12 @@ export interface Route<Q = unknown, B = unknown, R = unknown> {
   readonly query?: QuerySchema
   readonly body?: Schema.Codec<B, unknown>
   readonly response: Schema.Codec<R, unknown> | RawResponse
+  /**
+   * The answer's JSON form written directly, for an answer too large for the Schema's
+   * per-element encoding (the histories' columns): it must equal the Schema's JSON encoding, and a
+   * test holds it to that. Default: the Schema's JSON codec.
+   */
+  readonly encode?: (out: R) => unknown
   readonly handle: (input: RouteInput<Q, B>, ctx: NativeContext) => Promise<R | Response>
 }
 
@@ -71,6 +77,7 @@ export const route = <
   readonly query?: Q
   readonly body?: B
   readonly response: R
+  readonly encode?: (out: R extends Schema.Top ? R["Type"] : never) => R extends Schema.Top ? R["Encoded"] : never
   readonly handle: (
     input: RouteInput<Q extends Schema.Top ? Q["Type"] : Record<string, never>, B extends Schema.Top ? B["Type"] : undefined>,
     ctx: NativeContext
@@ -212,7 +219,7 @@ export const mountRoutes = (app: Hono<{ Bindings: HttpBindings }>, routes: Reado
         const out = await r.handle({ params, query, body, request: c.req.raw }, ctx)
         if (out instanceof Response) return out
         if (isRaw(r.response)) throw new TypeError(`The route ${r.method} ${r.path} must answer with a Response.`)
-        return c.json(Schema.encodeUnknownSync(Schema.toCodecJson(r.response))(out) as object)
+        return c.json((r.encode === undefined ? Schema.encodeUnknownSync(Schema.toCodecJson(r.response))(out) : r.encode(out)) as object)
       } catch (e) {
         return errorJson(c, e)
       }

@@ -14,7 +14,8 @@ export type XMode = "step" | "wall" | "relative"
 export interface ChartProps {
   readonly runIds: ReadonlyArray<string>
   readonly metric: string
-  readonly names: Readonly<Record<string, string>>
+  /** The runs' names for the legend; undefined while they load: the histories are fetched, and drawn once the names are in (drawing twice would replace the plot under the user's pointer). */
+  readonly names: Readonly<Record<string, string>> | undefined
   readonly xMode: XMode
   readonly logY: boolean
   /** EMA weight in [0, 1): 0 draws the raw values only. */
@@ -50,20 +51,20 @@ interface Columns {
   readonly stepOf: Map<number, number>
 }
 
+/** A column of metric values as numbers: most come as numbers already, and are used as they are. */
+const numbers = (xs: ReadonlyArray<number | string>): Array<number | null> => {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== "number") return xs.map(num)
+  return xs as Array<number>
+}
+
 /** The series' x values, merged when runs differ (the same steps for every run, the usual case, need no merge). */
 const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Columns => {
-  const xOf = (s: DownsampledHistory) => {
-    const t0 = s.buckets.length > 0 ? s.buckets[0].timestamp : 0
-    return (b: DownsampledHistory["buckets"][number]) => (xMode === "step" ? b.step : xMode === "wall" ? b.timestamp / 1000 : (b.timestamp - t0) / 1000)
-  }
   const stepOf = new Map<number, number>()
-  const perRun = series.map((s) => {
-    const f = xOf(s)
-    return s.buckets.map((b) => {
-      const x = f(b)
-      stepOf.set(x, b.step)
-      return x
-    })
+  const perRun = series.map((s): ReadonlyArray<number> => {
+    const xs = xMode === "step" ? s.step : xMode === "wall" ? s.timestamp.map((t) => t / 1000) : s.timestamp.map((t) => (t - s.timestamp[0]) / 1000)
+    // Only time modes need the way back from x to step (by step, x is the step).
+    if (xMode !== "step") xs.forEach((x, i) => stepOf.set(x, s.step[i]))
+    return xs
   })
   let xs: number[]
   const first = perRun[0] ?? []
@@ -76,18 +77,15 @@ const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Colum
   }
   const index = same ? null : new Map(xs.map((x, i) => [x, i]))
   const runs = series.map((s, r) => {
-    const last: Array<number | null> = new Array(xs.length).fill(null)
-    const min: Array<number | null> = new Array(xs.length).fill(null)
-    const max: Array<number | null> = new Array(xs.length).fill(null)
-    const p = perRun[r]
-    for (let i = 0; i < s.buckets.length; i++) {
-      const j = index === null ? i : index.get(p[i])!
-      const b = s.buckets[i]
-      last[j] = num(b.value)
-      min[j] = num(b.min)
-      max[j] = num(b.max)
+    const [last, min, max] = [numbers(s.last), numbers(s.min), numbers(s.max)]
+    // The same x values as every other run: the columns as the server sent them.
+    if (index === null) return { runId: s.runId, last, min, max }
+    const spread = (col: ReadonlyArray<number | null>) => {
+      const out: Array<number | null> = new Array(xs.length).fill(null)
+      perRun[r].forEach((x, i) => (out[index.get(x)!] = col[i]))
+      return out
     }
-    return { runId: s.runId, last, min, max }
+    return { runId: s.runId, last: spread(last), min: spread(min), max: spread(max) }
   })
   return { xs, runs, stepOf }
 }
@@ -103,13 +101,15 @@ export function Chart(props: ChartProps) {
   const requested = useRef(0)
   const runKey = runIds.join(",")
 
-  // Fetch: the whole history at ~2 points per pixel, or the zoomed step range at full detail.
+  // Fetch: the whole history at about one bucket per device pixel (a line cannot show more; a
+  // bucket's min and max make the band), or the zoomed step range at full detail. Two per pixel
+  // was twice the bytes for a compare chart of 100 runs.
   useEffect(() => {
     const ctl = new AbortController()
-    const width = host.current?.clientWidth ?? 800
+    const width = (host.current?.clientWidth ?? 800) * (window.devicePixelRatio || 1)
     const t0 = performance.now()
     api
-      .histories({ runIds, key: metric, maxPoints: Math.max(200, Math.min(4000, Math.round(width * 2))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
+      .histories({ runIds, key: metric, maxPoints: Math.max(200, Math.min(4000, Math.round(width))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
       .then((series) => {
         requested.current = performance.now() - t0
         if (host.current) host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
@@ -128,7 +128,7 @@ export function Chart(props: ChartProps) {
     if (!el) return
     plot.current?.destroy()
     plot.current = null
-    if (state.series.length === 0) return
+    if (state.series.length === 0 || names === undefined) return
     const t0 = performance.now()
     const cols = columns(state.series, xMode)
     const fg = cssVar("--fg", "#111")
@@ -223,7 +223,7 @@ export function Chart(props: ChartProps) {
         {state.loading ? <span class="hint"> loading…</span> : null}
       </div>
       {state.error ? <p class="error" role="alert">{state.error}</p> : null}
-      {!state.loading && !state.error && state.series.every((s) => s.buckets.length === 0) ? <p class="hint">No points for {metric}.</p> : null}
+      {!state.loading && !state.error && state.series.every((s) => s.step.length === 0) ? <p class="hint">No points for {metric}.</p> : null}
       <div ref={host} class="chart-host" data-metric={metric} />
     </figure>
   )

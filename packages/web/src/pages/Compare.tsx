@@ -21,23 +21,27 @@ export function Compare({ loc }: { readonly loc: Location }) {
     if (ids.length < 2 || ids.length > 100) return
     api.compare(ids).then(setCmp, (e: Error) => setError(e.message))
   }, [ids.join(",")])
+  const names = useMemo(() => (cmp ? Object.fromEntries(cmp.runs.map((r) => [r.runId, r.runName])) : undefined), [cmp])
   if (ids.length < 2 || ids.length > 100) return <p class="error" role="alert">Compare takes 2 to 100 runs (got {ids.length}): select them in the runs table.</p>
   if (error) return <p class="error" role="alert">{error}</p>
-  if (!cmp) return <p class="hint">Loading…</p>
-  const names = Object.fromEntries(cmp.runs.map((r) => [r.runId, r.runName]))
-  const metricKeys = cmp.metrics.map((m) => m.key)
-  const shown = metricParam && metricKeys.includes(metricParam) ? [metricParam] : metricKeys.slice(0, 4)
+  // A metric named in the URL is fetched while the comparison loads (its histories and the
+  // comparison side by side, not one after the other); it is drawn once the run names are in.
+  if (!cmp && !metricParam) return <p class="hint">Loading…</p>
+  const metricKeys = cmp ? cmp.metrics.map((m) => m.key) : []
+  const shown = metricParam && (!cmp || metricKeys.includes(metricParam)) ? [metricParam] : metricKeys.slice(0, 4)
   const setMetric = (m: string | undefined) => navigate(href("/compare", { runs: ids.join(","), metric: m }), true)
   return (
     <section>
-      <h1>Compare {cmp.runs.length} runs</h1>
-      <ul class="legend" aria-label="Runs">
-        {cmp.runs.map((r, i) => (
-          <li key={r.runId + i}>
-            <span class="swatch" style={{ background: color(i) }} /> <a href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runName}</a> <span class="hint">{r.status}</span>
-          </li>
-        ))}
-      </ul>
+      <h1>Compare {ids.length} runs</h1>
+      {cmp ? (
+        <ul class="legend" aria-label="Runs">
+          {cmp.runs.map((r, i) => (
+            <li key={r.runId + i}>
+              <span class="swatch" style={{ background: color(i) }} /> <a href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runName}</a> <span class="hint">{r.status}</span>
+            </li>
+          ))}
+        </ul>
+      ) : <p class="hint">Loading…</p>}
       <h2>Charts</h2>
       <div class="controls">
         <label>
@@ -54,6 +58,15 @@ export function Compare({ loc }: { readonly loc: Location }) {
           <Chart key={m} runIds={ids} metric={m} names={names} {...view} />
         ))}
       </div>
+      {cmp ? <CompareTables cmp={cmp} metricKeys={metricKeys} /> : null}
+    </section>
+  )
+}
+
+/** The params side by side, a param against a metric, and the group statistics. */
+function CompareTables({ cmp, metricKeys }: { readonly cmp: RunComparison; readonly metricKeys: ReadonlyArray<string> }) {
+  return (
+    <>
       <h2>Params</h2>
       <table class="grid" aria-label="Params side by side">
         <thead>
@@ -79,7 +92,7 @@ export function Compare({ loc }: { readonly loc: Location }) {
       </table>
       <ParamsVsMetric cmp={cmp} />
       <Stats experiments={[...new Set(cmp.runs.map((r) => r.experimentId))]} metrics={metricKeys} />
-    </section>
+    </>
   )
 }
 

@@ -1,0 +1,37 @@
+/**
+ * The native API's histories as columns (api-schemas.ts): the server's one-pass JSON writer gives
+ * exactly what the Schema's JSON codec would, and the remote client's decoding gives back the
+ * Tracker's histories, NaN, ±Infinity and -0 included.
+ */
+import { Schema } from "effect"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { HistoriesResponse, historiesJson, historyColumns, historyOfColumns } from "../src/api-schemas.ts"
+
+const value = fc.oneof(fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5), fc.double())
+const whole = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+const bucket = fc.record({ step: whole, firstStep: whole, first: value, last: value, min: value, max: value, count: fc.integer({ min: 1, max: 1e6 }), timestamp: whole })
+const history = fc.record({
+  runId: fc.string(),
+  key: fc.string(),
+  points: fc.nat(),
+  buckets: fc.array(bucket, { maxLength: 20 }).map((bs) => bs.map((b) => ({ ...b, value: b.last })))
+})
+
+describe("histories as columns", () => {
+  it("are written as the Schema's JSON codec writes them, and read back as the same histories", () => {
+    const encode = Schema.encodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
+    const decode = Schema.decodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
+    fc.assert(
+      fc.property(fc.array(history, { maxLength: 4 }), (histories) => {
+        const answer = { series: histories.map(historyColumns) }
+        const json = historiesJson(answer)
+        expect(json).toEqual(encode(answer))
+        // Through JSON text, as the client gets it: toEqual tells -0 from 0 and NaN equals NaN.
+        const back = decode(JSON.parse(JSON.stringify(json))).series.map(historyOfColumns)
+        expect(back).toEqual(histories)
+      }),
+      { numRuns: 300 }
+    )
+  })
+})
