@@ -1137,6 +1137,9 @@ describe("downsampledHistory", () => {
     await expect(tracker.downsampledHistories(ids.slice(0, 2), "loss", { maxPoints: 10, startStep: 0.5 })).rejects.toThrow(/startStep must be a whole number/)
     await expect(tracker.downsampledHistories(ids.slice(0, 2), "loss", { maxPoints: 0 })).rejects.toThrow(/maxPoints must be a whole number >= 1/)
     await expect(tracker.downsampledHistories([ids[0], "f".repeat(32)], "loss", { maxPoints: 10 })).rejects.toMatchObject({ _tag: "NotFound" })
+    // A deleted run is still a run (as getRun shows it): its history answers.
+    await tracker.deleteRun(ids[1])
+    expect((await tracker.downsampledHistories([ids[1]], "loss", { maxPoints: 10 }))[0]).toMatchObject({ runId: ids[1], points: 300 })
   })
   })
 })

@@ -94,13 +94,18 @@ describe("the UI at scale (printed, not asserted)", () => {
 
   it("draws a compare chart of 100 runs × 100k steps, and re-queries a zoomed range", async () => {
     const w = await watch(session)
-    const t0 = Date.now()
-    await w.page.goto(`${server.url}/compare?runs=${chartRuns.join(",")}&metric=loss`)
     const host = w.page.locator(".chart-host[data-metric='loss']")
-    await w.page.locator(".chart-host[data-metric='loss'][data-series='100'] canvas").waitFor({ timeout: 60_000 })
-    report("compare chart of 100 runs x 100k steps, navigation to drawn", Date.now() - t0, 1000)
-    console.log(`ui scale: of which the histories request: ${await host.getAttribute("data-fetch-ms")} ms`)
-    console.log(`ui scale: of which uPlot's draw: ${await host.getAttribute("data-draw-ms")} ms, ${await host.getAttribute("data-points")} x values per run`)
+    // Twice: the first visit may share the server's CPU with its first fold of the log (started in
+    // the background by the table's reads, see the tracker's FOLD_AFTER); the second is what a
+    // server that has been up a little while answers.
+    for (const visit of ["first visit", "second visit"]) {
+      const t0 = Date.now()
+      await w.page.goto(`${server.url}/compare?runs=${chartRuns.join(",")}&metric=loss`)
+      await w.page.locator(".chart-host[data-metric='loss'][data-series='100'] canvas").waitFor({ timeout: 60_000 })
+      report(`compare chart of 100 runs x 100k steps, navigation to drawn (${visit})`, Date.now() - t0, 1000)
+      console.log(`ui scale: of which the histories request: ${await host.getAttribute("data-fetch-ms")} ms`)
+      console.log(`ui scale: of which uPlot's draw: ${await host.getAttribute("data-draw-ms")} ms, ${await host.getAttribute("data-points")} x values per run`)
+    }
     await shot(w, "scale-compare")
     // Zoom: drag across the middle of the plot; the chart fetches that step range again.
     const over = w.page.locator(".chart-host[data-metric='loss'] .u-over")

@@ -80,6 +80,8 @@ const READ_CHUNK = 4 << 20
  * answering requests meanwhile.
  */
 const DECODE_BATCH = 128
+/** ...and at most about this many bytes of records (one record more if a single one is larger). */
+const DECODE_BYTES = 256 << 10
 const SNAPSHOT_EVERY_BYTES = 1 << 20
 /** Reads of one stream's records in flight at once. */
 const READ_AHEAD = 32
@@ -264,14 +266,19 @@ export class FsEventLog {
       const buf = pool.subarray(0, end - start)
       const { bytesRead } = await this.reader!.read(buf, 0, buf.length, start)
       if (bytesRead !== buf.length) throw new StorageError({ message: `${this.file} ended early at offset ${start + bytesRead}; was it truncated by hand?` })
-      for (let from = position; from <= upTo; from += DECODE_BATCH) {
+      for (let from = position; from <= upTo;) {
         if (from > position) await new Promise<void>((resolve) => setImmediate(resolve))
         const batch: RecordedEvent[] = []
-        for (let p = from; p <= Math.min(upTo, from + DECODE_BATCH - 1); p++) {
+        const first = this.offsets.startOf(from)
+        let p = from
+        // Bounded by bytes too: a batch of large metric records takes as long to decode (and fold)
+        // as thousands of small ones, and requests wait for it.
+        for (; p <= upTo && p < from + DECODE_BATCH && this.offsets.startOf(p) - first < DECODE_BYTES; p++) {
           const a = this.offsets.startOf(p) - start
           const b = this.offsets.endOf(p) - start
           batch.push(this.decode(buf, a, b, start + a, p))
         }
+        from = p
         yield batch
       }
       position = upTo + 1

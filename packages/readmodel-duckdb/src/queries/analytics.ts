@@ -102,6 +102,14 @@ export class Analytics {
     return { runIds: ids.slice(0, compiled.limit), nextPageToken: compiled.nextToken(ids.length > compiled.limit) }
   }
 
+  /** Which of `runIds` the read model has (deleted runs too), once caught up with the log. */
+  async knownRunIds(runIds: ReadonlyArray<string>): Promise<ReadonlySet<string>> {
+    await this.catchUp()
+    if (runIds.length === 0) return new Set()
+    const found = await this.readModel.select(`SELECT run_id FROM runs WHERE run_id IN (${runIds.map(() => "?").join(", ")})`, runIds)
+    return new Set(found.run_id as string[])
+  }
+
   async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
     if (runIds.length === 0) throw new RangeError("Give at least one run to compare.")
     await this.catchUp()
