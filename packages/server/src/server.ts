@@ -285,7 +285,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     const warmed = options.warm === true
       ? tracker.sql("SELECT 1").then(
         () => undefined,
-        (e: unknown) => void process.stderr.write(`runledger server: the read model did not load in the background (${e instanceof Error ? e.message : String(e)}); the first search will try again.\n`)
+        (e: unknown) => void process.stderr.write(`runledger: the server's read model did not load in the background (${e instanceof Error ? e.message : String(e)}); the first search will try again.\n`)
       )
       : Promise.resolve()
     let closed: Promise<void> | undefined
