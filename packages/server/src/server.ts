@@ -50,8 +50,9 @@ export interface ServerOptions {
   readonly maxEventBodyBytes?: number
   /**
    * Load the read model in the background once listening (DuckDB's modules, then its catch-up with
-   * the log), so the first search does not wait for them; about a second of CPU, which a test
-   * server starting by the dozen does without. The CLI's server and ui commands turn it on.
+   * the log) and fold the log, so the first requests wait for neither; seconds of CPU on a big
+   * store, which a test server starting by the dozen does without. The CLI's server and ui
+   * commands turn it on.
    */
   readonly warm?: boolean
 }
@@ -61,7 +62,7 @@ export interface RunningServer {
   readonly host: string
   /** `http://host:port`, as MLFLOW_TRACKING_URI wants it. */
   readonly url: string
-  /** Settles once the read model is loaded (at once without `warm`); a failure to load is logged, not thrown. */
+  /** Settles once the read model is loaded and the log folded (at once without `warm`); a failure is logged, not thrown. */
   readonly warmed: Promise<void>
   /** Stop taking requests, let the ones in flight finish, then flush and close the store. */
   close(): Promise<void>
@@ -281,9 +282,11 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       })
     })
     const port = (server.address() as AddressInfo).port
-    // Any analytics call loads the read model; the first search finds it loaded and caught up.
+    // Any analytics call loads the read model; the first search finds it loaded and caught up. Then
+    // a read of every run folds the log, which reads by id would start after FOLD_AFTER of them
+    // anyway, in the middle of someone's first clicks.
     const warmed = options.warm === true
-      ? tracker.sql("SELECT 1").then(
+      ? tracker.sql("SELECT 1").then(() => tracker.listRuns({ viewType: "all" })).then(
         () => undefined,
         (e: unknown) => void process.stderr.write(`runledger: the server's read model did not load in the background (${e instanceof Error ? e.message : String(e)}); the first search will try again.\n`)
       )
