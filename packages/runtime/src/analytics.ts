@@ -25,7 +25,7 @@
  */
 import type { Analytics, BatchReader, CatchUpOptions, ReadModel } from "@runledger/readmodel-duckdb"
 import { createHash } from "node:crypto"
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync } from "node:fs"
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync, statSync } from "node:fs"
 import { homedir } from "node:os"
 import { join, resolve } from "node:path"
 
@@ -130,12 +130,26 @@ const damageFoundIn = (file: string, e: unknown): string | undefined => {
   return line === undefined ? undefined : `The read model ${file} is damaged (${line.trim()})`
 }
 
+/** How long a file that DuckDB calls invalid is watched for another process still writing it. */
+const CREATING_MS = 200
+
+/** A file's size and modification time, to tell whether it changes ("gone" when there is none). */
+const lookAt = (file: string): string => {
+  try {
+    const st = statSync(file)
+    return `${st.size}:${st.mtimeMs}`
+  } catch {
+    return "gone"
+  }
+}
+
 const openShared = async (file: string, waitMs: number, memoryLimit: string | undefined, notice: (line: string) => void): Promise<ReadModel> => {
   const deadline = Date.now() + waitMs
   let delay = 10
   let setAsideOnce = false
   const { ReadModel, ReadModelBusy, ReadModelDamaged } = await duckdb()
   for (;;) {
+    const before = lookAt(file)
     try {
       return await ReadModel.open({ file, ...(memoryLimit !== undefined ? { memoryLimit } : {}) })
     } catch (e) {
@@ -145,6 +159,11 @@ const openShared = async (file: string, waitMs: number, memoryLimit: string | un
         continue
       }
       if (e instanceof ReadModelDamaged && !setAsideOnce) {
+        // Another process may be creating the file this moment (DuckDB writes its headers after
+        // creating it): a file that has changed since just before this open, or changes a moment
+        // later, is being written, not damaged.
+        await sleep(CREATING_MS)
+        if (lookAt(file) !== before && Date.now() < deadline) continue
         setAsideOnce = true
         notice(`runledger: ${e.message.split("\n")[0]}. Set it aside as ${setAside(file)}; rebuilding the read model from the log.`)
         continue
