@@ -9,6 +9,7 @@ import { type RunningServer, startServer } from "@runledger/server"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { launch, type Session, shot, watch } from "./harness.ts"
 
@@ -23,6 +24,44 @@ const chartRuns: string[] = []
 
 const report = (what: string, ms: number, target: number) =>
   console.log(`ui scale: ${what}: ${ms.toFixed(0)} ms (the issue's target: under ${target} ms; ratio ${(ms / target).toFixed(2)})`)
+
+/**
+ * Where a chart's wait went, from the page's own clocks: the browser's Resource Timing of the
+ * histories request (the server's Server-Timing inside it), the chart host's marks (answer read,
+ * drawn), and the comparison request the chart waits for (its run names).
+ */
+const split = async (page: Page, requery: boolean): Promise<string> => {
+  const t = await page.evaluate((requery) => {
+    const host = document.querySelector<HTMLElement>(".chart-host[data-metric='loss']")!
+    const entries = performance.getEntriesByType("resource") as PerformanceResourceTiming[]
+    const histories = entries.filter((e) => e.name.endsWith("/metrics/histories")).at(-1)!
+    const compare = entries.filter((e) => e.name.endsWith("/runs/compare")).at(-1)
+    const server = Object.fromEntries(histories.serverTiming.map((s) => [s.name, s.duration]))
+    return {
+      requested: histories.startTime,
+      waited: histories.responseStart - histories.requestStart,
+      query: server.handle,
+      encode: server.encode,
+      transfer: histories.responseEnd - histories.responseStart,
+      bytes: histories.encodedBodySize,
+      read: Number(host.dataset.fetchedAt) - histories.responseEnd,
+      compareDone: compare?.responseEnd,
+      columns: Number(host.dataset.columnsMs),
+      draw: Number(host.dataset.drawMs) - Number(host.dataset.columnsMs),
+      drawnAt: requery ? undefined : Number(host.dataset.drawnAt)
+    }
+  }, requery)
+  const ms = (x: number | undefined) => (x === undefined ? "-" : `${x.toFixed(0)} ms`)
+  return [
+    `histories asked at ${ms(t.requested)} after navigation`,
+    `first byte after ${ms(t.waited)} (the server's query ${ms(t.query)}, its encoding ${ms(t.encode)})`,
+    `${(t.bytes / 1e6).toFixed(2)} MB in ${ms(t.transfer)}`,
+    `read (parse) ${ms(t.read)}`,
+    `the comparison (run names) in at ${ms(t.compareDone)}`,
+    `uPlot's arrays ${ms(t.columns)}, its draw ${ms(t.draw)}`,
+    ...(t.drawnAt === undefined ? [] : [`drawn at ${ms(t.drawnAt)}`])
+  ].join("; ")
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "runledger-ui-scale-"))
@@ -104,6 +143,7 @@ describe("the UI at scale (printed, not asserted)", () => {
       report(`compare chart of 100 runs x 100k steps, navigation to drawn (${visit})`, Date.now() - t0, 1000)
       console.log(`ui scale: of which the histories request: ${await host.getAttribute("data-fetch-ms")} ms`)
       console.log(`ui scale: of which uPlot's draw: ${await host.getAttribute("data-draw-ms")} ms, ${await host.getAttribute("data-points")} x values per run`)
+      console.log(`ui scale: the split (${visit}): ${await split(w.page, false)}`)
     }
     await shot(w, "scale-compare")
     // Zoom: drag across the middle of the plot; the chart fetches that step range again.
@@ -115,6 +155,7 @@ describe("the UI at scale (printed, not asserted)", () => {
     await w.page.mouse.up()
     await expect.poll(() => host.getAttribute("data-requery-ms"), { timeout: 60_000 }).not.toBeNull()
     report("zoom re-query of 100 runs", Number(await host.getAttribute("data-requery-ms")), 200)
+    console.log(`ui scale: the split (zoom): ${await split(w.page, true)}`)
     await expect.poll(() => w.page.getByRole("button", { name: /Reset zoom/ }).count()).toBeGreaterThan(0)
     await shot(w, "scale-compare-zoomed")
     await w.page.close()

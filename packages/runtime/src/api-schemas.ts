@@ -189,6 +189,9 @@ export const historiesJson = (out: { readonly series: ReadonlyArray<HistoryColum
   return { series: out.series.map((c) => ({ ...c, first: values(c.first), last: values(c.last), min: values(c.min), max: values(c.max) })) }
 }
 
+/** The histories' binary answer (content negotiation beside `HistoriesResponse`'s JSON): histories-f64.ts. */
+export { HISTORIES_F64, HISTORY_FIELDS, type HistoryColumnsF64, historiesF64, historiesOfF64 } from "./histories-f64.ts"
+
 /** The native API's answers (API-CONTRACT.md "Reads and analytics"), for the server and the remote client. */
 export const ExperimentsResponse = Schema.Struct({ experiments: Schema.Array(ExperimentSummary) })
 export const RunResponse = Schema.Struct({ run: RunView })

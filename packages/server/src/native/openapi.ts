@@ -39,7 +39,13 @@ export const openApiDocument = (routes: ReadonlyArray<AnyRoute>, info: { readonl
     }
     const ok = isRaw(r.response)
       ? { description: r.response.description, content: { [r.response.contentType]: {} } }
-      : { description: "Success", content: { "application/json": { schema: schemaAt(s.response!) } } }
+      : {
+          description: ["Success", ...(r.alternatives ?? []).map((a) => `As ${a.contentType} (send Accept: ${a.contentType}): ${a.description}`)].join("\n\n"),
+          content: {
+            "application/json": { schema: schemaAt(s.response!) },
+            ...Object.fromEntries((r.alternatives ?? []).map((a) => [a.contentType, { schema: { type: "string", contentMediaType: a.contentType } }]))
+          }
+        }
     const operation: Json = {
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
       summary: r.summary,

@@ -58,7 +58,19 @@ export interface Route<Q = unknown, B = unknown, R = unknown> {
    * test holds it to that. Default: the Schema's JSON codec.
    */
   readonly encode?: (out: R) => unknown
+  /**
+   * Other forms of the same answer, by content negotiation: a request whose Accept names one gets
+   * its bytes; JSON stays the default. The OpenAPI document lists each beside the JSON.
+   */
+  readonly alternatives?: ReadonlyArray<Alternative<R>>
   readonly handle: (input: RouteInput<Q, B>, ctx: NativeContext) => Promise<R | Response>
+}
+
+/** Another encoding of a route's answer (the histories' doubles), chosen by the request's Accept. */
+export interface Alternative<R> {
+  readonly contentType: string
+  readonly description: string
+  readonly encode: (out: R) => Uint8Array
 }
 
 /** A route of any types, for lists (`AnyRoute[]`). */
@@ -78,6 +90,7 @@ export const route = <
   readonly body?: B
   readonly response: R
   readonly encode?: (out: R extends Schema.Top ? R["Type"] : never) => R extends Schema.Top ? R["Encoded"] : never
+  readonly alternatives?: ReadonlyArray<Alternative<R extends Schema.Top ? R["Type"] : never>>
   readonly handle: (
     input: RouteInput<Q extends Schema.Top ? Q["Type"] : Record<string, never>, B extends Schema.Top ? B["Type"] : undefined>,
     ctx: NativeContext
@@ -206,6 +219,16 @@ export interface MountOptions {
   readonly prefix?: string
 }
 
+/** The media types an Accept header asks for (parameters and q-values aside; `q=0` refuses one). */
+const accepted = (accept: string | undefined): ReadonlyArray<string> =>
+  accept === undefined
+    ? []
+    : accept
+        .split(",")
+        .map((part) => part.split(";").map((p) => p.trim().toLowerCase()))
+        .filter(([, ...params]) => !params.some((p) => /^q=0(\.0*)?$/.test(p)))
+        .map(([type]) => type)
+
 /** Mount `routes` on `app`, plus the native 404 for anything else below the prefix. */
 export const mountRoutes = (app: Hono<{ Bindings: HttpBindings }>, routes: ReadonlyArray<AnyRoute>, ctx: NativeContext, options: MountOptions = {}): void => {
   for (const r of routes) {
@@ -216,10 +239,22 @@ export const mountRoutes = (app: Hono<{ Bindings: HttpBindings }>, routes: Reado
         for (const name of pathParams(r.path)) params[name] = c.req.param(name) ?? ""
         const query = r.query === undefined ? {} : decodeInput(r.query, queryFields(c), "query")
         const body = r.body === undefined ? undefined : decodeInput(r.body, await jsonBody(c), "body")
+        const t0 = performance.now()
         const out = await r.handle({ params, query, body, request: c.req.raw }, ctx)
         if (out instanceof Response) return out
         if (isRaw(r.response)) throw new TypeError(`The route ${r.method} ${r.path} must answer with a Response.`)
-        return c.json((r.encode === undefined ? Schema.encodeUnknownSync(Schema.toCodecJson(r.response))(out) : r.encode(out)) as object)
+        const t1 = performance.now()
+        // Server-Timing: how long the answer took to compute and to write, for the browser's
+        // Resource Timing (the UI's scale test splits a chart's wait with it).
+        const timing = (t2: number) => `handle;dur=${(t1 - t0).toFixed(1)}, encode;dur=${(t2 - t1).toFixed(1)}`
+        const asked = accepted(c.req.header("accept"))
+        const alternative = r.alternatives?.find((a) => asked.includes(a.contentType))
+        if (alternative !== undefined) {
+          const bytes = alternative.encode(out)
+          return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": alternative.contentType, "server-timing": timing(performance.now()), vary: "accept" })
+        }
+        const text = JSON.stringify(r.encode === undefined ? Schema.encodeUnknownSync(Schema.toCodecJson(r.response))(out) : r.encode(out))
+        return c.body(text, 200, { "content-type": "application/json", "server-timing": timing(performance.now()), ...(r.alternatives === undefined ? {} : { vary: "accept" }) })
       } catch (e) {
         return errorJson(c, e)
       }

@@ -4,7 +4,9 @@
  * server's own (imported, never copied): what the runtime's Promise API returns, as JSON.
  */
 import type { ExperimentView, ModelVersionView as ModelVersionSchema, ModelView as ModelSchema, RecordedEvent, RunView as RunSchema } from "@runledger/core"
-import type { ExperimentSummary, HistoriesResponse, GroupComparison as GroupSchema, RunComparison as ComparisonSchema } from "@runledger/runtime"
+import type { ExperimentSummary, GroupComparison as GroupSchema, RunComparison as ComparisonSchema } from "@runledger/runtime"
+// The histories' binary answer: its codec module alone (no imports), not the runtime.
+import { HISTORIES_F64, type HistoryColumnsF64, historiesOfF64 } from "@runledger/runtime/histories-f64"
 import type { Api } from "@runledger/server"
 
 // The wire forms (`Encoded`) of the server's own Schemas: metric values may be "NaN", "Infinity",
@@ -14,7 +16,8 @@ export type ModelView = typeof ModelSchema.Encoded
 export type ModelVersionView = typeof ModelVersionSchema.Encoded
 /** An experiment as the experiments route lists it: with its run count and newest event of its runs. */
 export type ExperimentRow = typeof ExperimentSummary.Encoded
-export type DownsampledHistory = (typeof HistoriesResponse.Encoded)["series"][number]
+/** A run's downsampled history as the charts read it: the server's columns as doubles. */
+export type DownsampledHistory = HistoryColumnsF64
 export type RunComparison = typeof ComparisonSchema.Encoded
 export type GroupComparison = typeof GroupSchema.Encoded
 export type ArtifactEntry = typeof Api.ArtifactEntry.Encoded
@@ -70,10 +73,11 @@ export const onSignedOut = (listener: (message: string) => void): (() => void) =
   return () => void signedOutListeners.delete(listener)
 }
 
-const request = async <T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> => {
+/** The answer of a request that succeeded; any other becomes an ApiError. `accept`: the form asked for (default JSON). */
+const send = async (method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal, accept?: string): Promise<Response> => {
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? UI_HEADERS : { ...UI_HEADERS, "content-type": "application/json" },
+    headers: { ...UI_HEADERS, ...(body === undefined ? {} : { "content-type": "application/json" }), ...(accept === undefined ? {} : { accept }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal ? { signal } : {})
   })
@@ -82,8 +86,11 @@ const request = async <T>(method: "GET" | "POST" | "DELETE", path: string, body?
     if (res.status === 401 && path !== SESSION) for (const l of signedOutListeners) l(error.message)
     throw error
   }
-  return (await res.json()) as T
+  return res
 }
+
+const request = async <T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> =>
+  (await (await send(method, path, body, signal)).json()) as T
 
 /** A query string of the defined values only. */
 const qs = (params: Readonly<Record<string, string | undefined>>): string => {
@@ -121,7 +128,9 @@ export const api = {
     request<{ experiments: ReadonlyArray<ExperimentRow> }>("GET", `${API}/experiments${qs({ viewType, asOf })}`).then((r) => r.experiments),
   searchRuns: (body: SearchBody, signal?: AbortSignal) => request<{ runs: ReadonlyArray<RunView>; nextPageToken: string | null }>("POST", `${API}/runs/search`, body, signal),
   run: (id: string, asOf?: string) => request<{ run: RunView }>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`).then((r) => r.run),
-  histories: (body: HistoriesBody, signal?: AbortSignal) => request<{ series: ReadonlyArray<DownsampledHistory> }>("POST", `${API}/metrics/histories`, body, signal).then((r) => r.series),
+  /** As doubles, not JSON: 100 runs' columns are megabytes of decimals to parse, and the doubles are read in place. */
+  histories: async (body: HistoriesBody, signal?: AbortSignal): Promise<ReadonlyArray<DownsampledHistory>> =>
+    historiesOfF64(await (await send("POST", `${API}/metrics/histories`, body, signal, HISTORIES_F64)).arrayBuffer()).series,
   compare: (runIds: ReadonlyArray<string>) => request<{ comparison: RunComparison }>("POST", `${API}/runs/compare`, { runIds }).then((r) => r.comparison),
   stats: (body: StatsBody) => request<{ comparison: GroupComparison }>("POST", `${API}/stats`, body).then((r) => r.comparison),
   models: (asOf?: string) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`).then((r) => r.models),

@@ -7,7 +7,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks"
 import uPlot from "uplot"
-import { api, type DownsampledHistory, num } from "../api/client.ts"
+import { api, type DownsampledHistory } from "../api/client.ts"
 
 export type XMode = "step" | "wall" | "relative"
 
@@ -28,7 +28,10 @@ export interface ChartProps {
 /** Distinct hues, far apart (golden angle), readable on light and dark backgrounds. */
 export const color = (i: number, alpha = 1): string => `hsla(${(i * 137.508) % 360}, 70%, 50%, ${alpha})`
 
-const ema = (ys: ReadonlyArray<number | null>, weight: number): Array<number | null> => {
+/** A column as uPlot takes it: the server's doubles as they came, or an array with gaps (null). */
+type Column = Float64Array | Array<number | null>
+
+const ema = (ys: Column, weight: number): Array<number | null> => {
   const out: Array<number | null> = new Array(ys.length)
   let acc: number | null = null
   for (let i = 0; i < ys.length; i++) {
@@ -44,30 +47,24 @@ const ema = (ys: ReadonlyArray<number | null>, weight: number): Array<number | n
 }
 
 interface Columns {
-  readonly xs: number[]
+  readonly xs: Float64Array | number[]
   /** Per run: last values, mins, maxs, aligned to xs (null where the run has no bucket). */
-  readonly runs: ReadonlyArray<{ readonly runId: string; readonly last: Array<number | null>; readonly min: Array<number | null>; readonly max: Array<number | null> }>
+  readonly runs: ReadonlyArray<{ readonly runId: string; readonly last: Column; readonly min: Column; readonly max: Column }>
   /** x value → the step it stands for (zoom in time modes maps the selection back to steps). */
   readonly stepOf: Map<number, number>
-}
-
-/** A column of metric values as numbers: most come as numbers already, and are used as they are. */
-const numbers = (xs: ReadonlyArray<number | string>): Array<number | null> => {
-  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== "number") return xs.map(num)
-  return xs as Array<number>
 }
 
 /** The series' x values, merged when runs differ (the same steps for every run, the usual case, need no merge). */
 const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Columns => {
   const stepOf = new Map<number, number>()
-  const perRun = series.map((s): ReadonlyArray<number> => {
+  const perRun = series.map((s): Float64Array => {
     const xs = xMode === "step" ? s.step : xMode === "wall" ? s.timestamp.map((t) => t / 1000) : s.timestamp.map((t) => (t - s.timestamp[0]) / 1000)
     // Only time modes need the way back from x to step (by step, x is the step).
     if (xMode !== "step") xs.forEach((x, i) => stepOf.set(x, s.step[i]))
     return xs
   })
-  let xs: number[]
-  const first = perRun[0] ?? []
+  let xs: Float64Array | number[]
+  const first = perRun[0] ?? new Float64Array(0)
   const same = perRun.every((p) => p.length === first.length && p.every((x, i) => x === first[i]))
   if (same) xs = first.slice()
   else {
@@ -75,12 +72,12 @@ const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Colum
     for (const p of perRun) for (const x of p) all.add(x)
     xs = Array.from(all).sort((a, b) => a - b)
   }
-  const index = same ? null : new Map(xs.map((x, i) => [x, i]))
+  const index = same ? null : new Map(Array.from(xs, (x, i) => [x, i]))
   const runs = series.map((s, r) => {
-    const [last, min, max] = [numbers(s.last), numbers(s.min), numbers(s.max)]
+    const { last, min, max } = s
     // The same x values as every other run: the columns as the server sent them.
     if (index === null) return { runId: s.runId, last, min, max }
-    const spread = (col: ReadonlyArray<number | null>) => {
+    const spread = (col: Float64Array) => {
       const out: Array<number | null> = new Array(xs.length).fill(null)
       perRun[r].forEach((x, i) => (out[index.get(x)!] = col[i]))
       return out
@@ -89,6 +86,9 @@ const columns = (series: ReadonlyArray<DownsampledHistory>, xMode: XMode): Colum
   })
   return { xs, runs, stepOf }
 }
+
+/** Up to this many runs a chart draws each run's min/max band; more would be a smear. */
+const BAND_RUNS = 8
 
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 
@@ -101,18 +101,24 @@ export function Chart(props: ChartProps) {
   const requested = useRef(0)
   const runKey = runIds.join(",")
 
-  // Fetch: the whole history at about one bucket per device pixel (a line cannot show more; a
-  // bucket's min and max make the band), or the zoomed step range at full detail. Two per pixel
-  // was twice the bytes for a compare chart of 100 runs.
+  // Fetch: the whole history at about one bucket per pixel (a line cannot show more; a bucket's
+  // min and max make the band), or the zoomed step range at full detail. Two per pixel was twice
+  // the bytes for a compare chart of 100 runs. Per device pixel while the bands are drawn (they
+  // show each pixel column's extremes); per CSS pixel for more runs, whose 1.5-pixel lines overlap
+  // anyway: a quarter of the buckets on a 2x screen.
   useEffect(() => {
     const ctl = new AbortController()
-    const width = (host.current?.clientWidth ?? 800) * (window.devicePixelRatio || 1)
+    const width = (host.current?.clientWidth ?? 800) * (runIds.length <= BAND_RUNS ? window.devicePixelRatio || 1 : 1)
     const t0 = performance.now()
     api
       .histories({ runIds, key: metric, maxPoints: Math.max(200, Math.min(4000, Math.round(width))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
       .then((series) => {
         requested.current = performance.now() - t0
-        if (host.current) host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
+        if (host.current) {
+          host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
+          // When the answer was read (the page's clock): the scale test splits the wait by it.
+          host.current.dataset.fetchedAt = performance.now().toFixed(1)
+        }
         setState({ series, error: null, loading: false })
       })
       .catch((e: unknown) => {
@@ -131,13 +137,14 @@ export function Chart(props: ChartProps) {
     if (state.series.length === 0 || names === undefined) return
     const t0 = performance.now()
     const cols = columns(state.series, xMode)
+    const tColumns = performance.now()
     const fg = cssVar("--fg", "#111")
     const grid = cssVar("--grid", "rgba(128,128,128,0.2)")
     const bands: uPlot.Band[] = []
     const series: uPlot.Series[] = [{ label: xMode === "step" ? "step" : xMode === "wall" ? "time" : "seconds" }]
-    const data: Array<ReadonlyArray<number | null>> = [cols.xs]
+    const data: Array<Column> = [cols.xs]
     // min/max bands only where they stay readable: a few runs.
-    const withBands = cols.runs.length <= 8
+    const withBands = cols.runs.length <= BAND_RUNS
     // The band's edges are series to uPlot, but not lines to a reader: kept out of the legend.
     const edges: number[] = []
     cols.runs.forEach((r, i) => {
@@ -183,7 +190,7 @@ export function Chart(props: ChartProps) {
             let start = lo
             let end = hi
             if (xMode !== "step") {
-              const inside = cols.xs.filter((x) => x >= lo && x <= hi).map((x) => cols.stepOf.get(x)!)
+              const inside = Array.from(cols.xs).filter((x) => x >= lo && x <= hi).map((x) => cols.stepOf.get(x)!)
               if (inside.length === 0) return
               start = inside.reduce((a, b) => Math.min(a, b), Infinity)
               end = inside.reduce((a, b) => Math.max(a, b), -Infinity)
@@ -194,11 +201,14 @@ export function Chart(props: ChartProps) {
       }
     }
     // Log scales need positive values: non-positive ones are gaps there, not errors.
-    const drawn = logY ? data.map((col, k) => (k === 0 ? col : col.map((v) => (v !== null && v > 0 ? v : null)))) : data
+    const drawn = logY ? data.map((col, k) => (k === 0 ? col : Array.from(col, (v) => (v !== null && v > 0 ? v : null)))) : data
     plot.current = new uPlot(opts, drawn as uPlot.AlignedData, el)
     const rows = plot.current.root.querySelectorAll<HTMLElement>(".u-legend .u-series")
     for (const i of edges) if (rows[i]) rows[i].style.display = "none"
-    el.dataset.drawMs = (performance.now() - t0).toFixed(1)
+    const t1 = performance.now()
+    el.dataset.drawMs = (t1 - t0).toFixed(1)
+    el.dataset.columnsMs = (tColumns - t0).toFixed(1)
+    el.dataset.drawnAt = t1.toFixed(1)
     el.dataset.series = String(cols.runs.length)
     el.dataset.points = String(cols.xs.length)
     const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(300, el.clientWidth), height }))
