@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { HistoriesResponse, historiesJson, historyColumns, historyOfColumns } from "../src/api-schemas.ts"
+import { HISTORY_FIELDS, HistoriesResponse, historiesF64, historiesJson, historiesOfF64, historyColumns, historyOfColumns } from "../src/api-schemas.ts"
 
 const value = fc.oneof(fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5), fc.double())
 const whole = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
@@ -30,6 +30,25 @@ describe("histories as columns", () => {
         // Through JSON text, as the client gets it: toEqual tells -0 from 0 and NaN equals NaN.
         const back = decode(JSON.parse(JSON.stringify(json))).series.map(historyOfColumns)
         expect(back).toEqual(histories)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("are written as doubles and read back as the same columns; a cut or padded body is refused, not misread", () => {
+    fc.assert(
+      fc.property(fc.array(history, { maxLength: 4 }), fc.nat(), (histories, cut) => {
+        const answer = { series: histories.map(historyColumns) }
+        const bytes = historiesF64(answer)
+        // A fresh buffer, as fetch's arrayBuffer() gives.
+        const back = historiesOfF64(bytes.slice().buffer).series
+        expect(back.map((s) => ({ runId: s.runId, key: s.key, points: s.points, ...Object.fromEntries(HISTORY_FIELDS.map((f) => [f, Array.from(s[f])])) }))).toEqual(answer.series)
+        // Any shorter body (a cut transfer) or a longer one fails with the reason, never gives other numbers.
+        const short = bytes.slice(0, cut % bytes.length)
+        expect(() => historiesOfF64(short.buffer)).toThrow(/binary answer is malformed/)
+        const long = new Uint8Array(bytes.length + 8)
+        long.set(bytes)
+        expect(() => historiesOfF64(long.buffer)).toThrow(/binary answer is malformed/)
       }),
       { numRuns: 300 }
     )
