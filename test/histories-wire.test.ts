@@ -52,21 +52,23 @@ const histories = (body: unknown, accept?: string) =>
 
 const decodeJson = Schema.decodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
 
-/** Either answer as plain columns of numbers (toEqual tells -0 from 0; NaN equals NaN). */
+/** Either answer as plain columns of numbers, those it has (toEqual tells -0 from 0; NaN equals NaN). */
 const plain = (series: ReadonlyArray<Record<string, unknown>>) =>
-  series.map((s) => ({ runId: s.runId, key: s.key, points: s.points, ...Object.fromEntries(HISTORY_FIELDS.map((f) => [f, Array.from(s[f] as ArrayLike<number>)])) }))
+  series.map((s) => ({ runId: s.runId, key: s.key, points: s.points, ...Object.fromEntries(HISTORY_FIELDS.filter((f) => s[f] !== undefined).map((f) => [f, Array.from(s[f] as ArrayLike<number>)])) }))
 
 describe("the histories' binary answer", () => {
-  it("decodes to the same columns as the JSON answer, for any runs, maxPoints and step range", async () => {
+  it("decodes to the same columns as the JSON answer, for any runs, maxPoints, step range and fields", async () => {
     const range = fc.oneof(
       fc.constant({}),
       fc.tuple(fc.integer({ min: 0, max: 450 }), fc.integer({ min: 0, max: 450 })).map(([a, b]) => ({ startStep: Math.min(a, b), endStep: Math.max(a, b) })),
       fc.integer({ min: 0, max: 450 }).map((startStep) => ({ startStep })),
       fc.integer({ min: 0, max: 450 }).map((endStep) => ({ endStep }))
     )
+    // Some requests name the fields they need; the rest get all of them.
+    const fields = fc.option(fc.subarray([...HISTORY_FIELDS]), { nil: undefined }).map((f) => (f === undefined ? {} : { fields: f }))
     const request = fc
-      .tuple(fc.record({ runIds: fc.subarray(runIds, { minLength: 1 }), key: fc.constantFrom("loss", "absent"), maxPoints: fc.integer({ min: 1, max: 60 }) }), range)
-      .map(([r, steps]) => ({ ...r, ...steps }))
+      .tuple(fc.record({ runIds: fc.subarray(runIds, { minLength: 1 }), key: fc.constantFrom("loss", "absent"), maxPoints: fc.integer({ min: 1, max: 60 }) }), range, fields)
+      .map(([r, steps, f]) => ({ ...r, ...steps, ...f }))
     await fc.assert(
       fc.asyncProperty(request, async (body) => {
         const json = await histories(body)
@@ -77,6 +79,9 @@ describe("the histories' binary answer", () => {
         const fromJson = decodeJson(await json.json()).series
         const fromBinary = historiesOfF64(await binary.arrayBuffer()).series
         expect(plain(fromBinary)).toEqual(plain(fromJson))
+        // The columns asked for (all by default), step always.
+        const sent = new Set(["step", ...(body.fields ?? HISTORY_FIELDS)])
+        for (const s of plain(fromJson)) expect(Object.keys(s).filter((k) => (HISTORY_FIELDS as ReadonlyArray<string>).includes(k)).sort()).toEqual([...sent].sort())
       }),
       { numRuns: 60 }
     )
@@ -85,7 +90,7 @@ describe("the histories' binary answer", () => {
   it("holds NaN, ±Infinity and -0 as themselves, where JSON writes strings", async () => {
     // Every bucket of its own step: first, last, min and max are the logged values.
     const body = { runIds, key: "loss", maxPoints: 1000 }
-    const binary = historiesOfF64(await (await histories(body, HISTORIES_F64)).arrayBuffer()).series
+    const binary = historiesOfF64(await (await histories(body, HISTORIES_F64)).arrayBuffer(), ["last"]).series
     const json = (await (await histories(body)).json()) as { series: Array<{ last: unknown[] }> }
     const special = (x: number) => Number.isNaN(x) || !Number.isFinite(x) || Object.is(x, -0)
     const seen = binary.flatMap((s) => Array.from(s.last).filter(special))

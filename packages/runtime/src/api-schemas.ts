@@ -10,6 +10,7 @@
  */
 import { ExperimentSummary, HistoryPoint, MetricValue, ModelVersionView, ModelView, RunView } from "@runledger/core"
 import { Schema } from "effect"
+import { HISTORY_FIELDS, type HistoryField } from "./histories-f64.ts"
 import type { Tracker } from "./open.ts"
 
 /** Compiles only when A and B are the same type. */
@@ -19,6 +20,9 @@ const exact = <A, B>(_: Exact<A, B>): void => {}
 type RunComparisonType = Awaited<ReturnType<Tracker["compareRuns"]>>
 type RankedRunType = Awaited<ReturnType<Tracker["rankRuns"]>>[number]
 type GroupComparisonType = Awaited<ReturnType<Tracker["compareGroups"]>>
+/** The histories' binary answer (content negotiation beside `HistoriesResponse`'s JSON): histories-f64.ts. */
+export { HISTORIES_F64, HISTORY_FIELDS, type HistoryColumnsF64, type HistoryField, historiesF64, historiesOfF64 } from "./histories-f64.ts"
+
 type DownsampledHistoryType = Awaited<ReturnType<Tracker["downsampledHistories"]>>[number]
 
 export const ViewType = Schema.Literals(["active", "deleted", "all"])
@@ -116,60 +120,49 @@ exact<typeof DownsampledHistory.Type, DownsampledHistoryType>(true)
  * as objects that was 32 MB of JSON and a second of Schema encoding on the server; as columns the
  * field names go once per run, `value` (always `last`) is left out, and the server writes the
  * columns in one pass (`historiesJson`). The web UI hands the columns to uPlot as they come.
+ * A request may name the `fields` it draws (a chart of 100 runs draws `last` by `step`): the other
+ * columns are left out; `step` is always there.
  */
 export const HistoryColumns = Schema.Struct({
   runId: Schema.String,
   key: Schema.String,
   points: Schema.Number,
   step: Schema.Array(Schema.Number),
-  firstStep: Schema.Array(Schema.Number),
-  first: Schema.Array(MetricValue),
-  last: Schema.Array(MetricValue),
-  min: Schema.Array(MetricValue),
-  max: Schema.Array(MetricValue),
-  count: Schema.Array(Schema.Number),
-  timestamp: Schema.Array(Schema.Number)
-}).annotate({ identifier: "HistoryColumns" })
+  firstStep: Schema.optionalKey(Schema.Array(Schema.Number)),
+  first: Schema.optionalKey(Schema.Array(MetricValue)),
+  last: Schema.optionalKey(Schema.Array(MetricValue)),
+  min: Schema.optionalKey(Schema.Array(MetricValue)),
+  max: Schema.optionalKey(Schema.Array(MetricValue)),
+  count: Schema.optionalKey(Schema.Array(Schema.Number)),
+  timestamp: Schema.optionalKey(Schema.Array(Schema.Number))
+}).annotate({ identifier: "HistoryColumns", description: "A run's buckets as columns; every column but `step` is there unless the request's `fields` left it out." })
+
+/** A bucket field a histories request may ask for (`fields`). */
+export const HistoryFieldName = Schema.Literals(HISTORY_FIELDS).annotate({ identifier: "HistoryField" })
 
 type HistoryColumnsType = typeof HistoryColumns.Type
-const NUMBER_FIELDS = ["step", "firstStep", "count", "timestamp"] as const
-const VALUE_FIELDS = ["first", "last", "min", "max"] as const
 
-/** A run's history as columns (`HistoryColumns`). */
-export const historyColumns = (h: DownsampledHistoryType): HistoryColumnsType => {
-  const n = h.buckets.length
-  const cols = Object.fromEntries([...NUMBER_FIELDS, ...VALUE_FIELDS].map((f) => [f, new Array<number>(n)])) as Record<(typeof NUMBER_FIELDS)[number] | (typeof VALUE_FIELDS)[number], number[]>
-  for (let i = 0; i < n; i++) {
-    const b = h.buckets[i]
-    cols.step[i] = b.step
-    cols.firstStep[i] = b.firstStep
-    cols.count[i] = b.count
-    cols.timestamp[i] = b.timestamp
-    cols.first[i] = b.first
-    cols.last[i] = b.last
-    cols.min[i] = b.min
-    cols.max[i] = b.max
-  }
-  return { runId: h.runId, key: h.key, points: h.points, ...cols }
+/** A run's history as columns (`HistoryColumns`): `step` and the `fields` named (default: all). */
+export const historyColumns = (h: DownsampledHistoryType, fields: ReadonlyArray<HistoryField> = HISTORY_FIELDS): HistoryColumnsType => {
+  const cols: Partial<Record<HistoryField, number[]>> = { step: h.buckets.map((b) => b.step) }
+  for (const f of fields) cols[f] ??= h.buckets.map((b) => b[f])
+  return { runId: h.runId, key: h.key, points: h.points, ...(cols as { step: number[] }) }
 }
 
 /** The history of columns (the remote client's answer is the Tracker's): `value` is each bucket's `last`. */
-export const historyOfColumns = (c: HistoryColumnsType): DownsampledHistoryType => ({
-  runId: c.runId,
-  key: c.key,
-  points: c.points,
-  buckets: c.step.map((step, i) => ({
-    step,
-    firstStep: c.firstStep[i],
-    first: c.first[i],
-    last: c.last[i],
-    min: c.min[i],
-    max: c.max[i],
-    count: c.count[i],
-    timestamp: c.timestamp[i],
-    value: c.last[i]
-  }))
-})
+export const historyOfColumns = (c: HistoryColumnsType): DownsampledHistoryType => {
+  // The remote client asks for every field: a column missing is a server that answered another question.
+  const { firstStep, first, last, min, max, count, timestamp } = c
+  if (firstStep === undefined || first === undefined || last === undefined || min === undefined || max === undefined || count === undefined || timestamp === undefined) {
+    throw new TypeError(`The server's history of run ${c.runId} lacks columns (${HISTORY_FIELDS.filter((f) => c[f] === undefined).join(", ")}): it was asked for all of them. Is the server a different version?`)
+  }
+  return {
+    runId: c.runId,
+    key: c.key,
+    points: c.points,
+    buckets: c.step.map((step, i) => ({ step, firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i], value: last[i] }))
+  }
+}
 
 /** A double as `MetricValue` writes it to JSON. */
 const metricJson = (x: number): number | "NaN" | "Infinity" | "-Infinity" | "-0" =>
@@ -186,11 +179,15 @@ export const historiesJson = (out: { readonly series: ReadonlyArray<HistoryColum
     for (let i = 0; i < xs.length; i++) if (xs[i] === 0 || !Number.isFinite(xs[i])) return xs.map(metricJson)
     return xs
   }
-  return { series: out.series.map((c) => ({ ...c, first: values(c.first), last: values(c.last), min: values(c.min), max: values(c.max) })) }
+  return {
+    series: out.series.map((c) => {
+      const encoded: Record<string, unknown> = { ...c }
+      for (const f of ["first", "last", "min", "max"] as const) if (c[f] !== undefined) encoded[f] = values(c[f])
+      return encoded as typeof HistoriesResponse.Encoded["series"][number]
+    })
+  }
 }
 
-/** The histories' binary answer (content negotiation beside `HistoriesResponse`'s JSON): histories-f64.ts. */
-export { HISTORIES_F64, HISTORY_FIELDS, type HistoryColumnsF64, historiesF64, historiesOfF64 } from "./histories-f64.ts"
 
 /** The native API's answers (API-CONTRACT.md "Reads and analytics"), for the server and the remote client. */
 export const ExperimentsResponse = Schema.Struct({ experiments: Schema.Array(ExperimentSummary) })

@@ -24,7 +24,7 @@ describe("histories as columns", () => {
     const decode = Schema.decodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
     fc.assert(
       fc.property(fc.array(history, { maxLength: 4 }), (histories) => {
-        const answer = { series: histories.map(historyColumns) }
+        const answer = { series: histories.map((h) => historyColumns(h)) }
         const json = historiesJson(answer)
         expect(json).toEqual(encode(answer))
         // Through JSON text, as the client gets it: toEqual tells -0 from 0 and NaN equals NaN.
@@ -35,14 +35,33 @@ describe("histories as columns", () => {
     )
   })
 
+  it("of the fields asked for are step and those only, written as the Schema's JSON codec writes them", () => {
+    const encode = Schema.encodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
+    fc.assert(
+      fc.property(fc.array(history, { maxLength: 4 }), fc.subarray([...HISTORY_FIELDS]), (histories, fields) => {
+        const answer = { series: histories.map((h) => historyColumns(h, fields)) }
+        for (const s of answer.series) expect(Object.keys(s).sort()).toEqual(["runId", "key", "points", ...new Set(["step", ...fields])].sort())
+        expect(historiesJson(answer)).toEqual(encode(answer))
+        // The remote client asks for all and says so when a server answers fewer.
+        const complete = HISTORY_FIELDS.every((f) => f === "step" || fields.includes(f))
+        if (histories.length > 0 && !complete) expect(() => historyOfColumns(answer.series[0])).toThrow(/lacks columns/)
+      }),
+      { numRuns: 200 }
+    )
+  })
+
   it("are written as doubles and read back as the same columns; a cut or padded body is refused, not misread", () => {
     fc.assert(
-      fc.property(fc.array(history, { maxLength: 4 }), fc.nat(), (histories, cut) => {
-        const answer = { series: histories.map(historyColumns) }
+      fc.property(fc.array(history, { maxLength: 4 }), fc.subarray([...HISTORY_FIELDS]), fc.nat(), (histories, fields, cut) => {
+        const answer = { series: histories.map((h) => historyColumns(h, fields)) }
         const bytes = historiesF64(answer)
         // A fresh buffer, as fetch's arrayBuffer() gives.
         const back = historiesOfF64(bytes.slice().buffer).series
-        expect(back.map((s) => ({ runId: s.runId, key: s.key, points: s.points, ...Object.fromEntries(HISTORY_FIELDS.map((f) => [f, Array.from(s[f])])) }))).toEqual(answer.series)
+        const present = (s: Record<string, unknown>) => HISTORY_FIELDS.filter((f) => s[f] !== undefined)
+        expect(back.map((s) => ({ runId: s.runId, key: s.key, points: s.points, ...Object.fromEntries(present(s).map((f) => [f, Array.from(s[f]!)])) }))).toEqual(answer.series)
+        // A reader that needs a field the answer lacks says so.
+        const missing = HISTORY_FIELDS.find((f) => f !== "step" && !fields.includes(f))
+        if (missing !== undefined) expect(() => historiesOfF64(bytes.slice().buffer, [missing])).toThrow(new RegExp(`lack ${missing}`))
         // Any shorter body (a cut transfer) or a longer one fails with the reason, never gives other numbers.
         const short = bytes.slice(0, cut % bytes.length)
         expect(() => historiesOfF64(short.buffer)).toThrow(/binary answer is malformed/)

@@ -33,8 +33,8 @@ export const METRIC_ROUTES = [
       }
     ],
     handle: async ({ body }, { tracker }) => {
-      const { runIds, key, ...options } = body
-      return { series: (await tracker.downsampledHistories(runIds, key, options)).map(historyColumns) }
+      const { runIds, key, fields, ...options } = body
+      return { series: (await tracker.downsampledHistories(runIds, key, options)).map((h) => historyColumns(h, fields)) }
     }
   })
 ]

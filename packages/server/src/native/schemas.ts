@@ -2,7 +2,7 @@
  * The Schemas of the native API's requests (HTTP-only). The answers' Schemas are the runtime's
  * (api-schemas.ts there: the remote client decodes with the same ones) and core's views.
  */
-import { ScoreBy, ViewType } from "@runledger/runtime"
+import { HistoryFieldName, ScoreBy, ViewType } from "@runledger/runtime"
 import { Schema } from "effect"
 
 /** `asOf` as the CLI's --as-of reads it (digits: a log position; else a date/time); parsed by `parseAsOf`. */
@@ -65,7 +65,9 @@ export const HistoriesBody = Schema.Struct({
   key: Schema.String,
   maxPoints: Schema.Int,
   startStep: Schema.optionalKey(Schema.Number),
-  endStep: Schema.optionalKey(Schema.Number)
+  endStep: Schema.optionalKey(Schema.Number),
+  // The columns a chart draws (100 runs: `last` by `step`); the others stay home. Default: all.
+  fields: Schema.optionalKey(Schema.Array(HistoryFieldName).annotate({ description: "The bucket columns to send (`step` always is); default: all of them." }))
 }).annotate({ identifier: "HistoriesRequest" })
 
 export const ArtifactEntry = Schema.Struct({ path: Schema.String, size: Schema.Number, sha256: Schema.String, mediaType: Schema.String }).annotate({ identifier: "ArtifactEntry" })

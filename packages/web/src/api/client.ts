@@ -6,7 +6,7 @@
 import type { ExperimentView, ModelVersionView as ModelVersionSchema, ModelView as ModelSchema, RecordedEvent, RunView as RunSchema } from "@runledger/core"
 import type { ExperimentSummary, GroupComparison as GroupSchema, RunComparison as ComparisonSchema } from "@runledger/runtime"
 // The histories' binary answer: its codec module alone (no imports), not the runtime.
-import { HISTORIES_F64, type HistoryColumnsF64, historiesOfF64 } from "@runledger/runtime/histories-f64"
+import { HISTORIES_F64, type HistoryColumnsF64, type HistoryField, historiesOfF64 } from "@runledger/runtime/histories-f64"
 import type { Api } from "@runledger/server"
 
 // The wire forms (`Encoded`) of the server's own Schemas: metric values may be "NaN", "Infinity",
@@ -16,8 +16,9 @@ export type ModelView = typeof ModelSchema.Encoded
 export type ModelVersionView = typeof ModelVersionSchema.Encoded
 /** An experiment as the experiments route lists it: with its run count and newest event of its runs. */
 export type ExperimentRow = typeof ExperimentSummary.Encoded
-/** A run's downsampled history as the charts read it: the server's columns as doubles. */
-export type DownsampledHistory = HistoryColumnsF64
+/** A run's downsampled history as the charts read it: the server's columns as doubles, `F` among them. */
+export type DownsampledHistory<F extends HistoryField = "step"> = HistoryColumnsF64<F>
+export type { HistoryField }
 export type RunComparison = typeof ComparisonSchema.Encoded
 export type GroupComparison = typeof GroupSchema.Encoded
 export type ArtifactEntry = typeof Api.ArtifactEntry.Encoded
@@ -129,8 +130,8 @@ export const api = {
   searchRuns: (body: SearchBody, signal?: AbortSignal) => request<{ runs: ReadonlyArray<RunView>; nextPageToken: string | null }>("POST", `${API}/runs/search`, body, signal),
   run: (id: string, asOf?: string) => request<{ run: RunView }>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`).then((r) => r.run),
   /** As doubles, not JSON: 100 runs' columns are megabytes of decimals to parse, and the doubles are read in place. */
-  histories: async (body: HistoriesBody, signal?: AbortSignal): Promise<ReadonlyArray<DownsampledHistory>> =>
-    historiesOfF64(await (await send("POST", `${API}/metrics/histories`, body, signal, HISTORIES_F64)).arrayBuffer()).series,
+  histories: async <F extends HistoryField>(body: HistoriesBody & { readonly fields: ReadonlyArray<F> }, signal?: AbortSignal): Promise<ReadonlyArray<DownsampledHistory<F>>> =>
+    historiesOfF64(await (await send("POST", `${API}/metrics/histories`, body, signal, HISTORIES_F64)).arrayBuffer(), body.fields).series,
   compare: (runIds: ReadonlyArray<string>) => request<{ comparison: RunComparison }>("POST", `${API}/runs/compare`, { runIds }).then((r) => r.comparison),
   stats: (body: StatsBody) => request<{ comparison: GroupComparison }>("POST", `${API}/stats`, body).then((r) => r.comparison),
   models: (asOf?: string) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`).then((r) => r.models),
