@@ -6,7 +6,7 @@
  * which took longer than the query (bench/server.ts); as doubles the server copies them out and the
  * browser reads them in place (a Float64Array over the body), and NaN, ±Infinity and -0 need no
  * strings. Apache Arrow's IPC stream would carry the same, but its reader adds about 37 kB gzipped to
- * the web UI's 45 kB; this layout needs the few lines below.
+ * the web UI's 43 kB; this layout needs the few lines below.
  *
  * Layout (the README's native API table and the OpenAPI document describe it too):
  *   - a uint32 (little-endian): the byte length H of the header;
