@@ -122,6 +122,10 @@ describe("the histories' binary answer", () => {
     expect(res.status).toBe(400)
     expect(res.headers.get("content-type")).toMatch(/^application\/json/)
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({ _tag: "InvalidInput", field: "runIds[1]" })
+    // A column that does not exist is named, not ignored.
+    const field = await histories({ runIds: [runIds[0]], key: "loss", maxPoints: 10, fields: ["step", "median"] }, HISTORIES_F64)
+    expect(field.status).toBe(400)
+    expect(((await field.json()) as { error: unknown }).error).toMatchObject({ _tag: "InvalidInput", field: "fields[1]" })
   })
 
   it("is in the OpenAPI document beside the JSON", async () => {

@@ -17,7 +17,7 @@ export const METRIC_ROUTES = [
   route({
     method: "POST",
     path: "/api/runledger/metrics/histories",
-    summary: "A metric's history of up to 100 runs, downsampled to at most maxPoints buckets each, optionally of steps startStep..endStep.",
+    summary: "A metric's history of up to 100 runs, downsampled to at most maxPoints buckets each, optionally of steps startStep..endStep and of the columns named in fields.",
     body: HistoriesBody,
     response: HistoriesResponse,
     // Columns, written in one pass: 100 runs of 1,500 buckets took a second through the Schema.
