@@ -159,6 +159,28 @@ describe("the web UI in Chromium", () => {
     await shot(w, "run-history")
   })
 
+  it("a run's event history says what each event did: its start, and how many points of which metrics each batch logged", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}?tab=history`)
+    const items = w.page.getByRole("list", { name: `History of run-${ids["cnn-b"]}` }).locator("li")
+    await expect.poll(() => items.count()).toBeGreaterThan(3)
+    const lines = await items.allInnerTexts()
+    // RunStarted in words (the run's name), not its data as JSON.
+    const started = lines.find((l) => l.includes("RunStarted"))!
+    expect(started).toMatch(/RunStarted run cnn-b\b/)
+    expect(started).not.toContain("{")
+    // Every MetricsLogged batch names its count and keys; together they hold the 400 points logged (200 steps of 2 metrics).
+    const batches = lines.filter((l) => l.includes("MetricsLogged"))
+    expect(batches.length).toBeGreaterThan(0)
+    let points = 0
+    for (const b of batches) {
+      const m = /MetricsLogged (\d+) points? of ((?:loss|accuracy)(?:, (?:loss|accuracy))?) #/.exec(b)
+      expect(m, b).not.toBeNull()
+      points += Number(m![1])
+    }
+    expect(points).toBe(400)
+    await shot(w, "run-history-words")
+  })
+
   it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {
     const w = await open("/runs?exp=vision")
     await expect.poll(() => runNames(w)).toHaveLength(4)

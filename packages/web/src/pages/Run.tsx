@@ -230,15 +230,31 @@ function Preview({ runId, artifact }: { readonly runId: string; readonly artifac
   return <pre class="preview">{text}</pre>
 }
 
+/**
+ * How many points a MetricsLogged batch holds, from its wire form (what the streams route sends):
+ * `key` has one index per point, and is left out when the batch has one name; then the count is
+ * that of the values, base64 of 8-byte doubles.
+ */
+const pointsOf = (d: Record<string, unknown>): number => {
+  if (Array.isArray(d.key)) return d.key.length
+  const b64 = typeof d.values === "string" ? d.values : ""
+  const padding = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0
+  return Math.floor(((b64.length * 3) / 4 - padding) / 8)
+}
+
 /** What an event did, in words, for the audit trail. */
 const describe = (e: RecordedEvent): string => {
   const d = e.data as Record<string, unknown>
   switch (e.type) {
+    case "RunStarted": {
+      const git = (d.source as { git?: { commit: string; dirty: boolean } } | undefined)?.git
+      return `run ${d.name as string}${d.parentRunId ? `, child of ${d.parentRunId as string}` : ""}${git ? `, git ${git.commit.slice(0, 12)}${git.dirty ? " (dirty)" : ""}` : ""}`
+    }
     case "ParamsLogged":
       return Object.entries(d.params as Record<string, unknown>).map(([k, v]) => `${k}=${value(v)}`).join(", ")
     case "MetricsLogged": {
-      const keys = d.keys as ReadonlyArray<string> | undefined
-      return keys ? `${keys.length} point${keys.length === 1 ? "" : "s"} of ${[...new Set(keys)].join(", ")}` : ""
+      const n = pointsOf(d)
+      return `${n} point${n === 1 ? "" : "s"} of ${(d.names as ReadonlyArray<string>).join(", ")}`
     }
     case "TagsSet":
       return Object.entries(d.tags as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(", ")
