@@ -42,7 +42,7 @@ beforeAll(async () => {
   try {
     await seedRun(tracker, "vision", "cnn-a", { lr: 0.01, layers: 2, model: "cnn" }, 1)
     await seedRun(tracker, "vision", "cnn-b", { lr: 0.1, layers: 3, model: "cnn" }, 2)
-    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp" }, 3)
+    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp", "opt.momentum": 0.9 }, 3)
     await seedRun(tracker, "vision", "fold-1", { lr: 0.01, layers: 2, model: "cnn" }, 1.5, ids["cnn-a"])
     await seedRun(tracker, "old-stuff", "ancient", { lr: 1 }, 5)
     await tracker.deleteExperiment("old-stuff")
@@ -179,6 +179,18 @@ describe("the web UI in Chromium", () => {
     }
     expect(points).toBe(400)
     await shot(w, "run-history-words")
+  })
+
+  it("the filter completes keys with a dot by their plain name", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    const keys = w.page.getByRole("listbox", { name: "Keys" }).getByRole("option")
+    await box.pressSequentially("params.opt")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["params.`opt.momentum`"])
+    await box.press("Tab")
+    expect(await box.inputValue()).toBe("params.`opt.momentum`")
+    await shot(w, "runs-filter-complete")
   })
 
   it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {

@@ -260,7 +260,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
           ...keys.metrics.map((k) => ident("metrics", k)),
           ...keys.tags.map((k) => ident("tags", k))
         ]
-          .filter((c) => c.toLowerCase().startsWith(tok.word.toLowerCase()) && c !== tok.word)
+          // A key with a dot is inserted backquoted, but typed by its plain name: compared without the quotes.
+          .filter((c) => c.replace(/`/g, "").toLowerCase().startsWith(tok.word.replace(/`/g, "").toLowerCase()) && c !== tok.word)
           .slice(0, 8)
   const accept = (c: string) => {
     const next = draft.slice(0, tok.start) + c + draft.slice(caret)
