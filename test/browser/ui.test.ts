@@ -193,6 +193,31 @@ describe("the web UI in Chromium", () => {
     await shot(w, "runs-filter-complete")
   })
 
+  it("the filter still completes keys, and the table keeps its columns, after a filter that matched nothing or was malformed", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    const keys = w.page.getByRole("listbox", { name: "Keys" }).getByRole("option")
+    // A filter no run matches: the keys (and the default columns) are still there.
+    await box.fill(`params.lr = "42"`)
+    await box.press("Enter")
+    await expect.poll(() => w.page.getByText("No runs match.").isVisible()).toBe(true)
+    expect(await w.page.getByRole("columnheader", { name: "loss" }).count()).toBe(1)
+    await box.fill("")
+    await box.pressSequentially("params.la")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["params.layers"])
+
+    // A malformed filter: the same.
+    await box.fill("metrics.loss <")
+    await box.press("Enter")
+    await expect.poll(() => w.page.getByTestId("filter-error").isVisible()).toBe(true)
+    expected(w, /status of 400/)
+    await box.fill("")
+    await box.pressSequentially("metrics.l")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["metrics.loss"])
+    expect(await w.page.getByRole("columnheader", { name: "loss" }).count()).toBe(1)
+  })
+
   it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {
     const w = await open("/runs?exp=vision")
     await expect.poll(() => runNames(w)).toHaveLength(4)

@@ -184,17 +184,31 @@ export function Runs({ loc }: { readonly loc: Location }) {
     }
   }, [])
 
+  // The keys to complete and the default columns come from the experiments' runs, not only from
+  // those a filter lets through: with a filter, the first page without it is read too, so a filter
+  // that matches nothing (or is malformed) leaves both in place.
+  const [unfiltered, setUnfiltered] = useState<ReadonlyArray<RunView>>([])
+  const filtered = filter !== ""
+  useEffect(() => {
+    setUnfiltered([])
+    if (!filtered) return
+    const ctl = new AbortController()
+    // A failure here is the main search's too, which says so; this one only adds keys.
+    api.searchRuns({ ...(experiments.length ? { experiments } : {}), ...(asOf ? { asOf } : {}), maxResults: FIRST_PAGE }, ctl.signal).then((r) => setUnfiltered(r.runs), () => undefined)
+    return () => ctl.abort()
+  }, [JSON.stringify({ experiments, asOf }), filtered])
+
   const keys = useMemo(() => {
     const params = new Set<string>()
     const metrics = new Set<string>()
     const tags = new Set<string>()
-    for (const r of runs.slice(0, 1000)) {
+    for (const r of runs.slice(0, 1000).concat(unfiltered)) {
       for (const k of Object.keys(r.params)) params.add(k)
       for (const k of Object.keys(r.metrics)) metrics.add(k)
       for (const k of Object.keys(r.tags)) if (!k.startsWith("mlflow.")) tags.add(k)
     }
     return { params: [...params].sort(), metrics: [...metrics].sort(), tags: [...tags].sort() }
-  }, [runs])
+  }, [runs, unfiltered])
 
   const chosenCols: ReadonlyArray<string> =
     colParam !== null ? colParam.split(",").filter((s) => s !== "") : [...keys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...keys.params.slice(0, 3).map((k) => `params.${k}`)]
