@@ -292,7 +292,7 @@ describe("the web UI in Chromium", () => {
     expect(history).toContain("@champion removed")
   })
 
-  it("time travel: the registry as of a moment before version 1 went to Staging", async () => {
+  it("time travel: the registry, and its stage history, as of a moment before version 1 went to Staging", async () => {
     const w = await open("/models/classifier")
     const stageOf1 = w.page.locator("tr[data-version='1'] .stage")
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
@@ -300,11 +300,16 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "Go" }).click()
     await expect.poll(() => stageOf1.innerText()).toBe("None")
     expect(w.page.url()).toContain("asOf=")
+    // The stage history stops at that moment too: the promotion to Staging is not in it yet.
+    const history = w.page.getByRole("list", { name: "History of model-classifier" })
+    await expect.poll(() => history.innerText()).toContain("version 2 from run")
+    expect(await history.innerText()).not.toContain("None → Staging")
     // The past is read-only: no promote control while time travelling.
     expect(await w.page.getByLabel("Stage of version 1").count()).toBe(0)
     await shot(w, "model-as-of")
     await w.page.getByRole("button", { name: "Now" }).click()
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+    await expect.poll(() => history.innerText()).toContain("version 1: None → Staging")
   })
 
   it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
@@ -317,6 +322,25 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
     expect(await w.page.getByRole("table", { name: "Params" }).count()).toBe(0)
     await shot(w, "run-as-of")
+  })
+
+  it("time travel: a run's artifacts and history as of its start show nothing stored or done after it", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["cnn-a"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const started = events.find((e) => e.type === "RunStarted")!.position
+    const w = await open(`/runs/${ids["cnn-a"]}?tab=artifacts`)
+    await expect.poll(() => w.page.getByRole("list", { name: "Artifacts" }).innerText()).toContain("config.json")
+    await w.page.getByLabel("As of").fill(String(started))
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
+    await expect.poll(() => w.page.getByText("No artifacts at that moment.").isVisible()).toBe(true)
+    expect(await w.page.getByRole("list", { name: "Artifacts" }).count()).toBe(0)
+    await w.page.getByRole("link", { name: "History" }).click()
+    const items = w.page.getByRole("list", { name: `History of run-${ids["cnn-a"]}` }).locator("li")
+    await expect.poll(() => items.count()).toBe(1)
+    expect(await items.first().innerText()).toContain("RunStarted")
+    await shot(w, "run-history-as-of")
+    await w.page.getByRole("button", { name: "Now" }).click()
+    await expect.poll(() => items.count()).toBe(events.length)
   })
 
   it("time travel: the runs table as of the log position before mlp-c started lists only the runs started before it", async () => {

@@ -109,8 +109,8 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
           </div>
         </div>
       ) : null}
-      {tab === "artifacts" ? <Artifacts runId={run.id} version={version} /> : null}
-      {tab === "history" ? <History stream={`run-${run.id}`} version={version} /> : null}
+      {tab === "artifacts" ? <Artifacts runId={run.id} list={run.artifacts} past={asOf !== undefined} /> : null}
+      {tab === "history" ? <History stream={`run-${run.id}`} version={version} asOf={asOf} /> : null}
     </section>
   )
 }
@@ -165,16 +165,10 @@ const parseCsv = (text: string, maxRows: number): string[][] => {
 
 const PREVIEW_LIMIT = 2 * 1024 * 1024
 
-function Artifacts({ runId, version }: { readonly runId: string; readonly version: number }) {
-  const [list, setList] = useState<ReadonlyArray<ArtifactEntry> | null>(null)
-  const [error, setError] = useState<string | null>(null)
+/** The run's artifacts as its view (now, or as of a moment) lists them: the run read is the list. */
+function Artifacts({ runId, list, past }: { readonly runId: string; readonly list: ReadonlyArray<ArtifactEntry>; readonly past: boolean }) {
   const [open, setOpen] = useState<ArtifactEntry | null>(null)
-  useEffect(() => {
-    api.artifacts(runId).then(setList, (e: Error) => setError(e.message))
-  }, [runId, version])
-  if (error) return <p class="error" role="alert">{error}</p>
-  if (!list) return <p class="hint">Loading…</p>
-  if (list.length === 0) return <p>No artifacts.</p>
+  if (list.length === 0) return <p>No artifacts{past ? " at that moment" : ""}.</p>
   return (
     <div class="artifacts">
       <ul class="files" aria-label="Artifacts">
@@ -277,7 +271,16 @@ const describe = (e: RecordedEvent): string => {
   }
 }
 
-export function History({ stream, version = 0, only }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string> }) {
+/** Whether an event was in the log as of `asOf`, as the server reads it: a log position (digits) or a date/time, both inclusive. */
+const asOfFilter = (asOf: string | undefined): ((e: RecordedEvent) => boolean) => {
+  if (asOf === undefined) return () => true
+  const t = asOf.trim()
+  if (/^\d+$/.test(t)) return (e) => e.position <= Number(t)
+  const time = Date.parse(t)
+  return (e) => e.at <= time
+}
+
+export function History({ stream, version = 0, only, asOf }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string>; readonly asOf?: string | undefined }) {
   const [events, setEvents] = useState<ReadonlyArray<RecordedEvent> | null>(null)
   const [error, setError] = useState<string | null>(null)
   useEffect(() => {
@@ -285,7 +288,8 @@ export function History({ stream, version = 0, only }: { readonly stream: string
   }, [stream, version])
   if (error) return <p class="error" role="alert">{error}</p>
   if (!events) return <p class="hint">Loading…</p>
-  const shown = only ? events.filter((e) => only.includes(e.type)) : events
+  const then = asOfFilter(asOf)
+  const shown = events.filter((e) => then(e) && (only === undefined || only.includes(e.type)))
   return (
     <ol class="timeline" aria-label={`History of ${stream}`}>
       {shown.map((e) => (
