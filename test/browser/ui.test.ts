@@ -312,6 +312,20 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => history.innerText()).toContain("version 1: None → Staging")
   })
 
+  it("time travel: a date-time is read in the viewer's time zone, whatever the server's, and the link carries it as UTC", async () => {
+    const w = await open("/models/classifier")
+    const stageOf1 = w.page.locator("tr[data-version='1'] .stage")
+    await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+    // The viewer is in Tokyo (UTC+9, no daylight saving); the server reads times in its own zone.
+    const cdp = await w.page.context().newCDPSession(w.page)
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "Asia/Tokyo" })
+    const tokyo = new Date(Date.parse(beforeStaging) + 9 * 3600_000).toISOString().slice(0, 23) // Tokyo's wall clock, no zone
+    await w.page.getByLabel("As of").fill(tokyo)
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => new URL(w.page.url()).searchParams.get("asOf")).toBe(new Date(beforeStaging).toISOString())
+    await expect.poll(() => stageOf1.innerText()).toBe("None")
+  })
+
   it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
     const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["cnn-a"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
     const started = events.find((e) => e.type === "RunStarted")!.position
