@@ -335,7 +335,14 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "Go" }).click()
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
     expect(await w.page.getByRole("table", { name: "Params" }).count()).toBe(0)
+    // Running then, for no time that a log position can tell: not the time from its start to now.
+    expect(await w.page.locator(".facts dt:text-is('Duration') + dd").innerText()).toBe("— (running at that moment)")
     await shot(w, "run-as-of")
+    // The runs table as of then says the same in its Duration column.
+    const table = await open(`/runs?exp=vision&asOf=${started}`)
+    await expect.poll(() => runNames(table)).toEqual(["cnn-a"])
+    const cells = await table.page.locator('.tbody [role="row"] [role="gridcell"]').allInnerTexts()
+    expect(cells.slice(1, 5).map((c) => c.trim())).toEqual(["RUNNING", "cnn-a", expect.any(String), "—"])
   })
 
   it("time travel: a run's artifacts and history as of its start show nothing stored or done after it", async () => {

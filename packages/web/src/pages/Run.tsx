@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks"
 import { api, type ArtifactEntry, type RecordedEvent, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { Chart, ChartControls, type XMode } from "../components/Chart.tsx"
-import { bytes, duration, time, value } from "../format.ts"
+import { bytes, durationAt, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 export function Run({ id, loc }: { readonly id: string; readonly loc: Location }) {
@@ -71,7 +71,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
             <dt>Started</dt>
             <dd>{time(run.startTime)}</dd>
             <dt>Duration</dt>
-            <dd>{duration(run.startTime, run.endTime)}{run.endTime === null ? " (running)" : ""}</dd>
+            <dd>{durationAt(run.startTime, run.endTime, asOf)}{run.endTime === null ? (asOf === undefined ? " (running)" : " (running at that moment)") : ""}</dd>
             {run.parentRunId ? (
               <>
                 <dt>Parent</dt>

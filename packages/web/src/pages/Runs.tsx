@@ -9,7 +9,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
-import { duration, time, value } from "../format.ts"
+import { durationAt, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 const ROW = 30
@@ -29,11 +29,12 @@ interface Column {
   readonly num?: boolean
 }
 
-const BASE: ReadonlyArray<Column> = [
+/** The columns every table has; a duration is as of the table's moment (`asOf`), when it has one. */
+const base = (asOf: string | undefined): ReadonlyArray<Column> => [
   { id: "status", label: "Status", sort: "attributes.status", cell: (r) => r.status },
   { id: "name", label: "Name", sort: "attributes.run_name", cell: (r) => r.name },
   { id: "start", label: "Start", sort: "attributes.start_time", cell: (r) => time(r.startTime) },
-  { id: "duration", label: "Duration", sort: "attributes.end_time", cell: (r) => duration(r.startTime, r.endTime) }
+  { id: "duration", label: "Duration", sort: "attributes.end_time", cell: (r) => durationAt(r.startTime, r.endTime, asOf) }
 ]
 
 const columnOf = (id: string): Column | null => {
@@ -212,7 +213,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
 
   const chosenCols: ReadonlyArray<string> =
     colParam !== null ? colParam.split(",").filter((s) => s !== "") : [...keys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...keys.params.slice(0, 3).map((k) => `params.${k}`)]
-  const columns = [...BASE, ...chosenCols.map(columnOf).filter((c): c is Column => c !== null)]
+  const columns = [...base(asOf), ...chosenCols.map(columnOf).filter((c): c is Column => c !== null)]
   // Fixed widths: the header and the (absolutely placed) rows share one grid, and wide tables scroll sideways.
   const template = `40px ${columns.map((c) => (c.id === "name" ? "220px" : c.id === "start" ? "190px" : c.id === "status" || c.id === "duration" ? "100px" : "140px")).join(" ")}`
   const rows = useMemo(() => treeOrder(runs, collapsed), [runs, collapsed])
