@@ -378,6 +378,25 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => runNames(w)).toHaveLength(4)
   })
 
+  it("time travel: links from a past view stay at that moment (experiments to runs, a run to its experiment's runs)", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["mlp-c"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const before = events.find((e) => e.type === "RunStarted")!.position - 1
+    const w = await open(`/?asOf=${before}`)
+    await w.page.getByRole("table", { name: "Experiments" }).getByRole("link", { name: "vision" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain(`asOf=${before}`)
+    await w.page.getByRole("link", { name: "cnn-a" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-a")
+    await w.page.locator(".crumbs").getByRole("link", { name: "vision" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain(`asOf=${before}`)
+    // Ticking experiments and opening their runs together, too.
+    await w.page.goto(`${server.url}/?asOf=${before}`)
+    await w.page.getByLabel("Select vision").check()
+    await w.page.getByRole("button", { name: "Open runs of 1 selected" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+  })
+
   it("zooming a chart fetches the selected steps again", async () => {
     const w = await open(`/runs/${ids["cnn-b"]}?tab=charts`)
     const host = w.page.locator(".chart-host[data-metric='loss']")

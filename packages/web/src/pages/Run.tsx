@@ -48,7 +48,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
   return (
     <section>
       <p class="crumbs">
-        <a href={href("/runs", { exp: run.experiment })}>{run.experiment}</a> / {run.name}
+        <a href={href("/runs", { exp: run.experiment, asOf })}>{run.experiment}</a> / {run.name}
       </p>
       <h1>
         {run.name} <span class={`status ${run.status.toLowerCase()}`}>{run.status}</span>
