@@ -259,6 +259,13 @@ describe("the web UI in Chromium", () => {
     await shot(w, "compare-stats")
   })
 
+  it("a param and a tag of one name, both chosen as columns, are told apart in the header", async () => {
+    const w = await open("/runs?exp=vision&cols=params.model,tags.model,params.lr")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const headers = (await w.page.locator(".thead [role='columnheader']").allInnerTexts()).map((h) => h.trim())
+    expect(headers.slice(5)).toEqual(["params.model", "tags.model", "lr"])
+  })
+
   it("the runs table answers the keyboard: arrows move, space selects, enter opens", async () => {
     const w = await open("/runs?exp=vision&sort=attributes.run_name+ASC")
     await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])

@@ -213,7 +213,15 @@ export function Runs({ loc }: { readonly loc: Location }) {
 
   const chosenCols: ReadonlyArray<string> =
     colParam !== null ? colParam.split(",").filter((s) => s !== "") : [...keys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...keys.params.slice(0, 3).map((k) => `params.${k}`)]
-  const columns = [...base(asOf), ...chosenCols.map(columnOf).filter((c): c is Column => c !== null)]
+  // A key chosen under two kinds (the demo's params.model and tags.model) is labelled with its kind.
+  const chosenKeys = chosenCols.map((id) => id.slice(id.indexOf(".") + 1))
+  const columns = [
+    ...base(asOf),
+    ...chosenCols
+      .map(columnOf)
+      .filter((c): c is Column => c !== null)
+      .map((c) => (chosenKeys.filter((k) => k === c.label).length > 1 ? { ...c, label: c.id } : c))
+  ]
   // Fixed widths: the header and the (absolutely placed) rows share one grid, and wide tables scroll sideways.
   const template = `40px ${columns.map((c) => (c.id === "name" ? "220px" : c.id === "start" ? "190px" : c.id === "status" || c.id === "duration" ? "100px" : "140px")).join(" ")}`
   const rows = useMemo(() => treeOrder(runs, collapsed), [runs, collapsed])
