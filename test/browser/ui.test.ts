@@ -331,6 +331,10 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "Go" }).click()
     await expect.poll(() => new URL(w.page.url()).searchParams.get("asOf")).toBe(new Date(beforeStaging).toISOString())
     await expect.poll(() => stageOf1.innerText()).toBe("None")
+    // The box shows the whole moment it holds, not its first characters.
+    const box = w.page.getByLabel("As of")
+    expect(await box.inputValue()).toBe(new Date(beforeStaging).toISOString())
+    expect(await box.evaluate((e) => (e as HTMLInputElement).scrollWidth <= (e as HTMLInputElement).clientWidth)).toBe(true)
   })
 
   it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
