@@ -269,14 +269,25 @@ describe("the web UI in Chromium", () => {
   it("the runs table answers the keyboard: arrows move, space selects, enter opens", async () => {
     const w = await open("/runs?exp=vision&sort=attributes.run_name+ASC")
     await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
-    await w.page.locator(".tbody").focus()
+    // The grid takes the focus, and names its active row to assistive technology (aria-activedescendant).
+    const grid = w.page.getByRole("grid", { name: "Runs" })
+    await grid.focus()
     await w.page.keyboard.press("ArrowDown")
     await w.page.keyboard.press("ArrowDown")
+    const active = await grid.getAttribute("aria-activedescendant")
+    expect(active).not.toBeNull()
+    expect(await w.page.locator(`[id="${active}"]`).getAttribute("role")).toBe("row")
+    expect(await w.page.locator(`[id="${active}"]`).innerText()).toContain("cnn-b")
     await w.page.keyboard.press(" ")
     await expect.poll(() => w.page.getByRole("button", { name: /Compare 1 selected/ }).count()).toBe(1)
     expect(w.page.url()).toContain(`sel=${ids["cnn-b"]}`)
     await w.page.keyboard.press("Enter")
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
+    // Enter on a header's sort button sorts (the grid leaves its controls' keys alone).
+    await w.page.goBack()
+    await w.page.getByRole("columnheader", { name: "Name" }).getByRole("button").focus()
+    await w.page.keyboard.press("Enter")
+    await expect.poll(() => runNames(w)).toEqual(["mlp-c", "cnn-b", "cnn-a", "fold-1"])
   })
 
   it("promotes a model version, and the promotion is in the stage history", async () => {

@@ -259,6 +259,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
     else if ((n + 1) * ROW > el.scrollTop + el.clientHeight) el.scrollTop = (n + 1) * ROW - el.clientHeight
   }
   const onKey = (e: KeyboardEvent) => {
+    // Keys pressed on a control inside the grid (a header's sort button) are that control's.
+    if (e.target !== e.currentTarget) return
     const r = rows[active]
     if (e.key === "ArrowDown") moveTo(active + 1)
     else if (e.key === "ArrowUp") moveTo(active - 1)
@@ -402,7 +404,19 @@ export function Runs({ loc }: { readonly loc: Location }) {
           {loading ? "Loading…" : `${runs.length}${token ? "+" : ""} runs`}
         </span>
       </div>
-      <div class="table" role="grid" aria-label="Runs" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 1}>
+      {/* The grid holds the focus and names its active row (aria-activedescendant), so a screen reader
+          follows the arrow keys; the rows scroll inside .tbody. */}
+      <div
+        class="table"
+        role="grid"
+        aria-label="Runs"
+        aria-description="Arrow keys move, Space selects, Enter opens."
+        aria-rowcount={rows.length + 1}
+        aria-colcount={columns.length + 1}
+        tabIndex={0}
+        onKeyDown={onKey}
+        aria-activedescendant={rows[active] && active >= first && active < last ? `run-row-${rows[active].run.id}` : undefined}
+      >
         <div class="thead" role="row" style={{ gridTemplateColumns: template }}>
           <span role="columnheader">
             <span class="sr-only">Selected</span>
@@ -423,9 +437,6 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <div
           class="tbody"
           ref={body}
-          tabIndex={0}
-          aria-label="Runs: arrow keys move, space selects, enter opens"
-          onKeyDown={onKey}
           onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}
           style={{ height: `${Math.min(Math.max(rows.length, 3), viewport) * ROW + 2}px` }}
         >
@@ -436,6 +447,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
               return (
                 <div
                   key={r.id}
+                  id={`run-row-${r.id}`}
                   role="row"
                   aria-rowindex={i + 2}
                   aria-selected={selected.has(r.id)}
