@@ -42,7 +42,7 @@ beforeAll(async () => {
   try {
     await seedRun(tracker, "vision", "cnn-a", { lr: 0.01, layers: 2, model: "cnn" }, 1)
     await seedRun(tracker, "vision", "cnn-b", { lr: 0.1, layers: 3, model: "cnn" }, 2)
-    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp" }, 3)
+    await seedRun(tracker, "vision", "mlp-c", { lr: 0.01, layers: 1, model: "mlp", "opt.momentum": 0.9 }, 3)
     await seedRun(tracker, "vision", "fold-1", { lr: 0.01, layers: 2, model: "cnn" }, 1.5, ids["cnn-a"])
     await seedRun(tracker, "old-stuff", "ancient", { lr: 1 }, 5)
     await tracker.deleteExperiment("old-stuff")
@@ -159,6 +159,65 @@ describe("the web UI in Chromium", () => {
     await shot(w, "run-history")
   })
 
+  it("a run's event history says what each event did: its start, and how many points of which metrics each batch logged", async () => {
+    const w = await open(`/runs/${ids["cnn-b"]}?tab=history`)
+    const items = w.page.getByRole("list", { name: `History of run-${ids["cnn-b"]}` }).locator("li")
+    await expect.poll(() => items.count()).toBeGreaterThan(3)
+    const lines = await items.allInnerTexts()
+    // RunStarted in words (the run's name), not its data as JSON.
+    const started = lines.find((l) => l.includes("RunStarted"))!
+    expect(started).toMatch(/RunStarted run cnn-b\b/)
+    expect(started).not.toContain("{")
+    // Every MetricsLogged batch names its count and keys; together they hold the 400 points logged (200 steps of 2 metrics).
+    const batches = lines.filter((l) => l.includes("MetricsLogged"))
+    expect(batches.length).toBeGreaterThan(0)
+    let points = 0
+    for (const b of batches) {
+      const m = /MetricsLogged (\d+) points? of ((?:loss|accuracy)(?:, (?:loss|accuracy))?) #/.exec(b)
+      expect(m, b).not.toBeNull()
+      points += Number(m![1])
+    }
+    expect(points).toBe(400)
+    await shot(w, "run-history-words")
+  })
+
+  it("the filter completes keys with a dot by their plain name", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    const keys = w.page.getByRole("listbox", { name: "Keys" }).getByRole("option")
+    await box.pressSequentially("params.opt")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["params.`opt.momentum`"])
+    await box.press("Tab")
+    expect(await box.inputValue()).toBe("params.`opt.momentum`")
+    await shot(w, "runs-filter-complete")
+  })
+
+  it("the filter still completes keys, and the table keeps its columns, after a filter that matched nothing or was malformed", async () => {
+    const w = await open("/runs?exp=vision")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const box = w.page.getByLabel("Filter", { exact: true })
+    const keys = w.page.getByRole("listbox", { name: "Keys" }).getByRole("option")
+    // A filter no run matches: the keys (and the default columns) are still there.
+    await box.fill(`params.lr = "42"`)
+    await box.press("Enter")
+    await expect.poll(() => w.page.getByText("No runs match.").isVisible()).toBe(true)
+    expect(await w.page.getByRole("columnheader", { name: "loss" }).count()).toBe(1)
+    await box.fill("")
+    await box.pressSequentially("params.la")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["params.layers"])
+
+    // A malformed filter: the same.
+    await box.fill("metrics.loss <")
+    await box.press("Enter")
+    await expect.poll(() => w.page.getByTestId("filter-error").isVisible()).toBe(true)
+    expected(w, /status of 400/)
+    await box.fill("")
+    await box.pressSequentially("metrics.l")
+    await expect.poll(() => keys.allInnerTexts()).toEqual(["metrics.loss"])
+    expect(await w.page.getByRole("columnheader", { name: "loss" }).count()).toBe(1)
+  })
+
   it("compares two runs selected in the table: overlaid charts and the params that differ", async () => {
     const w = await open("/runs?exp=vision")
     await expect.poll(() => runNames(w)).toHaveLength(4)
@@ -200,17 +259,35 @@ describe("the web UI in Chromium", () => {
     await shot(w, "compare-stats")
   })
 
+  it("a param and a tag of one name, both chosen as columns, are told apart in the header", async () => {
+    const w = await open("/runs?exp=vision&cols=params.model,tags.model,params.lr")
+    await expect.poll(() => runNames(w)).toHaveLength(4)
+    const headers = (await w.page.locator(".thead [role='columnheader']").allInnerTexts()).map((h) => h.trim())
+    expect(headers.slice(5)).toEqual(["params.model", "tags.model", "lr"])
+  })
+
   it("the runs table answers the keyboard: arrows move, space selects, enter opens", async () => {
     const w = await open("/runs?exp=vision&sort=attributes.run_name+ASC")
     await expect.poll(() => runNames(w)).toEqual(["cnn-a", "fold-1", "cnn-b", "mlp-c"])
-    await w.page.locator(".tbody").focus()
+    // The grid takes the focus, and names its active row to assistive technology (aria-activedescendant).
+    const grid = w.page.getByRole("grid", { name: "Runs" })
+    await grid.focus()
     await w.page.keyboard.press("ArrowDown")
     await w.page.keyboard.press("ArrowDown")
+    const active = await grid.getAttribute("aria-activedescendant")
+    expect(active).not.toBeNull()
+    expect(await w.page.locator(`[id="${active}"]`).getAttribute("role")).toBe("row")
+    expect(await w.page.locator(`[id="${active}"]`).innerText()).toContain("cnn-b")
     await w.page.keyboard.press(" ")
     await expect.poll(() => w.page.getByRole("button", { name: /Compare 1 selected/ }).count()).toBe(1)
     expect(w.page.url()).toContain(`sel=${ids["cnn-b"]}`)
     await w.page.keyboard.press("Enter")
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
+    // Enter on a header's sort button sorts (the grid leaves its controls' keys alone).
+    await w.page.goBack()
+    await w.page.getByRole("columnheader", { name: "Name" }).getByRole("button").focus()
+    await w.page.keyboard.press("Enter")
+    await expect.poll(() => runNames(w)).toEqual(["mlp-c", "cnn-b", "cnn-a", "fold-1"])
   })
 
   it("promotes a model version, and the promotion is in the stage history", async () => {
@@ -233,7 +310,7 @@ describe("the web UI in Chromium", () => {
     expect(history).toContain("@champion removed")
   })
 
-  it("time travel: the registry as of a moment before version 1 went to Staging", async () => {
+  it("time travel: the registry, and its stage history, as of a moment before version 1 went to Staging", async () => {
     const w = await open("/models/classifier")
     const stageOf1 = w.page.locator("tr[data-version='1'] .stage")
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
@@ -241,11 +318,34 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "Go" }).click()
     await expect.poll(() => stageOf1.innerText()).toBe("None")
     expect(w.page.url()).toContain("asOf=")
+    // The stage history stops at that moment too: the promotion to Staging is not in it yet.
+    const history = w.page.getByRole("list", { name: "History of model-classifier" })
+    await expect.poll(() => history.innerText()).toContain("version 2 from run")
+    expect(await history.innerText()).not.toContain("None → Staging")
     // The past is read-only: no promote control while time travelling.
     expect(await w.page.getByLabel("Stage of version 1").count()).toBe(0)
     await shot(w, "model-as-of")
     await w.page.getByRole("button", { name: "Now" }).click()
     await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+    await expect.poll(() => history.innerText()).toContain("version 1: None → Staging")
+  })
+
+  it("time travel: a date-time is read in the viewer's time zone, whatever the server's, and the link carries it as UTC", async () => {
+    const w = await open("/models/classifier")
+    const stageOf1 = w.page.locator("tr[data-version='1'] .stage")
+    await expect.poll(() => stageOf1.innerText()).toBe("Staging")
+    // The viewer is in Tokyo (UTC+9, no daylight saving); the server reads times in its own zone.
+    const cdp = await w.page.context().newCDPSession(w.page)
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "Asia/Tokyo" })
+    const tokyo = new Date(Date.parse(beforeStaging) + 9 * 3600_000).toISOString().slice(0, 23) // Tokyo's wall clock, no zone
+    await w.page.getByLabel("As of").fill(tokyo)
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => new URL(w.page.url()).searchParams.get("asOf")).toBe(new Date(beforeStaging).toISOString())
+    await expect.poll(() => stageOf1.innerText()).toBe("None")
+    // The box shows the whole moment it holds, not its first characters.
+    const box = w.page.getByLabel("As of")
+    expect(await box.inputValue()).toBe(new Date(beforeStaging).toISOString())
+    expect(await box.evaluate((e) => (e as HTMLInputElement).scrollWidth <= (e as HTMLInputElement).clientWidth)).toBe(true)
   })
 
   it("time travel: a run's page as of the log position of its start shows it RUNNING, before any metric", async () => {
@@ -257,7 +357,33 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "Go" }).click()
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
     expect(await w.page.getByRole("table", { name: "Params" }).count()).toBe(0)
+    // Running then, for no time that a log position can tell: not the time from its start to now.
+    expect(await w.page.locator(".facts dt:text-is('Duration') + dd").innerText()).toBe("— (running at that moment)")
     await shot(w, "run-as-of")
+    // The runs table as of then says the same in its Duration column.
+    const table = await open(`/runs?exp=vision&asOf=${started}`)
+    await expect.poll(() => runNames(table)).toEqual(["cnn-a"])
+    const cells = await table.page.locator('.tbody [role="row"] [role="gridcell"]').allInnerTexts()
+    expect(cells.slice(1, 5).map((c) => c.trim())).toEqual(["RUNNING", "cnn-a", expect.any(String), "—"])
+  })
+
+  it("time travel: a run's artifacts and history as of its start show nothing stored or done after it", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["cnn-a"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const started = events.find((e) => e.type === "RunStarted")!.position
+    const w = await open(`/runs/${ids["cnn-a"]}?tab=artifacts`)
+    await expect.poll(() => w.page.getByRole("list", { name: "Artifacts" }).innerText()).toContain("config.json")
+    await w.page.getByLabel("As of").fill(String(started))
+    await w.page.getByRole("button", { name: "Go" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("RUNNING")
+    await expect.poll(() => w.page.getByText("No artifacts at that moment.").isVisible()).toBe(true)
+    expect(await w.page.getByRole("list", { name: "Artifacts" }).count()).toBe(0)
+    await w.page.getByRole("link", { name: "History" }).click()
+    const items = w.page.getByRole("list", { name: `History of run-${ids["cnn-a"]}` }).locator("li")
+    await expect.poll(() => items.count()).toBe(1)
+    expect(await items.first().innerText()).toContain("RunStarted")
+    await shot(w, "run-history-as-of")
+    await w.page.getByRole("button", { name: "Now" }).click()
+    await expect.poll(() => items.count()).toBe(events.length)
   })
 
   it("time travel: the runs table as of the log position before mlp-c started lists only the runs started before it", async () => {
@@ -272,6 +398,25 @@ describe("the web UI in Chromium", () => {
     await shot(w, "runs-as-of")
     await w.page.getByRole("button", { name: "Now" }).click()
     await expect.poll(() => runNames(w)).toHaveLength(4)
+  })
+
+  it("time travel: links from a past view stay at that moment (experiments to runs, a run to its experiment's runs)", async () => {
+    const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${ids["mlp-c"]}`)).json()) as { events: ReadonlyArray<{ type: string; position: number }> }
+    const before = events.find((e) => e.type === "RunStarted")!.position - 1
+    const w = await open(`/?asOf=${before}`)
+    await w.page.getByRole("table", { name: "Experiments" }).getByRole("link", { name: "vision" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain(`asOf=${before}`)
+    await w.page.getByRole("link", { name: "cnn-a" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-a")
+    await w.page.locator(".crumbs").getByRole("link", { name: "vision" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
+    expect(w.page.url()).toContain(`asOf=${before}`)
+    // Ticking experiments and opening their runs together, too.
+    await w.page.goto(`${server.url}/?asOf=${before}`)
+    await w.page.getByLabel("Select vision").check()
+    await w.page.getByRole("button", { name: "Open runs of 1 selected" }).click()
+    await expect.poll(async () => (await runNames(w)).sort()).toEqual(["cnn-a", "cnn-b"])
   })
 
   it("zooming a chart fetches the selected steps again", async () => {

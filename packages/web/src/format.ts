@@ -8,6 +8,16 @@ export const duration = (start: number, end: number | null, now = Date.now()): s
   return `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m`
 }
 
+/**
+ * A run's duration as of `asOf` (the URL's value): a run still running at a date-time ran until
+ * then; at a log position, which has no time, how long it had run cannot be told ("—").
+ */
+export const durationAt = (start: number, end: number | null, asOf: string | undefined): string => {
+  if (end !== null || asOf === undefined) return duration(start, end)
+  const t = /^\d+$/.test(asOf.trim()) ? Number.NaN : Date.parse(asOf)
+  return Number.isNaN(t) ? "—" : duration(start, null, t)
+}
+
 export const value = (v: unknown): string => {
   if (v === null || v === undefined) return ""
   if (typeof v === "number") {

@@ -136,7 +136,6 @@ export const api = {
   stats: (body: StatsBody) => request<{ comparison: GroupComparison }>("POST", `${API}/stats`, body).then((r) => r.comparison),
   models: (asOf?: string) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`).then((r) => r.models),
   versions: (name: string, asOf?: string) => request<{ versions: ReadonlyArray<ModelVersionView> }>("GET", `${API}/models/${enc(name)}/versions${qs({ asOf })}`).then((r) => r.versions),
-  artifacts: (runId: string) => request<{ artifacts: ReadonlyArray<ArtifactEntry> }>("GET", `${API}/runs/${enc(runId)}/artifacts`).then((r) => r.artifacts),
   artifactUrl: (runId: string, path: string) => `${API}/runs/${enc(runId)}/artifacts/${path.split("/").map(enc).join("/")}`,
   stream: (name: string) => request<{ events: ReadonlyArray<RecordedEvent> }>("GET", `${API}/streams/${enc(name)}`).then((r) => r.events),
   /** MLflow REST: the stage of a version (an event on the model's stream). */

@@ -7,10 +7,16 @@ import { useEffect, useState } from "preact/hooks"
 export function AsOf(props: { readonly value: string | undefined; readonly onChange: (asOf: string | undefined) => void }) {
   const [text, setText] = useState(props.value ?? "")
   useEffect(() => setText(props.value ?? ""), [props.value])
+  // A date-time is read here, in the viewer's time zone (the server would read one without a zone
+  // in its own), and goes to the URL as UTC: the same moment for the server and for whoever opens
+  // the link. Text that is not a date goes as it is, for the server's error to say what is wrong.
   const apply = () => {
     const t = text.trim()
-    props.onChange(t === "" ? undefined : t)
+    if (t === "" || /^\d+$/.test(t)) return props.onChange(t === "" ? undefined : t)
+    const ms = Date.parse(t)
+    props.onChange(Number.isNaN(ms) ? t : new Date(ms).toISOString())
   }
+  const moment = props.value === undefined || /^\d+$/.test(props.value) ? null : new Date(props.value)
   return (
     <form
       class="asof"
@@ -38,7 +44,11 @@ export function AsOf(props: { readonly value: string | undefined; readonly onCha
         </button>
       ) : null}
       <span id="asof-help" class="hint">
-        {props.value !== undefined ? `Showing the state as of ${props.value}.` : "Now (live)."}
+        {props.value === undefined
+          ? "Now (live)."
+          : moment !== null && !Number.isNaN(moment.getTime())
+            ? `Showing the state as of ${props.value} (${moment.toLocaleString()} here).`
+            : `Showing the state as of ${/^\d+$/.test(props.value) ? `log position ${props.value}` : props.value}.`}
       </span>
     </form>
   )

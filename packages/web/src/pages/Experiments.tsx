@@ -24,7 +24,7 @@ export function Experiments({ loc }: { readonly loc: Location }) {
         <label>
           <input type="checkbox" checked={showDeleted} onChange={(e) => go({ deleted: (e.currentTarget as HTMLInputElement).checked })} /> Show deleted
         </label>
-        <button type="button" disabled={chosen.size === 0} onClick={() => navigate(href("/runs", { exp: [...chosen].join(",") }))}>
+        <button type="button" disabled={chosen.size === 0} onClick={() => navigate(href("/runs", { exp: [...chosen].join(","), asOf }))}>
           Open runs of {chosen.size} selected
         </button>
         <AsOf value={asOf} onChange={(v) => go({ asOf: v })} />
@@ -63,7 +63,7 @@ export function Experiments({ loc }: { readonly loc: Location }) {
                     />
                   </td>
                   <td>
-                    <a href={href("/runs", { exp: x.name })}>{x.name}</a>
+                    <a href={href("/runs", { exp: x.name, asOf })}>{x.name}</a>
                   </td>
                   <td class="num">{x.runCount}</td>
                   <td>{time(x.lastActivity)}</td>

@@ -158,7 +158,7 @@ export function Model({ name, loc }: { readonly name: string; readonly loc: Loca
         </form>
       )}
       <h2>Stage history</h2>
-      <History stream={`model-${name}`} version={done} only={["ModelRegistered", "ModelVersionCreated", "StagePromoted", "AliasSet", "AliasDeleted"]} />
+      <History stream={`model-${name}`} version={done} asOf={asOf} only={["ModelRegistered", "ModelVersionCreated", "StagePromoted", "AliasSet", "AliasDeleted"]} />
     </section>
   )
 }

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks"
 import { api, type ArtifactEntry, type RecordedEvent, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { Chart, ChartControls, type XMode } from "../components/Chart.tsx"
-import { bytes, duration, time, value } from "../format.ts"
+import { bytes, durationAt, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 export function Run({ id, loc }: { readonly id: string; readonly loc: Location }) {
@@ -48,7 +48,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
   return (
     <section>
       <p class="crumbs">
-        <a href={href("/runs", { exp: run.experiment })}>{run.experiment}</a> / {run.name}
+        <a href={href("/runs", { exp: run.experiment, asOf })}>{run.experiment}</a> / {run.name}
       </p>
       <h1>
         {run.name} <span class={`status ${run.status.toLowerCase()}`}>{run.status}</span>
@@ -71,7 +71,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
             <dt>Started</dt>
             <dd>{time(run.startTime)}</dd>
             <dt>Duration</dt>
-            <dd>{duration(run.startTime, run.endTime)}{run.endTime === null ? " (running)" : ""}</dd>
+            <dd>{durationAt(run.startTime, run.endTime, asOf)}{run.endTime === null ? (asOf === undefined ? " (running)" : " (running at that moment)") : ""}</dd>
             {run.parentRunId ? (
               <>
                 <dt>Parent</dt>
@@ -109,8 +109,8 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
           </div>
         </div>
       ) : null}
-      {tab === "artifacts" ? <Artifacts runId={run.id} version={version} /> : null}
-      {tab === "history" ? <History stream={`run-${run.id}`} version={version} /> : null}
+      {tab === "artifacts" ? <Artifacts runId={run.id} list={run.artifacts} past={asOf !== undefined} /> : null}
+      {tab === "history" ? <History stream={`run-${run.id}`} version={version} asOf={asOf} /> : null}
     </section>
   )
 }
@@ -165,16 +165,10 @@ const parseCsv = (text: string, maxRows: number): string[][] => {
 
 const PREVIEW_LIMIT = 2 * 1024 * 1024
 
-function Artifacts({ runId, version }: { readonly runId: string; readonly version: number }) {
-  const [list, setList] = useState<ReadonlyArray<ArtifactEntry> | null>(null)
-  const [error, setError] = useState<string | null>(null)
+/** The run's artifacts as its view (now, or as of a moment) lists them: the run read is the list. */
+function Artifacts({ runId, list, past }: { readonly runId: string; readonly list: ReadonlyArray<ArtifactEntry>; readonly past: boolean }) {
   const [open, setOpen] = useState<ArtifactEntry | null>(null)
-  useEffect(() => {
-    api.artifacts(runId).then(setList, (e: Error) => setError(e.message))
-  }, [runId, version])
-  if (error) return <p class="error" role="alert">{error}</p>
-  if (!list) return <p class="hint">Loading…</p>
-  if (list.length === 0) return <p>No artifacts.</p>
+  if (list.length === 0) return <p>No artifacts{past ? " at that moment" : ""}.</p>
   return (
     <div class="artifacts">
       <ul class="files" aria-label="Artifacts">
@@ -230,15 +224,31 @@ function Preview({ runId, artifact }: { readonly runId: string; readonly artifac
   return <pre class="preview">{text}</pre>
 }
 
+/**
+ * How many points a MetricsLogged batch holds, from its wire form (what the streams route sends):
+ * `key` has one index per point, and is left out when the batch has one name; then the count is
+ * that of the values, base64 of 8-byte doubles.
+ */
+const pointsOf = (d: Record<string, unknown>): number => {
+  if (Array.isArray(d.key)) return d.key.length
+  const b64 = typeof d.values === "string" ? d.values : ""
+  const padding = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0
+  return Math.floor(((b64.length * 3) / 4 - padding) / 8)
+}
+
 /** What an event did, in words, for the audit trail. */
 const describe = (e: RecordedEvent): string => {
   const d = e.data as Record<string, unknown>
   switch (e.type) {
+    case "RunStarted": {
+      const git = (d.source as { git?: { commit: string; dirty: boolean } } | undefined)?.git
+      return `run ${d.name as string}${d.parentRunId ? `, child of ${d.parentRunId as string}` : ""}${git ? `, git ${git.commit.slice(0, 12)}${git.dirty ? " (dirty)" : ""}` : ""}`
+    }
     case "ParamsLogged":
       return Object.entries(d.params as Record<string, unknown>).map(([k, v]) => `${k}=${value(v)}`).join(", ")
     case "MetricsLogged": {
-      const keys = d.keys as ReadonlyArray<string> | undefined
-      return keys ? `${keys.length} point${keys.length === 1 ? "" : "s"} of ${[...new Set(keys)].join(", ")}` : ""
+      const n = pointsOf(d)
+      return `${n} point${n === 1 ? "" : "s"} of ${(d.names as ReadonlyArray<string>).join(", ")}`
     }
     case "TagsSet":
       return Object.entries(d.tags as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(", ")
@@ -261,7 +271,16 @@ const describe = (e: RecordedEvent): string => {
   }
 }
 
-export function History({ stream, version = 0, only }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string> }) {
+/** Whether an event was in the log as of `asOf`, as the server reads it: a log position (digits) or a date/time, both inclusive. */
+const asOfFilter = (asOf: string | undefined): ((e: RecordedEvent) => boolean) => {
+  if (asOf === undefined) return () => true
+  const t = asOf.trim()
+  if (/^\d+$/.test(t)) return (e) => e.position <= Number(t)
+  const time = Date.parse(t)
+  return (e) => e.at <= time
+}
+
+export function History({ stream, version = 0, only, asOf }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string>; readonly asOf?: string | undefined }) {
   const [events, setEvents] = useState<ReadonlyArray<RecordedEvent> | null>(null)
   const [error, setError] = useState<string | null>(null)
   useEffect(() => {
@@ -269,7 +288,8 @@ export function History({ stream, version = 0, only }: { readonly stream: string
   }, [stream, version])
   if (error) return <p class="error" role="alert">{error}</p>
   if (!events) return <p class="hint">Loading…</p>
-  const shown = only ? events.filter((e) => only.includes(e.type)) : events
+  const then = asOfFilter(asOf)
+  const shown = events.filter((e) => then(e) && (only === undefined || only.includes(e.type)))
   return (
     <ol class="timeline" aria-label={`History of ${stream}`}>
       {shown.map((e) => (

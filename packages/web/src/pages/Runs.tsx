@@ -9,7 +9,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
-import { duration, time, value } from "../format.ts"
+import { durationAt, time, value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 const ROW = 30
@@ -29,11 +29,12 @@ interface Column {
   readonly num?: boolean
 }
 
-const BASE: ReadonlyArray<Column> = [
+/** The columns every table has; a duration is as of the table's moment (`asOf`), when it has one. */
+const base = (asOf: string | undefined): ReadonlyArray<Column> => [
   { id: "status", label: "Status", sort: "attributes.status", cell: (r) => r.status },
   { id: "name", label: "Name", sort: "attributes.run_name", cell: (r) => r.name },
   { id: "start", label: "Start", sort: "attributes.start_time", cell: (r) => time(r.startTime) },
-  { id: "duration", label: "Duration", sort: "attributes.end_time", cell: (r) => duration(r.startTime, r.endTime) }
+  { id: "duration", label: "Duration", sort: "attributes.end_time", cell: (r) => durationAt(r.startTime, r.endTime, asOf) }
 ]
 
 const columnOf = (id: string): Column | null => {
@@ -184,21 +185,43 @@ export function Runs({ loc }: { readonly loc: Location }) {
     }
   }, [])
 
+  // The keys to complete and the default columns come from the experiments' runs, not only from
+  // those a filter lets through: with a filter, the first page without it is read too, so a filter
+  // that matches nothing (or is malformed) leaves both in place.
+  const [unfiltered, setUnfiltered] = useState<ReadonlyArray<RunView>>([])
+  const filtered = filter !== ""
+  useEffect(() => {
+    setUnfiltered([])
+    if (!filtered) return
+    const ctl = new AbortController()
+    // A failure here is the main search's too, which says so; this one only adds keys.
+    api.searchRuns({ ...(experiments.length ? { experiments } : {}), ...(asOf ? { asOf } : {}), maxResults: FIRST_PAGE }, ctl.signal).then((r) => setUnfiltered(r.runs), () => undefined)
+    return () => ctl.abort()
+  }, [JSON.stringify({ experiments, asOf }), filtered])
+
   const keys = useMemo(() => {
     const params = new Set<string>()
     const metrics = new Set<string>()
     const tags = new Set<string>()
-    for (const r of runs.slice(0, 1000)) {
+    for (const r of runs.slice(0, 1000).concat(unfiltered)) {
       for (const k of Object.keys(r.params)) params.add(k)
       for (const k of Object.keys(r.metrics)) metrics.add(k)
       for (const k of Object.keys(r.tags)) if (!k.startsWith("mlflow.")) tags.add(k)
     }
     return { params: [...params].sort(), metrics: [...metrics].sort(), tags: [...tags].sort() }
-  }, [runs])
+  }, [runs, unfiltered])
 
   const chosenCols: ReadonlyArray<string> =
     colParam !== null ? colParam.split(",").filter((s) => s !== "") : [...keys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...keys.params.slice(0, 3).map((k) => `params.${k}`)]
-  const columns = [...BASE, ...chosenCols.map(columnOf).filter((c): c is Column => c !== null)]
+  // A key chosen under two kinds (the demo's params.model and tags.model) is labelled with its kind.
+  const chosenKeys = chosenCols.map((id) => id.slice(id.indexOf(".") + 1))
+  const columns = [
+    ...base(asOf),
+    ...chosenCols
+      .map(columnOf)
+      .filter((c): c is Column => c !== null)
+      .map((c) => (chosenKeys.filter((k) => k === c.label).length > 1 ? { ...c, label: c.id } : c))
+  ]
   // Fixed widths: the header and the (absolutely placed) rows share one grid, and wide tables scroll sideways.
   const template = `40px ${columns.map((c) => (c.id === "name" ? "220px" : c.id === "start" ? "190px" : c.id === "status" || c.id === "duration" ? "100px" : "140px")).join(" ")}`
   const rows = useMemo(() => treeOrder(runs, collapsed), [runs, collapsed])
@@ -236,6 +259,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
     else if ((n + 1) * ROW > el.scrollTop + el.clientHeight) el.scrollTop = (n + 1) * ROW - el.clientHeight
   }
   const onKey = (e: KeyboardEvent) => {
+    // Keys pressed on a control inside the grid (a header's sort button) are that control's.
+    if (e.target !== e.currentTarget) return
     const r = rows[active]
     if (e.key === "ArrowDown") moveTo(active + 1)
     else if (e.key === "ArrowUp") moveTo(active - 1)
@@ -260,7 +285,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
           ...keys.metrics.map((k) => ident("metrics", k)),
           ...keys.tags.map((k) => ident("tags", k))
         ]
-          .filter((c) => c.toLowerCase().startsWith(tok.word.toLowerCase()) && c !== tok.word)
+          // A key with a dot is inserted backquoted, but typed by its plain name: compared without the quotes.
+          .filter((c) => c.replace(/`/g, "").toLowerCase().startsWith(tok.word.replace(/`/g, "").toLowerCase()) && c !== tok.word)
           .slice(0, 8)
   const accept = (c: string) => {
     const next = draft.slice(0, tok.start) + c + draft.slice(caret)
@@ -378,7 +404,19 @@ export function Runs({ loc }: { readonly loc: Location }) {
           {loading ? "Loading…" : `${runs.length}${token ? "+" : ""} runs`}
         </span>
       </div>
-      <div class="table" role="grid" aria-label="Runs" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 1}>
+      {/* The grid holds the focus and names its active row (aria-activedescendant), so a screen reader
+          follows the arrow keys; the rows scroll inside .tbody. */}
+      <div
+        class="table"
+        role="grid"
+        aria-label="Runs"
+        aria-description="Arrow keys move, Space selects, Enter opens."
+        aria-rowcount={rows.length + 1}
+        aria-colcount={columns.length + 1}
+        tabIndex={0}
+        onKeyDown={onKey}
+        aria-activedescendant={rows[active] && active >= first && active < last ? `run-row-${rows[active].run.id}` : undefined}
+      >
         <div class="thead" role="row" style={{ gridTemplateColumns: template }}>
           <span role="columnheader">
             <span class="sr-only">Selected</span>
@@ -399,9 +437,6 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <div
           class="tbody"
           ref={body}
-          tabIndex={0}
-          aria-label="Runs: arrow keys move, space selects, enter opens"
-          onKeyDown={onKey}
           onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}
           style={{ height: `${Math.min(Math.max(rows.length, 3), viewport) * ROW + 2}px` }}
         >
@@ -412,6 +447,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
               return (
                 <div
                   key={r.id}
+                  id={`run-row-${r.id}`}
                   role="row"
                   aria-rowindex={i + 2}
                   aria-selected={selected.has(r.id)}
