@@ -440,6 +440,184 @@ export const planFromPoints = (c: Readonly<Record<string, Float64Array>>, maxPoi
   return counts
 }
 
+/**
+ * The points of whole bounds, the same for every series (a chart's zoom, `fromPointsOnly`): the
+ * four columns the buckets need, and no join, for `bucketRange`. Log order (position, idx) is
+ * left out: it only breaks ties between points at one step, and where those decide a bucket,
+ * `bucketRange` says so and the caller reads `pointRowsSql`.
+ */
+export const rangePointsSql = (seriesIds: ReadonlyArray<number>, bounds: StepBounds) => {
+  if (seriesIds.length === 0) throw new RangeError("Give at least one series.")
+  const steps = within("p.step", { first: bounds.lo, last: bounds.hi })
+  const sql = `SELECT p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp
+FROM metric_points p WHERE p.series_id IN (${idList(seriesIds)}) AND ${steps} AND NOT p.superseded`
+  return { sql, params: [] }
+}
+
+/** Buckets as `bucketPoints` returns them, with each series' point count. */
+export interface RangeBuckets {
+  readonly counts: Map<number, number>
+  readonly buckets: Record<string, Float64Array>
+}
+
+/** Columns of `bucketPoints`' result, in its order. */
+const BUCKET_COLUMNS = ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"] as const
+
+/**
+ * `planFromPoints` then `bucketPoints` over `rangePointsSql`'s rows, without log order, in two
+ * passes whatever order the rows come in: a series' buckets are a dense array indexed by
+ * step >> level (at most maxPoints of them, and fewer than its points), so each row goes straight
+ * to its bucket: no map, no sort. A series of at most maxPoints points (each point its own
+ * bucket) is ranked by step: in row order when its steps rise, else sorted (at most maxPoints rows).
+ * Undefined when two points share a step where log order decides (a bucket's first or last
+ * point, or the order of two buckets of one step): then read `pointRowsSql` and use
+ * `bucketPoints`. Ties inside a bucket are no matter (they only count, and min and max).
+ */
+export const bucketRange = (c: Readonly<Record<string, Float64Array>>, maxPoints: number): RangeBuckets | undefined => {
+  const { series_id: ids, step: steps, value: values, timestamp: timestamps } = c
+  const rows = ids.length
+  // Pass 1: each row's series (dense index k, by first appearance), each series' count and step range,
+  // and whether its steps rise strictly in row order.
+  const indexOf = new Map<number, number>()
+  const seriesOf = new Int32Array(rows)
+  const seriesIds: number[] = []
+  const n: number[] = []
+  const lo: number[] = []
+  const hi: number[] = []
+  const rising: boolean[] = []
+  let id = Number.NaN
+  let k = -1
+  for (let i = 0; i < rows; i++) {
+    const step = steps[i]
+    if (ids[i] !== id) {
+      id = ids[i]
+      const known = indexOf.get(id)
+      if (known === undefined) {
+        k = seriesIds.length
+        indexOf.set(id, k)
+        seriesIds.push(id)
+        n.push(0)
+        lo.push(step)
+        hi.push(step)
+        rising.push(true)
+        seriesOf[i] = k
+        n[k]++
+        continue
+      }
+      k = known
+    }
+    seriesOf[i] = k
+    n[k]++
+    if (step > hi[k]) hi[k] = step
+    else rising[k] = false
+    if (step < lo[k]) lo[k] = step
+  }
+  const series = seriesIds.length
+  // Each series' buckets: slots base[k] .. base[k+1]-1; a bucketed series' slot is step / width - origin.
+  const base = new Int32Array(series + 1)
+  const width = new Float64Array(series)
+  const origin = new Float64Array(series)
+  const counts = new Map<number, number>()
+  for (let s = 0; s < series; s++) {
+    counts.set(seriesIds[s], n[s])
+    let slots = n[s]
+    if (n[s] > maxPoints) {
+      width[s] = 2 ** bucketLevel(lo[s], hi[s], maxPoints)
+      origin[s] = Math.floor(lo[s] / width[s])
+      slots = Math.floor(hi[s] / width[s]) - origin[s] + 1
+    }
+    base[s + 1] = base[s] + slots
+  }
+  // A whole series (each point its own bucket) whose steps do not rise in row order: its rows' ranks by step.
+  const unranked = new Map<number, number[]>()
+  for (let s = 0; s < series; s++) if (width[s] === 0 && !rising[s]) unranked.set(s, [])
+  let rank: Int32Array | undefined
+  if (unranked.size > 0) {
+    rank = new Int32Array(rows)
+    for (let i = 0; i < rows; i++) unranked.get(seriesOf[i])?.push(i)
+    for (const of of unranked.values()) {
+      of.sort((a, b) => steps[a] - steps[b])
+      for (let r = 0; r < of.length; r++) {
+        // Two points at one step: two buckets, in log order.
+        if (r > 0 && steps[of[r]] === steps[of[r - 1]]) return undefined
+        rank[of[r]] = r
+      }
+    }
+  }
+  const slots = base[series]
+  const count = new Float64Array(slots)
+  const min = new Float64Array(slots)
+  const max = new Float64Array(slots)
+  const firstRow = new Int32Array(slots)
+  const lastRow = new Int32Array(slots)
+  const firstTie = new Uint8Array(slots)
+  const lastTie = new Uint8Array(slots)
+  // Pass 2: each row into its bucket.
+  const ordinal = new Int32Array(series)
+  for (let i = 0; i < rows; i++) {
+    const s = seriesOf[i]
+    const step = steps[i]
+    const v = values[i]
+    const w = width[s]
+    // Slots are fewer than the rows: small integers (| 0 keeps them so for the typed arrays' sake).
+    const b = (base[s] + (w !== 0 ? Math.floor(step / w) - origin[s] : rank === undefined || rising[s] ? ordinal[s]++ : rank[i])) | 0
+    if (count[b] === 0) {
+      count[b] = 1
+      firstRow[b] = lastRow[b] = i
+      // NaN is skipped: min and max stay NaN until the first other value.
+      min[b] = max[b] = v
+      continue
+    }
+    count[b]++
+    // Another point at the bucket's first (last) step so far: which is first (last) is log order's
+    // to say, unless an earlier (later) step comes.
+    const first = steps[firstRow[b]]
+    if (step < first) {
+      firstRow[b] = i
+      firstTie[b] = 0
+    } else if (step === first) firstTie[b] = 1
+    const last = steps[lastRow[b]]
+    if (step > last) {
+      lastRow[b] = i
+      lastTie[b] = 0
+    } else if (step === last) lastTie[b] = 1
+    if (v === v) {
+      if (!(v >= min[b])) min[b] = v
+      if (!(v <= max[b])) max[b] = v
+    }
+  }
+  // By series id, then slot (step order); empty slots left out.
+  let buckets = 0
+  for (let b = 0; b < slots; b++) {
+    if (firstTie[b] !== 0 || lastTie[b] !== 0) return undefined
+    if (count[b] !== 0) buckets++
+  }
+  const out: Record<string, Float64Array> = {}
+  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(buckets)
+  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
+  const order = Array.from(seriesIds.keys()).sort((a, b) => seriesIds[a] - seriesIds[b])
+  let o = 0
+  for (const s of order) {
+    for (let b = base[s]; b < base[s + 1]; b++) {
+      if (count[b] === 0) continue
+      const f = firstRow[b]
+      const l = lastRow[b]
+      series_id[o] = seriesIds[s]
+      step[o] = steps[l]
+      first_step[o] = steps[f]
+      first[o] = values[f]
+      last[o] = values[l]
+      // No sign of zero promised for min and max (the summaries store -0 as 0).
+      outMin[o] = min[b] === 0 ? 0 : min[b]
+      outMax[o] = max[b] === 0 ? 0 : max[b]
+      outCount[o] = count[b]
+      timestamp[o] = timestamps[l]
+      o++
+    }
+  }
+  return { counts, buckets: out }
+}
+
 /** Whether point i comes after point j by step, then log order (its event's position, then its index in the event). */
 const laterPoint = (steps: Float64Array, positions: Float64Array, idx: Float64Array) => (i: number, j: number): boolean =>
   steps[i] !== steps[j] ? steps[i] > steps[j] : positions[i] !== positions[j] ? positions[i] > positions[j] : idx[i] > idx[j]
@@ -522,7 +700,7 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
   for (let k = 1; k < buckets && sorted; k++) sorted = compare(order[k - 1], order[k]) < 0
   if (!sorted) order.sort(compare)
   const out: Record<string, Float64Array> = {}
-  for (const name of ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"]) out[name] = new Float64Array(buckets)
+  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(buckets)
   const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
   for (let k = 0; k < buckets; k++) {
     const b = order[k]
@@ -590,21 +768,19 @@ export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, se
   for (let i = 0; i < series.series_id.length; i++) runOf.set(series.series_id[i] as number, series.run_id[i] as string)
   const byRun = new Map<string, { points: number; buckets: MetricBucket[] }>(runIds.map((id) => [id, { points: 0, buckets: [] }]))
   for (const c of parts) {
-    const n = c.series_id.length
+    const { series_id: ids, step, first_step: firstStep, first, last, min, max, count, timestamp } = c as Record<string, ArrayLike<number>>
+    const n = ids.length
+    // A series' buckets come together: its run is looked up once per series, not per bucket.
+    let id = Number.NaN
+    let buckets: MetricBucket[] = []
     for (let i = 0; i < n; i++) {
-      const id = c.series_id[i] as number
-      const out = byRun.get(runOf.get(id)!)!
-      out.points = counts.get(id) ?? 0
-      out.buckets.push({
-        step: c.step[i] as number,
-        firstStep: c.first_step[i] as number,
-        first: c.first[i] as number,
-        last: c.last[i] as number,
-        min: c.min[i] as number,
-        max: c.max[i] as number,
-        count: c.count[i] as number,
-        timestamp: c.timestamp[i] as number
-      })
+      if (ids[i] !== id) {
+        id = ids[i]
+        const out = byRun.get(runOf.get(id)!)!
+        out.points = counts.get(id) ?? 0
+        buckets = out.buckets
+      }
+      buckets.push({ step: step[i], firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i] })
     }
   }
   if (parts.length > 1) for (const out of byRun.values()) out.buckets.sort((a, b) => a.firstStep - b.firstStep)
