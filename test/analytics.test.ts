@@ -54,7 +54,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket, pointRowsSql, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -1078,6 +1078,49 @@ describe("downsampledHistory", () => {
     expect(narrowRead).toBeGreaterThan(0)
     expect(narrowBucketed).toBeGreaterThan(0)
   }, 240_000)
+
+  it("a bulk call whose series are read from the points in many kinds of reading (a join rather than a scan each) equals each run alone and the promised buckets", async () => {
+    const { tracker, store } = await memoryClient()
+    const readers = await Promise.all([1, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { model, analytics: new Analytics(model, store) }
+    }))
+    try {
+      // Runs of steps 0 .. length-1, read over steps 5-1500 in at most 7 buckets: each run whole or
+      // bucketed at its own level (1 to 8), so the points-only reader reads nine kinds of reading.
+      const lengths = [9, 17, 30, 55, 105, 205, 405, 805, 1_495, 3_000]
+      const levels = new Set(lengths.map((n) => (n - 5 <= 7 ? -1 : bucketLevel(5, Math.min(n - 1, 1_500), 7))))
+      expect(levels.size).toBeGreaterThan(8)
+      const ids: string[] = []
+      for (const [r, n] of lengths.entries()) {
+        const run = await tracker.startRun({ experiment: "kinds", name: `r${r}` })
+        for (let step = 0; step < n; step++) void run.logMetric("loss", step % 11 === 0 ? Number.NaN : Math.sin(step + r), { step, timestamp: 3000 + step })
+        await run.end()
+        ids.push(run.id)
+      }
+      const bounds = checkHistoryRequest(ids, 7, { startStep: 5, endStep: 1_500 })
+      for (const { model, analytics } of readers) {
+        await analytics.catchUp()
+        const series = await model.select(seriesSql(ids, "loss").sql, seriesSql(ids, "loss").params)
+        const seriesIds = series.series_id as number[]
+        // The readings of the whole bounds at each series' level are of more kinds than are scanned one by one.
+        const kinds = seriesIds.map((seriesId, i) => ({ seriesId, level: i, ...bounds }))
+        expect(pointRowsSql(kinds).sql).toMatch(/ JOIN /)
+        expect(pointRowsSql(kinds.slice(0, 2)).sql).not.toMatch(/ JOIN /)
+        const bulk = await analytics.metricHistories(ids, "loss", 7, { startStep: 5, endStep: 1_500 })
+        for (const [i, id] of ids.entries()) {
+          const [alone] = await analytics.metricHistories([id], "loss", 7, { startStep: 5, endStep: 1_500 })
+          expect(bulk[i]).toEqual(alone)
+          const effective = (await tracker.metricHistory(id, "loss")).filter((p) => p.step >= 5 && p.step <= 1_500)
+          expect(bulk[i].points).toBe(effective.length)
+          expectBuckets(bulk[i].buckets, referenceBuckets(effective, 7).buckets, `run ${i} `)
+        }
+      }
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
+  })
 
   describe("through openTracker", () => {
     let tracker: Tracker

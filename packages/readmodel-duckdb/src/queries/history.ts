@@ -215,10 +215,6 @@ const stepFilter = (readings: ReadonlyArray<PointReading>): string => {
   return ` AND (${terms.join(" OR ")})`
 }
 
-const readPoints = (readings: ReadonlyArray<PointReading>) =>
-  `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
-  WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
-
 /**
  * The level a series of more than `maxPoints` points over steps lo..hi is bucketed at: the
  * smallest whose aligned ranges of 2^level steps cut lo..hi into at most `maxPoints`.
@@ -390,17 +386,42 @@ export const planHistories = (spans: Spans, pointSpans: Spans | undefined, bound
 
 const signed = signedZeroSql
 
+/** At most this many kinds of reading (step range and level) are read as plain range scans: more, by a join. */
+const MAX_RANGE_SCANS = 8
+
 /**
  * The points of the readings' steps, one row each, with their reading's level: bucketed in JS by
  * `bucketPoints`. Grouping them in SQL (a hash aggregate of arg_min/arg_max over a 128-bit order)
  * cost several times the scan itself: 0.6 s for a zoom of 100 runs to 125k buckets of 4 steps.
  * Steps, positions and indices are whole numbers below 2^53, exact as doubles.
+ *
+ * The readings usually share a few step ranges (the bounds, or their ends) and levels: then one
+ * plain scan each (series IN, step range), their rows put together: a join on the readings as a
+ * constant table cost 1.7 times as much (140 ms against 80 ms for the two ends of 100 series).
+ * Else the join. The readings of one series are disjoint, so either way a point is read once at most.
  */
 export const pointRowsSql = (readings: ReadonlyArray<PointReading>) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const sql = `SELECT p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp,
-  p.position::DOUBLE AS position, p.idx::DOUBLE AS idx, r.level::DOUBLE AS level
-FROM ${readPoints(readings)}`
+  const columns = `p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp,
+  p.position::DOUBLE AS position, p.idx::DOUBLE AS idx`
+  const kinds = new Map<string, { bounds: StepBounds; level: number; ids: number[] }>()
+  for (const r of readings) {
+    const level = r.level ?? -1
+    const kind = `${r.lo}..${r.hi}@${level}`
+    const of = kinds.get(kind)
+    if (of === undefined) kinds.set(kind, { bounds: r, level, ids: [r.seriesId] })
+    else of.ids.push(r.seriesId)
+  }
+  if (kinds.size <= MAX_RANGE_SCANS) {
+    const scans = [...kinds.values()].map(({ bounds, level, ids }) =>
+      `SELECT ${columns}, CAST(${level} AS DOUBLE) AS level
+FROM metric_points p WHERE p.series_id IN (${idList(ids)}) AND ${within("p.step", { first: bounds.lo, last: bounds.hi })} AND NOT p.superseded`
+    )
+    return { sql: scans.join("\nUNION ALL\n"), params: [] }
+  }
+  const sql = `SELECT ${columns}, r.level::DOUBLE AS level
+FROM metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
+WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
   return { sql, params: [] }
 }
 
