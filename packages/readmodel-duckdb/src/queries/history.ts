@@ -484,6 +484,40 @@ export interface RangeBuckets {
 /** Columns of `bucketPoints`' result, in its order. */
 const BUCKET_COLUMNS = ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"] as const
 
+/** Per bucket (by index): its first and last row, point count, and min and max (NaN: every value NaN). */
+interface BucketParts {
+  readonly firstRow: Int32Array
+  readonly lastRow: Int32Array
+  readonly count: Float64Array
+  readonly min: Float64Array
+  readonly max: Float64Array
+}
+
+/** The buckets `order` lists (bucket indices), in that order, as the columns of `bucketPoints`' result. */
+const bucketColumns = (c: Readonly<Record<string, Float64Array>>, order: Int32Array, parts: BucketParts): Record<string, Float64Array> => {
+  const { series_id: ids, step: steps, value: values, timestamp: timestamps } = c
+  const { firstRow, lastRow, count, min, max } = parts
+  const out: Record<string, Float64Array> = {}
+  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(order.length)
+  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
+  for (let k = 0; k < order.length; k++) {
+    const b = order[k]
+    const f = firstRow[b]
+    const l = lastRow[b]
+    series_id[k] = ids[l]
+    step[k] = steps[l]
+    first_step[k] = steps[f]
+    first[k] = values[f]
+    last[k] = values[l]
+    // No sign of zero promised for min and max (the summaries store -0 as 0).
+    outMin[k] = min[b] === 0 ? 0 : min[b]
+    outMax[k] = max[b] === 0 ? 0 : max[b]
+    outCount[k] = count[b]
+    timestamp[k] = timestamps[l]
+  }
+  return out
+}
+
 /**
  * `planFromPoints` then `bucketPoints` over `rangePointsSql`'s rows, without log order, in two
  * passes whatever order the rows come in: a series' buckets are a dense array indexed by
@@ -613,30 +647,12 @@ export const bucketRange = (c: Readonly<Record<string, Float64Array>>, maxPoints
     if (firstTie[b] !== 0 || lastTie[b] !== 0) return undefined
     if (count[b] !== 0) buckets++
   }
-  const out: Record<string, Float64Array> = {}
-  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(buckets)
-  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
-  const order = Array.from(seriesIds.keys()).sort((a, b) => seriesIds[a] - seriesIds[b])
+  const order = new Int32Array(buckets)
   let o = 0
-  for (const s of order) {
-    for (let b = base[s]; b < base[s + 1]; b++) {
-      if (count[b] === 0) continue
-      const f = firstRow[b]
-      const l = lastRow[b]
-      series_id[o] = seriesIds[s]
-      step[o] = steps[l]
-      first_step[o] = steps[f]
-      first[o] = values[f]
-      last[o] = values[l]
-      // No sign of zero promised for min and max (the summaries store -0 as 0).
-      outMin[o] = min[b] === 0 ? 0 : min[b]
-      outMax[o] = max[b] === 0 ? 0 : max[b]
-      outCount[o] = count[b]
-      timestamp[o] = timestamps[l]
-      o++
-    }
+  for (const s of Array.from(seriesIds.keys()).sort((a, b) => seriesIds[a] - seriesIds[b])) {
+    for (let b = base[s]; b < base[s + 1]; b++) if (count[b] !== 0) order[o++] = b
   }
-  return { counts, buckets: out }
+  return { counts, buckets: bucketColumns(c, order, { firstRow, lastRow, count, min, max }) }
 }
 
 /** Whether point i comes after point j by step, then log order (its event's position, then its index in the event). */
@@ -720,25 +736,7 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
   let sorted = true
   for (let k = 1; k < buckets && sorted; k++) sorted = compare(order[k - 1], order[k]) < 0
   if (!sorted) order.sort(compare)
-  const out: Record<string, Float64Array> = {}
-  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(buckets)
-  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
-  for (let k = 0; k < buckets; k++) {
-    const b = order[k]
-    const f = firstRow[b]
-    const l = lastRow[b]
-    series_id[k] = ids[l]
-    step[k] = steps[l]
-    first_step[k] = steps[f]
-    first[k] = values[f]
-    last[k] = values[l]
-    // No sign of zero promised for min and max (the summaries store -0 as 0).
-    outMin[k] = min[b] === 0 ? 0 : min[b]
-    outMax[k] = max[b] === 0 ? 0 : max[b]
-    outCount[k] = count[b]
-    timestamp[k] = c.timestamp[l]
-  }
-  return out
+  return bucketColumns(c, order, { firstRow, lastRow, count, min, max })
 }
 
 /**
