@@ -744,7 +744,8 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
  * series' bucket level), within each reading's blocks: a bucket is one summary, or, above the
  * widest level, several merged. A bucket is then a run of whole blocks, which split the steps in
  * order: its first point is its first block's, its last point its last block's. Columns as
- * those of `bucketPoints`.
+ * those of `bucketPoints`; in order of series, then steps only when blocks are merged (else in
+ * the table's order: `assembleHistories` puts each run's buckets in step order).
  */
 export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLevel: number) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
@@ -752,13 +753,13 @@ export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLeve
   const table = metricBlocks(blockLevel).name
   const columns = (first: string, last: string, firstNegativeZero: string, lastNegativeZero: string) => `
   ${signed(first, firstNegativeZero)} AS first, ${signed(last, lastNegativeZero)} AS last`
-  // One summary a bucket, the same blocks of each (the common case): no aggregation, which would cost several times the scan.
+  // One summary a bucket, the same blocks of each (the common case): no aggregation, which would cost several times the scan,
+  // and no ORDER BY, which cost as much again as the read (the rows come in the table's order, each series' mostly by block).
   const { first, last } = readings[0].blocks
   if (readings.every((r) => r.level === blockLevel && r.blocks.first === first && r.blocks.last === last)) {
     const sql = `SELECT series_id::DOUBLE AS series_id, last_step::DOUBLE AS step, first_step::DOUBLE AS first_step,${columns("first", "last", "first_negative_zero", "last_negative_zero")},
   coalesce(min, 'NaN'::DOUBLE) AS min, coalesce(max, 'NaN'::DOUBLE) AS max, n::DOUBLE AS count, last_timestamp::DOUBLE AS timestamp
-FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", readings[0].blocks)}
-ORDER BY series_id, block`
+FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", readings[0].blocks)}`
     return { sql, params: [] }
   }
   const shifts = `(VALUES ${readings.map((r) => `(${idList([r.seriesId])}, ${r.level - blockLevel}, CAST(${r.blocks.first ?? INT64_MIN} AS BIGINT), CAST(${r.blocks.last ?? INT64_MAX} AS BIGINT))`).join(", ")}) s(series_id, shift, first, last)`
@@ -778,9 +779,10 @@ type Columns = Record<string, ArrayLike<unknown>>
 
 /**
  * The runs' histories from the series dictionary, each series' point count, and the buckets
- * (from `bucketPoints` / `blockBucketsSql`, each ordered by series, then steps).
- * A series read in several parts (its buckets straddling a bound from the points, the others
- * from the summaries) has its buckets put in step order: they are disjoint step ranges.
+ * (from `bucketPoints`, `bucketRange` or `blockBucketsSql`). A series' buckets are disjoint step
+ * ranges; when they come out of step order (read in several parts: its buckets straddling a
+ * bound from the points, the others from the summaries; or summaries in the table's order) they
+ * are sorted by step, else left as they are.
  */
 export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, series: Columns, counts: ReadonlyMap<number, number>, parts: ReadonlyArray<Columns>): DownsampledSeries[] => {
   const runOf = new Map<number, string>()
@@ -802,6 +804,10 @@ export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, se
       buckets.push({ step: step[i], firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i] })
     }
   }
-  if (parts.length > 1) for (const out of byRun.values()) out.buckets.sort((a, b) => a.firstStep - b.firstStep)
+  for (const { buckets } of byRun.values()) {
+    let sorted = true
+    for (let i = 1; i < buckets.length && sorted; i++) sorted = buckets[i - 1].firstStep < buckets[i].firstStep
+    if (!sorted) buckets.sort((a, b) => a.firstStep - b.firstStep)
+  }
   return runIds.map((runId) => ({ runId, key, ...byRun.get(runId)! }))
 }
