@@ -54,7 +54,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket, pointRowsSql, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -1004,6 +1004,10 @@ describe("downsampledHistory", () => {
     let cut = 0
     let narrowRead = 0
     let narrowBucketed = 0
+    // Zooms with no two points of a run at one step (bucketed without log order), and with a run of
+    // at most maxPoints points two of which share a step (log order decides: read again with it).
+    let narrowUntied = 0
+    let narrowTied = 0
     const { tracker, store } = await memoryClient()
     const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
@@ -1042,6 +1046,7 @@ describe("downsampledHistory", () => {
           const onlyPoints = fromPointsOnly(checkHistoryRequest(ids, maxPoints, range), maxPoints)
           if (onlyPoints && bulk.some((h) => h.points > 0)) narrowRead++
           if (onlyPoints && bulk.some((h) => h.points > maxPoints)) narrowBucketed++
+          let untied = true
           for (const [i, id] of ids.entries()) {
             const [alone] = await analytics.metricHistories([id], "loss", maxPoints, range)
             expect(bulk[i]).toEqual(alone)
@@ -1050,11 +1055,15 @@ describe("downsampledHistory", () => {
             if (effective.length < all.length) cut++
             if (range.startStep !== undefined || range.endStep !== undefined) ranged++
             expect(bulk[i].points).toBe(effective.length)
+            const tied = new Set(effective.map((p) => p.step)).size < effective.length
+            if (tied) untied = false
+            if (onlyPoints && tied && effective.length <= maxPoints) narrowTied++
             const expected = effective.length === 0 ? { level: 0, buckets: [] } : referenceBuckets(effective, maxPoints)
             const logged = (await tracker.metricHistory(id, "loss", { all: true })).length
             if (effective.length > maxPoints && logged >= summariseAfter && expected.level >= BLOCK_LEVELS[0]) fromSummaries++
             expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
           }
+          if (onlyPoints && untied && bulk.some((h) => h.points > maxPoints)) narrowUntied++
         }),
         {
           numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25),
@@ -1062,7 +1071,10 @@ describe("downsampledHistory", () => {
           examples: [
             [[{ points: Array.from({ length: 40 }, (_, i) => ({ step: i, value: i % 7 === 0 ? Number.NaN : Math.sin(i), timestamp: 1000 + (i % 4) })), resume: undefined, maxPoints: 5 }], 5, { startStep: 3, endStep: 30 }, 0],
             // A wide range cut mid-series, read partly from the summaries: random series seldom reach them now that half the ranges are zooms.
-            [[{ points: Array.from({ length: 400 }, (_, i) => ({ step: i, value: Math.cos(i / 9), timestamp: 2000 + i })), resume: undefined, maxPoints: 5 }], 5, { startStep: 10, endStep: 390 }, 0]
+            [[{ points: Array.from({ length: 400 }, (_, i) => ({ step: i, value: Math.cos(i / 9), timestamp: 2000 + i })), resume: undefined, maxPoints: 5 }], 5, { startStep: 10, endStep: 390 }, 0],
+            // Zooms where log order decides: two points at one step of a whole series, and at the first step of a bucket.
+            [[{ points: [{ step: 9, value: 1, timestamp: 1000 }, { step: 2, value: -0, timestamp: 1001 }, { step: 9, value: 0, timestamp: 1002 }], resume: undefined, maxPoints: 5 }], 5, { startStep: 0, endStep: 20 }, 2],
+            [[{ points: [...Array.from({ length: 40 }, (_, i) => ({ step: i, value: i, timestamp: 1000 })), { step: 8, value: -1, timestamp: 1003 }], resume: undefined, maxPoints: 5 }], 5, { startStep: 0, endStep: 30 }, 1]
           ]
         }
       )
@@ -1077,7 +1089,52 @@ describe("downsampledHistory", () => {
     // And narrow ranges read from the points of the range alone, bucketed when they hold more than maxPoints.
     expect(narrowRead).toBeGreaterThan(0)
     expect(narrowBucketed).toBeGreaterThan(0)
+    expect(narrowUntied).toBeGreaterThan(0)
+    expect(narrowTied).toBeGreaterThan(0)
   }, 240_000)
+
+  it("a bulk call whose series are read from the points in many kinds of reading (a join rather than a scan each) equals each run alone and the promised buckets", async () => {
+    const { tracker, store } = await memoryClient()
+    const readers = await Promise.all([1, 10_000].map(async (summariseAfter) => {
+      const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
+      return { model, analytics: new Analytics(model, store) }
+    }))
+    try {
+      // Runs of steps 0 .. length-1, read over steps 5-1500 in at most 7 buckets: each run whole or
+      // bucketed at its own level (1 to 8), so the points-only reader reads nine kinds of reading.
+      const lengths = [9, 17, 30, 55, 105, 205, 405, 805, 1_495, 3_000]
+      const levels = new Set(lengths.map((n) => (n - 5 <= 7 ? -1 : bucketLevel(5, Math.min(n - 1, 1_500), 7))))
+      expect(levels.size).toBeGreaterThan(8)
+      const ids: string[] = []
+      for (const [r, n] of lengths.entries()) {
+        const run = await tracker.startRun({ experiment: "kinds", name: `r${r}` })
+        for (let step = 0; step < n; step++) void run.logMetric("loss", step % 11 === 0 ? Number.NaN : Math.sin(step + r), { step, timestamp: 3000 + step })
+        await run.end()
+        ids.push(run.id)
+      }
+      const bounds = checkHistoryRequest(ids, 7, { startStep: 5, endStep: 1_500 })
+      for (const { model, analytics } of readers) {
+        await analytics.catchUp()
+        const series = await model.select(seriesSql(ids, "loss").sql, seriesSql(ids, "loss").params)
+        const seriesIds = series.series_id as number[]
+        // The readings of the whole bounds at each series' level are of more kinds than are scanned one by one.
+        const kinds = seriesIds.map((seriesId, i) => ({ seriesId, level: i, ...bounds }))
+        expect(pointRowsSql(kinds).sql).toMatch(/ JOIN /)
+        expect(pointRowsSql(kinds.slice(0, 2)).sql).not.toMatch(/ JOIN /)
+        const bulk = await analytics.metricHistories(ids, "loss", 7, { startStep: 5, endStep: 1_500 })
+        for (const [i, id] of ids.entries()) {
+          const [alone] = await analytics.metricHistories([id], "loss", 7, { startStep: 5, endStep: 1_500 })
+          expect(bulk[i]).toEqual(alone)
+          const effective = (await tracker.metricHistory(id, "loss")).filter((p) => p.step >= 5 && p.step <= 1_500)
+          expect(bulk[i].points).toBe(effective.length)
+          expectBuckets(bulk[i].buckets, referenceBuckets(effective, 7).buckets, `run ${i} `)
+        }
+      }
+    } finally {
+      for (const { model } of readers) await model.close()
+      await tracker.close()
+    }
+  })
 
   describe("through openTracker", () => {
     let tracker: Tracker

@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistories, blockBucketsSql, bucketRange, rangePointsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -145,6 +145,9 @@ export class Analytics {
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
     if (fromPointsOnly(bounds, maxPoints)) {
+      const read = bucketRange(await this.numbers(rangePointsSql(ids, bounds)), maxPoints)
+      if (read !== undefined) return assembleHistories(runIds, key, series, read.counts, [read.buckets])
+      // Points at one step where log order decides: read again with it.
       const rows = await this.numbers(pointRowsSql(ids.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
       const counts = planFromPoints(rows, maxPoints)
       return assembleHistories(runIds, key, series, counts, [bucketPoints(rows)])

@@ -215,10 +215,6 @@ const stepFilter = (readings: ReadonlyArray<PointReading>): string => {
   return ` AND (${terms.join(" OR ")})`
 }
 
-const readPoints = (readings: ReadonlyArray<PointReading>) =>
-  `metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
-  WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
-
 /**
  * The level a series of more than `maxPoints` points over steps lo..hi is bucketed at: the
  * smallest whose aligned ranges of 2^level steps cut lo..hi into at most `maxPoints`.
@@ -390,17 +386,42 @@ export const planHistories = (spans: Spans, pointSpans: Spans | undefined, bound
 
 const signed = signedZeroSql
 
+/** At most this many kinds of reading (step range and level) are read as plain range scans: more, by a join. */
+const MAX_RANGE_SCANS = 8
+
 /**
  * The points of the readings' steps, one row each, with their reading's level: bucketed in JS by
  * `bucketPoints`. Grouping them in SQL (a hash aggregate of arg_min/arg_max over a 128-bit order)
  * cost several times the scan itself: 0.6 s for a zoom of 100 runs to 125k buckets of 4 steps.
  * Steps, positions and indices are whole numbers below 2^53, exact as doubles.
+ *
+ * The readings usually share a few step ranges (the bounds, or their ends) and levels: then one
+ * plain scan each (series IN, step range), their rows put together: a join on the readings as a
+ * constant table cost 1.7 times as much (140 ms against 80 ms for the two ends of 100 series).
+ * Else the join. The readings of one series are disjoint, so either way a point is read once at most.
  */
 export const pointRowsSql = (readings: ReadonlyArray<PointReading>) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
-  const sql = `SELECT p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp,
-  p.position::DOUBLE AS position, p.idx::DOUBLE AS idx, r.level::DOUBLE AS level
-FROM ${readPoints(readings)}`
+  const columns = `p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp,
+  p.position::DOUBLE AS position, p.idx::DOUBLE AS idx`
+  const kinds = new Map<string, { bounds: StepBounds; level: number; ids: number[] }>()
+  for (const r of readings) {
+    const level = r.level ?? -1
+    const kind = `${r.lo}..${r.hi}@${level}`
+    const of = kinds.get(kind)
+    if (of === undefined) kinds.set(kind, { bounds: r, level, ids: [r.seriesId] })
+    else of.ids.push(r.seriesId)
+  }
+  if (kinds.size <= MAX_RANGE_SCANS) {
+    const scans = [...kinds.values()].map(({ bounds, level, ids }) =>
+      `SELECT ${columns}, CAST(${level} AS DOUBLE) AS level
+FROM metric_points p WHERE p.series_id IN (${idList(ids)}) AND ${within("p.step", { first: bounds.lo, last: bounds.hi })} AND NOT p.superseded`
+    )
+    return { sql: scans.join("\nUNION ALL\n"), params: [] }
+  }
+  const sql = `SELECT ${columns}, r.level::DOUBLE AS level
+FROM metric_points p JOIN ${readingsTable(readings)} ON r.series_id = p.series_id AND p.step BETWEEN r.lo AND r.hi
+WHERE p.series_id IN (${idList(readings.map((r) => r.seriesId))}) AND NOT p.superseded${stepFilter(readings)}`
   return { sql, params: [] }
 }
 
@@ -438,6 +459,200 @@ export const planFromPoints = (c: Readonly<Record<string, Float64Array>>, maxPoi
     rowLevels[i] = level
   }
   return counts
+}
+
+/**
+ * The points of whole bounds, the same for every series (a chart's zoom, `fromPointsOnly`): the
+ * four columns the buckets need, and no join, for `bucketRange`. Log order (position, idx) is
+ * left out: it only breaks ties between points at one step, and where those decide a bucket,
+ * `bucketRange` says so and the caller reads `pointRowsSql`.
+ */
+export const rangePointsSql = (seriesIds: ReadonlyArray<number>, bounds: StepBounds) => {
+  if (seriesIds.length === 0) throw new RangeError("Give at least one series.")
+  const steps = within("p.step", { first: bounds.lo, last: bounds.hi })
+  const sql = `SELECT p.series_id::DOUBLE AS series_id, p.step::DOUBLE AS step, ${signed("p.value", "p.negative_zero")} AS value, p.timestamp::DOUBLE AS timestamp
+FROM metric_points p WHERE p.series_id IN (${idList(seriesIds)}) AND ${steps} AND NOT p.superseded`
+  return { sql, params: [] }
+}
+
+/** Buckets as `bucketPoints` returns them, with each series' point count. */
+export interface RangeBuckets {
+  readonly counts: Map<number, number>
+  readonly buckets: Record<string, Float64Array>
+}
+
+/** Columns of `bucketPoints`' result, in its order. */
+const BUCKET_COLUMNS = ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"] as const
+
+/** Per bucket (by index): its first and last row, point count, and min and max (NaN: every value NaN). */
+interface BucketParts {
+  readonly firstRow: Int32Array
+  readonly lastRow: Int32Array
+  readonly count: Float64Array
+  readonly min: Float64Array
+  readonly max: Float64Array
+}
+
+/** The buckets `order` lists (bucket indices), in that order, as the columns of `bucketPoints`' result. */
+const bucketColumns = (c: Readonly<Record<string, Float64Array>>, order: Int32Array, parts: BucketParts): Record<string, Float64Array> => {
+  const { series_id: ids, step: steps, value: values, timestamp: timestamps } = c
+  const { firstRow, lastRow, count, min, max } = parts
+  const out: Record<string, Float64Array> = {}
+  for (const name of BUCKET_COLUMNS) out[name] = new Float64Array(order.length)
+  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
+  for (let k = 0; k < order.length; k++) {
+    const b = order[k]
+    const f = firstRow[b]
+    const l = lastRow[b]
+    series_id[k] = ids[l]
+    step[k] = steps[l]
+    first_step[k] = steps[f]
+    first[k] = values[f]
+    last[k] = values[l]
+    // No sign of zero promised for min and max (the summaries store -0 as 0).
+    outMin[k] = min[b] === 0 ? 0 : min[b]
+    outMax[k] = max[b] === 0 ? 0 : max[b]
+    outCount[k] = count[b]
+    timestamp[k] = timestamps[l]
+  }
+  return out
+}
+
+/**
+ * `planFromPoints` then `bucketPoints` over `rangePointsSql`'s rows, without log order, in two
+ * passes whatever order the rows come in: a series' buckets are a dense array indexed by
+ * step >> level (at most maxPoints of them, and fewer than its points), so each row goes straight
+ * to its bucket: no map, no sort. A series of at most maxPoints points (each point its own
+ * bucket) is ranked by step: in row order when its steps rise, else sorted (at most maxPoints rows).
+ * Undefined when two points share a step where log order decides (a bucket's first or last
+ * point, or the order of two buckets of one step): then read `pointRowsSql` and use
+ * `bucketPoints`. Ties inside a bucket are no matter (they only count, and min and max).
+ */
+export const bucketRange = (c: Readonly<Record<string, Float64Array>>, maxPoints: number): RangeBuckets | undefined => {
+  const { series_id: ids, step: steps, value: values, timestamp: timestamps } = c
+  const rows = ids.length
+  // Pass 1: each row's series (dense index k, by first appearance), each series' count and step range,
+  // and whether its steps rise strictly in row order.
+  const indexOf = new Map<number, number>()
+  const seriesOf = new Int32Array(rows)
+  const seriesIds: number[] = []
+  const n: number[] = []
+  const lo: number[] = []
+  const hi: number[] = []
+  const rising: boolean[] = []
+  let id = Number.NaN
+  let k = -1
+  for (let i = 0; i < rows; i++) {
+    const step = steps[i]
+    if (ids[i] !== id) {
+      id = ids[i]
+      const known = indexOf.get(id)
+      if (known === undefined) {
+        k = seriesIds.length
+        indexOf.set(id, k)
+        seriesIds.push(id)
+        n.push(0)
+        lo.push(step)
+        hi.push(step)
+        rising.push(true)
+        seriesOf[i] = k
+        n[k]++
+        continue
+      }
+      k = known
+    }
+    seriesOf[i] = k
+    n[k]++
+    if (step > hi[k]) hi[k] = step
+    else rising[k] = false
+    if (step < lo[k]) lo[k] = step
+  }
+  const series = seriesIds.length
+  // Each series' buckets: slots base[k] .. base[k+1]-1; a bucketed series' slot is step / width - origin.
+  const base = new Int32Array(series + 1)
+  const width = new Float64Array(series)
+  const origin = new Float64Array(series)
+  const counts = new Map<number, number>()
+  for (let s = 0; s < series; s++) {
+    counts.set(seriesIds[s], n[s])
+    let slots = n[s]
+    if (n[s] > maxPoints) {
+      width[s] = 2 ** bucketLevel(lo[s], hi[s], maxPoints)
+      origin[s] = Math.floor(lo[s] / width[s])
+      slots = Math.floor(hi[s] / width[s]) - origin[s] + 1
+    }
+    base[s + 1] = base[s] + slots
+  }
+  // A whole series (each point its own bucket) whose steps do not rise in row order: its rows' ranks by step.
+  const unranked = new Map<number, number[]>()
+  for (let s = 0; s < series; s++) if (width[s] === 0 && !rising[s]) unranked.set(s, [])
+  let rank: Int32Array | undefined
+  if (unranked.size > 0) {
+    rank = new Int32Array(rows)
+    for (let i = 0; i < rows; i++) unranked.get(seriesOf[i])?.push(i)
+    for (const of of unranked.values()) {
+      of.sort((a, b) => steps[a] - steps[b])
+      for (let r = 0; r < of.length; r++) {
+        // Two points at one step: two buckets, in log order.
+        if (r > 0 && steps[of[r]] === steps[of[r - 1]]) return undefined
+        rank[of[r]] = r
+      }
+    }
+  }
+  const slots = base[series]
+  const count = new Float64Array(slots)
+  const min = new Float64Array(slots)
+  const max = new Float64Array(slots)
+  const firstRow = new Int32Array(slots)
+  const lastRow = new Int32Array(slots)
+  const firstTie = new Uint8Array(slots)
+  const lastTie = new Uint8Array(slots)
+  // Pass 2: each row into its bucket.
+  const ordinal = new Int32Array(series)
+  for (let i = 0; i < rows; i++) {
+    const s = seriesOf[i]
+    const step = steps[i]
+    const v = values[i]
+    const w = width[s]
+    // Slots are fewer than the rows: small integers (| 0 keeps them so for the typed arrays' sake).
+    const b = (base[s] + (w !== 0 ? Math.floor(step / w) - origin[s] : rank === undefined || rising[s] ? ordinal[s]++ : rank[i])) | 0
+    if (count[b] === 0) {
+      count[b] = 1
+      firstRow[b] = lastRow[b] = i
+      // NaN is skipped: min and max stay NaN until the first other value.
+      min[b] = max[b] = v
+      continue
+    }
+    count[b]++
+    // Another point at the bucket's first (last) step so far: which is first (last) is log order's
+    // to say, unless an earlier (later) step comes.
+    const first = steps[firstRow[b]]
+    if (step < first) {
+      firstRow[b] = i
+      firstTie[b] = 0
+    } else if (step === first) firstTie[b] = 1
+    const last = steps[lastRow[b]]
+    if (step > last) {
+      lastRow[b] = i
+      lastTie[b] = 0
+    } else if (step === last) lastTie[b] = 1
+    if (v === v) {
+      if (!(v >= min[b])) min[b] = v
+      if (!(v <= max[b])) max[b] = v
+    }
+  }
+  // By series id, then slot (step order); empty slots left out.
+  let buckets = 0
+  for (let b = 0; b < slots; b++) {
+    if (firstTie[b] !== 0 || lastTie[b] !== 0) return undefined
+    if (count[b] !== 0) buckets++
+  }
+  const order = new Int32Array(buckets)
+  let o = 0
+  for (const s of Array.from(seriesIds.keys()).sort((a, b) => seriesIds[a] - seriesIds[b])) {
+    for (let b = base[s]; b < base[s + 1]; b++) if (count[b] !== 0) order[o++] = b
+  }
+  return { counts, buckets: bucketColumns(c, order, { firstRow, lastRow, count, min, max }) }
 }
 
 /** Whether point i comes after point j by step, then log order (its event's position, then its index in the event). */
@@ -521,25 +736,7 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
   let sorted = true
   for (let k = 1; k < buckets && sorted; k++) sorted = compare(order[k - 1], order[k]) < 0
   if (!sorted) order.sort(compare)
-  const out: Record<string, Float64Array> = {}
-  for (const name of ["series_id", "step", "first_step", "first", "last", "min", "max", "count", "timestamp"]) out[name] = new Float64Array(buckets)
-  const { series_id, step, first_step, first, last, min: outMin, max: outMax, count: outCount, timestamp } = out
-  for (let k = 0; k < buckets; k++) {
-    const b = order[k]
-    const f = firstRow[b]
-    const l = lastRow[b]
-    series_id[k] = ids[l]
-    step[k] = steps[l]
-    first_step[k] = steps[f]
-    first[k] = values[f]
-    last[k] = values[l]
-    // No sign of zero promised for min and max (the summaries store -0 as 0).
-    outMin[k] = min[b] === 0 ? 0 : min[b]
-    outMax[k] = max[b] === 0 ? 0 : max[b]
-    outCount[k] = count[b]
-    timestamp[k] = c.timestamp[l]
-  }
-  return out
+  return bucketColumns(c, order, { firstRow, lastRow, count, min, max })
 }
 
 /**
@@ -547,7 +744,8 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
  * series' bucket level), within each reading's blocks: a bucket is one summary, or, above the
  * widest level, several merged. A bucket is then a run of whole blocks, which split the steps in
  * order: its first point is its first block's, its last point its last block's. Columns as
- * those of `bucketPoints`.
+ * those of `bucketPoints`; in order of series, then steps only when blocks are merged (else in
+ * the table's order: `assembleHistories` puts each run's buckets in step order).
  */
 export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLevel: number) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
@@ -555,13 +753,13 @@ export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLeve
   const table = metricBlocks(blockLevel).name
   const columns = (first: string, last: string, firstNegativeZero: string, lastNegativeZero: string) => `
   ${signed(first, firstNegativeZero)} AS first, ${signed(last, lastNegativeZero)} AS last`
-  // One summary a bucket, the same blocks of each (the common case): no aggregation, which would cost several times the scan.
+  // One summary a bucket, the same blocks of each (the common case): no aggregation, which would cost several times the scan,
+  // and no ORDER BY, which cost as much again as the read (the rows come in the table's order, each series' mostly by block).
   const { first, last } = readings[0].blocks
   if (readings.every((r) => r.level === blockLevel && r.blocks.first === first && r.blocks.last === last)) {
     const sql = `SELECT series_id::DOUBLE AS series_id, last_step::DOUBLE AS step, first_step::DOUBLE AS first_step,${columns("first", "last", "first_negative_zero", "last_negative_zero")},
   coalesce(min, 'NaN'::DOUBLE) AS min, coalesce(max, 'NaN'::DOUBLE) AS max, n::DOUBLE AS count, last_timestamp::DOUBLE AS timestamp
-FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", readings[0].blocks)}
-ORDER BY series_id, block`
+FROM ${table} WHERE series_id IN (${ids}) AND ${within("block", readings[0].blocks)}`
     return { sql, params: [] }
   }
   const shifts = `(VALUES ${readings.map((r) => `(${idList([r.seriesId])}, ${r.level - blockLevel}, CAST(${r.blocks.first ?? INT64_MIN} AS BIGINT), CAST(${r.blocks.last ?? INT64_MAX} AS BIGINT))`).join(", ")}) s(series_id, shift, first, last)`
@@ -581,32 +779,35 @@ type Columns = Record<string, ArrayLike<unknown>>
 
 /**
  * The runs' histories from the series dictionary, each series' point count, and the buckets
- * (from `bucketPoints` / `blockBucketsSql`, each ordered by series, then steps).
- * A series read in several parts (its buckets straddling a bound from the points, the others
- * from the summaries) has its buckets put in step order: they are disjoint step ranges.
+ * (from `bucketPoints`, `bucketRange` or `blockBucketsSql`). A series' buckets are disjoint step
+ * ranges; when they come out of step order (read in several parts: its buckets straddling a
+ * bound from the points, the others from the summaries; or summaries in the table's order) they
+ * are sorted by step, else left as they are.
  */
 export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, series: Columns, counts: ReadonlyMap<number, number>, parts: ReadonlyArray<Columns>): DownsampledSeries[] => {
   const runOf = new Map<number, string>()
   for (let i = 0; i < series.series_id.length; i++) runOf.set(series.series_id[i] as number, series.run_id[i] as string)
   const byRun = new Map<string, { points: number; buckets: MetricBucket[] }>(runIds.map((id) => [id, { points: 0, buckets: [] }]))
   for (const c of parts) {
-    const n = c.series_id.length
+    const { series_id: ids, step, first_step: firstStep, first, last, min, max, count, timestamp } = c as Record<string, ArrayLike<number>>
+    const n = ids.length
+    // A series' buckets come together: its run is looked up once per series, not per bucket.
+    let id = Number.NaN
+    let buckets: MetricBucket[] = []
     for (let i = 0; i < n; i++) {
-      const id = c.series_id[i] as number
-      const out = byRun.get(runOf.get(id)!)!
-      out.points = counts.get(id) ?? 0
-      out.buckets.push({
-        step: c.step[i] as number,
-        firstStep: c.first_step[i] as number,
-        first: c.first[i] as number,
-        last: c.last[i] as number,
-        min: c.min[i] as number,
-        max: c.max[i] as number,
-        count: c.count[i] as number,
-        timestamp: c.timestamp[i] as number
-      })
+      if (ids[i] !== id) {
+        id = ids[i]
+        const out = byRun.get(runOf.get(id)!)!
+        out.points = counts.get(id) ?? 0
+        buckets = out.buckets
+      }
+      buckets.push({ step: step[i], firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i] })
     }
   }
-  if (parts.length > 1) for (const out of byRun.values()) out.buckets.sort((a, b) => a.firstStep - b.firstStep)
+  for (const { buckets } of byRun.values()) {
+    let sorted = true
+    for (let i = 1; i < buckets.length && sorted; i++) sorted = buckets[i - 1].firstStep < buckets[i].firstStep
+    if (!sorted) buckets.sort((a, b) => a.firstStep - b.firstStep)
+  }
   return runIds.map((runId) => ({ runId, key, ...byRun.get(runId)! }))
 }
