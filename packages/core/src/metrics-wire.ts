@@ -236,8 +236,8 @@ export class MetricColumns {
     if (i === this.values.length) this.reserve(1)
     let at = this.lastAt
     if (name !== this.lastName) {
-      let found = this.index.get(name)
-      if (found === undefined) {
+      let found = this.find(name)
+      if (found < 0) {
         found = this.names.length
         this.index.set(name, found)
         this.names.push(name)
@@ -258,6 +258,20 @@ export class MetricColumns {
     this.steps[i] = step
     this.timestamps[i] = timestamp
     this.length = i + 1
+  }
+
+  /**
+   * A name's index, or -1. A batch usually has a few names taking turns point by point (MLflow's
+   * log-batch: every key of a step, step after step): comparing against a handful of names costs
+   * less than hashing the name into the map each time.
+   */
+  private find(name: string): number {
+    const names = this.names
+    if (names.length <= 8) {
+      for (let j = 0; j < names.length; j++) if (names[j] === name) return j
+      return -1
+    }
+    return this.index.get(name) ?? -1
   }
 
   /** Append every point of another builder (already checked, as every pushed point is). */
