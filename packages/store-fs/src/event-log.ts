@@ -180,8 +180,14 @@ export class FsEventLog {
   private readonly indexing = new Serial()
   /** Work under the lock (a commit, a repair) takes turns: a lock kept from before is shared by this handle only. */
   private readonly lockTurns = new Serial()
-  /** Letting go of a lock kept after an append, unless another append comes first. */
+  /**
+   * Letting go of a lock kept after an append, unless another append comes first. One timer,
+   * re-armed per append (`refresh`): a new timer and its clearing per append cost more than the
+   * rest of keeping the lock.
+   */
   private releaseTimer: NodeJS.Timeout | null = null
+  /** When the last work under the lock ended (the timer lets go only HOLD_IDLE_MS after it). */
+  private lastLockUse = 0
   /** When the lock now kept was taken. */
   private heldSince = 0
   private closed = false
@@ -596,10 +602,6 @@ export class FsEventLog {
   private locked<A>(f: () => Promise<A>): Promise<A> {
     return this.lockTurns.run(async () => {
       await this.openWriter()
-      if (this.releaseTimer !== null) {
-        clearTimeout(this.releaseTimer)
-        this.releaseTimer = null
-      }
       if (!this.lock.stillMine()) {
         await this.lock.acquire()
         this.heldSince = Date.now()
@@ -609,10 +611,24 @@ export class FsEventLog {
       } finally {
         if (this.lock.othersWaiting()) await this.releaseLock(true)
         else if (this.closed || Date.now() - this.heldSince >= HOLD_MAX_MS) await this.releaseLock()
-        // A failed release (the lock's directory gone, say) leaves the lock to the next append's check.
-        else this.releaseTimer = setTimeout(() => void this.lockTurns.run(() => this.releaseLock()).catch(() => {}), HOLD_IDLE_MS)
+        else {
+          this.lastLockUse = Date.now()
+          if (this.releaseTimer === null) this.releaseTimer = setTimeout(() => this.releaseWhenIdle(), HOLD_IDLE_MS)
+          else this.releaseTimer.refresh()
+        }
       }
     })
+  }
+
+  /** The timer's turn: let go if nothing used the lock for HOLD_IDLE_MS, else look again then. */
+  private releaseWhenIdle(): void {
+    // Queued behind any work under the lock; a failed release (the lock's directory gone, say)
+    // leaves the lock to the next append's check.
+    void this.lockTurns.run(async () => {
+      if (this.releaseTimer === null || !this.lock.isHeld) return
+      if (Date.now() - this.lastLockUse < HOLD_IDLE_MS) this.releaseTimer.refresh()
+      else await this.releaseLock()
+    }).catch(() => {})
   }
 
   private async releaseLock(toWaiter = false): Promise<void> {
@@ -623,7 +639,7 @@ export class FsEventLog {
     await this.lock.release(toWaiter)
   }
 
-  /** Write what can be written; returns how to answer each caller (answered after the lock is released). */
+  /** Write what can be written; returns how to answer each caller (answered once it returns). */
   private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
     await this.catchUp(true)
     for (const request of batch) await this.hydrate(request.stream)
