@@ -95,6 +95,8 @@ const READ_AHEAD = 32
 const HOLD_IDLE_MS = 2
 /** ...and, appending without pause, lets go at least this often, even when no waiter is seen. */
 const HOLD_MAX_MS = 250
+/** The largest buffer kept for events' JSON bytes from commit to commit (see `bodyBytes`). */
+const BODY_BUFFER_MAX = 1 << 20
 
 interface StreamEntry extends StreamState {
   readonly positions: number[]
@@ -188,6 +190,9 @@ export class FsEventLog {
   private releaseTimer: NodeJS.Timeout | null = null
   /** When the last work under the lock ended (the timer lets go only HOLD_IDLE_MS after it). */
   private lastLockUse = 0
+  /** Events' JSON bytes of the commit being written (see `bodyBytes`), and how much of it is used. */
+  private bodyBuffer = Buffer.allocUnsafe(0)
+  private bodyUsed = 0
   /** When the lock now kept was taken. */
   private heldSince = 0
   private closed = false
@@ -639,11 +644,33 @@ export class FsEventLog {
     await this.lock.release(toWaiter)
   }
 
+  /**
+   * An event's JSON as UTF-8, in a buffer reused from commit to commit: the bytes are hashed,
+   * framed and written before the commit's first await, and commits run one at a time, so the
+   * next commit may write over them. A metric batch's JSON is tens of KiB, and a buffer of its
+   * own per append was memory outside the heap for the garbage collector to track and free. An
+   * event larger than BODY_BUFFER_MAX gets a buffer of its own, not kept.
+   */
+  private bodyBytes(json: string): Buffer {
+    const n = Buffer.byteLength(json)
+    if (n > BODY_BUFFER_MAX) return Buffer.from(json)
+    if (this.bodyUsed + n > this.bodyBuffer.length) {
+      // Slices handed out earlier in this commit keep the old buffer alive until it is written.
+      this.bodyBuffer = Buffer.allocUnsafe(Math.min(BODY_BUFFER_MAX, Math.max(this.bodyBuffer.length * 2, n, 64 << 10)))
+      this.bodyUsed = 0
+    }
+    const out = this.bodyBuffer.subarray(this.bodyUsed, this.bodyUsed + n)
+    out.write(json)
+    this.bodyUsed += n
+    return out
+  }
+
   /** Write what can be written; returns how to answer each caller (answered once it returns). */
   private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
     await this.catchUp(true)
     for (const request of batch) await this.hydrate(request.stream)
-    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.entryOf(stream), { sha256, body: (json) => Buffer.from(json) })
+    this.bodyUsed = 0
+    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.entryOf(stream), { sha256, body: (json) => this.bodyBytes(json) })
     if (staged.records.length === 0) return staged.settlements
     const pieces: Uint8Array[] = []
     const sizes: number[] = []
