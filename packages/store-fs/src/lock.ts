@@ -213,7 +213,13 @@ const createInPlace = (path: string, content: string): number | null => {
 const heldLocks = new Set<DirectoryLock>()
 let exitHooked = false
 const releaseAtExit = () => {
-  for (const lock of heldLocks) lock.releaseSync()
+  for (const lock of heldLocks) {
+    try {
+      lock.releaseSync()
+    } catch {
+      // Exiting anyway: a lock left behind names this process, which is gone, so it is stale at once.
+    }
+  }
 }
 
 export class DirectoryLock {
@@ -346,7 +352,7 @@ export class DirectoryLock {
 
   /**
    * Remove what a process killed mid-acquire or mid-break leaves beside the lock: its temporary
-   * file, a break claim, a lock moved aside. Each names its maker like a lock does, so each is
+   * file, a break claim, a lock moved aside, a waiter's mark (empty: it goes once 30 s old). Each names its maker like a lock does, so each is
    * judged like one: only the leftovers of dead (or lease-expired) makers go. Returns how many.
    */
   async sweep(): Promise<number> {
