@@ -26,8 +26,9 @@
  *
  * Bursts (see FsEventLog): a writer may keep the lock across appends that follow each other
  * closely, and gives it up once idle. So that it never keeps others out for long, a waiter says it
- * waits by touching WAITING beside the lock (`events.lock.waiting`) on every try; a holder that
- * sees it touched lately lets go after each append, as if it kept nothing. Before an append under
+ * waits by touching a mark beside the lock (`events.lock.waiting`) on every try, and removes it
+ * once it has the lock; a holder that sees it touched lately lets go after its append and stands
+ * back (YIELD_MS at most) until the waiter has taken the lock. Before an append under
  * a lock kept from earlier, the holder checks the lock is still its own file (`stillMine`): a lock
  * broken or replaced meanwhile is dropped without touching it, and taken anew.
  */
