@@ -10,7 +10,7 @@
  */
 import { Schema } from "effect"
 import { envelope, type Event, EVENTS, type EventSpec } from "./events.ts"
-import { builtMetricsWire, metricsFromWireValue, MetricsLogged } from "./metrics-wire.ts"
+import { builtMetricsWire, metricsFromWireValue, MetricsLogged, wireJson } from "./metrics-wire.ts"
 
 export { decodeIntColumn, encodeIntColumn, metricsFromWire, metricsToWire } from "./metrics-wire.ts"
 
@@ -19,6 +19,20 @@ export class CodecError extends Error {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/**
+ * An encoder's answer that is JSON text already: an envelope with a built metric batch's body
+ * (see encode below), written without JSON.stringify walking the body again.
+ */
+class RawJson {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
+/** What stands for the body while its envelope is stringified; no JSON value it could be confused with precedes it (see below). */
+const BODY_MARK = 0
 
 export interface Codec {
   /** Encode one event (without its position) as JSON text with no newline. Throws CodecError when the event does not fit its Schema. */
@@ -50,8 +64,16 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
     const encode = envelopeOnly === undefined ? checked : (e: Event) => {
       const wire = builtMetricsWire(e.data)
       if (wire === undefined) return checked(e)
-      // A copy, the body in its place (the key order is the envelope's): the event itself is never touched.
-      return { ...(envelopeOnly(e) as object), data: wire }
+      // A copy, a mark in the body's place (the key order is the envelope's): the event itself is
+      // never touched. The envelope's text has "data" after id, type and at, whose values are a
+      // string, a string and a number; inside a JSON string every quote is escaped, so the first
+      // `"data":0` is the envelope's own key, and the body's text goes there.
+      const envelope = envelopeOnly(e) as object
+      const text = JSON.stringify({ ...envelope, data: BODY_MARK })
+      const mark = text.indexOf(`"data":${BODY_MARK}`)
+      if (mark < 0) return { ...envelope, data: wire }
+      const at = mark + 7
+      return new RawJson(text.slice(0, at) + wireJson(wire) + text.slice(at + 1))
     }
     // The codec writes the version it encodes, the current one, and leaves `schema` out at 1.
     encoders.set(type, current > 1 ? (e) => encode({ ...e, schema: current }) : (e) => {
@@ -84,7 +106,8 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
     const encode = encoders.get(e.type)
     if (encode === undefined) throw new CodecError(`Cannot encode an event of unknown type ${JSON.stringify(e.type)}; known types: ${types.join(", ")}.`)
     try {
-      return JSON.stringify(encode(e))
+      const encoded = encode(e)
+      return encoded instanceof RawJson ? encoded.text : JSON.stringify(encoded)
     } catch (err) {
       throw new CodecError(`Cannot encode ${e.type} event ${e.id}: ${message(err)}`)
     }

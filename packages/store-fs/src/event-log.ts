@@ -6,7 +6,10 @@
  *   arrive while one is being written are committed together with one write and one fsync
  *   (group commit).
  * - Several processes: each append takes the directory lock, first reads what other processes
- *   appended since (so versions are judged against the whole log), then writes.
+ *   appended since (so versions are judged against the whole log), then writes. A writer keeps
+ *   the lock across appends that follow closely (awaited calls in a loop) and lets go once idle
+ *   for HOLD_IDLE_MS, after HOLD_MAX_MS, at once when another writer waits (lock.ts), and at close
+ *   or exit: taking and releasing it was most of a small append's cost.
  * - Reading writes nothing: opening the log opens the file read-only, creates nothing and takes
  *   no lock, so a read-only store (an audit, a backup on read-only media) and a full disk can be
  *   read. The file is opened for writing, and the directory created, at the first append.
@@ -85,6 +88,15 @@ const DECODE_BYTES = 256 << 10
 const SNAPSHOT_EVERY_BYTES = 1 << 20
 /** Reads of one stream's records in flight at once. */
 const READ_AHEAD = 32
+/**
+ * A writer keeps the lock this long after its last append, for the next one (an awaited loop
+ * calls again within a fraction of this)...
+ */
+const HOLD_IDLE_MS = 2
+/** ...and, appending without pause, lets go at least this often, even when no waiter is seen. */
+const HOLD_MAX_MS = 250
+/** The largest buffer kept for events' JSON bytes from commit to commit (see `bodyBytes`). */
+const BODY_BUFFER_MAX = 1 << 20
 
 interface StreamEntry extends StreamState {
   readonly positions: number[]
@@ -164,11 +176,25 @@ export class FsEventLog {
   private chain = ""
   /** Appends that arrive while a batch is being written go together in the next (group commit). */
   private readonly queue = new GroupCommit({
-    // Callers hear back once the lock is released, so an acknowledged append leaves the store free.
     commit: (batch) => this.locked(() => this.exclusive(() => this.commit(batch))),
     toError: (e) => e instanceof StoreCorrupted || e instanceof StorageError ? e : new StorageError({ message: `Appending to ${this.file} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
   })
   private readonly indexing = new Serial()
+  /** Work under the lock (a commit, a repair) takes turns: a lock kept from before is shared by this handle only. */
+  private readonly lockTurns = new Serial()
+  /**
+   * Letting go of a lock kept after an append, unless another append comes first. One timer,
+   * re-armed per append (`refresh`): a new timer and its clearing per append cost more than the
+   * rest of keeping the lock.
+   */
+  private releaseTimer: NodeJS.Timeout | null = null
+  /** When the last work under the lock ended (the timer lets go only HOLD_IDLE_MS after it). */
+  private lastLockUse = 0
+  /** Events' JSON bytes of the commit being written (see `bodyBytes`), and how much of it is used. */
+  private bodyBuffer = Buffer.allocUnsafe(0)
+  private bodyUsed = 0
+  /** When the lock now kept was taken. */
+  private heldSince = 0
   private closed = false
   readonly recoveries: Recovery[] = []
   /** Records up to this position came from a snapshot: their checksums are checked when read. */
@@ -305,6 +331,7 @@ export class FsEventLog {
     if (this.closed) return
     this.closed = true
     await this.queue.idle()
+    await this.lockTurns.run(() => this.releaseLock())
     if (this.writer !== null && this.end - this.snapshotEnd >= (this.options.snapshotEveryBytes ?? SNAPSHOT_EVERY_BYTES)) {
       // A snapshot is a cache: failing to write one (a full disk) costs the next open its speed,
       // nothing else, so it does not fail the close.
@@ -570,21 +597,80 @@ export class FsEventLog {
     return this.writer
   }
 
-  private async locked<A>(f: () => Promise<A>): Promise<A> {
-    await this.openWriter()
-    await this.lock.acquire()
-    try {
-      return await f()
-    } finally {
-      await this.lock.release()
-    }
+  /**
+   * Run `f` under the directory lock. The lock may be one kept from the last append (see the
+   * header): it is used only if it is still this process's file, and it is let go right after `f`
+   * when another writer waits, the handle is closing, or it has been kept HOLD_MAX_MS; otherwise
+   * HOLD_IDLE_MS later unless another append comes first. Either way `f` starts with what other
+   * processes appended read (catchUp), so a kept lock changes no verdict.
+   */
+  private locked<A>(f: () => Promise<A>): Promise<A> {
+    return this.lockTurns.run(async () => {
+      await this.openWriter()
+      if (!this.lock.stillMine()) {
+        await this.lock.acquire()
+        this.heldSince = Date.now()
+      }
+      try {
+        return await f()
+      } finally {
+        if (this.lock.othersWaiting()) await this.releaseLock(true)
+        else if (this.closed || Date.now() - this.heldSince >= HOLD_MAX_MS) await this.releaseLock()
+        else {
+          this.lastLockUse = Date.now()
+          if (this.releaseTimer === null) this.releaseTimer = setTimeout(() => this.releaseWhenIdle(), HOLD_IDLE_MS)
+          else this.releaseTimer.refresh()
+        }
+      }
+    })
   }
 
-  /** Write what can be written; returns how to answer each caller (answered after the lock is released). */
+  /** The timer's turn: let go if nothing used the lock for HOLD_IDLE_MS, else look again then. */
+  private releaseWhenIdle(): void {
+    // Queued behind any work under the lock; a failed release (the lock's directory gone, say)
+    // leaves the lock to the next append's check.
+    void this.lockTurns.run(async () => {
+      if (this.releaseTimer === null || !this.lock.isHeld) return
+      if (Date.now() - this.lastLockUse < HOLD_IDLE_MS) this.releaseTimer.refresh()
+      else await this.releaseLock()
+    }).catch(() => {})
+  }
+
+  private async releaseLock(toWaiter = false): Promise<void> {
+    if (this.releaseTimer !== null) {
+      clearTimeout(this.releaseTimer)
+      this.releaseTimer = null
+    }
+    await this.lock.release(toWaiter)
+  }
+
+  /**
+   * An event's JSON as UTF-8, in a buffer reused from commit to commit: the bytes are hashed,
+   * framed and written before the commit's first await, and commits run one at a time, so the
+   * next commit may write over them. A metric batch's JSON is tens of KiB, and a buffer of its
+   * own per append was memory outside the heap for the garbage collector to track and free. An
+   * event larger than BODY_BUFFER_MAX gets a buffer of its own, not kept.
+   */
+  private bodyBytes(json: string): Buffer {
+    const n = Buffer.byteLength(json)
+    if (n > BODY_BUFFER_MAX) return Buffer.from(json)
+    if (this.bodyUsed + n > this.bodyBuffer.length) {
+      // Slices handed out earlier in this commit keep the old buffer alive until it is written.
+      this.bodyBuffer = Buffer.allocUnsafe(Math.min(BODY_BUFFER_MAX, Math.max(this.bodyBuffer.length * 2, n, 64 << 10)))
+      this.bodyUsed = 0
+    }
+    const out = this.bodyBuffer.subarray(this.bodyUsed, this.bodyUsed + n)
+    out.write(json)
+    this.bodyUsed += n
+    return out
+  }
+
+  /** Write what can be written; returns how to answer each caller (answered once it returns). */
   private async commit(batch: ReadonlyArray<AppendRequest>): Promise<ReadonlyArray<Settlement>> {
     await this.catchUp(true)
     for (const request of batch) await this.hydrate(request.stream)
-    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.entryOf(stream), { sha256, body: (json) => Buffer.from(json) })
+    this.bodyUsed = 0
+    const staged = stageBatch(batch, { count: this.offsets.count, chain: this.chain }, (stream) => this.entryOf(stream), { sha256, body: (json) => this.bodyBytes(json) })
     if (staged.records.length === 0) return staged.settlements
     const pieces: Uint8Array[] = []
     const sizes: number[] = []

@@ -35,15 +35,18 @@
  * (keeping the bytes beside the log, as for any torn tail).
  */
 import { chainAfter as chainAfterWith, type Sha256 } from "@runledger/core/store-kit"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import type { FileHandle } from "node:fs/promises"
 import { constants, crc32, createInflateRaw, deflateRawSync, inflateRawSync } from "node:zlib"
 
 const TAB = 9
 const LF = 10
 
-/** The digest store-kit's hash rule runs on. */
-export const sha256: Sha256 = (data) => createHash("sha256").update(data).digest("hex")
+/**
+ * The digest store-kit's hash rule runs on. One-shot: no Hash object per call (every append
+ * hashes each event and the chain after it).
+ */
+export const sha256: Sha256 = (data) => hash("sha256", data, "hex")
 
 /** The whole-log chain after a record whose event hashes to `hash`. */
 export const chainAfter = (previousChain: string, hash: string): string => chainAfterWith(sha256, previousChain, hash)

@@ -23,9 +23,17 @@
  * moves it aside. Nonces never repeat, so a late breaker that claims a lock already broken finds
  * another lock in its place and backs off. A claim whose breaker died is itself judged by the same
  * rules, and the next claim slot is used.
+ *
+ * Bursts (see FsEventLog): a writer may keep the lock across appends that follow each other
+ * closely, and gives it up once idle. So that it never keeps others out for long, a waiter says it
+ * waits by touching a mark beside the lock (`events.lock.waiting`) on every try, and removes it
+ * once it has the lock; a holder that sees it touched lately lets go after its append and stands
+ * back (YIELD_MS at most) until the waiter has taken the lock. Before an append under
+ * a lock kept from earlier, the holder checks the lock is still its own file (`stillMine`): a lock
+ * broken or replaced meanwhile is dropped without touching it, and taken anew.
  */
 import { randomBytes } from "node:crypto"
-import { closeSync, fstatSync, futimes, linkSync, openSync, promises as fs, statSync, unlinkSync, writeSync } from "node:fs"
+import { closeSync, fstatSync, futimes, linkSync, openSync, promises as fs, statSync, unlinkSync, utimesSync, writeSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { HOST, isProcessGone } from "./process.ts"
 
@@ -40,6 +48,17 @@ interface Holder {
 export const RENEW_MS = 5_000
 /** How long a lease lasts without renewal, for locks whose holder no pid check can reach. */
 export const LEASE_MS = 30_000
+/**
+ * A waiter's mark counts this long after its last touch. Waiters touch it on every try (at most
+ * about 40 ms apart, see `acquire`); the margin covers file systems whose times are coarse.
+ */
+const WAITING_FRESH_MS = 250
+/**
+ * A holder that let go because someone waits stands back this long at most before it takes the
+ * lock again (until the waiter has taken it, which removes the mark): a waiter sleeps between
+ * tries, and without this the holder's next append would take the lock back every time.
+ */
+const YIELD_MS = 60
 
 /** Nonces of the locks this process holds (two logs in one process must not break each other's). */
 const heldHere = new Set<string>()
@@ -144,6 +163,22 @@ const writeAllSync = (fd: number, content: string): void => {
   while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at)
 }
 
+/** Set a file's times to now, creating it empty if missing; false when neither works (a read-only store). */
+const touch = (path: string): boolean => {
+  const now = new Date()
+  try {
+    utimesSync(path, now, now)
+    return true
+  } catch {
+    try {
+      closeSync(openSync(path, "a"))
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
 const unlinkSyncQuietly = (path: string): void => {
   try {
     unlinkSync(path)
@@ -175,32 +210,61 @@ const createInPlace = (path: string, content: string): number | null => {
   }
 }
 
+/** Locks held in this process: let go when it exits (a kept lock may outlive the last append by a moment). */
+const heldLocks = new Set<DirectoryLock>()
+let exitHooked = false
+const releaseAtExit = () => {
+  for (const lock of heldLocks) {
+    try {
+      lock.releaseSync()
+    } catch {
+      // Exiting anyway: a lock left behind names this process, which is gone, so it is stale at once.
+    }
+  }
+}
+
 export class DirectoryLock {
   private readonly path: string
+  private readonly waiting: string
   private readonly timeoutMs: number
   private readonly renewMs: number
-  private held: { nonce: string; fd: number; renew: NodeJS.Timeout } | null = null
+  /** Until when the next `acquire` stands back for a waiter (see YIELD_MS). */
+  private yieldUntil = 0
+  /** `size`: the bytes written into the lock, part of telling our file from one put in its place. */
+  private held: { nonce: string; fd: number; renew: NodeJS.Timeout; ino: number; dev: number; size: number } | null = null
 
   /** `renewMs`: how often the lease is renewed (RENEW_MS; shorter only in tests). */
   constructor(path: string, timeoutMs = 60_000, renewMs = RENEW_MS) {
     this.path = path
+    this.waiting = `${path}.waiting`
     this.timeoutMs = timeoutMs
     this.renewMs = renewMs
   }
 
+  get isHeld(): boolean {
+    return this.held !== null
+  }
+
   async acquire(): Promise<void> {
+    while (Date.now() < this.yieldUntil && this.othersWaiting()) await sleep(1)
+    this.yieldUntil = 0
     const started = Date.now()
     let wait = 1
+    let waited = false
     for (;;) {
       const nonce = unique()
+      const content = JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() } satisfies Holder)
       let fd: number | null
       try {
-        fd = createExclusive(this.path, JSON.stringify({ pid: process.pid, host: HOST, nonce, at: Date.now() } satisfies Holder))
+        fd = createExclusive(this.path, content)
       } catch (e) {
+        if (waited) unlinkSyncQuietly(this.waiting)
         const code = (e as NodeJS.ErrnoException).code
         throw new Error(`Cannot take the store's lock ${this.path}: ${code ?? ""} ${e instanceof Error ? e.message : String(e)}. Nothing was written.${code === "ENOSPC" ? " The disk is full: free some space and retry." : ""}`.replace(/ {2,}/g, " "))
       }
       if (fd !== null) {
+        // Others still waiting touch the mark again on their next try.
+        if (waited) unlinkSyncQuietly(this.waiting)
         heldHere.add(nonce)
         // The lease: touch the lock's mtime while held, through our own descriptor (so a lock that
         // replaced ours is never touched). unref: a held lock alone does not keep Node alive.
@@ -209,7 +273,15 @@ export class DirectoryLock {
           futimes(fd, now, now, () => {})
         }, this.renewMs)
         renew.unref()
-        this.held = { nonce, fd, renew }
+        const { ino, dev } = fstatSync(fd)
+        this.held = { nonce, fd, renew, ino, dev, size: Buffer.byteLength(content) }
+        heldLocks.add(this)
+        if (!exitHooked) {
+          exitHooked = true
+          // First among exit listeners: process.exit() hands queued events to a child process
+          // (packages/runtime exit.ts), which must find the lock free.
+          process.prependOnceListener("exit", releaseAtExit)
+        }
         return
       }
       const seen = await look(this.path)
@@ -220,35 +292,68 @@ export class DirectoryLock {
         continue
       }
       if (Date.now() - started > this.timeoutMs) {
+        if (waited) unlinkSyncQuietly(this.waiting)
         throw new Error(
           `The store's lock ${this.path} is held by ${verdict.why}; waited ${+(this.timeoutMs / 1000).toFixed(1)} s for it. A lock of a live process on this host is never broken; if no runledger process is using the store, delete that file.`
         )
       }
+      // Tell a holder that keeps the lock across appends that someone waits (see the header).
+      waited = touch(this.waiting) || waited
       await sleep(wait + Math.random() * wait)
       wait = Math.min(wait * 2, 20)
     }
   }
 
-  async release(): Promise<void> {
+  /**
+   * Whether the lock this process holds is still its own file at the lock's name: not broken,
+   * removed or overwritten since it was taken. One stat. A lock that is not is dropped here,
+   * without touching what is at its name now.
+   */
+  stillMine(): boolean {
+    const held = this.held
+    if (held === null) return false
+    const there = statSync(this.path, { throwIfNoEntry: false })
+    if (there !== undefined && there.ino === held.ino && there.dev === held.dev && there.size === held.size) return true
+    this.forget(held)
+    return false
+  }
+
+  /** Whether another writer has said lately that it waits for this lock. One stat. */
+  othersWaiting(): boolean {
+    const mark = statSync(this.waiting, { throwIfNoEntry: false })
+    return mark !== undefined && Date.now() - mark.mtimeMs < WAITING_FRESH_MS
+  }
+
+  /** `toWaiter`: let go because another writer waits; the next `acquire` stands back for it (YIELD_MS). */
+  async release(toWaiter = false): Promise<void> {
+    if (toWaiter && this.held !== null) this.yieldUntil = Date.now() + YIELD_MS
+    this.releaseSync()
+  }
+
+  /** Synchronous for the reason createExclusive gives, and so that it can run as the process exits. */
+  releaseSync(): void {
     const held = this.held
     if (held === null) return
-    this.held = null
-    clearInterval(held.renew)
-    heldHere.delete(held.nonce)
     try {
       // Remove the name only while it is still our file (it always is, unless our lease was broken).
-      // Synchronous for the reason createExclusive gives.
-      const mine = fstatSync(held.fd)
       const there = statSync(this.path, { throwIfNoEntry: false })
-      if (there !== undefined && there.ino === mine.ino && there.dev === mine.dev) unlinkSyncQuietly(this.path)
+      if (there !== undefined && there.ino === held.ino && there.dev === held.dev && there.size === held.size) unlinkSyncQuietly(this.path)
     } finally {
-      closeSync(held.fd)
+      this.forget(held)
     }
+  }
+
+  private forget(held: NonNullable<DirectoryLock["held"]>): void {
+    this.held = null
+    heldLocks.delete(this)
+    clearInterval(held.renew)
+    heldHere.delete(held.nonce)
+    closeSync(held.fd)
   }
 
   /**
    * Remove what a process killed mid-acquire or mid-break leaves beside the lock: its temporary
-   * file, a break claim, a lock moved aside. Each names its maker like a lock does, so each is
+   * file, a break claim, a lock moved aside, a waiter's mark (empty: it goes once 30 s old). Each names its maker like a lock does, so each is
    * judged like one: only the leftovers of dead (or lease-expired) makers go. Returns how many.
    */
   async sweep(): Promise<number> {
@@ -256,7 +361,7 @@ export class DirectoryLock {
     const prefix = `${basename(this.path)}.`
     let removed = 0
     for (const name of await fs.readdir(dir)) {
-      if (!name.startsWith(prefix) || !/^(?:[0-9a-f]+\.tmp|break-.+|stale-[0-9a-f]+)$/.test(name.slice(prefix.length))) continue
+      if (!name.startsWith(prefix) || !/^(?:[0-9a-f]+\.tmp|break-.+|stale-[0-9a-f]+|waiting)$/.test(name.slice(prefix.length))) continue
       const path = join(dir, name)
       const seen = await look(path).catch(() => null)
       if (seen === null || !judge(seen, Date.now()).stale) continue

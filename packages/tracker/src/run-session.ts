@@ -101,6 +101,9 @@ export const toDrafts = (entries: ReadonlyArray<Entry>): Draft[] => {
   return drafts
 }
 
+/** How many of a batch's keys checkedColumns compares against before the session's set. */
+const SEEN_KEYS = 8
+
 export class RunSession {
   readonly id: string
   readonly experimentId: string
@@ -263,21 +266,33 @@ export class RunSession {
    * MLflow's point objects, checked and transposed into columns in one pass: each field is read
    * once, each point checked as `checkMetricsBatch` (decide/runs.ts) checks a columnar batch, with
    * the same messages, and the first bad point refuses the whole batch before anything is queued.
-   * Keys repeat, so each is checked once per session.
+   * Keys repeat, so each is checked once per session; within a batch, the few keys that take turns
+   * point by point are compared against (`seen`), not hashed into the session's set each time.
    */
   private checkedColumns(points: ReadonlyArray<BatchMetric>): MetricColumns | TrackerError {
     const n = points.length
     const columns = new MetricColumns(n)
+    const seen: string[] = []
     for (let i = 0; i < n; i++) {
       const p = points[i]
       const key = p.key
       const value = p.value
       const step = p.step
       const timestamp = p.timestamp
-      if (!this.validKeys.has(key)) {
-        const bad = checkKey("metric", key)
-        if (bad) return bad
-        this.validKeys.add(key)
+      let known = false
+      for (let j = 0; j < seen.length; j++) {
+        if (seen[j] === key) {
+          known = true
+          break
+        }
+      }
+      if (!known) {
+        if (!this.validKeys.has(key)) {
+          const bad = checkKey("metric", key)
+          if (bad) return bad
+          this.validKeys.add(key)
+        }
+        if (seen.length < SEEN_KEYS) seen.push(key)
       }
       if (typeof value !== "number") return checkMetricValue(key, value)!
       if (!(Number.isSafeInteger(step) && step >= 0)) return checkStep(key, step)!
