@@ -687,8 +687,13 @@ describe("compareRuns", () => {
   it("a metric's point count, min and max are its effective points', read from its summaries or its points alike", async () => {
     let summarised = 0
     const { tracker, store } = await memoryClient()
+    // Compared beside each random run: 3 points, summarised only by the first read model.
+    const short = await tracker.startRun({ experiment: "cmp", name: "short" })
+    for (const [step, value] of [[0, 2], [1, 1], [2, 3]]) void short.logMetric("loss", value, { step })
+    await short.end()
     // One log, read by a read model that summarises every series and by one that summarises none.
-    const readers = await Promise.all([1, 10_000].map(async (summariseAfter) => {
+    // And one that summarises some: a comparison then mixes summarised and unsummarised series.
+    const readers = await Promise.all([1, 10_000, 30].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
       return { summariseAfter, model, analytics: new Analytics(model, store) }
     }))
@@ -708,10 +713,12 @@ describe("compareRuns", () => {
             await again.end()
           }
           const { summariseAfter, analytics } = readers[r]
-          const summary = (await analytics.compareRuns([run.id])).metrics.find((m) => m.key === "loss")!.values[0]!
+          const [summary, shortOne] = (await analytics.compareRuns([run.id, short.id])).metrics.find((m) => m.key === "loss")!.values
+          expect(shortOne).toEqual({ last: 3, step: 2, min: 1, max: 3, points: 3 })
           const history = await tracker.metricHistory(run.id, "loss")
           if (summariseAfter === 1 && history.length > 0) summarised++
           const finite = history.map((p) => p.value).filter((x) => !Number.isNaN(x))
+          if (summary === null) throw new Error("no summary of the run's loss")
           expect(summary.points).toBe(history.length)
           expect(sameNumber(summary.min, min(finite)), `min ${summary.min} vs ${min(finite)}`).toBe(true)
           expect(sameNumber(summary.max, max(finite)), `max ${summary.max} vs ${max(finite)}`).toBe(true)

@@ -11,7 +11,7 @@ import { bootstrapDifferenceCI, type BootstrapResult, MIN_RUNS_PER_GROUP, signif
 import { NotEnoughRuns } from "./errors.ts"
 import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
-import { assembleComparison, compareSql, type RunComparison } from "./compare.ts"
+import { assembleComparison, compareSql, type RunComparison, unsummarisedSql, withUnsummarised } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
 import { assembleHistories, blockBucketsSql, bucketRange, rangePointsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
@@ -115,7 +115,9 @@ export class Analytics {
     await this.catchUp()
     const q = compareSql(runIds)
     const [runs, params, metrics] = [await this.query(q.runs), await this.query(q.params), await this.query(q.metrics)]
-    return assembleComparison(runIds, runs, params, metrics)
+    const unsummarised = metrics.filter((m) => !m.summarised).map((m) => m.series_id as number)
+    const counted = unsummarised.length === 0 ? metrics : withUnsummarised(metrics, await this.query(unsummarisedSql(unsummarised)))
+    return assembleComparison(runIds, runs, params, counted)
   }
 
   async rankRuns(options: RankRunsOptions): Promise<RankedRun[]> {

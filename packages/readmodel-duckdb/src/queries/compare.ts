@@ -20,6 +20,8 @@ export interface RunComparison {
   readonly metrics: ReadonlyArray<{ readonly key: string; readonly values: ReadonlyArray<MetricSummary | null> }>
 }
 
+type Row = Record<string, unknown>
+
 export const compareSql = (runIds: ReadonlyArray<string>) => {
   const params = new SqlParams()
   const ids = runIds.map((id) => params.bind(id)).join(", ")
@@ -28,26 +30,46 @@ export const compareSql = (runIds: ReadonlyArray<string>) => {
     runs: { sql: `SELECT run_id, run_name, experiment_id, status FROM runs WHERE run_id IN (${ids})`, params: params.values },
     params: { sql: `SELECT run_id, key, value FROM params WHERE run_id IN (${ids}) ORDER BY key`, params: params.values },
     // A summarised series' count, min and max come from its widest summaries (a row or two; they
-    // hold its effective points, NaN left out of min and max, as history.ts reads them); only the
-    // others are read from their points. Over every point, 100 runs of 100k steps took seconds.
+    // hold its effective points, NaN left out of min and max, as history.ts reads them). The others
+    // (`summarised` false) are read from their points by `unsummarisedSql`, apart: read in this
+    // statement, behind a join on the series, they cost a scan of every point in the store
+    // (100 ms on 10M points even when no series needed it); over every point, seconds.
     metrics: {
       sql: `WITH s AS (SELECT series_id, run_id, key FROM metric_series WHERE run_id IN (${ids})),
-summarised AS (SELECT series_id, sum(n)::BIGINT AS points, min(min) AS min, max(max) AS max FROM ${widest} WHERE series_id IN (SELECT series_id FROM s) GROUP BY series_id),
-counted AS (
-  SELECT * FROM summarised
-  UNION ALL
-  SELECT series_id, count(*)::BIGINT, min(${signedZeroSql("value", "negative_zero")}) FILTER (WHERE NOT isnan(value)), max(${signedZeroSql("value", "negative_zero")}) FILTER (WHERE NOT isnan(value))
-  FROM metric_points WHERE series_id IN (SELECT series_id FROM s) AND series_id NOT IN (SELECT series_id FROM summarised) AND NOT superseded GROUP BY series_id
-)
-SELECT l.run_id, l.key, l.value AS last, l.step, c.min, c.max, coalesce(c.points, 0) AS points
-FROM latest_metrics l JOIN s ON s.run_id = l.run_id AND s.key = l.key LEFT JOIN counted c ON c.series_id = s.series_id
+summarised AS (SELECT series_id, sum(n)::BIGINT AS points, min(min) AS min, max(max) AS max FROM ${widest} WHERE series_id IN (SELECT series_id FROM s) GROUP BY series_id)
+SELECT l.run_id, l.key, l.value AS last, l.step, s.series_id, c.series_id IS NOT NULL AS summarised, c.min, c.max, coalesce(c.points, 0) AS points
+FROM latest_metrics l JOIN s ON s.run_id = l.run_id AND s.key = l.key LEFT JOIN summarised c ON c.series_id = s.series_id
 WHERE l.run_id IN (${ids}) ORDER BY l.key`,
       params: params.values
     }
   }
 }
 
-type Row = Record<string, unknown>
+/**
+ * Count, min and max of series with no summaries yet (short ones), from their points. The ids are
+ * the read model's own whole numbers, written into the SQL so that DuckDB can skip the row groups
+ * that hold none of them.
+ */
+export const unsummarisedSql = (seriesIds: ReadonlyArray<number>) => {
+  for (const id of seriesIds) if (!Number.isSafeInteger(id)) throw new RangeError(`A series id is a whole number, got ${id}.`)
+  const value = signedZeroSql("value", "negative_zero")
+  return {
+    sql: `SELECT series_id, count(*)::BIGINT AS points, min(${value}) FILTER (WHERE NOT isnan(value)) AS min, max(${value}) FILTER (WHERE NOT isnan(value)) AS max
+FROM metric_points WHERE series_id IN (${seriesIds.join(", ")}) AND NOT superseded GROUP BY series_id`,
+    params: []
+  }
+}
+
+/** The metric rows of `compareSql`, each unsummarised one given its count, min and max from `unsummarised` (rows of `unsummarisedSql`). */
+export const withUnsummarised = (metrics: ReadonlyArray<Row>, unsummarised: ReadonlyArray<Row>): Row[] => {
+  const bySeries = new Map(unsummarised.map((u) => [u.series_id as number, u]))
+  return metrics.map((m) => {
+    if (m.summarised) return m
+    const u = bySeries.get(m.series_id as number)
+    return { ...m, min: u?.min ?? null, max: u?.max ?? null, points: u?.points ?? 0 }
+  })
+}
+
 
 export const assembleComparison = (runIds: ReadonlyArray<string>, runs: ReadonlyArray<Row>, params: ReadonlyArray<Row>, metrics: ReadonlyArray<Row>): RunComparison => {
   const byId = new Map(runs.map((r) => [r.run_id as string, r]))
