@@ -28,6 +28,8 @@ export const DEMO_EXPERIMENT = "demo-classification"
 export const DEMO_MODEL = "demo-classifier"
 /** The sweep's batch sizes: 8 gives about 190 steps an epoch, so 30 epochs log over 5,000 per-batch losses. */
 export const SWEEP_BATCH_SIZES: ReadonlyArray<number> = [8, 32, 128]
+/** Not a candidate's rate: at batch size 32 the sweep would otherwise repeat logreg-lr0.1 exactly. */
+const SWEEP_LEARNING_RATE = 0.05
 
 export interface DemoOptions {
   readonly seed?: number
@@ -172,9 +174,9 @@ export const runDemo = async (tracker: TrackerClient, options: DemoOptions = {})
     log(`  trained ${candidate.name.padEnd(18)} val_accuracy ${formatNumber(done.valAccuracy).padEnd(8)} (${formatDuration(done.durationMs)})  run ${done.runId}`)
   }
   const leaderboard = results.sort((a, b) => b.valAccuracy - a.valAccuracy || a.valLoss - b.valLoss)
-  const sweep = await runSweep(tracker, experiment, prepared, log)
   const model = await registerBest(tracker, leaderboard)
   log(`  registered ${model.name}: ${model.versions.map((v) => `v${v.version} ${v.runName} (${v.stage}${v.aliases.length > 0 ? `, @${v.aliases.join(" @")}` : ""})`).join(", ")}`)
+  const sweep = await runSweep(tracker, experiment, prepared, log)
   return { leaderboard, sweep, model }
 }
 
@@ -187,11 +189,21 @@ export const runDemo = async (tracker: TrackerClient, options: DemoOptions = {})
 const runSweep = async (tracker: TrackerClient, experiment: string, data: Prepared, log: (line: string) => void): Promise<SweepResult> => {
   const name = "sweep-batch-size"
   return tracker.withRun({ experiment, name, tags: { source: "runledger demo", sweep: "batchSize" } }, async (parent) => {
-    await parent.logParams({ model: "logistic-regression", learningRate: 0.1, "sweep.param": "batchSize", "sweep.values": SWEEP_BATCH_SIZES.join(","), epochs: data.epochs })
+    await parent.logParams({
+      model: "logistic-regression",
+      learningRate: SWEEP_LEARNING_RATE,
+      "sweep.param": "batchSize",
+      "sweep.values": SWEEP_BATCH_SIZES.join(","),
+      epochs: data.epochs,
+      "data.seed": data.seed,
+      "data.samples": data.samples,
+      "data.features": data.features,
+      "data.classes": data.classes
+    })
     const children: Array<SweepResult["children"][number] & { readonly rows: ReadonlyArray<EpochRow> }> = []
     for (const batchSize of SWEEP_BATCH_SIZES) {
       const started = Date.now()
-      const model = logisticRegression({ features: data.features, classes: data.classes, learningRate: 0.1, batchSize, seed: data.seed })
+      const model = logisticRegression({ features: data.features, classes: data.classes, learningRate: SWEEP_LEARNING_RATE, batchSize, seed: data.seed })
       const childName = `logreg-bs${batchSize}`
       const child = await tracker.withRun(
         { experiment, name: childName, parentRunId: parent.id, tags: { source: "runledger demo", model: model.kind } },
