@@ -240,6 +240,18 @@ describe("the web UI in Chromium", () => {
     expect(await ticks("loss (last)").allTextContents()).toEqual(["0.005", "0.01", "0.015"]) // the last losses: 1/200 and 3/200
     expect(await parallel.locator("text.axis-label.metric").textContent()).toBe("loss (last)")
     for (const t of await parallel.locator("text.tick").all()) expect(await t.isVisible()).toBe(true)
+    // The scatter names the run of the point under the cursor: layers 1 is mlp-c (left), 2 is cnn-a (right).
+    await w.page.getByRole("heading", { name: "A param against a metric" }).locator("..").locator("select").first().selectOption("layers")
+    const over = w.page.locator('.chart-host[aria-label="Scatter of loss against layers"] .u-over')
+    const named = w.page.getByTestId("scatter-point")
+    await over.scrollIntoViewIfNeeded()
+    const box = (await over.boundingBox())!
+    await w.page.mouse.move(box.x + box.width * 0.03, box.y + box.height / 2)
+    await expect.poll(() => named.innerText()).toBe("mlp-c: layers = 1, loss = 0.015")
+    expect(await over.getAttribute("title")).toBe("mlp-c: layers = 1, loss = 0.015")
+    await w.page.mouse.move(box.x + box.width * 0.97, box.y + box.height / 2)
+    await expect.poll(() => named.innerText()).toBe("cnn-a: layers = 2, loss = 0.005")
+    expect(await over.getAttribute("title")).toBe("cnn-a: layers = 2, loss = 0.005")
     await parallel.scrollIntoViewIfNeeded()
     await shot(w, "compare")
     await w.page.emulateMedia({ colorScheme: "dark" })
@@ -439,6 +451,46 @@ describe("the web UI in Chromium", () => {
     const ticks = await host.locator(".u-axis").first().innerText()
     expect(ticks).not.toMatch(/^0$/m)
     await shot(w, "run-zoomed")
+  })
+
+  it("relative time after a zoom counts from the run's start, not from the zoomed range's first point", async () => {
+    // One point a second, so relative time in seconds is the step. Its own experiment: the tests
+    // around count the vision runs.
+    const remote = await openTracker({ uri: server.url })
+    let runId: string
+    try {
+      const run = await remote.startRun({ experiment: "paced", name: "one-per-second" })
+      const start = Date.now() - 100_000
+      for (let step = 0; step < 100; step++) run.logMetric("paced_loss", 1 / (step + 1), { step, timestamp: start + step * 1000 })
+      await run.end()
+      runId = run.id
+    } finally {
+      await remote.close()
+    }
+    const w = await open(`/runs/${runId}?tab=charts`)
+    const host = w.page.locator(".chart-host[data-metric='paced_loss']")
+    await host.locator("canvas").waitFor()
+    const over = host.locator(".u-over")
+    const box = (await over.boundingBox())!
+    await w.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+    await w.page.mouse.down()
+    await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
+    await w.page.mouse.up()
+    const reset = w.page.getByRole("button", { name: /Reset zoom \(steps \d+–\d+\)/ }).first()
+    await expect.poll(() => reset.count()).toBe(1)
+    const [, from, to] = /steps (\d+)–(\d+)/.exec(await reset.innerText())!
+    expect(Number(from)).toBeGreaterThan(30)
+    await expect.poll(() => host.getAttribute("data-requery-ms")).not.toBeNull()
+    await w.page.getByLabel("x axis").first().selectOption("relative")
+    // The cursor's x in the legend (uPlot draws the axis labels on the canvas): seconds since the
+    // run's first point, so within the zoomed steps (from the zoom's first point it would be 0 to to - from).
+    const legendX = host.locator(".u-legend .u-series").first().locator(".u-value")
+    for (const at of [0.1, 0.5, 0.9]) {
+      await w.page.mouse.move(box.x + box.width * at, box.y + box.height / 2)
+      await expect.poll(async () => Number((await legendX.innerText()).replaceAll(",", ""))).toBeGreaterThanOrEqual(Number(from))
+      expect(Number((await legendX.innerText()).replaceAll(",", ""))).toBeLessThanOrEqual(Number(to))
+    }
+    await shot(w, "run-zoomed-relative")
   })
 
   it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
