@@ -139,6 +139,15 @@ describe("the demo store", () => {
       expect(shown).toEqual(run)
     })
 
+    it("the sweep's batch-size-8 child logs train_loss once per mini-batch (188 of the 1,499 training samples' batches an epoch)", async () => {
+      const r = await cli(["show", runs.find((x) => x.name === "logreg-bs8")!.id, "--dir", store])
+      expectOk(r)
+      // KEY VALUE STEP POINTS HISTORY: 3 epochs x 188 batches, steps 0..563; the validation metrics once an epoch.
+      expect(r.stdout).toMatch(/^\s+train_loss\s+[\d.]+\s+563\s+564\s+\S+$/m)
+      expect(r.stdout).toMatch(/^\s+val_loss\s+[\d.]+\s+2\s+3\s+\S+$/m)
+      for (const path of ["eval/epochs.csv", "eval/confusion_matrix.png"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${path}\\s`, "m"))
+    })
+
     it("show refuses an unknown run and an id prefix shorter than 4 characters", async () => {
       const short = runs[0].id.slice(0, 3)
       const [unknown, tooShort] = await Promise.all([cli(["show", "nope", "--dir", store]), cli(["show", short, "--dir", store])])
@@ -290,7 +299,7 @@ describe("the demo store", () => {
       rows.slice(1).forEach((l, i) => {
         expect(l).toMatch(/^[0-9a-f]{12}\s+\S+\s+demo-classification\s+FINISHED\s/)
         expect(l.startsWith(runs[i].id.slice(0, 12))).toBe(true)
-        expect(l).toContain("val_accuracy=")
+        expect(l).toMatch(/ val_accuracy(_best)?=/) // the sweep's parent holds its best child's, as val_accuracy_best
       })
 
       expectOk(byName)
@@ -311,18 +320,18 @@ describe("the demo store", () => {
         if (r.name === "sweep-batch-size") {
           // The parent holds the sweep's result: the best child's validation metrics, a results table and a plot.
           expect(r.parentRunId ?? null).toBeNull()
-          expect(Object.keys(r.metrics).sort()).toEqual(["best_batch_size", "best_val_accuracy", "best_val_loss"])
+          expect(Object.keys(r.metrics).sort()).toEqual(["val_accuracy_best", "val_loss_best"])
           const children = runs.filter((c) => c.parentRunId === r.id)
           expect(children.map((c) => c.name).sort()).toEqual(SWEEP_RUNS.slice(1).sort())
-          expect(r.metrics.best_val_loss).toBe(children.reduce((m, c) => Math.min(m, c.metrics.val_loss), Infinity))
+          expect(r.metrics.val_loss_best).toBe(children.reduce((m, c) => Math.min(m, c.metrics.val_loss), Infinity))
           expect(paths).toEqual(["sweep/results.csv", "sweep/val_loss.svg"])
           expect(r.artifacts.map((a) => a.mediaType).sort()).toEqual(["image/svg+xml", "text/csv"])
           continue
         }
         if (r.name.startsWith("logreg-bs")) {
-          // A child of its own demo's sweep, with a per-batch loss curve, a CSV and a PNG.
+          // A child of its own demo's sweep, with train_loss per batch, a CSV and a PNG.
           expect(parents.map((p) => p.id)).toContain(r.parentRunId)
-          expect(Object.keys(r.metrics).sort()).toEqual(["batch_loss", "train_loss", "val_accuracy", "val_f1", "val_loss"])
+          expect(Object.keys(r.metrics).sort()).toEqual(["train_loss", "val_accuracy", "val_f1", "val_loss"])
           expect(r.params).toMatchObject({ batchSize: Number(r.name.slice("logreg-bs".length)) })
           expect(r.metrics.val_accuracy).toBeGreaterThan(0.5)
           expect(paths).toEqual(["eval/confusion_matrix.png", "eval/epochs.csv"])

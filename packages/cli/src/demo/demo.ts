@@ -105,10 +105,10 @@ type Run = Parameters<Parameters<TrackerClient["withRun"]>[1]>[0]
 
 /**
  * Logs the model's params, trains it epoch by epoch logging per-epoch metrics (and, with
- * `batchLoss`, every mini-batch's loss at its global step), and flushes. Returns the per-epoch rows
- * and the last evaluation.
+ * `perBatch`, train_loss per mini-batch at its global step instead of per epoch, as many training
+ * loops log it), and flushes. Returns the per-epoch rows and the last evaluation.
  */
-const train = async (run: Run, model: Model, data: Prepared, batchLoss: boolean) => {
+const train = async (run: Run, model: Model, data: Prepared, perBatch: boolean) => {
   await run.logParams({
     ...model.config,
     epochs: data.epochs,
@@ -122,12 +122,13 @@ const train = async (run: Run, model: Model, data: Prepared, batchLoss: boolean)
   const rows: EpochRow[] = []
   let step = 0
   // Not awaited: the run handle batches these into one event per flush, as a training loop would.
-  const onBatch = batchLoss ? (loss: number) => void run.logMetric("batch_loss", loss, { step: step++ }) : undefined
+  const onBatch = perBatch ? (loss: number) => void run.logMetric("train_loss", loss, { step: step++ }) : undefined
   for (let epoch = 0; epoch < data.epochs; epoch++) {
     const { loss } = model.trainEpoch(data.Xtrain, data.ytrain, rng, onBatch)
     last = classificationMetrics(data.ytest, model.predictProba(data.Xtest), data.classes)
     rows.push({ epoch, trainLoss: loss, valLoss: last.loss, valAccuracy: last.accuracy, valF1: last.macroF1 })
-    void run.logMetrics({ train_loss: loss, val_loss: last.loss, val_accuracy: last.accuracy, val_f1: last.macroF1 }, { step: epoch })
+    const validation = { val_loss: last.loss, val_accuracy: last.accuracy, val_f1: last.macroF1 }
+    void run.logMetrics(perBatch ? validation : { train_loss: loss, ...validation }, { step: epoch })
   }
   await run.flush()
   return { rows, last, steps: step }
@@ -218,7 +219,9 @@ const runSweep = async (tracker: TrackerClient, experiment: string, data: Prepar
       log(`  sweep   ${childName.padEnd(18)} val_accuracy ${formatNumber(child.valAccuracy).padEnd(8)} (${formatDuration(Date.now() - started)}, ${child.steps} batch steps)  run ${child.runId}`)
     }
     const best = children.reduce((a, b) => (b.valLoss < a.valLoss ? b : a))
-    await parent.logMetrics({ best_val_loss: best.valLoss, best_val_accuracy: best.valAccuracy, best_batch_size: best.batchSize })
+    // Named to sort after the children's val_accuracy: the runs table's default columns are the
+    // first metric keys, and the sweep should not push the candidates' metrics out of them.
+    await parent.logMetrics({ val_loss_best: best.valLoss, val_accuracy_best: best.valAccuracy })
     await parent.logText(
       "batch_size,run_id,val_accuracy,val_loss,steps\n" + children.map((c) => `${c.batchSize},${c.runId},${c.valAccuracy},${c.valLoss},${c.steps}`).join("\n") + "\n",
       "sweep/results.csv"
