@@ -11,8 +11,9 @@ import { type RunningServer, startServer } from "@runledger/server"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { crc32, deflateSync } from "node:zlib"
+import type { Locator } from "playwright-core"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { encodePng } from "../../packages/cli/src/demo/png.ts"
 import { expected, launch, type Session, shot, watch, type Watched } from "./harness.ts"
 
 let dir: string
@@ -78,6 +79,36 @@ afterEach(async () => {
   for (const w of opened) await w.page.close()
   expect(opened.flatMap((w) => w.errors), "console or page errors").toEqual([])
 })
+
+/** Drags across a chart from half to three quarters of its width; the zoomed steps, once their answer is drawn. */
+const zoomMiddle = async (w: Watched, host: Locator) => {
+  await host.locator("canvas").waitFor()
+  const box = (await host.locator(".u-over").boundingBox())!
+  await w.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+  await w.page.mouse.down()
+  await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
+  await w.page.mouse.up()
+  const reset = w.page.getByRole("button", { name: /Reset zoom \(steps \d+–\d+\)/ }).first()
+  await expect.poll(() => reset.count()).toBe(1)
+  const [, from, to] = /steps (\d+)–(\d+)/.exec(await reset.innerText())!
+  await expect.poll(() => host.getAttribute("data-requery-ms")).not.toBeNull()
+  return { from: Number(from), to: Number(to) }
+}
+
+/**
+ * The cursor's x as the legend shows it (uPlot draws the axis labels on the canvas, out of reach),
+ * at a tenth, half and nine tenths of the plot's width: each within [lo, hi].
+ */
+const expectCursorX = async (w: Watched, host: Locator, lo: number, hi: number) => {
+  const box = (await host.locator(".u-over").boundingBox())!
+  const legendX = host.locator(".u-legend .u-series").first().locator(".u-value")
+  const x = async () => Number((await legendX.innerText()).replaceAll(",", ""))
+  for (const at of [0.1, 0.5, 0.9]) {
+    await w.page.mouse.move(box.x + box.width * at, box.y + box.height / 2)
+    await expect.poll(x).toBeGreaterThanOrEqual(lo)
+    expect(await x()).toBeLessThanOrEqual(hi)
+  }
+}
 
 /** The names in the runs table, top to bottom. */
 const runNames = (w: Watched) => w.page.locator('.tbody [role="row"] a').allInnerTexts()
@@ -240,6 +271,18 @@ describe("the web UI in Chromium", () => {
     expect(await ticks("loss (last)").allTextContents()).toEqual(["0.005", "0.01", "0.015"]) // the last losses: 1/200 and 3/200
     expect(await parallel.locator("text.axis-label.metric").textContent()).toBe("loss (last)")
     for (const t of await parallel.locator("text.tick").all()) expect(await t.isVisible()).toBe(true)
+    // The scatter names the run of the point under the cursor: layers 1 is mlp-c (left), 2 is cnn-a (right).
+    await w.page.getByRole("heading", { name: "A param against a metric" }).locator("..").locator("select").first().selectOption("layers")
+    const over = w.page.locator('.chart-host[aria-label="Scatter of loss against layers"] .u-over')
+    const named = w.page.getByTestId("scatter-point")
+    await over.scrollIntoViewIfNeeded()
+    const box = (await over.boundingBox())!
+    await w.page.mouse.move(box.x + box.width * 0.03, box.y + box.height / 2)
+    await expect.poll(() => named.innerText()).toBe("mlp-c: layers = 1, loss = 0.015")
+    expect(await over.getAttribute("title")).toBe("mlp-c: layers = 1, loss = 0.015")
+    await w.page.mouse.move(box.x + box.width * 0.97, box.y + box.height / 2)
+    await expect.poll(() => named.innerText()).toBe("cnn-a: layers = 2, loss = 0.005")
+    expect(await over.getAttribute("title")).toBe("cnn-a: layers = 2, loss = 0.005")
     await parallel.scrollIntoViewIfNeeded()
     await shot(w, "compare")
     await w.page.emulateMedia({ colorScheme: "dark" })
@@ -422,23 +465,36 @@ describe("the web UI in Chromium", () => {
   it("zooming a chart fetches the selected steps again", async () => {
     const w = await open(`/runs/${ids["cnn-b"]}?tab=charts`)
     const host = w.page.locator(".chart-host[data-metric='loss']")
-    await host.locator("canvas").waitFor()
-    const over = host.locator(".u-over")
-    const box = (await over.boundingBox())!
-    await w.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
-    await w.page.mouse.down()
-    await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
-    await w.page.mouse.up()
-    const reset = w.page.getByRole("button", { name: /Reset zoom \(steps \d+–\d+\)/ }).first()
-    await expect.poll(() => reset.count()).toBe(1)
-    const [, from, to] = /steps (\d+)–(\d+)/.exec(await reset.innerText())!
-    expect(Number(from)).toBeGreaterThan(50)
-    expect(Number(to)).toBeLessThan(199)
-    await expect.poll(() => host.getAttribute("data-requery-ms")).not.toBeNull()
-    // The x scale now spans the selection only.
-    const ticks = await host.locator(".u-axis").first().innerText()
-    expect(ticks).not.toMatch(/^0$/m)
+    const { from, to } = await zoomMiddle(w, host)
+    expect(from).toBeGreaterThan(50)
+    expect(to).toBeLessThan(199)
+    // The x scale now spans the selection only: the cursor's step anywhere on the plot is inside it.
+    await expectCursorX(w, host, from, to)
     await shot(w, "run-zoomed")
+  })
+
+  it("relative time after a zoom counts from the run's start, not from the zoomed range's first point", async () => {
+    // One point a second, so relative time in seconds is the step. Its own experiment: the tests
+    // around count the vision runs.
+    const remote = await openTracker({ uri: server.url })
+    let runId: string
+    try {
+      const run = await remote.startRun({ experiment: "paced", name: "one-per-second" })
+      const start = Date.now() - 100_000
+      for (let step = 0; step < 100; step++) run.logMetric("paced_loss", 1 / (step + 1), { step, timestamp: start + step * 1000 })
+      await run.end()
+      runId = run.id
+    } finally {
+      await remote.close()
+    }
+    const w = await open(`/runs/${runId}?tab=charts`)
+    const host = w.page.locator(".chart-host[data-metric='paced_loss']")
+    const { from, to } = await zoomMiddle(w, host)
+    expect(from).toBeGreaterThan(30)
+    await w.page.getByLabel("x axis").first().selectOption("relative")
+    // Seconds since the run's first point: within the zoomed steps (from the zoom's first point they would be 0 to to - from).
+    await expectCursorX(w, host, from, to)
+    await shot(w, "run-zoomed-relative")
   })
 
   it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
@@ -467,24 +523,8 @@ describe("the web UI in Chromium", () => {
   })
 })
 
-/** A small valid PNG (a w×h image of one color), made here so the preview has real bytes to decode. */
-const png = (w: number, h: number): Uint8Array => {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "latin1"), data])
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    body.copy(out, 4)
-    out.writeUInt32BE(crc32(body), 8 + data.length)
-    return out
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(w, 0)
-  header.writeUInt32BE(h, 4)
-  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB
-  const rows = Buffer.alloc(h * (1 + 3 * w))
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rows.set([30, 120, 200], y * (1 + 3 * w) + 1 + 3 * x)
-  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", header), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]))
-}
+/** A small valid PNG (a w×h image of one color), so the preview has real bytes to decode. */
+const png = (w: number, h: number): Uint8Array => encodePng(w, h, () => [30, 120, 200])
 
 describe("the web UI against a server with --token", () => {
   const TOKEN = "ui-token-5f2c"

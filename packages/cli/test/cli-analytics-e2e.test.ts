@@ -80,13 +80,16 @@ describe("analytics commands on a demo store", () => {
     expectOk(listed)
     expectOk(counted)
     runs = parseListing<RunJson>(listed.stdout, "runs")
-    expect(runs).toHaveLength(6)
+    // Six candidates, and the sweep: its parent (which has no val_* metrics of its own) and three children.
+    expect(runs).toHaveLength(10)
     expect(existsSync(join(store, "readmodel.duckdb"))).toBe(true)
   })
 
   it("runs --filter --order-by --max: a page as a table with the next page's token; the tokens visit every match once, in order; --json gives { runs, nextPageToken }", async () => {
-    const filter = "params.model = 'mlp' OR params.model = 'logistic-regression'"
-    const expected = [...runs].sort((a, b) => a.metrics.val_loss - b.metrics.val_loss)
+    const filter = "(params.model = 'mlp' OR params.model = 'logistic-regression') AND metrics.val_loss > 0"
+    const expected = runs.filter((r) => r.metrics.val_loss !== undefined).sort((a, b) => a.metrics.val_loss - b.metrics.val_loss)
+    expect(expected).toHaveLength(9)
+    const pageCount = Math.ceil(expected.length / 2)
     const base = ["runs", "--filter", filter, "--order-by", "metrics.val_loss", "--max", "2"]
     const jsonStore = copy()
     let firstToken: string | undefined
@@ -98,23 +101,23 @@ describe("analytics commands on a demo store", () => {
         pages.push(r)
         token = /^More runs: add --page-token (\S+)$/m.exec(r.stdout)?.[1]
         if (pages.length === 1) firstToken = token
-      } while (token !== undefined && pages.length < 5)
+      } while (token !== undefined && pages.length < pageCount + 1)
       return pages
     }
     const [text, first] = await Promise.all([textPages(), cli(["runs", "--filter", filter, "--order-by", "metrics.val_loss", "--max", "4", "--json", "--dir", jsonStore])])
 
-    expect(text).toHaveLength(3)
+    expect(text).toHaveLength(pageCount)
     text.forEach((r, i) => {
       expectOk(r)
       const rows = lines(r.stdout)
       expect(rows[0]).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+STARTED\s+DURATION\s+METRICS$/)
       const page = expected.slice(2 * i, 2 * i + 2)
       expect(rows.slice(1, 3).map((l) => l.slice(0, 12))).toEqual(page.map((run) => run.id.slice(0, 12)))
-      rows.slice(1, 3).forEach((l, j) => expect(l).toMatch(new RegExp(`^[0-9a-f]{12}\\s+${page[j].name.replaceAll(".", "\\.")}\\s+demo-classification\\s+FINISHED\\s`)))
-      if (i < 2) {
+      rows.slice(1, 1 + page.length).forEach((l, j) => expect(l).toMatch(new RegExp(`^[0-9a-f]{12}\\s+${page[j].name.replaceAll(".", "\\.")}\\s+demo-classification\\s+FINISHED\\s`)))
+      if (i < pageCount - 1) {
         expect(rows).toHaveLength(4)
         expect(rows[3]).toMatch(/^More runs: add --page-token [A-Za-z0-9_-]+$/)
-      } else expect(rows).toHaveLength(3) // the last page says nothing more
+      } else expect(rows).toHaveLength(1 + page.length) // the last page says nothing more
     })
 
     token = firstToken
@@ -189,9 +192,10 @@ describe("analytics commands on a demo store", () => {
     const r = await cli(["rank", "--metric", "val_loss", "--goal", "min", "--normalize", "zscore", "--json", "--dir", store])
     expectOk(r)
     const ranked = parseListing<{ rank: number; runId: string; runName: string; experimentId: string; score: number; normalized: number | null }>(r.stdout, "runs")
-    const expected = [...runs].sort((x, y) => x.metrics.val_loss - y.metrics.val_loss)
+    // The sweep's parent has no val_loss: it is not ranked.
+    const expected = runs.filter((x) => x.metrics.val_loss !== undefined).sort((x, y) => x.metrics.val_loss - y.metrics.val_loss)
     expect(ranked.map((x) => x.runId)).toEqual(expected.map((x) => x.id))
-    expect(ranked.map((x) => x.rank)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(ranked.map((x) => x.rank)).toEqual(expected.map((_, i) => i + 1))
     expect(ranked.map((x) => x.score)).toEqual(expected.map((x) => x.metrics.val_loss))
     expect(ranked.map((x) => x.runName)).toEqual(expected.map((x) => x.name))
     const scores = expected.map((x) => x.metrics.val_loss)
@@ -218,16 +222,18 @@ describe("analytics commands on a demo store", () => {
     }
     expect(s.metric).toBe("val_accuracy")
     expect(s.by).toBe("last")
-    const accuracy = (model: string) => runs.filter((r) => r.params.model === model).map((r) => r.metrics.val_accuracy)
-    expect(s.a).toEqual({ filter: "params.model = 'logistic-regression'", runs: 3, mean: expect.closeTo(mean(accuracy("logistic-regression")), 12), excluded: 0 })
+    // The sweep's parent matches group a's filter but has no val_accuracy: it is not a sample.
+    const accuracy = (model: string) => runs.filter((r) => r.params.model === model && r.metrics.val_accuracy !== undefined).map((r) => r.metrics.val_accuracy)
+    expect(accuracy("logistic-regression")).toHaveLength(6) // three candidates, three sweep children
+    expect(s.a).toEqual({ filter: "params.model = 'logistic-regression'", runs: 6, mean: expect.closeTo(mean(accuracy("logistic-regression")), 12), excluded: 0 })
     expect(s.b).toEqual({ filter: "params.model = 'mlp'", runs: 3, mean: expect.closeTo(mean(accuracy("mlp")), 12), excluded: 0 })
-    expect(s.welch).toMatchObject({ nA: 3, nB: 3 })
+    expect(s.welch).toMatchObject({ nA: 6, nB: 3 })
     expect(s.welch.difference).toBeCloseTo(s.b.mean - s.a.mean, 12)
     expect(s.welch.pValue).toBeGreaterThanOrEqual(0)
     expect(s.welch.pValue).toBeLessThanOrEqual(1)
     expect(s.welch.df).toBeGreaterThan(0)
     expect(Math.sign(s.welch.t)).toBe(Math.sign(s.welch.difference))
-    expect(s.bootstrap).toMatchObject({ confidence: 0.95, resamples: 10_000, nA: 3, nB: 3 })
+    expect(s.bootstrap).toMatchObject({ confidence: 0.95, resamples: 10_000, nA: 6, nB: 3 })
     expect(s.bootstrap.difference).toBeCloseTo(s.welch.difference, 12)
     expect(s.bootstrap.lower).toBeLessThanOrEqual(s.bootstrap.difference)
     expect(s.bootstrap.difference).toBeLessThanOrEqual(s.bootstrap.upper)
@@ -268,7 +274,7 @@ describe("analytics commands on a demo store", () => {
       cli(["sql", "DROP TABLE runs", "--dir", store])
     ])
     expectOk(count)
-    expect(lines(count.stdout)).toEqual(["n", "6", "(1 row)"])
+    expect(lines(count.stdout)).toEqual([" n", "10", "(1 row)"])
     expectOk(json)
     expect(JSON.parse(json.stdout)).toEqual([...runs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((r) => ({ run_name: r.name, model: r.params.model })))
     expectUsageError(drop, /^runledger: Only SELECT queries are allowed here: this is a DROP statement\./)
@@ -311,7 +317,7 @@ describe("analytics commands on a demo store", () => {
     ])
     for (const [r, ext] of [[csv, "csv"], [parquet, "parquet"], [arrow, "arrow"]] as const) {
       expectOk(r)
-      expect(r.stdout).toMatch(new RegExp(`^Wrote 6 run\\(s\\) x \\d+ column\\(s\\) to ${out(ext).replaceAll(".", "\\.")} \\(${ext}\\) in \\d+ ms\\.\\n$`))
+      expect(r.stdout).toMatch(new RegExp(`^Wrote 10 run\\(s\\) x \\d+ column\\(s\\) to ${out(ext).replaceAll(".", "\\.")} \\(${ext}\\) in \\d+ ms\\.\\n$`))
       expect(statSync(out(ext)).size).toBeGreaterThan(0)
     }
     const table = parseCsv(readFileSync(out("csv"), "utf8"))
@@ -331,7 +337,7 @@ describe("analytics commands on a demo store", () => {
     const results = await Promise.all([1, 2].map(() => cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])))
     for (const r of results) {
       expect(r.status, r.stderr).toBe(0)
-      expect(lines(r.stdout)).toEqual(["n", "6", "(1 row)"])
+      expect(lines(r.stdout)).toEqual([" n", "10", "(1 row)"])
       expect(r.stderr).toBe("")
     }
   })
@@ -347,9 +353,9 @@ describe("analytics commands on a demo store", () => {
     expect(lines(show.stdout)[0]).toBe(`Run ${run.id}  mlp-64-tanh`)
     expect(show.stdout).toContain("val_accuracy")
     expectOk(counted)
-    expect(lines(counted.stdout)).toEqual(["n", "6", "(1 row)"])
+    expect(lines(counted.stdout)).toEqual([" n", "10", "(1 row)"])
     expectOk(verify)
-    expect(verify.stdout).toMatch(/^OK: \d+ events in 7 streams/)
+    expect(verify.stdout).toMatch(/^OK: \d+ events in 12 streams/)
   })
 })
 
@@ -397,7 +403,7 @@ await tracker.close()
       expect(filtered.stdout).toContain('"trainer"')
       expectOk(filtered)
       const counted = await cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])
-      expect(lines(counted.stdout)[1]).toBe("7") // the demo's six and the trainer's
+      expect(lines(counted.stdout)[1]).toBe("11") // the demo's ten and the trainer's
       child.stdin!.write("search\n")
       expect(JSON.parse(await nextLine())).toEqual(["trainer"])
       child.stdin!.end("end\n")
@@ -425,6 +431,6 @@ describe("a damaged read model is repaired by the next command", () => {
     const counted = await cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", store])
     expectOk(counted)
     expect(counted.stderr).toBe("")
-    expect(lines(counted.stdout)).toEqual(["n", "6", "(1 row)"])
+    expect(lines(counted.stdout)).toEqual([" n", "10", "(1 row)"])
   })
 })

@@ -34,8 +34,20 @@ const waitFor = async (check: () => boolean, timeoutMs: number, what: string): P
 
 const DEMO_MODELS = ["logreg-lr0.01", "logreg-lr0.1", "logreg-lr0.5-l2", "mlp-32-relu", "mlp-64-tanh", "mlp-64-relu-lr0.1"]
 const SUBCOMMANDS = ["demo", "experiments", "runs", "show", "history", "verify", "anchor", "repair", "events"]
-/** Events per demo after the first (which also creates the experiment): per model RunStarted, ParamsLogged, MetricsLogged, 3 x ArtifactStored, RunEnded. */
-const EVENTS_PER_DEMO = 6 * 7
+/** The sweep's runs, in the order the demo starts them: the parent, then one child per batch size. */
+const SWEEP_RUNS = ["sweep-batch-size", "logreg-bs8", "logreg-bs32", "logreg-bs128"]
+const RUNS_PER_DEMO = DEMO_MODELS.length + SWEEP_RUNS.length
+/**
+ * Events per demo after the first (which also creates the experiment and registers the model):
+ * per candidate RunStarted, ParamsLogged, MetricsLogged, 3 x ArtifactStored, RunEnded; the registry's
+ * 2 x ModelVersionCreated, 4 x StagePromoted (each version to Staging, then Production) and AliasSet;
+ * per sweep run (parent and children) RunStarted, ParamsLogged, MetricsLogged, 2 x ArtifactStored, RunEnded.
+ */
+const EVENTS_PER_DEMO = 6 * 7 + 7 + 4 * 6
+/** The first demo's extra events: ExperimentCreated and ModelRegistered. */
+const FIRST_DEMO_EXTRA = 2
+/** Streams after two demos: the experiments, the runs and the registered model. */
+const STREAMS = 1 + 2 * RUNS_PER_DEMO + 1
 
 /** The leaderboard rows printed by `demo`: rank, run name, model, val_accuracy, ..., run id. */
 const leaderboardRows = (stdout: string) =>
@@ -80,14 +92,19 @@ describe("the demo store", () => {
       expect(rows.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6])
       expect(new Set(rows.map((r) => r.name))).toEqual(new Set(DEMO_MODELS))
       for (let i = 1; i < rows.length; i++) expect(rows[i].valAccuracy).toBeLessThanOrEqual(rows[i - 1].valAccuracy)
-      expect(new Set(rows.map((r) => r.runId))).toEqual(new Set(runs.map((r) => r.id)))
+      expect(new Set(rows.map((r) => r.runId))).toEqual(new Set(runs.filter((r) => DEMO_MODELS.includes(r.name)).map((r) => r.id)))
+      expect(runs.map((r) => r.name).sort()).toEqual([...DEMO_MODELS, ...SWEEP_RUNS].sort())
+      // The summary names the sweep and the registered model; the best run is version 2, in Production, @champion.
+      expect(demo.stdout).toMatch(/^Also logged: the sweep sweep-batch-size \(run [0-9a-f]{12}\) with child runs logreg-bs8, logreg-bs32, logreg-bs128; CSV, PNG and SVG artifacts\.$/m)
+      expect(demo.stdout).toContain(`Registered model demo-classifier: version 1 from ${rows[1].name} (Archived); version 2 from ${rows[0].name} (Production, @champion).`)
       expect(demo.stdout).toContain(`runledger show ${rows[0].runId.slice(0, 12)}`)
       // Progress goes to stderr: a header, the data line and one line per trained model.
       expect(demo.stderr).toContain(`logging to ${store} (experiment "demo-classification")`)
       expect(lines(demo.stderr).filter((l) => l.trimStart().startsWith("trained "))).toHaveLength(6)
+      expect(lines(demo.stderr).filter((l) => l.trimStart().startsWith("sweep "))).toHaveLength(3)
       expect(existsSync(join(store, "events.log"))).toBe(true)
       expect(existsSync(join(store, "events.lock"))).toBe(false)
-      expect(eventCount).toBe(1 + EVENTS_PER_DEMO)
+      expect(eventCount).toBe(FIRST_DEMO_EXTRA + EVENTS_PER_DEMO)
     })
 
     it("show finds a run by full id, 12-character prefix and unique name, as text and --json", async () => {
@@ -120,6 +137,15 @@ describe("the demo store", () => {
 
       const shown = JSON.parse(asJson.stdout) as RunJson
       expect(shown).toEqual(run)
+    })
+
+    it("the sweep's batch-size-8 child logs train_loss once per mini-batch (188 of the 1,499 training samples' batches an epoch)", async () => {
+      const r = await cli(["show", runs.find((x) => x.name === "logreg-bs8")!.id, "--dir", store])
+      expectOk(r)
+      // KEY VALUE STEP POINTS HISTORY: 3 epochs x 188 batches, steps 0..563; the validation metrics once an epoch.
+      expect(r.stdout).toMatch(/^\s+train_loss\s+[\d.]+\s+563\s+564\s+\S+$/m)
+      expect(r.stdout).toMatch(/^\s+val_loss\s+[\d.]+\s+2\s+3\s+\S+$/m)
+      for (const path of ["eval/epochs.csv", "eval/confusion_matrix.png"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${path}\\s`, "m"))
     })
 
     it("show refuses an unknown run and an id prefix shorter than 4 characters", async () => {
@@ -183,7 +209,8 @@ describe("the demo store", () => {
         expect(Number.isInteger(e.version)).toBe(true)
       }
       const count = (type: string) => events.filter((e) => e.type === type).length
-      expect([count("ExperimentCreated"), count("RunStarted"), count("ArtifactStored"), count("RunEnded")]).toEqual([1, 6, 18, 6])
+      expect([count("ExperimentCreated"), count("RunStarted"), count("ArtifactStored"), count("RunEnded")]).toEqual([1, 10, 26, 10])
+      expect([count("ModelRegistered"), count("ModelVersionCreated"), count("StagePromoted"), count("AliasSet")]).toEqual([1, 2, 4, 1])
       // Each stream's versions run 1, 2, 3, ...
       const versions = new Map<string, number[]>()
       for (const e of events) versions.set(e.stream, [...(versions.get(e.stream) ?? []), e.version])
@@ -195,7 +222,7 @@ describe("the demo store", () => {
       expectUsageError(negative, "--from must be >= 0, got -1")
     })
 
-    // Last in this suite: it runs the second demo, adding six more runs to the store.
+    // Last in this suite: it runs the second demo, adding ten more runs to the store.
     it("events --follow prints the existing events, then new ones as another process appends them", async () => {
       const follower = startCli(["events", "--follow", "--json", "--dir", store])
       let out = ""
@@ -215,7 +242,7 @@ describe("the demo store", () => {
         const followed = complete().map((l) => JSON.parse(l) as EventJson)
         expect(followed.map((e) => e.position)).toEqual(Array.from({ length: eventCount + EVENTS_PER_DEMO }, (_, i) => i + 1))
         const fresh = followed.slice(eventCount)
-        expect(fresh.filter((e) => e.type === "RunStarted").map((e) => e.data.name)).toEqual(DEMO_MODELS)
+        expect(fresh.filter((e) => e.type === "RunStarted").map((e) => e.data.name)).toEqual([...DEMO_MODELS, ...SWEEP_RUNS])
         expect(fresh.at(-1)!.type).toBe("RunEnded")
         expect(err).toBe("")
       } finally {
@@ -238,16 +265,16 @@ describe("the demo store", () => {
       log = readFileSync(join(store, "events.log"))
     })
 
-    it("the second demo printed a leaderboard of six; the store has 12 runs in one experiment", async () => {
+    it("the second demo printed a leaderboard of six; the store has 20 runs in one experiment", async () => {
       const board = leaderboardRows(secondDemo!.stdout)
       expect(board.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6])
-      expect(board.every((r) => runs.slice(0, 6).some((run) => run.id === r.runId))).toBe(true) // the six newest
-      expect(runs).toHaveLength(12)
+      expect(board.every((r) => runs.slice(0, RUNS_PER_DEMO).some((run) => run.id === r.runId))).toBe(true) // among the newest
+      expect(runs).toHaveLength(2 * RUNS_PER_DEMO)
       const [json, text] = await Promise.all([cli(["experiments", "--json", "--dir", store]), cli(["experiments", "--dir", store])])
       expectOk(json)
       const experiments = parseListing<{ id: string; name: string; createdAt: number; runs: number }>(json.stdout, "experiments")
       expect(experiments).toHaveLength(1)
-      expect(experiments[0]).toMatchObject({ name: "demo-classification", runs: 12 })
+      expect(experiments[0]).toMatchObject({ name: "demo-classification", runs: 2 * RUNS_PER_DEMO })
       expect(experiments[0].id).toMatch(/^[0-9a-f]{32}$/)
       expect(typeof experiments[0].createdAt).toBe("number")
       expect(runs.every((r) => r.experimentId === experiments[0].id)).toBe(true)
@@ -256,7 +283,7 @@ describe("the demo store", () => {
       const rows = lines(text.stdout)
       expect(rows[0]).toMatch(/^ID\s+NAME\s+RUNS\s+CREATED\s+STATE\s+FORKED FROM$/)
       expect(rows).toHaveLength(2)
-      expect(rows[1]).toMatch(new RegExp(`^${experiments[0].id.slice(0, 12)}\\s+demo-classification\\s+12\\s`))
+      expect(rows[1]).toMatch(new RegExp(`^${experiments[0].id.slice(0, 12)}\\s+demo-classification\\s+${2 * RUNS_PER_DEMO}\\s`))
     })
 
     it("runs lists every run, newest first, with the fields a script needs", async () => {
@@ -268,11 +295,11 @@ describe("the demo store", () => {
       expectOk(text)
       const rows = lines(text.stdout)
       expect(rows[0]).toMatch(/^ID\s+NAME\s+EXPERIMENT\s+STATUS\s+STARTED\s+DURATION\s+METRICS$/)
-      expect(rows).toHaveLength(13)
+      expect(rows).toHaveLength(1 + 2 * RUNS_PER_DEMO)
       rows.slice(1).forEach((l, i) => {
         expect(l).toMatch(/^[0-9a-f]{12}\s+\S+\s+demo-classification\s+FINISHED\s/)
         expect(l.startsWith(runs[i].id.slice(0, 12))).toBe(true)
-        expect(l).toContain("val_accuracy=")
+        expect(l).toMatch(/ val_accuracy(_best)?=/) // the sweep's parent holds its best child's, as val_accuracy_best
       })
 
       expectOk(byName)
@@ -280,13 +307,37 @@ describe("the demo store", () => {
       expectUsageError(unknown, `No experiment named "nope"`)
 
       for (let i = 1; i < runs.length; i++) expect(runs[i].startTime).toBeLessThanOrEqual(runs[i - 1].startTime)
-      expect(runs.map((r) => r.name).sort()).toEqual([...DEMO_MODELS, ...DEMO_MODELS].sort())
+      expect(runs.map((r) => r.name).sort()).toEqual([...DEMO_MODELS, ...SWEEP_RUNS, ...DEMO_MODELS, ...SWEEP_RUNS].sort())
+      const parents = runs.filter((r) => r.name === "sweep-batch-size")
       for (const r of runs) {
         expect(r.id).toMatch(/^[0-9a-f]{32}$/)
         expect(r.experiment).toBe("demo-classification")
         expect(r.status).toBe("FINISHED")
         expect(r.endTime).toBeGreaterThanOrEqual(r.startTime)
         expect(r.params).toMatchObject({ epochs: 3, "data.seed": 42, "data.classes": 3 })
+        expect(r.tags).toMatchObject({ source: "runledger demo" })
+        const paths = r.artifacts.map((a) => a.path).sort()
+        if (r.name === "sweep-batch-size") {
+          // The parent holds the sweep's result: the best child's validation metrics, a results table and a plot.
+          expect(r.parentRunId ?? null).toBeNull()
+          expect(Object.keys(r.metrics).sort()).toEqual(["val_accuracy_best", "val_loss_best"])
+          const children = runs.filter((c) => c.parentRunId === r.id)
+          expect(children.map((c) => c.name).sort()).toEqual(SWEEP_RUNS.slice(1).sort())
+          expect(r.metrics.val_loss_best).toBe(children.reduce((m, c) => Math.min(m, c.metrics.val_loss), Infinity))
+          expect(paths).toEqual(["sweep/results.csv", "sweep/val_loss.svg"])
+          expect(r.artifacts.map((a) => a.mediaType).sort()).toEqual(["image/svg+xml", "text/csv"])
+          continue
+        }
+        if (r.name.startsWith("logreg-bs")) {
+          // A child of its own demo's sweep, with train_loss per batch, a CSV and a PNG.
+          expect(parents.map((p) => p.id)).toContain(r.parentRunId)
+          expect(Object.keys(r.metrics).sort()).toEqual(["train_loss", "val_accuracy", "val_f1", "val_loss"])
+          expect(r.params).toMatchObject({ batchSize: Number(r.name.slice("logreg-bs".length)) })
+          expect(r.metrics.val_accuracy).toBeGreaterThan(0.5)
+          expect(paths).toEqual(["eval/confusion_matrix.png", "eval/epochs.csv"])
+          continue
+        }
+        expect(r.parentRunId ?? null).toBeNull()
         expect(Object.keys(r.metrics).sort()).toEqual(["train_loss", "val_accuracy", "val_f1", "val_loss"])
         expect(r.metrics.val_accuracy).toBeGreaterThan(0.5)
         expect(r.metrics.val_accuracy).toBeLessThanOrEqual(1)
@@ -324,13 +375,13 @@ describe("the demo store", () => {
     it("verify passes on the demo store, as text and --json", async () => {
       const [text, json] = await Promise.all([cli(["verify", "--dir", store]), cli(["verify", "--json", "--dir", store])])
       const events = recordStarts(log).length
-      expect(events).toBe(1 + 2 * EVENTS_PER_DEMO)
+      expect(events).toBe(FIRST_DEMO_EXTRA + 2 * EVENTS_PER_DEMO)
       const blobs = new Set(runs.flatMap((r) => r.artifacts.map((a) => a.sha256))).size
       expectOk(text)
       expect(text.stderr).toBe("")
-      expect(text.stdout).toMatch(new RegExp(`^OK: ${events} events in 13 streams \\(.+\\), ${blobs} artifacts checked in ${store}\\.\\n$`))
+      expect(text.stdout).toMatch(new RegExp(`^OK: ${events} events in ${STREAMS} streams \\(.+\\), ${blobs} artifacts checked in ${store}\\.\\n$`))
       expectOk(json)
-      expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, file: join(store, "events.log"), events, streams: 13, bytes: log.length, artifactsChecked: blobs, findings: [] })
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, file: join(store, "events.log"), events, streams: STREAMS, bytes: log.length, artifactsChecked: blobs, findings: [] })
     })
 
     describe("a damaged record in the middle of the log (a copy of the store)", () => {
@@ -412,12 +463,12 @@ describe("the demo store", () => {
         expect(json.status).toBe(1)
         const report = JSON.parse(json.stdout) as { ok: boolean; events: number; findings: Array<{ kind: string; offset?: number }> }
         expect(report.ok).toBe(false)
-        expect(report.events).toBe(1 + 2 * EVENTS_PER_DEMO - 1)
+        expect(report.events).toBe(FIRST_DEMO_EXTRA + 2 * EVENTS_PER_DEMO - 1)
         expect(report.findings).toHaveLength(1)
         expect(report.findings[0]).toMatchObject({ kind: "torn-tail", file, offset: lastOffset })
         expect(statSync(file).size).toBe(tornSize)
 
-        // The torn record was the newest run's RunEnded, so without it that run has no end.
+        // The torn record was the newest run's RunEnded (the second sweep's parent), so without it that run has no end.
         const lastEvent = JSON.parse(storedJson(log).at(-1)!) as EventJson
         expect(lastEvent.type).toBe("RunEnded")
         const listed = await cli(["runs", "--json", "--dir", torn])
@@ -426,8 +477,8 @@ describe("the demo store", () => {
         // A read cuts nothing and appends nothing: the file is byte for byte the torn one.
         expect(readFileSync(file).equals(log.subarray(0, tornSize))).toBe(true)
         const after = parseListing<RunJson>(listed.stdout, "runs")
-        expect(after).toHaveLength(12)
-        expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(11)
+        expect(after).toHaveLength(2 * RUNS_PER_DEMO)
+        expect(after.filter((r) => r.status === "FINISHED")).toHaveLength(2 * RUNS_PER_DEMO - 1)
         const cutRun = after.find((r) => `run-${r.id}` === lastEvent.stream)!
         // The run's process (the demo) is gone: the read shows it KILLED, saying it is not recorded yet.
         expect(cutRun.status).toBe("KILLED")
@@ -451,7 +502,7 @@ describe("the demo store", () => {
         expect(again.stderr).toBe("")
         expect(parseListing<RunJson>(again.stdout, "runs").find((r) => r.id === cutRun.id)!.status).toBe("KILLED")
         expectOk(verified)
-        expect(verified.stdout).toMatch(new RegExp(`^OK: ${1 + 2 * EVENTS_PER_DEMO} events in 13 streams`))
+        expect(verified.stdout).toMatch(new RegExp(`^OK: ${FIRST_DEMO_EXTRA + 2 * EVENTS_PER_DEMO} events in ${STREAMS} streams`))
         expectOk(twice)
       })
     })

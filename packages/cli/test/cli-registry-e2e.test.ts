@@ -36,6 +36,9 @@ interface ModelJson {
   aliases: Record<string, number>
 }
 
+/** The model the demo registers (its two best runs as versions 1 and 2). */
+const DEMO_MODEL = "demo-classifier"
+
 interface VersionJson {
   name: string
   version: number
@@ -102,6 +105,10 @@ describe("the registry and lifecycle commands on one demo store", () => {
   let second: RunJson
   let worst: RunJson
   let experimentId: string
+  /** The leaderboard's six runs (the demo's sweep runs are the other four). */
+  let candidates: RunJson[]
+  /** Distinct artifact blobs the demo stored: what verify checks. */
+  let blobs: number
   const prefix = (r: RunJson) => r.id.slice(0, 12)
   const weightsOf = (r: RunJson) => r.artifacts.find((a) => a.path === "model/weights.json")!
   /** The log position and a time (ISO) taken after version 2 was created, before it was promoted. */
@@ -127,7 +134,11 @@ describe("the registry and lifecycle commands on one demo store", () => {
     registered = register
     expect(listed.status, listed.stderr).toBe(0)
     runs = parseListing<RunJson>(listed.stdout, "runs")
-    expect(runs).toHaveLength(6)
+    // The six candidates and the sweep (a parent and three children).
+    expect(runs).toHaveLength(10)
+    candidates = runs.filter((r) => board.some((b) => b.runId === r.id))
+    expect(candidates).toHaveLength(6)
+    blobs = new Set(runs.flatMap((r) => r.artifacts.map((a) => a.sha256))).size
     const byId = (id: string) => runs.find((r) => r.id === id)!
     best = byId(board[0].runId)
     second = byId(board[1].runId)
@@ -137,7 +148,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
 
   it("done when: the best run is registered, promoted and downloaded byte for byte; verify passes, and finds one changed byte", async () => {
     // The leaderboard's first row is the run with the highest val_accuracy.
-    expect(best.metrics.val_accuracy).toBe(Math.max(...runs.map((r) => r.metrics.val_accuracy)))
+    expect(best.metrics.val_accuracy).toBe(candidates.reduce((m, r) => Math.max(m, r.metrics.val_accuracy), -Infinity))
 
     expectOk(registered)
     expect(registered.stdout).toBe(`Registered model clf. Created version 1 of clf from runs:/${best.id}/model/weights.json.\n`)
@@ -175,8 +186,9 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expect(bytes.length).toBe(artifact.size)
     expect(sha256(bytes)).toBe(artifact.sha256)
     expect(() => JSON.parse(bytes.toString("utf8"))).not.toThrow()
-    // 43 demo events + ModelRegistered, ModelVersionCreated, StagePromoted; experiments + 6 runs + model-clf.
-    expect(verified.stdout).toMatch(new RegExp(`^OK: 46 events in 8 streams \\(.+\\), 18 artifacts checked in ${escape(store)}\\.\\n$`))
+    // 75 demo events (43 for the candidates, 8 registering demo-classifier, 24 for the sweep) + ModelRegistered,
+    // ModelVersionCreated, StagePromoted; experiments + 10 runs + model-demo-classifier + model-clf.
+    expect(verified.stdout).toMatch(new RegExp(`^OK: 78 events in 13 streams \\(.+\\), ${blobs} artifacts checked in ${escape(store)}\\.\\n$`))
 
     // The changed byte: verify exits 1 and names the byte offset of the damaged record.
     const starts = recordStarts(original)
@@ -250,7 +262,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expectUsageError(numeric, `The alias "3" looks like a version number`)
 
     const then = parseListing<ModelJson>(listAtPos.stdout, "models")
-    expect(then).toHaveLength(1)
+    expect(then.map((m) => m.name)).toEqual(["clf", DEMO_MODEL]) // the demo registered its own model
     expect(then[0]).toMatchObject({ name: "clf", versions: 2, latest: { Production: 1, None: 2 }, aliases: {} })
     expect(showAtPos.stdout.startsWith(`clf version 1: Production\n  source  runs:/${best.id}/model/weights.json\n`)).toBe(true)
     expect(showAtTime.stdout).toBe(showAtPos.stdout)
@@ -286,11 +298,20 @@ describe("the registry and lifecycle commands on one demo store", () => {
     for (const r of [bare, list, json, text]) expectOk(r)
     expect(list.stdout).toBe(bare.stdout)
     const rows = lines(bare.stdout)
-    expect(rows).toHaveLength(2)
+    expect(rows).toHaveLength(3)
     expect(rows[0]).toMatch(/^NAME\s+VERSIONS\s+PRODUCTION\s+STAGING\s+ALIASES\s+UPDATED$/)
     expect(rows[1]).toMatch(/^clf\s+2\s+v2\s+-\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+    // The demo's model: the runner-up as version 1 (archived when the best, version 2, took Production).
+    expect(rows[2]).toMatch(/^demo-classifier\s+2\s+v2\s+-\s+@champion=v2\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
     expect(parseListing(json.stdout, "models")).toEqual([
-      expect.objectContaining({ name: "clf", description: "", versions: 2, latest: { Archived: 1, Production: 2 }, aliases: {} })
+      expect.objectContaining({ name: "clf", description: "", versions: 2, latest: { Archived: 1, Production: 2 }, aliases: {} }),
+      expect.objectContaining({ name: DEMO_MODEL, versions: 2, latest: { Archived: 1, Production: 2 }, aliases: { champion: 2 } })
+    ])
+    const demoVersions = await rl("models", "versions", DEMO_MODEL, "--json")
+    expectOk(demoVersions)
+    expect(parseListing<VersionJson>(demoVersions.stdout, "versions")).toEqual([
+      expect.objectContaining({ version: 1, stage: "Archived", aliases: [], runId: second.id, artifactPath: "model/weights.json" }),
+      expect.objectContaining({ version: 2, stage: "Production", aliases: ["champion"], runId: best.id, artifactPath: "model/weights.json" })
     ])
 
     // log MODEL: every event of the model's stream, in order, with who did it and what it did.
@@ -383,7 +404,7 @@ describe("the registry and lifecycle commands on one demo store", () => {
     expect(followed.every((r) => r.experiment === "demo2" && r.experimentId === experimentId)).toBe(true)
     const experiments = parseListing<ExperimentJson>(listed.stdout, "experiments")
     expect(experiments).toHaveLength(2)
-    expect(experiments[0]).toMatchObject({ id: experimentId, name: "demo2", lifecycle: "active", parentId: null, overrides: {}, runs: 6 })
+    expect(experiments[0]).toMatchObject({ id: experimentId, name: "demo2", lifecycle: "active", parentId: null, overrides: {}, runs: 10 })
     expect(experiments[1]).toMatchObject({ name: "demo2-lr", lifecycle: "active", parentId: experimentId, overrides: { lr: 0.01, layers: 2 }, runs: 0 })
     expect(typeof experiments[1].overrides.lr).toBe("number")
     expect(typeof experiments[1].overrides.layers).toBe("number")
@@ -426,10 +447,10 @@ describe("the registry and lifecycle commands on one demo store", () => {
     rows.slice(1).forEach((l, i) => expect(l).toMatch(new RegExp(`^\\s+${i}\\s+[\\d.]+\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+-$`)))
     expect(Number(rows[2].trim().split(/\s+/)[1])).toBeCloseTo(best.metrics.val_accuracy, 5)
 
-    // experiments, 6 runs, model-clf (the fork lives in the experiments stream); every blob still checks.
+    // experiments, 10 runs, the demo's model and model-clf (the fork lives in the experiments stream); every blob still checks.
     const events = recordStarts(log()).length
-    expect(events).toBe(46 + 2 + 2 + 2 + 4) // + v2 and its promotion, the alias set/deleted, a run deleted/restored, rename/fork/delete/restore
-    expect(verified.stdout).toMatch(new RegExp(`^OK: ${events} events in 8 streams \\(.+\\), 18 artifacts checked in ${escape(store)}\\.\\n$`))
+    expect(events).toBe(78 + 2 + 2 + 2 + 4) // + v2 and its promotion, the alias set/deleted, a run deleted/restored, rename/fork/delete/restore
+    expect(verified.stdout).toMatch(new RegExp(`^OK: ${events} events in 13 streams \\(.+\\), ${blobs} artifacts checked in ${escape(store)}\\.\\n$`))
   })
 
   // Last, side by side: neither writes to the store above (the first one works on a copy of it).
@@ -466,14 +487,14 @@ describe("the registry and lifecycle commands on one demo store", () => {
         at("log", "clf", "--json"),
         at("models", "--as-of", position, "--json")
       ])
-      expect(parseListing<ModelJson>(listed.stdout, "models")).toEqual([])
+      expect(parseListing<ModelJson>(listed.stdout, "models").map((m) => m.name)).toEqual([DEMO_MODEL])
       for (const r of [shown, download, again]) expectUsageError(r, `No registered model "clf"`)
       expectOk(history)
       expect(parseNdjson(history.stdout).map((e) => e.type).slice(-1)).toEqual(["ModelDeleted"])
       expect(parseListing<ModelJson>(then.stdout, "models")).toEqual(parseListing<ModelJson>(before.stdout, "models"))
       const registered = await at("models", "register", "clf", "--run", prefix(best), "--path", "model")
       expectOk(registered)
-      expect(parseListing<ModelJson>((await at("models", "--json")).stdout, "models")).toMatchObject([{ name: "clf", versions: 1 }])
+      expect(parseListing<ModelJson>((await at("models", "--json")).stdout, "models")).toMatchObject([{ name: "clf", versions: 1 }, { name: DEMO_MODEL }])
     })
 
     it("models, runs and experiments --help list their subcommands (exit 0)", async () => {

@@ -63,6 +63,7 @@ export interface RunJson {
   lifecycle: string
   startTime: number
   endTime: number | null
+  parentRunId: string | null
   params: Record<string, string | number | boolean>
   tags: Record<string, string>
   metrics: Record<string, number>

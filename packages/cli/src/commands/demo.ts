@@ -1,7 +1,7 @@
 
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { DEMO_EXPERIMENT, leaderboard, runDemo } from "../demo/demo.ts"
+import { DEMO_EXPERIMENT, leaderboard, runDemo, SWEEP_BATCH_SIZES } from "../demo/demo.ts"
 import { toJson } from "../format.ts"
 import { err, out, outExact, withTracker } from "./common.ts"
 import { jsonFlag } from "./root.ts"
@@ -21,11 +21,15 @@ export const demo = Command.make(
       : Effect.void).pipe(Effect.andThen(withTracker(
       async (tracker, dir) => {
         const log = json ? () => {} : err
-        log(`Training 6 models on a synthetic classification task; logging to ${dir} (experiment ${JSON.stringify(experiment)}).`)
-        const results = await runDemo(tracker, { seed, epochs, experiment, log })
-        if (json) return outExact(toJson(results))
+        log(`Training 6 models and a ${SWEEP_BATCH_SIZES.length}-run batch-size sweep on a synthetic classification task; logging to ${dir} (experiment ${JSON.stringify(experiment)}).`)
+        const outcome = await runDemo(tracker, { seed, epochs, experiment, log })
+        if (json) return outExact(toJson(outcome))
+        const results = outcome.leaderboard
         out(`\nLeaderboard (${experiment}, this invocation):\n`)
         out(leaderboard(results))
+        const { sweep, model } = outcome
+        out(`\nAlso logged: the sweep ${sweep.name} (run ${sweep.parentId.slice(0, 12)}) with child runs ${sweep.children.map((c) => c.name).join(", ")}; CSV, PNG and SVG artifacts.`)
+        out(`Registered model ${model.name}: ${model.versions.map((v) => `version ${v.version} from ${v.runName} (${v.stage}${v.aliases.map((a) => `, @${a}`).join("")})`).join("; ")}.`)
         // invocation.ts reads the runtime's default store: loaded here, not at start.
         const { hint, shellWord } = await import("../invocation.ts")
         const best = results[0].runId.slice(0, 12)
@@ -34,5 +38,5 @@ export const demo = Command.make(
       },
       { create: true }
     )))
-).pipe(Command.withDescription("Train six small classifiers on seeded data, log them as runs, and print a leaderboard"))
+).pipe(Command.withDescription("Train six small classifiers and a batch-size sweep on seeded data, log them as runs, register the best, and print a leaderboard"))
 

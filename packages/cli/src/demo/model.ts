@@ -24,8 +24,11 @@ export interface Model {
   readonly config: Readonly<Record<string, string | number>>
   readonly features: number
   readonly classes: number
-  /** One pass over (X, y) in mini-batches, in an order drawn from `rng`. */
-  trainEpoch(X: Features, y: Labels, rng: Rng): EpochResult
+  /**
+   * One pass over (X, y) in mini-batches, in an order drawn from `rng`. `onBatch`, when given,
+   * hears each mini-batch's mean loss as it is trained (a per-step training curve).
+   */
+  trainEpoch(X: Features, y: Labels, rng: Rng, onBatch?: (meanLoss: number) => void): EpochResult
   /** Class probabilities, one row per sample; each row sums to 1. */
   predictProba(X: Features): number[][]
   /** The most probable class per sample. */
@@ -56,20 +59,25 @@ export const checkFeatures = (X: Features, features: number): void => {
 /**
  * Shuffles the sample order with `rng` and hands consecutive mini-batches of it to
  * `trainBatch`, which updates the weights and returns its summed loss. Returns the mean
- * loss per sample. The last batch may be smaller; nothing is dropped.
+ * loss per sample. The last batch may be smaller; nothing is dropped. `onBatch` hears each
+ * batch's mean loss.
  */
 export const runEpoch = (
   samples: number,
   batchSize: number,
   rng: Rng,
-  trainBatch: (order: Int32Array, start: number, end: number) => number
+  trainBatch: (order: Int32Array, start: number, end: number) => number,
+  onBatch?: (meanLoss: number) => void
 ): number => {
   const order = new Int32Array(samples)
   for (let i = 0; i < samples; i++) order[i] = i
   rng.shuffle(order)
   let lossSum = 0
   for (let start = 0; start < samples; start += batchSize) {
-    lossSum += trainBatch(order, start, Math.min(start + batchSize, samples))
+    const end = Math.min(start + batchSize, samples)
+    const batchLoss = trainBatch(order, start, end)
+    lossSum += batchLoss
+    onBatch?.(batchLoss / (end - start))
   }
   return lossSum / samples
 }
@@ -165,9 +173,9 @@ export const softmaxModel = (m: SoftmaxClassifier): Model => {
     config: m.config,
     features: m.features,
     classes: m.classes,
-    trainEpoch: (X: Features, y: Labels, rng: Rng) => {
+    trainEpoch: (X: Features, y: Labels, rng: Rng, onBatch?: (meanLoss: number) => void) => {
       checkTrainingData(X, y, m.features, m.classes)
-      return { loss: runEpoch(X.length, m.batchSize, rng, m.trainBatch(X, y)) }
+      return { loss: runEpoch(X.length, m.batchSize, rng, m.trainBatch(X, y), onBatch) }
     },
     predictProba,
     predict: (X: Features) => predictProba(X).map(argmax),

@@ -62,11 +62,15 @@ interface Columns {
   readonly stepOf: Map<number, number>
 }
 
-/** The series' x values, merged when runs differ (the same steps for every run, the usual case, need no merge). */
-const columns = (series: ReadonlyArray<Drawn>, xMode: XMode): Columns => {
+/**
+ * The series' x values, merged when runs differ (the same steps for every run, the usual case, need no merge).
+ * Relative time counts from `origins` (a run's earliest timestamp seen), so a zoomed range keeps its place.
+ */
+const columns = (series: ReadonlyArray<Drawn>, xMode: XMode, origins: ReadonlyMap<string, number>): Columns => {
   const stepOf = new Map<number, number>()
   const perRun = series.map((s): Float64Array => {
-    const xs = xMode === "step" ? s.step : xMode === "wall" ? s.timestamp.map((t) => t / 1000) : s.timestamp.map((t) => (t - s.timestamp[0]) / 1000)
+    const origin = origins.get(s.runId) ?? s.timestamp[0]
+    const xs = xMode === "step" ? s.step : xMode === "wall" ? s.timestamp.map((t) => t / 1000) : s.timestamp.map((t) => (t - origin) / 1000)
     // Only time modes need the way back from x to step (by step, x is the step).
     if (xMode !== "step") xs.forEach((x, i) => stepOf.set(x, s.step[i]))
     return xs
@@ -108,6 +112,13 @@ export function Chart(props: ChartProps) {
   const [state, setState] = useState<{ series: ReadonlyArray<Drawn>; error: string | null; loading: boolean }>({ series: [], error: null, loading: true })
   const requested = useRef(0)
   const runKey = runIds.join(",")
+  /**
+   * Per run, the earliest timestamp of this metric seen in any answer: where relative time starts.
+   * The first answer is the whole history, so a zoomed answer (which starts mid-run) is measured
+   * from the run's start, not from the zoom's; a zoom into the start only moves it earlier (to the
+   * first point itself, where the whole history's first bucket stood for it).
+   */
+  const origins = useRef<{ metric: string; at: Map<string, number> }>({ metric, at: new Map() })
 
   // Fetch: the whole history at about one bucket per pixel (a line cannot show more; a bucket's
   // min and max make the band), or the zoomed step range at full detail. Two per pixel was twice
@@ -123,6 +134,12 @@ export function Chart(props: ChartProps) {
       .histories({ runIds, key: metric, fields: bands ? BAND_FIELDS : LINE_FIELDS, maxPoints: Math.max(200, Math.min(4000, Math.round(width))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
       .then((series) => {
         requested.current = performance.now() - t0
+        if (origins.current.metric !== metric) origins.current = { metric, at: new Map() }
+        for (const s of series) {
+          if (s.timestamp.length === 0) continue
+          const seen = origins.current.at.get(s.runId)
+          if (seen === undefined || s.timestamp[0] < seen) origins.current.at.set(s.runId, s.timestamp[0])
+        }
         if (host.current) {
           host.current.dataset[range ? "requeryMs" : "fetchMs"] = requested.current.toFixed(1)
           // When the answer was read (the page's clock): the scale test splits the wait by it.
@@ -145,7 +162,7 @@ export function Chart(props: ChartProps) {
     plot.current = null
     if (state.series.length === 0 || names === undefined) return
     const t0 = performance.now()
-    const cols = columns(state.series, xMode)
+    const cols = columns(state.series, xMode, origins.current.at)
     const tColumns = performance.now()
     const fg = cssVar("--fg", "#111")
     const grid = cssVar("--grid", "rgba(128,128,128,0.2)")

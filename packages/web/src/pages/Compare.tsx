@@ -108,6 +108,8 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
   const [param, setParam] = useState(cmp.params.find((p) => p.differs)?.key ?? cmp.params[0]?.key ?? "")
   const [metric, setMetric] = useState(cmp.metrics[0]?.key ?? "")
   const scatter = useRef<HTMLDivElement>(null)
+  /** The point under (nearest to) the cursor: its run is named below the chart and in the plot's title. */
+  const [hovered, setHovered] = useState<{ readonly x: number; readonly y: number; readonly i: number } | null>(null)
   const p = cmp.params.find((x) => x.key === param)
   const m = cmp.metrics.find((x) => x.key === metric)
   const points = useMemo(() => {
@@ -120,7 +122,9 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
 
   useEffect(() => {
     const el = scatter.current
+    setHovered(null)
     if (!el || !points || points.pts.length === 0) return
+    const pts = points.pts
     const fg = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#111"
     const u = new uPlot(
       {
@@ -132,13 +136,42 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
         axes: [
           { label: param, stroke: fg, ...(points.labels ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => (Number.isInteger(t) ? (points.labels![t] ?? "") : "")) } : {}) },
           { label: metric, stroke: fg }
-        ]
+        ],
+        hooks: {
+          // uPlot's cursor snaps to an x index, which is ambiguous when runs share a param value:
+          // the run is the point nearest the cursor in pixels.
+          setCursor: [
+            (u) => {
+              const { left, top } = u.cursor
+              if (left === undefined || top === undefined || left < 0 || top < 0) return setHovered(null)
+              let nearest = pts[0]
+              let best = Infinity
+              for (const q of pts) {
+                const d = (u.valToPos(q.x, "x") - left) ** 2 + (u.valToPos(q.y, "y") - top) ** 2
+                if (d < best) {
+                  best = d
+                  nearest = q
+                }
+              }
+              setHovered(nearest)
+            }
+          ]
+        }
       },
       [points.pts.map((q) => q.x), points.pts.map((q) => q.y)],
       el
     )
     return () => u.destroy()
   }, [points])
+
+  // Set on the plot's cursor layer, so the browser's own tooltip names the run too.
+  const hoverText = hovered && p && m
+    ? `${cmp.runs[hovered.i].runName}: ${param} = ${p.values[hovered.i] ?? "—"}, ${metric} = ${value(hovered.y)}`
+    : null
+  useEffect(() => {
+    const over = scatter.current?.querySelector<HTMLElement>(".u-over")
+    if (over) over.title = hoverText ?? ""
+  }, [hoverText])
 
   if (cmp.params.length === 0 || cmp.metrics.length === 0) return null
   return (
@@ -159,6 +192,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
         </label>
       </div>
       <div ref={scatter} class="chart-host" aria-label={`Scatter of ${metric} against ${param}`} />
+      <p class="hint scatter-point" data-testid="scatter-point" aria-live="polite">{hoverText ?? "Point at a dot to name its run."}</p>
       <h3>Parallel coordinates</h3>
       <Parallel cmp={cmp} metric={metric} />
     </section>
