@@ -195,12 +195,20 @@ export const builtMetricsWire = (batch: unknown): MetricsWire | undefined => {
  * finished batch is encoded without walking its columns again, and without re-deriving its
  * names. Only the session pushes: the class checks nothing itself.
  */
+/** The most slots `MetricColumns` makes its plain arrays with up front; past it they grow by `push`. */
+const PRESIZE_MAX = 8192
+
 export class MetricColumns {
   private readonly names: string[] = []
   private readonly index = new Map<string, number>()
   /** Each point's index into `names`; null while every point has the first name (the wire then leaves it out). */
   private key: number[] | null = null
-  private readonly keys: string[] = []
+  /**
+   * Each point's name. Sized to the capacity asked for up front, as `key` is once made, and cut
+   * to the points pushed at `finish`: grown by `push` from empty, the two arrays were copied about
+   * ten times per batch of MLflow's size, most of a batch's garbage.
+   */
+  private readonly keys: string[]
   private values: Float64Array
   private steps: Float64Array
   private timestamps: Float64Array
@@ -212,6 +220,8 @@ export class MetricColumns {
 
   constructor(capacity = 64) {
     ;[this.values, this.steps, this.timestamps] = MetricColumns.columns(capacity)
+    // Capped: V8 gives an array made larger than about 16k slots slow (dictionary) elements.
+    this.keys = new Array<string>(Math.min(capacity, PRESIZE_MAX))
   }
 
   /**
@@ -256,12 +266,16 @@ export class MetricColumns {
       this.lastName = name
       this.lastAt = at
     }
-    if (this.key !== null) this.key.push(at)
-    else if (at !== 0) {
-      this.key = new Array<number>(i).fill(0)
-      this.key.push(at)
+    const key = this.key
+    if (key !== null) {
+      if (i < key.length) key[i] = at
+      else key.push(at)
+    } else if (at !== 0) {
+      this.key = new Array<number>(Math.max(this.keys.length, i + 1)).fill(0, 0, i)
+      this.key[i] = at
     }
-    this.keys.push(name)
+    if (i < this.keys.length) this.keys[i] = name
+    else this.keys.push(name)
     if (step > this.maxSteps[at]) this.maxSteps[at] = step
     this.values[i] = value
     this.steps[i] = step
@@ -297,6 +311,8 @@ export class MetricColumns {
   /** The batch as every reader takes it; the builder is spent after this (it shares its arrays with the batch). */
   finish(): MetricsBatch {
     const n = this.length
+    if (this.keys.length > n) this.keys.length = n
+    if (this.key !== null && this.key.length > n) this.key.length = n
     const batch: MetricsBatch = {
       keys: this.keys,
       values: this.values.subarray(0, n),
