@@ -195,6 +195,7 @@ describe("from a checkout", () => {
       ok(sh(hint, { cwd: root, env }))
     }
     const listed = ok(sh(`npx -y pnpm@10 -s runledger runs --json --dir ${store}`, { cwd: root, env }))
-    expect(runsOf(listed.stdout)).toHaveLength(6)
+    // The six candidates, and the batch-size sweep: its parent and three children.
+    expect(runsOf(listed.stdout)).toHaveLength(10)
   })
 })
