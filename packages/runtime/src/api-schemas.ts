@@ -188,7 +188,6 @@ export const historiesJson = (out: { readonly series: ReadonlyArray<HistoryColum
   }
 }
 
-
 /** The native API's answers (API-CONTRACT.md "Reads and analytics"), for the server and the remote client. */
 export const ExperimentsResponse = Schema.Struct({ experiments: Schema.Array(ExperimentSummary) })
 export const RunResponse = Schema.Struct({ run: RunView })
