@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison, unsummarisedSql, withUnsummarised } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, bucketRange, rangePointsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistories, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -147,12 +147,19 @@ export class Analytics {
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
     if (fromPointsOnly(bounds, maxPoints)) {
-      const read = bucketRange(await this.numbers(rangePointsSql(ids, bounds)), maxPoints)
-      if (read !== undefined) return assembleHistories(runIds, key, series, read.counts, [read.buckets])
+      // Grouped by DuckDB at the bounds' level when its buckets are wide enough for that to pay
+      // (RANGE_GROUPING_LEVEL); the series that level does not fit, and narrower buckets, from the points.
+      const level = bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints)
+      const grouped = level >= RANGE_GROUPING_LEVEL ? rangeBuckets(await this.numbers(rangeBucketsSql(ids, bounds, level)), maxPoints, level) : undefined
+      const redo = grouped?.redo ?? ids
+      const done = grouped === undefined ? [] : [grouped.buckets]
+      const counts = new Map(grouped?.counts)
+      if (redo.length === 0) return assembleHistories(runIds, key, series, counts, done)
+      const read = bucketRange(await this.numbers(rangePointsSql(redo, bounds)), maxPoints)
+      if (read !== undefined) return assembleHistories(runIds, key, series, new Map([...counts, ...read.counts]), [...done, read.buckets])
       // Points at one step where log order decides: read again with it.
-      const rows = await this.numbers(pointRowsSql(ids.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
-      const counts = planFromPoints(rows, maxPoints)
-      return assembleHistories(runIds, key, series, counts, [bucketPoints(rows)])
+      const rows = await this.numbers(pointRowsSql(redo.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
+      return assembleHistories(runIds, key, series, new Map([...counts, ...planFromPoints(rows, maxPoints)]), [...done, bucketPoints(rows)])
     }
     // Spans from the summaries, plus from the points those without summaries and the steps at the
     // bounds: read at the width of the widest buckets the bounds allow, when narrow enough, so the
