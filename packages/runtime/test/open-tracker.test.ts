@@ -11,7 +11,6 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { ReadModel } from "../../readmodel-duckdb/src/index.ts"
-import { LINGER_MS } from "../src/analytics.ts"
 import { openTracker, type Tracker, trackerLayer } from "../src/index.ts"
 
 const dirs: string[] = []
@@ -202,8 +201,10 @@ describe("the read model between calls", () => {
     }
   }
 
-  it("stays open for the next call when asked to linger (LINGER_MS), is let go after it, and at once when the tracker closes or by default", async () => {
+  it("stays open for the next call when asked to linger, is let go after it, and at once when the tracker closes or by default", async () => {
     const dir = freshDir()
+    // Shorter than the server's (LINGER_MS), to see it let go.
+    const LINGER_MS = 1_000
     const tracker = await openTracker({ dir, durability: "os", readModelLingerMs: LINGER_MS })
     await tracker.withRun({ experiment: "e", name: "r" }, async (run) => run.logMetric("m", 1, { step: 0 }))
     // A ranking, not a search: a small store's search is answered in memory, without the read model.
