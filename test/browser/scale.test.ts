@@ -146,31 +146,28 @@ describe("the UI at scale (printed, not asserted)", () => {
       console.log(`ui scale: the split (${visit}): ${await split(w.page, false)}`)
     }
     await shot(w, "scale-compare")
-    // Zoom: drag across the middle of the plot; the chart fetches that step range again.
+    // Zoom: drag across a twentieth of the plot; the chart fetches that step range again.
     const over = w.page.locator(".chart-host[data-metric='loss'] .u-over")
     const box = (await over.boundingBox())!
-    await w.page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2)
-    await w.page.mouse.down()
-    await w.page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 })
-    await w.page.mouse.up()
-    await expect.poll(() => host.getAttribute("data-requery-ms"), { timeout: 60_000 }).not.toBeNull()
-    report("zoom re-query of 100 runs", Number(await host.getAttribute("data-requery-ms")), 200)
-    console.log(`ui scale: the split (zoom): ${await split(w.page, true)}`)
+    const zoom = async (from: number, label: string) => {
+      await host.evaluate((el) => delete (el as HTMLElement).dataset.requeryMs)
+      await w.page.mouse.move(box.x + box.width * from, box.y + box.height / 2)
+      await w.page.mouse.down()
+      await w.page.mouse.move(box.x + box.width * (from + 0.05), box.y + box.height / 2, { steps: 5 })
+      await w.page.mouse.up()
+      await expect.poll(() => host.getAttribute("data-requery-ms"), { timeout: 60_000 }).not.toBeNull()
+      report(`${label} re-query of 100 runs`, Number(await host.getAttribute("data-requery-ms")), 200)
+      console.log(`ui scale: the split (${label}): ${await split(w.page, true)}`)
+    }
+    await zoom(0.4, "zoom")
     await expect.poll(() => w.page.getByRole("button", { name: /Reset zoom/ }).count()).toBeGreaterThan(0)
     await shot(w, "scale-compare-zoomed")
-    // A second zoom, elsewhere, after going back to the whole range: the first one above also paid
-    // the first read of the points (the whole chart reads summaries only), this one does not.
+    // A second zoom, elsewhere, after going back to the whole range: the first one above is also
+    // the server's first read of the points (the whole chart reads their summaries only).
     const fetchedAt = await host.getAttribute("data-fetched-at")
     await w.page.getByRole("button", { name: /Reset zoom/ }).click()
     await expect.poll(() => host.getAttribute("data-fetched-at"), { timeout: 60_000 }).not.toBe(fetchedAt)
-    await host.evaluate((el) => delete (el as HTMLElement).dataset.requeryMs)
-    await w.page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2)
-    await w.page.mouse.down()
-    await w.page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 })
-    await w.page.mouse.up()
-    await expect.poll(() => host.getAttribute("data-requery-ms"), { timeout: 60_000 }).not.toBeNull()
-    report("a second zoom re-query of 100 runs, elsewhere", Number(await host.getAttribute("data-requery-ms")), 200)
-    console.log(`ui scale: the split (second zoom): ${await split(w.page, true)}`)
+    await zoom(0.7, "second zoom (elsewhere)")
     await w.page.close()
     expect(w.errors).toEqual([])
   })
