@@ -100,12 +100,18 @@ const zoomMiddle = async (w: Watched, host: Locator) => {
  * at a tenth, half and nine tenths of the plot's width: each within [lo, hi].
  */
 const expectCursorX = async (w: Watched, host: Locator, lo: number, hi: number) => {
-  const box = (await host.locator(".u-over").boundingBox())!
   const legendX = host.locator(".u-legend .u-series").first().locator(".u-value")
   const x = async () => Number((await legendX.innerText()).replaceAll(",", ""))
-  for (const at of [0.1, 0.5, 0.9]) {
+  // The chart may be re-created (a zoom's answer, a toggle) while we hover, so each try reads the
+  // plot's box afresh and moves onto it again; a missing box or a legend without a value retries.
+  const hover = async (at: number) => {
+    const box = await host.locator(".u-over").boundingBox()
+    if (!box) return Number.NaN
     await w.page.mouse.move(box.x + box.width * at, box.y + box.height / 2)
-    await expect.poll(x).toBeGreaterThanOrEqual(lo)
+    return x()
+  }
+  for (const at of [0.1, 0.5, 0.9]) {
+    await expect.poll(() => hover(at)).toBeGreaterThanOrEqual(lo)
     expect(await x()).toBeLessThanOrEqual(hi)
   }
 }
