@@ -301,9 +301,19 @@ export const rowsOf = (c: Readonly<Record<string, Float64Array>>, readings: Read
     take.push(i)
     levels.push(r.level ?? -1)
   }
-  const out: Record<string, Float64Array> = {}
-  for (const [name, col] of Object.entries(c)) out[name] = Float64Array.from(take, (i) => col[i])
+  const out = pickRows(c, take)
   out.level = Float64Array.from(levels)
+  return out
+}
+
+/**
+ * The rows at the indices `take` (ascending, each once) of the columns `names` of `c`; a column is
+ * passed on as it is when every row is taken.
+ */
+const pickRows = (c: Readonly<Record<string, Float64Array>>, take: ReadonlyArray<number>, names: ReadonlyArray<string> = Object.keys(c)): Record<string, Float64Array> => {
+  const all = take.length === c.series_id.length
+  const out: Record<string, Float64Array> = {}
+  for (const name of names) out[name] = all ? c[name] : Float64Array.from(take, (i) => c[name][i])
   return out
 }
 
@@ -537,9 +547,7 @@ export const rangeBuckets = (c: Readonly<Record<string, Float64Array>>, maxPoint
     } else redo.push(id)
     start = end
   }
-  const buckets: Record<string, Float64Array> = {}
-  for (const name of BUCKET_COLUMNS) buckets[name] = take.length === ids.length ? c[name] : Float64Array.from(take, (i) => c[name][i])
-  return { counts, buckets, redo }
+  return { counts, buckets: pickRows(c, take, BUCKET_COLUMNS), redo }
 }
 
 /** Buckets as `bucketPoints` returns them, with each series' point count. */
