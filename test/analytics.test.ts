@@ -54,7 +54,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket, pointRowsSql, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket, pointRowsSql, RANGE_GROUPING_LEVEL, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -1015,6 +1015,8 @@ describe("downsampledHistory", () => {
     // at most maxPoints points two of which share a step (log order decides: read again with it).
     let narrowUntied = 0
     let narrowTied = 0
+    // Series of such zooms that DuckDB grouped into buckets (no two points at one step, buckets of 8 steps or more).
+    let grouped = 0
     const { tracker, store } = await memoryClient()
     const readers = await Promise.all([1, 5, 10_000].map(async (summariseAfter) => {
       const model = await ReadModel.open({ file: ":memory:", threads: 1, summariseAfter })
@@ -1031,7 +1033,7 @@ describe("downsampledHistory", () => {
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(seriesArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 12 }), rangeArb, fc.nat(readers.length - 1), async (runs, maxPoints, range, r) => {
-          const { summariseAfter, analytics } = readers[r]
+          const { summariseAfter, analytics, model } = readers[r]
           const ids: string[] = []
           for (const s of runs) {
             const run = await tracker.startRun({ experiment: "bulk", name: "series" })
@@ -1064,6 +1066,11 @@ describe("downsampledHistory", () => {
             expect(bulk[i].points).toBe(effective.length)
             const tied = new Set(effective.map((p) => p.step)).size < effective.length
             if (tied) untied = false
+            // The flag that lets DuckDB group a zoom never claims distinct steps where two points share one.
+            const [flag] = await model.sql("SELECT distinct_steps FROM metric_series WHERE run_id = $1 AND key = 'loss'", [id])
+            if (tied) expect(flag?.distinct_steps).toBe(false)
+            const bounds = checkHistoryRequest([id], maxPoints, range)
+            if (onlyPoints && flag?.distinct_steps === true && effective.length > maxPoints && bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints) >= RANGE_GROUPING_LEVEL) grouped++
             if (onlyPoints && tied && effective.length <= maxPoints) narrowTied++
             const expected = effective.length === 0 ? { level: 0, buckets: [] } : referenceBuckets(effective, maxPoints)
             const logged = (await tracker.metricHistory(id, "loss", { all: true })).length
@@ -1098,6 +1105,7 @@ describe("downsampledHistory", () => {
     expect(narrowBucketed).toBeGreaterThan(0)
     expect(narrowUntied).toBeGreaterThan(0)
     expect(narrowTied).toBeGreaterThan(0)
+    expect(grouped).toBeGreaterThan(0)
   }, 240_000)
 
   it("a bulk call whose series are read from the points in many kinds of reading (a join rather than a scan each) equals each run alone and the promised buckets", async () => {

@@ -15,7 +15,7 @@
  * Everything held in memory is loaded from the tables when an Ingest is made, so after a failed
  * transaction the caller drops the Ingest and the next one starts from what was committed.
  */
-import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, listValue, VARCHAR } from "@duckdb/node-api"
+import { BIGINT, DOUBLE, type DuckDBConnection, type DuckDBListValue, type DuckDBValue, INTEGER, LIST, listValue, VARCHAR } from "@duckdb/node-api"
 import { EXPERIMENTS_STREAM, type EventOf, modelNameOfStream, type RecordedEvent, runIdOfStream } from "@runledger/core"
 import { appendRows, KeyedRows, type Row } from "./keyed-rows.ts"
 import { BlockSummariser, mergeBlockSummaries, type SummarisedSeries, summariseFromPoints } from "./metric-blocks.ts"
@@ -55,6 +55,8 @@ interface Series extends SummarisedSeries {
   logged: number
   /** The log position of its first point, when this fold saw it (else 0: not known). */
   readonly firstPosition: number
+  /** metric_series.distinct_steps: each point so far came at a step above the latest one. */
+  distinctSteps: boolean
 }
 
 interface RunEntry {
@@ -157,6 +159,8 @@ export class Ingest {
   private nextSeries = 1
   private nextRunKey = 1
   private newSeries: Series[] = []
+  /** Series whose distinct_steps turned false in this transaction. */
+  private repeatedSteps: Series[] = []
   private dirty: Series[] = []
   /** The runs started in this transaction (fresh until it commits). */
   private freshRuns: RunEntry[] = []
@@ -213,8 +217,8 @@ export class Ingest {
       ingest.runs.set(runId as string, { key: toNumber(key), era: toNumber(resumes), series: new Map(), fresh: false })
       ingest.nextRunKey = Math.max(ingest.nextRunKey, toNumber(key) + 1)
     }
-    for (const [id, runId, key] of await read(`SELECT series_id, run_id, key FROM ${METRIC_SERIES.name}`)) {
-      const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: 0 }
+    for (const [id, runId, key, distinctSteps] of await read(`SELECT series_id, run_id, key, distinct_steps FROM ${METRIC_SERIES.name}`)) {
+      const s: Series = { id: toNumber(id), runId: runId as string, key: key as string, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: 0, distinctSteps: distinctSteps === true }
       // Runs are never removed from the table, so a series always has its run.
       ingest.runs.get(s.runId)?.series.set(s.key, s)
       ingest.nextSeries = Math.max(ingest.nextSeries, s.id + 1)
@@ -273,8 +277,12 @@ export class Ingest {
     this.blocks = null
     await this.summariseReached()
     await mergeBlockSummaries(this.stmts, this.conn, this.committed, blocks.tablesWritten)
-    await appendRows(this.conn, METRIC_SERIES, METRIC_SERIES_TYPES, this.newSeries.map((s) => [s.id, s.runId, s.key, this.runs.get(s.runId)!.key]))
+    await appendRows(this.conn, METRIC_SERIES, METRIC_SERIES_TYPES, this.newSeries.map((s) => [s.id, s.runId, s.key, this.runs.get(s.runId)!.key, s.distinctSteps]))
     this.newSeries = []
+    if (this.repeatedSteps.length > 0) {
+      await this.stmts.run(`UPDATE ${METRIC_SERIES.name} SET distinct_steps = false WHERE series_id IN (SELECT unnest($1::INTEGER[]))`, [LIST(INTEGER)], [listValue(this.repeatedSteps.map((s) => s.id))])
+      this.repeatedSteps = []
+    }
     for (const s of this.dirty) {
       s.dirty = false
       const run = this.runs.get(s.runId)!
@@ -533,7 +541,7 @@ export class Ingest {
   private seriesOf(runId: string, run: RunEntry, key: string): Series {
     let s = run.series.get(key)
     if (s === undefined) {
-      s = { id: this.nextSeries++, runId, key, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: this.position }
+      s = { id: this.nextSeries++, runId, key, has: false, step: 0, timestamp: 0, value: 0, dirty: false, open: null, logged: 0, blocks: "none", pending: null, firstPosition: this.position, distinctSteps: true }
       run.series.set(key, s)
       this.newSeries.push(s)
       // Summarised in memory from its first point: most series that reach the size for blocks
@@ -574,6 +582,10 @@ export class Ingest {
             this.reached.push(s)
           }
         }
+      }
+      if (s.has && step <= s.step && s.distinctSteps) {
+        s.distinctSteps = false
+        this.repeatedSteps.push(s)
       }
       // As core's fold: a later point wins at a higher step, or at the same step with a timestamp not older.
       if (!s.has || step > s.step || (step === s.step && timestamp >= s.timestamp)) {

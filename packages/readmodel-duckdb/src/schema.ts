@@ -22,7 +22,7 @@
 import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, INTEGER, LIST, VARCHAR } from "@duckdb/node-api"
 
 /** Bump on any change below: an older read model is then dropped and rebuilt from the log. */
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 export interface Column {
   readonly name: string
@@ -150,7 +150,18 @@ export const RUN_INPUTS: TableDef = {
 export const METRIC_SERIES: TableDef = {
   name: "metric_series",
   key: ["series_id"],
-  columns: [col("series_id", "INTEGER NOT NULL", INTEGER), text("run_id"), text("key"), col("run_key", "INTEGER NOT NULL", INTEGER, "runs.run_key of run_id")]
+  columns: [
+    col("series_id", "INTEGER NOT NULL", INTEGER),
+    text("run_id"),
+    text("key"),
+    col("run_key", "INTEGER NOT NULL", INTEGER, "runs.run_key of run_id"),
+    col(
+      "distinct_steps",
+      "BOOLEAN NOT NULL",
+      BOOLEAN,
+      "true while each point was logged at a step above the series' latest: no two of its points in effect share a step (a chart's zoom then needs no log order); false for good from the first that was not"
+    )
+  ]
 }
 
 export const METRIC_POINTS: TableDef = {

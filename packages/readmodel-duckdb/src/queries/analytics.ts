@@ -148,10 +148,13 @@ export class Analytics {
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
     if (fromPointsOnly(bounds, maxPoints)) {
       // Grouped by DuckDB at the bounds' level when its buckets are wide enough for that to pay
-      // (RANGE_GROUPING_LEVEL); the series that level does not fit, and narrower buckets, from the points.
+      // (RANGE_GROUPING_LEVEL) and the series has no two points at one step; the series that level
+      // does not fit, those with shared steps, and narrower buckets, from the points.
       const level = bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints)
-      const grouped = level >= RANGE_GROUPING_LEVEL ? rangeBuckets(await this.numbers(rangeBucketsSql(ids, bounds, level)), maxPoints, level) : undefined
-      const redo = grouped?.redo ?? ids
+      const distinct = series.distinct_steps as boolean[]
+      const groupable = level >= RANGE_GROUPING_LEVEL ? ids.filter((_, i) => distinct[i]) : []
+      const grouped = groupable.length > 0 ? rangeBuckets(await this.numbers(rangeBucketsSql(groupable, bounds, level)), maxPoints, level) : undefined
+      const redo = grouped === undefined ? ids : [...ids.filter((_, i) => !distinct[i]), ...grouped.redo]
       const done = grouped === undefined ? [] : [grouped.buckets]
       const counts = new Map(grouped?.counts)
       if (redo.length === 0) return assembleHistories(runIds, key, series, counts, done)

@@ -100,7 +100,7 @@ export const seriesSql = (runIds: ReadonlyArray<string>, key: string) => {
   if (runIds.length === 0) throw new RangeError("Give at least one run.")
   const params = new SqlParams()
   const ids = runIds.map((id) => params.bind(id)).join(", ")
-  return { sql: `SELECT series_id, run_id FROM metric_series WHERE run_id IN (${ids}) AND key = ${params.bind(key)}`, params: params.values }
+  return { sql: `SELECT series_id, run_id, distinct_steps FROM metric_series WHERE run_id IN (${ids}) AND key = ${params.bind(key)}`, params: params.values }
 }
 
 /** Series ids are integers the read model assigned (read back from it): listed in the SQL text. */
@@ -497,22 +497,21 @@ export const RANGE_GROUPING_LEVEL = 3
 
 /**
  * A zoom's buckets grouped by DuckDB (`fromPointsOnly` bounds), at `level`, the bounds' own bucket
- * level: one row a bucket, in order of series and step, with `tied` (1) where two points share the
- * bucket's first or last step (log order would decide which is first or last). Reading the range's
- * points into JS instead moves ten times the rows: 500k points for a zoom of 100 runs to 5,000
- * steps, whose copy out of DuckDB cost more than this aggregate. `rangeBuckets` keeps the series
- * bucketed as `bucketRange` would bucket them.
+ * level: one row a bucket, in order of series and step. Only for series whose points all have
+ * steps of their own (metric_series.distinct_steps): where two share a step, log order decides
+ * which is a bucket's first or last, and those are read as points. Reading the range's points into
+ * JS instead moves ten times the rows: 500k points for a zoom of 100 runs to 5,000 steps, whose
+ * copy out of DuckDB cost more than this aggregate. `rangeBuckets` keeps the series bucketed as
+ * `bucketRange` would bucket them.
  */
 export const rangeBucketsSql = (seriesIds: ReadonlyArray<number>, bounds: StepBounds, level: number) => {
   if (seriesIds.length === 0) throw new RangeError("Give at least one series.")
   const steps = within("p.step", { first: bounds.lo, last: bounds.hi })
   const value = signed("p.value", "p.negative_zero")
-  // min_by(step, step, 2): the two smallest steps, a tie when equal (one point: no second, NULL).
   const sql = `SELECT p.series_id::DOUBLE AS series_id, max(p.step)::DOUBLE AS step, min(p.step)::DOUBLE AS first_step,
   arg_min(${value}, p.step) AS first, arg_max(${value}, p.step) AS last,
   coalesce(min(p.value) FILTER (WHERE NOT isnan(p.value)), 'NaN'::DOUBLE) AS min, coalesce(max(p.value) FILTER (WHERE NOT isnan(p.value)), 'NaN'::DOUBLE) AS max,
-  count(*)::DOUBLE AS count, arg_max(p.timestamp, p.step)::DOUBLE AS timestamp,
-  coalesce(min_by(p.step, p.step, 2)[2] = min(p.step) OR max_by(p.step, p.step, 2)[2] = max(p.step), false)::DOUBLE AS tied
+  count(*)::DOUBLE AS count, arg_max(p.timestamp, p.step)::DOUBLE AS timestamp
 FROM metric_points p WHERE p.series_id IN (${idList(seriesIds)}) AND ${steps} AND NOT p.superseded
 GROUP BY p.series_id, p.step >> ${level}
 ORDER BY series_id, step`
@@ -520,13 +519,13 @@ ORDER BY series_id, step`
 }
 
 /**
- * The series of `rangeBucketsSql`'s rows that are bucketed at that level and untied: those with
- * more than maxPoints points whose own step range gives that level (a series that covers less of
- * the bounds may take a narrower one, and one of at most maxPoints points is returned whole).
- * The others are `redo`: read them as before (`bucketRange`).
+ * The series of `rangeBucketsSql`'s rows that are bucketed at that level: those with more than
+ * maxPoints points whose own step range gives that level (a series that covers less of the bounds
+ * may take a narrower one, and one of at most maxPoints points is returned whole). The others are
+ * `redo`: read them as before (`bucketRange`).
  */
 export const rangeBuckets = (c: Readonly<Record<string, Float64Array>>, maxPoints: number, level: number): RangeBuckets & { readonly redo: number[] } => {
-  const { series_id: ids, first_step: firstSteps, step: steps, count, tied } = c
+  const { series_id: ids, first_step: firstSteps, step: steps, count } = c
   const counts = new Map<number, number>()
   const redo: number[] = []
   const take: number[] = []
@@ -534,14 +533,9 @@ export const rangeBuckets = (c: Readonly<Record<string, Float64Array>>, maxPoint
     const id = ids[start]
     let end = start
     let n = 0
-    let ties = false
-    while (end < ids.length && ids[end] === id) {
-      n += count[end]
-      if (tied[end] !== 0) ties = true
-      end++
-    }
+    while (end < ids.length && ids[end] === id) n += count[end++]
     // Rows of a series come by step: its range is its first row's first step to its last row's step.
-    if (!ties && n > maxPoints && bucketLevel(firstSteps[start], steps[end - 1], maxPoints) === level) {
+    if (n > maxPoints && bucketLevel(firstSteps[start], steps[end - 1], maxPoints) === level) {
       counts.set(id, n)
       for (let i = start; i < end; i++) take.push(i)
     } else redo.push(id)
