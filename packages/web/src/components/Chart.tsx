@@ -5,7 +5,7 @@
  * zoom-fetch recipe: the selection does not rescale by itself, the new data does). No aggregation
  * happens here: the columns go to uPlot as the server sent them, merged on x only when runs differ.
  */
-import { useEffect, useRef, useState } from "preact/hooks"
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
 import uPlot from "uplot"
 import { api, type DownsampledHistory, type HistoryField } from "../api/client.ts"
 
@@ -125,7 +125,8 @@ export function Chart(props: ChartProps) {
   // the bytes for a compare chart of 100 runs. Per device pixel while the bands are drawn (they
   // show each pixel column's extremes); per CSS pixel for more runs, whose 1.5-pixel lines overlap
   // anyway: a quarter of the buckets on a 2x screen.
-  useEffect(() => {
+  // A layout effect: the request leaves as the page is put in place, not after its first paint.
+  useLayoutEffect(() => {
     const ctl = new AbortController()
     const bands = runIds.length <= BAND_RUNS
     const width = (host.current?.clientWidth ?? 800) * (bands ? window.devicePixelRatio || 1 : 1)

@@ -4,7 +4,7 @@
  * parallel coordinates (a small SVG of lines: uPlot has no parallel axes), and the stats of two
  * filter-defined groups (`POST /api/runledger/stats`).
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks"
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks"
 import uPlot from "uplot"
 import { api, type GroupComparison, num, type RunComparison } from "../api/client.ts"
 import { Chart, ChartControls, color, type XMode } from "../components/Chart.tsx"
@@ -17,7 +17,8 @@ export function Compare({ loc }: { readonly loc: Location }) {
   const [error, setError] = useState<string | null>(null)
   const [view, setView] = useState<{ xMode: XMode; logY: boolean; smoothing: number }>({ xMode: "step", logY: false, smoothing: 0 })
   const metricParam = loc.query.get("metric")
-  useEffect(() => {
+  // A layout effect: the request leaves as the page is put in place, not after its first paint.
+  useLayoutEffect(() => {
     if (ids.length < 2 || ids.length > 100) return
     api.compare(ids).then(setCmp, (e: Error) => setError(e.message))
   }, [ids.join(",")])

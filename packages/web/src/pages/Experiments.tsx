@@ -1,5 +1,5 @@
 /** The experiments: names, run counts, last activity; deleted ones behind a toggle; several can be opened together. */
-import { useEffect, useState } from "preact/hooks"
+import { useLayoutEffect, useState } from "preact/hooks"
 import { api, type ExperimentRow } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { time } from "../format.ts"
@@ -11,7 +11,8 @@ export function Experiments({ loc }: { readonly loc: Location }) {
   const [rows, setRows] = useState<ReadonlyArray<ExperimentRow> | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set())
-  useEffect(() => {
+  // A layout effect: the request leaves as the page is put in place, not after its first paint.
+  useLayoutEffect(() => {
     setError(null)
     api.experiments(showDeleted ? "all" : "active", asOf).then(setRows, (e: Error) => setError(e.message))
   }, [showDeleted, asOf])

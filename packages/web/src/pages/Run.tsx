@@ -3,7 +3,7 @@
  * its artifacts (previewed by media type; downloadable) and its event history (the audit trail of
  * `run-<id>`). Live: the run's own events from the tail refresh the overview and the charts.
  */
-import { useEffect, useState } from "preact/hooks"
+import { useEffect, useLayoutEffect, useState } from "preact/hooks"
 import { api, type ArtifactEntry, type RecordedEvent, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { Chart, ChartControls, type XMode } from "../components/Chart.tsx"
@@ -18,7 +18,8 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
   const [version, setVersion] = useState(0)
   const [view, setView] = useState<{ xMode: XMode; logY: boolean; smoothing: number }>({ xMode: "step", logY: false, smoothing: 0 })
 
-  useEffect(() => {
+  // A layout effect: the request leaves as the page is put in place, not after its first paint.
+  useLayoutEffect(() => {
     setError(null)
     api.run(id, asOf).then(setRun, (e: Error) => setError(e.message))
   }, [id, asOf, version])

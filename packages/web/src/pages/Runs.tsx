@@ -6,7 +6,7 @@
  * rows they touch (one run fetched again), and a new run refreshes the first page. Time travel:
  * with `asOf` the search answers the runs as they were then (read-only, so the live tail is ignored).
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks"
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, api, type RunView, tail } from "../api/client.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { durationAt, time, value } from "../format.ts"
@@ -117,7 +117,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const scope = { ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), ...(asOf ? { asOf } : {}) }
   useEffect(() => setDraft(filter), [filter])
 
-  useEffect(() => {
+  // A layout effect: the request leaves as the page is put in place, not after its first paint.
+  useLayoutEffect(() => {
     const ctl = new AbortController()
     setLoading(true)
     setError(null)
