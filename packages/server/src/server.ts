@@ -24,7 +24,7 @@ import { REGISTRY_ROUTES } from "./mlflow/registry.ts"
 import { RUN_ROUTES } from "./mlflow/runs.ts"
 import { eventRoutes, type EventRoutes } from "./native/events.ts"
 import { mountNative, NATIVE_ROUTES } from "./native/index.ts"
-import { requireToken, SESSION_PATH, sessionRoutes, Sessions } from "./native/session.ts"
+import { requireToken, SESSION_PATH, sessionRoutes, Sessions, sessionState } from "./native/session.ts"
 import { API_PATH, findUi, mountUi } from "./static-ui.ts"
 import { withBodyFile } from "./body-file.ts"
 
@@ -218,7 +218,7 @@ const makeApp = (ctx: MlflowContext, options: { readonly token?: string; readonl
   })
   mountNative(app, { tracker: ctx.tracker }, { bodyLimit: (c, next) => (c.req.path === EVENTS_PATH ? eventLimit(c, next) : limit(c, next)) }, [...NATIVE_ROUTES, ...events.routes, ...sessionRoutes(token, sessions)])
   // The web UI at /, after every API route: it answers the GETs none of them took.
-  mountUi(app, findUi())
+  mountUi(app, findUi(), (request) => sessionState(token, sessions, request))
 
   app.notFound((c) => c.json(new MlflowError("ENDPOINT_NOT_FOUND", `No endpoint ${c.req.method} ${c.req.path} on this server.`).toJSON(), 404))
   return { app, events }

@@ -1,6 +1,6 @@
 /**
  * The UI's static files as the server answers them (static-ui.ts), on a real directory: the page
- * for any non-API path (deep links), hashed assets cached for good with their content types, API
+ * for any non-API path (deep links) carrying the request's session, hashed assets cached for good with their content types, API
  * paths left to their 404, no way out of the build directory, and a page saying how to build the UI
  * when there is none.
  */
@@ -13,12 +13,16 @@ import { mountUi } from "../src/static-ui.ts"
 
 let root: string
 let build: string
-const INDEX = "<!doctype html><title>ui</title><script type=module src=/assets/app-1a2b.js></script>"
+const INDEX = "<!doctype html><head><title>ui</title></head><script type=module src=/assets/app-1a2b.js></script>"
+/** The page as served to a request whose session is `state`. */
+const served = (state: { tokenRequired: boolean; signedIn: boolean }) =>
+  INDEX.replace("</head>", `<meta name="runledger-session" content="${JSON.stringify(state).replaceAll('"', "&quot;")}" />\n  </head>`)
 
 const appOver = (dir: string | undefined) => {
   const app = new Hono()
   app.get("/api/runledger/head", (c) => c.json({ position: 0 }))
-  mountUi(app, dir)
+  // A stand-in for the server's sessions: signed in when the request carries a cookie.
+  mountUi(app, dir, (request) => ({ tokenRequired: true, signedIn: request.headers.has("cookie") }))
   app.notFound((c) => c.json({ error: { _tag: "NotFound" } }, 404))
   return app
 }
@@ -43,8 +47,10 @@ describe("the web UI's static files", () => {
       expect(res.status, path).toBe(200)
       expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8")
       expect(res.headers.get("cache-control")).toBe("no-cache")
-      expect(await res.text()).toBe(INDEX)
+      expect(await res.text()).toBe(served({ tokenRequired: true, signedIn: false }))
     }
+    // Each request's own session: the page is never shared between browsers.
+    expect(await (await app.request("/runs", { headers: { cookie: "runledger_session=x.y" } })).text()).toBe(served({ tokenRequired: true, signedIn: true }))
   })
 
   it("serves hashed assets with their types, cached for a year; a missing one is 404", async () => {

@@ -34,12 +34,11 @@ function Page({ loc }: { readonly loc: Location }) {
 /** Where the sign-in stands: needed (with why, when a sign-in ended), done, or the server did not answer. */
 type Auth = { readonly state: "signin"; readonly notice: string | null } | { readonly state: "in"; readonly tokenRequired: boolean } | { readonly state: "error"; readonly message: string }
 
+const authOf = (s: { readonly tokenRequired: boolean; readonly signedIn: boolean }): Auth =>
+  s.tokenRequired && !s.signedIn ? { state: "signin", notice: null } : { state: "in", tokenRequired: s.tokenRequired }
+
 /** Ask the server whether a sign-in is needed. The probe never answers 401, so a first visit shows the sign-in without a failed request. */
-const askSession = (): Promise<Auth> =>
-  session.probe().then(
-    (s): Auth => (s.tokenRequired && !s.signedIn ? { state: "signin", notice: null } : { state: "in", tokenRequired: s.tokenRequired }),
-    (e: Error): Auth => ({ state: "error", message: `The server did not answer: ${e.message}` })
-  )
+const askSession = (): Promise<Auth> => session.probe().then(authOf, (e: Error): Auth => ({ state: "error", message: `The server did not answer: ${e.message}` }))
 
 function App({ initial }: { readonly initial: Auth }) {
   const loc = useLocation()
@@ -74,7 +73,24 @@ function App({ initial }: { readonly initial: Auth }) {
   )
 }
 
-// The session is asked before the first render, so the page renders, and asks for its data, as
-// soon as the answer is in: rendered first as an empty shell, its requests waited for that shell's
-// paint and then the probe's round trip (100-250 ms of a first visit in headless Chromium here).
-void askSession().then((auth) => render(<App initial={auth} />, document.getElementById("app")!))
+/**
+ * The session as the server put it in the page (its static-ui.ts), so the page renders, and asks for
+ * its data, at once; undefined when the page came from elsewhere (Vite's dev server), which asks.
+ */
+const sessionInPage = (): Auth | undefined => {
+  const content = document.querySelector<HTMLMetaElement>('meta[name="runledger-session"]')?.content
+  if (content === undefined) return undefined
+  try {
+    const s = JSON.parse(content) as { tokenRequired?: unknown; signedIn?: unknown }
+    return typeof s.tokenRequired === "boolean" && typeof s.signedIn === "boolean" ? authOf({ tokenRequired: s.tokenRequired, signedIn: s.signedIn }) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// Rendered first as an empty shell that then asked the server, a first visit's requests waited for
+// that shell's paint and the probe's round trip (100-250 ms in headless Chromium here).
+const inPage = sessionInPage()
+const start = (auth: Auth) => render(<App initial={auth} />, document.getElementById("app")!)
+if (inPage !== undefined) start(inPage)
+else void askSession().then(start)

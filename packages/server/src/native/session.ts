@@ -177,6 +177,17 @@ const secure = (request: Request): boolean => new URL(request.url).protocol === 
 const refusal = (status: number, tag: string, message: string, headers: Record<string, string> = {}): Response => Response.json({ error: { _tag: tag, message } }, { status, headers })
 
 const SessionState = Schema.Struct({ tokenRequired: Schema.Boolean, signedIn: Schema.Boolean }).annotate({ identifier: "SessionState" })
+
+/**
+ * Whether this server needs a token, and whether `request` is signed in (by Bearer or the UI's
+ * cookie): what `GET /api/runledger/session` answers, and what the UI's page carries (static-ui.ts).
+ */
+export const sessionState = (token: string | undefined, sessions: Sessions, request: Request): typeof SessionState.Type => {
+  if (token === undefined) return { tokenRequired: false, signedIn: true }
+  const given = bearerOf(request)
+  const cookie = cookieOf(request)
+  return { tokenRequired: true, signedIn: given !== undefined ? sameSecret(given, token) : cookie !== undefined && sessions.valid(cookie) }
+}
 /** POST and DELETE write their cookie header themselves: their answer is described, not encoded. */
 const signedIn = (what: string) => ({ contentType: "application/json", description: `{"signedIn": boolean}, with ${what}.` })
 
@@ -193,12 +204,7 @@ export const sessionRoutes = (token: string | undefined, sessions: Sessions): Re
     path: SESSION_PATH,
     summary: "Whether this server needs a token, and whether this request is signed in (by Bearer or the UI's session cookie). Never 401.",
     response: SessionState,
-    handle: async ({ request }) => {
-      if (token === undefined) return { tokenRequired: false, signedIn: true }
-      const given = bearerOf(request)
-      const cookie = cookieOf(request)
-      return { tokenRequired: true, signedIn: given !== undefined ? sameSecret(given, token) : cookie !== undefined && sessions.valid(cookie) }
-    }
+    handle: async ({ request }) => sessionState(token, sessions, request)
   }),
   route({
     method: "POST",
