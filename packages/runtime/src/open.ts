@@ -233,14 +233,9 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
       const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
       checkHistoryRequest(runIds, o.maxPoints, o)
-      const series = await analytics.use(async (a) => {
-        // An unknown id is refused as getRuns refuses it. Only ids the read model lacks are asked of
-        // the log: reading a run from its stream decodes every point it has (seconds for 100 long runs).
-        const known = await a.knownRunIds(runIds)
-        const unknown = runIds.filter((id) => !known.has(id))
-        if (unknown.length > 0) await client.getRuns(unknown)
-        return a.metricHistories(runIds, key, o.maxPoints, o)
-      })
+      // An unknown id is refused as getRuns refuses it. Only ids the read model lacks are asked of
+      // the log: reading a run from its stream decodes every point it has (seconds for 100 long runs).
+      const series = await analytics.use((a) => a.metricHistories(runIds, key, o.maxPoints, o, (unknown) => client.getRuns(unknown)))
       return series.map((s) => ({ ...s, buckets: s.buckets.map((b) => ({ ...b, value: b.last })) }))
     },
     compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {

@@ -102,14 +102,6 @@ export class Analytics {
     return { runIds: ids.slice(0, compiled.limit), nextPageToken: compiled.nextToken(ids.length > compiled.limit) }
   }
 
-  /** Which of `runIds` the read model has (deleted runs too), once caught up with the log. */
-  async knownRunIds(runIds: ReadonlyArray<string>): Promise<ReadonlySet<string>> {
-    await this.catchUp()
-    if (runIds.length === 0) return new Set()
-    const found = await this.readModel.select(`SELECT run_id FROM runs WHERE run_id IN (${runIds.map(() => "?").join(", ")})`, runIds)
-    return new Set(found.run_id as string[])
-  }
-
   async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
     if (runIds.length === 0) throw new RangeError("Give at least one run to compare.")
     await this.catchUp()
@@ -137,13 +129,23 @@ export class Analytics {
 
   /**
    * Histories of one metric for up to 100 runs, each at most `maxPoints` buckets, optionally of the
-   * steps in a range only (history.ts): the same few statements for any number of runs.
+   * steps in a range only (history.ts): the same few statements for any number of runs. Runs the
+   * read model does not hold are handed to `unknown` before anything else is read (it throws for
+   * a run that does not exist); otherwise they are answered with no buckets.
    */
-  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}): Promise<DownsampledSeries[]> {
+  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledSeries[]> {
     const bounds = checkHistoryRequest(runIds, maxPoints, range)
     const s = seriesSql(runIds, key)
     await this.catchUp()
-    const series = await this.readModel.select(s.sql, s.params)
+    const found = await this.readModel.select(s.sql, s.params)
+    if (unknown !== undefined) {
+      const held = new Set(found.run_id as string[])
+      const missing = runIds.filter((id) => !held.has(id))
+      if (missing.length > 0) await unknown(missing)
+    }
+    // The runs that have the metric.
+    const rows = (found.series_id as Array<number | null>).flatMap((id, i) => (id === null ? [] : [i]))
+    const series = Object.fromEntries(Object.entries(found).map(([name, column]) => [name, rows.map((i) => column[i])]))
     const ids = series.series_id as number[]
     if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
     if (fromPointsOnly(bounds, maxPoints)) {

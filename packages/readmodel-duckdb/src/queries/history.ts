@@ -95,12 +95,19 @@ export const checkHistoryRequest = (runIds: ReadonlyArray<string>, maxPoints: nu
   return { lo, hi }
 }
 
-/** The read model's series dictionary: which (run, key) series to read. */
+/**
+ * The runs of `runIds` the read model holds (deleted ones too), each with its series of `key` from
+ * the series dictionary (series_id NULL when it has none): which runs are unknown, and which series
+ * to read, in one statement.
+ */
 export const seriesSql = (runIds: ReadonlyArray<string>, key: string) => {
   if (runIds.length === 0) throw new RangeError("Give at least one run.")
   const params = new SqlParams()
   const ids = runIds.map((id) => params.bind(id)).join(", ")
-  return { sql: `SELECT series_id, run_id, distinct_steps FROM metric_series WHERE run_id IN (${ids}) AND key = ${params.bind(key)}`, params: params.values }
+  return {
+    sql: `SELECT r.run_id, s.series_id, s.distinct_steps FROM runs r LEFT JOIN metric_series s ON s.run_key = r.run_key AND s.key = ${params.bind(key)} WHERE r.run_id IN (${ids})`,
+    params: params.values
+  }
 }
 
 /** Series ids are integers the read model assigned (read back from it): listed in the SQL text. */
