@@ -10,7 +10,7 @@
  */
 import { ExperimentSummary, HistoryPoint, MetricValue, ModelVersionView, ModelView, RunView } from "@runledger/core"
 import { Schema } from "effect"
-import { HISTORY_FIELDS, type HistoryField } from "./histories-f64.ts"
+import { HISTORY_FIELDS, type HistoryColumnsF64, type HistoryColumnsLike, type HistoryField } from "./histories-f64.ts"
 import type { Tracker } from "./open.ts"
 
 /** Compiles only when A and B are the same type. */
@@ -142,26 +142,37 @@ export const HistoryFieldName = Schema.Literals(HISTORY_FIELDS).annotate({ ident
 
 type HistoryColumnsType = typeof HistoryColumns.Type
 
-/** A run's history as columns (`HistoryColumns`): `step` and the `fields` named (default: all). */
-export const historyColumns = (h: DownsampledHistoryType, fields: ReadonlyArray<HistoryField> = HISTORY_FIELDS): HistoryColumnsType => {
-  const cols: Partial<Record<HistoryField, number[]>> = { step: h.buckets.map((b) => b.step) }
-  for (const f of fields) cols[f] ??= h.buckets.map((b) => b[f])
-  return { runId: h.runId, key: h.key, points: h.points, ...(cols as { step: number[] }) }
+/** A run's downsampled history as columns, every field there (`Tracker.downsampledHistoryColumns`). */
+export type DownsampledHistoryColumns = HistoryColumnsF64<HistoryField>
+
+/** A run's history as the native API's columns (`HistoryColumns`): `step` and the `fields` named (default: all). */
+export const historyColumns = (c: HistoryColumnsLike, fields: ReadonlyArray<HistoryField> = HISTORY_FIELDS): HistoryColumnsType => {
+  const cols: Partial<Record<HistoryField, number[]>> = { step: Array.from(c.step) }
+  for (const f of fields) cols[f] ??= Array.from(c[f] ?? [])
+  return { runId: c.runId, key: c.key, points: c.points, ...(cols as { step: number[] }) }
 }
 
-/** The history of columns (the remote client's answer is the Tracker's): `value` is each bucket's `last`. */
-export const historyOfColumns = (c: HistoryColumnsType): DownsampledHistoryType => {
-  // The remote client asks for every field: a column missing is a server that answered another question.
-  const { firstStep, first, last, min, max, count, timestamp } = c
-  if (firstStep === undefined || first === undefined || last === undefined || min === undefined || max === undefined || count === undefined || timestamp === undefined) {
-    throw new TypeError(`The server's history of run ${c.runId} lacks columns (${HISTORY_FIELDS.filter((f) => c[f] === undefined).join(", ")}): it was asked for all of them. Is the server a different version?`)
+/** The columns every field must be in (the remote client asks for all): a column missing is a server that answered another question. */
+const complete = (c: HistoryColumnsLike): Record<HistoryField, ArrayLike<number>> => {
+  const lacking = HISTORY_FIELDS.filter((f) => c[f] === undefined)
+  if (lacking.length > 0) throw new TypeError(`The server's history of run ${c.runId} lacks columns (${lacking.join(", ")}): it was asked for all of them. Is the server a different version?`)
+  return c as Record<HistoryField, ArrayLike<number>>
+}
+
+/** A history's columns as doubles (the remote client's `downsampledHistoryColumns`, from the JSON answer). */
+export const historyColumnsF64 = (c: HistoryColumnsLike): DownsampledHistoryColumns => {
+  const all = complete(c)
+  return { runId: c.runId, key: c.key, points: c.points, ...Object.fromEntries(HISTORY_FIELDS.map((f) => [f, Float64Array.from(all[f])])) } as DownsampledHistoryColumns
+}
+
+/** The history of columns, one object per bucket (the Tracker's `downsampledHistories`): `value` is each bucket's `last`. */
+export const historyOfColumns = (c: HistoryColumnsLike): DownsampledHistoryType => {
+  const { step, firstStep, first, last, min, max, count, timestamp } = complete(c)
+  const buckets = new Array<DownsampledHistoryType["buckets"][number]>(step.length)
+  for (let i = 0; i < buckets.length; i++) {
+    buckets[i] = { step: step[i], firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i], value: last[i] }
   }
-  return {
-    runId: c.runId,
-    key: c.key,
-    points: c.points,
-    buckets: c.step.map((step, i) => ({ step, firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i], value: last[i] }))
-  }
+  return { runId: c.runId, key: c.key, points: c.points, buckets }
 }
 
 /** A double as `MetricValue` writes it to JSON. */

@@ -10,6 +10,7 @@ import { type AsOf, makeTrackerClient, Tracker as TrackerService, type TrackerCl
 import { passTagged } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
 import { lazyAnalytics } from "./analytics.ts"
+import { type DownsampledHistoryColumns, historyOfColumns } from "./api-schemas.ts"
 import { remoteTracker } from "./remote/tracker.ts"
 import { downloadArtifacts } from "./download.ts"
 import { followAtExit } from "./exit.ts"
@@ -148,6 +149,8 @@ export interface Tracker extends TrackerClient {
    * has no buckets. More than 100 runs, or an unknown run, is refused.
    */
   downsampledHistories(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistory>>
+  /** `downsampledHistories` as columns (bucket i is index i of each): what a chart draws, with no object per bucket. */
+  downsampledHistoryColumns(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistoryColumns>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
   /**
@@ -206,6 +209,15 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     return { ...rest, ...(ids ? { experimentIds: ids } : {}) }
   }
   const close = client.close.bind(client)
+  const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
+    // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
+    // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
+    const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
+    checkHistoryRequest(runIds, o.maxPoints, o)
+    // An unknown id is refused as getRuns refuses it. Only ids the read model lacks are asked of
+    // the log: reading a run from its stream decodes every point it has (seconds for 100 long runs).
+    return analytics.use((a) => a.metricHistoryColumns(runIds, key, o.maxPoints, o, (unknown) => client.getRuns(unknown)))
+  }
   return Object.assign(client, {
     store: { events: store.events, artifacts: store.artifacts },
     downloadArtifacts: (uri: string, dest: string) => downloadArtifacts(client, uri, dest),
@@ -225,19 +237,11 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     },
     async downsampledHistory(runId: string, key: string, o: { readonly maxPoints: number }) {
       await client.getRun(runId)
-      const [series] = await analytics.use((a) => a.metricHistories([runId], key, o.maxPoints))
-      return series.buckets.map((b) => ({ ...b, value: b.last }))
+      const [series] = await analytics.use((a) => a.metricHistoryColumns([runId], key, o.maxPoints))
+      return historyOfColumns(series).buckets
     },
-    async downsampledHistories(runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) {
-      // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
-      // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
-      const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
-      checkHistoryRequest(runIds, o.maxPoints, o)
-      // An unknown id is refused as getRuns refuses it. Only ids the read model lacks are asked of
-      // the log: reading a run from its stream decodes every point it has (seconds for 100 long runs).
-      const series = await analytics.use((a) => a.metricHistories(runIds, key, o.maxPoints, o, (unknown) => client.getRuns(unknown)))
-      return series.map((s) => ({ ...s, buckets: s.buckets.map((b) => ({ ...b, value: b.last })) }))
-    },
+    downsampledHistories: async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) => (await historyColumns(runIds, key, o)).map(historyOfColumns),
+    downsampledHistoryColumns: historyColumns,
     compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {
       const scope = await scoped(o)
       return analytics.use((a) => a.compareGroups(scope))

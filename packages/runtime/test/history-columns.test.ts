@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { HISTORY_FIELDS, HistoriesResponse, historiesF64, historiesJson, historiesOfF64, historyColumns, historyOfColumns } from "../src/api-schemas.ts"
+import { type DownsampledHistoryColumns, HISTORY_FIELDS, HistoriesResponse, historiesF64, historiesJson, historiesOfF64, historyColumns, historyColumnsF64, historyOfColumns } from "../src/api-schemas.ts"
 
 const value = fc.oneof(fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5), fc.double())
 const whole = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
@@ -18,13 +18,28 @@ const history = fc.record({
   buckets: fc.array(bucket, { maxLength: 20 }).map((bs) => bs.map((b) => ({ ...b, value: b.last })))
 })
 
+/** A history's columns, as the Tracker's downsampledHistoryColumns gives them. */
+const columnsOf = (h: { runId: string; key: string; points: number; buckets: ReadonlyArray<Record<string, number>> }): DownsampledHistoryColumns =>
+  ({ runId: h.runId, key: h.key, points: h.points, ...Object.fromEntries(HISTORY_FIELDS.map((f) => [f, Float64Array.from(h.buckets, (b) => b[f])])) }) as DownsampledHistoryColumns
+
 describe("histories as columns", () => {
+  it("are the Tracker's histories, and the remote client reads the native API's columns back as the same doubles", () => {
+    fc.assert(
+      fc.property(fc.array(history, { maxLength: 4 }), (histories) => {
+        expect(histories.map(columnsOf).map(historyOfColumns)).toEqual(histories)
+        const json = Schema.decodeUnknownSync(Schema.toCodecJson(HistoriesResponse))(JSON.parse(JSON.stringify(historiesJson({ series: histories.map((h) => historyColumns(columnsOf(h))) }))))
+        expect(json.series.map(historyColumnsF64)).toEqual(histories.map(columnsOf))
+      }),
+      { numRuns: 200 }
+    )
+  })
+
   it("are written as the Schema's JSON codec writes them, and read back as the same histories", () => {
     const encode = Schema.encodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
     const decode = Schema.decodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
     fc.assert(
       fc.property(fc.array(history, { maxLength: 4 }), (histories) => {
-        const answer = { series: histories.map((h) => historyColumns(h)) }
+        const answer = { series: histories.map((h) => historyColumns(columnsOf(h))) }
         const json = historiesJson(answer)
         expect(json).toEqual(encode(answer))
         // Through JSON text, as the client gets it: toEqual tells -0 from 0 and NaN equals NaN.
@@ -39,7 +54,7 @@ describe("histories as columns", () => {
     const encode = Schema.encodeUnknownSync(Schema.toCodecJson(HistoriesResponse))
     fc.assert(
       fc.property(fc.array(history, { maxLength: 4 }), fc.subarray([...HISTORY_FIELDS]), (histories, fields) => {
-        const answer = { series: histories.map((h) => historyColumns(h, fields)) }
+        const answer = { series: histories.map((h) => historyColumns(columnsOf(h), fields)) }
         for (const s of answer.series) expect(Object.keys(s).sort()).toEqual(["runId", "key", "points", ...new Set(["step", ...fields])].sort())
         expect(historiesJson(answer)).toEqual(encode(answer))
         // The remote client asks for all and says so when a server answers fewer.
@@ -53,7 +68,7 @@ describe("histories as columns", () => {
   it("are written as doubles and read back as the same columns; a cut or padded body is refused, not misread", () => {
     fc.assert(
       fc.property(fc.array(history, { maxLength: 4 }), fc.subarray([...HISTORY_FIELDS]), fc.nat(), (histories, fields, cut) => {
-        const answer = { series: histories.map((h) => historyColumns(h, fields)) }
+        const answer = { series: histories.map((h) => historyColumns(columnsOf(h), fields)) }
         const bytes = historiesF64(answer)
         // A fresh buffer, as fetch's arrayBuffer() gives.
         const back = historiesOfF64(bytes.slice().buffer).series

@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison, unsummarisedSql, withUnsummarised } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistories, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistoryColumns, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, seriesOfColumns, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -127,13 +127,18 @@ export class Analytics {
     }))
   }
 
+  /** `metricHistoryColumns` with an object per bucket. */
+  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledSeries[]> {
+    return (await this.metricHistoryColumns(runIds, key, maxPoints, range, unknown)).map(seriesOfColumns)
+  }
+
   /**
    * Histories of one metric for up to 100 runs, each at most `maxPoints` buckets, optionally of the
    * steps in a range only (history.ts): the same few statements for any number of runs. Runs the
    * read model does not hold are handed to `unknown` before anything else is read (it throws for
    * a run that does not exist); otherwise they are answered with no buckets.
    */
-  async metricHistories(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledSeries[]> {
+  async metricHistoryColumns(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledColumns[]> {
     const bounds = checkHistoryRequest(runIds, maxPoints, range)
     const s = seriesSql(runIds, key)
     await this.catchUp()
@@ -147,7 +152,7 @@ export class Analytics {
     const rows = (found.series_id as Array<number | null>).flatMap((id, i) => (id === null ? [] : [i]))
     const series = Object.fromEntries(Object.entries(found).map(([name, column]) => [name, rows.map((i) => column[i])]))
     const ids = series.series_id as number[]
-    if (ids.length === 0) return assembleHistories(runIds, key, series, new Map(), [])
+    if (ids.length === 0) return assembleHistoryColumns(runIds, key, series, new Map(), [])
     if (fromPointsOnly(bounds, maxPoints)) {
       // Grouped by DuckDB at the bounds' level when its buckets are wide enough for that to pay
       // (RANGE_GROUPING_LEVEL) and the series has no two points at one step; the series that level
@@ -159,12 +164,12 @@ export class Analytics {
       const redo = grouped === undefined ? ids : [...ids.filter((_, i) => !distinct[i]), ...grouped.redo]
       const done = grouped === undefined ? [] : [grouped.buckets]
       const counts = new Map(grouped?.counts)
-      if (redo.length === 0) return assembleHistories(runIds, key, series, counts, done)
+      if (redo.length === 0) return assembleHistoryColumns(runIds, key, series, counts, done)
       const read = bucketRange(await this.numbers(rangePointsSql(redo, bounds)), maxPoints)
-      if (read !== undefined) return assembleHistories(runIds, key, series, new Map([...counts, ...read.counts]), [...done, read.buckets])
+      if (read !== undefined) return assembleHistoryColumns(runIds, key, series, new Map([...counts, ...read.counts]), [...done, read.buckets])
       // Points at one step where log order decides: read again with it.
       const rows = await this.numbers(pointRowsSql(redo.map((seriesId) => ({ seriesId, level: null, ...bounds }))))
-      return assembleHistories(runIds, key, series, new Map([...counts, ...planFromPoints(rows, maxPoints)]), [...done, bucketPoints(rows)])
+      return assembleHistoryColumns(runIds, key, series, new Map([...counts, ...planFromPoints(rows, maxPoints)]), [...done, bucketPoints(rows)])
     }
     // Spans from the summaries, plus from the points those without summaries and the steps at the
     // bounds: read at the width of the widest buckets the bounds allow, when narrow enough, so the
@@ -180,7 +185,7 @@ export class Analytics {
       parts.push(bucketPoints(held ? rowsOf(aheadRows, plan.fromPoints) : await this.numbers(pointRowsSql(plan.fromPoints))))
     }
     for (const [blockLevel, readings] of plan.fromBlocks) parts.push(await this.numbers(blockBucketsSql(readings, blockLevel)))
-    return assembleHistories(runIds, key, series, plan.counts, parts)
+    return assembleHistoryColumns(runIds, key, series, plan.counts, parts)
   }
 
   private numbers(q: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<Record<string, Float64Array>> {

@@ -821,7 +821,7 @@ export const bucketPoints = (c: Readonly<Record<string, Float64Array>>): Record<
  * widest level, several merged. A bucket is then a run of whole blocks, which split the steps in
  * order: its first point is its first block's, its last point its last block's. Columns as
  * those of `bucketPoints`; in order of series, then steps only when blocks are merged (else in
- * the table's order: `assembleHistories` puts each run's buckets in step order).
+ * the table's order: `assembleHistoryColumns` puts each run's buckets in step order).
  */
 export const blockBucketsSql = (readings: ReadonlyArray<BlockReading>, blockLevel: number) => {
   if (readings.length === 0) throw new RangeError("Give at least one series.")
@@ -853,37 +853,90 @@ ORDER BY series_id, step`
 
 type Columns = Record<string, ArrayLike<unknown>>
 
+/** A run's buckets as columns (bucket i is index i of each), in order of step: what a server sends and a chart draws. */
+export interface DownsampledColumns {
+  readonly runId: string
+  readonly key: string
+  /** Points in the full (effective) history. */
+  readonly points: number
+  readonly step: Float64Array
+  readonly firstStep: Float64Array
+  readonly first: Float64Array
+  readonly last: Float64Array
+  readonly min: Float64Array
+  readonly max: Float64Array
+  readonly count: Float64Array
+  readonly timestamp: Float64Array
+}
+
+/** Each field of `DownsampledColumns` and the column of the read model's bucket rows it comes from. */
+const BUCKET_FIELDS = [["step", "step"], ["firstStep", "first_step"], ["first", "first"], ["last", "last"], ["min", "min"], ["max", "max"], ["count", "count"], ["timestamp", "timestamp"]] as const
+type BucketField = (typeof BUCKET_FIELDS)[number][0]
+
 /**
  * The runs' histories from the series dictionary, each series' point count, and the buckets
- * (from `bucketPoints`, `bucketRange` or `blockBucketsSql`). A series' buckets are disjoint step
+ * (from `bucketPoints`, `bucketRange`, `rangeBuckets` or `blockBucketsSql`), as columns: no object
+ * per bucket (a zoom of 100 runs is 30k to 125k buckets). A series' buckets are disjoint step
  * ranges; when they come out of step order (read in several parts: its buckets straddling a
  * bound from the points, the others from the summaries; or summaries in the table's order) they
  * are sorted by step, else left as they are.
  */
-export const assembleHistories = (runIds: ReadonlyArray<string>, key: string, series: Columns, counts: ReadonlyMap<number, number>, parts: ReadonlyArray<Columns>): DownsampledSeries[] => {
+export const assembleHistoryColumns = (runIds: ReadonlyArray<string>, key: string, series: Columns, counts: ReadonlyMap<number, number>, parts: ReadonlyArray<Columns>): DownsampledColumns[] => {
   const runOf = new Map<number, string>()
   for (let i = 0; i < series.series_id.length; i++) runOf.set(series.series_id[i] as number, series.run_id[i] as string)
-  const byRun = new Map<string, { points: number; buckets: MetricBucket[] }>(runIds.map((id) => [id, { points: 0, buckets: [] }]))
+  // A series' buckets come together in a part: its run is looked up once per stretch of rows.
+  const stretches: Array<{ readonly part: Record<string, ArrayLike<number>>; readonly from: number; readonly to: number; readonly runId: string; readonly seriesId: number }> = []
   for (const c of parts) {
-    const { series_id: ids, step, first_step: firstStep, first, last, min, max, count, timestamp } = c as Record<string, ArrayLike<number>>
-    const n = ids.length
-    // A series' buckets come together: its run is looked up once per series, not per bucket.
-    let id = Number.NaN
-    let buckets: MetricBucket[] = []
-    for (let i = 0; i < n; i++) {
-      if (ids[i] !== id) {
-        id = ids[i]
-        const out = byRun.get(runOf.get(id)!)!
-        out.points = counts.get(id) ?? 0
-        buckets = out.buckets
-      }
-      buckets.push({ step: step[i], firstStep: firstStep[i], first: first[i], last: last[i], min: min[i], max: max[i], count: count[i], timestamp: timestamp[i] })
+    const part = c as Record<string, ArrayLike<number>>
+    const ids = part.series_id
+    for (let from = 0; from < ids.length;) {
+      let to = from + 1
+      while (to < ids.length && ids[to] === ids[from]) to++
+      stretches.push({ part, from, to, runId: runOf.get(ids[from])!, seriesId: ids[from] })
+      from = to
     }
   }
-  for (const { buckets } of byRun.values()) {
-    let sorted = true
-    for (let i = 1; i < buckets.length && sorted; i++) sorted = buckets[i - 1].firstStep < buckets[i].firstStep
-    if (!sorted) buckets.sort((a, b) => a.firstStep - b.firstStep)
+  const runs = new Map<string, { points: number; length: number; filled: number; columns: Record<BucketField, Float64Array> | undefined }>(runIds.map((id) => [id, { points: 0, length: 0, filled: 0, columns: undefined }]))
+  for (const s of stretches) {
+    const run = runs.get(s.runId)!
+    run.length += s.to - s.from
+    run.points = counts.get(s.seriesId) ?? 0
   }
-  return runIds.map((runId) => ({ runId, key, ...byRun.get(runId)! }))
+  for (const run of runs.values()) run.columns = Object.fromEntries(BUCKET_FIELDS.map(([field]) => [field, new Float64Array(run.length)])) as Record<BucketField, Float64Array>
+  for (const s of stretches) {
+    const run = runs.get(s.runId)!
+    for (const [field, column] of BUCKET_FIELDS) {
+      const from = s.part[column]
+      const to = run.columns![field]
+      for (let i = s.from, at = run.filled; i < s.to; i++, at++) to[at] = from[i]
+    }
+    run.filled += s.to - s.from
+  }
+  for (const run of runs.values()) sortByFirstStep(run.columns!)
+  return runIds.map((runId) => {
+    const { points, columns } = runs.get(runId)!
+    return { runId, key, points, ...columns! }
+  })
+}
+
+/** Put a run's buckets in order of their first step, when they are not (all columns alike). */
+const sortByFirstStep = (columns: Record<BucketField, Float64Array>): void => {
+  const firstStep = columns.firstStep
+  let sorted = true
+  for (let i = 1; i < firstStep.length && sorted; i++) sorted = firstStep[i - 1] < firstStep[i]
+  if (sorted) return
+  const order = Array.from(firstStep.keys()).sort((a, b) => firstStep[a] - firstStep[b])
+  for (const [field] of BUCKET_FIELDS) {
+    const before = columns[field].slice()
+    for (let i = 0; i < order.length; i++) columns[field][i] = before[order[i]]
+  }
+}
+
+/** A run's columns as one object per bucket (`metricHistories`' answer). */
+export const seriesOfColumns = (c: DownsampledColumns): DownsampledSeries => {
+  const buckets = new Array<MetricBucket>(c.step.length)
+  for (let i = 0; i < buckets.length; i++) {
+    buckets[i] = { step: c.step[i], firstStep: c.firstStep[i], first: c.first[i], last: c.last[i], min: c.min[i], max: c.max[i], count: c.count[i], timestamp: c.timestamp[i] }
+  }
+  return { runId: c.runId, key: c.key, points: c.points, buckets }
 }

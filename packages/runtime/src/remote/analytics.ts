@@ -13,7 +13,7 @@ import { createWriteStream } from "node:fs"
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { asOfText } from "../as-of.ts"
-import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, historyOfColumns, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
+import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, historyColumnsF64, historyOfColumns, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
 import type { Tracker } from "../open.ts"
 
 export type JsonRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<unknown>
@@ -22,7 +22,7 @@ export type StreamRequest = (method: "GET" | "POST", path: string, body?: unknow
 /** The methods `remoteAnalytics` supplies. */
 export type AnalyticsMethods = Pick<
   Tracker,
-  "searchRuns" | "compareRuns" | "rankRuns" | "downsampledHistory" | "downsampledHistories" | "compareGroups" | "sql" | "sqlStream" | "exportRuns" | "catchUpReadModel" | "rebuildReadModel"
+  "searchRuns" | "compareRuns" | "rankRuns" | "downsampledHistory" | "downsampledHistories" | "downsampledHistoryColumns" | "compareGroups" | "sql" | "sqlStream" | "exportRuns" | "catchUpReadModel" | "rebuildReadModel"
 >
 
 type SqlRow = Awaited<ReturnType<Tracker["sql"]>>[number]
@@ -128,6 +128,7 @@ export const remoteAnalytics = (request: JsonRequest, stream: StreamRequest, opt
     rankRuns: async (o) => rank(await request("POST", `${API}/runs/rank`, o)).runs,
     downsampledHistory: async (runId, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds: [runId], key, maxPoints: o.maxPoints }))[0]?.buckets ?? [],
     downsampledHistories: async (runIds, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })),
+    downsampledHistoryColumns: async (runIds, key, o) => histories(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })).series.map(historyColumnsF64),
     compareGroups: async (o) => groups(await request("POST", `${API}/stats`, o)).comparison,
     sql: async (query, params, o) => {
       const out: SqlRow[] = []

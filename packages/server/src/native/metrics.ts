@@ -34,7 +34,7 @@ export const METRIC_ROUTES = [
     ],
     handle: async ({ body }, { tracker }) => {
       const { runIds, key, fields, ...options } = body
-      return { series: (await tracker.downsampledHistories(runIds, key, options)).map((h) => historyColumns(h, fields)) }
+      return { series: (await tracker.downsampledHistoryColumns(runIds, key, options)).map((c) => historyColumns(c, fields)) }
     }
   })
 ]
