@@ -710,6 +710,31 @@ describe("DuckDB read model", () => {
     })
   })
 
+  it("reads run side by side: a long query leaves another connection for the next read; closing waits for the reads asked before it", async () => {
+    await withModel(async (model) => {
+      let longSettled = false
+      const long = model.sql("SELECT count(*) AS n FROM range(100000000000::BIGINT)", [], { timeoutMs: 4000 })
+      void long.then(() => (longSettled = true), () => (longSettled = true))
+      // Answered by the other connection while the long one runs (with one connection it waited 4 s).
+      expect(await model.sql("SELECT 41 + 1 AS n")).toEqual([{ n: 42 }])
+      expect(await model.position()).toBe(0)
+      expect(longSettled).toBe(false)
+      await expect(long).rejects.toMatchObject({ _tag: "InvalidInput" })
+      // Both busy: a third read waits for a connection, in turn, and is answered.
+      const busy = Promise.allSettled([1, 2].map(() => model.sql("SELECT count(*) AS n FROM range(100000000000::BIGINT)", [], { timeoutMs: 500 })))
+      const third = model.sql("SELECT 7 AS n")
+      expect(await third).toEqual([{ n: 7 }])
+      expect((await busy).map((b) => b.status === "rejected" && (b.reason as { _tag?: string })._tag)).toEqual(["InvalidInput", "InvalidInput"])
+      // Reads asked before close run to their end (here, a timeout and an answer) before the connections close; one after is refused.
+      const before = [model.sql("SELECT count(*) AS n FROM range(100000000000::BIGINT)", [], { timeoutMs: 300 }), model.sql("SELECT 1 AS n"), model.sql("SELECT 2 AS n")]
+      const closed = model.close()
+      await expect(before[0]).rejects.toMatchObject({ _tag: "InvalidInput" })
+      expect([await before[1], await before[2]]).toEqual([[{ n: 1 }], [{ n: 2 }]])
+      await closed
+      await expect(model.sql("SELECT 1 AS n")).rejects.toThrow(/is closed/)
+    })
+  })
+
   it("refuses a gap in the log and a second handle on one file", async () => {
     try {
       const { tracker, store } = await memoryClient()

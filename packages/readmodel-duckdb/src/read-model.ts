@@ -19,6 +19,7 @@ import { Ingest, Unfoldable } from "./ingest.ts"
 import { type ReadOnlyOptions, type RowSink, runColumns, runDoubles, runReadOnly, type SqlParam, type SqlRow, streamReadOnly } from "./read-only-sql.ts"
 import { CREATE_SCHEMA, DROP_SCHEMA, SCHEMA_VERSION } from "./schema.ts"
 import { Serial } from "@runledger/core/store-kit"
+import { ConnectionPool } from "./connection-pool.ts"
 import { type EventSource, firstEventId, openSource } from "./source.ts"
 import { toNumber } from "@runledger/store-duckdb"
 
@@ -108,15 +109,21 @@ const openFailure = (file: string, e: unknown): StorageError | ReadModelBusy | R
   return new StorageError({ message: `Opening the read model ${file}: ${why}`, cause: e })
 }
 
+/**
+ * Reading connections (connection-pool.ts): a page's requests (a chart's histories beside the
+ * runs' comparison) are read at once. Two, as a page asks two things at once; more would split
+ * the same cores among more queries.
+ */
+const READERS = 2
+
 export class ReadModel {
   readonly file: string
   private readonly instance: DuckDBInstance
   /** Catch-up and rebuild, one at a time. */
   private readonly writer: DuckDBConnection
   private readonly writes = new Serial()
-  /** Users' queries and position(), one at a time. */
-  private readonly reader: DuckDBConnection
-  private readonly reads = new Serial()
+  /** Users' queries, the analytics' and position(), a few at a time. */
+  private readonly readers: ConnectionPool
   private closed = false
   /**
    * The fold's in-memory state (runs, series, latest values), kept between catch-ups: this handle
@@ -126,12 +133,12 @@ export class ReadModel {
   private ingest: Ingest | null = null
   private readonly summariseAfter: number
 
-  private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection, summariseAfter: number) {
+  private constructor(file: string, instance: DuckDBInstance, writer: DuckDBConnection, readers: ConnectionPool, summariseAfter: number) {
     this.file = file
     this.summariseAfter = summariseAfter
     this.instance = instance
     this.writer = writer
-    this.reader = reader
+    this.readers = readers
   }
 
   static async open(options: ReadModelOptions): Promise<ReadModel> {
@@ -157,9 +164,9 @@ export class ReadModel {
         ...(options.memoryLimit !== undefined ? { memory_limit: options.memoryLimit } : {})
       })
       const writer = await instance.connect()
-      const reader = await instance.connect()
+      const readers = new ConnectionPool(await Promise.all(Array.from({ length: READERS }, () => instance!.connect())))
       await ensureSchema(writer)
-      return new ReadModel(file, instance, writer, reader, summariseAfter)
+      return new ReadModel(file, instance, writer, readers, summariseAfter)
     } catch (e) {
       instance?.closeSync()
       releaseFile(file)
@@ -169,9 +176,8 @@ export class ReadModel {
 
   /** The log position folded so far (0: nothing yet). */
   position(): Promise<number> {
-    return this.reads.run(async () => {
-      this.ensureOpen()
-      return toNumber((await this.reader.runAndReadAll("SELECT position FROM readmodel_state")).getRows()[0][0])
+    return this.read(async (reader) => {
+      return toNumber((await reader.runAndReadAll("SELECT position FROM readmodel_state")).getRows()[0][0])
     })
   }
 
@@ -195,9 +201,8 @@ export class ReadModel {
    * fails with InvalidInput (field "sql") saying why. Rows are plain objects (see SqlRow).
    */
   sql(query: string, params: ReadonlyArray<SqlParam> = [], options: ReadOnlyOptions = {}): Promise<SqlRow[]> {
-    return this.reads.run(async () => {
-      this.ensureOpen()
-      return runReadOnly(this.reader, query, params, options)
+    return this.read(async (reader) => {
+      return runReadOnly(reader, query, params, options)
     })
   }
 
@@ -206,9 +211,8 @@ export class ReadModel {
    * produces them (the sink returns false to stop early). Returns the columns and rows handed over.
    */
   sqlStream(query: string, params: ReadonlyArray<SqlParam>, options: ReadOnlyOptions, sink: RowSink): Promise<{ readonly columns: ReadonlyArray<string>; readonly rows: number }> {
-    return this.reads.run(async () => {
-      this.ensureOpen()
-      return streamReadOnly(this.reader, query, params, options, sink)
+    return this.read(async (reader) => {
+      return streamReadOnly(reader, query, params, options, sink)
     })
   }
 
@@ -217,17 +221,15 @@ export class ReadModel {
    * spliced), as columns: for the analytics' large results. Users' SQL goes through `sql()`.
    */
   select(query: string, params: ReadonlyArray<SqlParam> = []): Promise<Record<string, unknown[]>> {
-    return this.reads.run(async () => {
-      this.ensureOpen()
-      return runColumns(this.reader, query, params)
+    return this.read(async (reader) => {
+      return runColumns(reader, query, params)
     })
   }
 
   /** Like `select`, for results whose columns are all DOUBLE: as Float64Arrays, NULL as NaN. */
   selectNumbers(query: string, params: ReadonlyArray<SqlParam> = []): Promise<Record<string, Float64Array>> {
-    return this.reads.run(async () => {
-      this.ensureOpen()
-      return runDoubles(this.reader, query, params)
+    return this.read(async (reader) => {
+      return runDoubles(reader, query, params)
     })
   }
 
@@ -235,16 +237,24 @@ export class ReadModel {
     if (this.closed) return
     this.closed = true
     await this.writes.run(async () => {})
-    await this.reads.run(async () => {})
     this.dropIngest()
-    this.reader.closeSync()
+    await this.readers.close()
     this.writer.closeSync()
     this.instance.closeSync()
     releaseFile(this.file)
   }
 
+  /** Run a read on a connection of its own. Refused once the model is closing; a read asked before then runs, and close waits for it. */
+  private read<A>(f: (reader: DuckDBConnection) => Promise<A>): Promise<A> {
+    return this.closed ? Promise.reject(this.closedError()) : this.readers.use(f)
+  }
+
   private ensureOpen(): void {
-    if (this.closed) throw new StorageError({ message: `The read model ${this.file} is closed.` })
+    if (this.closed) throw this.closedError()
+  }
+
+  private closedError(): StorageError {
+    return new StorageError({ message: `The read model ${this.file} is closed.` })
   }
 
   private async catchUpNow(source: EventSource, options: CatchUpOptions): Promise<CatchUpResult> {
