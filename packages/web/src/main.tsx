@@ -3,7 +3,7 @@
  * token, the sign-in page first (and again whenever the server answers 401).
  */
 import { render } from "preact"
-import { useEffect, useState } from "preact/hooks"
+import { useLayoutEffect, useState } from "preact/hooks"
 import "uplot/dist/uPlot.min.css"
 import "./style.css"
 import { Compare } from "./pages/Compare.tsx"
@@ -44,7 +44,8 @@ function App({ initial }: { readonly initial: Auth }) {
   const loc = useLocation()
   const [auth, setAuth] = useState<Auth>(initial)
   const probe = () => askSession().then(setAuth)
-  useEffect(() => onSignedOut((message) => setAuth({ state: "signin", notice: message })), [])
+  // In the same commit as the pages' first requests (sent from layout effects), so no 401 can come before it.
+  useLayoutEffect(() => onSignedOut((message) => setAuth({ state: "signin", notice: message })), [])
   const signOut = () => session.signOut().then(() => setAuth({ state: "signin", notice: "Signed out." }), (e: Error) => setAuth({ state: "error", message: e.message }))
   const section = loc.path.startsWith("/models") ? "models" : loc.path.startsWith("/runs") || loc.path.startsWith("/compare") ? "runs" : "experiments"
   return (
