@@ -33,7 +33,7 @@ const pointsArb = (distinct: boolean) =>
     .record({
       spread: fc.constantFrom(8, 40, 5_000, 2 ** 40),
       shift: fc.constantFrom(0, -20, 1_000_003),
-      raw: fc.array(fc.record({ series: fc.integer({ min: 1, max: 4 }), step: fc.double({ min: 0, max: 1, noNaN: true }), value: valueArb, timestamp: fc.integer({ min: 0, max: 3 }) }), { maxLength: 120 }),
+      raw: fc.array(fc.record({ series: fc.integer({ min: 1, max: 4 }), step: fc.double({ min: 0, max: 1, noNaN: true }), value: valueArb, timestamp: fc.integer({ min: 0, max: 3 }) }), { maxLength: 120, size: "max" }),
       order: fc.constantFrom("logged", "sorted", "shuffled"),
       seed: fc.nat()
     })
