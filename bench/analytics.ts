@@ -20,7 +20,7 @@ import { join } from "node:path"
 import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { Analytics } from "../packages/readmodel-duckdb/src/index.ts"
-import { type BenchOptions, median, msRow, nowMs, type Row, timeIt, withTempDir } from "./report.ts"
+import { type BenchOptions, median, msRow, type Row, timeIt, withTempDir } from "./report.ts"
 
 const T0 = 1_700_000_000_000
 const environment = { runtime: "node", os: "linux", arch: "x64", cpu: "bench", cpus: 2, memoryBytes: 0, host: "h", pid: 1 }

@@ -16,12 +16,12 @@
  *
  * Standalone: `node bench/catchup-runs.ts [--runs N]`.
  */
-import { BIGINT, BOOLEAN, DOUBLE, type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, type DuckDBValue, INTEGER, LIST, listValue, VARCHAR } from "@duckdb/node-api"
+import { BOOLEAN, DOUBLE, type DuckDBAppender, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, type DuckDBValue, INTEGER, listValue } from "@duckdb/node-api"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { ReadModel } from "../packages/readmodel-duckdb/src/index.ts"
-import { CREATE_SCHEMA } from "../packages/readmodel-duckdb/src/schema.ts"
+import { CREATE_SCHEMA, LATEST_METRIC_VALUES, METRIC_SERIES, PARAMS, RUNS, type TableDef, TAGS } from "../packages/readmodel-duckdb/src/schema.ts"
 import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { type Row, withTempDir } from "./report.ts"
 
@@ -134,6 +134,9 @@ class PointColumns {
   }
 }
 
+/** A table's column types, from the schema itself: the ceiling cannot drift from the tables it fills. */
+const typesOf = (table: TableDef): ReadonlyArray<DuckDBType> => table.columns.map((c) => c.type)
+
 /** The ceiling: the same rows through the raw appender into the same tables. */
 const timeAppender = (log: ReadonlyArray<RecordedEvent>) =>
   withTempDir("catchup-runs", async (dir) => {
@@ -143,12 +146,12 @@ const timeAppender = (log: ReadonlyArray<RecordedEvent>) =>
       await conn.run(CREATE_SCHEMA)
       const t0 = performance.now()
       const tables = {
-        runs: [VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, LIST(BIGINT), VARCHAR, VARCHAR, VARCHAR, INTEGER],
-        params: [VARCHAR, VARCHAR, VARCHAR, VARCHAR, INTEGER],
-        tags: [VARCHAR, VARCHAR, VARCHAR, INTEGER],
-        metric_series: [INTEGER, VARCHAR, VARCHAR, INTEGER],
+        runs: typesOf(RUNS),
+        params: typesOf(PARAMS),
+        tags: typesOf(TAGS),
+        metric_series: typesOf(METRIC_SERIES),
         metric_points: POINT_TYPES,
-        latest_metric_values: [VARCHAR, VARCHAR, DOUBLE, BOOLEAN, BIGINT, BIGINT, INTEGER]
+        latest_metric_values: typesOf(LATEST_METRIC_VALUES)
       } as const
       const appenders = new Map<string, DuckDBAppender>()
       for (const name of Object.keys(tables)) appenders.set(name, await conn.createAppender(name))
@@ -185,7 +188,7 @@ const timeAppender = (log: ReadonlyArray<RecordedEvent>) =>
             let s = ids.get(d.keys[i])
             if (s === undefined) {
               ids.set(d.keys[i], (s = ++series))
-              cols.metric_series.add(s, id, d.keys[i], key)
+              cols.metric_series.add(s, id, d.keys[i], key, true)
             }
             const r = points.rows
             points.series[r] = s

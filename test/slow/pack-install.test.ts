@@ -7,7 +7,7 @@
  * checkout, `pnpm -s runledger ... --json` prints only JSON. Third-party dependencies (effect,
  * DuckDB, apache-arrow, typescript) come from the registry; runledger's own only from the tarballs.
  */
-import { execFileSync, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { delimiter, join } from "node:path"

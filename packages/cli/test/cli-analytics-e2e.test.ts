@@ -10,15 +10,13 @@
  * side on copies of the store (cheap: a few hundred KB) so they do not take turns, except in the
  * tests that share one store on purpose.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { beforeAll, describe, expect, it } from "vitest"
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { createInterface } from "node:readline"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join, resolve } from "node:path"
 
-import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli, storeCopies } from "./harness.ts"
+import { cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, storeCopies } from "./harness.ts"
 import { parseCsv, parseListing, type RunJson } from "./formats.ts"
 
 

@@ -7,12 +7,11 @@
  * (each one pays ~1 s of start-up); NODE_COMPILE_CACHE (a private cache directory) makes repeated
  * start-ups cheaper and changes nothing else.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { beforeAll, describe, expect, it } from "vitest"
+import { execFileSync, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 
 import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli, storeCopies } from "./harness.ts"
 import { type EventJson, parseListing, recordStarts, type RunJson, storedJson } from "./formats.ts"

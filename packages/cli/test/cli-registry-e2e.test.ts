@@ -8,15 +8,13 @@
  * The tests of the main suite run in order and build on each other (each one writes to the store
  * what the next expects); independent reads within a test run side by side.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type ChildProcess, spawn } from "node:child_process"
+import { beforeAll, describe, expect, it } from "vitest"
 import { createHash } from "node:crypto"
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { hostname, tmpdir, userInfo } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { cpSync, readFileSync, writeFileSync } from "node:fs"
+import { hostname, userInfo } from "node:os"
+import { join } from "node:path"
 
-import { BIN, cli, type CliResult, expectOk, expectUsageError, freshRoot, lines, repoRoot, startCli } from "./harness.ts"
+import { cli, type CliResult, expectOk, expectUsageError, freshRoot, lines } from "./harness.ts"
 import { type EventJson, parseListing, recordStarts, type RunJson, storedJson } from "./formats.ts"
 
 

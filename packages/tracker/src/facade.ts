@@ -105,11 +105,9 @@ export class Run {
   /** An append started since the last tick: that renewed the lease, so no heartbeat is due. */
   private appendedSinceTick = false
 
-  private readonly tracker: TrackerShape
   private readonly run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>
 
   constructor(tracker: TrackerShape, run: <A>(effect: Effect.Effect<A, TrackerError>) => Promise<A>, state: RunState) {
-    this.tracker = tracker
     this.run = run
     this.session = new RunSession(tracker, state)
     this.id = state.id

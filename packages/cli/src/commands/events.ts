@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatTime, safe, toJson } from "../format.ts"
 import { out, outExact, requireStore, task } from "./common.ts"
-import { jsonFlag, storeDir } from "./root.ts"
+import { storeDir } from "./root.ts"
 
 /** One line of what an event says, for people. */
 export const summary = (e: RecordedEvent): string => {

@@ -19,7 +19,7 @@ import {
   isTimestamp,
   sameParam
 } from "../validate.ts"
-import { type Decision, type Draft, ok, refuse } from "./common.ts"
+import { type Decision, ok, refuse } from "./common.ts"
 
 // ---------------------------------------------------------------------------
 // Runs

@@ -15,7 +15,7 @@ import { assembleComparison, compareSql, type RunComparison, unsummarisedSql, wi
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
 import { assembleHistoryColumns, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, seriesOfColumns, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
-import { type RunScope, SCOPED_FROM, scopeToSql } from "./scope.ts"
+import { type RunScope } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
 import { compileSearch, searchSql, type SearchRunsOptions } from "./search.ts"
 

@@ -605,7 +605,7 @@ const bucketColumns = (c: Readonly<Record<string, Float64Array>>, order: Int32Ar
  * `bucketPoints`. Ties inside a bucket are no matter (they only count, and min and max).
  */
 export const bucketRange = (c: Readonly<Record<string, Float64Array>>, maxPoints: number): RangeBuckets | undefined => {
-  const { series_id: ids, step: steps, value: values, timestamp: timestamps } = c
+  const { series_id: ids, step: steps, value: values } = c
   const rows = ids.length
   // Pass 1: each row's series (dense index k, by first appearance), each series' count and step range,
   // and whether its steps rise strictly in row order.
