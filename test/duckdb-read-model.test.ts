@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DuckDBInstance } from "@duckdb/node-api"
 import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
@@ -541,6 +542,34 @@ describe("DuckDB read model", () => {
         await checkBlocks(model, log, 256)
       })
       await log.tracker.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("a new file has blocks of 64 KB; one made with DuckDB's 256 KB opens as it is and holds the same tables", async () => {
+    try {
+      const { tracker, store } = await memoryClient()
+      const run = await tracker.startRun({ experiment: "e", name: "r" })
+      for (let step = 0; step < 5000; step++) run.logMetric("loss", 1 / (step + 1), { step })
+      await run.end()
+      const blockSize = async (model: ReadModel) => (await model.sql("SELECT block_size FROM pragma_database_size()"))[0].block_size
+      const fresh = await withModel(async (model) => {
+        await model.catchUp(store)
+        expect(await blockSize(model)).toBe(65_536)
+        return dump(model)
+      })
+      // As earlier versions made it: an empty file of DuckDB's default blocks.
+      const older = tempFile()
+      const instance = await DuckDBInstance.create(older)
+      instance.closeSync()
+      const reopened = await withModel(async (model) => {
+        await model.catchUp(store)
+        expect(await blockSize(model)).toBe(262_144)
+        return dump(model)
+      }, older)
+      expect(reopened).toEqual(fresh)
+      await tracker.close()
     } finally {
       cleanup()
     }

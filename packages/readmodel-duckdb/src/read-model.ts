@@ -116,6 +116,9 @@ const openFailure = (file: string, e: unknown): StorageError | ReadModelBusy | R
  */
 const READERS = 2
 
+/** Bytes per block of a read model file created from now on (see open). Files made before keep theirs. */
+const BLOCK_SIZE = 65_536
+
 export class ReadModel {
   readonly file: string
   private readonly instance: DuckDBInstance
@@ -160,6 +163,12 @@ export class ReadModel {
         autoinstall_known_extensions: "false",
         autoload_known_extensions: "false",
         lock_configuration: "true",
+        // A new file's blocks of 64 KB, not DuckDB's 256 KB: a zoomed chart reads a few thousand
+        // points of each of many series, and each series' range loads whole blocks of its values
+        // (which do not compress). A zoom of 100 runs to 5,000 steps loaded 34 MB for 4 MB of
+        // points, and a fresh process pays for each new page: 64 KB cut that zoom from 158 to
+        // 117 ms cold. Smaller blocks cost more than they save (32 KB: 337 ms, and 2.6x the file).
+        default_block_size: String(BLOCK_SIZE),
         ...(options.threads !== undefined ? { threads: String(options.threads) } : {}),
         ...(options.memoryLimit !== undefined ? { memory_limit: options.memoryLimit } : {})
       })
