@@ -26,6 +26,27 @@ const report = (what: string, ms: number, target: number) =>
   console.log(`ui scale: ${what}: ${ms.toFixed(0)} ms (the issue's target: under ${target} ms; ratio ${(ms / target).toFixed(2)})`)
 
 /**
+ * Where a page's first paint went: the document, then each request the page made (from the
+ * browser's Resource Timing, ms after navigation, with the server's own time where it says).
+ */
+const pageSplit = async (page: Page): Promise<string> => {
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming
+    const entries = performance.getEntriesByType("resource") as PerformanceResourceTiming[]
+    return {
+      document: nav.responseEnd,
+      loaded: nav.domContentLoadedEventEnd,
+      requests: entries.map((e) => ({ path: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd, server: e.serverTiming.find((s) => s.name === "handle")?.duration }))
+    }
+  })
+  const ms = (x: number) => `${x.toFixed(0)} ms`
+  return [
+    `document in at ${ms(t.document)}, DOMContentLoaded at ${ms(t.loaded)}`,
+    ...t.requests.map((r) => `${r.path} ${ms(r.start)}-${ms(r.end)}${r.server === undefined ? "" : ` (server ${ms(r.server)})`}`)
+  ].join("; ")
+}
+
+/**
  * Where a chart's wait went, from the page's own clocks: the browser's Resource Timing of the
  * histories request (the server's Server-Timing inside it), the chart host's marks (answer read,
  * drawn), and the comparison request the chart waits for (its run names).
@@ -118,11 +139,13 @@ describe("the UI at scale (printed, not asserted)", () => {
     await w.page.goto(`${server.url}/runs?exp=wide`)
     await w.page.locator('.tbody [role="row"]').first().waitFor()
     report("first rows of a 10,000-run table after navigation (the server's first search, after its warm start)", Date.now() - t0, 1000)
+    console.log(`ui scale: the split (runs table, first): ${await pageSplit(w.page)}`)
     // Again, with the server's read model open (what a user sees after the first page).
     const t1 = Date.now()
     await w.page.goto(`${server.url}/runs?exp=wide&sort=metrics.loss+ASC`)
     await w.page.locator('.tbody [role="row"]').first().waitFor()
     report("first rows of a 10,000-run table after navigation (warm)", Date.now() - t1, 1000)
+    console.log(`ui scale: the split (runs table, warm): ${await pageSplit(w.page)}`)
     await shot(w, "scale-runs")
     // Scrolling to the end of what is loaded fetches the next page (nextPageToken).
     const before = await w.page.locator(".toolbar .hint").last().innerText()
