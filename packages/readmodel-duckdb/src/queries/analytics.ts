@@ -74,12 +74,12 @@ export class Analytics {
     return this.readModel.catchUp(this.source, { ...this.catchUpOptions, ...options })
   }
 
-  /** Our own compiled SELECTs (user text only as bound parameters), as rows. */
   /** Drop the read model's tables and fold the whole log again. */
   async rebuild(options: CatchUpOptions = {}) {
     return this.readModel.rebuild(this.source, { ...this.catchUpOptions, ...options })
   }
 
+  /** Our own compiled SELECTs (user text only as bound parameters), as rows. */
   private async query(statement: { readonly sql: string; readonly params: ReadonlyArray<SqlParam> }): Promise<SqlRow[]> {
     const columns = await this.readModel.select(statement.sql, statement.params)
     const names = Object.keys(columns)
