@@ -76,7 +76,7 @@ export const historiesF64 = (out: { readonly series: ReadonlyArray<HistoryColumn
   for (const s of out.series) {
     for (const f of fields) {
       const col = s[f]!
-      if (LITTLE_ENDIAN) for (let i = 0; i < col.length; i++) doubles[at + i] = col[i]
+      if (LITTLE_ENDIAN) doubles.set(col, at)
       else for (let i = 0; i < col.length; i++) view.setFloat64((at + i) * 8, col[i], true)
       at += col.length
     }
