@@ -4,7 +4,7 @@
  * process, and exit hooks that end the runs left open.
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
-import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow, StepRange } from "@runledger/readmodel-duckdb"
+import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow, StepRange, HistoryRequest } from "@runledger/readmodel-duckdb"
 import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
 import { type AsOf, makeTrackerClient, Tracker as TrackerService, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
@@ -149,8 +149,11 @@ export interface Tracker extends TrackerClient {
    * has no buckets. More than 100 runs, or an unknown run, is refused.
    */
   downsampledHistories(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistory>>
-  /** `downsampledHistories` as columns (bucket i is index i of each): what a chart draws, with no object per bucket. */
-  downsampledHistoryColumns(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistoryColumns>>
+  /**
+   * `downsampledHistories` as columns (bucket i is index i of each): what a chart draws, with no
+   * object per bucket. With `fields`, only those are sure to be computed: the others may be NaN.
+   */
+  downsampledHistoryColumns(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
   /**
@@ -209,7 +212,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     return { ...rest, ...(ids ? { experimentIds: ids } : {}) }
   }
   const close = client.close.bind(client)
-  const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
+  const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
     // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
     // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
     const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")

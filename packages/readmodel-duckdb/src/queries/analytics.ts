@@ -13,7 +13,7 @@ import { parseFilterResult } from "@runledger/search-syntax"
 import { SqlParams } from "@runledger/search-syntax"
 import { assembleComparison, compareSql, type RunComparison, unsummarisedSql, withUnsummarised } from "./compare.ts"
 import { type ExportFormat, wideTable, writeTable } from "./export.ts"
-import { assembleHistoryColumns, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, seriesOfColumns, spansOfRows, seriesSql, spanSql, type StepRange } from "./history.ts"
+import { assembleHistoryColumns, blockBucketsSql, bucketLevel, bucketRange, RANGE_GROUPING_LEVEL, rangeBuckets, rangeBucketsSql, rangePointsSql, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, planHistories, bucketPoints, fromPointsOnly, planFromPoints, pointRowsSql, pointSpanReadings, readAheadWidth, readingsHold, rowsOf, seriesOfColumns, spansOfRows, seriesSql, spanSql, type HistoryRequest, type StepRange } from "./history.ts"
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
@@ -136,9 +136,10 @@ export class Analytics {
    * Histories of one metric for up to 100 runs, each at most `maxPoints` buckets, optionally of the
    * steps in a range only (history.ts): the same few statements for any number of runs. Runs the
    * read model does not hold are handed to `unknown` before anything else is read (it throws for
-   * a run that does not exist); otherwise they are answered with no buckets.
+   * a run that does not exist); otherwise they are answered with no buckets. With `range.fields`,
+   * the other fields may be left NaN (not computed).
    */
-  async metricHistoryColumns(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: StepRange = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledColumns[]> {
+  async metricHistoryColumns(runIds: ReadonlyArray<string>, key: string, maxPoints: number, range: HistoryRequest = {}, unknown?: (runIds: ReadonlyArray<string>) => Promise<unknown>): Promise<DownsampledColumns[]> {
     const bounds = checkHistoryRequest(runIds, maxPoints, range)
     const s = seriesSql(runIds, key)
     await this.catchUp()
@@ -160,7 +161,7 @@ export class Analytics {
       const level = bucketLevel(Number(bounds.lo), Number(bounds.hi), maxPoints)
       const distinct = series.distinct_steps as boolean[]
       const groupable = level >= RANGE_GROUPING_LEVEL ? ids.filter((_, i) => distinct[i]) : []
-      const grouped = groupable.length > 0 ? rangeBuckets(await this.numbers(rangeBucketsSql(groupable, bounds, level)), maxPoints, level) : undefined
+      const grouped = groupable.length > 0 ? rangeBuckets(await this.numbers(rangeBucketsSql(groupable, bounds, level, range.fields)), maxPoints, level) : undefined
       const redo = grouped === undefined ? ids : [...ids.filter((_, i) => !distinct[i]), ...grouped.redo]
       const done = grouped === undefined ? [] : [grouped.buckets]
       const counts = new Map(grouped?.counts)
