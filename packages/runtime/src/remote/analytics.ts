@@ -15,7 +15,6 @@ import { pipeline } from "node:stream/promises"
 import { asOfText } from "../as-of.ts"
 import { CompareGroupsResponse, CompareRunsResponse, HistoriesResponse, historyColumnsF64, historyOfColumns, RankRunsResponse, SearchRunsResponse } from "../api-schemas.ts"
 import type { Tracker } from "../open.ts"
-import type { StepRange } from "@runledger/readmodel-duckdb"
 
 export type JsonRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<unknown>
 export type StreamRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<Response>
@@ -41,8 +40,6 @@ const groups = decoder(CompareGroupsResponse)
 const histories = decoder(HistoriesResponse)
 /** The server sends histories as columns (api-schemas.ts); the Tracker answers with buckets. */
 const historiesOf = (json: unknown) => histories(json).series.map(historyOfColumns)
-/** A request's step range, the bounds it gives only. */
-const stepRange = (o: StepRange): StepRange => ({ ...(o.startStep === undefined ? {} : { startStep: o.startStep }), ...(o.endStep === undefined ? {} : { endStep: o.endStep }) })
 
 /** The strings the server writes for the numbers JSON cannot hold. */
 const NUMBER_OF: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 }
@@ -131,8 +128,11 @@ export const remoteAnalytics = (request: JsonRequest, stream: StreamRequest, opt
     rankRuns: async (o) => rank(await request("POST", `${API}/runs/rank`, o)).runs,
     downsampledHistory: async (runId, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds: [runId], key, maxPoints: o.maxPoints }))[0]?.buckets ?? [],
     downsampledHistories: async (runIds, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })),
-    // Every field asked for, whatever `fields` says (all computed is within the promise), so each column is there.
-    downsampledHistoryColumns: async (runIds, key, o) => histories(await request("POST", `${API}/metrics/histories`, { runIds, key, maxPoints: o.maxPoints, ...stepRange(o) })).series.map(historyColumnsF64),
+    downsampledHistoryColumns: async (runIds, key, o) => {
+      // Every column is asked for, whatever `fields` names: the answer then has each one it promises.
+      const { fields: _named, ...all } = o
+      return histories(await request("POST", `${API}/metrics/histories`, { runIds, key, ...all })).series.map(historyColumnsF64)
+    },
     compareGroups: async (o) => groups(await request("POST", `${API}/stats`, o)).comparison,
     sql: async (query, params, o) => {
       const out: SqlRow[] = []
