@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config"
 // UI's browser flows live in test/browser/ (`pnpm test:browser`, vitest.browser.config.ts).
 export default defineConfig({
   test: {
+    // The CLI's tests run its published bundle, built once here (packages/cli/test/bundle-setup.ts).
+    globalSetup: ["packages/cli/test/bundle-setup.ts"],
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["test/slow/**", "test/browser/**", "**/node_modules/**"],
     // Two files at a time even on 2 cores (vitest's default is cores - 1): the suite waits mostly on

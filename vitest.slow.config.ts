@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config"
 // The slow suites: real processes racing, SIGKILLs under load, a disk filled up, huge series.
 export default defineConfig({
   test: {
+    // The CLI's tests run its published bundle, built once here (packages/cli/test/bundle-setup.ts).
+    globalSetup: ["packages/cli/test/bundle-setup.ts"],
     include: ["test/slow/**/*.test.ts"],
     testTimeout: 600_000,
     hookTimeout: 120_000,

@@ -1,7 +1,7 @@
 /**
  * End-to-end tests of the analytics commands of the `runledger` executable: `runs --filter
  * --order-by --max --page-token --json --csv`, `compare`, `rank`, `stats`, `plot`, `sql` and
- * `export`. Every check spawns `node packages/cli/src/bin.ts` against one store made by
+ * `export`. Every check spawns the bin (the published bundle, harness.ts) against one store made by
  * `demo --epochs 3` (six runs: three logistic regressions, three MLPs) and looks at what a user
  * sees (stdout, stderr, exit status) and what lands on disk.
  *

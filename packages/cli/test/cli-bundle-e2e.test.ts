@@ -1,32 +1,20 @@
 /**
  * The published bin is a rolldown bundle (rolldown.config.mjs), not the source a developer runs:
- * bundled, it prints what the source prints. The bundle is built here, from the same config, into
- * a directory inside the package (so the bundle's one external, DuckDB, resolves as it does from
- * dist/), and both bins run against the same store: help pages, `show` (text and --json), a
- * listing through the DuckDB read model, `verify`, and a usage error.
+ * bundled, it prints what the source prints. The CLI's other tests run the bundle (bundle-setup.ts
+ * builds it from the same config, inside the package, so its one external, DuckDB, resolves as it
+ * does from dist/); here both bins run against the same store: help pages, `show` (text and
+ * --json), a listing through the DuckDB read model, `verify`, and a usage error.
  */
-import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { openTracker } from "../src/index.ts"
-import { type CliOptions, cli, freshRoot, repoRoot, storeCopies } from "./harness.ts"
+import { BIN, type CliOptions, cli, freshRoot, SOURCE_BIN, storeCopies } from "./harness.ts"
 
-const cliDir = join(repoRoot, "packages/cli")
-let bundleDir: string
-let bundled: string
 let root: string
 let store: string
 let runId: string
 
 beforeAll(async () => {
-  bundleDir = mkdtempSync(join(cliDir, ".bundle-test-"))
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, [join(cliDir, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: cliDir, env: { ...process.env, RUNLEDGER_BUNDLE_DIR: bundleDir } }, (error, _out, stderr) =>
-      error ? reject(new Error(`rolldown failed: ${stderr || error.message}`)) : resolve()
-    )
-  )
-  bundled = join(bundleDir, "bin.js")
   root = freshRoot()
   store = join(root, "store")
   const tracker = await openTracker({ dir: store, durability: "os" })
@@ -43,18 +31,14 @@ beforeAll(async () => {
   }
 }, 120_000)
 
-afterAll(() => {
-  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true })
-})
-
 // Cases run side by side, and one process holds a store's read model at a time: each case has a
 // copy of its own, which its two invocations use one after the other (so paths printed match).
 const copy = storeCopies(() => root, () => store)
 
 const both = async (args: (dir: string) => ReadonlyArray<string>, options: CliOptions = {}) => {
   const dir = copy()
-  const source = await cli(args(dir), options)
-  const built = await cli(args(dir), { ...options, bin: bundled })
+  const source = await cli(args(dir), { ...options, bin: SOURCE_BIN })
+  const built = await cli(args(dir), { ...options, bin: BIN })
   return { source, built }
 }
 

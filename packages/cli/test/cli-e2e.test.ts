@@ -1,10 +1,10 @@
 /**
- * End-to-end tests of the `runledger` executable: every test spawns `node packages/cli/src/bin.ts`
- * as a child process against a store in a fresh temporary directory and checks what a user sees
+ * End-to-end tests of the `runledger` executable: every test spawns the bin (the published
+ * bundle, harness.ts) as a child process against a store in a fresh temporary directory and checks what a user sees
  * (stdout, stderr, exit status) and what lands on disk.
  *
  * The children are spawned asynchronously so that independent invocations can run side by side
- * (each one pays ~1 s of start-up); NODE_COMPILE_CACHE (a private cache directory) makes repeated
+ * (each one pays a few hundred ms of start-up); NODE_COMPILE_CACHE (a private cache directory) makes repeated
  * start-ups cheaper and changes nothing else.
  */
 import { beforeAll, describe, expect, it } from "vitest"

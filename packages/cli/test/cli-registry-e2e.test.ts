@@ -2,7 +2,7 @@
  * End-to-end tests of the model registry and the lifecycle commands of the `runledger` executable:
  * `models` (register, promote, alias, show, versions, download, --as-of), `log`, `runs delete|restore`,
  * `experiments rename|fork|delete|restore` and `history --all`. Every check spawns
- * `node packages/cli/src/bin.ts` against one store made by `demo --epochs 2` and looks at what a
+ * the bin (the published bundle, harness.ts) against one store made by `demo --epochs 2` and looks at what a
  * user sees (stdout, stderr, exit status) and what lands on disk.
  *
  * The tests of the main suite run in order and build on each other (each one writes to the store

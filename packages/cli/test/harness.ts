@@ -1,10 +1,12 @@
 /**
- * The harness of the CLI's end-to-end tests: spawn `node packages/cli/src/bin.ts` as a child process
+ * The harness of the CLI's end-to-end tests: spawn the `runledger` bin as a child process
  * (asynchronously, so independent invocations run side by side) against stores in fresh temporary
- * directories, and check what a user sees. NODE_COMPILE_CACHE (a private cache directory) makes
- * repeated start-ups cheaper and changes nothing else.
+ * directories, and check what a user sees. The bin is the bundle the package publishes, built once
+ * per test run (bundle-setup.ts, the configs' globalSetup); `SOURCE_BIN` is the one a developer runs
+ * from a checkout. NODE_COMPILE_CACHE (a private cache directory) makes repeated start-ups cheaper
+ * and changes nothing else.
  */
-import { afterAll, expect } from "vitest"
+import { afterAll, expect, inject } from "vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -12,7 +14,17 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
-export const BIN = join(repoRoot, "packages/cli/src/bin.ts")
+/** The bin run from the source (`pnpm runledger`). */
+export const SOURCE_BIN = join(repoRoot, "packages/cli/src/bin.ts")
+
+const bundled = (): string => {
+  const bin = inject("cliBundle")
+  if (bin === undefined) throw new Error("The CLI's tests run its bundle: add packages/cli/test/bundle-setup.ts to this vitest config's globalSetup.")
+  return bin
+}
+
+/** The bin the tests run: the published bundle (bundle-setup.ts). */
+export const BIN = bundled()
 const compileCache = mkdtempSync(join(tmpdir(), "runledger-cli-cache-"))
 const tempRoots: string[] = [compileCache]
 
@@ -52,7 +64,7 @@ export interface CliOptions {
   readonly cwd?: string
   /** Extra environment; RUNLEDGER_DIR is unset unless given here. */
   readonly env?: Record<string, string | undefined>
-  /** The bin to run (default: the source's, packages/cli/src/bin.ts). */
+  /** The bin to run (default: BIN, the bundle). */
   readonly bin?: string
 }
 
