@@ -9,8 +9,10 @@ export const progressBar = (label: string, stream: NodeJS.WriteStream = process.
   return {
     update(done: number, total: number | undefined) {
       if (!enabled) return
+      // Finished: erased at once, before whatever the command prints next on the terminal.
+      if (total !== undefined && done >= total) return this.done()
       const now = Date.now()
-      if (now - last < 100 || (total !== undefined && done >= total && !drawn)) return
+      if (now - last < 100) return
       last = now
       drawn = true
       const width = 30
@@ -20,6 +22,7 @@ export const progressBar = (label: string, stream: NodeJS.WriteStream = process.
     },
     done() {
       if (enabled && drawn) stream.write("\r\x1b[K")
+      drawn = false
     }
   }
 }

@@ -660,6 +660,21 @@ describe("a small store written through the library", { timeout: 180_000 }, () =
     expect(all.map((r) => r.id).sort()).toEqual(Object.values(ids).sort())
   })
 
+  it("a small store's searches (runs --filter, --order-by) are answered from the log: DuckDB's read model is never made", async () => {
+    const dir = copy()
+    rmSync(join(dir, "readmodel.duckdb"), { force: true })
+    rmSync(join(dir, "readmodel.duckdb.wal"), { force: true })
+    const [filtered, ordered] = await few([
+      () => cli(["runs", "--filter", "params.model = 'b'", "--json", "--dir", dir]),
+      () => cli(["runs", "--order-by", "metrics.acc DESC", "--max", "2", "--json", "--dir", dir])
+    ], 1)
+    expectOk(filtered)
+    expect(parseListing<RunJson>(filtered.stdout, "runs").map((r) => r.name).sort()).toEqual(["good-b", "killed"])
+    expectOk(ordered)
+    expect(parseListing<RunJson>(ordered.stdout, "runs").map((r) => r.name)).toEqual(["crashed", "killed"])
+    expect(existsSync(join(dir, "readmodel.duckdb"))).toBe(false)
+  })
+
   it("rank ranks FINISHED runs only and says what it left out; --all-statuses ranks every run; --filter narrows the runs", async () => {
     const [text, all, filtered] = await few([
       () => cli(["rank", "--metric", "acc", "--goal", "max", "--dir", copy()]),

@@ -36,10 +36,17 @@ export interface OpenTrackerOptions {
   /**
    * How long the read model stays open after this process's last analytics call, for the next one
    * to reuse (default 0: closed at once, so other processes get their turn). For a process that owns
-   * the store, such as the server (which passes 1000 ms): other processes asking meanwhile wait.
+   * the store, such as the server (which passes LINGER_MS): other processes asking meanwhile wait.
    * Closing the tracker closes it at once.
    */
   readonly readModelLingerMs?: number
+  /**
+   * Told as the read model catches up with the log, whichever call makes it (a search of a large
+   * store, a ranking, SQL): the position folded so far, and the log's head when known. The CLI
+   * draws its progress bar from it; a call that needs no read model (a small store's search) never
+   * opens DuckDB, so it is never told.
+   */
+  readonly readModelProgress?: (position: number, head: number | undefined) => void
   /** A server's token (`uri: "http://..."`): sent as `Authorization: Bearer <token>`. Default: $RUNLEDGER_TOKEN. */
   readonly token?: string
   /**
@@ -194,7 +201,8 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
   const analytics = lazyAnalytics(store.location.dir, {
     log: store.reader,
     ...(options.readModelMemoryLimit !== undefined ? { memoryLimit: options.readModelMemoryLimit } : {}),
-    ...(options.readModelLingerMs !== undefined ? { lingerMs: options.readModelLingerMs } : {})
+    ...(options.readModelLingerMs !== undefined ? { lingerMs: options.readModelLingerMs } : {}),
+    ...(options.readModelProgress !== undefined ? { onProgress: options.readModelProgress } : {})
   })
   /** Names or ids to ids; an unknown one is refused. */
   const experimentIds = async (refs: ReadonlyArray<string> | undefined): Promise<ReadonlyArray<string> | undefined> => {

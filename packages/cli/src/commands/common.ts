@@ -72,19 +72,22 @@ export const viewFlag = Flag.Literals("view", ["active", "deleted", "all"]).pipe
   Flag.withDefault("active" as const)
 )
 
-/** Bring the read model up to the log with a progress bar, then run `f` (the analytics commands). */
-export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, open: Omit<OpenTrackerOptions, "dir"> = {}) =>
-  withTracker(async (tracker, dir) => {
-    // A server's read model is the server's to keep up.
-    if (/^https?:\/\//i.test(dir)) return f(tracker, dir)
-    const bar = progressBar("catching up the read model")
+/**
+ * Run `f` (the analytics commands) with a progress bar for the read model's catch-up, drawn while
+ * whichever call needs the read model brings it up to the log. Not caught up first: a small store's
+ * search (`runs --filter`) is answered in memory and never loads DuckDB (a server's read model is
+ * the server's to keep up, and it reports no progress here).
+ */
+export const withAnalytics = <A>(f: (tracker: Tracker, dir: string) => Promise<A>, open: Omit<OpenTrackerOptions, "dir"> = {}) => {
+  const bar = progressBar("catching up the read model")
+  return withTracker(async (tracker, dir) => {
     try {
-      await tracker.catchUpReadModel({ onProgress: (position, head) => bar.update(position, head) })
+      return await f(tracker, dir)
     } finally {
       bar.done()
     }
-    return f(tracker, dir)
-  }, { open })
+  }, { open: { ...open, readModelProgress: (position, head) => bar.update(position, head) } })
+}
 
 /** Repeatable `--experiment` values (names or ids). */
 export const experimentsFlag = Flag.String("experiment").pipe(
