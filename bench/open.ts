@@ -26,6 +26,7 @@ import { execFile } from "node:child_process"
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { buildBundle } from "../packages/cli/test/bundle-setup.ts"
 import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { LINGER_MS, openTracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
@@ -127,14 +128,11 @@ const wall = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env)
   })
 
 /** The published bin, bundled from the current source with the package's own rolldown config. */
-const bundleBin = (): Promise<string> =>
-  new Promise((resolve, reject) => {
-    rmSync(BUNDLE_DIR, { recursive: true, force: true })
-    mkdirSync(BUNDLE_DIR)
-    execFile(process.execPath, [join(CLI_DIR, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: CLI_DIR, env: { ...process.env, RUNLEDGER_BUNDLE_DIR: BUNDLE_DIR } }, (error, _out, stderr) =>
-      error ? reject(new Error(`bundling the bin failed: ${stderr || error.message}`)) : resolve(join(BUNDLE_DIR, "bin.js"))
-    )
-  })
+const bundleBin = (): Promise<string> => {
+  rmSync(BUNDLE_DIR, { recursive: true, force: true })
+  mkdirSync(BUNDLE_DIR)
+  return buildBundle(BUNDLE_DIR)
+}
 
 const child = (dir: string, runId: string): Promise<OpenResult> =>
   new Promise((resolve, reject) => {

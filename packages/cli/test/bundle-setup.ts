@@ -21,18 +21,24 @@ declare module "vitest" {
 
 const cliDir = resolve(import.meta.dirname, "..")
 
+/**
+ * Bundle the bin from the current sources with the package's own rolldown config into `dir` (a
+ * directory inside the package); resolves to its bin.js. The benchmarks build theirs with it too.
+ */
+export const buildBundle = (dir: string): Promise<string> =>
+  new Promise((done, fail) =>
+    execFile(process.execPath, [join(cliDir, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: cliDir, env: { ...process.env, RUNLEDGER_BUNDLE_DIR: dir } }, (error, _out, stderr) =>
+      error ? fail(new Error(`Building the CLI's bundle failed (rolldown): ${stderr || error.message}`)) : done(join(dir, "bin.js"))
+    )
+  )
+
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = mkdtempSync(join(cliDir, ".bundle-test-"))
   try {
-    await new Promise<void>((done, fail) =>
-      execFile(process.execPath, [join(cliDir, "node_modules/rolldown/bin/cli.mjs"), "-c", "rolldown.config.mjs"], { cwd: cliDir, env: { ...process.env, RUNLEDGER_BUNDLE_DIR: dir } }, (error, _out, stderr) =>
-        error ? fail(new Error(`Building the CLI's bundle for its tests failed (rolldown): ${stderr || error.message}`)) : done()
-      )
-    )
+    project.provide("cliBundle", await buildBundle(dir))
   } catch (e) {
     rmSync(dir, { recursive: true, force: true })
     throw e
   }
-  project.provide("cliBundle", join(dir, "bin.js"))
   return () => rmSync(dir, { recursive: true, force: true })
 }
