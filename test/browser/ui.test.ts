@@ -11,7 +11,7 @@ import { type RunningServer, startServer } from "@runledger/server"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { Locator } from "playwright-core"
+import type { Locator, Request } from "playwright-core"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { encodePng } from "../../packages/cli/src/demo/png.ts"
 import { expected, launch, type Session, shot, watch, type Watched } from "./harness.ts"
@@ -347,16 +347,36 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => versions.locator("tr[data-version='2'] .stage").innerText()).toBe("Production")
     await expect.poll(() => w.page.getByRole("list", { name: "History of model-classifier" }).innerText()).toContain("version 2: None → Production")
     await shot(w, "model")
-    // An alias set, then deleted: each an event in the history.
+    // An alias set, then deleted: each an event in the history. The history's reload after the set
+    // is held back until the one after the delete has been shown: answers can arrive out of order
+    // on a busy server, and the older must not overwrite the newer.
+    const history = w.page.getByRole("list", { name: "History of model-classifier" })
+    let release = () => {}
+    const released = new Promise<void>((r) => (release = r))
+    let held: Request | undefined
+    // Settled: its body read to the end (old code: then shown), or failed (aborted by the page).
+    let settled: Promise<unknown> = Promise.resolve()
+    await w.page.route("**/api/runledger/streams/model-classifier", async (route) => {
+      if (held !== undefined) return route.continue()
+      const r = (held = route.request())
+      settled = Promise.race([w.page.waitForEvent("requestfinished", (x) => x === r), w.page.waitForEvent("requestfailed", (x) => x === r)])
+      const answer = await route.fetch() // the server answers now, before the delete
+      await released
+      await route.fulfill({ response: answer }).catch(() => undefined) // the page aborted it: nothing to answer
+    })
     await w.page.getByLabel("Alias", { exact: true }).fill("champion")
     await w.page.getByLabel("on version").selectOption("2")
     await w.page.getByRole("button", { name: "Set alias" }).click()
     await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).toContain("@champion")
     await w.page.getByRole("button", { name: "Delete alias champion" }).click()
     await expect.poll(() => versions.locator("tr[data-version='2']").innerText()).not.toContain("@champion")
-    const history = await w.page.getByRole("list", { name: "History of model-classifier" }).innerText()
-    expect(history).toContain("@champion → version 2")
-    expect(history).toContain("@champion removed")
+    await expect.poll(() => history.innerText()).toContain("@champion removed")
+    expect(held, "the history reloaded after the alias was set").toBeDefined()
+    release()
+    await settled
+    await w.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    expect(await history.innerText()).toContain("@champion → version 2")
+    expect(await history.innerText()).toContain("@champion removed")
   })
 
   it("time travel: the registry, and its stage history, as of a moment before version 1 went to Staging", async () => {

@@ -125,19 +125,20 @@ export const session = {
 }
 
 export const api = {
-  experiments: (viewType: "active" | "deleted" | "all", asOf?: string) =>
-    request<{ experiments: ReadonlyArray<ExperimentRow> }>("GET", `${API}/experiments${qs({ viewType, asOf })}`).then((r) => r.experiments),
+  experiments: (viewType: "active" | "deleted" | "all", asOf?: string, signal?: AbortSignal) =>
+    request<{ experiments: ReadonlyArray<ExperimentRow> }>("GET", `${API}/experiments${qs({ viewType, asOf })}`, undefined, signal).then((r) => r.experiments),
   searchRuns: (body: SearchBody, signal?: AbortSignal) => request<{ runs: ReadonlyArray<RunView>; nextPageToken: string | null }>("POST", `${API}/runs/search`, body, signal),
-  run: (id: string, asOf?: string) => request<{ run: RunView }>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`).then((r) => r.run),
+  run: (id: string, asOf?: string, signal?: AbortSignal) => request<{ run: RunView }>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`, undefined, signal).then((r) => r.run),
   /** As doubles, not JSON: 100 runs' columns are megabytes of decimals to parse, and the doubles are read in place. */
   histories: async <F extends HistoryField>(body: HistoriesBody & { readonly fields: ReadonlyArray<F> }, signal?: AbortSignal): Promise<ReadonlyArray<DownsampledHistory<F>>> =>
     historiesOfF64(await (await send("POST", `${API}/metrics/histories`, body, signal, HISTORIES_F64)).arrayBuffer(), body.fields).series,
-  compare: (runIds: ReadonlyArray<string>) => request<{ comparison: RunComparison }>("POST", `${API}/runs/compare`, { runIds }).then((r) => r.comparison),
+  compare: (runIds: ReadonlyArray<string>, signal?: AbortSignal) => request<{ comparison: RunComparison }>("POST", `${API}/runs/compare`, { runIds }, signal).then((r) => r.comparison),
   stats: (body: StatsBody) => request<{ comparison: GroupComparison }>("POST", `${API}/stats`, body).then((r) => r.comparison),
-  models: (asOf?: string) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`).then((r) => r.models),
-  versions: (name: string, asOf?: string) => request<{ versions: ReadonlyArray<ModelVersionView> }>("GET", `${API}/models/${enc(name)}/versions${qs({ asOf })}`).then((r) => r.versions),
+  models: (asOf?: string, signal?: AbortSignal) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`, undefined, signal).then((r) => r.models),
+  versions: (name: string, asOf?: string, signal?: AbortSignal) =>
+    request<{ versions: ReadonlyArray<ModelVersionView> }>("GET", `${API}/models/${enc(name)}/versions${qs({ asOf })}`, undefined, signal).then((r) => r.versions),
   artifactUrl: (runId: string, path: string) => `${API}/runs/${enc(runId)}/artifacts/${path.split("/").map(enc).join("/")}`,
-  stream: (name: string) => request<{ events: ReadonlyArray<RecordedEvent> }>("GET", `${API}/streams/${enc(name)}`).then((r) => r.events),
+  stream: (name: string, signal?: AbortSignal) => request<{ events: ReadonlyArray<RecordedEvent> }>("GET", `${API}/streams/${enc(name)}`, undefined, signal).then((r) => r.events),
   /** MLflow REST: the stage of a version (an event on the model's stream). */
   transitionStage: (name: string, version: number, stage: string) =>
     request<unknown>("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: String(version), stage, archive_existing_versions: false }),

@@ -4,24 +4,19 @@
  * parallel coordinates (a small SVG of lines: uPlot has no parallel axes), and the stats of two
  * filter-defined groups (`POST /api/runledger/stats`).
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks"
+import { useEffect, useMemo, useRef, useState } from "preact/hooks"
 import uPlot from "uplot"
 import { api, type GroupComparison, num, type RunComparison } from "../api/client.ts"
+import { useLoad } from "../api/useLoad.ts"
 import { Chart, ChartControls, color, type XMode } from "../components/Chart.tsx"
 import { value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
 export function Compare({ loc }: { readonly loc: Location }) {
   const ids = (loc.query.get("runs") ?? "").split(",").filter((s) => s !== "")
-  const [cmp, setCmp] = useState<RunComparison | null>(null)
-  const [error, setError] = useState<string | null>(null)
   const [view, setView] = useState<{ xMode: XMode; logY: boolean; smoothing: number }>({ xMode: "step", logY: false, smoothing: 0 })
   const metricParam = loc.query.get("metric")
-  // A layout effect: the request leaves as the page is put in place, not after its first paint.
-  useLayoutEffect(() => {
-    if (ids.length < 2 || ids.length > 100) return
-    api.compare(ids).then(setCmp, (e: Error) => setError(e.message))
-  }, [ids.join(",")])
+  const { value: cmp, error } = useLoad(ids.length < 2 || ids.length > 100 ? null : (signal) => api.compare(ids, signal), [ids.join(",")])
   const names = useMemo(() => (cmp ? Object.fromEntries(cmp.runs.map((r) => [r.runId, r.runName])) : undefined), [cmp])
   if (ids.length < 2 || ids.length > 100) return <p class="error" role="alert">Compare takes 2 to 100 runs (got {ids.length}): select them in the runs table.</p>
   if (error) return <p class="error" role="alert">{error}</p>

@@ -1,6 +1,7 @@
 /** The experiments: names, run counts, last activity; deleted ones behind a toggle; several can be opened together. */
-import { useLayoutEffect, useState } from "preact/hooks"
-import { api, type ExperimentRow } from "../api/client.ts"
+import { useState } from "preact/hooks"
+import { api } from "../api/client.ts"
+import { useLoad } from "../api/useLoad.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { time } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
@@ -8,14 +9,8 @@ import { href, type Location, navigate } from "../router.ts"
 export function Experiments({ loc }: { readonly loc: Location }) {
   const showDeleted = loc.query.get("deleted") === "1"
   const asOf = loc.query.get("asOf") ?? undefined
-  const [rows, setRows] = useState<ReadonlyArray<ExperimentRow> | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const { value: rows, error } = useLoad((signal) => api.experiments(showDeleted ? "all" : "active", asOf, signal), [showDeleted, asOf])
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set())
-  // A layout effect: the request leaves as the page is put in place, not after its first paint.
-  useLayoutEffect(() => {
-    setError(null)
-    api.experiments(showDeleted ? "all" : "active", asOf).then(setRows, (e: Error) => setError(e.message))
-  }, [showDeleted, asOf])
   const go = (p: { deleted?: boolean; asOf?: string | undefined }) =>
     navigate(href("/", { deleted: (p.deleted ?? showDeleted) ? "1" : undefined, asOf: "asOf" in p ? p.asOf : asOf }))
   return (

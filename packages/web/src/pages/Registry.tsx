@@ -3,8 +3,9 @@
  * linked. Promote a version and set or delete an alias through MLflow's REST endpoints (each one an
  * event on the model's stream); the stage history is that stream. Writes are off while time travelling.
  */
-import { useEffect, useState } from "preact/hooks"
-import { api, type ModelVersionView, type ModelView } from "../api/client.ts"
+import { useState } from "preact/hooks"
+import { api } from "../api/client.ts"
+import { useLoad } from "../api/useLoad.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { time } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
@@ -14,12 +15,7 @@ const STAGES = ["None", "Staging", "Production", "Archived"] as const
 
 export function Models({ loc }: { readonly loc: Location }) {
   const asOf = loc.query.get("asOf") ?? undefined
-  const [models, setModels] = useState<ReadonlyArray<ModelView> | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  useEffect(() => {
-    setError(null)
-    api.models(asOf).then(setModels, (e: Error) => setError(e.message))
-  }, [asOf])
+  const { value: models, error } = useLoad((signal) => api.models(asOf, signal), [asOf])
   return (
     <section>
       <h1>Models</h1>
@@ -59,21 +55,20 @@ export function Models({ loc }: { readonly loc: Location }) {
 
 export function Model({ name, loc }: { readonly name: string; readonly loc: Location }) {
   const asOf = loc.query.get("asOf") ?? undefined
-  const [versions, setVersions] = useState<ReadonlyArray<ModelVersionView> | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const [actError, setActError] = useState<string | null>(null)
   const [done, setDone] = useState(0)
   const [busy, setBusy] = useState(false)
   const [alias, setAlias] = useState("")
   const [aliasVersion, setAliasVersion] = useState("")
-  useEffect(() => {
-    api.versions(name, asOf).then(setVersions, (e: Error) => setError(e.message))
-  }, [name, asOf, done])
+  const loaded = useLoad((signal) => api.versions(name, asOf, signal), [name, asOf, done])
+  const versions = loaded.value
+  const error = actError ?? loaded.error
   const act = (f: () => Promise<unknown>) => {
     setBusy(true)
-    setError(null)
+    setActError(null)
     f().then(
       () => setDone((d) => d + 1),
-      (e: Error) => setError(e.message)
+      (e: Error) => setActError(e.message)
     ).finally(() => setBusy(false))
   }
   const readOnly = asOf !== undefined

@@ -3,8 +3,9 @@
  * its artifacts (previewed by media type; downloadable) and its event history (the audit trail of
  * `run-<id>`). Live: the run's own events from the tail refresh the overview and the charts.
  */
-import { useEffect, useLayoutEffect, useState } from "preact/hooks"
-import { api, type ArtifactEntry, type RecordedEvent, type RunView, tail } from "../api/client.ts"
+import { useEffect, useState } from "preact/hooks"
+import { api, type ArtifactEntry, type RecordedEvent, tail } from "../api/client.ts"
+import { useLoad } from "../api/useLoad.ts"
 import { AsOf } from "../components/AsOf.tsx"
 import { Chart, ChartControls, type XMode } from "../components/Chart.tsx"
 import { bytes, durationAt, time, value } from "../format.ts"
@@ -13,16 +14,10 @@ import { href, type Location, navigate } from "../router.ts"
 export function Run({ id, loc }: { readonly id: string; readonly loc: Location }) {
   const asOf = loc.query.get("asOf") ?? undefined
   const tab = loc.query.get("tab") ?? "overview"
-  const [run, setRun] = useState<RunView | null>(null)
-  const [error, setError] = useState<string | null>(null)
   const [version, setVersion] = useState(0)
   const [view, setView] = useState<{ xMode: XMode; logY: boolean; smoothing: number }>({ xMode: "step", logY: false, smoothing: 0 })
 
-  // A layout effect: the request leaves as the page is put in place, not after its first paint.
-  useLayoutEffect(() => {
-    setError(null)
-    api.run(id, asOf).then(setRun, (e: Error) => setError(e.message))
-  }, [id, asOf, version])
+  const { value: run, error } = useLoad((signal) => api.run(id, asOf, signal), [id, asOf, version])
 
   useEffect(() => {
     if (asOf !== undefined) return
@@ -196,8 +191,16 @@ function Preview({ runId, artifact }: { readonly runId: string; readonly artifac
   useEffect(() => {
     setText(null)
     if (!textual || type === "image/svg+xml" || artifact.size > PREVIEW_LIMIT) return
+    // Another file chosen before this one came in: its text must not show up as the other's.
+    const ctl = new AbortController()
     // A refusal (a sign-in that ended: 401) is said as such, not previewed as the file's text.
-    fetch(url).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${r.status} ${r.statusText}`)))).then(setText, (e: Error) => setText(`Could not read it: ${e.message}`))
+    fetch(url, { signal: ctl.signal })
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${r.status} ${r.statusText}`))))
+      .then(
+        (t) => ctl.signal.aborted || setText(t),
+        (e: Error) => ctl.signal.aborted || setText(`Could not read it: ${e.message}`)
+      )
+    return () => ctl.abort()
   }, [url])
   // SVG goes in an <img>: scripts inside it never run (and the server sends it with a CSP too).
   if (type.startsWith("image/")) return <figure class="preview"><img src={url} alt={artifact.path} /></figure>
@@ -282,11 +285,7 @@ const asOfFilter = (asOf: string | undefined): ((e: RecordedEvent) => boolean) =
 }
 
 export function History({ stream, version = 0, only, asOf }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string>; readonly asOf?: string | undefined }) {
-  const [events, setEvents] = useState<ReadonlyArray<RecordedEvent> | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  useEffect(() => {
-    api.stream(stream).then(setEvents, (e: Error) => setError(e.message))
-  }, [stream, version])
+  const { value: events, error } = useLoad((signal) => api.stream(stream, signal), [stream, version])
   if (error) return <p class="error" role="alert">{error}</p>
   if (!events) return <p class="hint">Loading…</p>
   const then = asOfFilter(asOf)
