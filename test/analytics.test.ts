@@ -30,6 +30,9 @@ import { FsEventLog } from "../packages/store-fs/src/index.ts"
 import { openTracker, type RunView, type Tracker } from "../packages/cli/src/index.ts"
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
 import { searchInMemory } from "../packages/runtime/src/projection-search.ts"
+import { encodeListing, RUN_LISTING, searchRunListing, writeRunListing } from "../packages/runtime/src/run-listing.ts"
+import type { EventStoreShape } from "../packages/core/src/index.ts"
+import type { BatchReader } from "../packages/readmodel-duckdb/src/index.ts"
 import type { TrackerClient } from "../packages/tracker/src/index.ts"
 import { memoryClient } from "../packages/tracker/test/memory-client.ts"
 import {
@@ -496,6 +499,142 @@ describe("searchRuns in memory (small stores, asOf)", () => {
 })
 
 // -- errors and injection ----------------------------------------------------------------------------
+
+// -- the run listing (a large store's unfiltered search without DuckDB) --------------------------
+
+/** A memory store read in batches, as the directory store's log is; `upTo`: as if it ended there. */
+const batchesOf = (store: EventStoreShape, upTo?: number): BatchReader => ({
+  head: async () => Math.min(await Effect.runPromise(store.head), upTo ?? Number.POSITIVE_INFINITY),
+  readAll: async function*(from = 0) {
+    for await (const chunk of Stream.toAsyncIterable(Stream.chunks(store.readAll(from)))) {
+      const kept = chunk.filter((e) => upTo === undefined || e.position <= upTo)
+      if (kept.length > 0) yield kept
+    }
+  }
+})
+
+/** What happens after the listing was written: runs, deletions, restores, an experiment forked. */
+const tailArb = fc.array(
+  fc.oneof(
+    runSpecArb.map((spec) => ({ op: "start" as const, spec })),
+    fc.nat(20).map((i) => ({ op: "deleteRun" as const, i })),
+    fc.nat(20).map((i) => ({ op: "restoreRun" as const, i })),
+    fc.nat(1).map((e) => ({ op: "deleteExperiment" as const, e })),
+    fc.nat(1).map((e) => ({ op: "restoreExperiment" as const, e })),
+    fc.nat(1).map((e) => ({ op: "fork" as const, e }))
+  ),
+  { maxLength: 8 }
+)
+
+/** How the listing is spoiled before it is read. */
+const spoilArb = fc.oneof(
+  fc.constant({ kind: "none" as const }),
+  fc.double({ min: 0, max: 1, noNaN: true }).map((at) => ({ kind: "altered" as const, at })),
+  fc.double({ min: 0, max: 1, noNaN: true }).map((at) => ({ kind: "truncated" as const, at })),
+  fc.constant({ kind: "another log" as const }),
+  fc.constant({ kind: "a shorter log" as const })
+)
+
+describe("the run listing: an unfiltered search of a large store without DuckDB", () => {
+  it("answers as the read model does after any tail, and a spoiled listing is never believed", async () => {
+    const dirs: string[] = []
+    await fc.assert(
+      fc.asyncProperty(populationArb, tailArb, spoilArb, fc.array(queryArb, { minLength: 1, maxLength: 4 }), async (pop, tail, spoil, queries) => {
+        const { tracker, store } = await memoryClient()
+        const model = await ReadModel.open({ file: ":memory:", threads: 1 })
+        const dir = freshDir()
+        dirs.push(dir)
+        try {
+          await logPopulation(tracker, pop)
+          const analytics = new Analytics(model, store)
+          const written = await analytics.runListing()
+          const listedAt = await Effect.runPromise(store.head)
+          if (written === null) return // an empty log: nothing to list
+          let listing = encodeListing(written)
+          for (const t of tail) {
+            const runs = await tracker.listRuns({ viewType: "all" })
+            const pick = (i: number) => runs[i % Math.max(1, runs.length)]
+            const ignore = () => undefined // refused (a run in a deleted experiment, a restore of a live run): the log is unchanged
+            if (t.op === "start") await logPopulation(tracker, { runs: [t.spec], deleteSecondExperiment: false }).catch(ignore)
+            else if (t.op === "deleteRun" && runs.length > 0) await tracker.deleteRun(pick(t.i).id).catch(ignore)
+            else if (t.op === "restoreRun" && runs.length > 0) await tracker.restoreRun(pick(t.i).id).catch(ignore)
+            else if (t.op === "deleteExperiment") await tracker.deleteExperiment(EXPERIMENTS[t.e]).catch(ignore)
+            else if (t.op === "restoreExperiment") await tracker.restoreExperiment(EXPERIMENTS[t.e]).catch(ignore)
+            else if (t.op === "fork") await tracker.forkExperiment(EXPERIMENTS[t.e], { name: `fork-${randomUUID()}` }).catch(ignore)
+          }
+          let reader = batchesOf(store)
+          if (spoil.kind === "altered") {
+            const i = Math.min(listing.length - 1, Math.floor(spoil.at * listing.length))
+            listing = Buffer.from(listing)
+            listing[i] ^= 1
+          } else if (spoil.kind === "truncated") {
+            listing = listing.subarray(0, Math.floor(spoil.at * listing.length))
+          } else if (spoil.kind === "another log") {
+            const other = await memoryClient()
+            const otherModel = await ReadModel.open({ file: ":memory:", threads: 1 })
+            try {
+              await logPopulation(other.tracker, { runs: [...pop.runs, ...pop.runs.slice(0, 1)], deleteSecondExperiment: pop.deleteSecondExperiment })
+              const theirs = await new Analytics(otherModel, other.store).runListing()
+              if (theirs !== null) listing = encodeListing(theirs)
+            } finally {
+              await otherModel.close()
+              await other.tracker.close()
+            }
+          } else if (spoil.kind === "a shorter log") {
+            reader = batchesOf(store, listedAt - 1)
+          }
+          writeFileSync(join(dir, RUN_LISTING), listing)
+
+          const experiments = await tracker.listExperiments({ viewType: "all" })
+          for (const q of queries) {
+            const experimentIds = q.scope.flatMap((i) => experiments.filter((e) => e.name === EXPERIMENTS[i]).map((e) => e.id))
+            const options = { viewType: q.viewType, maxResults: q.pageSize, ...(experimentIds.length > 0 ? { experimentIds } : {}) }
+            let token: string | undefined
+            for (let pages = 0; pages < 20; pages++) {
+              const paged = { ...options, ...(token ? { pageToken: token } : {}) }
+              const listed = await searchRunListing(join(dir, RUN_LISTING), reader, paged)
+              if (spoil.kind === "none") {
+                const byModel = await analytics.searchRunIds(paged)
+                expect(listed, `${q.viewType} scope ${q.scope.join(",")} after ${JSON.stringify(tail.map((t) => t.op))}`).toEqual(byModel)
+                if (byModel.nextPageToken === null) break
+                token = byModel.nextPageToken
+              } else {
+                // Spoiled: not believed. (Another log that happens to be the same events would be
+                // believed rightly, but its ids are its own: UUIDs.)
+                expect(listed, spoil.kind).toHaveProperty("notUsed")
+                break
+              }
+            }
+          }
+        } finally {
+          await model.close()
+          await tracker.close()
+        }
+      }),
+      { numRuns: Number(process.env.ANALYTICS_RUNS ?? 25) }
+    )
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  })
+
+  it("a filter or an order is not the listing's to answer; a search with neither is", async () => {
+    const file = join(freshDir(), RUN_LISTING)
+    const { tracker, store } = await memoryClient()
+    const model = await ReadModel.open({ file: ":memory:", threads: 1 })
+    try {
+      await logPopulation(tracker, { runs: [{ experiment: 0, name: "a", params: { lr: 1 }, tags: {}, points: [], end: null, deleted: false }], deleteSecondExperiment: false })
+      const analytics = new Analytics(model, store)
+      await writeRunListing(file, (await analytics.runListing())!)
+      expect(await searchRunListing(file, batchesOf(store), { filter: "params.lr = '1'" })).toEqual({ notUsed: "the search has a filter or an order" })
+      expect(await searchRunListing(file, batchesOf(store), { orderBy: ["attributes.run_name"] })).toEqual({ notUsed: "the search has a filter or an order" })
+      expect(await searchRunListing(file, batchesOf(store), {})).toEqual(await analytics.searchRunIds({}))
+      // A bad page token is refused as the read model refuses it, listing or not.
+      await expect(searchRunListing(file, batchesOf(store), { pageToken: "nonsense" })).rejects.toBeInstanceOf(PageTokenError)
+    } finally {
+      await model.close()
+      await tracker.close()
+    }
+  })
+})
 
 describe("bad queries get clear errors; injection text is data", () => {
   let dir: string

@@ -27,7 +27,8 @@ import type { Analytics, BatchReader, CatchUpOptions, ReadModel } from "@runledg
 import { createHash } from "node:crypto"
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync, statSync } from "node:fs"
 import { homedir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
+import { RUN_LISTING } from "./run-listing.ts"
 
 export const READ_MODEL_FILE = "readmodel.duckdb"
 
@@ -40,6 +41,13 @@ const duckdb = () => import("@runledger/readmodel-duckdb")
 export interface AnalyticsHandle {
   /** Run `f` with the read model open; it is closed again once no call needs it. */
   readonly use: <A>(f: (analytics: Analytics) => Promise<A>) => Promise<A>
+  /**
+   * Where the read model's run listing is kept (run-listing.ts): beside its file, wherever that
+   * is. Null while the store does not exist, or when the read model is kept in memory.
+   */
+  readonly listingFile: () => string | null
+  /** Whether the read model is open in this process (in use, or lingering): a query then costs milliseconds. */
+  readonly isOpen: () => boolean
   readonly close: () => Promise<void>
 }
 
@@ -282,10 +290,8 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
         await empty.close()
       }
     }
-    if (located === undefined) {
-      located = readModelLocation(dir, notice)
-      if (located === null) fallback = ReadModel.open({ file: ":memory:", ...memory })
-    }
+    if (located === undefined) located = readModelLocation(dir, notice)
+    if (located === null) fallback ??= ReadModel.open({ file: ":memory:", ...memory })
     const file = located
     if (fallback !== undefined || file === null) return usePrivate(f)
     for (let attempt = 0; ; attempt++) {
@@ -315,6 +321,12 @@ export const lazyAnalytics = (dir: string, options: AnalyticsOptions): Analytics
 
   return {
     use,
+    listingFile: () => {
+      if (located === undefined && !existsSync(dir)) return null
+      if (located === undefined) located = readModelLocation(dir, notice)
+      return located === null ? null : join(dirname(located), RUN_LISTING)
+    },
+    isOpen: () => fallback !== undefined || (typeof located === "string" && leases.has(located)),
     close: async () => {
       if (typeof located === "string") await closeLingering(located, notice)
       if (fallback !== undefined) await (await fallback).close()

@@ -17,6 +17,7 @@ import { followAtExit } from "./exit.ts"
 import { NodeLiveness } from "./liveness.ts"
 import { NodeRunContext } from "./provenance.ts"
 import { IN_MEMORY_MAX_EVENTS, searchInMemory } from "./projection-search.ts"
+import { isListingSearch, searchRunListing, writeRunListing } from "./run-listing.ts"
 import { directoryStore, type OpenedStore, openStore, parseStoreUri, type StoreLocation } from "./store.ts"
 
 export interface OpenTrackerOptions {
@@ -220,6 +221,24 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
     return { ...rest, ...(ids ? { experimentIds: ids } : {}) }
   }
   const close = client.close.bind(client)
+  /**
+   * A large store's search: an unfiltered one in the default order from the read model's run
+   * listing when it can answer (run-listing.ts), else from the read model, which then leaves a
+   * listing for the next. Directory stores only: a DuckDB store has loaded DuckDB to open.
+   */
+  const searchLarge = async (scope: Awaited<ReturnType<typeof scoped<SearchOptions>>>) => {
+    // Where the read model is open already (a server, a lingering one), it answers in milliseconds.
+    const file = store.location.kind === "fs" && isListingSearch(scope) && !analytics.isOpen() ? analytics.listingFile() : null
+    if (file === null) return analytics.use((a) => a.searchRunIds(scope))
+    const listed = await searchRunListing(file, store.reader, scope)
+    if (!("notUsed" in listed)) return listed
+    return analytics.use(async (a) => {
+      const found = await a.searchRunIds(scope)
+      const rows = await a.runListing()
+      if (rows !== null) await writeRunListing(file, rows)
+      return found
+    })
+  }
   const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
     // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
     // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
@@ -238,7 +257,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       // A small store, or a past moment, is searched in memory (projection-search.ts says why).
       const found = asOf !== undefined || (await store.reader.head()) <= IN_MEMORY_MAX_EVENTS
         ? await searchInMemory(client.effect, scope, asOf)
-        : await analytics.use((a) => a.searchRunIds(scope))
+        : await searchLarge(scope)
       return { runs: await client.getRuns(found.runIds, asOf === undefined ? {} : { asOf }), nextPageToken: found.nextPageToken }
     },
     compareRuns: (ids: ReadonlyArray<string>) => analytics.use((a) => a.compareRuns(ids)),

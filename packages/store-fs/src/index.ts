@@ -5,3 +5,4 @@ export { FsStoreLayer, fsArtifactStore, fsEventStore, openEventLog } from "./lay
 export { chainAfter, DEFLATE_MAX, encodeFrame, encodeFrameBytes, type RecordForm, recordJson, scanFrame, scanFrames, sha256 } from "./frame.ts"
 export { type Anchor, anchorProblem, type Finding, formatAnchor, parseAnchors, type VerifyOptions, type VerifyReport, verifyStore } from "./verify.ts"
 export { isProcessGone } from "./process.ts"
+export { writeWholeFile } from "./whole-file.ts"

@@ -27,6 +27,7 @@
 import { createHash } from "node:crypto"
 import { promises as fs } from "node:fs"
 import { join } from "node:path"
+import { writeWholeFile } from "./whole-file.ts"
 
 export const SNAPSHOT_DIR = "snapshots"
 export const INDEX_SNAPSHOT = "index.bin"
@@ -228,26 +229,8 @@ export const readSnapshotFile = async (dir: string): Promise<Buffer | null | str
     return `it cannot be read (${e.code ?? e.message})`
   })
 
-/**
- * Write a snapshot so that a crash at any moment leaves either the old file or the new one whole:
- * a temporary file of its own (several writers may close at once), flushed, renamed over the old,
- * and the directory flushed. A leftover temporary file is never read.
- */
+/** Write a snapshot whole or not at all (whole-file.ts). */
 export const writeSnapshotFile = async (dir: string, bytes: Buffer): Promise<void> => {
-  const folder = join(dir, SNAPSHOT_DIR)
-  await fs.mkdir(folder, { recursive: true })
-  const temp = join(folder, `${INDEX_SNAPSHOT}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`)
-  try {
-    await fs.writeFile(temp, bytes, { flush: true })
-    await fs.rename(temp, snapshotPath(dir))
-  } catch (e) {
-    await fs.rm(temp, { force: true })
-    throw e
-  }
-  const fh = await fs.open(folder, "r")
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
+  await fs.mkdir(join(dir, SNAPSHOT_DIR), { recursive: true })
+  await writeWholeFile(snapshotPath(dir), bytes)
 }

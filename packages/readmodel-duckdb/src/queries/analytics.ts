@@ -17,7 +17,7 @@ import { assembleHistoryColumns, blockBucketsSql, bucketLevel, bucketRange, RANG
 import { type RankedRun, type RankRunsOptions, rankSql } from "./rank.ts"
 import { type RunScope } from "./scope.ts"
 import { checkScoreBy, type ScoreBy, scoreSql } from "./score.ts"
-import { compileSearch, searchSql, type SearchRunsOptions } from "./search.ts"
+import { compileSearch, LISTING_EXPERIMENTS_SQL, listingSql, searchSql, type SearchRunsOptions } from "./search.ts"
 
 export interface CompareGroupsOptions extends RunScope {
   /** Filters selecting the two groups (MLflow search syntax). */
@@ -100,6 +100,29 @@ export class Analytics {
     const q = searchSql(options, compiled.filter, compiled.orderBy, { limit: compiled.limit, offset: compiled.offset })
     const ids = (await this.readModel.select(q.sql, q.params)).run_id as string[]
     return { runIds: ids.slice(0, compiled.limit), nextPageToken: compiled.nextToken(ids.length > compiled.limit) }
+  }
+
+  /**
+   * Every run that is in some scope, in a search's default order (latest start first), as lines
+   * of JSON (listingSql), its experiments, and the log position the model stands at: the runtime
+   * keeps this as a listing that answers unfiltered searches without loading DuckDB
+   * (run-listing.ts). Null when the model moved while being read, or holds nothing.
+   */
+  async runListing(): Promise<{ readonly position: number; readonly lastEventId: string; readonly experiments: Array<[string, boolean]>; readonly lines: string } | null> {
+    await this.catchUp()
+    const stateSql = "SELECT position, last_event_id FROM readmodel_state"
+    const before = await this.readModel.select(stateSql)
+    const { lines } = await this.readModel.select(listingSql())
+    const experiments = await this.readModel.select(LISTING_EXPERIMENTS_SQL)
+    const after = await this.readModel.select(stateSql)
+    const position = Number(before.position[0])
+    if (position === 0 || Number(after.position[0]) !== position) return null
+    return {
+      position,
+      lastEventId: before.last_event_id[0] as string,
+      experiments: experiments.experiment_id.map((id, i) => [id as string, experiments.deleted[i] as boolean]),
+      lines: lines[0] as string
+    }
   }
 
   async compareRuns(runIds: ReadonlyArray<string>): Promise<RunComparison> {
