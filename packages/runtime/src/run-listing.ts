@@ -83,7 +83,7 @@ const viewOf = (r: ListedRun): RunView => ({ id: r[1], experimentId: r[2], name:
  * One page of an unfiltered search in the default order, from the listing and the log's events
  * after it, exactly as the read model's searchRunIds would give it; or why it could not.
  */
-export const searchRunListing = async (file: string, log: BatchReader, options: SearchRunsOptions): Promise<Listed> => {
+export const searchRunListing = async (file: string, log: BatchReader, options: SearchRunsOptions, tailMax = LISTING_TAIL_MAX): Promise<Listed> => {
   const compiled = compileSearch(options)
   if (!isListingSearch(options)) return { notUsed: "the search has a filter or an order" }
   const bytes = await fs.readFile(file).catch(() => null)
@@ -99,7 +99,7 @@ export const searchRunListing = async (file: string, log: BatchReader, options: 
   // The log it was read from, up to its position, and the events since.
   const head = await log.head()
   if (head < header.position) return { notUsed: `it stands at position ${header.position}, and the log has ${head} events` }
-  if (head - header.position > LISTING_TAIL_MAX) return { notUsed: `the log has ${head - header.position} events after it` }
+  if (head - header.position > tailMax) return { notUsed: `the log has ${head - header.position} events after it` }
   const deleted = new Map<string, boolean>()
   const experiments = new Map(header.experiments)
   const started: ListedRun[] = []
