@@ -1,20 +1,22 @@
 /**
  * The runs of a large directory store in a search's default order (latest start first), kept
- * beside the read model (`readmodel-runs.jsonl`, next to `readmodel.duckdb`), so that `runledger runs` and an unfiltered search list a
- * 100k-run store's latest runs without loading DuckDB (issue 11: its load and open alone cost a
- * command more than everything else together).
+ * beside the read model (`readmodel-runs.jsonl`, next to `readmodel.duckdb`), so that `runledger
+ * runs --max N` and any unfiltered search list a 100k-run store's latest runs without loading
+ * DuckDB (issue 11: its load and open cost such a command more than everything else together).
  *
- * It is a cache of the read model, never a source of truth. It says which log it was read from and
- * where: the log's first event id, and the position and id of the last event folded. Before it is
- * used, its digest is checked and those ids are compared with the log's (as the read model checks
- * its own). The events after that position are then folded over it. Any doubt (no file, another
- * log, a shorter one, altered bytes, a tail too long or with an event it does not fold) and the
- * search goes to the read model instead, which then writes a new listing. So the answer is always
- * the read model's, page tokens included (test/run-listing.test.ts).
+ * It is a cache of the read model, never a source of truth, written when the read model answers a
+ * search the listing could not. It says where in which log it was read: the position and the id of
+ * the event there. Before it is used, its digest is checked and that event compared with the log's
+ * (as the read model checks its own), and the events after it are folded over it. Any doubt (no
+ * file, altered bytes, another log, a shorter one, a tail too long or with an event it does not
+ * fold) and the search goes to the read model instead, which writes a new listing. So the answer is
+ * always the read model's, page tokens included (test/analytics.test.ts, "the run listing";
+ * test/slow/run-listing-cli.test.ts).
  *
  * Layout: lines of JSON. The first is the header (ListingHeader); then one line per run,
- * `[startTime, runId, experimentId, deleted]`, in the default order; then the hex sha256 of every
- * line before it. Lines are read only as far as a page needs.
+ * `[startTime, runId, experiment, deleted]` (the index of its experiment in the header; 0 or 1),
+ * in the default order; then the hex sha256 of every line before it. Lines are decoded only as far
+ * as a page needs.
  */
 import { EXPERIMENTS_STREAM, type RecordedEvent, runIdOfStream } from "@runledger/core"
 import type { BatchReader, SearchRunsOptions } from "@runledger/readmodel-duckdb"
@@ -47,10 +49,7 @@ export interface ListingHeader {
 /** One run as listed: what the default order and a scope read of it. */
 type ListedRun = readonly [startTime: number, runId: string, experimentId: string, deleted: boolean]
 
-/**
- * What the read model hands over (Analytics.runListing): a line of JSON per run in the default
- * order, `[startTime, runId, experiment, deleted]` (an index into `experiments`; 0 or 1).
- */
+/** What the read model hands over (Analytics.runListing): the header's fields, and the runs' lines as the layout has them. */
 export interface ListingRows {
   readonly position: number
   readonly lastEventId: string

@@ -84,7 +84,7 @@ export const searchSql = (scope: RunScope, filter: Filter | undefined, orderBy: 
 /**
  * The runtime's run listing (Analytics.runListing), composed by DuckDB: one line of JSON per run in
  * some scope (its experiment known), `[startTime, runId, experiment, deleted]`, in a search's
- * default order, where `experiment` is the index of the run's experiment in `listingExperimentsSql`
+ * default order, where `experiment` is the index of the run's experiment in LISTING_EXPERIMENTS_SQL
  * and `deleted` is 0 or 1. One string, not 100k rows: reading rows into JavaScript values cost
  * several times the query.
  */
