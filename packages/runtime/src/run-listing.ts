@@ -87,18 +87,19 @@ export const searchRunListing = async (file: string, log: BatchReader, options: 
   if (!isListingSearch(options)) return { notUsed: "the search has a filter or an order" }
   const bytes = await fs.readFile(file).catch(() => null)
   if (bytes === null) return { notUsed: "there is no listing" }
-  const digestAt = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1
-  const digest = createHash("sha256").update(bytes.subarray(0, digestAt)).digest("hex")
-  if (digestAt === 0 || bytes[bytes.length - 1] !== NEWLINE || bytes.toString("latin1", digestAt, bytes.length - 1) !== digest) return { notUsed: "its digest does not match its bytes" }
   // Lines are decoded one by one, only as far as the page needs (a 100k-run listing is megabytes).
   let at = bytes.indexOf(NEWLINE)
-  const header = JSON.parse(bytes.toString("utf8", 0, at)) as ListingHeader
-  if (header.magic !== MAGIC) return { notUsed: "it is of another layout" }
-
-  // The log it was read from, up to its position, and the events since.
+  const header = parseHeader(bytes.toString("utf8", 0, Math.max(0, at)))
+  if (header === undefined) return { notUsed: "it is of another layout, or damaged" }
+  // Where it stands in the log, before its digest is worked out (megabytes): a listing too far behind is not read.
   const head = await log.head()
   if (head < header.position) return { notUsed: `it stands at position ${header.position}, and the log has ${head} events` }
   if (head - header.position > tailMax) return { notUsed: `the log has ${head - header.position} events after it` }
+  const digestAt = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1
+  const digest = createHash("sha256").update(bytes.subarray(0, digestAt)).digest("hex")
+  if (digestAt === 0 || bytes[bytes.length - 1] !== NEWLINE || bytes.toString("latin1", digestAt, bytes.length - 1) !== digest) return { notUsed: "its digest does not match its bytes" }
+
+  // The log it was read from, up to its position, and the events since.
   const deleted = new Map<string, boolean>()
   const experiments = new Map(header.experiments)
   const started: ListedRun[] = []
@@ -138,6 +139,16 @@ export const searchRunListing = async (file: string, log: BatchReader, options: 
   }
   while (next < started.length && matched.length < want) take(started[next++])
   return { runIds: matched.slice(compiled.offset, compiled.offset + compiled.limit), nextPageToken: compiled.nextToken(matched.length > compiled.offset + compiled.limit) }
+}
+
+/** The header, if the first line is one of this layout (it is checked against the digest later). */
+const parseHeader = (line: string): ListingHeader | undefined => {
+  try {
+    const h = JSON.parse(line) as Partial<ListingHeader> | null
+    return h !== null && h.magic === MAGIC && Number.isSafeInteger(h.position) && typeof h.lastEventId === "string" && Array.isArray(h.experiments) ? (h as ListingHeader) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Events that change nothing a listing holds: a run's values, its end, the registry's. */
