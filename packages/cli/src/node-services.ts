@@ -12,7 +12,10 @@
 import { Cause, Effect, FileSystem, Layer, Option, Path, Queue, RcRef, Sink, Stdio, Stream, Terminal } from "effect"
 import { systemError } from "effect/PlatformError"
 import { ChildProcessSpawner } from "effect/process"
-import * as readline from "node:readline"
+import { createRequire } from "node:module"
+
+// Loaded when a prompt opens (`--wizard`), not with the CLI: every other command would pay for readline.
+const builtin = createRequire(import.meta.url)
 
 const writeTo = (stream: NodeJS.WriteStream, method: string) =>
   Sink.forEach((chunk: string | Uint8Array) =>
@@ -44,6 +47,7 @@ const makeTerminal = Effect.gen(function*() {
   const reader = yield* RcRef.make({
     acquire: Effect.acquireRelease(
       Effect.sync(() => {
+        const readline = builtin("node:readline") as typeof import("node:readline")
         const rl = readline.createInterface({ input: stdin, escapeCodeTimeout: 50 })
         const onLine = (line: string) => Queue.offerUnsafe(lines, line)
         // The input closed (end of stdin, Ctrl-D): no more lines will come.

@@ -16,14 +16,15 @@
  *   artifact still uploading is lost. A duckdb: store cannot be handed off (DuckDB lets one process
  *   hold its file, and this one cannot let go synchronously): its runs are named on stderr instead.
  */
-import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import { createRequire } from "node:module"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { serialize } from "node:v8"
 import type { EndStatus } from "@runledger/core"
 import type { TrackerClient } from "@runledger/tracker"
 import type { StoreLocation } from "./store.ts"
+
+const builtin = createRequire(import.meta.url)
 
 interface Tracked {
   readonly client: TrackerClient
@@ -77,6 +78,9 @@ const handOff = (code: number) => {
     }
     // A store removed meanwhile (a test's temporary directory) is not created again.
     if (!existsSync(join(t.store.dir, "events.log"))) continue
+    // Loaded here, at exit, if ever: child_process (with net and dgram) and v8 cost every process that never hands off.
+    const { spawnSync } = builtin("node:child_process") as typeof import("node:child_process")
+    const { serialize } = builtin("node:v8") as typeof import("node:v8")
     const child = spawnSync(process.execPath, [handoffScript], {
       input: serialize({ dir: t.store.dir, durability: t.durability, runs }),
       stdio: ["pipe", "inherit", "pipe"]

@@ -5,11 +5,16 @@
  */
 import { type Environment, RunContext, type Source } from "@runledger/core"
 import { Effect, Layer } from "effect"
-import { execFileSync } from "node:child_process"
+import { createRequire } from "node:module"
 import os from "node:os"
+
+// Loaded when a run starts, not with the module: child_process (with net and dgram) costs every
+// CLI command that starts no run several milliseconds to load.
+const builtin = createRequire(import.meta.url)
 
 const git = (args: string[], cwd: string): string | null => {
   try {
+    const { execFileSync } = builtin("node:child_process") as typeof import("node:child_process")
     return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5_000 }).trim()
   } catch {
     return null
