@@ -60,7 +60,7 @@ export function Model({ name, loc }: { readonly name: string; readonly loc: Loca
   const [busy, setBusy] = useState(false)
   const [alias, setAlias] = useState("")
   const [aliasVersion, setAliasVersion] = useState("")
-  const loaded = useLoad((signal) => api.versions(name, asOf, signal), [name, asOf, done])
+  const loaded = useLoad((signal) => api.versions(name, asOf, signal), [name, asOf], done)
   const versions = loaded.value
   const error = actError ?? loaded.error
   const act = (f: () => Promise<unknown>) => {

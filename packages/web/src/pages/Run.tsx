@@ -17,7 +17,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
   const [version, setVersion] = useState(0)
   const [view, setView] = useState<{ xMode: XMode; logY: boolean; smoothing: number }>({ xMode: "step", logY: false, smoothing: 0 })
 
-  const { value: run, error } = useLoad((signal) => api.run(id, asOf, signal), [id, asOf, version])
+  const { value: run, error } = useLoad((signal) => api.run(id, asOf, signal), [id, asOf], version)
 
   useEffect(() => {
     if (asOf !== undefined) return
@@ -285,7 +285,7 @@ const asOfFilter = (asOf: string | undefined): ((e: RecordedEvent) => boolean) =
 }
 
 export function History({ stream, version = 0, only, asOf }: { readonly stream: string; readonly version?: number; readonly only?: ReadonlyArray<string>; readonly asOf?: string | undefined }) {
-  const { value: events, error } = useLoad((signal) => api.stream(stream, signal), [stream, version])
+  const { value: events, error } = useLoad((signal) => api.stream(stream, signal), [stream], version)
   if (error) return <p class="error" role="alert">{error}</p>
   if (!events) return <p class="hint">Loading…</p>
   const then = asOfFilter(asOf)
