@@ -21,6 +21,7 @@ let server: RunningServer
 let session: Session
 let beforeStaging: string
 const ids: Record<string, string> = {}
+const startTimes: Record<string, number> = {}
 let pages: Watched[] = []
 
 const seedRun = async (tracker: Tracker, experiment: string, name: string, params: Record<string, string | number>, scale: number, parentRunId?: string) => {
@@ -34,6 +35,7 @@ const seedRun = async (tracker: Tracker, experiment: string, name: string, param
   await run.logText("epoch,loss\n0,1.5\n1,0.75\n", "curve.csv")
   await run.end()
   ids[name] = run.id
+  startTimes[name] = (await tracker.getRun(run.id)).startTime
   return run.id
 }
 
@@ -176,6 +178,12 @@ describe("the web UI in Chromium", () => {
     const w = await open(`/runs/${ids["cnn-b"]}`)
     await expect.poll(() => w.page.locator("h1").innerText()).toContain("cnn-b")
     expect(await w.page.getByRole("table", { name: "Params" }).innerText()).toContain("0.1")
+    // The start, as the browser's local date and time, largest unit first (to the second).
+    const started = await w.page.locator("dt", { hasText: "Started" }).locator("xpath=following-sibling::dd[1]").innerText()
+    expect(started).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+    const [date, clock] = started.split(" ")
+    const local = await w.page.evaluate(([d, c]) => new Date(`${d}T${c}`).getTime(), [date, clock])
+    expect(Math.floor(startTimes["cnn-b"] / 1000) * 1000).toBe(local)
     await shot(w, "run-overview")
     await w.page.getByRole("link", { name: "Charts" }).click()
     const hosts = w.page.locator(".chart-host[data-metric]")

@@ -3,6 +3,7 @@
  * CLI's --as-of reads it. The value lives in the URL (`asOf=`), so the past view is a link too.
  */
 import { useEffect, useState } from "preact/hooks"
+import { time } from "../format.ts"
 
 export function AsOf(props: { readonly value: string | undefined; readonly onChange: (asOf: string | undefined) => void }) {
   const [text, setText] = useState(props.value ?? "")
@@ -47,7 +48,7 @@ export function AsOf(props: { readonly value: string | undefined; readonly onCha
         {props.value === undefined
           ? "Now (live)."
           : moment !== null && !Number.isNaN(moment.getTime())
-            ? `Showing the state as of ${props.value} (${moment.toLocaleString()} here).`
+            ? `Showing the state as of ${props.value} (${time(moment.getTime())} here).`
             : `Showing the state as of ${/^\d+$/.test(props.value) ? `log position ${props.value}` : props.value}.`}
       </span>
     </form>

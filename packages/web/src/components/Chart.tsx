@@ -6,8 +6,9 @@
  * happens here: the columns go to uPlot as the server sent them, merged on x only when runs differ.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
-import uPlot from "uplot"
+import type uPlot from "uplot"
 import { api, type DownsampledHistory, type HistoryField } from "../api/client.ts"
+import { useUplot } from "./useUplot.ts"
 
 export type XMode = "step" | "wall" | "relative"
 
@@ -108,6 +109,7 @@ export function Chart(props: ChartProps) {
   const { runIds, metric, names, xMode, logY, smoothing, version = 0, height = 260 } = props
   const host = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
+  const lib = useUplot()
   const [range, setRange] = useState<{ start: number; end: number } | null>(null)
   const [state, setState] = useState<{ series: ReadonlyArray<Drawn>; error: string | null; loading: boolean }>({ series: [], error: null, loading: true })
   const requested = useRef(0)
@@ -161,7 +163,8 @@ export function Chart(props: ChartProps) {
     if (!el) return
     plot.current?.destroy()
     plot.current = null
-    if (state.series.length === 0 || names === undefined) return
+    const UPlot = lib.uPlot
+    if (state.series.length === 0 || names === undefined || UPlot === undefined) return
     const t0 = performance.now()
     const cols = columns(state.series, xMode, origins.current.at)
     const tColumns = performance.now()
@@ -229,7 +232,7 @@ export function Chart(props: ChartProps) {
     }
     // Log scales need positive values: non-positive ones are gaps there, not errors.
     const drawn = logY ? data.map((col, k) => (k === 0 ? col : Array.from(col, (v) => (v !== null && v > 0 ? v : null)))) : data
-    plot.current = new uPlot(opts, drawn as uPlot.AlignedData, el)
+    plot.current = new UPlot(opts, drawn as uPlot.AlignedData, el)
     const rows = plot.current.root.querySelectorAll<HTMLElement>(".u-legend .u-series")
     for (const i of edges) if (rows[i]) rows[i].style.display = "none"
     const t1 = performance.now()
@@ -245,7 +248,7 @@ export function Chart(props: ChartProps) {
       plot.current?.destroy()
       plot.current = null
     }
-  }, [state.series, xMode, logY, smoothing, height, names])
+  }, [state.series, xMode, logY, smoothing, height, names, lib.uPlot])
 
   return (
     <figure class="chart" aria-label={`Chart of ${metric}`}>
@@ -259,7 +262,7 @@ export function Chart(props: ChartProps) {
         )}
         {state.loading ? <span class="hint"> loading…</span> : null}
       </div>
-      {state.error ? <p class="error" role="alert">{state.error}</p> : null}
+      {state.error ?? lib.error ? <p class="error" role="alert">{state.error ?? lib.error}</p> : null}
       {!state.loading && !state.error && state.series.every((s) => s.step.length === 0) ? <p class="hint">No points for {metric}.</p> : null}
       <div ref={host} class="chart-host" data-metric={metric} />
     </figure>

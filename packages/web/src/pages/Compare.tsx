@@ -5,10 +5,11 @@
  * filter-defined groups (`POST /api/runledger/stats`).
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks"
-import uPlot from "uplot"
+import type uPlot from "uplot"
 import { api, type GroupComparison, num, type RunComparison } from "../api/client.ts"
 import { useLoad } from "../api/useLoad.ts"
 import { Chart, ChartControls, color, type XMode } from "../components/Chart.tsx"
+import { useUplot } from "../components/useUplot.ts"
 import { value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
 
@@ -104,6 +105,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
   const [param, setParam] = useState(cmp.params.find((p) => p.differs)?.key ?? cmp.params[0]?.key ?? "")
   const [metric, setMetric] = useState(cmp.metrics[0]?.key ?? "")
   const scatter = useRef<HTMLDivElement>(null)
+  const lib = useUplot()
   /** The point under (nearest to) the cursor: its run is named below the chart and in the plot's title. */
   const [hovered, setHovered] = useState<{ readonly x: number; readonly y: number; readonly i: number } | null>(null)
   const p = cmp.params.find((x) => x.key === param)
@@ -119,10 +121,11 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
   useEffect(() => {
     const el = scatter.current
     setHovered(null)
-    if (!el || !points || points.pts.length === 0) return
+    const UPlot = lib.uPlot
+    if (!el || !points || points.pts.length === 0 || UPlot === undefined) return
     const pts = points.pts
     const fg = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#111"
-    const u = new uPlot(
+    const u = new UPlot(
       {
         title: `${metric} by ${param}`,
         width: Math.max(300, el.clientWidth),
@@ -158,7 +161,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
       el
     )
     return () => u.destroy()
-  }, [points])
+  }, [points, lib.uPlot])
 
   // Set on the plot's cursor layer, so the browser's own tooltip names the run too.
   const hoverText = hovered && p && m
@@ -187,6 +190,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
           </select>
         </label>
       </div>
+      {lib.error ? <p class="error" role="alert">{lib.error}</p> : null}
       <div ref={scatter} class="chart-host" aria-label={`Scatter of ${metric} against ${param}`} />
       <p class="hint scatter-point" data-testid="scatter-point" aria-live="polite">{hoverText ?? "Point at a dot to name its run."}</p>
       <h3>Parallel coordinates</h3>
