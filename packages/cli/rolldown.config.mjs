@@ -6,13 +6,17 @@
  *
  * exit-handoff is its own entry because the runtime finds it beside itself
  * (`new URL("./exit-handoff.js", import.meta.url)`), and bundled, "itself" is a chunk in dist/.
- * DuckDB stays external: a native binding, loaded only by the commands that query.
+ * DuckDB stays external: a native binding, loaded only by the commands that query. Node's
+ * built-ins are required, not imported, and Effect's help text measures with an Intl.Segmenter
+ * built at its first use, not at load (bundle/ says why).
  *
  * The web UI's build (@runledger/web's dist/) is copied to `ui/` beside the chunks: the bundled
  * server finds it there (static-ui.ts), so the published package serves the UI with no other package.
  */
 import { cpSync, existsSync, readdirSync, rmSync } from "node:fs"
 import { defineConfig } from "rolldown"
+import { lazySegmenter } from "./bundle/lazy-segmenter.mjs"
+import { nodeBuiltins } from "./bundle/node-builtins.mjs"
 
 // RUNLEDGER_BUNDLE_DIR: the bundle test builds into a directory of its own, leaving dist/ alone.
 const dir = process.env.RUNLEDGER_BUNDLE_DIR ?? "dist"
@@ -34,10 +38,10 @@ const copyUi = {
 }
 
 export default defineConfig({
-  plugins: [copyUi],
+  plugins: [nodeBuiltins, lazySegmenter, copyUi],
   input: { bin: "src/bin.ts", "exit-handoff": "../runtime/src/exit-handoff.ts" },
   platform: "node",
-  external: [/^@duckdb\//, /^node:/],
+  external: [/^@duckdb\//, "node:module"],
   output: {
     dir,
     format: "esm",

@@ -4,9 +4,11 @@
  * builds it from the same config, inside the package, so its one external, DuckDB, resolves as it
  * does from dist/); here both bins run against the same store: help pages, `show` (text and
  * --json), listings (searched in memory), SQL through the DuckDB read model, `verify`, and usage
- * errors. And the bundle's bytes are ASCII only, which its start-up time depends on.
+ * errors. And what its start-up time depends on: the bundle's bytes are ASCII only, Node's
+ * built-ins are required (not imported as ES modules), and a command that only reads loads no
+ * node:crypto and builds no Intl.Segmenter (bundle/).
  */
-import { readdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { openTracker } from "../src/index.ts"
@@ -54,6 +56,43 @@ describe("the bundle's chunks", () => {
       expect(at, `${f} has a byte above 0x7f at ${at}`).toBe(-1)
     }
   })
+})
+
+describe("what the bundled bin loads as it starts (bundle/)", () => {
+  it("imports no Node built-in as an ES module but node:module: the others are required", () => {
+    const dir = dirname(BIN)
+    for (const f of readdirSync(dir).filter((x) => x.endsWith(".js"))) {
+      const imported = [...readFileSync(join(dir, f), "utf8").matchAll(/from\s*"(node:[^"]+)"/g)].map((m) => m[1])
+      expect(imported.filter((m) => m !== "node:module"), f).toEqual([])
+    }
+  })
+
+  /** The command run with a preload that reports, at exit, whether node:crypto was loaded and how many Intl.Segmenters were built. */
+  const loads = async (args: ReadonlyArray<string>) => {
+    const report = join(root, `loads-${Math.random().toString(16).slice(2)}.json`)
+    const preload = join(root, "loads-probe.cjs")
+    writeFileSync(
+      preload,
+      `let built = 0
+const Native = Intl.Segmenter
+Intl.Segmenter = class extends Native { constructor(...a) { super(...a); built++ } }
+process.on("exit", () => require("node:fs").writeFileSync(process.env.LOADS_REPORT, JSON.stringify({ crypto: process.moduleLoadList.includes("NativeModule crypto"), segmenters: built })))
+`
+    )
+    const r = await cli(args, { env: { NODE_OPTIONS: `--require ${preload}`, LOADS_REPORT: report } })
+    expect(r.status, r.stderr).toBe(0)
+    return JSON.parse(readFileSync(report, "utf8")) as { crypto: boolean; segmenters: number }
+  }
+
+  it("a command that only reads loads no node:crypto and builds no Intl.Segmenter; help builds one, verify loads crypto", async () => {
+    const dir = copy()
+    expect(await loads(["runs", "--dir", dir])).toEqual({ crypto: false, segmenters: 0 })
+    expect(await loads(["show", runId, "--dir", dir])).toEqual({ crypto: false, segmenters: 0 })
+    expect(await loads(["experiments", "--dir", dir])).toEqual({ crypto: false, segmenters: 0 })
+    // The probe sees both when they happen.
+    expect((await loads(["--help"])).segmenters).toBeGreaterThan(0)
+    expect((await loads(["verify", "--dir", dir])).crypto).toBe(true)
+  }, 60_000)
 })
 
 describe("the bundled bin prints what the source prints", () => {

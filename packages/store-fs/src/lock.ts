@@ -118,8 +118,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const unlinkQuietly = (path: string) => fs.unlink(path).catch(() => {})
 
-/** Random once per process: with a counter it makes every nonce and temporary name unique (see `unique`). */
-const PROCESS_TOKEN = randomBytes(8).toString("hex")
+/**
+ * Random once per process: with a counter it makes every nonce and temporary name unique (see
+ * `unique`). Drawn at the first lock, not at load: a command that only reads loads no crypto.
+ */
+let processToken: string | undefined
 let issued = 0
 
 /**
@@ -127,7 +130,7 @@ let issued = 0
  * append takes the lock with a new nonce and temporary name, and drawing random bytes for each
  * (two calls into the crypto module) cost more than the rest of taking the lock.
  */
-const unique = (): string => `${PROCESS_TOKEN}${(issued++).toString(16)}`
+const unique = (): string => `${(processToken ??= randomBytes(8).toString("hex"))}${(issued++).toString(16)}`
 
 /**
  * Create `path` holding `content`, only if no file has that name. Written to a temporary file and
