@@ -49,10 +49,8 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
   withTracker(async (tracker) => {
     const at = parseAsOf(asOf)
     const options = { viewType: view, ...(at ? { asOf: at } : {}) }
-    const [list, runs] = await Promise.all([tracker.listExperiments(options), tracker.listRuns({ viewType: "all", ...(at ? { asOf: at } : {}) })])
-    const counts = new Map<string, number>()
-    for (const r of runs) if (r.lifecycle === "active") counts.set(r.experimentId, (counts.get(r.experimentId) ?? 0) + 1)
-    const rows = list.map((e) => ({ ...e, runs: counts.get(e.id) ?? 0 }))
+    const list = await tracker.listExperimentSummaries(options)
+    const rows = list.map(({ runCount, ...e }) => ({ ...e, runs: runCount }))
     if (json) return outExact(listingJson("experiments", rows))
     if (rows.length === 0) {
       // Only an empty store needs the getting-started hint; an empty view of a store is just empty.
@@ -67,12 +65,12 @@ export const experiments = Command.make("experiments", { view: viewFlag, asOf: a
     const byId = new Map(list.map((e) => [e.id, e.name]))
     out(
       table(
-        ["ID", "NAME", "RUNS", "CREATED", "STATE", "FORKED FROM"],
-        rows.map((e) => [e.id.slice(0, 12), e.name, String(e.runs), formatTime(e.createdAt), e.lifecycle, e.parentId ? (byId.get(e.parentId) ?? e.parentId.slice(0, 12)) : "-"])
+        ["ID", "NAME", "RUNS", "LAST ACTIVITY", "CREATED", "STATE", "FORKED FROM"],
+        rows.map((e) => [e.id.slice(0, 12), e.name, String(e.runs), formatTime(e.lastActivity), formatTime(e.createdAt), e.lifecycle, e.parentId ? (byId.get(e.parentId) ?? e.parentId.slice(0, 12)) : "-"])
       )
     )
   })
 ).pipe(
-  Command.withDescription("List experiments with their run counts; `experiments rename|delete|restore|fork` manage them"),
+  Command.withDescription("List experiments with their run counts and last activity; `experiments rename|delete|restore|fork` manage them"),
   Command.withSubcommands([rename, remove, restore, fork])
 )
