@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/browser/**/*.test.ts"],
-    globalSetup: ["test/browser/build-ui.ts"],
+    // The UI first: the CLI's bundle (which the scale test serves with) copies its build.
+    globalSetup: ["test/browser/build-ui.ts", "packages/cli/test/bundle-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: false,

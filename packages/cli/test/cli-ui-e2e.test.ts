@@ -1,6 +1,7 @@
 /**
  * `runledger ui` as a user runs it: the process prints the URL to open, that URL answers the web
- * UI's page (and a deep link the same page, the API beside it), and SIGTERM stops it with exit 0.
+ * UI's page (and a deep link the same page, the API beside it), it says when it has warmed up, and
+ * SIGTERM stops it with exit 0.
  */
 import { spawn } from "node:child_process"
 import { join } from "node:path"
@@ -31,6 +32,8 @@ describe("runledger ui", () => {
       expect(await (await fetch(`${url}/models/classifier?asOf=5`)).text()).toBe(html)
       expect(await (await fetch(`${url}/health`)).text()).toBe("OK")
       expect(await (await fetch(`${url}/api/runledger/experiments`)).json()).toEqual({ experiments: [expect.objectContaining({ name: "Default", runCount: 0 })] })
+      // Once the read model is loaded and the log folded, it says so (on stderr: progress).
+      await expect.poll(() => out, { timeout: 20_000 }).toMatch(/^Warmed up in \d+\.\d s: the read model is loaded and the log folded\.$/m)
     } finally {
       child.kill("SIGTERM")
     }

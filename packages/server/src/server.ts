@@ -60,8 +60,11 @@ export interface RunningServer {
   readonly host: string
   /** `http://host:port`, as MLFLOW_TRACKING_URI wants it. */
   readonly url: string
-  /** Settles once the read model is loaded and the log folded (at once without `warm`); a failure is logged, not thrown. */
-  readonly warmed: Promise<void>
+  /**
+   * Settles once the read model is loaded and the log folded: true then; false when that failed
+   * (logged, not thrown: the first search tries again). At once, true, without `warm`.
+   */
+  readonly warmed: Promise<boolean>
   /** Stop taking requests, let the ones in flight finish, then flush and close the store. */
   close(): Promise<void>
 }
@@ -285,10 +288,13 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     // anyway, in the middle of someone's first clicks.
     const warmed = options.warm === true
       ? tracker.sql("SELECT 1").then(() => tracker.listRuns({ viewType: "all" })).then(
-        () => undefined,
-        (e: unknown) => void process.stderr.write(`runledger: the server's read model did not load in the background (${e instanceof Error ? e.message : String(e)}); the first search will try again.\n`)
+        () => true,
+        (e: unknown) => {
+          process.stderr.write(`runledger: the server's read model did not load in the background (${e instanceof Error ? e.message : String(e)}); the first search will try again.\n`)
+          return false
+        }
       )
-      : Promise.resolve()
+      : Promise.resolve(true)
     let closed: Promise<void> | undefined
     return {
       port,

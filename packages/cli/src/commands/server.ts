@@ -28,6 +28,7 @@ export const serve = (
     const { dir } = yield* root
     if (Option.isSome(dir) && Option.isSome(store)) return yield* Effect.fail(invalid("store", "Pass --dir or --store, not both."))
     // Imported when the command runs, not at start: a CLI start loads only what the chosen command needs (issue 11).
+    const started = performance.now()
     const { startServer } = yield* task(() => import("@runledger/server"))
     const running = yield* task(() =>
       startServer({
@@ -39,6 +40,10 @@ export const serve = (
       })
     )
     for (const line of banner(running.url)) out(line)
+    // It answers at once; on a big store the first searches are slower until this line (stderr: progress, not output).
+    void running.warmed.then((ok) => {
+      if (ok) err(`Warmed up in ${((performance.now() - started) / 1000).toFixed(1)} s: the read model is loaded and the log folded.`)
+    })
     yield* task(() =>
       new Promise<void>((done) => {
         const stop = (signal: string) => {
