@@ -31,7 +31,7 @@ import { openTracker, type RunView, type Tracker } from "../packages/cli/src/ind
 import { lazyAnalytics } from "../packages/runtime/src/analytics.ts"
 import { searchInMemory } from "../packages/runtime/src/projection-search.ts"
 import { encodeListing, RUN_LISTING, searchRunListing, writeRunListing } from "../packages/runtime/src/run-listing.ts"
-import type { EventStoreShape } from "../packages/core/src/index.ts"
+import type { EventStoreShape, HistoryPoint } from "../packages/core/src/index.ts"
 import type { BatchReader } from "../packages/readmodel-duckdb/src/index.ts"
 import type { TrackerClient } from "../packages/tracker/src/index.ts"
 import { memoryClient } from "../packages/tracker/test/memory-client.ts"
@@ -57,7 +57,7 @@ import {
   toPredicate
 } from "../packages/search-syntax/src/index.ts"
 import { filterArb, keyPool, orderByArb } from "../packages/search-syntax/test/arbitraries.ts"
-import { bucketLevel, checkHistoryRequest, fromPointsOnly, type MetricBucket, pointRowsSql, RANGE_GROUPING_LEVEL, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
+import { bucketLevel, checkHistoryRequest, fromPointsOnly, historyColumnsOfPoints, type MetricBucket, pointRowsSql, RANGE_GROUPING_LEVEL, seriesOfColumns, seriesSql } from "../packages/readmodel-duckdb/src/queries/history.ts"
 import { parseCsv } from "../packages/cli/test/formats.ts"
 
 // -- helpers -----------------------------------------------------------------------------------
@@ -1219,6 +1219,10 @@ describe("downsampledHistory", () => {
             expectBuckets(bulk[i].buckets, expected.buckets, `run ${i} `)
           }
           if (onlyPoints && untied && bulk.some((h) => h.points > maxPoints)) narrowUntied++
+          // Time travel's path, the log's points bucketed in JS, answers as the read model does.
+          const histories = new Map<string, ReadonlyArray<HistoryPoint>>()
+          for (const id of ids) histories.set(id, await tracker.metricHistory(id, "loss"))
+          expect(historyColumnsOfPoints(ids, "loss", histories, maxPoints, checkHistoryRequest(ids, maxPoints, range)).map(seriesOfColumns)).toEqual(bulk)
         }),
         {
           numRuns: Number(process.env.ANALYTICS_RUNS3 ?? 25),

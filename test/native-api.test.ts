@@ -96,6 +96,13 @@ describe("reads", () => {
     // Columns, one per bucket field; a NaN value as its string.
     expect(json.series[1].last[2]).toBe("NaN")
     for (const s of json.series) for (const f of ["firstStep", "first", "last", "min", "max", "count", "timestamp"]) expect(s[f]).toHaveLength(s.step.length)
+    // As the log held them at a past position: run a's first two points, and nothing of b yet.
+    const past = await post("/api/runledger/metrics/histories", { runIds: [a, b], key: "loss", maxPoints: 100, asOf: String(seeded.firstRunSecondLoss) })
+    expect(past.status).toBe(200)
+    expect(past.json.series.map((s: Json) => [s.runId, s.points, s.last])).toEqual([[a, 2, [1, 0.5]], [b, 0, []]])
+    const badAsOf = await post("/api/runledger/metrics/histories", { runIds: [a], key: "loss", maxPoints: 100, asOf: "yesterday-ish" })
+    expect(badAsOf.status).toBe(400)
+    expect(badAsOf.json.error).toMatchObject({ _tag: "InvalidInput", field: "asOf" })
     const before = logFiles()
     const missing = await post("/api/runledger/metrics/histories", { runIds: [a], maxPoints: 100 })
     expect(missing.status).toBe(400)

@@ -13,6 +13,8 @@ export interface Seeded {
   readonly runIds: ReadonlyArray<string>
   /** The log position of the first run's RunStarted: as of it, that run has no params yet. */
   readonly firstRunStarted: number
+  /** The log position of the first run's second loss point: as of it, its loss history is [1, 0.5] and no other run has begun. */
+  readonly firstRunSecondLoss: number
 }
 
 export const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>`
@@ -45,8 +47,9 @@ export const seedStore = async (): Promise<Seeded> => {
     }
     await tracker.registerModel("classifier", { description: "the best cnn" })
     await tracker.createModelVersion("classifier", { runId: runIds[0], artifactPath: "config.json" })
-    const [started] = await tracker.streamEvents(`run-${runIds[0]}`)
-    return { dir, runIds, firstRunStarted: started.position }
+    const events = await tracker.streamEvents(`run-${runIds[0]}`)
+    const losses = events.filter((e) => e.type === "MetricsLogged")
+    return { dir, runIds, firstRunStarted: events[0].position, firstRunSecondLoss: losses[1].position }
   } finally {
     await tracker.close()
   }

@@ -57,6 +57,8 @@ const ask = async (t: Analytics, out: string) => {
     stats: await t.compareGroups({ a: "params.lr = '0.1'", b: "params.lr = '0.01'", metric: "train/acc", resamples: 300, seed: 7 }),
     history: await t.downsampledHistory(b, "loss", { maxPoints: 2 }),
     histories: await t.downsampledHistories([a, b, c], "loss", { maxPoints: 10, startStep: 1, endStep: 2 }),
+    // Time travel: the histories as the log held them then (the read model holds the present only).
+    pastHistories: await t.downsampledHistories([a, b], "loss", { maxPoints: 10, asOf: { position: seeded.firstRunSecondLoss } }),
     sql: await t.sql("SELECT run_name, value, value IS NULL AS missing FROM latest_metrics JOIN runs USING (run_id) WHERE key = ? ORDER BY run_name", ["loss"]),
     streamed: { ...streamed, collected },
     exports
@@ -93,6 +95,8 @@ describe("remoteAnalytics", () => {
     expect(remote.stats).toEqual(local.stats)
     expect(remote.history).toEqual(local.history)
     expect(remote.histories).toEqual(local.histories)
+    expect(local.pastHistories.map((h) => ({ points: h.points, last: h.buckets.map((b) => b.last) }))).toEqual([{ points: 2, last: [1, 0.5] }, { points: 0, last: [] }])
+    expect(remote.pastHistories).toEqual(local.pastHistories)
   })
 
   it("brings NaN, -0 and Infinity back as numbers", () => {

@@ -531,7 +531,7 @@ describe("the web UI in Chromium", () => {
     await shot(w, "run-zoomed-relative")
   })
 
-  it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API", async () => {
+  it("live: a new run appears in the runs table, and its metric on its page, while a remote client logs through the API; time travel draws its chart as it was", async () => {
     const table = await open("/runs?exp=vision")
     await expect.poll(() => runNames(table)).toHaveLength(4)
     const remote = await openTracker({ uri: server.url })
@@ -546,8 +546,22 @@ describe("the web UI in Chromium", () => {
       await expect.poll(() => w.page.locator(".chart-host[data-metric='seed'] canvas").count()).toBe(1)
       for (let step = 0; step < 20; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
       await run.flush()
-      await expect.poll(() => w.page.locator(".chart-host[data-metric='live_loss'] canvas").count()).toBe(1)
+      const chart = w.page.locator(".chart-host[data-metric='live_loss']")
+      await expect.poll(() => chart.getAttribute("data-points")).toBe("20")
       await shot(w, "run-live")
+      // Time travel draws the histories as they were: as of the log's position after the first 20
+      // steps, the chart has those 20, though the run went on to 40.
+      const { events } = (await (await fetch(`${server.url}/api/runledger/streams/run-${run.id}`)).json()) as { events: ReadonlyArray<{ position: number }> }
+      const after20 = events.at(-1)!.position
+      for (let step = 20; step < 40; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
+      await run.flush()
+      await expect.poll(() => chart.getAttribute("data-points")).toBe("40")
+      await w.page.getByLabel("As of").fill(String(after20))
+      await w.page.getByRole("button", { name: "Go" }).click()
+      await expect.poll(() => chart.getAttribute("data-points")).toBe("20")
+      await shot(w, "run-charts-as-of")
+      await w.page.getByRole("button", { name: "Now" }).click()
+      await expect.poll(() => chart.getAttribute("data-points")).toBe("40")
       await run.end()
       // The table's row follows the run's end (one row fetched again, not the table).
       await expect.poll(() => table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("FINISHED")

@@ -265,6 +265,26 @@ describe("analytics commands on a demo store", () => {
     expect(readFileSync(log, "utf8")).toContain('class="axis y-axis log"')
   })
 
+  it("plot --as-of draws the runs as they were: before a run logged its metric there is nothing to draw; after, its line", async () => {
+    const a = runs.find((r) => r.name === "logreg-lr0.01")!
+    const listed = await cli(["events", "--json", "--dir", store])
+    expectOk(listed)
+    const events = lines(listed.stdout).map((l) => JSON.parse(l) as { type: string; stream: string; position: number; data: { keys?: string[] } })
+    const ofA = events.filter((e) => e.stream === `run-${a.id}`)
+    const started = ofA.find((e) => e.type === "RunStarted")!.position
+    const logged = ofA.find((e) => e.type === "MetricsLogged" && e.data.keys!.includes("val_loss"))!.position
+    const [before, after, bad] = await Promise.all([
+      cli(["plot", a.id, "--metric", "val_loss", "--as-of", String(started), "--out", "-", "--dir", copy()]),
+      cli(["plot", a.id, "--metric", "val_loss", "--as-of", String(logged), "--out", "-", "--dir", copy()]),
+      cli(["plot", a.id, "--metric", "val_loss", "--as-of", "last tuesday", "--out", "-", "--dir", store])
+    ])
+    expectUsageError(before, 'None of these runs logged "val_loss".')
+    expectOk(after)
+    expect(after.stdout).toContain(`>${a.name} (${a.id.slice(0, 8)})</text>`)
+    expect(checkWellFormedXml(after.stdout).filter((n) => n === "polyline" || n === "path").length).toBeGreaterThanOrEqual(1)
+    expectUsageError(bad, /--as-of "last tuesday" is neither a log position/)
+  })
+
   it("sql: a SELECT as a table or --json; DROP TABLE exits 2 (the table is still there at the end)", async () => {
     const [count, json, drop] = await Promise.all([
       cli(["sql", "SELECT count(*) AS n FROM runs", "--dir", copy()]),

@@ -6,7 +6,7 @@
  *     const tracker = await openTracker({ uri: "runledger" })          // a directory
  *     const other = await openTracker({ uri: "duckdb:runs.duckdb" })   // a DuckDB file
  */
-export { defaultDir, type DownsampledHistory, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
+export { defaultDir, type DownsampledHistory, type HistoriesOptions, openTracker, type OpenTrackerOptions, type SearchOptions, storeLocation, type Tracker, trackerLayer } from "./open.ts"
 export { parseStoreUri, type StoreLocation, SUPPORTED_STORES } from "./store.ts"
 /** How long a store's owner (the server) keeps the read model open after its last call: `openTracker({ readModelLingerMs: LINGER_MS })`. */
 export { LINGER_MS } from "./analytics.ts"

@@ -5,7 +5,7 @@
  */
 import { type Durability, type Recovery } from "@runledger/store-fs"
 import type { CompareGroupsOptions, ExportRunsOptions, GroupComparison, MetricBucket, RankedRun, RankRunsOptions, ReadOnlyOptions, RowSink, RunComparison, SearchRunsOptions, SqlParam, SqlRow, StepRange, HistoryRequest } from "@runledger/readmodel-duckdb"
-import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
+import { ArtifactStore, type ArtifactStoreShape, EventStore, type EventStoreShape, type HistoryPoint, invalid, NotFound, type RunView, type TrackerError } from "@runledger/core"
 import { type AsOf, makeTrackerClient, Tracker as TrackerService, type TrackerClient, TrackerLive } from "@runledger/tracker"
 import { passTagged } from "@runledger/core/store-kit"
 import { Effect, Layer } from "effect"
@@ -154,14 +154,15 @@ export interface Tracker extends TrackerClient {
   /**
    * The same for up to 100 runs in one call (MLflow's get-history-bulk-interval), optionally of the
    * steps startStep..endStep only (inclusive), in the order of `runIds`; a run without the metric
-   * has no buckets. More than 100 runs, or an unknown run, is refused.
+   * has no buckets. More than 100 runs, or an unknown run, is refused. With `asOf`, the histories
+   * as they were at that moment, read from the log (the read model holds the present only).
    */
-  downsampledHistories(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & StepRange): Promise<ReadonlyArray<DownsampledHistory>>
+  downsampledHistories(runIds: ReadonlyArray<string>, key: string, options: HistoriesOptions & StepRange): Promise<ReadonlyArray<DownsampledHistory>>
   /**
    * `downsampledHistories` as columns (bucket i is index i of each): what a chart draws, with no
    * object per bucket. With `fields`, only those are sure to be computed: the others may be NaN.
    */
-  downsampledHistoryColumns(runIds: ReadonlyArray<string>, key: string, options: { readonly maxPoints: number } & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>>
+  downsampledHistoryColumns(runIds: ReadonlyArray<string>, key: string, options: HistoriesOptions & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>>
   /** Welch's t-test and a bootstrap interval of the difference between two groups of runs. */
   compareGroups(options: Omit<CompareGroupsOptions, "experimentIds"> & { readonly experiments?: ReadonlyArray<string> }): Promise<GroupComparison>
   /**
@@ -177,6 +178,12 @@ export interface Tracker extends TrackerClient {
   rebuildReadModel(options?: { readonly onProgress?: (position: number, head: number | undefined) => void }): Promise<{ position: number; events: number }>
   /** Bring the read model up to the log now (it also happens before every analytics call). */
   catchUpReadModel(options?: { readonly onProgress?: (position: number, head: number | undefined) => void }): Promise<{ position: number; events: number }>
+}
+
+/** How finely to downsample histories (`maxPoints` buckets at most), and of which moment (default: now). */
+export interface HistoriesOptions {
+  readonly maxPoints: number
+  readonly asOf?: AsOf
 }
 
 export interface SearchOptions extends Omit<SearchRunsOptions, "experimentIds"> {
@@ -239,11 +246,17 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       return found
     })
   }
-  const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
+  const historyColumns = async (runIds: ReadonlyArray<string>, key: string, o: HistoriesOptions & HistoryRequest): Promise<ReadonlyArray<DownsampledHistoryColumns>> => {
     // The request is checked before the runs are looked up: 101 runs is refused as too many, not as unknown.
     // Loaded here, as the read model is: importing it with this module would load DuckDB with every store.
-    const { checkHistoryRequest } = await import("@runledger/readmodel-duckdb")
-    checkHistoryRequest(runIds, o.maxPoints, o)
+    const { checkHistoryRequest, historyColumnsOfPoints } = await import("@runledger/readmodel-duckdb")
+    const bounds = checkHistoryRequest(runIds, o.maxPoints, o)
+    if (o.asOf !== undefined) {
+      // A past moment: each run's history as the log held it then (an unknown run is refused by metricHistory).
+      const histories = new Map<string, ReadonlyArray<HistoryPoint>>()
+      for (const id of new Set(runIds)) histories.set(id, await client.metricHistory(id, key, { asOf: o.asOf }))
+      return historyColumnsOfPoints(runIds, key, histories, o.maxPoints, bounds)
+    }
     // An unknown id is refused as getRuns refuses it. Only ids the read model lacks are asked of
     // the log: reading a run from its stream decodes every point it has (seconds for 100 long runs).
     return analytics.use((a) => a.metricHistoryColumns(runIds, key, o.maxPoints, o, (unknown) => client.getRuns(unknown)))
@@ -270,7 +283,7 @@ export const openTracker = async (options: OpenTrackerOptions = {}): Promise<Tra
       const [series] = await analytics.use((a) => a.metricHistoryColumns([runId], key, o.maxPoints))
       return historyOfColumns(series).buckets
     },
-    downsampledHistories: async (runIds: ReadonlyArray<string>, key: string, o: { readonly maxPoints: number } & StepRange) => (await historyColumns(runIds, key, o)).map(historyOfColumns),
+    downsampledHistories: async (runIds: ReadonlyArray<string>, key: string, o: HistoriesOptions & StepRange) => (await historyColumns(runIds, key, o)).map(historyOfColumns),
     downsampledHistoryColumns: historyColumns,
     compareGroups: async (o: Parameters<Tracker["compareGroups"]>[0]) => {
       const scope = await scoped(o)

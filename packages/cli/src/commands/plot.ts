@@ -3,7 +3,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { promises as fs } from "node:fs"
 import { resolve } from "node:path"
-import { err, out, outExact, resolveRun, withAnalytics } from "./common.ts"
+import { asOfFlag, err, out, outExact, parseAsOf, resolveRun, withAnalytics } from "./common.ts"
 
 export const plot = Command.make(
   "plot",
@@ -18,16 +18,18 @@ export const plot = Command.make(
     logScale: Flag.Boolean("log").pipe(Flag.withDescription("Logarithmic y axis"), Flag.withDefault(false)),
     points: Flag.Int("points").pipe(Flag.withDescription("At most this many buckets per run (downsampled on read)"), Flag.withDefault(1000)),
     width: Flag.Int("width").pipe(Flag.withDescription("Chart width in pixels"), Flag.withDefault(800)),
-    height: Flag.Int("height").pipe(Flag.withDescription("Chart height in pixels"), Flag.withDefault(480))
+    height: Flag.Int("height").pipe(Flag.withDescription("Chart height in pixels"), Flag.withDefault(480)),
+    asOf: asOfFlag
   },
-  ({ runs, metric, out: file, logScale, points, width, height }) =>
+  ({ runs, metric, out: file, logScale, points, width, height, asOf }) =>
     // Never a chart file nobody asked for (it used to be ./chart.svg), nor SVG markup on a terminal.
     (Option.isNone(file) && process.stdout.isTTY
       ? Effect.fail(invalid("out", "plot writes an SVG chart: give --out FILE.svg, or redirect stdout (runledger plot ... > chart.svg)."))
       : Effect.void).pipe(Effect.andThen(withAnalytics(async (tracker) => {
-      const resolved = await Promise.all(runs.map((r) => resolveRun(tracker, r)))
+      const at = parseAsOf(asOf)
+      const resolved = await Promise.all(runs.map((r) => resolveRun(tracker, r, at)))
       // One call for every run (at most 100), not one per run.
-      const histories = await tracker.downsampledHistories(resolved.map((r) => r.id), metric, { maxPoints: points })
+      const histories = await tracker.downsampledHistories(resolved.map((r) => r.id), metric, { maxPoints: points, ...(at ? { asOf: at } : {}) })
       const series = resolved.map((r, i) => ({
         label: `${r.name} (${r.id.slice(0, 8)})`,
         points: histories[i].buckets.map((b) => ({ step: b.step, value: b.last, min: b.min, max: b.max }))

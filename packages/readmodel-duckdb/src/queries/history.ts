@@ -24,6 +24,7 @@
  * Elsewhere points are bucketed in JS (`bucketPoints`), where DuckDB's hash aggregate over many
  * narrow buckets cost several times the scan.
  */
+import type { HistoryPoint } from "@runledger/core"
 import { BLOCK_LEVELS, metricBlocks, signedZeroSql } from "../schema.ts"
 import { SqlParams } from "@runledger/search-syntax"
 
@@ -936,6 +937,37 @@ export const assembleHistoryColumns = (runIds: ReadonlyArray<string>, key: strin
     const { points, columns } = runs.get(runId)!
     return { runId, key, points, ...columns! }
   })
+}
+
+/**
+ * Histories downsampled from each run's points given whole, bucketed as the read model buckets
+ * its own (`planFromPoints`, then `bucketPoints`): time travel's charts. The read model holds the
+ * present only, so a past moment's histories are read from the log and bucketed here, and look as
+ * a chart of that moment looked then. `histories`: each run's effective points in step order,
+ * those at one step in log order (as `metricHistoryOf` gives them); a run absent has no buckets.
+ */
+export const historyColumnsOfPoints = (runIds: ReadonlyArray<string>, key: string, histories: ReadonlyMap<string, ReadonlyArray<HistoryPoint>>, maxPoints: number, bounds: StepBounds): DownsampledColumns[] => {
+  const lo = bounds.lo === null ? -Infinity : Number(bounds.lo)
+  const hi = bounds.hi === null ? Infinity : Number(bounds.hi)
+  const runs = [...histories.keys()]
+  const inside = runs.map((runId) => histories.get(runId)!.filter((p) => p.step >= lo && p.step <= hi))
+  const n = inside.reduce((sum, points) => sum + points.length, 0)
+  const c: Record<string, Float64Array> = {}
+  for (const name of ["series_id", "step", "value", "timestamp", "position", "idx", "level"]) c[name] = new Float64Array(n)
+  let row = 0
+  inside.forEach((points, k) => {
+    // A point's index in its history stands for its log order: within one step, that is the order.
+    points.forEach((p, i) => {
+      c.series_id[row] = k
+      c.step[row] = p.step
+      c.value[row] = p.value
+      c.timestamp[row] = p.timestamp
+      c.position[row] = i
+      row++
+    })
+  })
+  const counts = planFromPoints(c, maxPoints)
+  return assembleHistoryColumns(runIds, key, { series_id: runs.map((_, k) => k), run_id: runs }, counts, n === 0 ? [] : [bucketPoints(c)])
 }
 
 /** Put a run's buckets in order of their first step, when they are not (all columns alike). */

@@ -1,7 +1,7 @@
 export { Analytics, type CompareGroupsOptions, type ExportRunsOptions, type GroupComparison } from "./analytics.ts"
 export type { MetricSummary, RunComparison } from "./compare.ts"
 export { EXPORT_FORMATS, type ExportFormat } from "./export.ts"
-export { type BucketField, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, type HistoryRequest, MAX_HISTORY_RUNS, type MetricBucket, type StepRange } from "./history.ts"
+export { type BucketField, checkHistoryRequest, type DownsampledColumns, type DownsampledSeries, type HistoryRequest, historyColumnsOfPoints, MAX_HISTORY_RUNS, type MetricBucket, type StepRange } from "./history.ts"
 export type { Goal, Normalization, RankedRun, RankRunsOptions } from "./rank.ts"
 export type { RunScope, ViewType } from "./scope.ts"
 export type { ScoreBy } from "./score.ts"

@@ -8,6 +8,7 @@
  * Response of a 2xx (NDJSON, a file) and rejects the same way otherwise.
  */
 import { InvalidInput } from "@runledger/core"
+import type { AsOf } from "@runledger/tracker"
 import { Schema } from "effect"
 import { createWriteStream } from "node:fs"
 import { Readable } from "node:stream"
@@ -40,6 +41,8 @@ const groups = decoder(CompareGroupsResponse)
 const histories = decoder(HistoriesResponse)
 /** The server sends histories as columns (api-schemas.ts); the Tracker answers with buckets. */
 const historiesOf = (json: unknown) => histories(json).series.map(historyOfColumns)
+/** A request body's `asOf`, as the server reads it (none: the present). */
+const asOfBody = (asOf: AsOf | undefined) => (asOf === undefined ? {} : { asOf: asOfText(asOf) })
 
 /** The strings the server writes for the numbers JSON cannot hold. */
 const NUMBER_OF: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 }
@@ -122,16 +125,19 @@ export const remoteAnalytics = (request: JsonRequest, stream: StreamRequest, opt
   return {
     searchRuns: async (o) => {
       const { orderBy: order, asOf, ...rest } = o
-      return search(await request("POST", `${API}/runs/search`, { ...rest, ...orderBy(order), ...(asOf === undefined ? {} : { asOf: asOfText(asOf) }) }))
+      return search(await request("POST", `${API}/runs/search`, { ...rest, ...orderBy(order), ...asOfBody(asOf) }))
     },
     compareRuns: async (runIds) => compare(await request("POST", `${API}/runs/compare`, { runIds })).comparison,
     rankRuns: async (o) => rank(await request("POST", `${API}/runs/rank`, o)).runs,
     downsampledHistory: async (runId, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds: [runId], key, maxPoints: o.maxPoints }))[0]?.buckets ?? [],
-    downsampledHistories: async (runIds, key, o) => historiesOf(await request("POST", `${API}/metrics/histories`, { runIds, key, ...o })),
+    downsampledHistories: async (runIds, key, o) => {
+      const { asOf, ...rest } = o
+      return historiesOf(await request("POST", `${API}/metrics/histories`, { runIds, key, ...rest, ...asOfBody(asOf) }))
+    },
     downsampledHistoryColumns: async (runIds, key, o) => {
       // Every column is asked for, whatever `fields` names: the answer then has each one it promises.
-      const { fields: _named, ...all } = o
-      return histories(await request("POST", `${API}/metrics/histories`, { runIds, key, ...all })).series.map(historyColumnsF64)
+      const { fields: _named, asOf, ...all } = o
+      return histories(await request("POST", `${API}/metrics/histories`, { runIds, key, ...all, ...asOfBody(asOf) })).series.map(historyColumnsF64)
     },
     compareGroups: async (o) => groups(await request("POST", `${API}/stats`, o)).comparison,
     sql: async (query, params, o) => {

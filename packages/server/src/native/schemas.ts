@@ -67,7 +67,8 @@ export const HistoriesBody = Schema.Struct({
   startStep: Schema.optionalKey(Schema.Number),
   endStep: Schema.optionalKey(Schema.Number),
   // The columns a chart draws (100 runs: `last` by `step`); the others stay home. Default: all.
-  fields: Schema.optionalKey(Schema.Array(HistoryFieldName).annotate({ description: "The bucket columns to send (`step` always is); default: all of them." }))
+  fields: Schema.optionalKey(Schema.Array(HistoryFieldName).annotate({ description: "The bucket columns to send (`step` always is); default: all of them." })),
+  asOf: Schema.optionalKey(AsOfText)
 }).annotate({ identifier: "HistoriesRequest" })
 
 export const ArtifactEntry = Schema.Struct({ path: Schema.String, size: Schema.Number, sha256: Schema.String, mediaType: Schema.String }).annotate({ identifier: "ArtifactEntry" })

@@ -23,6 +23,8 @@ export interface ChartProps {
   readonly smoothing: number
   /** Changes when the runs gained points (the live tail): the chart fetches again. */
   readonly version?: number
+  /** Time travel: the histories as they were at this moment (the page's asOf); default now. */
+  readonly asOf?: string | undefined
   readonly height?: number
 }
 
@@ -106,7 +108,7 @@ const BAND_RUNS = 8
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 
 export function Chart(props: ChartProps) {
-  const { runIds, metric, names, xMode, logY, smoothing, version = 0, height = 260 } = props
+  const { runIds, metric, names, xMode, logY, smoothing, version = 0, height = 260, asOf } = props
   const host = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const lib = useUplot()
@@ -134,7 +136,7 @@ export function Chart(props: ChartProps) {
     const width = (host.current?.clientWidth ?? 800) * (bands ? window.devicePixelRatio || 1 : 1)
     const t0 = performance.now()
     api
-      .histories({ runIds, key: metric, fields: bands ? BAND_FIELDS : LINE_FIELDS, maxPoints: Math.max(200, Math.min(4000, Math.round(width))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}) }, ctl.signal)
+      .histories({ runIds, key: metric, fields: bands ? BAND_FIELDS : LINE_FIELDS, maxPoints: Math.max(200, Math.min(4000, Math.round(width))), ...(range ? { startStep: Math.floor(range.start), endStep: Math.ceil(range.end) } : {}), ...(asOf === undefined ? {} : { asOf }) }, ctl.signal)
       .then((series) => {
         requested.current = performance.now() - t0
         if (origins.current.metric !== metric) origins.current = { metric, at: new Map() }
@@ -155,7 +157,7 @@ export function Chart(props: ChartProps) {
         setState({ series: [], error: e instanceof Error ? e.message : String(e), loading: false })
       })
     return () => ctl.abort()
-  }, [runKey, metric, range?.start, range?.end, version])
+  }, [runKey, metric, range?.start, range?.end, version, asOf])
 
   // Draw (again) when the data or the view options change.
   useEffect(() => {

@@ -100,7 +100,7 @@ export function Run({ id, loc }: { readonly id: string; readonly loc: Location }
           {metrics.length === 0 ? <p>This run has no metrics{asOf ? " at that moment" : " yet"}.</p> : null}
           <div class="charts">
             {metrics.map((m) => (
-              <Chart key={m} runIds={[run.id]} metric={m} names={{ [run.id]: run.name }} {...view} version={version} />
+              <Chart key={m} runIds={[run.id]} metric={m} names={{ [run.id]: run.name }} {...view} version={version} asOf={asOf} />
             ))}
           </div>
         </div>
