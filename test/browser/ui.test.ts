@@ -197,6 +197,9 @@ describe("the web UI in Chromium", () => {
     await w.page.getByRole("button", { name: "curve.csv" }).click()
     await expect.poll(() => w.page.getByRole("table", { name: "curve.csv as a table" }).innerText()).toContain("0.75")
     await shot(w, "run-artifacts")
+    // JSON, laid out.
+    await w.page.getByRole("button", { name: "config.json" }).click()
+    await expect.poll(() => w.page.locator("pre.preview").innerText()).toBe(`{\n  "lr": 0.1,\n  "notes": "seeded"\n}`)
     await w.page.getByRole("link", { name: "History" }).click()
     const history = w.page.getByRole("list", { name: `History of run-${ids["cnn-b"]}` })
     await expect.poll(() => history.innerText()).toContain("RunStarted")
@@ -316,6 +319,68 @@ describe("the web UI in Chromium", () => {
     await shot(w, "compare-stats")
   })
 
+  it("a chart's hover shows every run's value; log y, smoothing and wall time change what is drawn", async () => {
+    const w = await open(`/compare?runs=${ids["cnn-a"]},${ids["mlp-c"]}&metric=loss`)
+    const host = w.page.locator(".chart-host[data-metric='loss']")
+    await host.locator("canvas").waitFor()
+    /** The legend's rows a reader sees (not the bands' edges), label to value. */
+    const legend = async (): Promise<Record<string, string>> =>
+      Object.fromEntries(await host.locator(".u-legend .u-series").evaluateAll((rows) =>
+        rows.filter((r) => (r as HTMLElement).style.display !== "none").map((r) => [r.querySelector(".u-label")?.textContent ?? "", r.querySelector(".u-value")?.textContent ?? ""])
+      ))
+    /** Onto the plot at 70% of its width (a step past 100, whose losses need more than two decimals), afresh (an option re-creates the plot); the legend then. */
+    const hover = async () => {
+      const box = await host.locator(".u-over").boundingBox()
+      if (box) await w.page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2)
+      return legend()
+    }
+    /** How far down the plot each run's cursor point sits (px from the plot's top). */
+    const pointsY = () =>
+      host.locator(".u-cursor-pt").evaluateAll((pts) =>
+        pts.filter((p) => (p as HTMLElement).style.background !== "transparent").map((p) => Number(/translate\([^,]+, *([-\d.]+)px\)/.exec((p as HTMLElement).style.transform)?.[1]))
+      )
+    // Every run's value at the cursor's step, as the tables write it (loss is scale / (step + 1)).
+    let at: Record<string, string> = {}
+    await expect.poll(async () => {
+      at = await hover()
+      return Object.values(at).every((v) => /^[\d.]+$/.test(v))
+    }).toBe(true)
+    const step = Number(at.step)
+    const written = (v: number) => String(Number(v.toPrecision(5)))
+    expect(at).toEqual({ step: at.step, "cnn-a": written(1 / (step + 1)), "mlp-c": written(3 / (step + 1)) })
+    const linear = await pointsY()
+    expect(linear).toHaveLength(2)
+    // Log y: the two runs' losses (one three times the other) lie a pixel apart near the bottom of
+    // a linear axis, and a fixed factor apart on a log one: well apart, and both higher up.
+    const plotHeight = (await host.locator(".u-over").boundingBox())!.height
+    await w.page.getByLabel("log y").check()
+    await expect.poll(async () => {
+      await hover()
+      const log = await pointsY()
+      if (log.length !== 2 || log.some((y, i) => !(y < linear[i]))) return 0
+      return (log[0] - log[1] - (linear[0] - linear[1])) / plotHeight
+    }).toBeGreaterThan(0.1)
+    await w.page.getByLabel("log y").uncheck()
+    // Smoothing: each run's raw values stay (faint) beside its moving average, which lags above a falling loss.
+    await w.page.getByLabel("smoothing").fill("0.9")
+    // (Polled until the new plot has the cursor: until then its legend reads "--".)
+    let smoothed: Record<string, string> = {}
+    await expect.poll(async () => {
+      smoothed = await hover()
+      return Object.entries(smoothed).filter(([, v]) => /^[\d.]+$/.test(v)).map(([k]) => k)
+    }).toEqual(["step", "cnn-a raw", "cnn-a", "mlp-c raw", "mlp-c"])
+    for (const run of ["cnn-a", "mlp-c"]) expect(Number(smoothed[run])).toBeGreaterThan(Number(smoothed[`${run} raw`]))
+    await shot(w, "compare-smoothed")
+    await w.page.getByLabel("smoothing").fill("0")
+    // Wall time: the cursor's moment to the second, in the viewer's zone, within the runs' time.
+    await w.page.getByLabel("x axis").selectOption("wall")
+    let time = ""
+    await expect.poll(async () => (time = (await hover()).time ?? "")).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
+    const moment = await w.page.evaluate((t) => new Date(t.replace(" ", "T")).getTime(), time)
+    expect(moment).toBeGreaterThanOrEqual(Math.floor(startTimes["cnn-a"] / 1000) * 1000)
+    expect(moment).toBeLessThanOrEqual(startTimes["mlp-c"] + 60_000)
+  })
+
   it("a param and a tag of one name, both chosen as columns, are told apart in the header", async () => {
     const w = await open("/runs?exp=vision&cols=params.model,tags.model,params.lr")
     await expect.poll(() => runNames(w)).toHaveLength(4)
@@ -347,10 +412,17 @@ describe("the web UI in Chromium", () => {
     await expect.poll(() => runNames(w)).toEqual(["mlp-c", "cnn-b", "cnn-a", "fold-1"])
   })
 
-  it("promotes a model version, and the promotion is in the stage history", async () => {
-    const w = await open("/models/classifier")
+  it("lists the models, opens one, links each version to its source run, and promotes a version (the promotion is in the stage history)", async () => {
+    const w = await open("/models")
+    const models = w.page.getByRole("table", { name: "Models" })
+    await expect.poll(() => models.locator("tbody tr").count()).toBe(1)
+    await shot(w, "models")
+    await models.getByRole("link", { name: "classifier" }).click()
+    await expect.poll(() => w.page.locator("h1").innerText()).toBe("classifier")
     const versions = w.page.getByRole("table", { name: "Versions" })
     await expect.poll(() => versions.locator("tbody tr").count()).toBe(2)
+    // Version 1 came from cnn-a: its source run is a link to that run's page.
+    expect(await versions.locator("tr[data-version='1'] a").first().getAttribute("href")).toBe(`/runs/${ids["cnn-a"]}`)
     await w.page.getByLabel("Stage of version 2").selectOption("Production")
     await expect.poll(() => versions.locator("tr[data-version='2'] .stage").innerText()).toBe("Production")
     await expect.poll(() => w.page.getByRole("list", { name: "History of model-classifier" }).innerText()).toContain("version 2: None → Production")
@@ -539,7 +611,10 @@ describe("the web UI in Chromium", () => {
       const run = await remote.startRun({ experiment: "vision", name: "live-run" })
       run.logMetric("seed", 1, { step: 0 })
       await run.flush()
+      // The issue asks for live updates within 2 s: measured here (to the harness's 50 ms polls), not asserted.
+      const rowAfter = Date.now()
       await expect.poll(() => runNames(table)).toContain("live-run")
+      console.log(`ui live: a new run in the runs table ${Date.now() - rowAfter} ms after its start was durable (the issue's target: within 2000 ms)`)
       expect(await table.page.locator('.tbody [role="row"]', { hasText: "live-run" }).innerText()).toContain("RUNNING")
       await shot(table, "runs-live")
       const w = await open(`/runs/${run.id}?tab=charts`)
@@ -555,7 +630,9 @@ describe("the web UI in Chromium", () => {
       const after20 = events.at(-1)!.position
       for (let step = 20; step < 40; step++) run.logMetric("live_loss", 1 / (step + 1), { step })
       await run.flush()
+      const pointsAfter = Date.now()
       await expect.poll(() => chart.getAttribute("data-points")).toBe("40")
+      console.log(`ui live: new points on the run's chart ${Date.now() - pointsAfter} ms after they were durable (the issue's target: within 2000 ms)`)
       await w.page.getByLabel("As of").fill(String(after20))
       await w.page.getByRole("button", { name: "Go" }).click()
       await expect.poll(() => chart.getAttribute("data-points")).toBe("20")
@@ -568,6 +645,30 @@ describe("the web UI in Chromium", () => {
     } finally {
       await remote.close()
     }
+  })
+})
+
+describe("the web UI in Chromium: artifact previews", () => {
+  it("previews a text file as text, and an SVG as an image (its script never runs)", async () => {
+    const remote = await openTracker({ uri: server.url })
+    let runId: string
+    try {
+      const run = await remote.startRun({ experiment: "previews", name: "files" })
+      await run.logText("first line\nsecond line\n", "notes/readme.txt")
+      await run.logBytes(new TextEncoder().encode(`<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><script>document.title = "ran"</script><rect width="40" height="20" fill="teal"/></svg>`), "plots/box.svg")
+      await run.end()
+      runId = run.id
+    } finally {
+      await remote.close()
+    }
+    const w = await open(`/runs/${runId}?tab=artifacts`)
+    await w.page.getByRole("button", { name: "notes/readme.txt" }).click()
+    await expect.poll(() => w.page.locator("pre.preview").innerText()).toBe("first line\nsecond line\n")
+    await w.page.getByRole("button", { name: "plots/box.svg" }).click()
+    const image = w.page.getByRole("img", { name: "plots/box.svg" })
+    await expect.poll(() => image.evaluate((e) => (e as HTMLImageElement).naturalWidth)).toBe(40)
+    expect(await w.page.title()).not.toBe("ran")
+    await shot(w, "run-artifact-svg")
   })
 })
 

@@ -8,6 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
 import type uPlot from "uplot"
 import { api, type DownsampledHistory, type HistoryField } from "../api/client.ts"
+import { time, value } from "../format.ts"
 import { useUplot } from "./useUplot.ts"
 
 export type XMode = "step" | "wall" | "relative"
@@ -102,6 +103,12 @@ const columns = (series: ReadonlyArray<Drawn>, xMode: XMode, origins: ReadonlyMa
   return { xs, runs, stepOf }
 }
 
+/**
+ * A run's value under the cursor, as the tables write values: uPlot's default rounds to two
+ * decimals, so a loss of 0.0042 read "0" and runs 1e-4 apart read alike.
+ */
+const legendValue = (_u: uPlot, v: number | null): string => (v === null ? "--" : value(v))
+
 /** Up to this many runs a chart draws each run's min/max band; more would be a smear. */
 const BAND_RUNS = 8
 
@@ -173,7 +180,8 @@ export function Chart(props: ChartProps) {
     const fg = cssVar("--fg", "#111")
     const grid = cssVar("--grid", "rgba(128,128,128,0.2)")
     const bands: uPlot.Band[] = []
-    const series: uPlot.Series[] = [{ label: xMode === "step" ? "step" : xMode === "wall" ? "time" : "seconds" }]
+    // Wall time under the cursor to the second, as the pages write times (uPlot's default stops at minutes).
+    const series: uPlot.Series[] = [xMode === "wall" ? { label: "time", value: (_u, v) => (v === null ? "--" : time(v * 1000)) } : { label: xMode === "step" ? "step" : "seconds" }]
     const data: Array<Column> = [cols.xs]
     // min/max bands only where they stay readable: a few runs.
     const withBands = cols.runs.length <= BAND_RUNS
@@ -190,12 +198,12 @@ export function Chart(props: ChartProps) {
       }
       if (smoothing > 0) {
         data.push(r.last)
-        series.push({ label: `${name} raw`, stroke: color(i, 0.25), width: 1, points: { show: false }, spanGaps: true })
+        series.push({ label: `${name} raw`, stroke: color(i, 0.25), width: 1, points: { show: false }, spanGaps: true, value: legendValue })
         data.push(ema(r.last, smoothing))
-        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true })
+        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true, value: legendValue })
       } else {
         data.push(r.last)
-        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true })
+        series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true, value: legendValue })
       }
     })
     const opts: uPlot.Options = {
