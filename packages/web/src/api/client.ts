@@ -4,7 +4,18 @@
  * server's own (imported, never copied): what the runtime's Promise API returns, as JSON.
  */
 import type { ExperimentView, ModelVersionView as ModelVersionSchema, ModelView as ModelSchema, RecordedEvent, RunView as RunSchema } from "@runledger/core"
-import type { ExperimentSummary, GroupComparison as GroupSchema, RunComparison as ComparisonSchema } from "@runledger/runtime"
+import type {
+  CompareGroupsResponse,
+  CompareRunsResponse,
+  ExperimentSummary,
+  ExperimentsResponse,
+  GroupComparison as GroupSchema,
+  ModelsResponse,
+  ModelVersionsResponse,
+  RunComparison as ComparisonSchema,
+  RunResponse,
+  SearchRunsResponse
+} from "@runledger/runtime"
 // The histories' binary answer: its codec module alone (no imports), not the runtime.
 import { HISTORIES_F64, type HistoryColumnsF64, type HistoryField, historiesOfF64 } from "@runledger/runtime/histories-f64"
 import type { Api } from "@runledger/server"
@@ -126,17 +137,17 @@ export const session = {
 
 export const api = {
   experiments: (viewType: "active" | "deleted" | "all", asOf?: string, signal?: AbortSignal) =>
-    request<{ experiments: ReadonlyArray<ExperimentRow> }>("GET", `${API}/experiments${qs({ viewType, asOf })}`, undefined, signal).then((r) => r.experiments),
-  searchRuns: (body: SearchBody, signal?: AbortSignal) => request<{ runs: ReadonlyArray<RunView>; nextPageToken: string | null }>("POST", `${API}/runs/search`, body, signal),
-  run: (id: string, asOf?: string, signal?: AbortSignal) => request<{ run: RunView }>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`, undefined, signal).then((r) => r.run),
+    request<typeof ExperimentsResponse.Encoded>("GET", `${API}/experiments${qs({ viewType, asOf })}`, undefined, signal).then((r) => r.experiments),
+  searchRuns: (body: SearchBody, signal?: AbortSignal) => request<typeof SearchRunsResponse.Encoded>("POST", `${API}/runs/search`, body, signal),
+  run: (id: string, asOf?: string, signal?: AbortSignal) => request<typeof RunResponse.Encoded>("GET", `${API}/runs/${enc(id)}${qs({ asOf })}`, undefined, signal).then((r) => r.run),
   /** As doubles, not JSON: 100 runs' columns are megabytes of decimals to parse, and the doubles are read in place. */
   histories: async <F extends HistoryField>(body: HistoriesBody & { readonly fields: ReadonlyArray<F> }, signal?: AbortSignal): Promise<ReadonlyArray<DownsampledHistory<F>>> =>
     historiesOfF64(await (await send("POST", `${API}/metrics/histories`, body, signal, HISTORIES_F64)).arrayBuffer(), body.fields).series,
-  compare: (runIds: ReadonlyArray<string>, signal?: AbortSignal) => request<{ comparison: RunComparison }>("POST", `${API}/runs/compare`, { runIds }, signal).then((r) => r.comparison),
-  stats: (body: StatsBody) => request<{ comparison: GroupComparison }>("POST", `${API}/stats`, body).then((r) => r.comparison),
-  models: (asOf?: string, signal?: AbortSignal) => request<{ models: ReadonlyArray<ModelView> }>("GET", `${API}/models${qs({ asOf })}`, undefined, signal).then((r) => r.models),
+  compare: (runIds: ReadonlyArray<string>, signal?: AbortSignal) => request<typeof CompareRunsResponse.Encoded>("POST", `${API}/runs/compare`, { runIds }, signal).then((r) => r.comparison),
+  stats: (body: StatsBody) => request<typeof CompareGroupsResponse.Encoded>("POST", `${API}/stats`, body).then((r) => r.comparison),
+  models: (asOf?: string, signal?: AbortSignal) => request<typeof ModelsResponse.Encoded>("GET", `${API}/models${qs({ asOf })}`, undefined, signal).then((r) => r.models),
   versions: (name: string, asOf?: string, signal?: AbortSignal) =>
-    request<{ versions: ReadonlyArray<ModelVersionView> }>("GET", `${API}/models/${enc(name)}/versions${qs({ asOf })}`, undefined, signal).then((r) => r.versions),
+    request<typeof ModelVersionsResponse.Encoded>("GET", `${API}/models/${enc(name)}/versions${qs({ asOf })}`, undefined, signal).then((r) => r.versions),
   artifactUrl: (runId: string, path: string) => `${API}/runs/${enc(runId)}/artifacts/${path.split("/").map(enc).join("/")}`,
   stream: (name: string, signal?: AbortSignal) => request<{ events: ReadonlyArray<RecordedEvent> }>("GET", `${API}/streams/${enc(name)}`, undefined, signal).then((r) => r.events),
   /** MLflow REST: the stage of a version (an event on the model's stream). */
