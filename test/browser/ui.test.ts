@@ -648,6 +648,64 @@ describe("the web UI in Chromium", () => {
   })
 })
 
+/**
+ * Every visible piece of text on the page whose contrast with the background behind it is under
+ * WCAG AA's 4.5:1 (colours composited over what lies behind; disabled controls are exempt, as
+ * WCAG exempts them). Empty when the page reads well.
+ */
+const lowContrast = (w: Watched) =>
+  w.page.evaluate(() => {
+    const rgba = (c: string): number[] => {
+      const parts = /rgba?\(([^)]+)\)/.exec(c)?.[1].split(/[\s,/]+/).filter(Boolean).map(Number) ?? [0, 0, 0, 0]
+      return [parts[0], parts[1], parts[2], parts[3] ?? 1]
+    }
+    const over = (top: number[], under: number[]) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat(1)
+    const luminance = (c: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+      return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2])
+    }
+    const background = (el: Element | null): number[] => {
+      if (el === null) return [255, 255, 255, 1]
+      const own = rgba(getComputedStyle(el).backgroundColor)
+      return own[3] === 0 ? background(el.parentElement) : own[3] === 1 ? own : over(own, background(el.parentElement))
+    }
+    const failures: string[] = []
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      const hasText = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "")
+      if (!hasText || el.closest(":disabled, svg, .u-legend th") !== null || !(el as HTMLElement).checkVisibility?.()) continue
+      const style = getComputedStyle(el)
+      const bg = background(el)
+      const fg = over(rgba(style.color), bg)
+      const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a)
+      const ratio = (hi + 0.05) / (lo + 0.05)
+      if (ratio < 4.5) failures.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent!.trim().slice(0, 30)}": ${style.color} on rgb(${bg.slice(0, 3).join(", ")}) = ${ratio.toFixed(2)}`)
+    }
+    return failures
+  })
+
+describe("the web UI in Chromium: contrast", () => {
+  it("every page's text meets WCAG AA contrast (4.5:1), in the light and the dark scheme", async () => {
+    const pages = ["/", "/runs?exp=vision", `/runs/${ids["cnn-b"]}`, `/runs/${ids["cnn-b"]}?tab=history`, `/compare?runs=${ids["cnn-a"]},${ids["mlp-c"]}`, "/models", "/models/classifier", "/runs?exp=vision&filter=metrics.loss%20%3C"]
+    const failures: string[] = []
+    for (const scheme of ["light", "dark"] as const) {
+      for (const path of pages) {
+        const w = await watch(session)
+        await w.page.emulateMedia({ colorScheme: scheme })
+        await w.page.goto(`${server.url}${path}`)
+        // Loaded: the page's main content is in (a heading), and no "Loading…" is left.
+        await w.page.locator("h1").first().waitFor()
+        await expect.poll(() => w.page.getByText("Loading…").count()).toBe(0)
+        for (const f of await lowContrast(w)) failures.push(`${scheme} ${path}: ${f}`)
+        await w.page.close()
+        // The malformed filter's 400 is the page's to show (checked above), not an error of the page.
+        if (path.includes("filter=")) expected(w, /status of 400/)
+        expect(w.errors).toEqual([])
+      }
+    }
+    expect(failures).toEqual([])
+  })
+})
+
 describe("the web UI in Chromium: artifact previews", () => {
   it("previews a text file as text, and an SVG as an image (its script never runs)", async () => {
     const remote = await openTracker({ uri: server.url })
