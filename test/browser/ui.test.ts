@@ -302,7 +302,11 @@ describe("the web UI in Chromium", () => {
     expect(await over.getAttribute("title")).toBe("cnn-a: layers = 2, loss = 0.005")
     await parallel.scrollIntoViewIfNeeded()
     await shot(w, "compare")
+    const overlay = w.page.locator(".chart-host[data-series='2']").first()
+    const drawnAt = await overlay.getAttribute("data-drawn-at")
     await w.page.emulateMedia({ colorScheme: "dark" })
+    // The charts are drawn again in the dark theme's colours: a canvas keeps those it was drawn in.
+    await expect.poll(() => overlay.getAttribute("data-drawn-at")).not.toBe(drawnAt)
     // In dark mode the labels take the dark theme's foreground (light on dark).
     await expect.poll(() => parallel.locator("text.tick").first().evaluate((e) => getComputedStyle(e).fill)).toBe("rgb(230, 232, 236)")
     await shot(w, "compare-dark")

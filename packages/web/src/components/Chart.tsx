@@ -9,6 +9,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
 import type uPlot from "uplot"
 import { api, type DownsampledHistory, type HistoryField } from "../api/client.ts"
 import { time, value } from "../format.ts"
+import { useColorScheme } from "./useColorScheme.ts"
 import { useUplot } from "./useUplot.ts"
 
 export type XMode = "step" | "wall" | "relative"
@@ -119,6 +120,7 @@ export function Chart(props: ChartProps) {
   const host = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const lib = useUplot()
+  const scheme = useColorScheme()
   const [range, setRange] = useState<{ start: number; end: number } | null>(null)
   const [state, setState] = useState<{ series: ReadonlyArray<Drawn>; error: string | null; loading: boolean }>({ series: [], error: null, loading: true })
   const requested = useRef(0)
@@ -258,7 +260,7 @@ export function Chart(props: ChartProps) {
       plot.current?.destroy()
       plot.current = null
     }
-  }, [state.series, xMode, logY, smoothing, height, names, lib.uPlot])
+  }, [state.series, xMode, logY, smoothing, height, names, lib.uPlot, scheme])
 
   return (
     <figure class="chart" aria-label={`Chart of ${metric}`}>

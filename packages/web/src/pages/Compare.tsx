@@ -9,6 +9,7 @@ import type uPlot from "uplot"
 import { api, type GroupComparison, num, type RunComparison } from "../api/client.ts"
 import { useLoad } from "../api/useLoad.ts"
 import { Chart, ChartControls, color, type XMode } from "../components/Chart.tsx"
+import { useColorScheme } from "../components/useColorScheme.ts"
 import { useUplot } from "../components/useUplot.ts"
 import { value } from "../format.ts"
 import { href, type Location, navigate } from "../router.ts"
@@ -106,6 +107,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
   const [metric, setMetric] = useState(cmp.metrics[0]?.key ?? "")
   const scatter = useRef<HTMLDivElement>(null)
   const lib = useUplot()
+  const scheme = useColorScheme()
   /** The point under (nearest to) the cursor: its run is named below the chart and in the plot's title. */
   const [hovered, setHovered] = useState<{ readonly x: number; readonly y: number; readonly i: number } | null>(null)
   const p = cmp.params.find((x) => x.key === param)
@@ -161,7 +163,7 @@ function ParamsVsMetric({ cmp }: { readonly cmp: RunComparison }) {
       el
     )
     return () => u.destroy()
-  }, [points, lib.uPlot])
+  }, [points, lib.uPlot, scheme])
 
   // Set on the plot's cursor layer, so the browser's own tooltip names the run too.
   const hoverText = hovered && p && m
