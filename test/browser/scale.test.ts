@@ -188,6 +188,28 @@ describe("the UI at scale (printed, not asserted)", () => {
     const before = await w.page.locator(".toolbar .hint").last().innerText()
     await w.page.locator(".tbody").evaluate((el) => (el.scrollTop = el.scrollHeight))
     await expect.poll(() => w.page.locator(".toolbar .hint").last().innerText()).not.toBe(before)
+    // A run started while the reader is down the table (latest first): the rows stay as they are
+    // (no reload to the first page under their eyes), and a button offers the new run; it shows it
+    // at the top.
+    await w.page.goto(`${server.url}/runs?exp=wide`)
+    await w.page.locator('.tbody [role="row"]').first().waitFor()
+    await w.page.locator(".tbody").evaluate((el) => (el.scrollTop = el.scrollHeight))
+    await expect.poll(() => w.page.locator(".toolbar .hint").last().innerText()).not.toBe(before)
+    const loaded = await w.page.locator(".toolbar .hint").last().innerText()
+    const remote = await openTracker({ uri: server.url })
+    try {
+      const run = await remote.startRun({ experiment: "wide", name: "started-while-scrolled" })
+      await run.end()
+    } finally {
+      await remote.close()
+    }
+    const offer = w.page.getByRole("button", { name: "1 new run: show" })
+    await offer.waitFor()
+    expect(await w.page.locator(".toolbar .hint").last().innerText()).toBe(loaded)
+    expect(await w.page.locator(".tbody").evaluate((el) => el.scrollTop)).toBeGreaterThan(0)
+    await offer.click()
+    await expect.poll(() => w.page.locator('.tbody [role="row"] a').first().innerText()).toBe("started-while-scrolled")
+    expect(await offer.count()).toBe(0)
     await w.page.close()
     expect(w.errors).toEqual([])
   })

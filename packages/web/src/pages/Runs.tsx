@@ -106,6 +106,9 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const [caret, setCaret] = useState(0)
   const [suggest, setSuggest] = useState(0)
   const [generation, setGeneration] = useState(0)
+  /** Runs started since the first page was read, while the reader was scrolled down the table (see the live tail). */
+  const [newRuns, setNewRuns] = useState(0)
+  const scrolled = useRef(0)
   const body = useRef<HTMLDivElement>(null)
   const input = useRef<HTMLInputElement>(null)
   const loadingMore = useRef(false)
@@ -128,6 +131,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
       .then((r) => {
         setRuns(r.runs)
         setToken(r.nextPageToken)
+        setNewRuns(0)
         setLoading(false)
         if (body.current) body.current.dataset.firstRowsMs = (performance.now() - t0.current).toFixed(1)
       })
@@ -153,7 +157,9 @@ export function Runs({ loc }: { readonly loc: Location }) {
       .finally(() => (loadingMore.current = false))
   }
 
-  // Live: only the loaded rows an event touches are fetched again; a new run refreshes the first page.
+  // Live: only the loaded rows an event touches are fetched again. A new run refreshes the first
+  // page, unless the reader has scrolled down the table: reading the first page again would drop
+  // the pages below it and move the rows under their eyes, so a button offers the new runs instead.
   const loaded = useRef<ReadonlySet<string>>(new Set())
   const past = useRef(asOf)
   past.current = asOf
@@ -165,6 +171,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
       // The past does not change: a table as of a moment ignores what happens now.
       if (past.current !== undefined) return
       if (e.type === "RunStarted") {
+        if (scrolled.current > 0) return setNewRuns((n) => n + 1)
         clearTimeout(fresh)
         fresh = setTimeout(() => setGeneration((g) => g + 1), 200)
         return
@@ -404,6 +411,17 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <span class="hint" aria-live="polite">
           {loading ? "Loading…" : `${runs.length}${token ? "+" : ""} runs`}
         </span>
+        {newRuns > 0 ? (
+          <button
+            type="button"
+            onClick={() => {
+              if (body.current) body.current.scrollTop = 0
+              setGeneration((g) => g + 1)
+            }}
+          >
+            {newRuns} new run{newRuns === 1 ? "" : "s"}: show
+          </button>
+        ) : null}
       </div>
       {/* The grid holds the focus and names its active row (aria-activedescendant), so a screen reader
           follows the arrow keys; the rows scroll inside .tbody. */}
@@ -438,7 +456,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <div
           class="tbody"
           ref={body}
-          onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}
+          onScroll={(e) => setScrollTop((scrolled.current = (e.currentTarget as HTMLDivElement).scrollTop))}
           style={{ height: `${Math.min(Math.max(rows.length, 3), viewport) * ROW + 2}px` }}
         >
           <div style={{ height: `${rows.length * ROW}px`, position: "relative" }}>
