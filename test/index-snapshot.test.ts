@@ -12,8 +12,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
-import { FsEventLog } from "../packages/store-fs/src/index.ts"
-import { snapshotPath } from "../packages/store-fs/src/snapshot.ts"
+import { FsEventLog, verifyStore } from "../packages/store-fs/src/index.ts"
+import { decodeSnapshot, encodeSnapshot, snapshotPath } from "../packages/store-fs/src/snapshot.ts"
 import type { ExpectedVersion, NewEvent, RecordedEvent } from "../packages/core/src/index.ts"
 
 const roots: string[] = []
@@ -187,6 +187,45 @@ describe("index snapshot", () => {
       ),
       { numRuns: 40 }
     )
+  })
+
+  it("a snapshot forged to pass the checks made at open (a record moved to another stream, its checksum recomputed) is caught by verify; a true one, current or stale, is no finding", async () => {
+    const dir = tempDir()
+    const log = await open(dir)
+    await log.append("run-a", [event("a", 1), event("a", 2)], "any")
+    await log.append("run-b", [event("b", 3), event("b", 4)], "any")
+    await log.append("run-a", [event("a", 5)], "any")
+    await log.writeSnapshot()
+    await log.close()
+    const verified = async () => (await verifyStore(dir, { artifacts: false })).findings
+    expect(await verified()).toEqual([])
+    const trueBytes = readFileSync(snapshotPath(dir))
+    // Position 3 (run-b's first event) moved into run-a: the lengths, the first record and the
+    // last (position 5, run-a's last) still agree with the log, and the checksum is made anew.
+    const decoded = decodeSnapshot(trueBytes)
+    if (typeof decoded === "string") throw new Error(decoded)
+    expect([decoded.names.name(0), decoded.names.name(1)]).toEqual(["run-a", "run-b"])
+    const { header, lengths, names } = decoded
+    writeFileSync(snapshotPath(dir), encodeSnapshot({ header, lengths, names, starts: Uint32Array.from([0, 4, 5]), order: Uint32Array.from([1, 2, 3, 5, 4]) }))
+    // Readers are fooled: the snapshot is used, and run-b reads without its first event.
+    const fooled = await open(dir)
+    try {
+      expect(fooled.snapshot.records).toBe(5)
+      expect((await fooled.readStream("run-b")).map((e) => e.id)).toEqual(["b-4"])
+    } finally {
+      await fooled.close()
+    }
+    const [finding, ...others] = await verified()
+    expect(others).toEqual([])
+    expect(finding).toMatchObject({ kind: "snapshot-mismatch", file: snapshotPath(dir) })
+    expect(finding.message).toContain("record 3 in run-a, but the log has it in run-b")
+    expect(finding.message).toContain("Delete it")
+    // The true snapshot again, now behind the log (stale): still no finding.
+    writeFileSync(snapshotPath(dir), trueBytes)
+    const writer = await open(dir)
+    await writer.append("run-b", [event("b", 6)], "any")
+    await writer.close()
+    expect(await verified()).toEqual([])
   })
 
   it("a writer killed while writing snapshots leaves the store readable, with the answers of a full scan", async () => {

@@ -20,6 +20,7 @@ import { join } from "node:path"
 import { FsArtifactStore } from "./artifact-store.ts"
 import { LOG_FILE } from "./event-log.ts"
 import { recordJson, scanFrames, sha256 } from "./frame.ts"
+import { type DecodedSnapshot, decodeSnapshot, readSnapshotFile, snapshotPath } from "./snapshot.ts"
 
 export interface Finding {
   /** store-kit's audit kinds, and the file's own. */
@@ -31,6 +32,7 @@ export interface Finding {
     | "artifact-mismatch"
     | "missing-records"
     | "anchor-mismatch"
+    | "snapshot-mismatch"
   readonly file: string
   /** Byte offset in the log, when the finding is about a record. */
   readonly offset?: number
@@ -108,6 +110,54 @@ export interface VerifyOptions {
 
 const CHUNK = 4 << 20
 
+/**
+ * The index snapshot (snapshot.ts) held up to the log as the scan passes each record it covers. A
+ * reader trusts a snapshot whose checksum holds and which agrees with the log's first record and
+ * its record at the snapshot's position (FsEventLog's restore); it then reads every stream through
+ * it. Anyone who can write the store can forge one that passes those checks (the checksum has no
+ * secret), placing a record in another stream so that a read of its own stream leaves it out. So
+ * verify checks every record's length and stream against it; one readers would ignore is no
+ * finding (they scan the log instead).
+ */
+class SnapshotCheck {
+  private readonly streamOf: Int32Array
+  private trusted = true
+  private readonly misstated: string[] = []
+  private misstatedCount = 0
+  private readonly snapshot: DecodedSnapshot
+
+  constructor(snapshot: DecodedSnapshot) {
+    this.snapshot = snapshot
+    const { starts, order, header } = snapshot
+    this.streamOf = new Int32Array(header.records + 1)
+    for (let s = 0; s + 1 < starts.length; s++) for (let k = starts[s]; k < starts[s + 1]; k++) this.streamOf[order[k]] = s
+  }
+
+  record(position: number, length: number, stream: string, id: string, chain: string): void {
+    const { header, lengths, names } = this.snapshot
+    if (position > header.records) return
+    if (position === 1 && (id !== header.firstId || chain !== header.firstChain)) this.trusted = false
+    if (position === header.records && chain !== header.chain) this.trusted = false
+    const placed = names.name(this.streamOf[position])
+    if (lengths[position - 1] === length && placed === stream) return
+    this.misstatedCount++
+    if (this.misstated.length < 5) {
+      this.misstated.push(placed !== stream ? `record ${position} in ${placed}, but the log has it in ${stream}` : `record ${position} as ${lengths[position - 1]} bytes, but the log's is ${length}`)
+    }
+  }
+
+  /** The finding, if readers would trust the snapshot and it misstates the log; `damaged`: the scan met damage (then only the log's findings count). */
+  finding(file: string, events: number, damaged: boolean): Finding | null {
+    if (!this.trusted || damaged || events < this.snapshot.header.records || this.misstatedCount === 0) return null
+    const more = this.misstatedCount > this.misstated.length ? `, and ${this.misstatedCount - this.misstated.length} more` : ""
+    return {
+      kind: "snapshot-mismatch",
+      file,
+      message: `${file} is trusted by readers (its checksum holds, and it agrees with the log's first record and record ${this.snapshot.header.records}), but it places ${this.misstated.join("; ")}${more}: it was altered, and reads through it leave records out of their streams. Delete it: the log is read without it, and \`runledger repair\` writes a true one.`
+    }
+  }
+}
+
 export const verifyStore = async (dir: string, options: VerifyOptions = {}): Promise<VerifyReport> => {
   const file = join(dir, LOG_FILE)
   const findings: Finding[] = []
@@ -124,6 +174,9 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
     else if (a.chain !== undefined && a.chain !== "") chainsSought.set(a.chain, [...(chainsSought.get(a.chain) ?? []), a])
   }
   const anchorsSeen = new Set<Anchor>()
+  const snapshotFile = await readSnapshotFile(dir)
+  const decoded = Buffer.isBuffer(snapshotFile) ? decodeSnapshot(snapshotFile) : null
+  const snapshot = decoded !== null && typeof decoded !== "string" ? new SnapshotCheck(decoded) : null
   const fh = await fs.open(file, "r").catch((e: NodeJS.ErrnoException) => {
     if (e.code === "ENOENT") return null
     throw e
@@ -164,6 +217,7 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
             }
           }
           for (const a of chainsSought.get(frame.chain) ?? []) anchorsSeen.add(a)
+          snapshot?.record(events, frame.end - frame.start, frame.stream, frame.id, frame.chain)
           if (event !== null) {
             const stamped = trail.event(where, events, event, frame.hash).map(inFile)
             // The frame check sits between the prev check and the others, as reports always listed them.
@@ -197,6 +251,8 @@ export const verifyStore = async (dir: string, options: VerifyOptions = {}): Pro
       findings.push({ kind: "anchor-mismatch", file, message: `no record carries the chain ${a.chain.slice(0, 16)}... that ${from} noted: the log was cut short below it or rewritten` })
     }
   }
+  const misstated = snapshot?.finding(snapshotPath(dir), events, findings.some((f) => f.kind === "damaged-record"))
+  if (misstated) findings.push(misstated)
   let artifactsChecked = 0
   if (options.artifacts ?? true) {
     const store = new FsArtifactStore(dir)
