@@ -17,6 +17,7 @@
  *
  * Standalone: `node bench/catchup.ts [--points N] [--quick]`.
  */
+import { statSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -26,7 +27,11 @@ import type { RecordedEvent } from "../packages/core/src/index.ts"
 import { type Row, withTempDir } from "./report.ts"
 
 /** figure: catch-up, points/s; ceiling: the raw appender, points/s. */
-export type CatchupBenchResult = Pick<Row, "name" | "figure" | "unit" | "ceiling" | "ceilingName" | "ratio" | "target"> & { readonly notes: string }
+export type CatchupBenchResult = Pick<Row, "name" | "figure" | "unit" | "ceiling" | "ceilingName" | "ratio" | "target"> & {
+  readonly notes: string
+  /** The read model's bytes per point beside the numbers-only bare table's (issue 11, item 3: the summaries are part of it). */
+  readonly size: Row
+}
 
 const KEYS = ["loss", "accuracy", "learning_rate", "grad_norm"] as const
 const T0 = 1_700_000_000_000
@@ -82,15 +87,18 @@ async function* batches(log: ReadonlyArray<RecordedEvent>): AsyncGenerator<Recor
 /** Ours: seconds for a full catch-up from 0. */
 const timeCatchUp = (log: ReadonlyArray<RecordedEvent>) =>
   withTempDir("catchup", async (dir) => {
-    const model = await ReadModel.open({ file: join(dir, "model.duckdb") })
+    const file = join(dir, "model.duckdb")
+    const model = await ReadModel.open({ file })
+    let caught: { seconds: number; points: number }
     try {
       const t0 = performance.now()
       const result = await model.catchUp(batches(log), { maxPoints: TX_POINTS })
-      const seconds = (performance.now() - t0) / 1000
-      return { seconds, points: result.points }
+      caught = { seconds: (performance.now() - t0) / 1000, points: result.points }
     } finally {
       await model.close()
     }
+    // Closed, so checkpointed: the file holds everything.
+    return { ...caught, bytes: statSync(file).size }
   })
 
 /**
@@ -170,7 +178,9 @@ const timeAppender = (log: ReadonlyArray<RecordedEvent>, strings: boolean) =>
       if (rows > 0) send()
       appender.closeSync()
       await conn.run("COMMIT")
-      return { seconds: (performance.now() - t0) / 1000, points: total }
+      const seconds = (performance.now() - t0) / 1000
+      await conn.run("CHECKPOINT")
+      return { seconds, points: total, bytes: statSync(join(dir, "raw.duckdb")).size }
     } finally {
       conn.closeSync()
       instance.closeSync()
@@ -187,7 +197,7 @@ export async function benchCatchup(options: { points: number; quick: boolean }):
 
   const ceiling = await timeAppender(log, true)
   const ours = await timeCatchUp(log)
-  const numeric = options.quick ? undefined : await timeAppender(log, false)
+  const numeric = await timeAppender(log, false)
   if (ours.points !== points || ceiling.points !== points) throw new Error(`catch-up bench: expected ${points} points, got ${ours.points} and ${ceiling.points}`)
   const figure = points / ours.seconds
   const ceilingRate = points / ceiling.seconds
@@ -203,8 +213,19 @@ export async function benchCatchup(options: { points: number; quick: boolean }):
     target: ">= 0.5x ceiling",
     notes: [
       `${points.toLocaleString("en-US")} points in ${log.length.toLocaleString("en-US")} events; catch-up ${ours.seconds.toFixed(2)} s (${rate(figure)}), ceiling ${ceiling.seconds.toFixed(2)} s (${rate(ceilingRate)})`,
-      numeric === undefined ? "" : `; a numbers-only bare table (series_id, step, timestamp, value) takes ${numeric.seconds.toFixed(2)} s (${rate(points / numeric.seconds)}): ours writes that shape (strings once per series), plus era, superseded, position, idx and the -0 flag, and keeps latest values`
-    ].join("")
+      `; a numbers-only bare table (series_id, step, timestamp, value) takes ${numeric.seconds.toFixed(2)} s (${rate(points / numeric.seconds)}): ours writes that shape (strings once per series), plus era, superseded, position, idx and the -0 flag, and keeps latest values`
+    ].join(""),
+    size: {
+      name: `read model bytes per point (${(points / 1e6).toFixed(1)}M points, checkpointed)`,
+      figure: ours.bytes / points,
+      unit: "B/point",
+      ceiling: numeric.bytes / points,
+      ceilingName: "a numbers-only bare table of the same points (series_id, step, timestamp, value)",
+      ratio: ours.bytes / numeric.bytes,
+      target: "none (context)",
+      verdict: "info",
+      note: `file ${(ours.bytes / 1e6).toFixed(0)} MB against ${(numeric.bytes / 1e6).toFixed(0)} MB: beyond the bare table, each point's log position, index, era and flags, the series and latest values, and the summaries (metric_blocks_5 to _16) that let a chart of 100 runs read 78k rows instead of 10M points; \`node bench/readmodel-size.ts\` splits it by table`
+    }
   }
 }
 
