@@ -228,6 +228,14 @@ describe("the UI at scale (printed, not asserted)", () => {
       console.log(`ui scale: the split (${visit}): ${await split(w.page, false)}`)
     }
     await shot(w, "scale-compare")
+    // Hovering 100 runs: the tooltip names the 10 lines nearest the cursor, and points to the legend for the rest.
+    const plot = (await host.locator(".u-over").boundingBox())!
+    await w.page.mouse.move(plot.x + plot.width / 2, plot.y + plot.height / 2)
+    const tip = host.getByRole("tooltip")
+    await expect.poll(() => tip.innerText()).toMatch(/^step \d+\n(?:long-\d+: -?[\d.e+-]+\n){10}and 90 more in the legend$/)
+    await shot(w, "scale-compare-tooltip")
+    // A hundred runs' params scroll sideways in their own box: the page keeps the window's width.
+    expect(await w.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
     // Zoom: drag across a twentieth of the plot; the chart fetches that step range again.
     const over = w.page.locator(".chart-host[data-metric='loss'] .u-over")
     const box = (await over.boundingBox())!

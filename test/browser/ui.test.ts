@@ -352,6 +352,15 @@ describe("the web UI in Chromium", () => {
     const step = Number(at.step)
     const written = (v: number) => String(Number(v.toPrecision(5)))
     expect(at).toEqual({ step: at.step, "cnn-a": written(1 / (step + 1)), "mlp-c": written(3 / (step + 1)) })
+    // And a tooltip beside the cursor says the same.
+    const tip = host.getByRole("tooltip")
+    await expect.poll(async () => {
+      await hover()
+      return tip.innerText()
+    }).toBe(`step ${step}\ncnn-a: ${written(1 / (step + 1))}\nmlp-c: ${written(3 / (step + 1))}`)
+    const [tipBox, plotBox] = [(await tip.boundingBox())!, (await host.locator(".u-over").boundingBox())!]
+    expect(tipBox.x).toBeGreaterThanOrEqual(plotBox.x)
+    expect(tipBox.x + tipBox.width).toBeLessThanOrEqual(plotBox.x + plotBox.width + 1)
     const linear = await pointsY()
     expect(linear).toHaveLength(2)
     // Log y: the two runs' losses (one three times the other) lie a pixel apart near the bottom of

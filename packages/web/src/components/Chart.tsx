@@ -9,6 +9,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks"
 import type uPlot from "uplot"
 import { api, type DownsampledHistory, type HistoryField } from "../api/client.ts"
 import { time, value } from "../format.ts"
+import { cursorTip, type TipLine } from "./cursorTip.ts"
 import { useColorScheme } from "./useColorScheme.ts"
 import { useUplot } from "./useUplot.ts"
 
@@ -183,12 +184,16 @@ export function Chart(props: ChartProps) {
     const grid = cssVar("--grid", "rgba(128,128,128,0.2)")
     const bands: uPlot.Band[] = []
     // Wall time under the cursor to the second, as the pages write times (uPlot's default stops at minutes).
-    const series: uPlot.Series[] = [xMode === "wall" ? { label: "time", value: (_u, v) => (v === null ? "--" : time(v * 1000)) } : { label: xMode === "step" ? "step" : "seconds" }]
+    const xLabel = xMode === "step" ? "step" : xMode === "wall" ? "time" : "seconds"
+    const xText = (x: number): string => (xMode === "wall" ? time(x * 1000) : value(x))
+    const series: uPlot.Series[] = [xMode === "wall" ? { label: xLabel, value: (_u, v) => (v === null ? "--" : xText(v)) } : { label: xLabel }]
     const data: Array<Column> = [cols.xs]
     // min/max bands only where they stay readable: a few runs.
     const withBands = cols.runs.length <= BAND_RUNS
     // The band's edges are series to uPlot, but not lines to a reader: kept out of the legend.
     const edges: number[] = []
+    // Each run's line (its smoothed one when smoothing), for the tooltip.
+    const lines: TipLine[] = []
     cols.runs.forEach((r, i) => {
       const name = names[r.runId] ?? r.runId.slice(0, 8)
       if (withBands && r.min !== undefined && r.max !== undefined) {
@@ -207,6 +212,7 @@ export function Chart(props: ChartProps) {
         data.push(r.last)
         series.push({ label: name, stroke: color(i), width: 1.5, points: { show: false }, spanGaps: true, value: legendValue })
       }
+      lines.push({ series: series.length - 1, name, color: color(i) })
     })
     const opts: uPlot.Options = {
       title: metric,
@@ -216,10 +222,11 @@ export function Chart(props: ChartProps) {
       bands,
       scales: { x: { time: xMode === "wall" }, y: logY ? { distr: 3 } : {} },
       axes: [
-        { label: series[0].label as string, stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { label: xLabel, stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
         { label: metric, stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } }
       ],
       legend: { live: true },
+      plugins: [cursorTip(lines, (x) => `${xLabel} ${xText(x)}`, value)],
       cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
         setSelect: [

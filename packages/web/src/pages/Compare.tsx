@@ -66,6 +66,8 @@ function CompareTables({ cmp, metricKeys }: { readonly cmp: RunComparison; reado
   return (
     <>
       <h2>Params</h2>
+      {/* A column a run: with many runs the table scrolls sideways in its own box, not the page. */}
+      <div class="wide" role="region" aria-label="Params, scrolls sideways" tabIndex={0}>
       <table class="grid" aria-label="Params side by side">
         <thead>
           <tr>
@@ -88,6 +90,7 @@ function CompareTables({ cmp, metricKeys }: { readonly cmp: RunComparison; reado
           ))}
         </tbody>
       </table>
+      </div>
       <ParamsVsMetric cmp={cmp} />
       <Stats experiments={[...new Set(cmp.runs.map((r) => r.experimentId))]} metrics={metricKeys} />
     </>
