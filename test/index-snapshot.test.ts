@@ -263,6 +263,44 @@ describe("index snapshot", () => {
     }
   }, 60_000)
 
+  it("three processes appending and writing snapshots at once, then killed: the snapshot in place matches the log, reads equal a full scan, and verify finds nothing", async () => {
+    const dir = tempDir()
+    const children = ["p", "q", "r"].map((tag) => {
+      const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "snapshot-writer.ts"), dir, tag], { stdio: ["ignore", "pipe", "inherit"] })
+      const state = { child, wrote: 0 }
+      child.stdout.setEncoding("utf8").on("data", (s: string) => (state.wrote += s.split("\n").filter((l) => l.startsWith("wrote")).length))
+      return state
+    })
+    // Each has written a few snapshots between the others' appends; then all are killed at once.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (children.every((c) => c.wrote >= 5)) {
+          clearInterval(poll)
+          resolve()
+        }
+      }, 5)
+    })
+    const closed = children.map((c) => new Promise((resolve) => c.child.once("close", resolve)))
+    for (const c of children) c.child.kill("SIGKILL")
+    await Promise.all(closed)
+    const reference = scannedCopy(dir)
+    const a = await open(dir)
+    const b = await open(reference)
+    try {
+      expect(a.snapshot.ignored).toBe(null)
+      expect(a.snapshot.records).toBeGreaterThan(0)
+      const seen = await observe(a)
+      expect(seen).toEqual(await observe(b))
+      // Every process's appends are in the log.
+      for (const tag of ["p", "q", "r"]) expect(seen.all.filter((e) => e.id.startsWith(`${tag}-`)).length).toBeGreaterThanOrEqual(5)
+    } finally {
+      await a.close()
+      await b.close()
+    }
+    // (A kill between the two writes of one record would leave a torn tail: a crash's leftover, not damage.)
+    expect((await verifyStore(dir, { artifacts: false })).findings.filter((f) => f.kind !== "torn-tail")).toEqual([])
+  }, 60_000)
+
   it("a stream longer than the ids a scan remembers judges repeated appends as a scanned one does", async () => {
     const dir = tempDir()
     const log = await open(dir)
@@ -305,6 +343,27 @@ describe("index snapshot", () => {
     await repairer.repair()
     await repairer.close()
     expect(existsSync(snapshotPath(dir))).toBe(true)
+  })
+
+  it("a snapshot that was ignored (altered) is replaced by a true one at the next writer's close", async () => {
+    const dir = tempDir()
+    const first = await FsEventLog.open({ dir, durability: "os", snapshotEveryBytes: 2000 })
+    for (let i = 0; i < 40; i++) await first.append("run-a", [event("r", i)], "any")
+    await first.close()
+    const bytes = readFileSync(snapshotPath(dir))
+    bytes[bytes.length >> 1] ^= 0x10
+    writeFileSync(snapshotPath(dir), bytes)
+    const writer = await FsEventLog.open({ dir, durability: "os", snapshotEveryBytes: 2000 })
+    expect(writer.snapshot).toMatchObject({ records: 0, ignored: expect.stringMatching(/was not used: its checksum does not match/) })
+    await writer.append("run-b", [event("r", 40)], "any")
+    await writer.close()
+    const next = await FsEventLog.open({ dir, durability: "os", snapshotEveryBytes: 2000 })
+    try {
+      expect(next.snapshot).toEqual({ records: 41, ignored: null })
+      expect((await next.readStream("run-a")).length).toBe(40)
+    } finally {
+      await next.close()
+    }
   })
 
   /** The byte offset of record `n` (0-based): text records end with LF; a compact one is its 9-byte head plus the length in it. */

@@ -374,6 +374,22 @@ describe("compact records", () => {
     expect(readFileSync(file).equals(bytes)).toBe(true)
   })
 
+  it("a removed or reordered compact record is caught by verify, at the first bad place", async () => {
+    await seed(4, "compact")
+    const bytes = readFileSync(file)
+    const at = [...starts(bytes), bytes.length]
+    const record = (i: number) => bytes.subarray(at[i], at[i + 1])
+    writeFileSync(file, Buffer.concat([record(0), record(2), record(1), record(3)]))
+    const reordered = await verifyStore(dir)
+    expect(reordered.findings[0]).toMatchObject({ position: 2 })
+    expect(reordered.findings.map((f) => f.kind)).toEqual(expect.arrayContaining(["version-gap", "chain-mismatch", "prev-mismatch"]))
+    expect(reordered.findings.map((f) => f.kind)).not.toContain("damaged-record")
+    writeFileSync(file, Buffer.concat([record(0), record(1), record(3)]))
+    const removed = await verifyStore(dir)
+    expect(removed.findings[0]).toMatchObject({ position: 3 })
+    expect(removed.findings.map((f) => f.kind).sort()).toEqual(["chain-mismatch", "prev-mismatch", "version-gap"])
+  })
+
   it("damage in the middle is named by offset; a record forged with its checksum recomputed is caught by its hash", async () => {
     await seed(4, "compact")
     const bytes = readFileSync(file)
