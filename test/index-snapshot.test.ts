@@ -150,6 +150,25 @@ const scannedCopy = (dir: string): string => {
   return copy
 }
 
+/**
+ * The store in `dir` opens with its snapshot in use (whole: a rename is atomic, whatever a killed
+ * writer left), and reads as a copy of its log without one does; what it read.
+ */
+const expectSnapshotUsedAsScan = async (dir: string) => {
+  const a = await open(dir)
+  const b = await open(scannedCopy(dir))
+  try {
+    expect(a.snapshot.ignored).toBe(null)
+    expect(a.snapshot.records).toBeGreaterThan(0)
+    const seen = await observe(a)
+    expect(seen).toEqual(await observe(b))
+    return seen
+  } finally {
+    await a.close()
+    await b.close()
+  }
+}
+
 describe("index snapshot", () => {
   it("snapshot (valid, stale, truncated, another log's, altered, crash leftover) + tail = a scan of the whole log, for reads and the appends after", async () => {
     await fc.assert(
@@ -247,19 +266,8 @@ describe("index snapshot", () => {
         }, 5)
       })
       await new Promise((resolve) => child.once("close", resolve))
-      const reference = scannedCopy(dir)
-      const a = await open(dir)
-      const b = await open(reference)
-      try {
-        // The snapshot in place is whole (a rename is atomic), whatever temporary file was left.
-        expect(a.snapshot.ignored).toBe(null)
-        expect(a.snapshot.records).toBeGreaterThan(0)
-        expect(readdirSync(join(dir, "snapshots")).filter((f) => !f.startsWith("index.bin")).length).toBe(0)
-        expect(await observe(a)).toEqual(await observe(b))
-      } finally {
-        await a.close()
-        await b.close()
-      }
+      await expectSnapshotUsedAsScan(dir)
+      expect(readdirSync(join(dir, "snapshots")).filter((f) => !f.startsWith("index.bin")).length).toBe(0)
     }
   }, 60_000)
 
@@ -283,20 +291,9 @@ describe("index snapshot", () => {
     const closed = children.map((c) => new Promise((resolve) => c.child.once("close", resolve)))
     for (const c of children) c.child.kill("SIGKILL")
     await Promise.all(closed)
-    const reference = scannedCopy(dir)
-    const a = await open(dir)
-    const b = await open(reference)
-    try {
-      expect(a.snapshot.ignored).toBe(null)
-      expect(a.snapshot.records).toBeGreaterThan(0)
-      const seen = await observe(a)
-      expect(seen).toEqual(await observe(b))
-      // Every process's appends are in the log.
-      for (const tag of ["p", "q", "r"]) expect(seen.all.filter((e) => e.id.startsWith(`${tag}-`)).length).toBeGreaterThanOrEqual(5)
-    } finally {
-      await a.close()
-      await b.close()
-    }
+    const seen = await expectSnapshotUsedAsScan(dir)
+    // Every process's appends are in the log.
+    for (const tag of ["p", "q", "r"]) expect(seen.all.filter((e) => e.id.startsWith(`${tag}-`)).length).toBeGreaterThanOrEqual(5)
     // (A kill between the two writes of one record would leave a torn tail: a crash's leftover, not damage.)
     expect((await verifyStore(dir, { artifacts: false })).findings.filter((f) => f.kind !== "torn-tail")).toEqual([])
   }, 60_000)
