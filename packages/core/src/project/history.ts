@@ -22,25 +22,38 @@ export type HistoryPoint = typeof HistoryPoint.Type
  * `step >= fromAfter[era]`.
  */
 export const metricHistoryOf = (events: Iterable<Event>, key: string, options: { readonly all?: boolean } = {}): HistoryPoint[] => {
-  const raw: Array<{ step: number; value: number; timestamp: number; era: number }> = []
+  // The key's points as columns first (an object a point only in the answer): a chart of a past
+  // moment folds 100 runs of 100k points here.
+  const steps: number[] = []
+  const values: number[] = []
+  const timestamps: number[] = []
+  const eras: number[] = []
   const resumes: number[] = []
   for (const e of events) {
     if (e.type === "RunResumed") resumes.push(e.data.fromStep)
     else if (e.type === "MetricsLogged") {
-      const { keys, values, steps, timestamps } = e.data
-      for (let i = 0; i < keys.length; i++) if (keys[i] === key) raw.push({ step: steps[i], value: values[i], timestamp: timestamps[i], era: resumes.length })
+      const d = e.data
+      for (let i = 0; i < d.keys.length; i++) {
+        if (d.keys[i] !== key) continue
+        steps.push(d.steps[i])
+        values.push(d.values[i])
+        timestamps.push(d.timestamps[i])
+        eras.push(resumes.length)
+      }
     }
   }
   const fromAfter = new Array<number>(resumes.length + 1).fill(Infinity)
   for (let k = resumes.length - 1; k >= 0; k--) fromAfter[k] = Math.min(resumes[k], fromAfter[k + 1])
   const out: HistoryPoint[] = []
-  for (const p of raw) {
-    const superseded = p.step >= fromAfter[p.era]
-    if (!superseded) out.push({ step: p.step, value: p.value, timestamp: p.timestamp })
-    else if (options.all) out.push({ step: p.step, value: p.value, timestamp: p.timestamp, superseded: true })
+  let sorted = true
+  for (let i = 0; i < steps.length; i++) {
+    const superseded = steps[i] >= fromAfter[eras[i]]
+    if (superseded && !options.all) continue
+    if (out.length > 0 && steps[i] < out[out.length - 1].step) sorted = false
+    out.push(superseded ? { step: steps[i], value: values[i], timestamp: timestamps[i], superseded: true } : { step: steps[i], value: values[i], timestamp: timestamps[i] })
   }
-  // By step; points at the same step keep their log order (the sort is stable).
-  return out.sort((a, b) => a.step - b.step)
+  // By step; points at the same step keep their log order (the sort is stable). Usually logged in order already.
+  return sorted ? out : out.sort((a, b) => a.step - b.step)
 }
 
 /** The latest effective value of every key of a run: the highest step, then the latest timestamp. */

@@ -950,22 +950,26 @@ export const historyColumnsOfPoints = (runIds: ReadonlyArray<string>, key: strin
   const lo = bounds.lo === null ? -Infinity : Number(bounds.lo)
   const hi = bounds.hi === null ? Infinity : Number(bounds.hi)
   const runs = [...histories.keys()]
-  const inside = runs.map((runId) => histories.get(runId)!.filter((p) => p.step >= lo && p.step <= hi))
-  const n = inside.reduce((sum, points) => sum + points.length, 0)
+  let n = 0
+  for (const points of histories.values()) for (let i = 0; i < points.length; i++) if (points[i].step >= lo && points[i].step <= hi) n++
   const c: Record<string, Float64Array> = {}
   for (const name of ["series_id", "step", "value", "timestamp", "position", "idx", "level"]) c[name] = new Float64Array(n)
+  const { series_id, step, value, timestamp, position } = c
   let row = 0
-  inside.forEach((points, k) => {
-    // A point's index in its history stands for its log order: within one step, that is the order.
-    points.forEach((p, i) => {
-      c.series_id[row] = k
-      c.step[row] = p.step
-      c.value[row] = p.value
-      c.timestamp[row] = p.timestamp
-      c.position[row] = i
+  for (let k = 0; k < runs.length; k++) {
+    const points = histories.get(runs[k])!
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]
+      if (!(p.step >= lo && p.step <= hi)) continue
+      series_id[row] = k
+      step[row] = p.step
+      value[row] = p.value
+      timestamp[row] = p.timestamp
+      // A point's index in its history stands for its log order: within one step, that is the order.
+      position[row] = i
       row++
-    })
-  })
+    }
+  }
   const counts = planFromPoints(c, maxPoints)
   return assembleHistoryColumns(runIds, key, { series_id: runs.map((_, k) => k), run_id: runs }, counts, n === 0 ? [] : [bucketPoints(c)])
 }
