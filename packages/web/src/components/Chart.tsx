@@ -106,8 +106,8 @@ const columns = (series: ReadonlyArray<Drawn>, xMode: XMode, origins: ReadonlyMa
 }
 
 /**
- * A run's value under the cursor, as the tables write values: uPlot's default rounds to two
- * decimals, so a loss of 0.0042 read "0" and runs 1e-4 apart read alike.
+ * A run's value under the cursor, as the tables write values: uPlot's default (Intl's, three
+ * decimals) read a loss of 0.0071 as 0.007 and one of 0.0004 as 0, and runs 1e-4 apart alike.
  */
 const legendValue = (_u: uPlot, v: number | null): string => (v === null ? "--" : value(v))
 
