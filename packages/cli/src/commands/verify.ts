@@ -74,6 +74,6 @@ export const verify = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "Check every record's checksum, every stream's order, every artifact's hash and, against anchors noted earlier, the end of the log; exit 1 on any problem"
+    "Check every record's checksum, every stream's order, every artifact's hash, the index snapshot against the log and, against anchors noted earlier, the end of the log; exit 1 on any problem"
   )
 )
