@@ -68,28 +68,28 @@ function CompareTables({ cmp, metricKeys }: { readonly cmp: RunComparison; reado
       <h2>Params</h2>
       {/* A column a run: with many runs the table scrolls sideways in its own box, not the page. */}
       <div class="wide" role="region" aria-label="Params, scrolls sideways" tabIndex={0}>
-      <table class="grid" aria-label="Params side by side">
-        <thead>
-          <tr>
-            <th scope="col">param</th>
-            {cmp.runs.map((r, i) => <th key={i} scope="col">{r.runName}</th>)}
-          </tr>
-        </thead>
-        <tbody>
-          {cmp.params.map((p) => (
-            <tr key={p.key} class={p.differs ? "differs" : ""}>
-              <th scope="row">{p.key}{p.differs ? <span class="badge"> differs</span> : null}</th>
-              {p.values.map((v, i) => <td key={i}>{v ?? "—"}</td>)}
+        <table class="grid" aria-label="Params side by side">
+          <thead>
+            <tr>
+              <th scope="col">param</th>
+              {cmp.runs.map((r, i) => <th key={i} scope="col">{r.runName}</th>)}
             </tr>
-          ))}
-          {cmp.metrics.map((m) => (
-            <tr key={`m:${m.key}`}>
-              <th scope="row">{m.key} <span class="hint">(last)</span></th>
-              {m.values.map((v, i) => <td key={i} class="num">{v ? value(num(v.last)) : "—"}</td>)}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {cmp.params.map((p) => (
+              <tr key={p.key} class={p.differs ? "differs" : ""}>
+                <th scope="row">{p.key}{p.differs ? <span class="badge"> differs</span> : null}</th>
+                {p.values.map((v, i) => <td key={i}>{v ?? "—"}</td>)}
+              </tr>
+            ))}
+            {cmp.metrics.map((m) => (
+              <tr key={`m:${m.key}`}>
+                <th scope="row">{m.key} <span class="hint">(last)</span></th>
+                {m.values.map((v, i) => <td key={i} class="num">{v ? value(num(v.last)) : "—"}</td>)}
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
       <ParamsVsMetric cmp={cmp} />
       <Stats experiments={[...new Set(cmp.runs.map((r) => r.experimentId))]} metrics={metricKeys} />

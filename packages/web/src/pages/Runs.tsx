@@ -456,7 +456,11 @@ export function Runs({ loc }: { readonly loc: Location }) {
         <div
           class="tbody"
           ref={body}
-          onScroll={(e) => setScrollTop((scrolled.current = (e.currentTarget as HTMLDivElement).scrollTop))}
+          onScroll={(e) => {
+            // The ref for the live tail's callback, made once; the state for the rows drawn.
+            scrolled.current = (e.currentTarget as HTMLDivElement).scrollTop
+            setScrollTop(scrolled.current)
+          }}
           style={{ height: `${Math.min(Math.max(rows.length, 3), viewport) * ROW + 2}px` }}
         >
           <div style={{ height: `${rows.length * ROW}px`, position: "relative" }}>
