@@ -25,7 +25,20 @@ export const FIXED_APPENDS: ReadonlyArray<ReadonlyArray<Append>> = [
   ]
 ]
 
-/** sha256 of events.log after FIXED_APPENDS, as written by the directory store before store-kit and the Schema codec (main at 7f66fc8). */
-export const FIXED_LOG_SHA256 = "3772780054cf9ce15e3d6c7c7e1744d714adab99c9f3f1c3ad63b56f616e0ab6"
+/**
+ * sha256 of events.log after FIXED_APPENDS in the text form, as written since MetricsLogged's schema
+ * version 2 (its record now says `"schema":2`; every other record is the bytes the directory store
+ * wrote before store-kit and the Schema codec, main at 7f66fc8).
+ */
+export const FIXED_LOG_SHA256 = "1413716307ae37327c1929bb2e04b73d96593261f71caa63783f89affb8c1542"
 /** The whole-log chain after FIXED_APPENDS: the same in every store (one hash rule). */
-export const FIXED_CHAIN = "e1b9dad480fda0f1f74f0a599e118a390638433c5927ca7ef6234bb6b7a2fe4c"
+export const FIXED_CHAIN = "4a00397344f78dee662595bad5079efffc80b11671f055b79c340f695c0b7234"
+
+/**
+ * The same appends as written before MetricsLogged v2: `fixtures/fixed-v1.events.log` holds those
+ * bytes (sha256 3772780054cf9ce1...), and this was their chain. A log written then must still read,
+ * verify and take appends.
+ */
+export const FIXED_V1_LOG = new URL("./fixtures/fixed-v1.events.log", import.meta.url)
+export const FIXED_V1_LOG_SHA256 = "3772780054cf9ce15e3d6c7c7e1744d714adab99c9f3f1c3ad63b56f616e0ab6"
+export const FIXED_V1_CHAIN = "e1b9dad480fda0f1f74f0a599e118a390638433c5927ca7ef6234bb6b7a2fe4c"

@@ -6,7 +6,8 @@
  *
  * A body written under an older schema version is decoded with that version's Schema and lifted
  * by the type's upcasters, one version at a time, to the current one: the same path for every
- * type. Encoding always writes the current version, and owns the `schema` field.
+ * type (MetricsLogged's bodies, of either version, are checked by a reader of their own that gives
+ * the Schema's answer faster). Encoding always writes the current version, and owns the `schema` field.
  */
 import { Schema } from "effect"
 import { envelope, type Event, EVENTS, type EventSpec } from "./events.ts"
@@ -81,8 +82,16 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
       const { schema: _, ...rest } = e
       return encode(rest as Event)
     })
+    // A MetricsLogged body of any version is read by metricsFromWireValue, which checks what the
+    // Schema checks at a fraction of its cost (a replay decodes one batch per run); each version's
+    // wire is the next one's with fewer forms, so the current reader reads them all.
+    const envelopeOf = spec.data === MetricsLogged || spec.history.some((old) => old.data === MetricsLogged) ? Schema.decodeUnknownSync(codecOf(Schema.Unknown)) : undefined
+    const fastMetrics = (u: unknown): Event => {
+      const e = envelopeOf!(u)
+      return { ...e, data: metricsFromWireValue(e.data) } as Event
+    }
     const readers: Decoder[] = spec.history.map((old, i) => {
-      const decodeOld = Schema.decodeUnknownSync(codecOf(old.data))
+      const decodeOld = old.data === MetricsLogged ? fastMetrics : Schema.decodeUnknownSync(codecOf(old.data))
       return (u) => {
         const e = decodeOld(u)
         let data: unknown = e.data
@@ -90,15 +99,7 @@ export const makeCodec = (table: Readonly<Record<string, EventSpec>>): Codec => 
         return { ...e, data, schema: current } as Event
       }
     })
-    // The current MetricsLogged: the envelope through the Schema, the body by metricsFromWireValue,
-    // which checks what the Schema checks at a fraction of its cost (a replay decodes one batch per run).
-    const envelopeOf = spec.data === MetricsLogged ? Schema.decodeUnknownSync(codecOf(Schema.Unknown)) : undefined
-    readers.push(
-      envelopeOf === undefined ? Schema.decodeUnknownSync(codecOf(spec.data)) : (u) => {
-        const e = envelopeOf(u)
-        return { ...e, data: metricsFromWireValue(e.data) } as Event
-      }
-    )
+    readers.push(spec.data === MetricsLogged ? fastMetrics : Schema.decodeUnknownSync(codecOf(spec.data)))
     decoders.set(type, readers)
   }
 

@@ -300,7 +300,10 @@ export const EVENTS = {
   ExperimentTagsSet: v1(ExperimentTagsSet),
   RunStarted: v1(RunStarted),
   ParamsLogged: v1(ParamsLogged),
-  MetricsLogged: v1(MetricsLogged),
+  // v2 added the stepped integer column ({ from, by, each }) and the key index as a count of names
+  // taken in turn (metrics-wire.ts): a v1 body is a v2 body, and an older runledger refuses a v2
+  // one by its version instead of calling it damaged.
+  MetricsLogged: evolve(v1(MetricsLogged), MetricsLogged, (old) => old),
   TagsSet: v1(TagsSet),
   TagDeleted: v1(TagDeleted),
   RunRenamed: v1(RunRenamed),

@@ -2,12 +2,17 @@
  * MetricsLogged: its body (columns of points) and its wire form, as one Schema whose Encoded side
  * is what the log holds. Metric batches are large and JSON cannot hold NaN, +/-Infinity or -0, so
  * the wire form is columnar:
- *   - `names`: the distinct keys; `key`: each point's index into `names` (left out when there is one name)
+ *   - `names`: the distinct keys; `key`: each point's index into `names` (left out when there is one
+ *     name), or, since schema version 2, the number of names when the points take them in turn
+ *     (point i has name i % names.length: every key of a step, step after step)
  *   - `values`: base64 of the values' IEEE-754 doubles (little-endian): every value exact, and far
  *     cheaper to write and read than decimal text (see binary.ts)
  *   - `steps` and `timestamps`: integer columns, compressed: one number when every point shares it,
- *     { from, by } for an arithmetic run, { from, delta } with the differences otherwise, or a
- *     plain array when some value is not a safe integer. (A -0 step or timestamp reads back as 0.)
+ *     { from, by } for an arithmetic run, { from, by, each } (version 2) when each value is held by
+ *     `each` points in a row and the next value is `by` more (every key of a step, step after step:
+ *     the shape of a training loop's batch, a few bytes however many points), { from, delta } with
+ *     the differences otherwise, or a plain array when some value is not a safe integer. (A -0
+ *     step or timestamp reads back as 0.)
  */
 import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { base64ToFloat64s, float64sToBase64 } from "./binary.ts"
@@ -56,7 +61,8 @@ export type MetricsBatch = typeof MetricsBatch.Type
 
 const IntColumn = Schema.Union([
   Schema.Finite,
-  Schema.Struct({ from: Schema.Finite, by: Schema.Finite }),
+  // `each` is checked where it is read (decodeIntColumn), so that a malformed one is refused, never dropped.
+  Schema.Struct({ from: Schema.Finite, by: Schema.Finite, each: Schema.optionalKey(Schema.Number) }),
   Schema.Struct({ from: Schema.Finite, delta: WireNumbers }),
   WireNumbers
 ])
@@ -65,7 +71,7 @@ type IntColumn = typeof IntColumn.Type
 /** The body as the log holds it. */
 export const MetricsWire = Schema.Struct({
   names: StringColumn,
-  key: Schema.optionalKey(WireNumbers),
+  key: Schema.optionalKey(Schema.Union([WireNumbers, Schema.Number])),
   values: Schema.String,
   steps: IntColumn,
   timestamps: IntColumn
@@ -83,6 +89,13 @@ export const encodeIntColumn = (xs: NumberColumn, field = "steps"): IntColumn =>
   const first = xs[0]
   if (!Number.isSafeInteger(first)) return plain()
   if (n === 1) return first
+  let each = 1
+  while (each < n && xs[each] === first) each++
+  if (each === n) return first
+  if (each > 1) {
+    const stepped = steppedBy(xs, each)
+    if (stepped !== undefined) return { from: first, by: stepped, each }
+  }
   const by = xs[1] - xs[0]
   let arithmetic = true
   for (let i = 1; i < n; i++) {
@@ -90,10 +103,29 @@ export const encodeIntColumn = (xs: NumberColumn, field = "steps"): IntColumn =>
     if (!Number.isSafeInteger(xs[i]) || !Number.isSafeInteger(d)) return plain()
     if (d !== by) arithmetic = false
   }
-  if (arithmetic) return by === 0 ? first : { from: first, by }
+  if (arithmetic) return { from: first, by }
   const delta = new Array<number>(n - 1)
   for (let i = 1; i < n; i++) delta[i - 1] = xs[i] - xs[i - 1]
   return { from: first, delta }
+}
+
+/**
+ * The `by` of a column whose values each fill `each` points in a row (the last run may be
+ * shorter), each `by` more than the one before, all safe integers; undefined when it is not one.
+ * The values are rebuilt by the additions decodeIntColumn makes, so what is checked is what reads back.
+ */
+const steppedBy = (xs: NumberColumn, each: number): number | undefined => {
+  const n = xs.length
+  const by = xs[each] - xs[0]
+  if (!Number.isSafeInteger(by)) return undefined
+  let x = xs[0]
+  for (let i = each; i < n; i += each) {
+    x += by
+    if (!Number.isSafeInteger(x)) return undefined
+    const end = Math.min(i + each, n)
+    for (let j = i; j < end; j++) if (xs[j] !== x) return undefined
+  }
+  return by
 }
 
 /** Throws a RangeError naming the column when it does not hold `n` numbers. */
@@ -110,10 +142,17 @@ export const decodeIntColumn = (column: IntColumn, n: number, field: string): Nu
   if (n === 0) return out
   let x = (column as { from: number }).from
   out[0] = x
-  // { from, by } when `by` is a number, else { from, delta }: the order the IntColumn union tries them in.
+  // { from, by } (with or without `each`) when `by` is a number, else { from, delta }: the order
+  // the IntColumn union tries them in.
   const by = (column as { by?: unknown }).by
   if (typeof by === "number") {
-    for (let i = 1; i < n; i++) out[i] = x += by
+    if (!("each" in column)) {
+      for (let i = 1; i < n; i++) out[i] = x += by
+      return out
+    }
+    const each: unknown = (column as { each?: unknown }).each
+    if (typeof each !== "number" || !Number.isSafeInteger(each) || each < 1) throw new RangeError(`MetricsLogged.${field}.each must be a whole number of points >= 1`)
+    for (let i = 1; i < n; i++) out[i] = i % each === 0 ? (x += by) : x
     return out
   }
   const delta = (column as { delta?: unknown }).delta
@@ -153,11 +192,20 @@ export const metricsToWire = (batch: MetricsBatch): MetricsWire => {
 
 const wireOf = (batch: MetricsBatch, names: ReadonlyArray<string>, key: ReadonlyArray<number> | undefined): MetricsWire => ({
   names,
-  ...(key ? { key } : {}),
+  ...(key ? { key: takingTurns(key, names.length) ? names.length : key } : {}),
   values: float64sToBase64(batch.values),
   steps: encodeIntColumn(batch.steps, "steps"),
   timestamps: encodeIntColumn(batch.timestamps, "timestamps")
 })
+
+/** Whether point i has name i % m throughout: the names taken in turn, as a training loop logs a step's keys. */
+const takingTurns = (key: ReadonlyArray<number>, m: number): boolean => {
+  for (let i = 0, at = 0; i < key.length; i++) {
+    if (key[i] !== at) return false
+    if (++at === m) at = 0
+  }
+  return true
+}
 
 /**
  * The JSON text of a wire body, exactly as JSON.stringify writes it (same keys, same order), put
@@ -338,6 +386,13 @@ export const metricsFromWire = (w: MetricsWire): MetricsBatch => {
   if (w.key === undefined) {
     if (n > 0 && names.length !== 1) throw new RangeError("MetricsLogged without `key` must have exactly one name")
     keys = new Array<string>(n).fill(names[0])
+  } else if (typeof w.key === "number") {
+    if (w.key !== names.length || names.length < 2) throw new RangeError(`MetricsLogged.key, a number, must be the number of names (${names.length}), and there must be two or more`)
+    keys = new Array<string>(n)
+    for (let i = 0, at = 0; i < n; i++) {
+      keys[i] = names[at]
+      if (++at === w.key) at = 0
+    }
   } else {
     if (w.key.length !== n) throw new RangeError(`MetricsLogged.key must have ${n} entries`)
     keys = new Array<string>(n)
@@ -375,7 +430,7 @@ export const metricsFromWireValue = (u: unknown): MetricsBatch => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) throw new RangeError("MetricsLogged.data must be an object")
   const w = u as { names?: unknown; key?: unknown; values?: unknown; steps?: unknown; timestamps?: unknown }
   if (!isStringColumn(w.names)) throw new RangeError("MetricsLogged.names must be an array of strings")
-  if ("key" in w && !Array.isArray(w.key)) throw new RangeError("MetricsLogged.key must be an array of numbers")
+  if ("key" in w && !Array.isArray(w.key) && typeof w.key !== "number") throw new RangeError("MetricsLogged.key must be an array of numbers, or the number of names")
   if (typeof w.values !== "string") throw new RangeError("MetricsLogged.values must be a string (base64)")
   if (!isIntColumn(w.steps)) throw new RangeError("MetricsLogged.steps must be a number, { from, by }, { from, delta } or an array")
   if (!isIntColumn(w.timestamps)) throw new RangeError("MetricsLogged.timestamps must be a number, { from, by }, { from, delta } or an array")

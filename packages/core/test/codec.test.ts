@@ -74,6 +74,38 @@ describe("event codec", () => {
     expect(encodeIntColumn([1.5, 2])).toEqual([1.5, 2])
   })
 
+  it("writes a training loop's batch (every key of a step, step after step) in a few bytes, whatever its length", () => {
+    const steps = 250
+    const names = ["loss", "accuracy", "learning_rate", "grad_norm"]
+    const batch = { keys: [] as string[], values: [] as number[], steps: [] as number[], timestamps: [] as number[] }
+    for (let s = 0; s < steps; s++) {
+      for (const k of names) {
+        batch.keys.push(k)
+        batch.values.push(s / 7)
+        batch.steps.push(100 + s)
+        batch.timestamps.push(1_700_000_000_000 + 10 * s)
+      }
+    }
+    const wire = metricsToWire(batch)
+    expect(wire).toMatchObject({ names, key: 4, steps: { from: 100, by: 1, each: 4 }, timestamps: { from: 1_700_000_000_000, by: 10, each: 4 } })
+    expect(sameValue(metricsFromWire(JSON.parse(JSON.stringify(wire))), batch)).toBe(true)
+    // A last step with fewer keys is still the same form; one point out of line is not.
+    expect(encodeIntColumn([3, 3, 3, 5, 5, 5, 7])).toEqual({ from: 3, by: 2, each: 3 })
+    expect(encodeIntColumn([3, 3, 5, 5, 6, 6])).toEqual({ from: 3, delta: [0, 2, 0, 1, 0] })
+    expect(metricsToWire({ keys: ["a", "b", "a", "a"], values: [1, 2, 3, 4], steps: [0, 0, 1, 1], timestamps: [1, 1, 1, 1] }).key).toEqual([0, 1, 0, 0])
+  })
+
+  it("refuses a malformed stepped column or count of names, saying which field", () => {
+    const values = metricsToWire({ keys: ["a", "b"], values: [1, 2], steps: [0, 0], timestamps: [1, 1] }).values
+    const body = { names: ["a", "b"], key: 2, values, steps: 0, timestamps: 1 }
+    expect(metricsFromWireValue(body).keys).toEqual(["a", "b"])
+    expect(() => metricsFromWireValue({ ...body, key: 3 })).toThrow(/key, a number, must be the number of names \(2\)/)
+    expect(() => metricsFromWireValue({ ...body, names: ["a"], key: 1 })).toThrow(/key, a number/)
+    for (const each of [0, 1.5, -2, "2", null]) {
+      expect(() => metricsFromWireValue({ ...body, steps: { from: 0, by: 1, each } })).toThrow(/steps/)
+    }
+  })
+
   it("integer columns round-trip exactly, whatever they hold", () => {
     const column = fc.array(fc.oneof(fc.integer(), fc.maxSafeNat(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 60)), { maxLength: 30 })
     fc.assert(
@@ -116,10 +148,11 @@ describe("event codec", () => {
     for (const line of lines) {
       const e = decodeEvent(line)
       types.add(e.type)
-      expect(encodeEvent(e)).toBe(line)
-      // Each record's `prev` is the hash of the stored text before it in its stream: still the same text.
+      // A MetricsLogged of v1 is read as v2 (a v1 body is a v2 body): written back, it says so, and nothing else changes.
+      expect(encodeEvent(e)).toBe(e.type === "MetricsLogged" ? line.replace('"stream"', '"schema":2,"stream"') : line)
+      // Each record's `prev` is the hash of the stored text before it in its stream.
       expect(e.prev).toBe(last.get(e.stream))
-      last.set(e.stream, sha256(encodeEvent(e)))
+      last.set(e.stream, sha256(line))
     }
     // Every type there was when the fixture was written; a type added since cannot be in it (its
     // round trip is the property above), and is named here so that the list stays exact.
@@ -129,7 +162,8 @@ describe("event codec", () => {
 
   it("a MetricsLogged of a newer schema version is refused, not read as if it were the current one", () => {
     const line = readFileSync(new URL("./fixtures/records-v1.ndjson", import.meta.url), "utf8").split("\n").find((l) => l.includes('"type":"MetricsLogged"'))!
-    expect(() => decodeEvent(line.replace('"meta":', '"schema":2,"meta":'))).toThrow(/MetricsLogged has schema version 2, newer than this runledger reads \(1\)/)
+    expect(() => decodeEvent(line.replace('"meta":', '"schema":3,"meta":'))).toThrow(/MetricsLogged has schema version 3, newer than this runledger reads \(2\)/)
+    expect(decodeEvent(line.replace('"meta":', '"schema":2,"meta":')).schema).toBe(2)
     expect(() => decodeEvent(line.replace('"meta":', '"schema":0,"meta":'))).toThrow(/a schema version is a whole number >= 1/)
   })
 
@@ -149,12 +183,21 @@ describe("event codec", () => {
         return { ok: false }
       }
     }
-    const good = fc.array(fc.record({ key: fc.constantFrom("loss", "acc", "lr"), value: anyNumber, step: fc.nat(), timestamp: fc.nat() }), { maxLength: 20 }).map((points) =>
+    const randomOrder = fc.array(fc.record({ key: fc.constantFrom("loss", "acc", "lr"), value: anyNumber, step: fc.nat(), timestamp: fc.nat() }), { maxLength: 20 }).map((points) =>
       metricsToWire({ keys: points.map((p) => p.key), values: points.map((p) => p.value), steps: points.map((p) => p.step), timestamps: points.map((p) => p.timestamp) })
     )
+    // A training loop's batch: `k` keys at each of `steps` steps (the last maybe cut short), steps `by` apart.
+    const loop = fc.record({ k: fc.integer({ min: 1, max: 4 }), steps: fc.integer({ min: 1, max: 8 }), cut: fc.nat(3), from: fc.integer(), by: fc.integer({ min: -3, max: 3 }) }).map(({ k, steps, cut, from, by }) => {
+      const keys = ["loss", "acc", "lr", "grad"].slice(0, k)
+      const n = Math.max(1, k * steps - Math.min(cut, k - 1))
+      const at = (i: number) => from + by * Math.floor(i / k)
+      return metricsToWire({ keys: Array.from({ length: n }, (_, i) => keys[i % k]), values: Array.from({ length: n }, (_, i) => i / 3), steps: Array.from({ length: n }, (_, i) => at(i)), timestamps: Array.from({ length: n }, (_, i) => 1000 + at(i)) })
+    })
+    const good = fc.oneof(randomOrder, loop)
     const column = fc.oneof(
       fc.integer(),
       fc.constantFrom(Number.NaN, Infinity, 1.5),
+      fc.record({ from: fc.integer(), by: fc.integer(), each: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.constantFrom(1.5, "2", null, Number.NaN)) }, { requiredKeys: ["from", "by"] }),
       fc.record({ from: fc.oneof(fc.integer(), fc.constant("0")), by: fc.oneof(fc.integer(), fc.constant("1")) }, { requiredKeys: ["from"] }),
       fc.record({ from: fc.integer(), by: fc.constant("x"), delta: fc.array(fc.oneof(fc.integer(), fc.constant("1")), { maxLength: 20 }) }, { requiredKeys: ["from", "delta"] }),
       fc.array(fc.oneof(fc.integer(), fc.constant(null)), { maxLength: 20 }),
@@ -164,7 +207,7 @@ describe("event codec", () => {
     // Good bodies, and good bodies with one field replaced by something of another shape.
     const body = fc.oneof(
       good,
-      fc.tuple(good, fc.constantFrom("names", "key", "values", "steps", "timestamps"), fc.oneof(column, fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 20 }), fc.base64String(), fc.constant(undefined)))
+      fc.tuple(good, fc.constantFrom("names", "key", "values", "steps", "timestamps"), fc.oneof(column, fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 20 }), fc.base64String(), fc.integer({ min: -1, max: 5 }), fc.constant(undefined)))
         .map(([w, field, v]) => ({ ...w, [field]: v })),
       fc.anything()
     )
@@ -214,7 +257,7 @@ describe("event codec", () => {
     expect(sameValue(e.data, { keys: ["loss", "acc"], values: [0.5, 1], steps: [1, 1], timestamps: [9, 9] })).toBe(true)
     // Written back in the current, columnar form, marked v2; that reads straight back.
     const text = codec.encodeEvent(e)
-    expect(JSON.parse(text)).toMatchObject({ schema: 2, data: { names: ["loss", "acc"], key: [0, 1], steps: 1, timestamps: 9 } })
+    expect(JSON.parse(text)).toMatchObject({ schema: 2, data: { names: ["loss", "acc"], key: 2, steps: 1, timestamps: 9 } })
     expect(sameValue(codec.decodeEventValue(JSON.parse(text)), e)).toBe(true)
     expect(() => codec.decodeEventValue({ ...old, schema: 3 })).toThrow(/newer than this runledger reads \(2\)/)
     expect(() => codec.decodeEventValue({ ...old, data: { points: "no" } })).toThrow(CodecError)

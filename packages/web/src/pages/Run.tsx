@@ -230,8 +230,9 @@ function Preview({ runId, artifact }: { readonly runId: string; readonly artifac
 
 /**
  * How many points a MetricsLogged batch holds, from its wire form (what the streams route sends):
- * `key` has one index per point, and is left out when the batch has one name; then the count is
- * that of the values, base64 of 8-byte doubles.
+ * `key` has one index per point when it is an array (it is the count of names when the points take
+ * them in turn, and left out when the batch has one name); else the count is that of the values,
+ * base64 of 8-byte doubles.
  */
 const pointsOf = (d: Record<string, unknown>): number => {
   if (Array.isArray(d.key)) return d.key.length
