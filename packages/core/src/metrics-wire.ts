@@ -62,7 +62,7 @@ export type MetricsBatch = typeof MetricsBatch.Type
 const IntColumn = Schema.Union([
   Schema.Finite,
   // `each` is checked where it is read (decodeIntColumn), so that a malformed one is refused, never dropped.
-  Schema.Struct({ from: Schema.Finite, by: Schema.Finite, each: Schema.optionalKey(Schema.Number) }),
+  Schema.Struct({ from: Schema.Finite, by: Schema.Finite, each: Schema.optionalKey(Schema.Unknown) }),
   Schema.Struct({ from: Schema.Finite, delta: WireNumbers }),
   WireNumbers
 ])

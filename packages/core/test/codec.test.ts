@@ -197,7 +197,7 @@ describe("event codec", () => {
     const column = fc.oneof(
       fc.integer(),
       fc.constantFrom(Number.NaN, Infinity, 1.5),
-      fc.record({ from: fc.integer(), by: fc.integer(), each: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.constantFrom(1.5, "2", null, Number.NaN)) }, { requiredKeys: ["from", "by"] }),
+      fc.record({ from: fc.integer(), by: fc.integer(), each: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.constantFrom(1.5, "2", null, Number.NaN)), delta: fc.array(fc.integer(), { maxLength: 20 }) }, { requiredKeys: ["from", "by"] }),
       fc.record({ from: fc.oneof(fc.integer(), fc.constant("0")), by: fc.oneof(fc.integer(), fc.constant("1")) }, { requiredKeys: ["from"] }),
       fc.record({ from: fc.integer(), by: fc.constant("x"), delta: fc.array(fc.oneof(fc.integer(), fc.constant("1")), { maxLength: 20 }) }, { requiredKeys: ["from", "delta"] }),
       fc.array(fc.oneof(fc.integer(), fc.constant(null)), { maxLength: 20 }),
