@@ -113,6 +113,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const input = useRef<HTMLInputElement>(null)
   const loadingMore = useRef(false)
   const t0 = useRef(performance.now())
+  /** The last first page read without a filter, and the experiments and moment it was of (see `unfiltered`). */
+  const lastUnfiltered = useRef<{ readonly scope: string; readonly runs: ReadonlyArray<RunView> } | null>(null)
 
   const query = { experiments, filter, orderBy: sort ? [sort] : [], asOf }
   const queryKey = JSON.stringify(query)
@@ -130,6 +132,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
       .searchRuns({ ...scope, maxResults: FIRST_PAGE }, ctl.signal)
       .then((r) => {
         setRuns(r.runs)
+        if (!filter) lastUnfiltered.current = { scope: JSON.stringify({ experiments, asOf }), runs: r.runs }
         setToken(r.nextPageToken)
         setNewRuns(0)
         setLoading(false)
@@ -195,11 +198,14 @@ export function Runs({ loc }: { readonly loc: Location }) {
 
   // The keys to complete and the default columns come from the experiments' runs, not only from
   // those a filter lets through: with a filter, the first page without it is read too, so a filter
-  // that matches nothing (or is malformed) leaves both in place.
+  // that matches nothing (or is malformed) leaves both in place. Until it answers, the page last
+  // read without a filter stands in for it: the filtered search may answer first, and the
+  // columns would go and come back.
   const [unfiltered, setUnfiltered] = useState<ReadonlyArray<RunView>>([])
   const filtered = filter !== ""
   useEffect(() => {
-    setUnfiltered([])
+    const last = lastUnfiltered.current
+    setUnfiltered(filtered && last !== null && last.scope === JSON.stringify({ experiments, asOf }) ? last.runs : [])
     if (!filtered) return
     const ctl = new AbortController()
     // A failure here is the main search's too, which says so; this one only adds keys.
