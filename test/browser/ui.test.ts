@@ -254,7 +254,8 @@ describe("the web UI in Chromium", () => {
     await w.page.route("**/api/runledger/runs/search", async (route) => {
       const body = route.request().postDataJSON() as { filter?: string }
       if (body.filter === undefined) await released
-      await route.continue()
+      // Handed on already (by the unroute below) or aborted by the page: nothing left to do.
+      await route.continue().catch(() => undefined)
     })
     await box.fill(`params.lr = "42"`)
     await box.press("Enter")
