@@ -120,12 +120,15 @@ const preallocatedFloor = (dir: string, bytes: number, count: number): number =>
   return ms
 }
 
+/** When our side's points are durable: after every awaited call, or once at the end (the ceiling's way). */
+type Durable = "each" | "end"
+
 /**
  * Ours: awaited logBatch per batch. Returns elapsed ms and bytes of the log. `durable`: "each" (the
  * default durability: every awaited call fdatasynced), or "end" (the ceiling's own: durability
  * "os", then one fdatasync of the log at the end, timed).
  */
-const oursLogBatch = (batches: ReadonlyArray<ReadonlyArray<BatchMetric>>, durable: "each" | "end" = "each") =>
+const oursLogBatch = (batches: ReadonlyArray<ReadonlyArray<BatchMetric>>, durable: Durable = "each") =>
   withTempDir("ingest", async (dir) => {
     const tracker = await openTracker({ dir, durability: durable === "each" ? "fsync" : "os" })
     const run = await tracker.startRun({ experiment: "bench", name: "ingest" })
@@ -176,7 +179,7 @@ interface Paired {
 }
 
 /** Ours and the JSONL ceiling on the same batches, `reps` times in alternating order; rates in points/s. */
-const paired = async (opts: BenchOptions, label: string, batches: ReadonlyArray<ReadonlyArray<BatchMetric>>, points: number, durable: "each" | "end" = "each"): Promise<Paired> => {
+const paired = async (opts: BenchOptions, label: string, batches: ReadonlyArray<ReadonlyArray<BatchMetric>>, points: number, durable: Durable = "each"): Promise<Paired> => {
   const ours: number[] = []
   const ceiling: number[] = []
   let oursBytes = 0

@@ -118,6 +118,8 @@ export function Runs({ loc }: { readonly loc: Location }) {
 
   const query = { experiments, filter, orderBy: sort ? [sort] : [], asOf }
   const queryKey = JSON.stringify(query)
+  /** The experiments and moment the table is of, whatever its filter and order. */
+  const pageScope = JSON.stringify({ experiments, asOf })
   /** The search's scope, the same for every page (a page token goes on only in the search that made it). */
   const scope = { ...(experiments.length ? { experiments } : {}), ...(filter ? { filter } : {}), ...(sort ? { orderBy: [sort] } : {}), ...(asOf ? { asOf } : {}) }
   useEffect(() => setDraft(filter), [filter])
@@ -132,7 +134,7 @@ export function Runs({ loc }: { readonly loc: Location }) {
       .searchRuns({ ...scope, maxResults: FIRST_PAGE }, ctl.signal)
       .then((r) => {
         setRuns(r.runs)
-        if (!filter) lastUnfiltered.current = { scope: JSON.stringify({ experiments, asOf }), runs: r.runs }
+        if (!filter) lastUnfiltered.current = { scope: pageScope, runs: r.runs }
         setToken(r.nextPageToken)
         setNewRuns(0)
         setLoading(false)
@@ -205,13 +207,13 @@ export function Runs({ loc }: { readonly loc: Location }) {
   const filtered = filter !== ""
   useEffect(() => {
     const last = lastUnfiltered.current
-    setUnfiltered(filtered && last !== null && last.scope === JSON.stringify({ experiments, asOf }) ? last.runs : [])
+    setUnfiltered(filtered && last !== null && last.scope === pageScope ? last.runs : [])
     if (!filtered) return
     const ctl = new AbortController()
     // A failure here is the main search's too, which says so; this one only adds keys.
     api.searchRuns({ ...(experiments.length ? { experiments } : {}), ...(asOf ? { asOf } : {}), maxResults: FIRST_PAGE }, ctl.signal).then((r) => setUnfiltered(r.runs), () => undefined)
     return () => ctl.abort()
-  }, [JSON.stringify({ experiments, asOf }), filtered])
+  }, [pageScope, filtered])
 
   const keys = useMemo(() => {
     const params = new Set<string>()
